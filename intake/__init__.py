@@ -1,0 +1,1 @@
+"""Hiroba intake: domain modules (no Flask) and, under intake.web, the Flask app."""

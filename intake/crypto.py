@@ -1,0 +1,107 @@
+"""Field-level encryption of personal data (AES-256-GCM) and keyed look-up hashes.
+
+Keys live in files under $HIROBA_HOME/keys, never in the database. Every stored value
+carries the id of the key that sealed it, so keys can be rotated: new values use the
+active key, old ones stay readable until re-encrypted.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .config import read_key_file
+from .errors import ConfigError, DecryptionError
+
+DATA_KEYS_FILE = "data-keys.json"
+INDEX_KEY_FILE = "index.key"
+SECRET_KEY_FILE = "secret.key"
+
+
+@dataclass(frozen=True)
+class Vault:
+    """Seals and opens personal-data values; computes blind indexes for look-ups."""
+
+    keys: dict[str, bytes]
+    active: str
+    index_key: bytes
+
+    def seal(self, value: str | None, context: str) -> str | None:
+        """Encrypt value bound to context (table.column); None stays None."""
+        if value is None:
+            return None
+        nonce = os.urandom(12)
+        sealed = AESGCM(self.keys[self.active]).encrypt(
+            nonce, value.encode("utf-8"), context.encode("utf-8")
+        )
+        return f"{self.active}:{base64.b64encode(nonce + sealed).decode('ascii')}"
+
+    def open(self, token: str | None, context: str) -> str | None:
+        """Decrypt a value sealed for context; None stays None."""
+        if token is None:
+            return None
+        key_id, _, payload = token.partition(":")
+        key = self.keys.get(key_id)
+        if key is None:
+            raise DecryptionError(f"value sealed with unknown key id {key_id!r}")
+        raw = base64.b64decode(payload)
+        try:
+            plain = AESGCM(key).decrypt(raw[:12], raw[12:], context.encode("utf-8"))
+        except InvalidTag:
+            raise DecryptionError(f"value for {context} failed authentication") from None
+        return plain.decode("utf-8")
+
+    def blind_index(self, value: str, purpose: str) -> str:
+        """Return a keyed hash of the normalised value, for equality look-ups."""
+        normal = unicodedata.normalize("NFKC", value).strip().casefold()
+        return hmac.new(
+            self.index_key, f"{purpose}\x00{normal}".encode(), hashlib.sha256
+        ).hexdigest()
+
+
+def create_keys(keys_dir: Path) -> list[Path]:
+    """Create the secret, data and index keys with mode 0600; keep existing ones."""
+    keys_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(keys_dir, 0o700)
+    created = []
+    wanted = {
+        SECRET_KEY_FILE: lambda: secrets.token_hex(32),
+        INDEX_KEY_FILE: lambda: secrets.token_hex(32),
+        DATA_KEYS_FILE: lambda: json.dumps(
+            {"active": "k1", "keys": {"k1": base64.b64encode(os.urandom(32)).decode()}}
+        ),
+    }
+    for name, make in wanted.items():
+        path = keys_dir / name
+        if path.exists():
+            continue
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
+        created.append(path)
+    return created
+
+
+def load_vault(keys_dir: Path) -> Vault:
+    """Load the keys from keys_dir; raise ConfigError when they are missing or malformed."""
+    raw = read_key_file(keys_dir / DATA_KEYS_FILE)
+    try:
+        spec = json.loads(raw)
+        keys = {kid: base64.b64decode(b64) for kid, b64 in spec["keys"].items()}
+        active = spec["active"]
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(f"{keys_dir / DATA_KEYS_FILE} is not a valid key file.") from None
+    if active not in keys or any(len(k) != 32 for k in keys.values()):
+        raise ConfigError(f"{keys_dir / DATA_KEYS_FILE} must hold 32-byte keys and name one.")
+    index_key = bytes.fromhex(read_key_file(keys_dir / INDEX_KEY_FILE).decode())
+    return Vault(keys=keys, active=active, index_key=index_key)

@@ -1,0 +1,111 @@
+"""Fictional demo data in Japanese: groups, a moderator and approved events.
+
+Every person here is invented ("見本" means "sample"); phone numbers use the unassigned
+03-0000 block and emails the reserved example.jp domain.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from . import outbox
+from .models import Account, Post, utcnow
+from .runtime import Runtime
+from .services.accounts import PersonData, Registration, create_staff, register
+from .store import transaction
+from .taxonomy import TOPICS
+
+DEMO_MODERATOR = ("demo-moderator", "demo-moderator-password")
+
+GROUPS = [
+    ("見本こども食堂ネット", "childcare", "ushigome", "地域の子どもたちに温かい食事と居場所を届けています。"),
+    ("サンプル環境クラブ", "environment", "ochiai-1", "川沿いの清掃と生き物観察を続けています。"),
+    ("例示まちづくり協議会", "community", "yotsuya", "商店街と住民で、歩いて楽しい街をつくります。"),
+    ("架空国際交流サロン", "international", "okubo", "多文化の住民同士が気軽に話せる場を開いています。"),
+    ("見本ふれあい体操の会", "health", "totsuka", "シニア向けの体操とウォーキングの会です。"),
+    ("サンプル防災ボランティア", "disaster", "wakamatsu", "防災訓練と避難所運営の学習会を行っています。"),
+    ("例示合唱団", "culture", "kashiwagi", "年齢を問わず歌を楽しむ合唱団です。"),
+    ("架空ジュニアサッカー", "sports", "ochiai-2", "小学生のサッカーチーム。保護者も一緒に活動します。"),
+    ("見本福祉サポート", "welfare", "tsunohazu", "高齢者の見守りと買い物支援をしています。"),
+    ("サンプル読書会", "learning", "wardwide", "月に一度、テーマを決めて本を語り合います。"),
+    ("例示子育てひろば", "childcare", "yotsuya", "乳幼児と保護者の交流の場を運営しています。"),
+    ("架空文化財を守る会", "culture", "ushigome", "地域の歴史と文化財を学び伝える会です。"),
+]
+
+EVENT_TITLES = [
+    ("体験会", "はじめての方も歓迎します。"),
+    ("説明会", "活動の内容と参加方法をご説明します。"),
+    ("交流会", "お茶を飲みながら気軽に話しましょう。"),
+    ("講座", "専門の講師を招いた講座です。"),
+]
+
+PLACES = [
+    ("四谷地域センター 集会室", "東京都新宿区内藤町87"),
+    ("牛込箪笥地域センター 会議室", "東京都新宿区箪笥町15"),
+    ("大久保地域センター 多目的室", "東京都新宿区大久保2-12-7"),
+    ("戸塚地域センター ホール", "東京都新宿区高田馬場2-18-1"),
+]
+
+
+def _sample_person(n: int, role: str) -> PersonData:
+    return PersonData(name=f"見本 {role}{n}", kana="みほん たろう", postal_code="160-0000",
+                      address=f"東京都新宿区見本町{n}-{n}", phone=f"030000{n:04d}",
+                      email=f"sample{n}-{role}@example.jp", title="代表" if role == "r" else "担当")
+
+
+def load_demo(rt: Runtime, progress: Callable[[str], None] = print,
+              today: date | None = None) -> str:
+    """Create the demo data once (a second run changes nothing) and owe its publication."""
+    with rt.sessions() as session:
+        if session.scalar(select(func.count()).select_from(Post)):
+            return "demo data already present"
+    login, password = DEMO_MODERATOR
+    create_staff(rt, "moderator", login, password, "見本 運営担当")
+    progress(f"moderator: {login} / {password}")
+    group_ids = []
+    for n, (name, topic, area, profile) in enumerate(GROUPS, start=1):
+        group_ids.append(register(rt, Registration(
+            kind="group", login=f"demo-group-{n:02d}", password=f"demo-group-{n:02d}-password",
+            public_name=name, profile=profile, topics=[topic], areas=[area],
+            persons={"representative": _sample_person(n, "r"),
+                     "contact": _sample_person(n, "c")})))
+    progress(f"{len(group_ids)} groups (login demo-group-01 .. password demo-group-01-password)")
+    start = today or date.today()
+    posts = []
+    with transaction(rt.sessions) as session:
+        for account in session.scalars(select(Account).where(Account.id.in_(group_ids))):
+            account.status = "active"
+            account.decided_at = utcnow()
+        kinds = itertools.cycle(["event", "event", "recruitment"])
+        for i in range(36):
+            n = i % len(GROUPS)
+            name, topic, area, _profile = GROUPS[n]
+            suffix, summary = EVENT_TITLES[i % len(EVENT_TITLES)]
+            place, address = PLACES[i % len(PLACES)]
+            day = start + timedelta(days=3 + i * 2)
+            starts = datetime.combine(day, datetime.min.time()) + timedelta(hours=10 + i % 6)
+            kind = next(kinds)
+            posts.append(Post(
+                account_id=group_ids[n], kind=kind, status="approved",
+                title=f"{name} {suffix}", summary=f"{TOPICS[topic]}の活動: {summary}",
+                body=f"## 内容\n\n{summary}\n\n- 持ち物: 筆記用具\n- 対象: どなたでも",
+                starts_at=starts, ends_at=starts + timedelta(hours=2), place_name=place,
+                place_address=address, topic=topic, area=area,
+                fee="無料" if i % 3 else "500円（資料代）", capacity=20 + (i % 4) * 10,
+                accepts_applications=kind == "event", contact_public=f"{name} 事務局",
+                approved_at=utcnow()))
+        posts.append(Post(
+            account_id=group_ids[0], kind="notice", status="approved",
+            title="年末年始の活動休止のお知らせ", summary="12月29日から1月3日まで活動を休みます。",
+            body="ご不便をおかけします。", topic="childcare", area="ushigome",
+            approved_at=utcnow()))
+        session.add_all(posts)
+        session.flush()
+        tasks = [outbox.add_task(session, outbox.PUBLISH_POST, p.id) for p in posts]
+    outbox.enqueue_tasks(rt.queue, tasks)
+    progress(f"{len(posts)} approved posts, publication queued")
+    return f"demo ready: {len(group_ids)} groups, {len(posts)} posts"

@@ -1,0 +1,202 @@
+"""The system of record: SQLAlchemy models. Personal data lives only in `*_enc` columns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time without tzinfo (stored the same on SQLite and PostgreSQL)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    """A sign-in identity: individual (個人), group (団体), moderator (運営) or ward staff (区)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    source: Mapped[str] = mapped_column(String(8), default="web")
+    login_index: Mapped[str] = mapped_column(String(64), unique=True)
+    login_enc: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    public_name: Mapped[str] = mapped_column(String(200), default="")
+    profile: Mapped[str] = mapped_column(Text, default="")
+    topics: Mapped[str] = mapped_column(String(400), default="")
+    areas: Mapped[str] = mapped_column(String(400), default="")
+    reject_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    persons: Mapped[list[Person]] = relationship(
+        back_populates="account", cascade="all, delete-orphan", order_by="Person.id"
+    )
+
+
+class Person(Base):
+    """The personal data of an individual or of a group's representative or contact person."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    name_enc: Mapped[str | None] = mapped_column(Text)
+    kana_enc: Mapped[str | None] = mapped_column(Text)
+    postal_code_enc: Mapped[str | None] = mapped_column(Text)
+    address_enc: Mapped[str | None] = mapped_column(Text)
+    phone_enc: Mapped[str | None] = mapped_column(Text)
+    fax_enc: Mapped[str | None] = mapped_column(Text)
+    email_enc: Mapped[str | None] = mapped_column(Text)
+    email_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    title_enc: Mapped[str | None] = mapped_column(Text)
+    occupation_enc: Mapped[str | None] = mapped_column(Text)
+    gender_enc: Mapped[str | None] = mapped_column(Text)
+    birth_date_enc: Mapped[str | None] = mapped_column(Text)
+
+    account: Mapped[Account] = relationship(back_populates="persons")
+
+
+class Post(Base):
+    """An event announcement, a participant recruitment or a notice, with only public fields."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime)
+    place_name: Mapped[str] = mapped_column(String(200), default="")
+    place_address: Mapped[str] = mapped_column(String(300), default="")
+    topic: Mapped[str] = mapped_column(String(40), default="")
+    area: Mapped[str] = mapped_column(String(40), default="")
+    fee: Mapped[str] = mapped_column(String(100), default="")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    accepts_applications: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_public: Mapped[str] = mapped_column(String(300), default="")
+    reject_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    published_hash: Mapped[str | None] = mapped_column(String(64))
+
+    account: Mapped[Account] = relationship()
+
+
+class Application(Base):
+    """One person's application to an event; the personal fields are sealed."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    party_size: Mapped[int] = mapped_column(Integer, default=1)
+    name_enc: Mapped[str | None] = mapped_column(Text)
+    address_enc: Mapped[str | None] = mapped_column(Text)
+    phone_enc: Mapped[str | None] = mapped_column(Text)
+    email_enc: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Decision(Base):
+    """A moderator's decision on an account or a post, with the reason the poster sees."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_kind: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(Integer, index=True)
+    moderator_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Task(Base):
+    """Work owed to the worker (outbox): written with the data it concerns, in one commit."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SiteState(Base):
+    """One row: the content revision requested and the one the live site was built from."""
+
+    __tablename__ = "site_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_rev: Mapped[int] = mapped_column(Integer, default=0)
+    built_rev: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Build(Base):
+    """One site build: when, how long, the result and, for a failure, the log."""
+
+    __tablename__ = "builds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rev: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    duration_s: Mapped[float | None] = mapped_column()
+    output_dir: Mapped[str] = mapped_column(String(500), default="")
+    log: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditEntry(Base):
+    """Append-only record of staff and group access to personal data, chained by hash."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    target_kind: Mapped[str] = mapped_column(String(20), default="")
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+# Every sealed column, as (table, column): rotation and erasure walk this list.
+SEALED_COLUMNS: tuple[tuple[type[Base], str], ...] = tuple(
+    (model, column.key)
+    for model in (Account, Person, Application)
+    for column in model.__table__.columns
+    if column.key.endswith("_enc")
+)

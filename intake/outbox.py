@@ -1,0 +1,108 @@
+"""Work owed to the worker: written as Task rows with the data, then enqueued on rq by name.
+
+The database is the system of record and Redis is transport: a Task is committed in the
+same transaction as the submission it concerns, and `enqueue_tasks` only tells rq about
+it afterwards. If Redis is down or loses its data, the reconciler finds the pending rows
+and enqueues them again; jobs check state first, so running one twice does it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from .models import Task, utcnow
+
+log = logging.getLogger(__name__)
+
+# Jobs are named by dotted path: intake never imports worker.
+INGEST_ACCOUNT = "worker.ingest.ingest_account"
+INGEST_POST = "worker.ingest.ingest_post"
+INGEST_APPLICATION = "worker.ingest.ingest_application"
+PUBLISH_POST = "worker.publish.publish_post"
+REBUILD_SITE = "worker.build.rebuild_site"
+REBUILD_FLAG = "hiroba:rebuild-queued"
+
+TASK_TIMEOUT = 120
+
+
+def add_task(session: Session, name: str, subject_id: int) -> Task:
+    """Record that name(subject_id) is owed; the caller commits it with its data."""
+    task = Task(name=name, subject_id=subject_id)
+    session.add(task)
+    session.flush()
+    return task
+
+
+def job_id(task_id: int) -> str:
+    """Return the rq job id of a task, the same on every enqueue so duplicates are visible."""
+    return f"hiroba-task-{task_id}"
+
+
+def make_queue(redis: Redis, name: str) -> Queue:
+    """Return the rq queue, with the JSON serializer: only ids travel, never pickles."""
+    return Queue(name, connection=redis, serializer="rq.serializers.JSONSerializer")
+
+
+def enqueue_task(queue: Queue, task: Task) -> None:
+    """Put one committed task on the queue."""
+    queue.enqueue(
+        task.name,
+        task.id,
+        job_id=job_id(task.id),
+        job_timeout=TASK_TIMEOUT,
+        result_ttl=600,
+        failure_ttl=86400,
+        description=f"{task.name}(task {task.id})",
+    )
+
+
+def enqueue_tasks(queue: Queue, tasks: Iterable[Task]) -> int:
+    """Enqueue committed tasks; when Redis is unreachable, leave them to the reconciler."""
+    count = 0
+    try:
+        for task in tasks:
+            enqueue_task(queue, task)
+            count += 1
+    except RedisError as exc:
+        log.warning("Redis unreachable (%s); the reconciler will enqueue the rest", type(exc).__name__)
+    return count
+
+
+def enqueue_rebuild(queue: Queue, force: bool = False) -> bool:
+    """Ask for a site rebuild unless one is already queued (it will absorb this request).
+
+    The flag is cleared by the rebuild job as it starts, before it reads the revision,
+    so a request that arrives after that read always finds the flag clear.
+    """
+    if not queue.connection.set(REBUILD_FLAG, 1, nx=True, ex=3600) and not force:
+        return False
+    queue.enqueue(REBUILD_SITE, job_timeout=3600, result_ttl=60, failure_ttl=86400,
+                  description="rebuild the public site")
+    return True
+
+
+def due_tasks(session: Session, limit: int = 5000) -> list[Task]:
+    """Return pending tasks that no worker holds a live lease on, oldest first."""
+    now = utcnow()
+    query = (
+        select(Task)
+        .where(Task.state == "pending")
+        .where(or_(Task.lease_until.is_(None), Task.lease_until < now))
+        .order_by(Task.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def lease(task: Task, seconds: int) -> None:
+    """Mark task as taken by the current worker for seconds."""
+    task.lease_until = utcnow() + timedelta(seconds=seconds)
+    task.attempts += 1

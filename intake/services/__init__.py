@@ -1,0 +1,1 @@
+"""Domain services: the rules, SQL and crypto behind the views and the worker jobs."""

@@ -1,0 +1,136 @@
+"""Registration, sign-in and staff accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import outbox
+from ..crypto import Vault
+from ..errors import HirobaError
+from ..models import Account, Person
+from ..passwords import hash_password, needs_rehash, verify_password
+from ..runtime import Runtime
+from ..store import transaction
+
+ROLES = ("individual", "group", "moderator", "staff")
+PERSON_FIELDS = ("name", "kana", "postal_code", "address", "phone", "fax", "email", "title",
+                 "occupation", "gender", "birth_date")
+
+
+class LoginTaken(HirobaError):
+    """Another account already uses this login ID."""
+
+
+@dataclass
+class PersonData:
+    """The personal fields of one person; empty strings mean not given."""
+
+    name: str
+    kana: str = ""
+    postal_code: str = ""
+    address: str = ""
+    phone: str = ""
+    fax: str = ""
+    email: str = ""
+    title: str = ""
+    occupation: str = ""
+    gender: str = ""
+    birth_date: str = ""
+
+
+@dataclass
+class Registration:
+    """An individual's or a group's registration as submitted."""
+
+    kind: str
+    login: str
+    password: str
+    public_name: str
+    persons: dict[str, PersonData]
+    profile: str = ""
+    topics: list[str] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)
+
+
+def login_index(vault: Vault, login: str) -> str:
+    """Return the blind index under which a login ID is looked up."""
+    return vault.blind_index(login, "login")
+
+
+def seal_person(vault: Vault, role: str, data: PersonData) -> Person:
+    """Return a Person row with every given field sealed."""
+    person = Person(role=role)
+    for name in PERSON_FIELDS:
+        value = getattr(data, name) or None
+        setattr(person, f"{name}_enc", vault.seal(value, f"persons.{name}"))
+    if data.email:
+        person.email_index = vault.blind_index(data.email, "email")
+    return person
+
+
+def open_person(vault: Vault, person: Person) -> PersonData:
+    """Return the decrypted fields of a Person row."""
+    values = {name: vault.open(getattr(person, f"{name}_enc"), f"persons.{name}") or ""
+              for name in PERSON_FIELDS}
+    return PersonData(**values)
+
+
+def register(rt: Runtime, reg: Registration, source: str = "web") -> int:
+    """Store a registration durably, owe its ingest to the worker, and return the account id."""
+    with transaction(rt.sessions) as session:
+        index = login_index(rt.vault, reg.login)
+        if session.scalar(select(Account.id).where(Account.login_index == index)):
+            raise LoginTaken(reg.login)
+        account = Account(
+            kind=reg.kind, status="received", source=source, login_index=index,
+            login_enc=rt.vault.seal(reg.login, "accounts.login"),
+            password_hash=hash_password(reg.password), public_name=reg.public_name,
+            profile=reg.profile, topics=",".join(reg.topics), areas=",".join(reg.areas),
+        )
+        account.persons = [seal_person(rt.vault, role, data) for role, data in reg.persons.items()]
+        session.add(account)
+        session.flush()
+        task = outbox.add_task(session, outbox.INGEST_ACCOUNT, account.id)
+        account_id = account.id
+    outbox.enqueue_tasks(rt.queue, [task])
+    return account_id
+
+
+def authenticate(rt: Runtime, login: str, password: str) -> Account | None:
+    """Return the active account matching login and password, or None."""
+    with transaction(rt.sessions) as session:
+        account = session.scalars(
+            select(Account).where(Account.login_index == login_index(rt.vault, login))
+        ).first()
+        if not verify_password(account.password_hash if account else None, password):
+            return None
+        assert account is not None
+        if account.status != "active":
+            return None
+        if needs_rehash(account.password_hash):
+            account.password_hash = hash_password(password)
+        return account
+
+
+def create_staff(rt: Runtime, role: str, login: str, password: str, name: str) -> int:
+    """Create an active moderator or staff account (from the command line)."""
+    if role not in ("moderator", "staff"):
+        raise ValueError(f"role must be moderator or staff, not {role!r}")
+    with transaction(rt.sessions) as session:
+        index = login_index(rt.vault, login)
+        if session.scalar(select(Account.id).where(Account.login_index == index)):
+            raise LoginTaken(login)
+        account = Account(kind=role, status="active", source="cli", login_index=index,
+                          login_enc=rt.vault.seal(login, "accounts.login"),
+                          password_hash=hash_password(password), public_name=name)
+        session.add(account)
+        session.flush()
+        return account.id
+
+
+def get_account(session: Session, account_id: int) -> Account | None:
+    """Return the account with this id, or None."""
+    return session.get(Account, account_id)

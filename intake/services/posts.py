@@ -1,0 +1,67 @@
+"""Posting events, recruitment and notices, and reading them back for their poster."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from .. import outbox
+from ..errors import NotFound
+from ..models import Post, utcnow
+from ..runtime import Runtime
+from ..store import transaction
+
+# Statuses in which a post is live on the public site.
+LIVE = ("approved",)
+
+
+@dataclass
+class PostData:
+    """The public fields of a post as the poster entered them."""
+
+    kind: str
+    title: str
+    summary: str
+    body: str = ""
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    place_name: str = ""
+    place_address: str = ""
+    topic: str = ""
+    area: str = ""
+    fee: str = ""
+    capacity: int | None = None
+    accepts_applications: bool = False
+    contact_public: str = ""
+
+
+def submit_post(rt: Runtime, account_id: int, data: PostData) -> int:
+    """Store a new post durably, owe its ingest to the worker, and return its id."""
+    with transaction(rt.sessions) as session:
+        post = Post(account_id=account_id, status="received", **vars(data))
+        post.updated_at = utcnow()
+        session.add(post)
+        session.flush()
+        task = outbox.add_task(session, outbox.INGEST_POST, post.id)
+        post_id = post.id
+    outbox.enqueue_tasks(rt.queue, [task])
+    return post_id
+
+
+def posts_of(rt: Runtime, account_id: int) -> list[Post]:
+    """Return an account's posts, newest first."""
+    with rt.sessions() as session:
+        return list(session.scalars(
+            select(Post).where(Post.account_id == account_id).order_by(Post.id.desc())
+        ))
+
+
+def open_event(rt: Runtime, post_id: int) -> Post:
+    """Return a live post that takes applications, or raise NotFound."""
+    with rt.sessions() as session:
+        post = session.get(Post, post_id)
+        if post is None or post.status not in LIVE or not post.accepts_applications:
+            raise NotFound(f"post {post_id}")
+        return post

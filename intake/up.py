@@ -1,0 +1,91 @@
+"""`hiroba up`: the whole demo on one machine, each part a child process, stopped together."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .config import Settings
+from .errors import ConfigError
+
+
+def free_port() -> int:
+    """Return a TCP port on the loopback address that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_private_redis(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start a redis-server of our own on a free loopback port; return it and its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise ConfigError("redis-server is not installed; install it or set HIROBA_REDIS_URL.")
+    port = free_port()
+    folder = home / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder),
+         "--save", "", "--appendonly", "no", "--logfile", str(folder / "redis.log")])
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process, url
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise ConfigError(f"the private redis-server did not start; see {folder / 'redis.log'}.")
+
+
+def _hiroba(*argv: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "intake.cli", *argv], env=env)
+
+
+def _run(*argv: str, env: dict[str, str]) -> None:
+    code = subprocess.call([sys.executable, "-m", "intake.cli", *argv], env=env)
+    if code:
+        raise ConfigError(f"`hiroba {' '.join(argv)}` failed with exit code {code}.")
+
+
+def run_up(settings: Settings, args: argparse.Namespace) -> int:
+    """Start Redis (unless configured), prepare the instance, build, then run worker and web."""
+    env = dict(os.environ, HIROBA_HOME=str(settings.home))
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        if "HIROBA_REDIS_URL" not in os.environ:
+            redis, env["HIROBA_REDIS_URL"] = start_private_redis(settings.home)
+            children.append(redis)
+            print(f"[up] private Redis at {env['HIROBA_REDIS_URL']}", flush=True)
+        _run("init", env=env)
+        if not args.no_demo:
+            _run("demo", env=env)
+        print("[up] publishing and building the site ...", flush=True)
+        subprocess.check_call([sys.executable, "-m", "worker", "run", "--burst"], env=env)
+        children.append(_hiroba("worker", env=env))
+        children.append(_hiroba("web", "--port", str(args.port), env=env))
+        print(f"[up] site:       http://127.0.0.1:{args.port}/", flush=True)
+        print(f"[up] moderation: http://127.0.0.1:{args.port}/app/moderation", flush=True)
+        print("[up] press Ctrl-C to stop", flush=True)
+        while all(child.poll() is None for child in children):
+            time.sleep(1)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()

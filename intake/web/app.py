@@ -1,0 +1,92 @@
+"""The application factory: everything is built here, nothing at import time."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from ..config import Settings
+from ..errors import InvalidTransition, NotFound, StoreUnavailable
+from ..runtime import Runtime
+from .filters import jadatetime
+from .security import apply_security_headers
+
+csrf = CSRFProtect()
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
+               config: dict[str, Any] | None = None) -> Flask:
+    """Build the intake app for settings (default: read from the environment)."""
+    settings = settings or (runtime.settings if runtime else Settings.from_env())
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key(),
+        DEBUG=settings.debug,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.environment == "production",
+        WTF_CSRF_TIME_LIMIT=None,
+        HIROBA=settings,
+    )
+    app.config.update(config or {})
+    app.extensions["hiroba.runtime"] = runtime or Runtime.from_settings(settings)
+    csrf.init_app(app)
+
+    from .views import auth, health, moderation, posts, public, site
+
+    for module in (public, auth, posts, moderation, health):
+        app.register_blueprint(module.bp, url_prefix="/app" if module is not health else None)
+    app.register_blueprint(site.bp)
+    app.after_request(apply_security_headers)
+    app.add_template_filter(jadatetime)
+    _register_error_pages(app)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        from .auth import current_account
+
+        return {"site_name": settings.site_name, "me": current_account()}
+
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    """Map domain errors to responses in one place; no request ends in a bare traceback."""
+
+    def page(status: int, title: str, message: str) -> tuple[str, int]:
+        return render_template("error.html", title=title, message=message), status
+
+    @app.errorhandler(StoreUnavailable)
+    def _store_unavailable(exc: StoreUnavailable) -> tuple[str, int]:
+        log.error("database unavailable: %s", exc)
+        return page(503, "ただいま混み合っています",
+                    "送信内容は保存されていません。お手数ですが、少し待ってからもう一度送信してください。")
+
+    @app.errorhandler(NotFound)
+    def _not_found(exc: NotFound) -> tuple[str, int]:
+        return page(404, "ページが見つかりません", "お探しのページは見つかりませんでした。")
+
+    @app.errorhandler(InvalidTransition)
+    def _conflict(exc: InvalidTransition) -> tuple[str, int]:
+        return page(409, "すでに処理されています", "この項目は別の操作ですでに処理されています。")
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> tuple[str, int]:
+        return page(400, "送信を受け付けられませんでした",
+                    "ページの有効期限が切れたか、不正な送信です。ページを開き直してから送信してください。")
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[str, int]:
+        return page(exc.code or 500, f"{exc.code} {exc.name}", "リクエストを処理できませんでした。")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[str, int]:
+        # The last line of defence: log the type only (the message may hold personal data).
+        log.exception("unexpected %s", type(exc).__name__)
+        return page(500, "エラーが発生しました", "時間をおいてもう一度お試しください。")

@@ -1,0 +1,150 @@
+"""The intake's forms: registration, sign-in, posting, applying and moderation decisions."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    Form,
+    FormField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .. import validation as v
+from ..taxonomy import AREAS, POST_KINDS, TOPICS
+from .fields import Normalised
+
+REQUIRED = "この項目は必須です。"
+
+
+def required() -> InputRequired:
+    return InputRequired(message=REQUIRED)
+
+
+def length(maximum: int) -> Length:
+    return Length(max=maximum, message=f"{maximum}文字以内で入力してください。")
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PersonForm(Form):
+    """One person's contact data, used for individuals and for a group's two persons."""
+
+    name = StringField("氏名", [required(), length(100)])
+    kana = StringField("ふりがな", [required(), length(100), Normalised(v.kana)])
+    postal_code = StringField("郵便番号", [required(), Normalised(v.postal_code)])
+    address = StringField("住所", [required(), length(300)])
+    phone = StringField("電話番号", [required(), Normalised(v.phone)])
+    fax = StringField("FAX番号（任意）", [Normalised(lambda s: v.phone(s, "FAX番号"), optional=True)])
+    email = StringField("メールアドレス", [required(), Normalised(v.email)])
+
+
+class GroupPersonForm(PersonForm):
+    title = StringField("役職", [required(), length(100)])
+
+
+class CredentialsMixin:
+    login = StringField("ログインID", [required(), Normalised(v.login_id)])
+    password = PasswordField("パスワード（10文字以上）", [required(), Normalised(v.password)])
+    password_confirm = PasswordField(
+        "パスワード（確認）", [required(), EqualTo("password", message="パスワードが一致しません。")])
+
+
+class IndividualRegistrationForm(CredentialsMixin, FlaskForm):
+    person = FormField(PersonForm, label="本人")
+    public_name = StringField("公開する表示名（投稿の主催者名として表示されます）",
+                              [required(), length(100)])
+
+
+class GroupRegistrationForm(CredentialsMixin, FlaskForm):
+    group_name = StringField("団体名", [required(), length(200)])
+    profile = TextAreaField("活動内容", [required(), length(2000)])
+    topics = MultiCheckboxField("活動分野", choices=list(TOPICS.items()))
+    areas = MultiCheckboxField("活動地域", choices=list(AREAS.items()))
+    representative = FormField(GroupPersonForm, label="代表者")
+    contact = FormField(GroupPersonForm, label="連絡担当者")
+
+
+class SignInForm(FlaskForm):
+    login = StringField("ログインID", [required(), length(64)])
+    password = PasswordField("パスワード", [required(), length(256)])
+
+
+class PostForm(FlaskForm):
+    kind = SelectField("種類", choices=list(POST_KINDS.items()), validators=[required()])
+    title = StringField("タイトル", [required(), length(100)])
+    summary = TextAreaField("概要（一覧に表示される短い説明）", [required(), length(300)])
+    body = TextAreaField("本文（Markdown が使えます）", [Optional(), length(10000)])
+    starts_at = DateTimeLocalField("開始日時", [Optional()], format="%Y-%m-%dT%H:%M")
+    ends_at = DateTimeLocalField("終了日時", [Optional()], format="%Y-%m-%dT%H:%M")
+    place_name = StringField("会場名", [Optional(), length(200)])
+    place_address = StringField("会場の住所", [Optional(), length(300)])
+    topic = SelectField("分野", choices=[("", "選択してください")] + list(TOPICS.items()),
+                        validators=[Optional()])
+    area = SelectField("地域", choices=[("", "選択してください")] + list(AREAS.items()),
+                       validators=[Optional()])
+    fee = StringField("参加費", [Optional(), length(100)])
+    capacity = IntegerField("定員（人）", [Optional(), NumberRange(min=1, max=100000,
+                                                                message="1以上の数で入力してください。")])
+    accepts_applications = BooleanField("このサイトで参加申込を受け付ける")
+    contact_public = StringField("公開する問い合わせ先（サイトに表示されます）", [Optional(), length(300)])
+
+    def validate_starts_at(self, field: DateTimeLocalField) -> None:
+        if self.kind.data in ("event", "recruitment") and field.data is None:
+            raise ValidationError("イベントと参加募集には開始日時が必要です。")
+
+    def validate_ends_at(self, field: DateTimeLocalField) -> None:
+        if field.data and self.starts_at.data and field.data < self.starts_at.data:
+            raise ValidationError("終了日時は開始日時より後にしてください。")
+
+    def validate_accepts_applications(self, field: BooleanField) -> None:
+        if field.data and self.kind.data == "notice":
+            raise ValidationError("お知らせでは参加申込を受け付けられません。")
+
+
+class ApplicationForm(FlaskForm):
+    name = StringField("氏名", [required(), length(100)])
+    address = StringField("住所", [required(), length(300)])
+    phone = StringField("電話番号", [Normalised(v.phone, optional=True)])
+    email = StringField("メールアドレス", [Normalised(v.email, optional=True)])
+    party_size = IntegerField("参加人数", [required(), NumberRange(min=1, max=10,
+                                                              message="1〜10人で入力してください。")],
+                              default=1)
+    consent = BooleanField("個人情報の取扱いに同意します",
+                           [InputRequired(message="申し込むには同意が必要です。")])
+
+    def validate_email(self, field: StringField) -> None:
+        if not field.data and not self.phone.data:
+            raise ValidationError("電話番号かメールアドレスのどちらかを入力してください。")
+
+
+class DecisionForm(FlaskForm):
+    action = SelectField("判断", choices=[("approve", "承認"), ("reject", "差し戻し（却下）")],
+                         validators=[required()])
+    reason = TextAreaField("理由（却下のときは必須。投稿者に伝えられます）", [Optional(), length(2000)])
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if self.action.data == "reject" and not (field.data or "").strip():
+            raise ValidationError("却下するときは理由を入力してください。")
+
+
+class SignOutForm(FlaskForm):
+    """Only a CSRF token: signing out changes state."""

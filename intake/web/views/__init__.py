@@ -1,0 +1,1 @@
+"""Blueprints of the intake app, one module per area."""

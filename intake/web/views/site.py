@@ -1,0 +1,30 @@
+"""Serves the live static site on the intake's origin (for `hiroba up`; production uses nginx)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, send_from_directory
+from werkzeug.security import safe_join
+from werkzeug.wrappers import Response
+
+bp = Blueprint("site", __name__)
+
+
+@bp.route("/", defaults={"path": ""})
+@bp.route("/<path:path>")
+def serve(path: str) -> Response:
+    live = current_app.config["HIROBA"].live_dir
+    if not live.exists():
+        abort(404)
+    # Resolve the symlink once per request, so a switch mid-request cannot mix two builds.
+    root = live.resolve()
+    if safe_join(str(root), path) is None:
+        abort(404)
+    if path and not path.endswith("/") and (root / path).is_dir():
+        return redirect(f"/{path}/", code=301)
+    if path == "" or path.endswith("/"):
+        path = f"{path}index.html"
+    if not (root / path).is_file():
+        if (root / "404.html").is_file():
+            return send_from_directory(root, "404.html"), 404  # type: ignore[return-value]
+        abort(404)
+    return send_from_directory(root, path, max_age=60)

@@ -1,0 +1,32 @@
+"""Alembic environment: the URL comes from the caller (intake.store.migrate), never a file."""
+
+from alembic import context
+from sqlalchemy import pool
+
+from intake.models import Base
+from intake.store import make_engine
+
+config = context.config
+url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=Base.metadata,
+                          render_as_batch=url.startswith("sqlite"))
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,120 @@
+"""Pelican settings for Hiroba's public site (development defaults).
+
+The build code passes PATH, OUTPUT_PATH, THEME, SITEURL and the HIROBA_* settings
+through ``pelican.settings.read_settings(..., override=...)``; everything else is
+fixed here. ``publishconf.py`` imports this module and changes only production values.
+"""
+
+import os
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_REPO = os.path.dirname(_HERE)
+
+SITENAME = "しんじゅく広場"
+SITESUBTITLE = "区民の活動・イベント情報"
+# Root-relative links ("/events/12/") rather than RELATIVE_URLS: the 404 page is
+# served at any depth and Apply_url values are site-absolute paths.
+SITEURL = ""
+RELATIVE_URLS = False
+
+DEFAULT_LANG = "ja"
+TIMEZONE = "Asia/Tokyo"
+DEFAULT_DATE_FORMAT = "%Y年%m月%d日"
+
+PATH = os.path.join(_REPO, "content")
+OUTPUT_PATH = os.path.join(_REPO, "output")
+THEME = os.path.join(_REPO, "theme")
+THEME_STATIC_DIR = "theme"
+THEME_STATIC_PATHS = ["static"]
+STATIC_PATHS: list[str] = []
+
+ARTICLE_PATHS = ["posts"]
+PAGE_PATHS = ["pages"]
+USE_FOLDER_AS_CATEGORY = False
+DEFAULT_CATEGORY = "notices"
+FILENAME_METADATA = ""
+SLUGIFY_SOURCE = "basename"
+
+ARTICLE_URL = "{category}/{slug}/"
+ARTICLE_SAVE_AS = "{category}/{slug}/index.html"
+ARTICLE_LANG_URL = "{category}/{slug}/{lang}/"
+ARTICLE_LANG_SAVE_AS = "{category}/{slug}/{lang}/index.html"
+PAGE_URL = "pages/{slug}/"
+PAGE_SAVE_AS = "pages/{slug}/index.html"
+PAGE_LANG_URL = "pages/{slug}/{lang}/"
+PAGE_LANG_SAVE_AS = "pages/{slug}/{lang}/index.html"
+CATEGORY_URL = "{slug}/"
+CATEGORY_SAVE_AS = "{slug}/index.html"
+CATEGORIES_URL = "categories/"
+CATEGORIES_SAVE_AS = "categories/index.html"
+
+# Drafts are never published: the moderation queue is where unpublished posts live.
+DRAFT_URL = ""
+DRAFT_SAVE_AS = ""
+DRAFT_LANG_URL = ""
+DRAFT_LANG_SAVE_AS = ""
+DRAFT_PAGE_URL = ""
+DRAFT_PAGE_SAVE_AS = ""
+DRAFT_PAGE_LANG_URL = ""
+DRAFT_PAGE_LANG_SAVE_AS = ""
+
+AUTHOR_URL = ""
+AUTHOR_SAVE_AS = ""
+AUTHORS_URL = ""
+AUTHORS_SAVE_AS = ""
+TAG_URL = ""
+TAG_SAVE_AS = ""
+TAGS_URL = ""
+TAGS_SAVE_AS = ""
+ARCHIVES_URL = ""
+ARCHIVES_SAVE_AS = ""
+YEAR_ARCHIVE_SAVE_AS = ""
+MONTH_ARCHIVE_SAVE_AS = ""
+DAY_ARCHIVE_SAVE_AS = ""
+DIRECT_TEMPLATES = ["index", "categories"]
+DEFAULT_PAGINATION = False
+DELETE_OUTPUT_DIRECTORY = False
+
+FEED_ALL_ATOM = "feeds/all.atom.xml"
+CATEGORY_FEED_ATOM = "feeds/{slug}.atom.xml"
+FEED_ALL_RSS = None
+FEED_RSS = None
+FEED_ATOM = None
+CATEGORY_FEED_RSS = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+TAG_FEED_ATOM = None
+TAG_FEED_RSS = None
+TRANSLATION_FEED_ATOM = None
+TRANSLATION_FEED_RSS = None
+FEED_MAX_ITEMS = 100
+
+# Summary is plain text written by the worker; never run through Markdown.
+FORMATTED_FIELDS: list[str] = []
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.tables": {},
+        "markdown.extensions.fenced_code": {},
+        "markdown.extensions.sane_lists": {},
+    },
+    "output_format": "html5",
+}
+JINJA_ENVIRONMENT = {
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "autoescape": True,
+    "extensions": [],
+}
+
+LOAD_CONTENT_CACHE = False
+CACHE_CONTENT = False
+
+PLUGIN_PATHS = [os.path.join(_HERE, "plugins")]
+PLUGINS = ["sanitize", "jadates", "kinds"]
+
+# Post kinds: the Category value of a post file and its Japanese label.
+HIROBA_KINDS = {"events": "イベント", "recruitment": "参加募集", "notices": "お知らせ"}
+# Deployment lists of 分野 and 地域; the build code overrides these.
+HIROBA_TOPICS: dict[str, str] = {}
+HIROBA_AREAS: dict[str, str] = {}
+HIROBA_INTAKE_URL = "/app"

@@ -1,0 +1,143 @@
+"""Jinja filters that print dates the Japanese way: 2026年12月5日(土) 14:00〜16:00.
+
+Filters never raise: a value they cannot read is rendered as it was given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pelican import signals
+
+WEEKDAYS = "月火水木金土日"
+BUILD_ZONE = ZoneInfo("Asia/Tokyo")
+RANGE_SEPARATOR = "〜"
+
+
+def _parse(value: Any) -> tuple[dt.date, dt.time | None] | None:
+    """Return (date, time or None) for a date, datetime or ISO string, else None."""
+    if isinstance(value, dt.datetime):
+        return value.date(), value.time()
+    if isinstance(value, dt.date):
+        return value, None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text), None
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.date(), parsed.time()
+
+
+def _date_text(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日({WEEKDAYS[day.weekday()]})"
+
+
+def _time_text(moment: dt.time) -> str:
+    return f"{moment.hour:02d}:{moment.minute:02d}"
+
+
+def _original(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def jadate(value: Any) -> str:
+    """Format a date as 2026年12月5日(土)."""
+    parsed = _parse(value)
+    return _date_text(parsed[0]) if parsed else _original(value)
+
+
+def jatime(value: Any) -> str:
+    """Format the time of day as 14:00, or '' for a date without a time."""
+    parsed = _parse(value)
+    if parsed is None:
+        return _original(value)
+    return _time_text(parsed[1]) if parsed[1] is not None else ""
+
+
+def jadatetime(value: Any) -> str:
+    """Format a date and time as 2026年12月5日(土) 14:00."""
+    parsed = _parse(value)
+    if parsed is None:
+        return _original(value)
+    day, moment = parsed
+    return _date_text(day) + (f" {_time_text(moment)}" if moment is not None else "")
+
+
+def jaspan(starts: Any, ends: Any = None) -> str:
+    """Format a start-end span, naming the end date only when it differs."""
+    start = _parse(starts)
+    if start is None:
+        return _original(starts)
+    end = _parse(ends) if ends not in (None, "") else None
+    text = jadatetime(starts)
+    if end is None:
+        if ends in (None, ""):
+            return text
+        return f"{text}{RANGE_SEPARATOR}{_original(ends)}"
+    (start_day, start_time), (end_day, end_time) = start, end
+    if end_day == start_day:
+        if end_time is None or start_time is None:
+            return text
+        return f"{text}{RANGE_SEPARATOR}{_time_text(end_time)}"
+    return f"{text}{RANGE_SEPARATOR}{jadatetime(ends)}"
+
+
+def isodate(value: Any) -> str:
+    """Return the ISO 8601 form of a date or datetime for <time datetime>."""
+    parsed = _parse(value)
+    if parsed is None:
+        return ""
+    day, moment = parsed
+    return day.isoformat() + (f"T{_time_text(moment)}" if moment is not None else "")
+
+
+def upcoming(articles: Iterable[Any], today: Any = None) -> list[Any]:
+    """Return articles that have not ended by ``today``, soonest first.
+
+    An article without a readable Starts is kept and sorted last; ``today`` defaults
+    to the build date in Asia/Tokyo.
+    """
+    if today is None:
+        today = dt.datetime.now(BUILD_ZONE).date()
+    elif not isinstance(today, dt.date):
+        today = (_parse(today) or (dt.date.min, None))[0]
+    elif isinstance(today, dt.datetime):
+        today = today.date()
+
+    keep: list[tuple[tuple[int, str], Any]] = []
+    for article in articles:
+        start = _parse(getattr(article, "starts", None))
+        end = _parse(getattr(article, "ends", None)) or start
+        if end is not None and end[0] < today:
+            continue
+        key = (0, isodate(getattr(article, "starts", None))) if start else (1, "")
+        keep.append((key, article))
+    keep.sort(key=lambda pair: pair[0])
+    return [article for _, article in keep]
+
+
+FILTERS = {
+    "jadate": jadate,
+    "jatime": jatime,
+    "jadatetime": jadatetime,
+    "jaspan": jaspan,
+    "isodate": isodate,
+    "upcoming": upcoming,
+}
+
+
+def add_filters(generator: Any) -> None:
+    """Make the filters available to every template of ``generator``."""
+    generator.env.filters.update(FILTERS)
+
+
+def register() -> None:
+    """Connect the plugin to Pelican's generator_init signal."""
+    signals.generator_init.connect(add_filters)

@@ -1,0 +1,59 @@
+"""`python -m worker run [--burst] | build | reconcile`: the worker side of the hiroba command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from intake.config import Settings
+from intake.errors import ConfigError
+from intake.runtime import Runtime
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m worker")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="work on the queue (with a reconciler)")
+    run.add_argument("--burst", action="store_true")
+    sub.add_parser("build", help="full build of the site, switched live")
+    sub.add_parser("reconcile", help="one reconciler pass")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    try:
+        rt = Runtime.from_settings(Settings.from_env())
+    except ConfigError as exc:
+        print(f"hiroba: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        from .run import run_burst, run_forever
+
+        if args.burst:
+            run_burst(rt)
+        else:
+            run_forever(rt)
+        return 0
+    if args.command == "reconcile":
+        from .reconcile import reconcile
+
+        print(reconcile(rt))
+        return 0
+    from .build import build_and_switch
+    from .sitestate import request_rebuild
+
+    from intake.store import transaction
+
+    with transaction(rt.sessions) as session:
+        rev = request_rebuild(session)
+    print(f"building revision {rev} ...", flush=True)
+    record = build_and_switch(rt, rev)
+    if record.status != "ok":
+        print(record.log, file=sys.stderr)
+        print("build failed; the previous site stays live", file=sys.stderr)
+        return 1
+    print(f"built in {record.duration_s} s; live: {rt.settings.live_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

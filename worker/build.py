@@ -1,0 +1,230 @@
+"""Rebuild job: build the whole site into a fresh folder, then switch `current` atomically.
+
+Builds never run two at a time (a Redis lock kept alive by a heartbeat, so a killed build
+frees it soon), and revisions requested during a build are folded into the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from redis import Redis
+from redis.exceptions import LockError, RedisError
+from sqlalchemy import select
+
+from intake.config import Settings
+from intake.models import Build, utcnow
+from intake.outbox import REBUILD_FLAG
+from intake.runtime import Runtime
+from intake.store import transaction
+from intake.taxonomy import AREAS, TOPICS
+
+from .context import runtime
+from .sitestate import site_state
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "hiroba:build-lock"
+
+
+class BuildFailed(Exception):
+    """Pelican reported an error or raised; the message holds the log."""
+
+
+@dataclass
+class BuildResult:
+    output_dir: Path
+    seconds: float
+    log: str
+
+
+class _Collector(logging.Handler):
+    """Collects a build's warnings and errors for the moderators' status page."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+        self.errors = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname}: {record.getMessage()}")
+        if record.levelno >= logging.ERROR:
+            self.errors += 1
+
+
+def sync_pages(settings: Settings) -> None:
+    """Copy the hand-written pages into the content folder, removing ones deleted upstream."""
+    target = settings.content_dir / "pages"
+    target.mkdir(parents=True, exist_ok=True)
+    (settings.content_dir / "posts").mkdir(parents=True, exist_ok=True)
+    wanted = {p.name for p in settings.pages_dir.glob("*.md")}
+    for stale in target.glob("*.md"):
+        if stale.name not in wanted:
+            stale.unlink()
+    for page in settings.pages_dir.glob("*.md"):
+        shutil.copyfile(page, target / page.name)
+
+
+def pelican_settings(settings: Settings, output_dir: Path, theme_dir: Path | None = None
+                     ) -> dict:
+    """Return Pelican's settings for one build of this deployment."""
+    from pelican.settings import read_settings
+
+    return read_settings(str(settings.pelicanconf), override={
+        "PATH": str(settings.content_dir),
+        "OUTPUT_PATH": str(output_dir),
+        "THEME": str(theme_dir or settings.theme_dir),
+        "SITEURL": settings.site_url,
+        "SITENAME": settings.site_name,
+        "HIROBA_TOPICS": TOPICS,
+        "HIROBA_AREAS": AREAS,
+        "HIROBA_INTAKE_URL": "/app",
+    })
+
+
+def build_site(settings: Settings, output_dir: Path, theme_dir: Path | None = None
+               ) -> BuildResult:
+    """Run a full Pelican build into output_dir; raise BuildFailed on any error."""
+    from pelican import Pelican
+
+    sync_pages(settings)
+    collector = _Collector()
+    pelican_logger = logging.getLogger("pelican")
+    pelican_logger.addHandler(collector)
+    started = time.perf_counter()
+    try:
+        Pelican(pelican_settings(settings, output_dir, theme_dir)).run()
+    except Exception as exc:  # any exception from Pelican or the theme is a failed build
+        collector.lines.append(f"EXCEPTION: {type(exc).__name__}: {exc}")
+        collector.errors += 1
+    finally:
+        pelican_logger.removeHandler(collector)
+    text = "\n".join(collector.lines)
+    if collector.errors:
+        raise BuildFailed(text or "the build failed")
+    return BuildResult(output_dir, time.perf_counter() - started, text)
+
+
+def switch_live(settings: Settings, build_dir: Path) -> None:
+    """Point site/current at build_dir with one rename of a symlink."""
+    link = settings.live_dir
+    tmp = settings.site_dir / f".current-{uuid.uuid4().hex}"
+    os.symlink(os.path.relpath(build_dir, settings.site_dir), tmp)
+    os.replace(tmp, link)
+
+
+def prune_builds(settings: Settings) -> None:
+    """Delete old build folders, keeping the live one and the newest few."""
+    live = settings.live_dir.resolve() if settings.live_dir.exists() else None
+    builds = sorted(p for p in settings.builds_dir.iterdir() if p.is_dir())
+    for old in builds[: -settings.keep_builds]:
+        if old.resolve() != live:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def new_build_dir(settings: Settings, rev: int) -> Path:
+    """Return a fresh, empty folder for one build."""
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
+    path = settings.builds_dir / f"{stamp}-r{rev}"
+    path.mkdir(parents=True)
+    return path
+
+
+def build_and_switch(rt: Runtime, rev: int, theme_dir: Path | None = None) -> Build:
+    """Build revision rev, switch the live site on success, and record the build either way."""
+    settings = rt.settings
+    with transaction(rt.sessions) as session:
+        record = Build(rev=rev, status="running", started_at=utcnow())
+        session.add(record)
+        session.flush()
+        build_id = record.id
+    out = new_build_dir(settings, rev)
+    started = time.perf_counter()
+    try:
+        result = build_site(settings, out, theme_dir)
+    except BuildFailed as exc:
+        shutil.rmtree(out, ignore_errors=True)
+        status, text = "failed", str(exc)
+        log.error("site build of revision %s failed; the previous site stays live", rev)
+    else:
+        switch_live(settings, out)
+        status, text = "ok", result.log
+    with transaction(rt.sessions) as session:
+        record = session.get(Build, build_id)
+        assert record is not None
+        record.status = status
+        record.finished_at = utcnow()
+        record.duration_s = round(time.perf_counter() - started, 3)
+        record.output_dir = str(out) if status == "ok" else ""
+        record.log = text[-20000:]
+        if status == "ok":
+            state = site_state(session, for_update=True)
+            state.built_rev = max(state.built_rev, rev)
+    if status == "ok":
+        prune_builds(settings)
+    return record
+
+
+class _Heartbeat(threading.Thread):
+    """Keeps the build lock alive while a build runs."""
+
+    def __init__(self, lock, interval: float) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(daemon=True)
+        self.lock, self.interval, self.stopped = lock, interval, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                self.lock.reacquire()
+            except (LockError, RedisError):
+                log.warning("could not extend the build lock")
+
+
+def pending_rev(rt: Runtime) -> int | None:
+    """Return the revision to build, or None when the live site is current or it failed."""
+    with rt.sessions() as session:
+        state = site_state(session)
+        session.commit()
+        if state.requested_rev <= state.built_rev:
+            return None
+        failed = session.scalar(
+            select(Build.id).where(Build.rev == state.requested_rev, Build.status == "failed"))
+        return None if failed else state.requested_rev
+
+
+def build_lock(redis: Redis, settings: Settings):  # type: ignore[no-untyped-def]
+    """Return the lock that keeps builds one at a time."""
+    return redis.lock(LOCK_NAME, timeout=settings.build_lock_seconds, blocking=False)
+
+
+def rebuild_site() -> str:
+    """rq job: build the newest requested revision, looping while requests arrive."""
+    rt = runtime()
+    rt.redis.delete(REBUILD_FLAG)
+    outcome = "current"
+    while pending_rev(rt) is not None:
+        lock = build_lock(rt.redis, rt.settings)
+        if not lock.acquire():
+            # Another build is running; it re-reads the revision after it releases the lock.
+            return "busy"
+        heartbeat = _Heartbeat(lock, rt.settings.build_lock_seconds / 3)
+        heartbeat.start()
+        try:
+            while (rev := pending_rev(rt)) is not None:
+                outcome = build_and_switch(rt, rev).status
+        finally:
+            heartbeat.stopped.set()
+            heartbeat.join()
+            try:
+                lock.release()
+            except LockError:
+                log.warning("the build lock had expired before release")
+    return outcome

@@ -1,0 +1,108 @@
+"""Publish job: write an approved post's allow-listed public fields as Pelican Markdown."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from intake.models import Post
+from intake.outbox import enqueue_rebuild
+from intake.runtime import Runtime
+from intake.taxonomy import KIND_SEGMENTS
+
+from .sitestate import request_rebuild
+from .tasks import tracked
+
+JST = timezone(timedelta(hours=9), "Asia/Tokyo")
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+
+
+def one_line(value: str) -> str:
+    """Collapse a value to one line so it can never start another metadata key."""
+    return re.sub(r"\s+", " ", _LINE_BREAKS.sub(" ", value)).strip()
+
+
+def _stamp(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def public_fields(post: Post) -> list[tuple[str, str]]:
+    """Return the metadata that may reach the public site: the publish boundary's allow-list."""
+    approved = (post.approved_at or post.created_at).replace(tzinfo=UTC).astimezone(JST)
+    fields = [
+        ("Title", post.title),
+        ("Date", approved.isoformat(timespec="seconds")),
+        ("Slug", str(post.id)),
+        ("Category", KIND_SEGMENTS[post.kind]),
+        ("Kind", post.kind),
+        ("Topic", post.topic),
+        ("Area", post.area),
+        ("Starts", _stamp(post.starts_at)),
+        ("Ends", _stamp(post.ends_at)),
+        ("Place", post.place_name),
+        ("Place_address", post.place_address),
+        ("Fee", post.fee),
+        ("Capacity", str(post.capacity) if post.capacity is not None else ""),
+        ("Organizer", post.account.public_name),
+        ("Organizer_id", str(post.account_id)),
+        ("Contact", post.contact_public),
+        ("Apply_url", f"/app/events/{post.id}/apply" if post.accepts_applications else ""),
+        ("Summary", post.summary or post.title),
+    ]
+    return [(key, one_line(value)) for key, value in fields if one_line(value)]
+
+
+
+def render(post: Post) -> str:
+    """Return the Markdown file of a post: metadata lines, a blank line, the body."""
+    head = "".join(f"{key}: {value}\n" for key, value in public_fields(post))
+    body = post.body.replace("\r\n", "\n").strip()
+    return f"{head}\n{body}\n"
+
+
+def post_path(content_dir: Path, post_id: int) -> Path:
+    """Return where a post's Markdown file lives."""
+    return content_dir / "posts" / f"{post_id}.md"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write text to path so readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".md")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+@tracked
+def publish_post(rt: Runtime, session: Session, post_id: int) -> Callable[[], None] | None:
+    """Bring a post's content file in line with its status, and ask for a rebuild if it moved."""
+    post = session.get(Post, post_id)
+    if post is None:
+        return None
+    path = post_path(rt.settings.content_dir, post_id)
+    if post.status == "approved":
+        text = render(post)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        on_disk = path.read_text(encoding="utf-8") if path.exists() else None
+        if on_disk != text:
+            write_atomically(path, text)
+        if post.published_hash == digest and on_disk == text:
+            return None
+        post.published_hash = digest
+    else:
+        if post.published_hash is None and not path.exists():
+            return None
+        path.unlink(missing_ok=True)
+        post.published_hash = None
+    request_rebuild(session)
+    return lambda: enqueue_rebuild(rt.queue)
