@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    SelectChoice,
     DateTimeLocalField,
     Form,
     FormField,
@@ -30,6 +31,12 @@ from ..taxonomy import AREAS, POST_KINDS, TOPICS
 from .fields import Normalised
 
 REQUIRED = "この項目は必須です。"
+
+
+def choices(options: dict[str, str], blank: str | None = None) -> list[SelectChoice]:
+    """Return select options from a key-to-label mapping, optionally after a blank one."""
+    head = [SelectChoice("", blank)] if blank else []
+    return head + [SelectChoice(key, label) for key, label in options.items()]
 
 
 def required() -> InputRequired:
@@ -77,8 +84,8 @@ class IndividualRegistrationForm(CredentialsMixin, FlaskForm):
 class GroupRegistrationForm(CredentialsMixin, FlaskForm):
     group_name = StringField("団体名", [required(), length(200)])
     profile = TextAreaField("活動内容", [required(), length(2000)])
-    topics = MultiCheckboxField("活動分野", choices=list(TOPICS.items()))
-    areas = MultiCheckboxField("活動地域", choices=list(AREAS.items()))
+    topics = MultiCheckboxField("活動分野", choices=choices(TOPICS))
+    areas = MultiCheckboxField("活動地域", choices=choices(AREAS))
     representative = FormField(GroupPersonForm, label="代表者")
     contact = FormField(GroupPersonForm, label="連絡担当者")
 
@@ -89,7 +96,7 @@ class SignInForm(FlaskForm):
 
 
 class PostForm(FlaskForm):
-    kind = SelectField("種類", choices=list(POST_KINDS.items()), validators=[required()])
+    kind = SelectField("種類", choices=choices(POST_KINDS), validators=[required()])
     title = StringField("タイトル", [required(), length(100)])
     summary = TextAreaField("概要（一覧に表示される短い説明）", [required(), length(300)])
     body = TextAreaField("本文（Markdown が使えます）", [Optional(), length(10000)])
@@ -97,9 +104,9 @@ class PostForm(FlaskForm):
     ends_at = DateTimeLocalField("終了日時", [Optional()], format="%Y-%m-%dT%H:%M")
     place_name = StringField("会場名", [Optional(), length(200)])
     place_address = StringField("会場の住所", [Optional(), length(300)])
-    topic = SelectField("分野", choices=[("", "選択してください")] + list(TOPICS.items()),
+    topic = SelectField("分野", choices=choices(TOPICS, "選択してください"),
                         validators=[Optional()])
-    area = SelectField("地域", choices=[("", "選択してください")] + list(AREAS.items()),
+    area = SelectField("地域", choices=choices(AREAS, "選択してください"),
                        validators=[Optional()])
     fee = StringField("参加費", [Optional(), length(100)])
     capacity = IntegerField("定員（人）", [Optional(), NumberRange(min=1, max=100000,
@@ -107,13 +114,17 @@ class PostForm(FlaskForm):
     accepts_applications = BooleanField("このサイトで参加申込を受け付ける")
     contact_public = StringField("公開する問い合わせ先（サイトに表示されます）", [Optional(), length(300)])
 
-    def validate_starts_at(self, field: DateTimeLocalField) -> None:
-        if self.kind.data in ("event", "recruitment") and field.data is None:
-            raise ValidationError("イベントと参加募集には開始日時が必要です。")
-
-    def validate_ends_at(self, field: DateTimeLocalField) -> None:
-        if field.data and self.starts_at.data and field.data < self.starts_at.data:
-            raise ValidationError("終了日時は開始日時より後にしてください。")
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        """Check the rules that tie fields together (Optional() stops per-field checks)."""
+        valid = super().validate(extra_validators)
+        starts, ends = self.starts_at, self.ends_at
+        if self.kind.data in ("event", "recruitment") and starts.data is None and not starts.errors:
+            starts.errors = [*starts.errors, "イベントと参加募集には開始日時が必要です。"]
+            valid = False
+        if ends.data and starts.data and ends.data < starts.data:
+            ends.errors = [*ends.errors, "終了日時は開始日時より後にしてください。"]
+            valid = False
+        return valid
 
     def validate_accepts_applications(self, field: BooleanField) -> None:
         if field.data and self.kind.data == "notice":
@@ -137,9 +148,9 @@ class ApplicationForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    action = SelectField("判断", choices=[("approve", "承認"), ("reject", "差し戻し（却下）")],
+    action = SelectField("判断", choices=choices({"approve": "承認", "reject": "差し戻し（却下）"}),
                          validators=[required()])
-    reason = TextAreaField("理由（却下のときは必須。投稿者に伝えられます）", [Optional(), length(2000)])
+    reason = TextAreaField("理由（却下のときは必須。投稿者に伝えられます）", [length(2000)])
 
     def validate_reason(self, field: TextAreaField) -> None:
         if self.action.data == "reject" and not (field.data or "").strip():

@@ -1,0 +1,89 @@
+"""What the people of a flow do through HTTP: register, sign in, post, moderate, apply."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import Instance, submit
+
+from intake.services.accounts import create_staff
+
+MODERATOR = ("mod-tester", "moderator-password-1")
+
+
+def person(prefix: str, n: int, title: bool = True) -> dict[str, str]:
+    """Form data of one fictional person (distinctive strings the leak test looks for)."""
+    data = {
+        f"{prefix}-name": f"漏洩検査 花子{n}",
+        f"{prefix}-kana": "ろうえいけんさ はなこ",
+        f"{prefix}-postal_code": "〒１６０－００２２",
+        f"{prefix}-address": f"東京都新宿区検査町{n}丁目9番9号",
+        f"{prefix}-phone": f"090-9{n:03d}-7531",
+        f"{prefix}-fax": "",
+        f"{prefix}-email": f"leak-probe-{n}@example.test",
+    }
+    if title:
+        data[f"{prefix}-title"] = "代表理事"
+    return data
+
+
+def group_form(n: int, login: str) -> dict[str, str | list[str]]:
+    return {
+        "group_name": f"テスト団体{n}", "profile": "テストのための架空の団体です。",
+        "topics": ["welfare"], "areas": ["yotsuya"],
+        **person("representative", n), **person("contact", n + 500),
+        "login": login, "password": "group-password-123", "password_confirm": "group-password-123",
+    }
+
+
+def register_group(client, n: int, login: str) -> None:  # type: ignore[no-untyped-def]
+    response = submit(client, "/app/register/group", group_form(n, login))
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
+def make_moderator(instance: Instance) -> tuple[str, str]:
+    create_staff(instance.rt, "moderator", *MODERATOR, name="テスト運営")
+    return MODERATOR
+
+
+def sign_in(client, login: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    response = submit(client, "/app/login", {"login": login, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
+def sign_out(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/app/login")
+    from conftest import csrf_token
+
+    client.post("/app/logout", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+def decide(client, path: str, approve: bool = True, reason: str = "") -> None:  # type: ignore[no-untyped-def]
+    response = submit(client, path, {"action": "approve" if approve else "reject",
+                                     "reason": reason})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
+EVENT = {
+    "kind": "event", "title": "川沿いクリーン作戦", "summary": "みんなで川沿いを掃除します。",
+    "body": "## 集合\n\n軍手を貸し出します。", "starts_at": "2026-12-05T14:00",
+    "ends_at": "2026-12-05T16:00", "place_name": "落合第一地域センター",
+    "place_address": "東京都新宿区下落合4-6-7", "topic": "environment", "area": "ochiai-1",
+    "fee": "無料", "capacity": "20", "accepts_applications": "y",
+    "contact_public": "事務局 (平日10時〜17時)",
+}
+
+
+def post_event(client, **overrides: str) -> None:  # type: ignore[no-untyped-def]
+    response = submit(client, "/app/posts/new", {**EVENT, **overrides})
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+
+
+def applicant(n: int) -> dict[str, str]:
+    return {"name": f"申込検査 次郎{n}", "address": f"東京都新宿区申込町{n}-1-1",
+            "phone": f"080-8{n:03d}-2468", "email": f"apply-probe-{n}@example.test",
+            "party_size": "1", "consent": "y"}
+
+
+def ids_in(html: str, pattern: str) -> list[int]:
+    return [int(x) for x in re.findall(pattern, html)]

@@ -1,0 +1,211 @@
+"""Fixtures: a private redis-server per session, a fresh instance per test (SQLite, and
+PostgreSQL when one answers on 127.0.0.1:5432), the app through its factory, real workers."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from intake.config import REPO_ROOT, Settings
+from intake.crypto import create_keys
+from intake.runtime import Runtime
+from intake.store import migrate
+
+PG_ADMIN_URL = os.environ.get("HIROBA_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RedisServer:
+    """A throw-away redis-server on a free port, which a test may restart empty."""
+
+    port: int
+    folder: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if Redis(port=self.port, socket_connect_timeout=0.2).ping():
+                    return
+            except OSError:
+                pass
+            except Exception:  # noqa: BLE001 - redis raises its own errors while loading
+                pass
+            time.sleep(0.05)
+        pytest.fail("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def restart_empty(self) -> None:
+        """Kill the server and start a new one on the same port with no data."""
+        self.stop()
+        self.start()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(port=free_port(), folder=tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def _postgres_available() -> bool:
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=2):
+            return True
+    except psycopg.Error:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_available() -> bool:
+    return _postgres_available()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path,
+                 postgres_available: bool) -> Iterator[str]:
+    """A fresh, empty database: SQLite always, PostgreSQL when one is reachable."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'instance' / 'hiroba.db'}"
+        return
+    if not postgres_available:
+        pytest.skip("no PostgreSQL on 127.0.0.1:5432")
+    import psycopg
+
+    name = f"hiroba_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Instance:
+    """One deployment under test: its environment, settings and runtime."""
+
+    env: dict[str, str]
+    settings: Settings
+    rt: Runtime
+    redis_server: RedisServer
+
+    def worker_burst(self, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Run a real rq worker (python -m worker run --burst) until nothing is owed."""
+        result = subprocess.run([sys.executable, "-m", "worker", "run", "--burst"],
+                                env=self.env, capture_output=True, text=True, timeout=timeout,
+                                cwd=REPO_ROOT)
+        assert result.returncode == 0, result.stderr[-4000:]
+        return result
+
+    def start_worker(self) -> subprocess.Popen[str]:
+        """Start a long-running worker in its own process group (so it can be killed whole)."""
+        return subprocess.Popen([sys.executable, "-m", "worker", "run"], env=self.env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                cwd=REPO_ROOT, start_new_session=True)
+
+    @staticmethod
+    def kill_group(process: subprocess.Popen[str]) -> None:
+        """SIGKILL the worker's whole process group, work-horse included."""
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def instance_env(tmp_path: Path, database_url: str, redis_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
+    env.update({
+        "HIROBA_HOME": str(tmp_path / "instance"),
+        "HIROBA_DATABASE_URL": database_url,
+        "HIROBA_REDIS_URL": redis_url,
+        "HIROBA_TASK_LEASE_SECONDS": "2",
+        "HIROBA_RECONCILE_SECONDS": "1",
+        "HIROBA_BUILD_LOCK_SECONDS": "3",
+    })
+    return env
+
+
+@pytest.fixture
+def instance(tmp_path: Path, database_url: str, redis_server: RedisServer) -> Iterator[Instance]:
+    if redis_server.process is None or redis_server.process.poll() is not None:
+        redis_server.start()
+    Redis.from_url(redis_server.url).flushall()  # our private server, never the machine's
+    env = instance_env(tmp_path, database_url, redis_server.url)
+    settings = Settings.from_env(env)
+    create_keys(settings.keys_dir)
+    migrate(settings.database_url)
+    rt = Runtime.from_settings(settings)
+    yield Instance(env=env, settings=settings, rt=rt, redis_server=redis_server)
+    rt.close()
+
+
+@pytest.fixture
+def app(instance: Instance):  # type: ignore[no-untyped-def]
+    from intake.web import create_app
+
+    return create_app(instance.settings, runtime=instance.rt)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
+                   r'type="hidden" name="csrf_token" value="([^"]+)"|'
+                   r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    """Read the CSRF token out of a rendered form (CSRF stays on in tests)."""
+    match = _CSRF.search(html)
+    assert match, "no csrf_token in the page"
+    return next(group for group in match.groups() if group)
+
+
+def submit(client, url: str, data: dict, follow: bool = False):  # type: ignore[no-untyped-def]
+    """GET the form at url, then POST data with its CSRF token."""
+    page = client.get(url)
+    assert page.status_code == 200, page.status_code
+    return client.post(url, data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))},
+                       follow_redirects=follow)
