@@ -24,7 +24,10 @@ class Setting:
 
 
 def _positive_int(raw: str) -> int:
-    value = int(raw)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("must be a positive whole number") from None
     if value <= 0:
         raise ValueError("must be a positive whole number")
     return value

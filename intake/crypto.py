@@ -54,10 +54,10 @@ class Vault:
         key = self.keys.get(key_id)
         if key is None:
             raise DecryptionError(f"value sealed with unknown key id {key_id!r}")
-        raw = base64.b64decode(payload)
         try:
+            raw = base64.b64decode(payload, validate=True)
             plain = AESGCM(key).decrypt(raw[:12], raw[12:], context.encode("utf-8"))
-        except InvalidTag:
+        except (InvalidTag, ValueError):  # ValueError: bad base64 (binascii.Error) or nonce
             raise DecryptionError(f"value for {context} failed authentication") from None
         return plain.decode("utf-8")
 
@@ -103,5 +103,8 @@ def load_vault(keys_dir: Path) -> Vault:
         raise ConfigError(f"{keys_dir / DATA_KEYS_FILE} is not a valid key file.") from None
     if active not in keys or any(len(k) != 32 for k in keys.values()):
         raise ConfigError(f"{keys_dir / DATA_KEYS_FILE} must hold 32-byte keys and name one.")
-    index_key = bytes.fromhex(read_key_file(keys_dir / INDEX_KEY_FILE).decode())
+    try:
+        index_key = bytes.fromhex(read_key_file(keys_dir / INDEX_KEY_FILE).decode())
+    except ValueError:
+        raise ConfigError(f"{keys_dir / INDEX_KEY_FILE} is not a valid key file.") from None
     return Vault(keys=keys, active=active, index_key=index_key)

@@ -141,15 +141,51 @@ class Instance:
 
     def start_worker(self) -> subprocess.Popen[str]:
         """Start a long-running worker in its own process group (so it can be killed whole)."""
-        return subprocess.Popen([sys.executable, "-m", "worker", "run"], env=self.env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                cwd=REPO_ROOT, start_new_session=True)
+        log = open(self.settings.home / "worker.log", "a")  # noqa: SIM115 - the child owns it
+        try:
+            return subprocess.Popen([sys.executable, "-m", "worker", "run"], env=self.env,
+                                    stdout=log, stderr=subprocess.STDOUT, text=True,
+                                    cwd=REPO_ROOT, start_new_session=True)
+        finally:
+            log.close()
 
     @staticmethod
     def kill_group(process: subprocess.Popen[str]) -> None:
-        """SIGKILL the worker's whole process group, work-horse included."""
-        os.killpg(process.pid, signal.SIGKILL)
+        """SIGKILL the worker, its reconciler and its work-horse all at once.
+
+        rq's work-horse calls setpgrp(), leaving the worker's process group, so killing
+        the group alone would let it finish its job: stop the whole tree, then kill it.
+        """
+        tree = descendants(process.pid) + [process.pid]
+        for pid in tree:
+            _signal(pid, signal.SIGSTOP)
+        for pid in tree:
+            _signal(pid, signal.SIGKILL)
         process.wait()
+
+
+def descendants(pid: int) -> list[int]:
+    """Return every live descendant of pid, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass
 
 
 def instance_env(tmp_path: Path, database_url: str, redis_url: str) -> dict[str, str]:

@@ -142,6 +142,10 @@ def build_and_switch(rt: Runtime, rev: int, theme_dir: Path | None = None) -> Bu
     """Build revision rev, switch the live site on success, and record the build either way."""
     settings = rt.settings
     with transaction(rt.sessions) as session:
+        # We hold the build lock, so any other running build was killed: say so.
+        for stale in session.scalars(select(Build).where(Build.status == "running")):
+            stale.status = "interrupted"
+            stale.finished_at = utcnow()
         record = Build(rev=rev, status="running", started_at=utcnow())
         session.add(record)
         session.flush()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from ...errors import StoreUnavailable
 from ...services.posts import PostData, posts_of, submit_post
 from ...taxonomy import POST_KINDS
 from ..auth import current_account, rt, role_required
 from ..forms import PostForm
+from ..responses import retry_later
 
 bp = Blueprint("posts", __name__)
 
@@ -22,16 +24,23 @@ def new() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         me = current_account()
         assert me is not None
-        submit_post(rt(), me.id, PostData(
+        try:
+            submit_post(rt(), me.id, _post_data(form))
+        except StoreUnavailable:
+            return retry_later("post_new.html", form=form)
+        return redirect(url_for("posts.mine", submitted=1))
+    return render_template("post_new.html", form=form), 422 if form.errors else 200
+
+
+def _post_data(form: PostForm) -> PostData:
+    return PostData(
             kind=form.kind.data, title=form.title.data.strip(), summary=form.summary.data.strip(),
             body=form.body.data or "", starts_at=form.starts_at.data, ends_at=form.ends_at.data,
             place_name=(form.place_name.data or "").strip(),
             place_address=(form.place_address.data or "").strip(),
             topic=form.topic.data or "", area=form.area.data or "", fee=form.fee.data or "",
             capacity=form.capacity.data, accepts_applications=bool(form.accepts_applications.data),
-            contact_public=(form.contact_public.data or "").strip()))
-        return redirect(url_for("posts.mine", submitted=1))
-    return render_template("post_new.html", form=form), 422 if form.errors else 200
+            contact_public=(form.contact_public.data or "").strip())
 
 
 @bp.route("/my")

@@ -5,13 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from ...errors import StoreUnavailable
 from ...services import accounts as account_service
 from ...services import applications as application_service
 from ...services.posts import open_event
 from ..auth import rt
 from ..forms import ApplicationForm, GroupRegistrationForm, IndividualRegistrationForm
+from ..responses import retry_later
 
 bp = Blueprint("public", __name__)
+
+LOGIN_TAKEN = "このログインIDはすでに使われています。別のIDにしてください。"
 
 
 def _person(form_data: dict) -> account_service.PersonData:
@@ -30,7 +34,9 @@ def register_individual() -> str | Response:
         try:
             account_service.register(rt(), reg)
         except account_service.LoginTaken:
-            form.login.errors.append("このログインIDはすでに使われています。別のIDにしてください。")
+            form.login.errors.append(LOGIN_TAKEN)
+        except StoreUnavailable:
+            return retry_later("register_individual.html", form=form)
         else:
             return redirect(url_for("public.registered"))
     return render_template("register_individual.html", form=form), 200 if not form.errors else 422
@@ -49,7 +55,9 @@ def register_group() -> str | Response:
         try:
             account_service.register(rt(), reg)
         except account_service.LoginTaken:
-            form.login.errors.append("このログインIDはすでに使われています。別のIDにしてください。")
+            form.login.errors.append(LOGIN_TAKEN)
+        except StoreUnavailable:
+            return retry_later("register_group.html", form=form)
         else:
             return redirect(url_for("public.registered"))
     return render_template("register_group.html", form=form), 200 if not form.errors else 422
@@ -66,10 +74,13 @@ def apply(post_id: int) -> str | Response:
     event = open_event(rt(), post_id)
     form = ApplicationForm()
     if form.validate_on_submit():
-        application_service.apply(rt(), post_id, application_service.ApplicationData(
-            name=form.name.data.strip(), address=form.address.data.strip(),
-            phone=form.phone.data or "", email=form.email.data or "",
-            party_size=form.party_size.data))
+        try:
+            application_service.apply(rt(), post_id, application_service.ApplicationData(
+                name=form.name.data.strip(), address=form.address.data.strip(),
+                phone=form.phone.data or "", email=form.email.data or "",
+                party_size=form.party_size.data))
+        except StoreUnavailable:
+            return retry_later("apply.html", form=form, event=event)
         return redirect(url_for("public.applied", post_id=post_id))
     status = 422 if form.errors else 200
     return render_template("apply.html", form=form, event=event), status

@@ -1,0 +1,138 @@
+"""The import table of STYLE.md, kept true by scanning every module's imports (AST, no import)."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+from intake.config import REPO_ROOT
+
+SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache",
+             ".ruff_cache", ".pytest_cache", "instance", "build", "dist"}
+WEB_LIBRARIES = ("flask", "flask_wtf", "wtforms")
+MAX_LINES = 400
+
+
+def python_files(folder: str) -> list[Path]:
+    """Every .py file under REPO_ROOT/folder, skipping caches and virtual environments."""
+    root = REPO_ROOT / folder
+    return sorted(p for p in root.rglob("*.py")
+                  if not SKIP_DIRS.intersection(p.relative_to(REPO_ROOT).parts))
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO_ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module path imports, anywhere in the file, with relative imports resolved."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".") if package else []
+                base_parts = parts[:len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base = ".".join([*base_parts, *([node.module] if node.module else [])])
+            else:
+                base = node.module or ""
+            if base:
+                found.add(base)
+            # `from intake import web` imports intake.web: count each name as a submodule too.
+            found.update(f"{base}.{alias.name}" if base else alias.name for alias in node.names
+                         if alias.name != "*")
+    return found
+
+
+def violations(paths: list[Path], forbidden: tuple[str, ...]) -> list[str]:
+    found = []
+    for path in paths:
+        for module in sorted(imported_modules(path)):
+            if any(module == f or module.startswith(f + ".") for f in forbidden):
+                found.append(f"{path.relative_to(REPO_ROOT)} imports {module}")
+    return found
+
+
+def is_under(path: Path, folder: str) -> bool:
+    return path.is_relative_to(REPO_ROOT / folder)
+
+
+def test_the_resolver_handles_relative_imports(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forbidden import written relatively (`from ..web import x`) is still caught."""
+    package = tmp_path / "intake" / "services"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("from . import sample\n")
+    (package / "sample.py").write_text(
+        "from ..web import views\nfrom .. import crypto\nfrom . import other\n"
+        "def f():\n    import worker.build\n")
+    monkeypatch.setattr(sys.modules[__name__], "REPO_ROOT", tmp_path)
+    assert imported_modules(package / "sample.py") == {
+        "intake.web", "intake.web.views", "intake", "intake.crypto", "intake.services",
+        "intake.services.other", "worker.build"}
+    assert imported_modules(package / "__init__.py") == {"intake.services",
+                                                         "intake.services.sample"}
+
+
+def test_intake_domain_modules_import_neither_flask_nor_worker() -> None:
+    entry_points = [REPO_ROOT / "intake" / "cli.py", REPO_ROOT / "intake" / "up.py"]
+    domain = [p for p in python_files("intake")
+              if not is_under(p, "intake/web") and p not in entry_points]
+    assert domain, "no intake modules found"
+    assert not violations(domain, (*WEB_LIBRARIES, "worker", "intake.web"))
+
+
+def test_intake_never_imports_worker() -> None:
+    """intake enqueues jobs by dotted name; the cli runs the worker as `python -m worker`."""
+    web = [p for p in python_files("intake") if is_under(p, "intake/web")]
+    assert web, "no intake/web modules found"
+    assert not violations(web, ("worker",))
+    assert not violations([REPO_ROOT / "intake" / "cli.py", REPO_ROOT / "intake" / "up.py"],
+                          ("worker",))
+
+
+def test_worker_imports_neither_flask_nor_the_web_layer() -> None:
+    worker = python_files("worker")
+    assert worker, "no worker modules found"
+    assert not violations(worker, (*WEB_LIBRARIES, "intake.web", "intake.cli", "intake.up"))
+
+
+def test_pelican_folder_imports_neither_intake_nor_worker() -> None:
+    files = python_files("pelican")
+    assert files, "no pelican config or plugins found"
+    assert not violations(files, ("intake", "worker"))
+
+
+def test_pelican_folder_is_not_a_package() -> None:
+    assert not (REPO_ROOT / "pelican" / "__init__.py").exists(), (
+        "pelican/__init__.py would shadow the installed pelican library")
+
+
+@pytest.mark.parametrize("folder", ["theme", "content"])
+def test_theme_and_content_hold_no_code(folder: str) -> None:
+    assert not [str(p.relative_to(REPO_ROOT)) for p in python_files(folder)]
+
+
+def test_no_grab_bag_modules() -> None:
+    grab_bags = {"utils.py", "helpers.py", "misc.py"}
+    found = [str(p.relative_to(REPO_ROOT)) for p in python_files(".") if p.name in grab_bags]
+    assert not found, f"split these by concept: {', '.join(found)}"
+
+
+def test_modules_stay_small() -> None:
+    too_long = []
+    for path in [*python_files("intake"), *python_files("worker")]:
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines >= MAX_LINES:
+            too_long.append(f"{path.relative_to(REPO_ROOT)} ({lines} lines)")
+    assert not too_long, f"modules of {MAX_LINES} lines or more: {', '.join(too_long)}"

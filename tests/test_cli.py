@@ -1,0 +1,168 @@
+"""The `hiroba` console script, run as a real process against a fresh home and private Redis."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy.orm import Session
+
+from intake.config import Settings
+from intake.crypto import load_vault
+from intake.models import Account, Person, Post, Task
+
+HIROBA_SCRIPT = Path(sys.executable).parent / "hiroba"
+HIROBA = [str(HIROBA_SCRIPT)] if HIROBA_SCRIPT.exists() else [sys.executable, "-m", "intake.cli"]
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, redis_server) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A fresh HIROBA_HOME (SQLite) and our private, emptied redis-server."""
+    if redis_server.process is None or redis_server.process.poll() is not None:
+        redis_server.start()
+    Redis.from_url(redis_server.url).flushall()  # our private server, never the machine's
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
+    env.update({"HIROBA_HOME": str(tmp_path / "home"), "HIROBA_REDIS_URL": redis_server.url,
+                "HIROBA_BUILD_LOCK_SECONDS": "5"})
+    env.pop("HIROBA_PASSWORD", None)
+    return env
+
+
+def hiroba(env: dict[str, str], *args: str, timeout: float = 120,
+           **extra: str) -> subprocess.CompletedProcess[str]:
+    """Run `hiroba args...` from a folder that is not the repository."""
+    home = Path(env["HIROBA_HOME"])
+    home.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.run([*HIROBA, *args], env={**env, **extra}, capture_output=True,
+                          text=True, timeout=timeout, cwd=home.parent, stdin=subprocess.DEVNULL)
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    tail = f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert result.returncode == 0, f"{result.args}\n{tail}"
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def refused(result: subprocess.CompletedProcess[str]) -> str:
+    """Assert a clean refusal: non-zero exit, a short message, no traceback."""
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    message = result.stderr.strip()
+    assert message and len(message.splitlines()) == 1, result.stderr
+    return message
+
+
+def settings_of(env: dict[str, str]) -> Settings:
+    return Settings.from_env(env)
+
+
+def counts(settings: Settings) -> dict[str, int]:
+    engine = create_engine(settings.database_url)
+    try:
+        with Session(engine) as db:
+            return {model.__tablename__: db.scalar(select(func.count()).select_from(model)) or 0
+                    for model in (Account, Person, Post, Task)}
+    finally:
+        engine.dispose()
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_init_creates_private_keys_and_the_database(cli_env: dict[str, str]) -> None:
+    result = ok(hiroba(cli_env, "init"))
+    settings = settings_of(cli_env)
+    assert str(settings.home) in result.stdout.strip().splitlines()[-1]
+    keys = sorted(settings.keys_dir.iterdir())
+    assert {p.name for p in keys} == {"secret.key", "index.key", "data-keys.json"}
+    assert mode(settings.keys_dir) == 0o700
+    assert all(mode(p) == 0o600 for p in keys), {p.name: oct(mode(p)) for p in keys}
+    assert (settings.home / "hiroba.db").exists()
+    engine = create_engine(settings.database_url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert {"accounts", "persons", "posts", "tasks"} <= tables
+    before = {p.name: p.read_bytes() for p in keys}
+
+    again = ok(hiroba(cli_env, "init"))
+    assert "created" not in again.stdout
+    assert {p.name: p.read_bytes() for p in settings.keys_dir.iterdir()} == before
+    assert load_vault(settings.keys_dir).active == "k1"
+
+
+def test_commands_before_init_point_to_init(cli_env: dict[str, str]) -> None:
+    message = refused(hiroba(cli_env, "create-user", "--role", "moderator", "--login",
+                             "mod-one", HIROBA_PASSWORD="moderator-password-1"))
+    assert message.startswith("hiroba:") and "hiroba init" in message
+
+
+def test_create_user(cli_env: dict[str, str]) -> None:
+    ok(hiroba(cli_env, "init"))
+    result = ok(hiroba(cli_env, "create-user", "--role", "moderator", "--login", "mod-one",
+                       HIROBA_PASSWORD="moderator-password-1"))
+    assert "mod-one" in result.stdout
+    settings = settings_of(cli_env)
+    vault = load_vault(settings.keys_dir)
+    engine = create_engine(settings.database_url)
+    try:
+        with Session(engine) as db:
+            [account] = db.scalars(select(Account).where(Account.kind == "moderator")).all()
+            assert account.status == "active"
+            assert vault.open(account.login_enc, "accounts.login") == "mod-one"
+            assert account.password_hash.startswith("$argon2id$")
+    finally:
+        engine.dispose()
+
+    taken = refused(hiroba(cli_env, "create-user", "--role", "staff", "--login", "mod-one",
+                           HIROBA_PASSWORD="another-password-2"))
+    assert "mod-one" in taken and "taken" in taken
+    short = refused(hiroba(cli_env, "create-user", "--role", "moderator", "--login", "mod-two",
+                           HIROBA_PASSWORD="short"))
+    assert "10" in short
+    bad_login = refused(hiroba(cli_env, "create-user", "--role", "moderator", "--login", "x",
+                               HIROBA_PASSWORD="moderator-password-3"))
+    assert "ログインID" in bad_login
+    assert counts(settings)["accounts"] == 1
+
+
+def test_demo_worker_and_build(cli_env: dict[str, str]) -> None:
+    ok(hiroba(cli_env, "init"))
+    ok(hiroba(cli_env, "demo"))
+    settings = settings_of(cli_env)
+    engine = create_engine(settings.database_url)
+    try:
+        with Session(engine) as db:
+            groups = db.scalar(select(func.count()).select_from(Account)
+                               .where(Account.kind == "group"))
+            events = db.execute(select(Post.topic, Post.area)
+                                .where(Post.kind.in_(["event", "recruitment"]))).all()
+    finally:
+        engine.dispose()
+    assert groups is not None and groups >= 10
+    assert len(events) >= 30
+    assert len({topic for topic, _ in events}) >= 5
+    assert len({area for _, area in events}) >= 5
+
+    before = counts(settings)
+    ok(hiroba(cli_env, "demo"))
+    assert counts(settings) == before, "a second demo run changed the data"
+
+    ok(hiroba(cli_env, "worker", "--burst", timeout=600))
+    live = settings.live_dir
+    assert (live / "index.html").is_file()
+    assert any(live.glob("events/*/index.html")), "no event page was published"
+
+    built = ok(hiroba(cli_env, "build", timeout=600))
+    last_line = built.stdout.strip().splitlines()[-1]
+    assert last_line.endswith(str(live)), last_line
+    assert (live / "index.html").is_file()
