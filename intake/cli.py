@@ -83,9 +83,18 @@ def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the intake app (and the live site) with gunicorn on the loopback address."""
-    argv = ["gunicorn", "--bind", f"{args.host}:{args.port}", "--workers", str(args.workers),
-            "--access-logfile", "-", "--access-logformat", '%(t)s "%(m)s %(U)s" %(s)s %(L)ss',
-            "intake.web:create_app()"]
+    argv = [
+        "gunicorn",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        '%(t)s "%(m)s %(U)s" %(s)s %(L)ss',
+        "intake.web:create_app()",
+    ]
     return subprocess.call([sys.executable, "-m", *argv])
 
 

@@ -57,34 +57,42 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("HIROBA_REDIS_URL", "redis://127.0.0.1:6379/0", "Redis URL of the job queue."),
     Setting("HIROBA_QUEUE", "hiroba", "Name of the rq queue the intake and worker share."),
-    Setting(
-        "HIROBA_CONTENT_DIR", None, "Pelican content folder; default $HIROBA_HOME/content."
-    ),
+    Setting("HIROBA_CONTENT_DIR", None, "Pelican content folder; default $HIROBA_HOME/content."),
     Setting("HIROBA_SITE_DIR", None, "Built sites; default $HIROBA_HOME/site (live: current)."),
+    Setting("HIROBA_THEME_DIR", None, "Pelican theme folder; default the repository's theme/."),
     Setting("HIROBA_SITE_URL", "", "Absolute URL of the public site for feeds; empty: relative."),
     Setting("HIROBA_SITE_NAME", "しんじゅく広場", "The site's name shown in the header."),
     Setting(
-        "HIROBA_ENV", "development", "development or production (production refuses debug).",
+        "HIROBA_ENV",
+        "development",
+        "development or production (production refuses debug).",
         _environment,
     ),
     Setting("HIROBA_DEBUG", "0", "Flask debug mode; refused in production.", _bool),
     Setting(
-        "HIROBA_TASK_LEASE_SECONDS", "60",
+        "HIROBA_TASK_LEASE_SECONDS",
+        "60",
         "Seconds a started task is left to its worker before the reconciler re-enqueues it.",
         _positive_int,
     ),
     Setting(
-        "HIROBA_RECONCILE_SECONDS", "30",
+        "HIROBA_RECONCILE_SECONDS",
+        "30",
         "Seconds between two reconciler passes of a running worker (at most 60).",
         _positive_int,
     ),
     Setting(
-        "HIROBA_BUILD_LOCK_SECONDS", "30",
+        "HIROBA_BUILD_LOCK_SECONDS",
+        "30",
         "Seconds the build lock lives without a heartbeat (a killed build frees it after this).",
         _positive_int,
     ),
-    Setting("HIROBA_KEEP_BUILDS", "3", "How many older site builds are kept beside current.",
-            _positive_int),
+    Setting(
+        "HIROBA_KEEP_BUILDS",
+        "3",
+        "How many older site builds are kept beside current.",
+        _positive_int,
+    ),
 )
 
 SETTING_NAMES = frozenset(s.name for s in SETTINGS)
@@ -100,6 +108,7 @@ class Settings:
     queue_name: str
     content_dir: Path
     site_dir: Path
+    theme_dir: Path
     site_url: str
     site_name: str
     environment: str
@@ -125,10 +134,6 @@ class Settings:
     @property
     def pages_dir(self) -> Path:
         return REPO_ROOT / "content" / "pages"
-
-    @property
-    def theme_dir(self) -> Path:
-        return REPO_ROOT / "theme"
 
     @property
     def pelicanconf(self) -> Path:
@@ -166,6 +171,7 @@ class Settings:
             queue_name=values["HIROBA_QUEUE"],
             content_dir=Path(values["HIROBA_CONTENT_DIR"] or home / "content").resolve(),
             site_dir=Path(values["HIROBA_SITE_DIR"] or home / "site").resolve(),
+            theme_dir=Path(values["HIROBA_THEME_DIR"] or REPO_ROOT / "theme").resolve(),
             site_url=values["HIROBA_SITE_URL"].rstrip("/"),
             site_name=values["HIROBA_SITE_NAME"],
             environment=values["HIROBA_ENV"],

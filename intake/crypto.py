@@ -25,7 +25,7 @@ from .errors import ConfigError, DecryptionError
 
 DATA_KEYS_FILE = "data-keys.json"
 INDEX_KEY_FILE = "index.key"
-SECRET_KEY_FILE = "secret.key"
+SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 
 
 @dataclass(frozen=True)

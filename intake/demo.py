@@ -22,14 +22,39 @@ from .taxonomy import TOPICS
 DEMO_MODERATOR = ("demo-moderator", "demo-moderator-password")
 
 GROUPS = [
-    ("見本こども食堂ネット", "childcare", "ushigome", "地域の子どもたちに温かい食事と居場所を届けています。"),
+    (
+        "見本こども食堂ネット",
+        "childcare",
+        "ushigome",
+        "地域の子どもたちに温かい食事と居場所を届けています。",
+    ),
     ("サンプル環境クラブ", "environment", "ochiai-1", "川沿いの清掃と生き物観察を続けています。"),
-    ("例示まちづくり協議会", "community", "yotsuya", "商店街と住民で、歩いて楽しい街をつくります。"),
-    ("架空国際交流サロン", "international", "okubo", "多文化の住民同士が気軽に話せる場を開いています。"),
+    (
+        "例示まちづくり協議会",
+        "community",
+        "yotsuya",
+        "商店街と住民で、歩いて楽しい街をつくります。",
+    ),
+    (
+        "架空国際交流サロン",
+        "international",
+        "okubo",
+        "多文化の住民同士が気軽に話せる場を開いています。",
+    ),
     ("見本ふれあい体操の会", "health", "totsuka", "シニア向けの体操とウォーキングの会です。"),
-    ("サンプル防災ボランティア", "disaster", "wakamatsu", "防災訓練と避難所運営の学習会を行っています。"),
+    (
+        "サンプル防災ボランティア",
+        "disaster",
+        "wakamatsu",
+        "防災訓練と避難所運営の学習会を行っています。",
+    ),
     ("例示合唱団", "culture", "kashiwagi", "年齢を問わず歌を楽しむ合唱団です。"),
-    ("架空ジュニアサッカー", "sports", "ochiai-2", "小学生のサッカーチーム。保護者も一緒に活動します。"),
+    (
+        "架空ジュニアサッカー",
+        "sports",
+        "ochiai-2",
+        "小学生のサッカーチーム。保護者も一緒に活動します。",
+    ),
     ("見本福祉サポート", "welfare", "tsunohazu", "高齢者の見守りと買い物支援をしています。"),
     ("サンプル読書会", "learning", "wardwide", "月に一度、テーマを決めて本を語り合います。"),
     ("例示子育てひろば", "childcare", "yotsuya", "乳幼児と保護者の交流の場を運営しています。"),
@@ -52,13 +77,20 @@ PLACES = [
 
 
 def _sample_person(n: int, role: str) -> PersonData:
-    return PersonData(name=f"見本 {role}{n}", kana="みほん たろう", postal_code="160-0000",
-                      address=f"東京都新宿区見本町{n}-{n}", phone=f"030000{n:04d}",
-                      email=f"sample{n}-{role}@example.jp", title="代表" if role == "r" else "担当")
+    return PersonData(
+        name=f"見本 {role}{n}",
+        kana="みほん たろう",
+        postal_code="160-0000",
+        address=f"東京都新宿区見本町{n}-{n}",
+        phone=f"030000{n:04d}",
+        email=f"sample{n}-{role}@example.jp",
+        title="代表" if role == "r" else "担当",
+    )
 
 
-def load_demo(rt: Runtime, progress: Callable[[str], None] = print,
-              today: date | None = None) -> str:
+def load_demo(
+    rt: Runtime, progress: Callable[[str], None] = print, today: date | None = None
+) -> str:
     """Create the demo data once (a second run changes nothing) and owe its publication."""
     with rt.sessions() as session:
         if session.scalar(select(func.count()).select_from(Post)):
@@ -68,11 +100,24 @@ def load_demo(rt: Runtime, progress: Callable[[str], None] = print,
     progress(f"moderator: {login} / {password}")
     group_ids = []
     for n, (name, topic, area, profile) in enumerate(GROUPS, start=1):
-        group_ids.append(register(rt, Registration(
-            kind="group", login=f"demo-group-{n:02d}", password=f"demo-group-{n:02d}-password",
-            public_name=name, profile=profile, topics=[topic], areas=[area],
-            persons={"representative": _sample_person(n, "r"),
-                     "contact": _sample_person(n, "c")})))
+        group_ids.append(
+            register(
+                rt,
+                Registration(
+                    kind="group",
+                    login=f"demo-group-{n:02d}",
+                    password=f"demo-group-{n:02d}-password",
+                    public_name=name,
+                    profile=profile,
+                    topics=[topic],
+                    areas=[area],
+                    persons={
+                        "representative": _sample_person(n, "r"),
+                        "contact": _sample_person(n, "c"),
+                    },
+                ),
+            )
+        )
     progress(f"{len(group_ids)} groups (login demo-group-01 .. password demo-group-01-password)")
     start = today or date.today()
     posts = []
@@ -89,20 +134,40 @@ def load_demo(rt: Runtime, progress: Callable[[str], None] = print,
             day = start + timedelta(days=3 + i * 2)
             starts = datetime.combine(day, datetime.min.time()) + timedelta(hours=10 + i % 6)
             kind = next(kinds)
-            posts.append(Post(
-                account_id=group_ids[n], kind=kind, status="approved",
-                title=f"{name} {suffix}", summary=f"{TOPICS[topic]}の活動: {summary}",
-                body=f"## 内容\n\n{summary}\n\n- 持ち物: 筆記用具\n- 対象: どなたでも",
-                starts_at=starts, ends_at=starts + timedelta(hours=2), place_name=place,
-                place_address=address, topic=topic, area=area,
-                fee="無料" if i % 3 else "500円（資料代）", capacity=20 + (i % 4) * 10,
-                accepts_applications=kind == "event", contact_public=f"{name} 事務局",
-                approved_at=utcnow()))
-        posts.append(Post(
-            account_id=group_ids[0], kind="notice", status="approved",
-            title="年末年始の活動休止のお知らせ", summary="12月29日から1月3日まで活動を休みます。",
-            body="ご不便をおかけします。", topic="childcare", area="ushigome",
-            approved_at=utcnow()))
+            posts.append(
+                Post(
+                    account_id=group_ids[n],
+                    kind=kind,
+                    status="approved",
+                    title=f"{name} {suffix}",
+                    summary=f"{TOPICS[topic]}の活動: {summary}",
+                    body=f"## 内容\n\n{summary}\n\n- 持ち物: 筆記用具\n- 対象: どなたでも",
+                    starts_at=starts,
+                    ends_at=starts + timedelta(hours=2),
+                    place_name=place,
+                    place_address=address,
+                    topic=topic,
+                    area=area,
+                    fee="無料" if i % 3 else "500円（資料代）",
+                    capacity=20 + (i % 4) * 10,
+                    accepts_applications=kind == "event",
+                    contact_public=f"{name} 事務局",
+                    approved_at=utcnow(),
+                )
+            )
+        posts.append(
+            Post(
+                account_id=group_ids[0],
+                kind="notice",
+                status="approved",
+                title="年末年始の活動休止のお知らせ",
+                summary="12月29日から1月3日まで活動を休みます。",
+                body="ご不便をおかけします。",
+                topic="childcare",
+                area="ushigome",
+                approved_at=utcnow(),
+            )
+        )
         session.add_all(posts)
         session.flush()
         tasks = [outbox.add_task(session, outbox.PUBLISH_POST, p.id) for p in posts]

@@ -72,7 +72,9 @@ def enqueue_tasks(queue: Queue, tasks: Iterable[Task]) -> int:
             enqueue_task(queue, task)
             count += 1
     except RedisError as exc:
-        log.warning("Redis unreachable (%s); the reconciler will enqueue the rest", type(exc).__name__)
+        log.warning(
+            "Redis unreachable (%s); the reconciler will enqueue the rest", type(exc).__name__
+        )
     return count
 
 
@@ -84,8 +86,13 @@ def enqueue_rebuild(queue: Queue, force: bool = False) -> bool:
     """
     if not queue.connection.set(REBUILD_FLAG, 1, nx=True, ex=3600) and not force:
         return False
-    queue.enqueue(REBUILD_SITE, job_timeout=3600, result_ttl=60, failure_ttl=86400,
-                  description="rebuild the public site")
+    queue.enqueue(
+        REBUILD_SITE,
+        job_timeout=3600,
+        result_ttl=60,
+        failure_ttl=86400,
+        description="rebuild the public site",
+    )
     return True
 
 

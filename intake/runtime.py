@@ -29,8 +29,12 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         engine = make_engine(settings.database_url)
-        redis = Redis.from_url(settings.redis_url, socket_timeout=10, socket_connect_timeout=5,
-                               health_check_interval=30)
+        redis = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=10,
+            socket_connect_timeout=5,
+            health_check_interval=30,
+        )
         return cls(
             settings=settings,
             engine=engine,

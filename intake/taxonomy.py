@@ -9,8 +9,11 @@ POST_KINDS: dict[str, str] = {
 }
 
 # URL segment of each kind on the public site (Pelican's category).
-KIND_SEGMENTS: dict[str, str] = {"event": "events", "recruitment": "recruitment",
-                                 "notice": "notices"}
+KIND_SEGMENTS: dict[str, str] = {
+    "event": "events",
+    "recruitment": "recruitment",
+    "notice": "notices",
+}
 
 TOPICS: dict[str, str] = {
     "welfare": "福祉",

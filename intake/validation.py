@@ -32,7 +32,9 @@ def phone(value: str, label: str = "電話番号") -> str:
         text = text.replace(dash, "")
     digits = re.sub(r"[\s()]", "", text)
     if not _PHONE.match(digits):
-        raise InvalidInput(f"{label}は0から始まる10桁または11桁の番号で入力してください（例: 03-1234-5678）。")
+        raise InvalidInput(
+            f"{label}は0から始まる10桁または11桁の番号で入力してください（例: 03-1234-5678）。"
+        )
     return digits
 
 
@@ -61,7 +63,8 @@ def login_id(value: str) -> str:
     text = nfkc(value)
     if not _LOGIN.match(text):
         raise InvalidInput(
-            "ログインIDは半角英数字で始まる4〜32文字（英数字と . _ - が使えます）にしてください。")
+            "ログインIDは半角英数字で始まる4〜32文字（英数字と . _ - が使えます）にしてください。"
+        )
     return text
 
 

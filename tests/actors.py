@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime, timedelta
 
 from conftest import Instance, submit
 
-from intake.services.accounts import create_staff
+from intake.services import moderation
+from intake.services.accounts import PersonData, Registration, create_staff, register
+from intake.services.posts import PostData, submit_post
 
 MODERATOR = ("mod-tester", "moderator-password-1")
 
@@ -29,10 +32,15 @@ def person(prefix: str, n: int, title: bool = True) -> dict[str, str]:
 
 def group_form(n: int, login: str) -> dict[str, str | list[str]]:
     return {
-        "group_name": f"テスト団体{n}", "profile": "テストのための架空の団体です。",
-        "topics": ["welfare"], "areas": ["yotsuya"],
-        **person("representative", n), **person("contact", n + 500),
-        "login": login, "password": "group-password-123", "password_confirm": "group-password-123",
+        "group_name": f"テスト団体{n}",
+        "profile": "テストのための架空の団体です。",
+        "topics": ["welfare"],
+        "areas": ["yotsuya"],
+        **person("representative", n),
+        **person("contact", n + 500),
+        "login": login,
+        "password": "group-password-123",
+        "password_confirm": "group-password-123",
     }
 
 
@@ -59,17 +67,35 @@ def sign_out(client) -> None:  # type: ignore[no-untyped-def]
 
 
 def decide(client, path: str, approve: bool = True, reason: str = "") -> None:  # type: ignore[no-untyped-def]
-    response = submit(client, path, {"action": "approve" if approve else "reject",
-                                     "reason": reason})
+    response = submit(
+        client, path, {"action": "approve" if approve else "reject", "reason": reason}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
 
 
+def _event_day() -> date:
+    """The first Saturday at least two weeks ahead, so the event is always upcoming."""
+    day = date.today() + timedelta(days=14)
+    return day + timedelta(days=(5 - day.weekday()) % 7)
+
+
+EVENT_DAY = _event_day()
+EVENT_DAY_JA = f"{EVENT_DAY.year}年{EVENT_DAY.month}月{EVENT_DAY.day}日(土)"
+
 EVENT = {
-    "kind": "event", "title": "川沿いクリーン作戦", "summary": "みんなで川沿いを掃除します。",
-    "body": "## 集合\n\n軍手を貸し出します。", "starts_at": "2026-12-05T14:00",
-    "ends_at": "2026-12-05T16:00", "place_name": "落合第一地域センター",
-    "place_address": "東京都新宿区下落合4-6-7", "topic": "environment", "area": "ochiai-1",
-    "fee": "無料", "capacity": "20", "accepts_applications": "y",
+    "kind": "event",
+    "title": "川沿いクリーン作戦",
+    "summary": "みんなで川沿いを掃除します。",
+    "body": "## 集合\n\n軍手を貸し出します。",
+    "starts_at": f"{EVENT_DAY}T14:00",
+    "ends_at": f"{EVENT_DAY}T16:00",
+    "place_name": "落合第一地域センター",
+    "place_address": "東京都新宿区下落合4-6-7",
+    "topic": "environment",
+    "area": "ochiai-1",
+    "fee": "無料",
+    "capacity": "20",
+    "accepts_applications": "y",
     "contact_public": "事務局 (平日10時〜17時)",
 }
 
@@ -80,10 +106,54 @@ def post_event(client, **overrides: str) -> None:  # type: ignore[no-untyped-def
 
 
 def applicant(n: int) -> dict[str, str]:
-    return {"name": f"申込検査 次郎{n}", "address": f"東京都新宿区申込町{n}-1-1",
-            "phone": f"080-8{n:03d}-2468", "email": f"apply-probe-{n}@example.test",
-            "party_size": "1", "consent": "y"}
+    return {
+        "name": f"申込検査 次郎{n}",
+        "address": f"東京都新宿区申込町{n}-1-1",
+        "phone": f"080-8{n:03d}-2468",
+        "email": f"apply-probe-{n}@example.test",
+        "party_size": "1",
+        "consent": "y",
+    }
 
 
 def ids_in(html: str, pattern: str) -> list[int]:
     return [int(x) for x in re.findall(pattern, html)]
+
+
+# Set-ups through the services, for tests whose subject is not the forms.
+
+
+def open_group(instance: Instance) -> tuple[int, int]:
+    """Return (moderator id, active group id), made through the services."""
+    moderator = create_staff(instance.rt, "moderator", "mod-durable", "durable-password-1", "運営")
+    group = register(
+        instance.rt,
+        Registration(
+            kind="group",
+            login="durable-group",
+            password="durable-password-1",
+            public_name="耐久テスト団体",
+            persons={
+                "representative": PersonData(name="耐久 一郎", email="d1@example.test"),
+                "contact": PersonData(name="耐久 二郎", email="d2@example.test"),
+            },
+        ),
+    )
+    moderation.decide_account(instance.rt, moderator, group, approve=True)
+    return moderator, group
+
+
+def new_post(instance: Instance, group: int, n: int, capacity: int | None = None) -> int:
+    return submit_post(
+        instance.rt,
+        group,
+        PostData(
+            kind="event",
+            title=f"耐久テスト行事{n}",
+            summary="耐久テストの行事です。",
+            starts_at=datetime(2026, 12, 5, 14, 0),
+            place_name="テスト会場",
+            capacity=capacity,
+            accepts_applications=capacity is not None,
+        ),
+    )

@@ -3,6 +3,7 @@ PostgreSQL when one answers on 127.0.0.1:5432), the app through its factory, rea
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from redis import Redis
+from redis.exceptions import RedisError
 
 from intake.config import REPO_ROOT, Settings
 from intake.crypto import create_keys
@@ -50,18 +52,27 @@ class RedisServer:
         if binary is None:
             pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
         self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            try:
+            with contextlib.suppress(OSError, RedisError):  # not listening or still loading
                 if Redis(port=self.port, socket_connect_timeout=0.2).ping():
                     return
-            except OSError:
-                pass
-            except Exception:  # noqa: BLE001 - redis raises its own errors while loading
-                pass
             time.sleep(0.05)
         pytest.fail("private redis-server did not start")
 
@@ -103,8 +114,9 @@ def postgres_available() -> bool:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path,
-                 postgres_available: bool) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, postgres_available: bool
+) -> Iterator[str]:
     """A fresh, empty database: SQLite always, PostgreSQL when one is reachable."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'instance' / 'hiroba.db'}"
@@ -133,9 +145,14 @@ class Instance:
 
     def worker_burst(self, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """Run a real rq worker (python -m worker run --burst) until nothing is owed."""
-        result = subprocess.run([sys.executable, "-m", "worker", "run", "--burst"],
-                                env=self.env, capture_output=True, text=True, timeout=timeout,
-                                cwd=REPO_ROOT)
+        result = subprocess.run(
+            [sys.executable, "-m", "worker", "run", "--burst"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=REPO_ROOT,
+        )
         assert result.returncode == 0, result.stderr[-4000:]
         return result
 
@@ -143,9 +160,15 @@ class Instance:
         """Start a long-running worker in its own process group (so it can be killed whole)."""
         log = open(self.settings.home / "worker.log", "a")  # noqa: SIM115 - the child owns it
         try:
-            return subprocess.Popen([sys.executable, "-m", "worker", "run"], env=self.env,
-                                    stdout=log, stderr=subprocess.STDOUT, text=True,
-                                    cwd=REPO_ROOT, start_new_session=True)
+            return subprocess.Popen(
+                [sys.executable, "-m", "worker", "run"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+                cwd=REPO_ROOT,
+                start_new_session=True,
+            )
         finally:
             log.close()
 
@@ -182,22 +205,22 @@ def descendants(pid: int) -> list[int]:
 
 
 def _signal(pid: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):  # it may have exited meanwhile
         os.kill(pid, signum)
-    except ProcessLookupError:
-        pass
 
 
 def instance_env(tmp_path: Path, database_url: str, redis_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
-    env.update({
-        "HIROBA_HOME": str(tmp_path / "instance"),
-        "HIROBA_DATABASE_URL": database_url,
-        "HIROBA_REDIS_URL": redis_url,
-        "HIROBA_TASK_LEASE_SECONDS": "2",
-        "HIROBA_RECONCILE_SECONDS": "1",
-        "HIROBA_BUILD_LOCK_SECONDS": "3",
-    })
+    env.update(
+        {
+            "HIROBA_HOME": str(tmp_path / "instance"),
+            "HIROBA_DATABASE_URL": database_url,
+            "HIROBA_REDIS_URL": redis_url,
+            "HIROBA_TASK_LEASE_SECONDS": "2",
+            "HIROBA_RECONCILE_SECONDS": "1",
+            "HIROBA_BUILD_LOCK_SECONDS": "3",
+        }
+    )
     return env
 
 
@@ -227,9 +250,11 @@ def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
 
 
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
-                   r'type="hidden" name="csrf_token" value="([^"]+)"|'
-                   r'name="csrf_token" value="([^"]+)"')
+_CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|'
+    r'type="hidden" name="csrf_token" value="([^"]+)"|'
+    r'name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token(html: str) -> str:
@@ -243,5 +268,8 @@ def submit(client, url: str, data: dict, follow: bool = False):  # type: ignore[
     """GET the form at url, then POST data with its CSRF token."""
     page = client.get(url)
     assert page.status_code == 200, page.status_code
-    return client.post(url, data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))},
-                       follow_redirects=follow)
+    return client.post(
+        url,
+        data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))},
+        follow_redirects=follow,
+    )

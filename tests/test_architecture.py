@@ -10,8 +10,19 @@ import pytest
 
 from intake.config import REPO_ROOT
 
-SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache",
-             ".ruff_cache", ".pytest_cache", "instance", "build", "dist"}
+SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "instance",
+    "build",
+    "dist",
+}
 WEB_LIBRARIES = ("flask", "flask_wtf", "wtforms")
 MAX_LINES = 400
 
@@ -19,8 +30,9 @@ MAX_LINES = 400
 def python_files(folder: str) -> list[Path]:
     """Every .py file under REPO_ROOT/folder, skipping caches and virtual environments."""
     root = REPO_ROOT / folder
-    return sorted(p for p in root.rglob("*.py")
-                  if not SKIP_DIRS.intersection(p.relative_to(REPO_ROOT).parts))
+    return sorted(
+        p for p in root.rglob("*.py") if not SKIP_DIRS.intersection(p.relative_to(REPO_ROOT).parts)
+    )
 
 
 def module_name(path: Path) -> str:
@@ -42,15 +54,18 @@ def imported_modules(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 parts = package.split(".") if package else []
-                base_parts = parts[:len(parts) - (node.level - 1)] if node.level > 1 else parts
+                base_parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
                 base = ".".join([*base_parts, *([node.module] if node.module else [])])
             else:
                 base = node.module or ""
             if base:
                 found.add(base)
             # `from intake import web` imports intake.web: count each name as a submodule too.
-            found.update(f"{base}.{alias.name}" if base else alias.name for alias in node.names
-                         if alias.name != "*")
+            found.update(
+                f"{base}.{alias.name}" if base else alias.name
+                for alias in node.names
+                if alias.name != "*"
+            )
     return found
 
 
@@ -67,27 +82,38 @@ def is_under(path: Path, folder: str) -> bool:
     return path.is_relative_to(REPO_ROOT / folder)
 
 
-def test_the_resolver_handles_relative_imports(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_resolver_handles_relative_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A forbidden import written relatively (`from ..web import x`) is still caught."""
     package = tmp_path / "intake" / "services"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("from . import sample\n")
     (package / "sample.py").write_text(
         "from ..web import views\nfrom .. import crypto\nfrom . import other\n"
-        "def f():\n    import worker.build\n")
+        "def f():\n    import worker.build\n"
+    )
     monkeypatch.setattr(sys.modules[__name__], "REPO_ROOT", tmp_path)
     assert imported_modules(package / "sample.py") == {
-        "intake.web", "intake.web.views", "intake", "intake.crypto", "intake.services",
-        "intake.services.other", "worker.build"}
-    assert imported_modules(package / "__init__.py") == {"intake.services",
-                                                         "intake.services.sample"}
+        "intake.web",
+        "intake.web.views",
+        "intake",
+        "intake.crypto",
+        "intake.services",
+        "intake.services.other",
+        "worker.build",
+    }
+    assert imported_modules(package / "__init__.py") == {
+        "intake.services",
+        "intake.services.sample",
+    }
 
 
 def test_intake_domain_modules_import_neither_flask_nor_worker() -> None:
     entry_points = [REPO_ROOT / "intake" / "cli.py", REPO_ROOT / "intake" / "up.py"]
-    domain = [p for p in python_files("intake")
-              if not is_under(p, "intake/web") and p not in entry_points]
+    domain = [
+        p for p in python_files("intake") if not is_under(p, "intake/web") and p not in entry_points
+    ]
     assert domain, "no intake modules found"
     assert not violations(domain, (*WEB_LIBRARIES, "worker", "intake.web"))
 
@@ -97,8 +123,9 @@ def test_intake_never_imports_worker() -> None:
     web = [p for p in python_files("intake") if is_under(p, "intake/web")]
     assert web, "no intake/web modules found"
     assert not violations(web, ("worker",))
-    assert not violations([REPO_ROOT / "intake" / "cli.py", REPO_ROOT / "intake" / "up.py"],
-                          ("worker",))
+    assert not violations(
+        [REPO_ROOT / "intake" / "cli.py", REPO_ROOT / "intake" / "up.py"], ("worker",)
+    )
 
 
 def test_worker_imports_neither_flask_nor_the_web_layer() -> None:
@@ -115,7 +142,8 @@ def test_pelican_folder_imports_neither_intake_nor_worker() -> None:
 
 def test_pelican_folder_is_not_a_package() -> None:
     assert not (REPO_ROOT / "pelican" / "__init__.py").exists(), (
-        "pelican/__init__.py would shadow the installed pelican library")
+        "pelican/__init__.py would shadow the installed pelican library"
+    )
 
 
 @pytest.mark.parametrize("folder", ["theme", "content"])

@@ -8,7 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from actors import decide, make_moderator, post_event, register_group, sign_in, sign_out
+from actors import (
+    EVENT_DAY_JA,
+    decide,
+    make_moderator,
+    post_event,
+    register_group,
+    sign_in,
+    sign_out,
+)
 from conftest import free_port
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
@@ -16,14 +24,22 @@ from werkzeug.serving import make_server
 from intake.models import Account, Application, Post
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="no system Chromium at /usr/bin/chromium (browsers are never "
-                              "downloaded; apt-get install -y chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="no system Chromium at /usr/bin/chromium (browsers are never "
+        "downloaded; apt-get install -y chromium)",
+    ),
 ]
 
 
@@ -32,8 +48,9 @@ def browser() -> Iterator[object]:
     """One Chromium for the module, launched from the system binary."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 
@@ -90,7 +107,8 @@ def focused(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return page.evaluate(
         "() => { const e = document.activeElement;"
         " return {tag: e.tagName.toLowerCase(), id: e.id, text: e.textContent.trim(),"
-        " cls: e.className}; }")
+        " cls: e.className}; }"
+    )
 
 
 def test_read_event_on_static_site_and_apply(instance, client, page):
@@ -102,8 +120,12 @@ def test_read_event_on_static_site_and_apply(instance, client, page):
     page.wait_for_url(re.compile(rf"/events/{post_id}/$"))
     assert page.get_by_role("heading", level=1).inner_text() == "川沿いクリーン作戦"
     details = page.locator("dl.details")
-    for text in ("2026年12月5日(土) 14:00〜16:00", "落合第一地域センター",
-                 "東京都新宿区下落合4-6-7", "テスト団体1"):
+    for text in (
+        f"{EVENT_DAY_JA} 14:00〜16:00",
+        "落合第一地域センター",
+        "東京都新宿区下落合4-6-7",
+        "テスト団体1",
+    ):
         assert details.get_by_text(text).first.is_visible(), text
 
     page.get_by_role("link", name="申し込む").click()
@@ -126,8 +148,9 @@ def test_read_event_on_static_site_and_apply(instance, client, page):
         assert application.post_id == post_id and application.party_size == 2
         assert vault.open(application.name_enc, "applications.name") == "ブラウザ 太郎"
         assert vault.open(application.phone_enc, "applications.phone") == "0352734321"
-        assert vault.open(application.email_enc, "applications.email") == \
-            "browser-taro@example.test"
+        assert (
+            vault.open(application.email_enc, "applications.email") == "browser-taro@example.test"
+        )
     instance.worker_burst()
     with instance.rt.sessions() as db:
         assert db.get(Application, application.id).status == "confirmed"
@@ -148,11 +171,15 @@ def test_skip_link_is_the_first_tab_stop(instance, client, page):
 def test_bad_phone_is_reported_next_to_the_field_and_input_is_kept(instance, page):
     page.goto("/app/register")
     values = {
-        "氏名": "ブラウザ 花子", "ふりがな": "ぶらうざ はなこ", "郵便番号": "160-0022",
-        "住所": "東京都新宿区新宿5-18-21", "電話番号": "12345",
+        "氏名": "ブラウザ 花子",
+        "ふりがな": "ぶらうざ はなこ",
+        "郵便番号": "160-0022",
+        "住所": "東京都新宿区新宿5-18-21",
+        "電話番号": "12345",
         "メールアドレス": "browser-hanako@example.test",
         "公開する表示名（投稿の主催者名として表示されます）": "はなこの会",
-        "ログインID": "browser-hanako", "パスワード（10文字以上）": "hanako-password-1",
+        "ログインID": "browser-hanako",
+        "パスワード（10文字以上）": "hanako-password-1",
         "パスワード（確認）": "hanako-password-1",
     }
     for label, value in values.items():

@@ -28,19 +28,32 @@ def cli_env(tmp_path: Path, redis_server) -> dict[str, str]:  # type: ignore[no-
         redis_server.start()
     Redis.from_url(redis_server.url).flushall()  # our private server, never the machine's
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
-    env.update({"HIROBA_HOME": str(tmp_path / "home"), "HIROBA_REDIS_URL": redis_server.url,
-                "HIROBA_BUILD_LOCK_SECONDS": "5"})
+    env.update(
+        {
+            "HIROBA_HOME": str(tmp_path / "home"),
+            "HIROBA_REDIS_URL": redis_server.url,
+            "HIROBA_BUILD_LOCK_SECONDS": "5",
+        }
+    )
     env.pop("HIROBA_PASSWORD", None)
     return env
 
 
-def hiroba(env: dict[str, str], *args: str, timeout: float = 120,
-           **extra: str) -> subprocess.CompletedProcess[str]:
+def hiroba(
+    env: dict[str, str], *args: str, timeout: float = 120, **extra: str
+) -> subprocess.CompletedProcess[str]:
     """Run `hiroba args...` from a folder that is not the repository."""
     home = Path(env["HIROBA_HOME"])
     home.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.run([*HIROBA, *args], env={**env, **extra}, capture_output=True,
-                          text=True, timeout=timeout, cwd=home.parent, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [*HIROBA, *args],
+        env={**env, **extra},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=home.parent,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
@@ -67,8 +80,10 @@ def counts(settings: Settings) -> dict[str, int]:
     engine = create_engine(settings.database_url)
     try:
         with Session(engine) as db:
-            return {model.__tablename__: db.scalar(select(func.count()).select_from(model)) or 0
-                    for model in (Account, Person, Post, Task)}
+            return {
+                model.__tablename__: db.scalar(select(func.count()).select_from(model)) or 0
+                for model in (Account, Person, Post, Task)
+            }
     finally:
         engine.dispose()
 
@@ -101,15 +116,33 @@ def test_init_creates_private_keys_and_the_database(cli_env: dict[str, str]) -> 
 
 
 def test_commands_before_init_point_to_init(cli_env: dict[str, str]) -> None:
-    message = refused(hiroba(cli_env, "create-user", "--role", "moderator", "--login",
-                             "mod-one", HIROBA_PASSWORD="moderator-password-1"))
+    message = refused(
+        hiroba(
+            cli_env,
+            "create-user",
+            "--role",
+            "moderator",
+            "--login",
+            "mod-one",
+            HIROBA_PASSWORD="moderator-password-1",
+        )
+    )
     assert message.startswith("hiroba:") and "hiroba init" in message
 
 
 def test_create_user(cli_env: dict[str, str]) -> None:
     ok(hiroba(cli_env, "init"))
-    result = ok(hiroba(cli_env, "create-user", "--role", "moderator", "--login", "mod-one",
-                       HIROBA_PASSWORD="moderator-password-1"))
+    result = ok(
+        hiroba(
+            cli_env,
+            "create-user",
+            "--role",
+            "moderator",
+            "--login",
+            "mod-one",
+            HIROBA_PASSWORD="moderator-password-1",
+        )
+    )
     assert "mod-one" in result.stdout
     settings = settings_of(cli_env)
     vault = load_vault(settings.keys_dir)
@@ -123,14 +156,41 @@ def test_create_user(cli_env: dict[str, str]) -> None:
     finally:
         engine.dispose()
 
-    taken = refused(hiroba(cli_env, "create-user", "--role", "staff", "--login", "mod-one",
-                           HIROBA_PASSWORD="another-password-2"))
+    taken = refused(
+        hiroba(
+            cli_env,
+            "create-user",
+            "--role",
+            "staff",
+            "--login",
+            "mod-one",
+            HIROBA_PASSWORD="another-password-2",
+        )
+    )
     assert "mod-one" in taken and "taken" in taken
-    short = refused(hiroba(cli_env, "create-user", "--role", "moderator", "--login", "mod-two",
-                           HIROBA_PASSWORD="short"))
+    short = refused(
+        hiroba(
+            cli_env,
+            "create-user",
+            "--role",
+            "moderator",
+            "--login",
+            "mod-two",
+            HIROBA_PASSWORD="short",
+        )
+    )
     assert "10" in short
-    bad_login = refused(hiroba(cli_env, "create-user", "--role", "moderator", "--login", "x",
-                               HIROBA_PASSWORD="moderator-password-3"))
+    bad_login = refused(
+        hiroba(
+            cli_env,
+            "create-user",
+            "--role",
+            "moderator",
+            "--login",
+            "x",
+            HIROBA_PASSWORD="moderator-password-3",
+        )
+    )
     assert "ログインID" in bad_login
     assert counts(settings)["accounts"] == 1
 
@@ -142,10 +202,12 @@ def test_demo_worker_and_build(cli_env: dict[str, str]) -> None:
     engine = create_engine(settings.database_url)
     try:
         with Session(engine) as db:
-            groups = db.scalar(select(func.count()).select_from(Account)
-                               .where(Account.kind == "group"))
-            events = db.execute(select(Post.topic, Post.area)
-                                .where(Post.kind.in_(["event", "recruitment"]))).all()
+            groups = db.scalar(
+                select(func.count()).select_from(Account).where(Account.kind == "group")
+            )
+            events = db.execute(
+                select(Post.topic, Post.area).where(Post.kind.in_(["event", "recruitment"]))
+            ).all()
     finally:
         engine.dispose()
     assert groups is not None and groups >= 10

@@ -37,8 +37,9 @@ def assert_one_sentence(message: str, name: str) -> None:
     assert "Traceback" not in message and "int()" not in message, message
 
 
-def test_defaults_from_an_empty_environment(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_from_an_empty_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     settings = Settings.from_env({})
     home = (tmp_path / "instance").resolve()
@@ -56,8 +57,9 @@ def test_defaults_from_an_empty_environment(tmp_path: Path,
     assert settings.task_lease_seconds == 60
 
 
-def test_defaults_match_the_declared_settings(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_match_the_declared_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every setting is declared once with a default and a one-line help."""
     monkeypatch.chdir(tmp_path)
     names = [s.name for s in SETTINGS]
@@ -70,11 +72,15 @@ def test_defaults_match_the_declared_settings(tmp_path: Path,
 
 
 def test_environment_values_are_read(tmp_path: Path) -> None:
-    settings = Settings.from_env({
-        "HIROBA_HOME": str(tmp_path / "h"), "HIROBA_TASK_LEASE_SECONDS": "7",
-        "HIROBA_DEBUG": "yes", "HIROBA_SITE_URL": "https://example.jp/",
-        "HIROBA_RECONCILE_SECONDS": "600",
-    })
+    settings = Settings.from_env(
+        {
+            "HIROBA_HOME": str(tmp_path / "h"),
+            "HIROBA_TASK_LEASE_SECONDS": "7",
+            "HIROBA_DEBUG": "yes",
+            "HIROBA_SITE_URL": "https://example.jp/",
+            "HIROBA_RECONCILE_SECONDS": "600",
+        }
+    )
     assert settings.home == (tmp_path / "h").resolve()
     assert settings.task_lease_seconds == 7
     assert settings.debug is True
@@ -91,8 +97,9 @@ def test_a_bad_value_is_refused_in_one_sentence(name: str, value: str, tmp_path:
 
 def test_production_refuses_debug(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
-        Settings.from_env({"HIROBA_HOME": str(tmp_path), "HIROBA_ENV": "production",
-                           "HIROBA_DEBUG": "1"})
+        Settings.from_env(
+            {"HIROBA_HOME": str(tmp_path), "HIROBA_ENV": "production", "HIROBA_DEBUG": "1"}
+        )
     assert_one_sentence(str(caught.value), "HIROBA_DEBUG")
     production = Settings.from_env({"HIROBA_HOME": str(tmp_path), "HIROBA_ENV": "production"})
     assert production.debug is False
@@ -135,14 +142,17 @@ def hiroba_commands() -> list[list[str]]:
 
 
 @pytest.mark.parametrize("command", hiroba_commands(), ids=lambda c: Path(c[-1]).name)
-@pytest.mark.parametrize(("name", "value"), [("HIROBA_TASK_LEASE_SECONDS", "abc"),
-                                             ("HIROBA_REDIS_URL", "http://x")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("HIROBA_TASK_LEASE_SECONDS", "abc"), ("HIROBA_REDIS_URL", "http://x")]
+)
 def test_the_console_script_reports_a_bad_setting_in_one_line(
-        command: list[str], name: str, value: str, tmp_path: Path) -> None:
+    command: list[str], name: str, value: str, tmp_path: Path
+) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
     env.update({"HIROBA_HOME": str(tmp_path / "instance"), name: value})
-    result = subprocess.run([*command, "init"], env=env, capture_output=True, text=True,
-                            timeout=60, cwd=tmp_path)
+    result = subprocess.run(
+        [*command, "init"], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
     assert result.returncode == 2, result
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
@@ -154,8 +164,14 @@ def test_the_console_script_reports_a_bad_setting_in_one_line(
 def test_the_worker_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
     env.update({"HIROBA_HOME": str(tmp_path / "instance"), "HIROBA_ENV": "staging"})
-    result = subprocess.run([sys.executable, "-m", "worker", "run", "--burst"], env=env,
-                            capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "worker", "run", "--burst"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO_ROOT,
+    )
     assert result.returncode == 2, result
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("hiroba:")
@@ -166,8 +182,13 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     """Datasette's rule: a setting nobody documented is a setting nobody can use."""
     readme = REPO_ROOT / "README.md"
     text = readme.read_text(encoding="utf-8") if readme.exists() else ""
-    missing = [s.name for s in SETTINGS
-               if not re.search(rf"(?<![A-Z0-9_]){re.escape(s.name)}(?![A-Z0-9_])", text)]
-    assert not missing, (f"{readme} does not document: {', '.join(missing)}"
-                         if text else f"{readme} is missing; it must document: "
-                         f"{', '.join(missing)}")
+    missing = [
+        s.name
+        for s in SETTINGS
+        if not re.search(rf"(?<![A-Z0-9_]){re.escape(s.name)}(?![A-Z0-9_])", text)
+    ]
+    assert not missing, (
+        f"{readme} does not document: {', '.join(missing)}"
+        if text
+        else f"{readme} is missing; it must document: {', '.join(missing)}"
+    )

@@ -78,8 +78,9 @@ def test_an_unknown_key_id_fails(vault: Vault) -> None:
 
 def test_rotation_keeps_old_tokens_readable(vault: Vault) -> None:
     old_token = vault.seal("新宿 花子", CONTEXT)
-    rotated = Vault(keys={**vault.keys, "k2": os.urandom(32)}, active="k2",
-                    index_key=vault.index_key)
+    rotated = Vault(
+        keys={**vault.keys, "k2": os.urandom(32)}, active="k2", index_key=vault.index_key
+    )
     assert rotated.open(old_token, CONTEXT) == "新宿 花子"
     new_token = rotated.seal("新宿 花子", CONTEXT)
     assert new_token is not None and new_token.startswith("k2:")
@@ -117,7 +118,8 @@ MALFORMED = {
     "not json": "this is not json",
     "no active key": json.dumps({"keys": {"k1": base64.b64encode(os.urandom(32)).decode()}}),
     "active key absent": json.dumps(
-        {"active": "k2", "keys": {"k1": base64.b64encode(os.urandom(32)).decode()}}),
+        {"active": "k2", "keys": {"k1": base64.b64encode(os.urandom(32)).decode()}}
+    ),
     "short key": json.dumps({"active": "k1", "keys": {"k1": base64.b64encode(b"short").decode()}}),
     "bad base64": json.dumps({"active": "k1", "keys": {"k1": "@@@"}}),
     "a list": json.dumps(["k1"]),
@@ -152,10 +154,15 @@ def test_passwords_are_argon2id() -> None:
     assert verify_password("not a hash", "x") is False
 
 
-@pytest.mark.parametrize(("raw", "clean"), [("03-1234-5678", "0312345678"),
-                                            ("０９０ー１２３４ー５６７８", "09012345678"),
-                                            ("09012345678", "09012345678"),
-                                            (" (03) 1234 5678 ", "0312345678")])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("03-1234-5678", "0312345678"),
+        ("０９０ー１２３４ー５６７８", "09012345678"),
+        ("09012345678", "09012345678"),
+        (" (03) 1234 5678 ", "0312345678"),
+    ],
+)
 def test_phone_accepts(raw: str, clean: str) -> None:
     assert validation.phone(raw) == clean
 
@@ -212,16 +219,29 @@ def test_password_length() -> None:
 
 
 SECRET_PERSON = PersonData(
-    name="漏洩検査 秘密太郎", kana="ろうえいけんさ ひみつたろう", postal_code="169-8799",
-    address="東京都新宿区秘密町9-8-7 検査荘203", phone="0398761234",
-    email="leak-check-8812@example.jp", occupation="秘密の職業検査員", birth_date="1970-07-07")
+    name="漏洩検査 秘密太郎",
+    kana="ろうえいけんさ ひみつたろう",
+    postal_code="169-8799",
+    address="東京都新宿区秘密町9-8-7 検査荘203",
+    phone="0398761234",
+    email="leak-check-8812@example.jp",
+    occupation="秘密の職業検査員",
+    birth_date="1970-07-07",
+)
 SECRET_LOGIN = "leakcheck-login-8812"
 
 
 def test_personal_data_is_never_stored_in_plain_text(instance) -> None:  # type: ignore[no-untyped-def]
-    account_id = register(instance.rt, Registration(
-        kind="individual", login=SECRET_LOGIN, password="leak-check-password",
-        public_name="ひろば検査ネーム", persons={"self": SECRET_PERSON}))
+    account_id = register(
+        instance.rt,
+        Registration(
+            kind="individual",
+            login=SECRET_LOGIN,
+            password="leak-check-password",
+            public_name="ひろば検査ネーム",
+            persons={"self": SECRET_PERSON},
+        ),
+    )
     instance.worker_burst()  # the ingest job must not write plain text either
 
     expected = {f"persons.{name}": getattr(SECRET_PERSON, name) or None for name in PERSON_FIELDS}
@@ -241,11 +261,16 @@ def test_personal_data_is_never_stored_in_plain_text(instance) -> None:  # type:
     if not instance.settings.is_sqlite:
         return
     db_file = Path(instance.settings.database_url.split(":///", 1)[1])
-    stored = b"".join(path.read_bytes() for path in
-                      [db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-journal")]
-                      if path.exists())
+    stored = b"".join(
+        path.read_bytes()
+        for path in [db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-journal")]
+        if path.exists()
+    )
     assert len(stored) > 0
     assert "ひろば検査ネーム".encode() in stored  # the public name is public: the scan works
-    secrets_in_plain = [value for value in [*seen.values(), SECRET_PERSON.name.split()[1]]
-                        if value and value.encode("utf-8") in stored]
+    secrets_in_plain = [
+        value
+        for value in [*seen.values(), SECRET_PERSON.name.split()[1]]
+        if value and value.encode("utf-8") in stored
+    ]
     assert not secrets_in_plain

@@ -4,38 +4,16 @@ database that cannot commit. Real redis-server, real rq workers, real builds."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 import pytest
-from actors import applicant
+from actors import applicant, new_post, open_group
 from conftest import Instance, csrf_token
 from sqlalchemy import func, select, text
 
 from intake.models import Application, Build, Post, SiteState, Task
 from intake.services import moderation
-from intake.services.accounts import PersonData, Registration, create_staff, register
-from intake.services.posts import PostData, submit_post
 
 pytestmark = pytest.mark.slow
-
-
-def open_group(instance: Instance) -> tuple[int, int]:
-    """Return (moderator id, active group id), made through the services."""
-    moderator = create_staff(instance.rt, "moderator", "mod-durable", "durable-password-1", "運営")
-    group = register(instance.rt, Registration(
-        kind="group", login="durable-group", password="durable-password-1",
-        public_name="耐久テスト団体",
-        persons={"representative": PersonData(name="耐久 一郎", email="d1@example.test"),
-                 "contact": PersonData(name="耐久 二郎", email="d2@example.test")}))
-    moderation.decide_account(instance.rt, moderator, group, approve=True)
-    return moderator, group
-
-
-def new_post(instance: Instance, group: int, n: int, capacity: int | None = None) -> int:
-    return submit_post(instance.rt, group, PostData(
-        kind="event", title=f"耐久テスト行事{n}", summary="耐久テストの行事です。",
-        starts_at=datetime(2026, 12, 5, 14, 0), place_name="テスト会場",
-        capacity=capacity, accepts_applications=capacity is not None))
 
 
 def live_event(instance: Instance, capacity: int) -> tuple[int, int, int]:
@@ -49,8 +27,9 @@ def live_event(instance: Instance, capacity: int) -> tuple[int, int, int]:
 def apply_many(client, post_id: int, count: int, start: int = 0) -> None:  # type: ignore[no-untyped-def]
     token = csrf_token(client.get(f"/app/events/{post_id}/apply").get_data(as_text=True))
     for n in range(start, start + count):
-        response = client.post(f"/app/events/{post_id}/apply",
-                               data={**applicant(n), "csrf_token": token})
+        response = client.post(
+            f"/app/events/{post_id}/apply", data={**applicant(n), "csrf_token": token}
+        )
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
 
 
@@ -76,8 +55,7 @@ def assert_all_processed(instance: Instance, applications: int, capacity: int) -
     assert by_status.get("confirmed", 0) == capacity
     assert by_status.get("waitlisted", 0) == applications - capacity
     with instance.rt.sessions() as db:
-        assert db.scalar(select(func.count()).select_from(Task)
-                         .where(Task.state != "done")) == 0
+        assert db.scalar(select(func.count()).select_from(Task).where(Task.state != "done")) == 0
 
 
 def test_sigkilled_worker_loses_nothing(instance, client):
@@ -158,8 +136,9 @@ def test_jobs_are_idempotent(instance, monkeypatch):
 
     other = new_post(instance, group, 2)
     with instance.rt.sessions() as db:
-        ingest = db.scalars(select(Task).where(Task.subject_id == other,
-                                               Task.name.like("%ingest_post"))).one()
+        ingest = db.scalars(
+            select(Task).where(Task.subject_id == other, Task.name.like("%ingest_post"))
+        ).one()
     enqueue_task(instance.rt.queue, ingest)
     enqueue_task(instance.rt.queue, ingest)
     instance.worker_burst()
@@ -173,19 +152,29 @@ def test_database_that_cannot_commit_asks_to_retry(instance, client):
     _moderator, _group, post_id = live_event(instance, capacity=10)
     with instance.rt.engine.begin() as connection:
         if instance.settings.is_sqlite:
-            connection.execute(text(
-                "CREATE TRIGGER refuse BEFORE INSERT ON applications "
-                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"))
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON applications "
+                    "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+                )
+            )
         else:
-            connection.execute(text(
-                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
-                "RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"))
-            connection.execute(text(
-                "CREATE TRIGGER refuse BEFORE INSERT ON applications "
-                "FOR EACH ROW EXECUTE FUNCTION refuse()"))
+            connection.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'disk full'; END $$ LANGUAGE plpgsql"
+                )
+            )
+            connection.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON applications "
+                    "FOR EACH ROW EXECUTE FUNCTION refuse()"
+                )
+            )
     token = csrf_token(client.get(f"/app/events/{post_id}/apply").get_data(as_text=True))
-    response = client.post(f"/app/events/{post_id}/apply",
-                           data={**applicant(7), "csrf_token": token})
+    response = client.post(
+        f"/app/events/{post_id}/apply", data={**applicant(7), "csrf_token": token}
+    )
     body = response.get_data(as_text=True)
     assert response.status_code == 503
     assert "保存できませんでした" in body and "申込検査 次郎7" in body

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actors import (
+    EVENT_DAY_JA,
     applicant,
     decide,
     ids_in,
@@ -28,8 +29,9 @@ def test_register_approve_post_publish_apply(instance, client):
         assert db.get(Account, account.id).status == "pending"
 
     # A pending group cannot sign in yet.
-    response = submit(client, "/app/login", {"login": "test-group-1",
-                                             "password": "group-password-123"})
+    response = submit(
+        client, "/app/login", {"login": "test-group-1", "password": "group-password-123"}
+    )
     assert response.status_code == 422
     assert "まだ承認されていません" in response.get_data(as_text=True)
 
@@ -60,7 +62,7 @@ def test_register_approve_post_publish_apply(instance, client):
     page = instance.settings.live_dir / "events" / str(post_id) / "index.html"
     html = page.read_text(encoding="utf-8")
     assert "川沿いクリーン作戦" in html
-    assert "2026年12月5日(土)" in html and "14:00" in html
+    assert EVENT_DAY_JA in html and "14:00" in html
     assert "落合第一地域センター" in html
     assert f"/app/events/{post_id}/apply" in html
     # The same origin serves the live site.
@@ -90,14 +92,20 @@ def test_rejected_post_shows_reason_to_poster_and_is_not_published(instance, cli
     post_event(client, title="差し戻される投稿")
     sign_out(client)
     sign_in(client, "mod-tester", "moderator-password-1")
-    [post_id] = ids_in(client.get("/app/moderation").get_data(as_text=True),
-                       r"/app/moderation/posts/(\d+)")
-    response = submit(client, f"/app/moderation/posts/{post_id}",
-                      {"action": "reject", "reason": ""})
+    [post_id] = ids_in(
+        client.get("/app/moderation").get_data(as_text=True), r"/app/moderation/posts/(\d+)"
+    )
+    response = submit(
+        client, f"/app/moderation/posts/{post_id}", {"action": "reject", "reason": ""}
+    )
     assert response.status_code == 422
     assert "理由を入力してください" in response.get_data(as_text=True)
-    decide(client, f"/app/moderation/posts/{post_id}", approve=False,
-           reason="会場の住所を確認してください。")
+    decide(
+        client,
+        f"/app/moderation/posts/{post_id}",
+        approve=False,
+        reason="会場の住所を確認してください。",
+    )
     sign_out(client)
     sign_in(client, "test-group-2", "group-password-123")
     mine = client.get("/app/my").get_data(as_text=True)

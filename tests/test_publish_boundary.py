@@ -41,13 +41,26 @@ A_JS = '<a href="javascript:alert(1)">a</a>'
 MD_JS = "[x](javascript:alert(1))"
 JINJA = "J7{{ 7*7 }}{% raw %}R{% endraw %}"  # rendered as a template it would read "J749R"
 EVENT_TITLE = f"{SCRIPT}J7{{{{ 7*7 }}}}\nStatus: draft\nSave_as: ../../evil.html"
-BODY = "\n\n".join([
-    "## 見出し", SCRIPT, IMG, SVG, IFRAME, A_JS, MD_JS, "[y](JaVaScRiPt:alert(1))",
-    "![i](javascript:alert(1))", '<a href="jav&#x09;ascript:alert(1)">tab</a>',
-    '<object data="javascript:alert(1)"></object>', '<p onclick="alert(1)">p</p>',
-    '<form action="javascript:alert(1)"><button>b</button></form>', JINJA,
-    "Status: draft", "<style>body{display:none}</style>",
-])
+BODY = "\n\n".join(
+    [
+        "## 見出し",
+        SCRIPT,
+        IMG,
+        SVG,
+        IFRAME,
+        A_JS,
+        MD_JS,
+        "[y](JaVaScRiPt:alert(1))",
+        "![i](javascript:alert(1))",
+        '<a href="jav&#x09;ascript:alert(1)">tab</a>',
+        '<object data="javascript:alert(1)"></object>',
+        '<p onclick="alert(1)">p</p>',
+        '<form action="javascript:alert(1)"><button>b</button></form>',
+        JINJA,
+        "Status: draft",
+        "<style>body{display:none}</style>",
+    ]
+)
 EVENT_XSS = {
     "title": EVENT_TITLE,
     "summary": f"{SCRIPT}{IMG}{SVG}{A_JS}{IFRAME}{MD_JS}{JINJA}\nStatus: draft",
@@ -58,18 +71,65 @@ EVENT_XSS = {
     "contact_public": f"{MD_JS}{A_JS}javascript:alert(1){SVG}\nApply_url: javascript:alert(1)",
 }
 NOTICE_XSS = {
-    "kind": "notice", "title": f"{IMG}{SVG}\nSlug: ../../evil-notice", "starts_at": "",
-    "ends_at": "", "capacity": "", "accepts_applications": "", "summary": f"{IFRAME}{JINJA}",
-    "body": BODY, "place_name": SVG, "place_address": IMG, "fee": A_JS, "contact_public": MD_JS,
+    "kind": "notice",
+    "title": f"{IMG}{SVG}\nSlug: ../../evil-notice",
+    "starts_at": "",
+    "ends_at": "",
+    "capacity": "",
+    "accepts_applications": "",
+    "summary": f"{IFRAME}{JINJA}",
+    "body": BODY,
+    "place_name": SVG,
+    "place_address": IMG,
+    "fee": A_JS,
+    "contact_public": MD_JS,
 }
 GROUP_NAME = f"{SCRIPT}{IMG}J7{{{{ 7*7 }}}}\nSave_as: ../../evil-org.html"
-PUBLIC_KEYS = {"Title", "Date", "Slug", "Category", "Kind", "Topic", "Area", "Starts", "Ends",
-               "Place", "Place_address", "Fee", "Capacity", "Organizer", "Organizer_id",
-               "Contact", "Apply_url", "Summary"}  # docs/content-format.md
-BAD_TAGS = {"script", "iframe", "svg", "object", "embed", "frame", "frameset", "applet",
-            "math", "base", "form", "style"}
-URL_ATTRS = {"href", "src", "action", "formaction", "data", "xlink:href", "poster",
-             "background", "srcdoc"}
+PUBLIC_KEYS = {
+    "Title",
+    "Date",
+    "Slug",
+    "Category",
+    "Kind",
+    "Topic",
+    "Area",
+    "Starts",
+    "Ends",
+    "Place",
+    "Place_address",
+    "Fee",
+    "Capacity",
+    "Organizer",
+    "Organizer_id",
+    "Contact",
+    "Apply_url",
+    "Summary",
+}  # docs/content-format.md
+BAD_TAGS = {
+    "script",
+    "iframe",
+    "svg",
+    "object",
+    "embed",
+    "frame",
+    "frameset",
+    "applet",
+    "math",
+    "base",
+    "form",
+    "style",
+}
+URL_ATTRS = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "data",
+    "xlink:href",
+    "poster",
+    "background",
+    "srcdoc",
+}
 
 
 def collapse(value: str) -> str:
@@ -111,8 +171,11 @@ def executable_forms(path: Path) -> list[str]:
     except UnicodeDecodeError:
         return []  # binary asset (none expected); nothing a browser would parse as markup
     lowered = text.lower()
-    problems = [f"raw {needle!r}" for needle in ("<script", "<iframe", "<svg", "<object", "<embed")
-                if needle in lowered]
+    problems = [
+        f"raw {needle!r}"
+        for needle in ("<script", "<iframe", "<svg", "<object", "<embed")
+        if needle in lowered
+    ]
     if path.suffix in (".html", ".htm"):
         problems += inspect_html(text)
     elif path.suffix == ".xml":
@@ -126,8 +189,11 @@ def executable_forms(path: Path) -> list[str]:
                 found = inspect_html(element.text)
                 problems += [f"feed {element.tag}: {p}" for p in found]
     else:  # CSS and anything else: nothing markup-like, no script URLs
-        problems += [f"raw {n!r}" for n in ("javascript:", "onerror=", "onload=", "expression(")
-                     if n in lowered]
+        problems += [
+            f"raw {n!r}"
+            for n in ("javascript:", "onerror=", "onload=", "expression(")
+            if n in lowered
+        ]
     return problems
 
 
@@ -138,8 +204,11 @@ def files_under(folder: Path) -> list[Path]:
 def approve_accounts(instance, client) -> None:  # type: ignore[no-untyped-def]
     """Sign in as the moderator and approve every waiting individual and group."""
     with instance.rt.sessions() as db:
-        ids = db.scalars(select(Account.id).where(Account.kind.in_(("group", "individual")),
-                                                   Account.status != "active")).all()
+        ids = db.scalars(
+            select(Account.id).where(
+                Account.kind.in_(("group", "individual")), Account.status != "active"
+            )
+        ).all()
     sign_in(client, "mod-tester", "moderator-password-1")
     for account_id in ids:
         decide(client, f"/app/moderation/accounts/{account_id}")
@@ -160,15 +229,24 @@ def approve_posts(instance, client) -> list[int]:  # type: ignore[no-untyped-def
 
 
 def full_build(instance) -> None:  # type: ignore[no-untyped-def]
-    result = subprocess.run([sys.executable, "-m", "worker", "build"], env=instance.env,
-                            capture_output=True, text=True, timeout=300, cwd=REPO_ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "worker", "build"],
+        env=instance.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO_ROOT,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
 
 
 def test_hostile_markup_is_inert_everywhere_on_the_public_site(instance, client, tmp_path):
     make_moderator(instance)
-    form = {**group_form(1, "xss-group-1"), "group_name": GROUP_NAME,
-            "profile": "\n".join([SCRIPT, IMG, SVG, IFRAME, A_JS, MD_JS, JINJA])}
+    form = {
+        **group_form(1, "xss-group-1"),
+        "group_name": GROUP_NAME,
+        "profile": "\n".join([SCRIPT, IMG, SVG, IFRAME, A_JS, MD_JS, JINJA]),
+    }
     assert submit(client, "/app/register/group", form).status_code == 302
     approve_accounts(instance, client)
     sign_in(client, "xss-group-1", "group-password-123")
@@ -180,8 +258,12 @@ def test_hostile_markup_is_inert_everywhere_on_the_public_site(instance, client,
 
     # The worker collapsed every single-line field: no injected metadata key exists.
     for post_id in (event_id, notice_id):
-        head = (instance.settings.content_dir / "posts" / f"{post_id}.md").read_text(
-            encoding="utf-8").split("\n\n", 1)[0].splitlines()
+        head = (
+            (instance.settings.content_dir / "posts" / f"{post_id}.md")
+            .read_text(encoding="utf-8")
+            .split("\n\n", 1)[0]
+            .splitlines()
+        )
         keys = [line.split(":", 1)[0] for line in head]
         assert set(keys) <= PUBLIC_KEYS and len(keys) == len(set(keys)), keys
         assert f"Slug: {post_id}" in head
@@ -232,8 +314,17 @@ def seeded_values() -> set[str]:
     people = [person("representative", n) for n in (1, 2)]
     people += [person("contact", n + 500) for n in (1, 2)]
     people.append(person("person", 3, title=False))
-    values: set[str] = {*GROUP_LOGINS, INDIVIDUAL_LOGIN, "漏洩検査", "申込検査", "検査町",
-                        "申込町", "leak-probe", "apply-probe", "ろうえいけんさ"}
+    values: set[str] = {
+        *GROUP_LOGINS,
+        INDIVIDUAL_LOGIN,
+        "漏洩検査",
+        "申込検査",
+        "検査町",
+        "申込町",
+        "leak-probe",
+        "apply-probe",
+        "ろうえいけんさ",
+    }
     for data in people:
         for key, value in data.items():
             field = key.split("-", 1)[1]
@@ -251,10 +342,18 @@ def seeded_values() -> set[str]:
 
 def leaks(chunks: Iterator[tuple[str, bytes]], values: set[str]) -> list[str]:
     """Where each value occurs, as UTF-8 or as the \\uXXXX escapes a JSON encoder writes."""
-    patterns = {**{v.encode(): v for v in values},
-                **{json.dumps(v)[1:-1].encode(): v for v in values}}
-    return sorted({f"{where}: {value}" for where, chunk in chunks
-                   for pattern, value in patterns.items() if pattern in chunk})
+    patterns = {
+        **{v.encode(): v for v in values},
+        **{json.dumps(v)[1:-1].encode(): v for v in values},
+    }
+    return sorted(
+        {
+            f"{where}: {value}"
+            for where, chunk in chunks
+            for pattern, value in patterns.items()
+            if pattern in chunk
+        }
+    )
 
 
 def file_chunks(*folders: Path) -> Iterator[tuple[str, bytes]]:
@@ -288,14 +387,17 @@ def redis_chunks(url: str) -> Iterator[tuple[str, bytes]]:
                 yield f"{name} (zlib)", zlib.decompress(item)  # rq compresses job data
 
 
-def test_no_personal_data_reaches_content_site_builds_redis_or_plain_database(
-        instance, client):
+def test_no_personal_data_reaches_content_site_builds_redis_or_plain_database(instance, client):
     make_moderator(instance)
     for n, login in zip((1, 2), GROUP_LOGINS, strict=True):
         register_group(client, n, login)
-    individual = {**person("person", 3, title=False), "public_name": "検査の個人さん",
-                  "login": INDIVIDUAL_LOGIN, "password": "person-password-123",
-                  "password_confirm": "person-password-123"}
+    individual = {
+        **person("person", 3, title=False),
+        "public_name": "検査の個人さん",
+        "login": INDIVIDUAL_LOGIN,
+        "password": "person-password-123",
+        "password_confirm": "person-password-123",
+    }
     response = submit(client, "/app/register", individual)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     instance.worker_burst()
@@ -308,8 +410,15 @@ def test_no_personal_data_reaches_content_site_builds_redis_or_plain_database(
     post_event(client, title="検査団体の説明会", accepts_applications="")
     sign_out(client)
     sign_in(client, INDIVIDUAL_LOGIN, "person-password-123")
-    post_event(client, kind="notice", title="個人からのお知らせ", starts_at="", ends_at="",
-               accepts_applications="", capacity="")
+    post_event(
+        client,
+        kind="notice",
+        title="個人からのお知らせ",
+        starts_at="",
+        ends_at="",
+        accepts_applications="",
+        capacity="",
+    )
     sign_out(client)
     post_ids = approve_posts(instance, client)
     for n in APPLICANTS:

@@ -38,10 +38,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(reconcile(rt))
         return 0
+    from intake.store import transaction
+
     from .build import build_and_switch
     from .sitestate import request_rebuild
-
-    from intake.store import transaction
 
     with transaction(rt.sessions) as session:
         rev = request_rebuild(session)

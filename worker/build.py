@@ -73,25 +73,26 @@ def sync_pages(settings: Settings) -> None:
         shutil.copyfile(page, target / page.name)
 
 
-def pelican_settings(settings: Settings, output_dir: Path, theme_dir: Path | None = None
-                     ) -> dict:
+def pelican_settings(settings: Settings, output_dir: Path) -> dict:
     """Return Pelican's settings for one build of this deployment."""
     from pelican.settings import read_settings
 
-    return read_settings(str(settings.pelicanconf), override={
-        "PATH": str(settings.content_dir),
-        "OUTPUT_PATH": str(output_dir),
-        "THEME": str(theme_dir or settings.theme_dir),
-        "SITEURL": settings.site_url,
-        "SITENAME": settings.site_name,
-        "HIROBA_TOPICS": TOPICS,
-        "HIROBA_AREAS": AREAS,
-        "HIROBA_INTAKE_URL": "/app",
-    })
+    return read_settings(
+        str(settings.pelicanconf),
+        override={
+            "PATH": str(settings.content_dir),
+            "OUTPUT_PATH": str(output_dir),
+            "THEME": str(settings.theme_dir),
+            "SITEURL": settings.site_url,
+            "SITENAME": settings.site_name,
+            "HIROBA_TOPICS": TOPICS,
+            "HIROBA_AREAS": AREAS,
+            "HIROBA_INTAKE_URL": "/app",
+        },
+    )
 
 
-def build_site(settings: Settings, output_dir: Path, theme_dir: Path | None = None
-               ) -> BuildResult:
+def build_site(settings: Settings, output_dir: Path) -> BuildResult:
     """Run a full Pelican build into output_dir; raise BuildFailed on any error."""
     from pelican import Pelican
 
@@ -101,7 +102,7 @@ def build_site(settings: Settings, output_dir: Path, theme_dir: Path | None = No
     pelican_logger.addHandler(collector)
     started = time.perf_counter()
     try:
-        Pelican(pelican_settings(settings, output_dir, theme_dir)).run()
+        Pelican(pelican_settings(settings, output_dir)).run()
     except Exception as exc:  # any exception from Pelican or the theme is a failed build
         collector.lines.append(f"EXCEPTION: {type(exc).__name__}: {exc}")
         collector.errors += 1
@@ -138,7 +139,7 @@ def new_build_dir(settings: Settings, rev: int) -> Path:
     return path
 
 
-def build_and_switch(rt: Runtime, rev: int, theme_dir: Path | None = None) -> Build:
+def build_and_switch(rt: Runtime, rev: int) -> Build:
     """Build revision rev, switch the live site on success, and record the build either way."""
     settings = rt.settings
     with transaction(rt.sessions) as session:
@@ -153,7 +154,7 @@ def build_and_switch(rt: Runtime, rev: int, theme_dir: Path | None = None) -> Bu
     out = new_build_dir(settings, rev)
     started = time.perf_counter()
     try:
-        result = build_site(settings, out, theme_dir)
+        result = build_site(settings, out)
     except BuildFailed as exc:
         shutil.rmtree(out, ignore_errors=True)
         status, text = "failed", str(exc)
@@ -162,8 +163,9 @@ def build_and_switch(rt: Runtime, rev: int, theme_dir: Path | None = None) -> Bu
         switch_live(settings, out)
         status, text = "ok", result.log
     with transaction(rt.sessions) as session:
-        record = session.get(Build, build_id)
-        assert record is not None
+        finished = session.get(Build, build_id)
+        assert finished is not None
+        record = finished
         record.status = status
         record.finished_at = utcnow()
         record.duration_s = round(time.perf_counter() - started, 3)
@@ -200,7 +202,8 @@ def pending_rev(rt: Runtime) -> int | None:
         if state.requested_rev <= state.built_rev:
             return None
         failed = session.scalar(
-            select(Build.id).where(Build.rev == state.requested_rev, Build.status == "failed"))
+            select(Build.id).where(Build.rev == state.requested_rev, Build.status == "failed")
+        )
         return None if failed else state.requested_rev
 
 

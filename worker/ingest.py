@@ -35,9 +35,13 @@ def ingest_application(rt: Runtime, session: Session, application_id: int) -> No
         return
     post = session.get(Post, application.post_id, with_for_update=True)
     assert post is not None
-    taken = session.scalar(
-        select(func.coalesce(func.sum(Application.party_size), 0))
-        .where(Application.post_id == post.id, Application.status == "confirmed")
+    taken = (
+        session.scalar(
+            select(func.sum(Application.party_size)).where(
+                Application.post_id == post.id, Application.status == "confirmed"
+            )
+        )
+        or 0
     )
     fits = post.capacity is None or taken + application.party_size <= post.capacity
     application.status = "confirmed" if fits else "waitlisted"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -59,7 +60,6 @@ def public_fields(post: Post) -> list[tuple[str, str]]:
     return [(key, one_line(value)) for key, value in fields if one_line(value)]
 
 
-
 def render(post: Post) -> str:
     """Return the Markdown file of a post: metadata lines, a blank line, the body."""
     head = "".join(f"{key}: {value}\n" for key, value in public_fields(post))
@@ -105,4 +105,8 @@ def publish_post(rt: Runtime, session: Session, post_id: int) -> Callable[[], No
         path.unlink(missing_ok=True)
         post.published_hash = None
     request_rebuild(session)
-    return lambda: enqueue_rebuild(rt.queue)
+    return functools.partial(_ask_rebuild, rt)
+
+
+def _ask_rebuild(rt: Runtime) -> None:
+    enqueue_rebuild(rt.queue)

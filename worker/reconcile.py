@@ -37,11 +37,14 @@ def reconcile(rt: Runtime) -> Report:
     rebuild = False
     if pending_rev(rt) is not None and not build_lock(rt.redis, rt.settings).locked():
         # A flag without a queued rebuild job is left over from a lost job: force one.
-        rebuild_queued = any(job_id_ is not None and not job_id_.startswith("hiroba-task-")
-                             for job_id_ in queued)
+        rebuild_queued = any(
+            job_id_ is not None and not job_id_.startswith("hiroba-task-") for job_id_ in queued
+        )
         rebuild = enqueue_rebuild(rt.queue, force=not rebuild_queued)
     if tasks or rebuild:
-        log.info("reconciler enqueued %d task(s)%s", len(tasks), " and a rebuild" if rebuild else "")
+        log.info(
+            "reconciler enqueued %d task(s)%s", len(tasks), " and a rebuild" if rebuild else ""
+        )
     return Report(tasks=len(tasks), rebuild=rebuild)
 
 

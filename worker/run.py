@@ -41,7 +41,8 @@ def run_forever(rt: Runtime) -> None:
     # A separate process, not a thread: rq forks a work-horse per job, and forking a
     # threaded process can copy held locks into the child.
     reconciler = multiprocessing.get_context("spawn").Process(
-        target=_reconciler_main, name="hiroba-reconciler", daemon=True)
+        target=_reconciler_main, name="hiroba-reconciler", daemon=True
+    )
     reconciler.start()
     try:
         make_worker(rt).work(with_scheduler=False)
@@ -59,8 +60,9 @@ def run_burst(rt: Runtime, max_seconds: float = 900) -> None:
             make_worker(rt).work(burst=True, with_scheduler=False)
             continue
         with rt.sessions() as session:
-            owed = session.scalar(select(func.count()).select_from(Task)
-                                  .where(Task.state == "pending"))
+            owed = session.scalar(
+                select(func.count()).select_from(Task).where(Task.state == "pending")
+            )
         if not owed and pending_rev(rt) is None:
             return
         time.sleep(0.25)

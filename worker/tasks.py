@@ -61,8 +61,11 @@ def tracked(fn: Callable[[Runtime, Session, int], AfterCommit]) -> Callable[[int
             try:
                 after()
             except RedisError as exc:
-                log.warning("follow-up of task %s not enqueued (%s); the reconciler will",
-                            task_id, type(exc).__name__)
+                log.warning(
+                    "follow-up of task %s not enqueued (%s); the reconciler will",
+                    task_id,
+                    type(exc).__name__,
+                )
         return "done"
 
     return job

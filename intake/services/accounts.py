@@ -16,8 +16,19 @@ from ..runtime import Runtime
 from ..store import transaction
 
 ROLES = ("individual", "group", "moderator", "staff")
-PERSON_FIELDS = ("name", "kana", "postal_code", "address", "phone", "fax", "email", "title",
-                 "occupation", "gender", "birth_date")
+PERSON_FIELDS = (
+    "name",
+    "kana",
+    "postal_code",
+    "address",
+    "phone",
+    "fax",
+    "email",
+    "title",
+    "occupation",
+    "gender",
+    "birth_date",
+)
 
 
 class LoginTaken(HirobaError):
@@ -73,8 +84,10 @@ def seal_person(vault: Vault, role: str, data: PersonData) -> Person:
 
 def open_person(vault: Vault, person: Person) -> PersonData:
     """Return the decrypted fields of a Person row."""
-    values = {name: vault.open(getattr(person, f"{name}_enc"), f"persons.{name}") or ""
-              for name in PERSON_FIELDS}
+    values = {
+        name: vault.open(getattr(person, f"{name}_enc"), f"persons.{name}") or ""
+        for name in PERSON_FIELDS
+    }
     return PersonData(**values)
 
 
@@ -85,10 +98,16 @@ def register(rt: Runtime, reg: Registration, source: str = "web") -> int:
         if session.scalar(select(Account.id).where(Account.login_index == index)):
             raise LoginTaken(reg.login)
         account = Account(
-            kind=reg.kind, status="received", source=source, login_index=index,
+            kind=reg.kind,
+            status="received",
+            source=source,
+            login_index=index,
             login_enc=rt.vault.seal(reg.login, "accounts.login"),
-            password_hash=hash_password(reg.password), public_name=reg.public_name,
-            profile=reg.profile, topics=",".join(reg.topics), areas=",".join(reg.areas),
+            password_hash=hash_password(reg.password),
+            public_name=reg.public_name,
+            profile=reg.profile,
+            topics=",".join(reg.topics),
+            areas=",".join(reg.areas),
         )
         account.persons = [seal_person(rt.vault, role, data) for role, data in reg.persons.items()]
         session.add(account)
@@ -123,9 +142,15 @@ def create_staff(rt: Runtime, role: str, login: str, password: str, name: str) -
         index = login_index(rt.vault, login)
         if session.scalar(select(Account.id).where(Account.login_index == index)):
             raise LoginTaken(login)
-        account = Account(kind=role, status="active", source="cli", login_index=index,
-                          login_enc=rt.vault.seal(login, "accounts.login"),
-                          password_hash=hash_password(password), public_name=name)
+        account = Account(
+            kind=role,
+            status="active",
+            source="cli",
+            login_index=index,
+            login_enc=rt.vault.seal(login, "accounts.login"),
+            password_hash=hash_password(password),
+            public_name=name,
+        )
         session.add(account)
         session.flush()
         return account.id

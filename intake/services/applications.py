@@ -28,7 +28,9 @@ def apply(rt: Runtime, post_id: int, data: ApplicationData) -> int:
     vault = rt.vault
     with transaction(rt.sessions) as session:
         application = Application(
-            post_id=post_id, status="received", party_size=data.party_size,
+            post_id=post_id,
+            status="received",
+            party_size=data.party_size,
             name_enc=vault.seal(data.name, "applications.name"),
             address_enc=vault.seal(data.address, "applications.address"),
             phone_enc=vault.seal(data.phone or None, "applications.phone"),

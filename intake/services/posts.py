@@ -53,9 +53,11 @@ def submit_post(rt: Runtime, account_id: int, data: PostData) -> int:
 def posts_of(rt: Runtime, account_id: int) -> list[Post]:
     """Return an account's posts, newest first."""
     with rt.sessions() as session:
-        return list(session.scalars(
-            select(Post).where(Post.account_id == account_id).order_by(Post.id.desc())
-        ))
+        return list(
+            session.scalars(
+                select(Post).where(Post.account_id == account_id).order_by(Post.id.desc())
+            )
+        )
 
 
 def open_event(rt: Runtime, post_id: int) -> Post:

@@ -19,8 +19,11 @@ csrf = CSRFProtect()
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
-               config: dict[str, Any] | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None,
+    runtime: Runtime | None = None,
+    config: dict[str, Any] | None = None,
+) -> Flask:
     """Build the intake app for settings (default: read from the environment)."""
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     app = Flask(__name__)
@@ -65,8 +68,11 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(StoreUnavailable)
     def _store_unavailable(exc: StoreUnavailable) -> tuple[str, int]:
         log.error("database unavailable: %s", exc)
-        return page(503, "ただいま混み合っています",
-                    "送信内容は保存されていません。お手数ですが、少し待ってからもう一度送信してください。")
+        return page(
+            503,
+            "ただいま混み合っています",
+            "送信内容は保存されていません。お手数ですが、少し待ってからもう一度送信してください。",
+        )
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound) -> tuple[str, int]:
@@ -78,8 +84,11 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> tuple[str, int]:
-        return page(400, "送信を受け付けられませんでした",
-                    "ページの有効期限が切れたか、不正な送信です。ページを開き直してから送信してください。")
+        return page(
+            400,
+            "送信を受け付けられませんでした",
+            "ページの有効期限が切れたか、不正な送信です。ページを開き直してから送信してください。",
+        )
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[str, int]:

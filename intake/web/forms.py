@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    SelectChoice,
     DateTimeLocalField,
     Form,
     FormField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -60,7 +60,9 @@ class PersonForm(Form):
     postal_code = StringField("郵便番号", [required(), Normalised(v.postal_code)])
     address = StringField("住所", [required(), length(300)])
     phone = StringField("電話番号", [required(), Normalised(v.phone)])
-    fax = StringField("FAX番号（任意）", [Normalised(lambda s: v.phone(s, "FAX番号"), optional=True)])
+    fax = StringField(
+        "FAX番号（任意）", [Normalised(lambda s: v.phone(s, "FAX番号"), optional=True)]
+    )
     email = StringField("メールアドレス", [required(), Normalised(v.email)])
 
 
@@ -72,13 +74,16 @@ class CredentialsMixin:
     login = StringField("ログインID", [required(), Normalised(v.login_id)])
     password = PasswordField("パスワード（10文字以上）", [required(), Normalised(v.password)])
     password_confirm = PasswordField(
-        "パスワード（確認）", [required(), EqualTo("password", message="パスワードが一致しません。")])
+        "パスワード（確認）",
+        [required(), EqualTo("password", message="パスワードが一致しません。")],
+    )
 
 
 class IndividualRegistrationForm(CredentialsMixin, FlaskForm):
     person = FormField(PersonForm, label="本人")
-    public_name = StringField("公開する表示名（投稿の主催者名として表示されます）",
-                              [required(), length(100)])
+    public_name = StringField(
+        "公開する表示名（投稿の主催者名として表示されます）", [required(), length(100)]
+    )
 
 
 class GroupRegistrationForm(CredentialsMixin, FlaskForm):
@@ -104,15 +109,19 @@ class PostForm(FlaskForm):
     ends_at = DateTimeLocalField("終了日時", [Optional()], format="%Y-%m-%dT%H:%M")
     place_name = StringField("会場名", [Optional(), length(200)])
     place_address = StringField("会場の住所", [Optional(), length(300)])
-    topic = SelectField("分野", choices=choices(TOPICS, "選択してください"),
-                        validators=[Optional()])
-    area = SelectField("地域", choices=choices(AREAS, "選択してください"),
-                       validators=[Optional()])
+    topic = SelectField(
+        "分野", choices=choices(TOPICS, "選択してください"), validators=[Optional()]
+    )
+    area = SelectField("地域", choices=choices(AREAS, "選択してください"), validators=[Optional()])
     fee = StringField("参加費", [Optional(), length(100)])
-    capacity = IntegerField("定員（人）", [Optional(), NumberRange(min=1, max=100000,
-                                                                message="1以上の数で入力してください。")])
+    capacity = IntegerField(
+        "定員（人）",
+        [Optional(), NumberRange(min=1, max=100000, message="1以上の数で入力してください。")],
+    )
     accepts_applications = BooleanField("このサイトで参加申込を受け付ける")
-    contact_public = StringField("公開する問い合わせ先（サイトに表示されます）", [Optional(), length(300)])
+    contact_public = StringField(
+        "公開する問い合わせ先（サイトに表示されます）", [Optional(), length(300)]
+    )
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
         """Check the rules that tie fields together (Optional() stops per-field checks)."""
@@ -136,11 +145,14 @@ class ApplicationForm(FlaskForm):
     address = StringField("住所", [required(), length(300)])
     phone = StringField("電話番号", [Normalised(v.phone, optional=True)])
     email = StringField("メールアドレス", [Normalised(v.email, optional=True)])
-    party_size = IntegerField("参加人数", [required(), NumberRange(min=1, max=10,
-                                                              message="1〜10人で入力してください。")],
-                              default=1)
-    consent = BooleanField("個人情報の取扱いに同意します",
-                           [InputRequired(message="申し込むには同意が必要です。")])
+    party_size = IntegerField(
+        "参加人数",
+        [required(), NumberRange(min=1, max=10, message="1〜10人で入力してください。")],
+        default=1,
+    )
+    consent = BooleanField(
+        "個人情報の取扱いに同意します", [InputRequired(message="申し込むには同意が必要です。")]
+    )
 
     def validate_email(self, field: StringField) -> None:
         if not field.data and not self.phone.data:
@@ -148,8 +160,11 @@ class ApplicationForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    action = SelectField("判断", choices=choices({"approve": "承認", "reject": "差し戻し（却下）"}),
-                         validators=[required()])
+    action = SelectField(
+        "判断",
+        choices=choices({"approve": "承認", "reject": "差し戻し（却下）"}),
+        validators=[required()],
+    )
     reason = TextAreaField("理由（却下のときは必須。投稿者に伝えられます）", [length(2000)])
 
     def validate_reason(self, field: TextAreaField) -> None:

@@ -8,13 +8,18 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from werkzeug.wrappers import Response
 
 from ...services.accounts import authenticate
-from ..auth import rt, sign_in as start_session
+from ..auth import rt
+from ..auth import sign_in as start_session
 from ..forms import SignInForm, SignOutForm
 
 bp = Blueprint("auth", __name__)
 
-HOME_OF_ROLE = {"moderator": "moderation.index", "staff": "moderation.index",
-                "individual": "posts.mine", "group": "posts.mine"}
+HOME_OF_ROLE = {
+    "moderator": "moderation.index",
+    "staff": "moderation.index",
+    "individual": "posts.mine",
+    "group": "posts.mine",
+}
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -32,9 +37,12 @@ def sign_in() -> str | Response | tuple[str, int]:
         account = authenticate(rt(), form.login.data.strip(), form.password.data)
         if account is not None:
             start_session(account)
-            return redirect(_safe_next(request.args.get("next"))
-                            or url_for(HOME_OF_ROLE[account.kind]))
-        form.password.errors.append("ログインIDまたはパスワードが正しくないか、まだ承認されていません。")
+            return redirect(
+                _safe_next(request.args.get("next")) or url_for(HOME_OF_ROLE[account.kind])
+            )
+        form.password.errors.append(
+            "ログインIDまたはパスワードが正しくないか、まだ承認されていません。"
+        )
     return render_template("login.html", form=form), 422 if form.errors else 200
 
 

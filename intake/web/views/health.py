@@ -20,7 +20,9 @@ def healthz() -> tuple[Response, int]:
         redis = bool(runtime.redis.ping())
     except RedisError:
         redis = False
-    body = {"status": "ok" if database and redis else "degraded",
-            "database": "ok" if database else "unavailable",
-            "redis": "ok" if redis else "unavailable"}
+    body = {
+        "status": "ok" if database and redis else "degraded",
+        "database": "ok" if database else "unavailable",
+        "redis": "ok" if redis else "unavailable",
+    }
     return jsonify(body), 200 if database else 503

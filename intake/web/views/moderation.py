@@ -26,8 +26,12 @@ def _me_id() -> int:
 @bp.route("/moderation")
 @role_required(*STAFF)
 def index() -> str:
-    return render_template("moderation/index.html", queue=moderation.waiting_items(rt()),
-                           site=moderation.site_view(rt()), kinds=POST_KINDS)
+    return render_template(
+        "moderation/index.html",
+        queue=moderation.waiting_items(rt()),
+        site=moderation.site_view(rt()),
+        kinds=POST_KINDS,
+    )
 
 
 @bp.route("/moderation/accounts/<int:account_id>", methods=["GET", "POST"])
@@ -35,14 +39,27 @@ def index() -> str:
 def account(account_id: int) -> str | Response | tuple[str, int]:
     form = DecisionForm()
     if form.validate_on_submit():
-        moderation.decide_account(rt(), _me_id(), account_id, form.action.data == "approve",
-                                  (form.reason.data or "").strip())
+        moderation.decide_account(
+            rt(),
+            _me_id(),
+            account_id,
+            form.action.data == "approve",
+            (form.reason.data or "").strip(),
+        )
         flash("登録の判断を記録しました。")
         return redirect(url_for("moderation.index"))
     record, persons = moderation.account_for_review(rt(), _me_id(), account_id)
-    return (render_template("moderation/account.html", account=record, persons=persons,
-                            form=form, topics=TOPICS, areas=AREAS),
-            422 if form.errors else 200)
+    return (
+        render_template(
+            "moderation/account.html",
+            account=record,
+            persons=persons,
+            form=form,
+            topics=TOPICS,
+            areas=AREAS,
+        ),
+        422 if form.errors else 200,
+    )
 
 
 @bp.route("/moderation/posts/<int:post_id>", methods=["GET", "POST"])
@@ -50,8 +67,9 @@ def account(account_id: int) -> str | Response | tuple[str, int]:
 def post(post_id: int) -> str | Response | tuple[str, int]:
     form = DecisionForm()
     if form.validate_on_submit():
-        moderation.decide_post(rt(), _me_id(), post_id, form.action.data == "approve",
-                               (form.reason.data or "").strip())
+        moderation.decide_post(
+            rt(), _me_id(), post_id, form.action.data == "approve", (form.reason.data or "").strip()
+        )
         flash("投稿の判断を記録しました。承認した投稿はまもなく公開されます。")
         return redirect(url_for("moderation.index"))
     with rt().sessions() as session:
@@ -59,6 +77,15 @@ def post(post_id: int) -> str | Response | tuple[str, int]:
         if record is None:
             raise NotFound(f"post {post_id}")
         organizer = record.account.public_name
-    return (render_template("moderation/post.html", post=record, organizer=organizer, form=form,
-                            kinds=POST_KINDS, topics=TOPICS, areas=AREAS),
-            422 if form.errors else 200)
+    return (
+        render_template(
+            "moderation/post.html",
+            post=record,
+            organizer=organizer,
+            form=form,
+            kinds=POST_KINDS,
+            topics=TOPICS,
+            areas=AREAS,
+        ),
+        422 if form.errors else 200,
+    )

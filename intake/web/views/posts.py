@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from ...errors import StoreUnavailable
 from ...services.posts import PostData, posts_of, submit_post
 from ...taxonomy import POST_KINDS
-from ..auth import current_account, rt, role_required
+from ..auth import current_account, role_required, rt
 from ..forms import PostForm
 from ..responses import retry_later
 
@@ -34,13 +34,21 @@ def new() -> str | Response | tuple[str, int]:
 
 def _post_data(form: PostForm) -> PostData:
     return PostData(
-            kind=form.kind.data, title=form.title.data.strip(), summary=form.summary.data.strip(),
-            body=form.body.data or "", starts_at=form.starts_at.data, ends_at=form.ends_at.data,
-            place_name=(form.place_name.data or "").strip(),
-            place_address=(form.place_address.data or "").strip(),
-            topic=form.topic.data or "", area=form.area.data or "", fee=form.fee.data or "",
-            capacity=form.capacity.data, accepts_applications=bool(form.accepts_applications.data),
-            contact_public=(form.contact_public.data or "").strip())
+        kind=form.kind.data,
+        title=form.title.data.strip(),
+        summary=form.summary.data.strip(),
+        body=form.body.data or "",
+        starts_at=form.starts_at.data,
+        ends_at=form.ends_at.data,
+        place_name=(form.place_name.data or "").strip(),
+        place_address=(form.place_address.data or "").strip(),
+        topic=form.topic.data or "",
+        area=form.area.data or "",
+        fee=form.fee.data or "",
+        capacity=form.capacity.data,
+        accepts_applications=bool(form.accepts_applications.data),
+        contact_public=(form.contact_public.data or "").strip(),
+    )
 
 
 @bp.route("/my")

@@ -24,13 +24,16 @@ def _person(form_data: dict) -> account_service.PersonData:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-def register_individual() -> str | Response:
+def register_individual() -> str | Response | tuple[str, int]:
     form = IndividualRegistrationForm()
     if form.validate_on_submit():
         reg = account_service.Registration(
-            kind="individual", login=form.login.data, password=form.password.data,
+            kind="individual",
+            login=form.login.data,
+            password=form.password.data,
             public_name=form.public_name.data.strip(),
-            persons={"self": _person(form.person.data)})
+            persons={"self": _person(form.person.data)},
+        )
         try:
             account_service.register(rt(), reg)
         except account_service.LoginTaken:
@@ -43,15 +46,22 @@ def register_individual() -> str | Response:
 
 
 @bp.route("/register/group", methods=["GET", "POST"])
-def register_group() -> str | Response:
+def register_group() -> str | Response | tuple[str, int]:
     form = GroupRegistrationForm()
     if form.validate_on_submit():
         reg = account_service.Registration(
-            kind="group", login=form.login.data, password=form.password.data,
-            public_name=form.group_name.data.strip(), profile=form.profile.data.strip(),
-            topics=form.topics.data or [], areas=form.areas.data or [],
-            persons={"representative": _person(form.representative.data),
-                     "contact": _person(form.contact.data)})
+            kind="group",
+            login=form.login.data,
+            password=form.password.data,
+            public_name=form.group_name.data.strip(),
+            profile=form.profile.data.strip(),
+            topics=form.topics.data or [],
+            areas=form.areas.data or [],
+            persons={
+                "representative": _person(form.representative.data),
+                "contact": _person(form.contact.data),
+            },
+        )
         try:
             account_service.register(rt(), reg)
         except account_service.LoginTaken:
@@ -65,20 +75,30 @@ def register_group() -> str | Response:
 
 @bp.route("/registered")
 def registered() -> str:
-    return render_template("message.html", title="登録を受け付けました",
-                           message="運営者が確認して承認すると、ログインできるようになります。")
+    return render_template(
+        "message.html",
+        title="登録を受け付けました",
+        message="運営者が確認して承認すると、ログインできるようになります。",
+    )
 
 
 @bp.route("/events/<int:post_id>/apply", methods=["GET", "POST"])
-def apply(post_id: int) -> str | Response:
+def apply(post_id: int) -> str | Response | tuple[str, int]:
     event = open_event(rt(), post_id)
     form = ApplicationForm()
     if form.validate_on_submit():
         try:
-            application_service.apply(rt(), post_id, application_service.ApplicationData(
-                name=form.name.data.strip(), address=form.address.data.strip(),
-                phone=form.phone.data or "", email=form.email.data or "",
-                party_size=form.party_size.data))
+            application_service.apply(
+                rt(),
+                post_id,
+                application_service.ApplicationData(
+                    name=form.name.data.strip(),
+                    address=form.address.data.strip(),
+                    phone=form.phone.data or "",
+                    email=form.email.data or "",
+                    party_size=form.party_size.data,
+                ),
+            )
         except StoreUnavailable:
             return retry_later("apply.html", form=form, event=event)
         return redirect(url_for("public.applied", post_id=post_id))
@@ -89,5 +109,8 @@ def apply(post_id: int) -> str | Response:
 @bp.route("/events/<int:post_id>/applied")
 def applied(post_id: int) -> str:
     event = open_event(rt(), post_id)
-    return render_template("message.html", title="申込を受け付けました",
-                           message=f"「{event.title}」への申込を受け付けました。")
+    return render_template(
+        "message.html",
+        title="申込を受け付けました",
+        message=f"「{event.title}」への申込を受け付けました。",
+    )

@@ -1,0 +1,139 @@
+"""Publishing builds: atomic switch, a failed build keeps the old site and shows the
+failure to moderators, builds never overlap and requests are folded into one build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+from actors import make_moderator, new_post, open_group, sign_in
+from sqlalchemy import func, select
+
+from intake.config import REPO_ROOT
+from intake.models import Build, SiteState
+from intake.services import moderation
+
+
+def publish(instance, count: int = 1) -> list[int]:  # type: ignore[no-untyped-def]
+    moderator, group = open_group(instance)
+    ids = []
+    for n in range(count):
+        ids.append(new_post(instance, group, n))
+        moderation.decide_post(instance.rt, moderator, ids[-1], approve=True)
+    return ids
+
+
+def approve_another(instance, n: int) -> int:  # type: ignore[no-untyped-def]
+    with instance.rt.sessions() as db:
+        from intake.models import Account
+
+        moderator = db.scalars(select(Account.id).where(Account.kind == "moderator")).first()
+        group = db.scalars(select(Account.id).where(Account.kind == "group")).first()
+    post_id = new_post(instance, group, n)
+    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    return post_id
+
+
+def test_live_site_is_a_symlink_switched_per_build(instance):
+    [first] = publish(instance)
+    instance.worker_burst()
+    live = instance.settings.live_dir
+    assert live.is_symlink()
+    target_one = os.readlink(live)
+    assert not os.path.isabs(target_one)  # relative: the instance folder can move
+    approve_another(instance, 9)
+    instance.worker_burst()
+    assert os.readlink(live) != target_one
+    assert (live / "events" / str(first) / "index.html").exists()
+    for n in range(10, 14):
+        approve_another(instance, n)
+        instance.worker_burst()
+    kept = [p for p in instance.settings.builds_dir.iterdir() if p.is_dir()]
+    assert len(kept) <= instance.settings.keep_builds
+    assert live.resolve() in [p.resolve() for p in kept]
+
+
+def test_failed_build_keeps_previous_site_and_is_shown(instance, client, tmp_path):
+    [first] = publish(instance)
+    instance.worker_burst()
+    good_target = os.readlink(instance.settings.live_dir)
+
+    broken = tmp_path / "broken-theme"
+    shutil.copytree(REPO_ROOT / "theme", broken)
+    article = broken / "templates" / "article.html"
+    article.write_text(article.read_text(encoding="utf-8") + "\n{% if %}\n", encoding="utf-8")
+    instance.env["HIROBA_THEME_DIR"] = str(broken)
+    second = approve_another(instance, 2)
+    instance.worker_burst()
+
+    assert os.readlink(instance.settings.live_dir) == good_target
+    assert (instance.settings.live_dir / "events" / str(first) / "index.html").exists()
+    assert not (instance.settings.live_dir / "events" / str(second)).exists()
+    with instance.rt.sessions() as db:
+        failed = db.scalars(select(Build).where(Build.status == "failed")).one()
+        assert "TemplateSyntaxError" in failed.log
+        assert db.get(SiteState, 1).built_rev < db.get(SiteState, 1).requested_rev
+
+    make_moderator(instance)
+    sign_in(client, "mod-tester", "moderator-password-1")
+    page = client.get("/app/moderation").get_data(as_text=True)
+    assert "最新のサイト構築に失敗しました" in page and "TemplateSyntaxError" in page
+
+    # Once the theme is mended, the next approval builds everything.
+    instance.env["HIROBA_THEME_DIR"] = str(REPO_ROOT / "theme")
+    third = approve_another(instance, 3)
+    instance.worker_burst()
+    for post_id in (first, second, third):
+        assert (instance.settings.live_dir / "events" / str(post_id) / "index.html").exists()
+    assert "最新のサイト構築に失敗しました" not in client.get("/app/moderation").get_data(
+        as_text=True
+    )
+
+
+def test_content_error_fails_the_build(instance):
+    [first] = publish(instance)
+    instance.worker_burst()
+    good_target = os.readlink(instance.settings.live_dir)
+    stray = instance.settings.content_dir / "posts" / "stray.md"
+    stray.write_text(
+        "Title: 手書きの記事\nDate: 2026-11-29\nCategory: events\n"
+        "Organizer_email: someone@example.test\nSummary: x\n\n本文\n",
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "worker", "build"],
+        env=instance.env,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    assert result.returncode == 1
+    assert "previous site stays live" in result.stderr
+    assert os.readlink(instance.settings.live_dir) == good_target
+    assert (instance.settings.live_dir / "events" / str(first) / "index.html").exists()
+
+
+def test_builds_never_overlap_and_fold_requests(instance, monkeypatch):
+    publish(instance, count=3)
+    for key, value in instance.env.items():
+        monkeypatch.setenv(key, value)
+    from worker.build import build_lock, rebuild_site
+    from worker.run import make_worker
+
+    lock = build_lock(instance.rt.redis, instance.settings)
+    assert lock.acquire()
+    try:
+        # The posts are published while another build holds the lock: no build may start.
+        make_worker(instance.rt).work(burst=True, with_scheduler=False)
+        assert rebuild_site() == "busy"
+    finally:
+        lock.release()
+    with instance.rt.sessions() as db:
+        state = db.get(SiteState, 1)
+        assert (state.requested_rev, state.built_rev) == (3, 0)
+    assert rebuild_site() == "ok"
+    with instance.rt.sessions() as db:
+        assert db.scalar(select(func.count()).select_from(Build)) == 1  # three requests, one build
+        assert db.get(SiteState, 1).built_rev == 3
