@@ -1,0 +1,42 @@
+# Hiroba's one task runner. `make up` brings up the demo, `make test` runs the suite;
+# each creates the virtual environment it needs.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+APT_GET := $(shell command -v apt-get 2>/dev/null)
+
+.PHONY: up test lint bench system-deps browser-deps clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# redis-server is the one system package the demo needs; install it when we can.
+system-deps:
+	@command -v redis-server >/dev/null || { \
+	  if [ -n "$(APT_GET)" ] && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
+	  else echo "please install redis-server (Debian: apt-get install redis-server)"; exit 1; fi; }
+
+# Debian's Chromium for the browser tests (never a downloaded browser build).
+browser-deps:
+	@[ -x /usr/bin/chromium ] || { \
+	  if [ -n "$(APT_GET)" ] && [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "note: /usr/bin/chromium is missing; browser tests will be skipped"; fi; }
+
+up: $(BIN)/.installed system-deps
+	HIROBA_HOME=$${HIROBA_HOME:-./instance} $(BIN)/hiroba up
+
+test: $(BIN)/.installed system-deps browser-deps
+	$(BIN)/pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf instance .pytest_cache .mypy_cache .ruff_cache
