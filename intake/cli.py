@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 
@@ -70,32 +69,48 @@ def _python_module(module: str, *argv: str) -> list[str]:
     return [sys.executable, "-m", module, *argv]
 
 
+def _become(argv: list[str]) -> int:
+    """Replace this process with argv, so signals reach the program itself."""
+    sys.stdout.flush()
+    os.execv(argv[0], argv)  # noqa: S606 - a fixed argument list, no shell
+    return 1  # not reached
+
+
+def worker_argv(burst: bool = False) -> list[str]:
+    """Return the command of the worker (the worker package, never imported by intake)."""
+    return _python_module("worker", "run", *(["--burst"] if burst else []))
+
+
+def web_argv(host: str, port: int, workers: int) -> list[str]:
+    """Return the gunicorn command serving the intake app and the live site."""
+    access = '%(t)s "%(m)s %(U)s" %(s)s %(L)ss'
+    return _python_module(
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        access,
+        "intake.web:create_app()",
+    )
+
+
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     """Run the rq worker and its reconciler (the worker package, in its own process)."""
-    argv = ["run"] + (["--burst"] if args.burst else [])
-    return subprocess.call(_python_module("worker", *argv))
+    return _become(worker_argv(args.burst))
 
 
 def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
     """Run a full build of the site and switch it live; print the live folder."""
-    return subprocess.call(_python_module("worker", "build"))
+    return _become(_python_module("worker", "build"))
 
 
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the intake app (and the live site) with gunicorn on the loopback address."""
-    argv = [
-        "gunicorn",
-        "--bind",
-        f"{args.host}:{args.port}",
-        "--workers",
-        str(args.workers),
-        "--access-logfile",
-        "-",
-        "--access-logformat",
-        '%(t)s "%(m)s %(U)s" %(s)s %(L)ss',
-        "intake.web:create_app()",
-    ]
-    return subprocess.call([sys.executable, "-m", *argv])
+    return _become(web_argv(args.host, args.port, args.workers))
 
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from .cli import web_argv, worker_argv
 from .config import Settings
 from .errors import ConfigError
 
@@ -60,20 +61,23 @@ def start_private_redis(home: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise ConfigError(f"the private redis-server did not start; see {folder / 'redis.log'}.")
 
 
-def _hiroba(*argv: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "intake.cli", *argv], env=env)
-
-
 def _run(*argv: str, env: dict[str, str]) -> None:
     code = subprocess.call([sys.executable, "-m", "intake.cli", *argv], env=env)
     if code:
         raise ConfigError(f"`hiroba {' '.join(argv)}` failed with exit code {code}.")
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_up(settings: Settings, args: argparse.Namespace) -> int:
     """Start Redis (unless configured), prepare the instance, build, then run worker and web."""
     env = dict(os.environ, HIROBA_HOME=str(settings.home))
     children: list[subprocess.Popen[bytes]] = []
+    signal.signal(signal.SIGTERM, _stop)
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:  # started in the background
+        signal.signal(signal.SIGINT, _stop)
     try:
         if "HIROBA_REDIS_URL" not in os.environ:
             redis, env["HIROBA_REDIS_URL"] = start_private_redis(settings.home)
@@ -83,9 +87,9 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
         if not args.no_demo:
             _run("demo", env=env)
         print("[up] publishing and building the site ...", flush=True)
-        subprocess.check_call([sys.executable, "-m", "worker", "run", "--burst"], env=env)
-        children.append(_hiroba("worker", env=env))
-        children.append(_hiroba("web", "--port", str(args.port), env=env))
+        subprocess.check_call(worker_argv(burst=True), env=env)
+        children.append(subprocess.Popen(worker_argv(), env=env))
+        children.append(subprocess.Popen(web_argv("127.0.0.1", args.port, 2), env=env))
         print(f"[up] site:       http://127.0.0.1:{args.port}/", flush=True)
         print(f"[up] moderation: http://127.0.0.1:{args.port}/app/moderation", flush=True)
         print("[up] press Ctrl-C to stop", flush=True)
