@@ -239,6 +239,17 @@ def instance(tmp_path: Path, database_url: str, redis_server: RedisServer) -> It
 
 
 @pytest.fixture
+def worker_env(instance: Instance, monkeypatch: pytest.MonkeyPatch) -> Iterator[Instance]:
+    """The instance's environment in this process, for calling job functions directly."""
+    for key, value in instance.env.items():
+        monkeypatch.setenv(key, value)
+    yield instance
+    from worker.context import close_runtime
+
+    close_runtime()
+
+
+@pytest.fixture
 def app(instance: Instance):  # type: ignore[no-untyped-def]
     from intake.web import create_app
 

@@ -115,10 +115,8 @@ def test_content_error_fails_the_build(instance):
     assert (instance.settings.live_dir / "events" / str(first) / "index.html").exists()
 
 
-def test_builds_never_overlap_and_fold_requests(instance, monkeypatch):
+def test_builds_never_overlap_and_fold_requests(instance, worker_env):
     publish(instance, count=3)
-    for key, value in instance.env.items():
-        monkeypatch.setenv(key, value)
     from worker.build import build_lock, rebuild_site
     from worker.run import make_worker
 

@@ -14,6 +14,17 @@ def runtime() -> Runtime:
     """Return this process's Runtime; a forked work-horse or changed settings get a new one."""
     global _cached
     settings = Settings.from_env()
-    if _cached is None or _cached[0] != os.getpid() or _cached[1] != settings:
-        _cached = (os.getpid(), settings, Runtime.from_settings(settings))
+    if _cached is not None and _cached[0] == os.getpid() and _cached[1] == settings:
+        return _cached[2]
+    if _cached is not None and _cached[0] == os.getpid():
+        _cached[2].close()  # settings changed in this process (tests): release the old pool
+    _cached = (os.getpid(), settings, Runtime.from_settings(settings))
     return _cached[2]
+
+
+def close_runtime() -> None:
+    """Release this process's Runtime, if it built one."""
+    global _cached
+    if _cached is not None and _cached[0] == os.getpid():
+        _cached[2].close()
+    _cached = None
