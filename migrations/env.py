@@ -1,7 +1,6 @@
 """Alembic environment: the URL comes from the caller (intake.store.migrate), never a file."""
 
 from alembic import context
-from sqlalchemy import pool
 
 from intake.models import Base
 from intake.store import make_engine
@@ -19,8 +18,11 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata,
-                          render_as_batch=url.startswith("sqlite"))
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=url.startswith("sqlite"),
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
