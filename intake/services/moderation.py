@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import outbox
 from ..errors import InvalidTransition, NotFound
@@ -71,28 +73,45 @@ def account_for_review(
         return account, persons
 
 
+Subject = TypeVar("Subject", Account, Post)
+
+
+def _decide(
+    session: Session,
+    model: type[Subject],
+    subject_id: int,
+    moderator_id: int,
+    approve: bool,
+    reason: str,
+) -> Subject:
+    """Lock a waiting subject, set its outcome and record the decision; return it."""
+    subject = session.get(model, subject_id, with_for_update=True)
+    kind = "account" if model is Account else "post"
+    if subject is None:
+        raise NotFound(f"{kind} {subject_id}")
+    if subject.status not in WAITING:
+        raise InvalidTransition(f"{kind} {subject_id} is {subject.status}")
+    subject.reject_reason = "" if approve else reason
+    session.add(
+        Decision(
+            subject_kind=kind,
+            subject_id=subject_id,
+            moderator_id=moderator_id,
+            action="approve" if approve else "reject",
+            reason=reason,
+        )
+    )
+    return subject
+
+
 def decide_account(
     rt: Runtime, moderator_id: int, account_id: int, approve: bool, reason: str = ""
 ) -> None:
     """Activate or reject a waiting registration, recording the decision."""
     with transaction(rt.sessions) as session:
-        account = session.get(Account, account_id, with_for_update=True)
-        if account is None:
-            raise NotFound(f"account {account_id}")
-        if account.status not in WAITING:
-            raise InvalidTransition(f"account {account_id} is {account.status}")
+        account = _decide(session, Account, account_id, moderator_id, approve, reason)
         account.status = "active" if approve else "rejected"
-        account.reject_reason = "" if approve else reason
         account.decided_at = utcnow()
-        session.add(
-            Decision(
-                subject_kind="account",
-                subject_id=account_id,
-                moderator_id=moderator_id,
-                action="approve" if approve else "reject",
-                reason=reason,
-            )
-        )
 
 
 def decide_post(
@@ -100,25 +119,12 @@ def decide_post(
 ) -> None:
     """Approve (and owe its publication) or reject a waiting post, recording the decision."""
     with transaction(rt.sessions) as session:
-        post = session.get(Post, post_id, with_for_update=True)
-        if post is None:
-            raise NotFound(f"post {post_id}")
-        if post.status not in WAITING:
-            raise InvalidTransition(f"post {post_id} is {post.status}")
+        post = _decide(session, Post, post_id, moderator_id, approve, reason)
         post.status = "approved" if approve else "rejected"
-        post.reject_reason = "" if approve else reason
+        tasks = []
         if approve:
             post.approved_at = utcnow()
-        session.add(
-            Decision(
-                subject_kind="post",
-                subject_id=post_id,
-                moderator_id=moderator_id,
-                action="approve" if approve else "reject",
-                reason=reason,
-            )
-        )
-        tasks = [outbox.add_task(session, outbox.PUBLISH_POST, post_id)] if approve else []
+            tasks.append(outbox.add_task(session, outbox.PUBLISH_POST, post_id))
     outbox.enqueue_tasks(rt.queue, tasks)
 
 

@@ -63,7 +63,7 @@ def _register_error_pages(app: Flask) -> None:
     """Map domain errors to responses in one place; no request ends in a bare traceback."""
 
     def page(status: int, title: str, message: str) -> tuple[str, int]:
-        return render_template("error.html", title=title, message=message), status
+        return render_template("message.html", title=title, message=message), status
 
     @app.errorhandler(StoreUnavailable)
     def _store_unavailable(exc: StoreUnavailable) -> tuple[str, int]:
