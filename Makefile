@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 APT_GET := $(shell command -v apt-get 2>/dev/null)
 
-.PHONY: up test lint bench system-deps browser-deps clean
+.PHONY: up test lint bench bench-publish system-deps browser-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Benchmarks print figures (tests never assert timings). `make bench` runs them all.
+bench: bench-publish
+
+bench-publish: $(BIN)/.installed system-deps
+	$(BIN)/python bench/bench_publish.py
 
 clean:
 	rm -rf instance .pytest_cache .mypy_cache .ruff_cache

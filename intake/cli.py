@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .cli_data import add_commands as add_data_commands
 from .config import Settings
 from .crypto import create_keys
 from .errors import ConfigError, HirobaError
@@ -31,6 +32,7 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     """Create an active moderator or ward-staff account."""
     from .runtime import Runtime
     from .services.accounts import LoginTaken, create_staff
+    from .services.second_factor import enrol_account
     from .validation import InvalidInput, login_id, password
 
     secret = os.environ.get("HIROBA_PASSWORD") or getpass.getpass("password: ")
@@ -42,12 +44,14 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     rt = Runtime.from_settings(settings)
     try:
         account_id = create_staff(rt, args.role, login, secret, args.name or args.login)
+        enrolment = enrol_account(rt, account_id)
     except LoginTaken:
         print(f"error: the login {login!r} is taken", file=sys.stderr)
         return 2
     finally:
         rt.close()
     print(f"created {args.role} {login} (account {account_id})")
+    print(enrolment.describe())
     return 0
 
 
@@ -143,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--port", type=int, default=8000)
     up.add_argument("--no-demo", action="store_true", help="do not load demo data")
     up.set_defaults(func=cmd_up)
+    add_data_commands(sub)
     return parser
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .deployment import Deployment, load_deployment
 from .errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,56 @@ def _bool(raw: str) -> bool:
     raise ValueError("must be one of 1, 0, true, false, yes, no, on, off")
 
 
+def _whole_number(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("must be a whole number, 0 or more") from None
+    if value < 0:
+        raise ValueError("must be a whole number, 0 or more")
+    return value
+
+
+def _rate_limit(raw: str) -> str:
+    """Accept a Flask-Limiter rate such as '30 per minute' or '10/minute;100/hour'."""
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ValueError("must be a rate such as '30 per minute'") from None
+    return raw
+
+
+def _clock_range(raw: str) -> tuple[int, int]:
+    """Parse 'HH:MM-HH:MM' into minutes after midnight (start, end)."""
+    try:
+        start, end = (int(h) * 60 + int(m) for h, m in (p.split(":") for p in raw.split("-")))
+    except ValueError:
+        raise ValueError("must look like 08:00-20:00") from None
+    if not 0 <= start < end <= 24 * 60:
+        raise ValueError("must look like 08:00-20:00, start before end")
+    return start, end
+
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekdays(raw: str) -> frozenset[int]:
+    """Parse 'mon-fri' or 'mon,tue,sat' into weekday numbers (Monday is 0)."""
+    days: set[int] = set()
+    try:
+        for part in raw.lower().replace(" ", "").split(","):
+            first, _, last = part.partition("-")
+            a, b = _DAYS.index(first), _DAYS.index(last or first)
+            days.update(range(a, b + 1))
+    except ValueError:
+        raise ValueError("must name days like mon-fri or mon,wed,sat") from None
+    if not days:
+        raise ValueError("must name at least one day")
+    return frozenset(days)
+
+
 def _environment(raw: str) -> str:
     if raw not in {"development", "production"}:
         raise ValueError("must be 'development' or 'production'")
@@ -70,6 +121,60 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("HIROBA_DEBUG", "0", "Flask debug mode; refused in production.", _bool),
     Setting(
+        "HIROBA_TRUSTED_PROXIES",
+        "0",
+        "How many proxies in front of the intake set X-Forwarded-For/-Proto (0: trust none).",
+        _whole_number,
+    ),
+    Setting(
+        "HIROBA_SESSION_IDLE_SECONDS",
+        "1800",
+        "A session unused this long is ended (everyone).",
+        _positive_int,
+    ),
+    Setting(
+        "HIROBA_SESSION_STAFF_SECONDS",
+        "43200",
+        "Absolute lifetime of a moderator's or ward staff's session.",
+        _positive_int,
+    ),
+    Setting(
+        "HIROBA_SESSION_MEMBER_SECONDS",
+        "1209600",
+        "Absolute lifetime of an individual's or group's session.",
+        _positive_int,
+    ),
+    Setting(
+        "HIROBA_SIGNIN_MAX_FAILURES",
+        "5",
+        "Consecutive failed sign-ins that lock an account's sign-in.",
+        _positive_int,
+    ),
+    Setting(
+        "HIROBA_SIGNIN_LOCKOUT_SECONDS",
+        "900",
+        "How long a locked sign-in stays locked (and how long failures are counted).",
+        _positive_int,
+    ),
+    Setting(
+        "HIROBA_SIGNIN_ADDRESS_MAX_FAILURES",
+        "20",
+        "Failed sign-ins from one client address that block its sign-ins for the lockout time.",
+        _positive_int,
+    ),
+    Setting(
+        "HIROBA_RATE_LIMIT_FORMS",
+        "30 per minute",
+        "Rate limit of each form's POSTs per client address.",
+        _rate_limit,
+    ),
+    Setting(
+        "HIROBA_RATE_LIMIT_SIGNIN",
+        "10 per minute",
+        "Rate limit of sign-in POSTs (both steps) per client address.",
+        _rate_limit,
+    ),
+    Setting(
         "HIROBA_TASK_LEASE_SECONDS",
         "60",
         "Seconds a started task is left to its worker before the reconciler re-enqueues it.",
@@ -93,9 +198,42 @@ SETTINGS: tuple[Setting, ...] = (
         "How many older site builds are kept beside current.",
         _positive_int,
     ),
+    Setting(
+        "HIROBA_OFFICE_HOURS",
+        "08:00-20:00",
+        "Office hours (JST) of `hiroba audit report`; access outside them is flagged.",
+        _clock_range,
+    ),
+    Setting(
+        "HIROBA_OFFICE_DAYS",
+        "mon-fri",
+        "Office days of `hiroba audit report`; access on other days is flagged.",
+        _weekdays,
+    ),
+    Setting(
+        "HIROBA_AUDIT_BULK_THRESHOLD",
+        "50",
+        "Personal-data records one user may view or export in an hour before it is flagged.",
+        _positive_int,
+    ),
+    Setting(
+        "HIROBA_AUDIT_SIGNIN_FAILURES",
+        "10",
+        "Failed sign-ins within one hour that `hiroba audit report` flags as a burst.",
+        _positive_int,
+    ),
+    Setting("HIROBA_SMTP_HOST", "127.0.0.1", "SMTP server the worker sends mail through."),
+    Setting("HIROBA_SMTP_PORT", "25", "Port of the SMTP server.", _positive_int),
+    Setting("HIROBA_MAIL_FROM", "hiroba@localhost", "Sender address of the mail Hiroba sends."),
+    Setting(
+        "HIROBA_PUBLIC_URL",
+        "http://127.0.0.1:8000",
+        "Absolute URL of the intake's origin, used for links in mail (password reset).",
+    ),
 )
 
 SETTING_NAMES = frozenset(s.name for s in SETTINGS)
+MIN_SECRET_KEY_LENGTH = 32
 
 
 @dataclass(frozen=True)
@@ -118,6 +256,24 @@ class Settings:
     build_lock_seconds: int
     keep_builds: int
     extra: Mapping[str, Any] = field(default_factory=dict)
+    office_hours: tuple[int, int] = (8 * 60, 20 * 60)
+    office_days: frozenset[int] = frozenset(range(5))
+    audit_bulk_threshold: int = 50
+    audit_signin_failures: int = 10
+    trusted_proxies: int = 0
+    session_idle_seconds: int = 1800
+    session_staff_seconds: int = 43200
+    session_member_seconds: int = 1209600
+    signin_max_failures: int = 5
+    signin_lockout_seconds: int = 900
+    signin_address_max_failures: int = 20
+    rate_limit_forms: str = "30 per minute"
+    rate_limit_signin: str = "10 per minute"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    mail_from: str = "hiroba@localhost"
+    public_url: str = "http://127.0.0.1:8000"
+    deployment: Deployment = field(default_factory=Deployment)
 
     @property
     def keys_dir(self) -> Path:
@@ -180,14 +336,39 @@ class Settings:
             reconcile_seconds=min(values["HIROBA_RECONCILE_SECONDS"], 60),
             build_lock_seconds=values["HIROBA_BUILD_LOCK_SECONDS"],
             keep_builds=values["HIROBA_KEEP_BUILDS"],
+            office_hours=values["HIROBA_OFFICE_HOURS"],
+            office_days=values["HIROBA_OFFICE_DAYS"],
+            audit_bulk_threshold=values["HIROBA_AUDIT_BULK_THRESHOLD"],
+            audit_signin_failures=values["HIROBA_AUDIT_SIGNIN_FAILURES"],
+            trusted_proxies=values["HIROBA_TRUSTED_PROXIES"],
+            session_idle_seconds=values["HIROBA_SESSION_IDLE_SECONDS"],
+            session_staff_seconds=values["HIROBA_SESSION_STAFF_SECONDS"],
+            session_member_seconds=values["HIROBA_SESSION_MEMBER_SECONDS"],
+            signin_max_failures=values["HIROBA_SIGNIN_MAX_FAILURES"],
+            signin_lockout_seconds=values["HIROBA_SIGNIN_LOCKOUT_SECONDS"],
+            signin_address_max_failures=values["HIROBA_SIGNIN_ADDRESS_MAX_FAILURES"],
+            rate_limit_forms=values["HIROBA_RATE_LIMIT_FORMS"],
+            rate_limit_signin=values["HIROBA_RATE_LIMIT_SIGNIN"],
+            smtp_host=values["HIROBA_SMTP_HOST"],
+            smtp_port=values["HIROBA_SMTP_PORT"],
+            mail_from=values["HIROBA_MAIL_FROM"],
+            public_url=values["HIROBA_PUBLIC_URL"].rstrip("/"),
+            deployment=load_deployment(home),
         )
         if settings.environment == "production" and settings.debug:
             raise ConfigError("HIROBA_DEBUG is on while HIROBA_ENV=production; turn debug off.")
         return settings
 
     def secret_key(self) -> bytes:
-        """Return the Flask secret key, created by `hiroba init`."""
-        return read_key_file(self.keys_dir / "secret.key")
+        """Return the Flask secret key, created by `hiroba init` (at least 32 characters)."""
+        path = self.keys_dir / "secret.key"
+        key = read_key_file(path)
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"The key file {path} is shorter than {MIN_SECRET_KEY_LENGTH} characters; "
+                "replace it with a longer random key."
+            )
+        return key
 
 
 def read_key_file(path: Path) -> bytes:

@@ -14,7 +14,7 @@ import json
 import os
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -24,22 +24,44 @@ from .config import read_key_file
 from .errors import ConfigError, DecryptionError
 
 DATA_KEYS_FILE = "data-keys.json"
+BACKUP_KEY_FILE = "backup.key"
 INDEX_KEY_FILE = "index.key"
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
 
 
-@dataclass(frozen=True)
+@dataclass
 class Vault:
-    """Seals and opens personal-data values; computes blind indexes for look-ups."""
+    """Seals and opens personal-data values; computes blind indexes for look-ups.
+
+    A vault loaded from a key file re-reads it when it changes, so a running process
+    follows `hiroba rotate-keys` without a restart: it seals with the new active key and
+    opens values sealed with it.
+    """
 
     keys: dict[str, bytes]
     active: str
     index_key: bytes
+    keys_file: Path | None = None
+    _stamp: tuple[int, int, int] | None = field(default=None, repr=False, compare=False)
+
+    def refresh(self) -> None:
+        """Reload the data keys when their file has changed since the last look."""
+        if self.keys_file is None:
+            return
+        try:
+            st = self.keys_file.stat()
+        except OSError:  # mid-replacement or removed: keep the keys already held
+            return
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if stamp != self._stamp:
+            self.keys, self.active = read_data_keys(self.keys_file)
+            self._stamp = stamp
 
     def seal(self, value: str | None, context: str) -> str | None:
         """Encrypt value bound to context (table.column); None stays None."""
         if value is None:
             return None
+        self.refresh()
         nonce = os.urandom(12)
         sealed = AESGCM(self.keys[self.active]).encrypt(
             nonce, value.encode("utf-8"), context.encode("utf-8")
@@ -51,6 +73,8 @@ class Vault:
         if token is None:
             return None
         key_id, _, payload = token.partition(":")
+        if key_id not in self.keys:
+            self.refresh()
         key = self.keys.get(key_id)
         if key is None:
             raise DecryptionError(f"value sealed with unknown key id {key_id!r}")
@@ -77,6 +101,7 @@ def create_keys(keys_dir: Path) -> list[Path]:
     wanted = {
         SECRET_KEY_FILE: lambda: secrets.token_hex(32),
         INDEX_KEY_FILE: lambda: secrets.token_hex(32),
+        BACKUP_KEY_FILE: lambda: secrets.token_hex(32),
         DATA_KEYS_FILE: lambda: json.dumps(
             {"active": "k1", "keys": {"k1": base64.b64encode(os.urandom(32)).decode()}}
         ),
@@ -92,19 +117,31 @@ def create_keys(keys_dir: Path) -> list[Path]:
     return created
 
 
-def load_vault(keys_dir: Path) -> Vault:
-    """Load the keys from keys_dir; raise ConfigError when they are missing or malformed."""
-    raw = read_key_file(keys_dir / DATA_KEYS_FILE)
+def read_data_keys(path: Path) -> tuple[dict[str, bytes], str]:
+    """Return the data keys and the active key id of a data-keys.json file."""
+    raw = read_key_file(path)
     try:
         spec = json.loads(raw)
         keys = {kid: base64.b64decode(b64) for kid, b64 in spec["keys"].items()}
         active = spec["active"]
-    except (ValueError, KeyError, TypeError):
-        raise ConfigError(f"{keys_dir / DATA_KEYS_FILE} is not a valid key file.") from None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ConfigError(f"{path} is not a valid key file.") from None
     if active not in keys or any(len(k) != 32 for k in keys.values()):
-        raise ConfigError(f"{keys_dir / DATA_KEYS_FILE} must hold 32-byte keys and name one.")
+        raise ConfigError(f"{path} must hold 32-byte keys and name one.")
+    return keys, active
+
+
+def load_vault(keys_dir: Path) -> Vault:
+    """Load the keys from keys_dir; raise ConfigError when they are missing or malformed."""
+    keys, active = read_data_keys(keys_dir / DATA_KEYS_FILE)
     try:
         index_key = bytes.fromhex(read_key_file(keys_dir / INDEX_KEY_FILE).decode())
     except ValueError:
         raise ConfigError(f"{keys_dir / INDEX_KEY_FILE} is not a valid key file.") from None
-    return Vault(keys=keys, active=active, index_key=index_key)
+    if len(index_key) < 32:
+        raise ConfigError(f"{keys_dir / INDEX_KEY_FILE} must hold a key of at least 32 bytes.")
+    vault = Vault(
+        keys=keys, active=active, index_key=index_key, keys_file=keys_dir / DATA_KEYS_FILE
+    )
+    vault.refresh()
+    return vault

@@ -16,6 +16,7 @@ from . import outbox
 from .models import Account, Post, utcnow
 from .runtime import Runtime
 from .services.accounts import PersonData, Registration, create_staff, register
+from .services.second_factor import enrol_account
 from .store import transaction
 from .taxonomy import TOPICS
 
@@ -96,8 +97,9 @@ def load_demo(
         if session.scalar(select(func.count()).select_from(Post)):
             return "demo data already present"
     login, password = DEMO_MODERATOR
-    create_staff(rt, "moderator", login, password, "見本 運営担当")
+    moderator_id = create_staff(rt, "moderator", login, password, "見本 運営担当")
     progress(f"moderator: {login} / {password}")
+    progress(enrol_account(rt, moderator_id).describe())
     group_ids = []
     for n, (name, topic, area, profile) in enumerate(GROUPS, start=1):
         group_ids.append(

@@ -33,8 +33,8 @@ class Account(Base):
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="received", index=True)
     source: Mapped[str] = mapped_column(String(8), default="web")
-    login_index: Mapped[str] = mapped_column(String(64), unique=True)
-    login_enc: Mapped[str] = mapped_column(Text)
+    login_index: Mapped[str | None] = mapped_column(String(64), unique=True)  # None once erased
+    login_enc: Mapped[str | None] = mapped_column(Text)  # None once withdrawn
     password_hash: Mapped[str] = mapped_column(String(255))
     public_name: Mapped[str] = mapped_column(String(200), default="")
     profile: Mapped[str] = mapped_column(Text, default="")
@@ -43,6 +43,8 @@ class Account(Base):
     reject_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    totp_secret_enc: Mapped[str | None] = mapped_column(Text)  # moderators and staff only
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # refuses a replayed code
 
     persons: Mapped[list[Person]] = relationship(
         back_populates="account", cascade="all, delete-orphan", order_by="Person.id"
@@ -121,6 +123,50 @@ class Application(Base):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class ChangeRequest(Base):
+    """A user's proposed change to one person's registered data (登録情報変更申請), sealed."""
+
+    __tablename__ = "change_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    person_role: Mapped[str] = mapped_column(String(16))
+    proposed_enc: Mapped[str | None] = mapped_column(Text)  # JSON of the changed fields only
+    fields: Mapped[str] = mapped_column(String(200), default="")  # their names, never values
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class PasswordResetToken(Base):
+    """A single-use password reset: only the token's hash is kept once the mail is sent."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id", ondelete="SET NULL"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_enc: Mapped[str | None] = mapped_column(Text)  # for the mail job; cleared once sent
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code of a second factor, kept only as a keyed hash."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class Decision(Base):
     """A moderator's decision on an account or a post, with the reason the poster sees."""
 
@@ -182,6 +228,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)  # 1, 2, 3 ...: a gap is a deletion
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(40))
@@ -193,10 +240,44 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), default="")
 
 
+class AuditHead(Base):
+    """One row: the last entry's number and hash; appenders lock it, so the chain never forks."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+class LedgerEntry(Base):
+    """One hand-over of personal data (個人情報管理簿): when, who, what, to whom, how many."""
+
+    __tablename__ = "ledger"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    handler: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(40))
+    content: Mapped[str] = mapped_column(Text, default="")
+    recipient: Mapped[str] = mapped_column(String(200), default="")
+    counts: Mapped[str] = mapped_column(Text, default="{}")  # JSON: records per kind
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    file_name: Mapped[str] = mapped_column(String(300), default="")
+
+
 # Every sealed column, as (table, column): rotation and erasure walk this list.
 SEALED_COLUMNS: tuple[tuple[type[Base], str], ...] = tuple(
     (model, column.key)
-    for model in (Account, Person, Application)
+    for model in (Account, Person, Application, ChangeRequest, PasswordResetToken)
     for column in model.__table__.columns
     if column.key.endswith("_enc")
+)
+
+# Every blind index (keyed look-up hash) of a sealed value: erasure clears these too.
+BLIND_INDEX_COLUMNS: tuple[tuple[type[Base], str], ...] = tuple(
+    (model, column.key)
+    for model in dict.fromkeys(model for model, _ in SEALED_COLUMNS)
+    for column in model.__table__.columns
+    if column.key.endswith("_index")
 )

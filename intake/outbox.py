@@ -28,6 +28,7 @@ INGEST_POST = "worker.ingest.ingest_post"
 INGEST_APPLICATION = "worker.ingest.ingest_application"
 PUBLISH_POST = "worker.publish.publish_post"
 REBUILD_SITE = "worker.build.rebuild_site"
+SEND_PASSWORD_RESET = "worker.mail.send_password_reset"  # noqa: S105 - a job name
 REBUILD_FLAG = "hiroba:rebuild-queued"
 
 TASK_TIMEOUT = 120

@@ -19,7 +19,7 @@ MIGRATIONS_DIR = REPO_ROOT / "migrations"
 
 
 def make_engine(database_url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and secure delete."""
     if database_url.startswith("sqlite"):
         path = database_url.split(":///", 1)[-1]
         if path and path != ":memory:":
@@ -33,6 +33,8 @@ def make_engine(database_url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Erased personal data must not linger in free pages: overwrite deleted content.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine

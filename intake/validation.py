@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from datetime import date
+from pathlib import Path
 
 from .errors import HirobaError
 
@@ -18,6 +21,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{3,31}$")
 _KANA = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u309b\u309c\u30fb\s]+$")
 _DASHES = "-‐‑‒–—―−ー－"
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
 
 def nfkc(value: str) -> str:
@@ -76,10 +80,71 @@ def kana(value: str) -> str:
     return text
 
 
+COMMON_PASSWORDS_FILE = Path(__file__).parent / "data" / "common-passwords.txt"
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """Return the shipped list of the most common passwords (lower case)."""
+    with COMMON_PASSWORDS_FILE.open(encoding="utf-8") as handle:
+        return frozenset(
+            line.strip() for line in handle if line.strip() and not line.startswith("#")
+        )
+
+
 def password(value: str) -> str:
-    """Return the password if it is long enough (NIST SP 800-63B: length, not composition)."""
+    """Return the password if it is long enough and not common (NIST SP 800-63B, no composition)."""
     if len(value) < 10:
         raise InvalidInput("パスワードは10文字以上にしてください。")
     if len(value) > 256:
         raise InvalidInput("パスワードは256文字以内にしてください。")
+    if value.casefold() in common_passwords():
+        raise InvalidInput(
+            "このパスワードはよく使われていて推測されやすいため使えません。別のものにしてください。"
+        )
     return value
+
+
+def _is_compatibility_ideograph(char: str) -> bool:
+    code = ord(char)
+    return 0xF900 <= code <= 0xFAFF or 0x2F800 <= code <= 0x2FA1F
+
+
+def text(value: str) -> str:
+    """Return free text (a name, an address) in NFKC, keeping kanji exactly as typed.
+
+    NFKC turns full-width digits and latin letters and half-width kana into their usual
+    forms, but it would also fold CJK compatibility ideographs (such as 﨑) into other
+    characters, and a person's name must keep the character they write it with.
+    """
+    parts: list[str] = []
+    run: list[str] = []
+    for char in value or "":
+        if _is_compatibility_ideograph(char):
+            parts.append(unicodedata.normalize("NFKC", "".join(run)))
+            parts.append(char)
+            run = []
+        else:
+            run.append(char)
+    parts.append(unicodedata.normalize("NFKC", "".join(run)))
+    return re.sub(r"\s+", " ", "".join(parts)).strip()
+
+
+def birth_date(value: str, minimum_age: int = 0, today: date | None = None) -> str:
+    """Return a plausible birth date as YYYY-MM-DD: a real day, from 1900, not in the future."""
+    match = _DATE.match(nfkc(value))
+    if not match:
+        raise InvalidInput("生年月日は西暦で入力してください（例: 1980-04-01）。")
+    try:
+        day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        raise InvalidInput("生年月日に存在しない日付が入力されています。") from None
+    today = today or date.today()
+    if day > today:
+        raise InvalidInput("生年月日に未来の日付は入力できません。")
+    if day.year < 1900:
+        raise InvalidInput("生年月日は1900年以降の日付で入力してください。")
+    age = today.year - day.year - ((today.month, today.day) < (day.month, day.day))
+    if age < minimum_age:
+        raise InvalidInput(f"{minimum_age}歳以上の方が登録できます。")
+    return day.isoformat()

@@ -44,7 +44,8 @@ PAGE_SAVE_AS = "pages/{slug}/index.html"
 PAGE_LANG_URL = "pages/{slug}/{lang}/"
 PAGE_LANG_SAVE_AS = "pages/{slug}/{lang}/index.html"
 CATEGORY_URL = "{slug}/"
-CATEGORY_SAVE_AS = "{slug}/index.html"
+# Kind, month, 分野, 地域 and calendar pages are written by the listings plugin.
+CATEGORY_SAVE_AS = ""
 CATEGORIES_URL = "categories/"
 CATEGORIES_SAVE_AS = "categories/index.html"
 
@@ -71,12 +72,15 @@ ARCHIVES_SAVE_AS = ""
 YEAR_ARCHIVE_SAVE_AS = ""
 MONTH_ARCHIVE_SAVE_AS = ""
 DAY_ARCHIVE_SAVE_AS = ""
-DIRECT_TEMPLATES = ["index", "categories"]
+DIRECT_TEMPLATES: list[str] = []
 DEFAULT_PAGINATION = False
 DELETE_OUTPUT_DIRECTORY = False
 
-FEED_ALL_ATOM = "feeds/all.atom.xml"
-CATEGORY_FEED_ATOM = "feeds/{slug}.atom.xml"
+# Feeds are written by the listings plugin (capped at FEED_MAX_ITEMS, newest first):
+# feeds/all.atom.xml, feeds/<kind>.atom.xml, feeds/topics/<key>.atom.xml, feeds/areas/<key>.atom.xml
+HIROBA_FEED_ALL = "feeds/all.atom.xml"
+FEED_ALL_ATOM = None
+CATEGORY_FEED_ATOM = None
 FEED_ALL_RSS = None
 FEED_RSS = None
 FEED_ATOM = None
@@ -87,7 +91,7 @@ TAG_FEED_ATOM = None
 TAG_FEED_RSS = None
 TRANSLATION_FEED_ATOM = None
 TRANSLATION_FEED_RSS = None
-FEED_MAX_ITEMS = 100
+FEED_MAX_ITEMS = 50
 
 # Summary is plain text written by the worker; never run through Markdown.
 FORMATTED_FIELDS: list[str] = []
@@ -110,7 +114,7 @@ LOAD_CONTENT_CACHE = False
 CACHE_CONTENT = False
 
 PLUGIN_PATHS = [os.path.join(_HERE, "plugins")]
-PLUGINS = ["sanitize", "jadates", "kinds"]
+PLUGINS = ["sanitize", "jadates", "kinds", "listings"]
 
 # Post kinds: the Category value of a post file and its Japanese label.
 HIROBA_KINDS = {"events": "イベント", "recruitment": "参加募集", "notices": "お知らせ"}
@@ -118,3 +122,9 @@ HIROBA_KINDS = {"events": "イベント", "recruitment": "参加募集", "notice
 HIROBA_TOPICS: dict[str, str] = {}
 HIROBA_AREAS: dict[str, str] = {}
 HIROBA_INTAKE_URL = "/app"
+# Set by the worker for its builds: where the listings plugin saves its state (a path
+# prefix: <prefix>.state.json and <prefix>.sigs.json) for the
+# incremental publisher, the configuration's fingerprint, and the post files' stats.
+HIROBA_STATE_PREFIX = ""
+HIROBA_FINGERPRINT = ""
+HIROBA_SOURCE_STATS: dict[str, list[int]] = {}

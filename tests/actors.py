@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, datetime, timedelta
 
+import pyotp
 from conftest import Instance, submit
 
 from intake.services import moderation
 from intake.services.accounts import PersonData, Registration, create_staff, register
 from intake.services.posts import PostData, submit_post
+from intake.services.second_factor import enrol_account
 
 MODERATOR = ("mod-tester", "moderator-password-1")
 
@@ -49,13 +52,47 @@ def register_group(client, n: int, login: str) -> None:  # type: ignore[no-untyp
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
 
 
-def make_moderator(instance: Instance) -> tuple[str, str]:
-    create_staff(instance.rt, "moderator", *MODERATOR, name="テスト運営")
-    return MODERATOR
+# login -> (TOTP secret, unused recovery codes) of the staff accounts this test made.
+SECOND_FACTORS: dict[str, tuple[str, list[str]]] = {}
+# login -> the last TOTP time step sign_in used (the server refuses a code twice).
+_USED_STEPS: dict[str, int] = {}
 
 
-def sign_in(client, login: str, password: str) -> None:  # type: ignore[no-untyped-def]
+def make_staff(instance: Instance, role: str, login: str, password: str, name: str) -> str:
+    """Create an enrolled moderator or staff account; return its TOTP secret."""
+    account_id = create_staff(instance.rt, role, login, password, name=name)
+    enrolment = enrol_account(instance.rt, account_id)
+    SECOND_FACTORS[login] = (enrolment.secret, list(enrolment.recovery_codes))
+    _USED_STEPS.pop(login, None)
+    return enrolment.secret
+
+
+def make_moderator(instance: Instance) -> tuple[str, str, str]:
+    """Create the test moderator; return (login, password, TOTP secret)."""
+    secret = make_staff(instance, "moderator", *MODERATOR, name="テスト運営")
+    return (*MODERATOR, secret)
+
+
+def second_factor_code(login: str, secret: str | None = None) -> str:
+    """A code the server has not seen yet: this or the next step's TOTP, else a recovery code."""
+    secret = secret or SECOND_FACTORS[login][0]
+    step = int(time.time() // 30)
+    last = _USED_STEPS.get(login, -1)
+    for candidate in (step, step + 1):  # the server accepts one step either side
+        if candidate > last:
+            _USED_STEPS[login] = candidate
+            return pyotp.TOTP(secret).at(candidate * 30)
+    return SECOND_FACTORS[login][1].pop()
+
+
+def sign_in(client, login: str, password: str, totp_secret: str | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the form; complete the second step for an enrolled staff account."""
     response = submit(client, "/app/login", {"login": login, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    if "/app/login/verify" not in response.headers["Location"]:
+        return
+    code = second_factor_code(login, totp_secret)
+    response = submit(client, "/app/login/verify", {"code": code})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
 
 

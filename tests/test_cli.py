@@ -32,7 +32,8 @@ def cli_env(tmp_path: Path, redis_server) -> dict[str, str]:  # type: ignore[no-
         {
             "HIROBA_HOME": str(tmp_path / "home"),
             "HIROBA_REDIS_URL": redis_server.url,
-            "HIROBA_BUILD_LOCK_SECONDS": "5",
+            # A 1 s lock makes the build heartbeat (every 1/3 s) run during every build.
+            "HIROBA_BUILD_LOCK_SECONDS": "1",
         }
     )
     env.pop("HIROBA_PASSWORD", None)
@@ -97,7 +98,7 @@ def test_init_creates_private_keys_and_the_database(cli_env: dict[str, str]) -> 
     settings = settings_of(cli_env)
     assert str(settings.home) in result.stdout.strip().splitlines()[-1]
     keys = sorted(settings.keys_dir.iterdir())
-    assert {p.name for p in keys} == {"secret.key", "index.key", "data-keys.json"}
+    assert {p.name for p in keys} == {"secret.key", "index.key", "data-keys.json", "backup.key"}
     assert mode(settings.keys_dir) == 0o700
     assert all(mode(p) == 0o600 for p in keys), {p.name: oct(mode(p)) for p in keys}
     assert (settings.home / "hiroba.db").exists()

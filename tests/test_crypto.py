@@ -105,8 +105,8 @@ def test_blind_index_is_stable_keyed_and_normalised(vault: Vault, tmp_path: Path
 def test_create_keys_is_private_and_never_overwrites(tmp_path: Path) -> None:
     keys_dir = tmp_path / "keys"
     created = create_keys(keys_dir)
-    assert len(created) == 3
-    assert {p.name for p in created} == {"secret.key", "index.key", "data-keys.json"}
+    assert len(created) == 4
+    assert {p.name for p in created} == {"secret.key", "index.key", "data-keys.json", "backup.key"}
     assert mode(keys_dir) == 0o700
     assert all(mode(path) == 0o600 for path in created)
     before = {path.name: path.read_bytes() for path in created}
@@ -211,9 +211,10 @@ def test_login_id() -> None:
 
 
 def test_password_length() -> None:
-    assert validation.password("1234567890") == "1234567890"
+    assert validation.password("kq7-zx9-mw") == "kq7-zx9-mw"  # exactly 10 characters
     assert validation.password("ひらがなで十文字です。") == "ひらがなで十文字です。"
-    for bad in ["123456789", "", "x" * 257]:
+    assert validation.password("y" * 256) == "y" * 256
+    for bad in ["kq7-zx9-m", "", "y" * 257]:
         with pytest.raises(validation.InvalidInput):
             validation.password(bad)
 

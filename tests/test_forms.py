@@ -137,12 +137,28 @@ POST_ROUTES = [
     "/app/register",
     "/app/register/group",
     "/app/login",
+    "/app/login/verify",
     "/app/logout",
     "/app/posts/new",
     "/app/events/{post}/apply",
     "/app/moderation/posts/{post}",
     "/app/moderation/accounts/{account}",
+    "/app/moderation/paper/{kind}",
+    "/app/moderation/changes/{request}",
+    "/app/account/change/{role}",
+    "/app/account/withdraw",
+    "/app/password/forgot",
+    "/app/password/reset/{token}",
 ]
+# How each placeholder above is written in the URL map, and the value a request uses.
+PLACEHOLDERS = {
+    "{post}": "<int:post_id>",
+    "{account}": "<int:account_id>",
+    "{kind}": "<any(individual, group):kind>",
+    "{request}": "<int:request_id>",
+    "{role}": "<role>",
+    "{token}": "<token>",
+}
 
 
 def test_every_state_changing_route_refuses_a_missing_csrf_token(instance, app, client):
@@ -152,13 +168,16 @@ def test_every_state_changing_route_refuses_a_missing_csrf_token(instance, app, 
     make_moderator(instance)
     sign_in(client, "mod-tester", "moderator-password-1")
     posting_rules = {rule.rule for rule in app.url_map.iter_rules() if "POST" in rule.methods}
-    listed = {
-        r.replace("{post}", "<int:post_id>").replace("{account}", "<int:account_id>")
-        for r in POST_ROUTES
-    }
+    listed = set()
+    for route in POST_ROUTES:
+        for placeholder, rule in PLACEHOLDERS.items():
+            route = route.replace(placeholder, rule)
+        listed.add(route)
     assert posting_rules == listed, "a new POST route must be added to this test"
     for route in POST_ROUTES:
-        url = route.format(post=post_id, account=group)
+        url = route.format(
+            post=post_id, account=group, kind="group", request=1, role="self", token="some-token"
+        )
         response = client.post(url, data={"action": "approve", "login": "x", "name": "y"})
         assert response.status_code == 400, url
         assert "送信を受け付けられませんでした" in response.get_data(as_text=True)

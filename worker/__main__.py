@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     with transaction(rt.sessions) as session:
         rev = request_rebuild(session)
     print(f"building revision {rev} ...", flush=True)
-    record = build_and_switch(rt, rev)
+    record = build_and_switch(rt, rev, full=True)
     if record.status != "ok":
         print(record.log, file=sys.stderr)
         print("build failed; the previous site stays live", file=sys.stderr)

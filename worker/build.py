@@ -27,6 +27,7 @@ from intake.runtime import Runtime
 from intake.store import transaction
 from intake.taxonomy import AREAS, TOPICS
 
+from . import incremental, sitetree
 from .context import runtime
 from .sitestate import site_state
 
@@ -73,26 +74,45 @@ def sync_pages(settings: Settings) -> None:
         shutil.copyfile(page, target / page.name)
 
 
-def pelican_settings(settings: Settings, output_dir: Path) -> dict:
+def pelican_settings(
+    settings: Settings,
+    output_dir: Path,
+    incremental: bool = False,
+    overrides: dict[str, object] | None = None,
+) -> dict:
     """Return Pelican's settings for one build of this deployment."""
     from pelican.settings import read_settings
 
-    return read_settings(
-        str(settings.pelicanconf),
-        override={
-            "PATH": str(settings.content_dir),
-            "OUTPUT_PATH": str(output_dir),
-            "THEME": str(settings.theme_dir),
-            "SITEURL": settings.site_url,
-            "SITENAME": settings.site_name,
-            "HIROBA_TOPICS": TOPICS,
-            "HIROBA_AREAS": AREAS,
-            "HIROBA_INTAKE_URL": "/app",
-        },
-    )
+    override = {
+        "PATH": str(settings.content_dir),
+        "OUTPUT_PATH": str(output_dir),
+        "THEME": str(settings.theme_dir),
+        "SITEURL": settings.site_url,
+        "SITENAME": settings.site_name,
+        "HIROBA_TOPICS": TOPICS,
+        "HIROBA_AREAS": AREAS,
+        "HIROBA_INTAKE_URL": "/app",
+        "CACHE_PATH": str(settings.site_dir / "cache"),
+        **(overrides or {}),
+    }
+    if incremental:
+        # One post is read: loading the whole content cache would cost more than it saves.
+        override.update(CACHE_CONTENT=False, LOAD_CONTENT_CACHE=False)
+    values = read_settings(str(settings.pelicanconf), override=override)
+    if incremental:
+        # Each rq work-horse is a new process: keep compiled templates between them.
+        from jinja2 import FileSystemBytecodeCache
+
+        folder = settings.site_dir / "cache" / "jinja"
+        folder.mkdir(parents=True, exist_ok=True)
+        values["JINJA_ENVIRONMENT"] = {
+            **values["JINJA_ENVIRONMENT"],
+            "bytecode_cache": FileSystemBytecodeCache(str(folder)),
+        }
+    return values
 
 
-def build_site(settings: Settings, output_dir: Path) -> BuildResult:
+def build_site(settings: Settings, output_dir: Path, **extra: object) -> BuildResult:
     """Run a full Pelican build into output_dir; raise BuildFailed on any error."""
     from pelican import Pelican
 
@@ -102,7 +122,7 @@ def build_site(settings: Settings, output_dir: Path) -> BuildResult:
     pelican_logger.addHandler(collector)
     started = time.perf_counter()
     try:
-        Pelican(pelican_settings(settings, output_dir)).run()
+        Pelican(pelican_settings(settings, output_dir, overrides=extra)).run()
     except Exception as exc:  # any exception from Pelican or the theme is a failed build
         collector.lines.append(f"EXCEPTION: {type(exc).__name__}: {exc}")
         collector.errors += 1
@@ -123,12 +143,46 @@ def switch_live(settings: Settings, build_dir: Path) -> None:
 
 
 def prune_builds(settings: Settings) -> None:
-    """Delete old build folders, keeping the live one and the newest few."""
+    """Delete old build folders (and their states), keeping the live one and the newest few."""
     live = settings.live_dir.resolve() if settings.live_dir.exists() else None
-    builds = sorted(p for p in settings.builds_dir.iterdir() if p.is_dir())
+    builds = sitetree.build_folders(settings)
     for old in builds[: -settings.keep_builds]:
         if old.resolve() != live:
-            shutil.rmtree(old, ignore_errors=True)
+            sitetree.remove_build(old)
+    for suffix in (sitetree.STATE_SUFFIX, sitetree.SIGNATURES_SUFFIX):
+        for state in settings.builds_dir.glob("*" + suffix):
+            if not state.with_name(state.name[: -len(suffix)]).is_dir():
+                state.unlink(missing_ok=True)
+
+
+def full_build(settings: Settings, out: Path) -> BuildResult:
+    """Run a full build that also saves the state the incremental publisher starts from."""
+    stats = sitetree.scan_posts(settings.content_dir)
+    return build_site(
+        settings,
+        out,
+        HIROBA_STATE_PREFIX=str(sitetree.state_prefix(out)),
+        HIROBA_FINGERPRINT=sitetree.fingerprint(settings),
+        HIROBA_SOURCE_STATS=stats,
+    )
+
+
+def prepare_spare(settings: Settings, live: Path) -> None:
+    """Make a hard-link copy of a fresh full build for the next incremental publication.
+
+    Copying thousands of folders takes seconds on some disks; doing it here, after the
+    switch, keeps that cost off the path from an approval to the live site.
+    """
+    if settings.keep_builds < 2 or sitetree.load_signatures(live) is None:
+        return
+    spare = new_build_dir(settings, 0)
+    spare.rmdir()
+    try:
+        sitetree.link_copy(live, spare)
+        shutil.copyfile(sitetree.signatures_path(live), sitetree.signatures_path(spare))
+    except OSError as exc:
+        log.warning("could not prepare a spare build folder (%s)", exc)
+        sitetree.remove_build(spare)
 
 
 def new_build_dir(settings: Settings, rev: int) -> Path:
@@ -139,8 +193,21 @@ def new_build_dir(settings: Settings, rev: int) -> Path:
     return path
 
 
-def build_and_switch(rt: Runtime, rev: int) -> Build:
-    """Build revision rev, switch the live site on success, and record the build either way."""
+def _try_incremental(settings: Settings, rev: int) -> tuple[Path | None, str]:
+    """Publish incrementally when that can equal a full build; else (None, the reason)."""
+    try:
+        outcome = incremental.publish(settings, rev, pelican_settings)
+    except Exception as exc:  # whatever went wrong, a full build is the safe answer
+        log.warning("incremental publication failed (%s); building in full", type(exc).__name__)
+        return None, f"incremental publication failed: {type(exc).__name__}: {exc}"[:4000]
+    if outcome is None:
+        return None, "full build: no reusable state for the live site, or the configuration changed"
+    return outcome.build_dir, outcome.describe()
+
+
+def build_and_switch(rt: Runtime, rev: int, full: bool = False) -> Build:
+    """Build revision rev (incrementally unless full or impossible), switch the live site on
+    success, and record the build either way."""
     settings = rt.settings
     with transaction(rt.sessions) as session:
         # We hold the build lock, so any other running build was killed: say so.
@@ -151,17 +218,23 @@ def build_and_switch(rt: Runtime, rev: int) -> Build:
         session.add(record)
         session.flush()
         build_id = record.id
-    out = new_build_dir(settings, rev)
     started = time.perf_counter()
-    try:
-        result = build_site(settings, out)
-    except BuildFailed as exc:
-        shutil.rmtree(out, ignore_errors=True)
-        status, text = "failed", str(exc)
-        log.error("site build of revision %s failed; the previous site stays live", rev)
-    else:
+    out, note = (None, "full build requested") if full else _try_incremental(settings, rev)
+    if out is not None:
         switch_live(settings, out)
-        status, text = "ok", result.log
+        status, text = "ok", note
+    else:
+        out = new_build_dir(settings, rev)
+        try:
+            result = full_build(settings, out)
+        except BuildFailed as exc:
+            sitetree.remove_build(out)
+            status, text = "failed", f"{note}\n{exc}"
+            log.error("site build of revision %s failed; the previous site stays live", rev)
+        else:
+            switch_live(settings, out)
+            status, text = "ok", f"{note}\n{result.log}".strip()
+            prepare_spare(settings, out)
     with transaction(rt.sessions) as session:
         finished = session.get(Build, build_id)
         assert finished is not None
@@ -209,7 +282,10 @@ def pending_rev(rt: Runtime) -> int | None:
 
 def build_lock(redis: Redis, settings: Settings):  # type: ignore[no-untyped-def]
     """Return the lock that keeps builds one at a time."""
-    return redis.lock(LOCK_NAME, timeout=settings.build_lock_seconds, blocking=False)
+    # thread_local=False: the heartbeat thread extends a lock the job's thread acquired.
+    return redis.lock(
+        LOCK_NAME, timeout=settings.build_lock_seconds, blocking=False, thread_local=False
+    )
 
 
 def rebuild_site() -> str:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import outbox
 from ..crypto import Vault
+from ..deployment import PersonalFields
 from ..errors import HirobaError
 from ..models import Account, Person
 from ..passwords import hash_password, needs_rehash, verify_password
 from ..runtime import Runtime
 from ..store import transaction
+from . import audit
 
 ROLES = ("individual", "group", "moderator", "staff")
 PERSON_FIELDS = (
@@ -29,6 +34,24 @@ PERSON_FIELDS = (
     "gender",
     "birth_date",
 )
+
+
+BASE_FIELDS = {
+    "individual": ("name", "kana", "postal_code", "address", "phone", "fax", "email"),
+    "group": ("name", "kana", "postal_code", "address", "phone", "fax", "email", "title"),
+}
+
+
+def collected_fields(kind: str, personal: PersonalFields) -> tuple[str, ...]:
+    """Return the person fields this deployment collects for an individual or a group."""
+    optional = personal.optional_for(kind)
+    return BASE_FIELDS[kind] + tuple(n for n in PERSON_FIELDS if n in optional)
+
+
+def person_from(values: Mapping[str, Any], kind: str, personal: PersonalFields) -> PersonData:
+    """Return PersonData from submitted values, keeping only the fields that are collected."""
+    keep = collected_fields(kind, personal)
+    return PersonData(**{name: str(values.get(name) or "") for name in keep})
 
 
 class LoginTaken(HirobaError):
@@ -91,7 +114,9 @@ def open_person(vault: Vault, person: Person) -> PersonData:
     return PersonData(**values)
 
 
-def register(rt: Runtime, reg: Registration, source: str = "web") -> int:
+def register(
+    rt: Runtime, reg: Registration, source: str = "web", entered_by: int | None = None
+) -> int:
     """Store a registration durably, owe its ingest to the worker, and return the account id."""
     with transaction(rt.sessions) as session:
         index = login_index(rt.vault, reg.login)
@@ -112,10 +137,36 @@ def register(rt: Runtime, reg: Registration, source: str = "web") -> int:
         account.persons = [seal_person(rt.vault, role, data) for role, data in reg.persons.items()]
         session.add(account)
         session.flush()
+        if entered_by is not None:
+            audit.record(
+                session,
+                entered_by,
+                "enter_personal_data",
+                "account",
+                account.id,
+                count=len(account.persons),
+                detail=f"{source} registration",
+            )
         task = outbox.add_task(session, outbox.INGEST_ACCOUNT, account.id)
         account_id = account.id
     outbox.enqueue_tasks(rt.queue, [task])
     return account_id
+
+
+# Letters and digits that cannot be mistaken for each other when read off paper.
+_PLAIN = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def initial_password() -> str:
+    """Return a random initial password for a paper registration (16 unambiguous characters)."""
+    return "".join(secrets.choice(_PLAIN) for _ in range(16))
+
+
+def register_on_paper(rt: Runtime, moderator_id: int, reg: Registration) -> tuple[int, str]:
+    """Store a registration a moderator typed in from paper; return its id and initial password."""
+    reg.password = initial_password()
+    account_id = register(rt, reg, source="paper", entered_by=moderator_id)
+    return account_id, reg.password
 
 
 def authenticate(rt: Runtime, login: str, password: str) -> Account | None:

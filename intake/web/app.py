@@ -13,6 +13,8 @@ from ..config import Settings
 from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..runtime import Runtime
 from .filters import jadatetime
+from .hardening import check_keys, cookie_settings
+from .hardening import install as install_protection
 from .security import apply_security_headers
 
 csrf = CSRFProtect()
@@ -26,25 +28,38 @@ def create_app(
 ) -> Flask:
     """Build the intake app for settings (default: read from the environment)."""
     settings = settings or (runtime.settings if runtime else Settings.from_env())
+    check_keys(settings)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key(),
         DEBUG=settings.debug,
         MAX_CONTENT_LENGTH=1024 * 1024,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=settings.environment == "production",
+        **cookie_settings(settings),
         WTF_CSRF_TIME_LIMIT=None,
         HIROBA=settings,
     )
     app.config.update(config or {})
     app.extensions["hiroba.runtime"] = runtime or Runtime.from_settings(settings)
     csrf.init_app(app)
+    install_protection(app, settings, app.extensions["hiroba.runtime"])
 
-    from .views import auth, health, moderation, posts, public, site
+    from .views import (
+        account,
+        auth,
+        health,
+        moderation,
+        moderation_accounts,
+        posts,
+        public,
+        site,
+        staff,
+    )
 
     for module in (public, auth, posts, moderation, health):
         app.register_blueprint(module.bp, url_prefix="/app" if module is not health else None)
+    app.register_blueprint(staff.bp, url_prefix="/app")
+    app.register_blueprint(account.bp, url_prefix="/app")
+    app.register_blueprint(moderation_accounts.bp, url_prefix="/app")
     app.register_blueprint(site.bp)
     app.after_request(apply_security_headers)
     app.add_template_filter(jadatetime)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,8 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 
 from ..models import Account
 from ..runtime import Runtime
+
+SECOND_STEP_SECONDS = 300  # the code page stays open this long after the password step
 
 
 def rt() -> Runtime:
@@ -31,11 +34,45 @@ def current_account() -> Account | None:
     return g.me  # type: ignore[no-any-return]
 
 
+def _rotate() -> None:
+    """Give the visitor a fresh session id and drop the old session's data."""
+    rotate = getattr(session, "rotate", None)
+    if rotate is not None:
+        rotate()
+    else:
+        session.clear()
+
+
 def sign_in(account: Account) -> None:
-    """Start a fresh session for account (a new session, never the visitor's old one)."""
-    session.clear()
+    """Start a fresh session for account (a new session id, never the visitor's old one)."""
+    _rotate()
     session["account_id"] = account.id
     session["role"] = account.kind
+
+
+def await_second_factor(account_id: int) -> None:
+    """Remember, in a fresh session that is not signed in, who passed the password step."""
+    _rotate()
+    session["pending_account_id"] = account_id
+    session["pending_since"] = time.time()
+
+
+def pending_account_id() -> int | None:
+    """Return the account waiting for its second step, if that step is still open."""
+    account_id = session.get("pending_account_id")
+    since = session.get("pending_since", 0)
+    if account_id is None or time.time() - float(since) > SECOND_STEP_SECONDS:
+        return None
+    return int(account_id)
+
+
+def sign_out() -> None:
+    """End the session here and in the store (the old cookie no longer works)."""
+    end = getattr(session, "end", None)
+    if end is not None:
+        end()
+    else:
+        session.clear()
 
 
 def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

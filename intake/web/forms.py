@@ -55,10 +55,10 @@ class MultiCheckboxField(SelectMultipleField):
 class PersonForm(Form):
     """One person's contact data, used for individuals and for a group's two persons."""
 
-    name = StringField("氏名", [required(), length(100)])
+    name = StringField("氏名", [required(), length(100), Normalised(v.text)])
     kana = StringField("ふりがな", [required(), length(100), Normalised(v.kana)])
     postal_code = StringField("郵便番号", [required(), Normalised(v.postal_code)])
-    address = StringField("住所", [required(), length(300)])
+    address = StringField("住所", [required(), length(300), Normalised(v.text)])
     phone = StringField("電話番号", [required(), Normalised(v.phone)])
     fax = StringField(
         "FAX番号（任意）", [Normalised(lambda s: v.phone(s, "FAX番号"), optional=True)]
@@ -67,7 +67,7 @@ class PersonForm(Form):
 
 
 class GroupPersonForm(PersonForm):
-    title = StringField("役職", [required(), length(100)])
+    title = StringField("役職", [required(), length(100), Normalised(v.text)])
 
 
 class CredentialsMixin:
@@ -174,3 +174,9 @@ class DecisionForm(FlaskForm):
 
 class SignOutForm(FlaskForm):
     """Only a CSRF token: signing out changes state."""
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        "確認コード（認証アプリの6桁の数字、またはリカバリーコード）", [required(), length(32)]
+    )

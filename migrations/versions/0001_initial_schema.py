@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 14:46:51.172964
+Create Date: 2026-11-29 15:28:07.373935
 """
 
 import sqlalchemy as sa
@@ -22,8 +22,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("source", sa.String(length=8), nullable=False),
-        sa.Column("login_index", sa.String(length=64), nullable=False),
-        sa.Column("login_enc", sa.Text(), nullable=False),
+        sa.Column("login_index", sa.String(length=64), nullable=True),
+        sa.Column("login_enc", sa.Text(), nullable=True),
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("public_name", sa.String(length=200), nullable=False),
         sa.Column("profile", sa.Text(), nullable=False),
@@ -32,6 +32,8 @@ def upgrade() -> None:
         sa.Column("reject_reason", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("totp_secret_enc", sa.Text(), nullable=True),
+        sa.Column("totp_last_step", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("login_index"),
     )
@@ -39,8 +41,16 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_accounts_status"), ["status"], unique=False)
 
     op.create_table(
+        "audit_head",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("last_hash", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("action", sa.String(length=40), nullable=False),
@@ -51,6 +61,7 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("seq"),
     )
     op.create_table(
         "builds",
@@ -62,6 +73,19 @@ def upgrade() -> None:
         sa.Column("duration_s", sa.Double(), nullable=True),
         sa.Column("output_dir", sa.String(length=500), nullable=False),
         sa.Column("log", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "ledger",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("handler", sa.String(length=100), nullable=False),
+        sa.Column("action", sa.String(length=40), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.Column("recipient", sa.String(length=200), nullable=False),
+        sa.Column("counts", sa.Text(), nullable=False),
+        sa.Column("total", sa.Integer(), nullable=False),
+        sa.Column("file_name", sa.String(length=300), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
@@ -86,6 +110,34 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_tasks_state"), ["state"], unique=False)
+
+    op.create_table(
+        "change_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("person_role", sa.String(length=16), nullable=False),
+        sa.Column("proposed_enc", sa.Text(), nullable=True),
+        sa.Column("fields", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("moderator_id", sa.Integer(), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+        ),
+        sa.ForeignKeyConstraint(
+            ["moderator_id"],
+            ["accounts.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("change_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_change_requests_account_id"), ["account_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_change_requests_status"), ["status"], unique=False)
 
     op.create_table(
         "decisions",
@@ -167,6 +219,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_posts_status"), ["status"], unique=False)
 
     op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+        ),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_recovery_codes_account_id"), ["account_id"], unique=False
+        )
+
+    op.create_table(
         "applications",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("post_id", sa.Integer(), nullable=False),
@@ -188,16 +257,48 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_applications_post_id"), ["post_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_applications_status"), ["status"], unique=False)
 
+    op.create_table(
+        "password_reset_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=True),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("token_enc", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["accounts.id"],
+        ),
+        sa.ForeignKeyConstraint(["person_id"], ["persons.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("token_hash"),
+    )
+    with op.batch_alter_table("password_reset_tokens", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_password_reset_tokens_account_id"), ["account_id"], unique=False
+        )
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("password_reset_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_password_reset_tokens_account_id"))
+
+    op.drop_table("password_reset_tokens")
     with op.batch_alter_table("applications", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_applications_status"))
         batch_op.drop_index(batch_op.f("ix_applications_post_id"))
 
     op.drop_table("applications")
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recovery_codes_account_id"))
+
+    op.drop_table("recovery_codes")
     with op.batch_alter_table("posts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_posts_status"))
         batch_op.drop_index(batch_op.f("ix_posts_account_id"))
@@ -212,13 +313,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_decisions_subject_id"))
 
     op.drop_table("decisions")
+    with op.batch_alter_table("change_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_change_requests_status"))
+        batch_op.drop_index(batch_op.f("ix_change_requests_account_id"))
+
+    op.drop_table("change_requests")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_tasks_state"))
 
     op.drop_table("tasks")
     op.drop_table("site_state")
+    op.drop_table("ledger")
     op.drop_table("builds")
     op.drop_table("audit_log")
+    op.drop_table("audit_head")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_accounts_status"))
 

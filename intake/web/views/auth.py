@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ...services.accounts import authenticate
-from ..auth import rt
+from ...services.signin import SignInRefused, check_password, check_second_factor
+from ..auth import await_second_factor, pending_account_id, rt
 from ..auth import sign_in as start_session
-from ..forms import SignInForm, SignOutForm
+from ..auth import sign_out as end_session
+from ..forms import SecondFactorForm, SignInForm, SignOutForm
 
 bp = Blueprint("auth", __name__)
 
 HOME_OF_ROLE = {
     "moderator": "moderation.index",
-    "staff": "moderation.index",
+    "staff": "staff.index",
     "individual": "posts.mine",
     "group": "posts.mine",
 }
@@ -30,25 +31,70 @@ def _safe_next(target: str | None) -> str | None:
     return None if parts.scheme or parts.netloc else target
 
 
+REFUSALS = {
+    "invalid": "ログインIDまたはパスワードが正しくないか、まだ承認されていません。",
+    "locked": "ログインに続けて失敗したため、このIDのログインを一時的に止めています。"
+    "しばらく待ってからもう一度お試しください。",
+    "address": "この接続元からのログインの失敗が多いため、一時的にログインを止めています。"
+    "しばらく待ってからもう一度お試しください。",
+    "no_factor": "このアカウントは二段階認証が設定されていません。管理者に連絡してください。",
+    "unavailable": "ただいまログインを受け付けられません。少し待ってからもう一度お試しください。",
+}
+CODE_REFUSED = "確認コードが正しくないか、すでに使われています。"
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _home(kind: str) -> str:
+    return _safe_next(request.args.get("next")) or url_for(HOME_OF_ROLE[kind])
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def sign_in() -> str | Response | tuple[str, int]:
     form = SignInForm()
     if form.validate_on_submit():
-        account = authenticate(rt(), form.login.data.strip(), form.password.data)
-        if account is not None:
-            start_session(account)
-            return redirect(
-                _safe_next(request.args.get("next")) or url_for(HOME_OF_ROLE[account.kind])
+        try:
+            passed = check_password(
+                rt(), form.login.data.strip(), form.password.data, _client_address()
             )
-        form.password.errors.append(
-            "ログインIDまたはパスワードが正しくないか、まだ承認されていません。"
-        )
+        except SignInRefused as refused:
+            form.password.errors.append(REFUSALS[refused.reason])
+            if refused.reason == "unavailable":
+                return render_template("login.html", form=form), 503
+        else:
+            if passed.needs_second_factor:
+                await_second_factor(passed.account.id)
+                return redirect(url_for("auth.second_factor", next=request.args.get("next")))
+            start_session(passed.account)
+            return redirect(_home(passed.account.kind))
     return render_template("login.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+def second_factor() -> str | Response | tuple[str, int]:
+    account_id = pending_account_id()
+    if account_id is None:
+        return redirect(url_for("auth.sign_in"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        try:
+            account = check_second_factor(rt(), account_id, form.code.data, _client_address())
+        except SignInRefused as refused:
+            message = CODE_REFUSED if refused.reason == "invalid" else REFUSALS[refused.reason]
+            form.code.errors.append(message)
+            if refused.reason == "unavailable":
+                return render_template("login_verify.html", form=form), 503
+        else:
+            start_session(account)
+            return redirect(_home(account.kind))
+    return render_template("login_verify.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/logout", methods=["POST"])
 def sign_out() -> Response:
     form = SignOutForm()
     if form.validate_on_submit():
-        session.clear()
+        end_session()
     return redirect(url_for("auth.sign_in"))

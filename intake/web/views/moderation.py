@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from ...errors import NotFound
 from ...models import Post
-from ...services import moderation
+from ...services import changes, moderation
 from ...taxonomy import AREAS, POST_KINDS, TOPICS
 from ..auth import current_account, role_required, rt
 from ..forms import DecisionForm
@@ -31,6 +31,8 @@ def index() -> str:
         queue=moderation.waiting_items(rt()),
         site=moderation.site_view(rt()),
         kinds=POST_KINDS,
+        change_requests=(requests := changes.pending_requests(rt())),
+        requesters=changes.public_names(rt(), [r.account_id for r in requests]),
     )
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from ...deployment import PersonalFields
 from ...errors import StoreUnavailable
 from ...services import accounts as account_service
 from ...services import applications as application_service
 from ...services.posts import open_event
+from ..account_forms import group_registration_form, individual_registration_form
 from ..auth import rt
-from ..forms import ApplicationForm, GroupRegistrationForm, IndividualRegistrationForm
+from ..forms import ApplicationForm
 from ..responses import retry_later
 
 bp = Blueprint("public", __name__)
@@ -18,21 +20,24 @@ bp = Blueprint("public", __name__)
 LOGIN_TAKEN = "このログインIDはすでに使われています。別のIDにしてください。"
 
 
-def _person(form_data: dict) -> account_service.PersonData:
-    fields = account_service.PERSON_FIELDS
-    return account_service.PersonData(**{k: form_data.get(k) or "" for k in fields})
+def _personal() -> PersonalFields:
+    return rt().settings.deployment.personal_fields
+
+
+def _person(form_data: dict, kind: str) -> account_service.PersonData:
+    return account_service.person_from(form_data, kind, _personal())
 
 
 @bp.route("/register", methods=["GET", "POST"])
 def register_individual() -> str | Response | tuple[str, int]:
-    form = IndividualRegistrationForm()
+    form = individual_registration_form(_personal())()
     if form.validate_on_submit():
         reg = account_service.Registration(
             kind="individual",
             login=form.login.data,
             password=form.password.data,
             public_name=form.public_name.data.strip(),
-            persons={"self": _person(form.person.data)},
+            persons={"self": _person(form.person.data, "individual")},
         )
         try:
             account_service.register(rt(), reg)
@@ -47,7 +52,7 @@ def register_individual() -> str | Response | tuple[str, int]:
 
 @bp.route("/register/group", methods=["GET", "POST"])
 def register_group() -> str | Response | tuple[str, int]:
-    form = GroupRegistrationForm()
+    form = group_registration_form(_personal())()
     if form.validate_on_submit():
         reg = account_service.Registration(
             kind="group",
@@ -58,8 +63,8 @@ def register_group() -> str | Response | tuple[str, int]:
             topics=form.topics.data or [],
             areas=form.areas.data or [],
             persons={
-                "representative": _person(form.representative.data),
-                "contact": _person(form.contact.data),
+                "representative": _person(form.representative.data, "group"),
+                "contact": _person(form.contact.data, "group"),
             },
         )
         try:

@@ -49,10 +49,22 @@ KNOWN_METADATA = frozenset(
 SUMMARY_FALLBACK_CHARS = 120
 
 
-def clean_html(fragment: str) -> str:
+def _no_intrasite_links(tag: str, attribute: str, value: str) -> str | None:
+    """Drop Pelican's {filename}/|filename| link syntax from user content.
+
+    Such a link would make one post's page depend on another post, which the incremental
+    publisher (one page per changed post) could not keep equal to a full build.
+    """
+    if attribute == "href" and value[:1] in ("{", "|"):
+        return None
+    return value
+
+
+def clean_html(fragment: str, intrasite: bool = True) -> str:
     """Return ``fragment`` reduced to the prose allow-list."""
     return nh3.clean(
         fragment,
+        attribute_filter=None if intrasite else _no_intrasite_links,
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(DROP_WITH_CONTENT),
         attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
@@ -96,7 +108,7 @@ def sanitize_content(instance: Any) -> None:
     check_metadata(instance)
     content = getattr(instance, "_content", None)
     if isinstance(content, str):
-        instance._content = clean_html(content)
+        instance._content = clean_html(content, intrasite=isinstance(instance, Page))
         if "summary" not in instance.metadata:
             # Keep summaries plain text everywhere, as the worker's Summary is.
             text = " ".join(html.unescape(nh3.clean(instance._content, tags=set())).split())

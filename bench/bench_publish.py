@@ -1,0 +1,343 @@
+"""Approval-to-live latency with 10,000 published events, against a full rebuild.
+
+Sets up a throw-away instance (its own redis-server, SQLite, content and site folders),
+writes N fictional published events spread over 24 months, 分野 and 地域, runs one full
+build (full_s), starts the real worker (`python -m worker run`), then approves new events
+one at a time through the moderation service and measures, for each, the time from the
+approval's commit until site/current holds its page, its month listings, calendar month,
+feeds, search index entry and sitemap entry. Prints p95 and `RESULT ...` last.
+
+    .venv/bin/python bench/bench_publish.py [--events 10000] [--approvals 30]
+    .venv/bin/python bench/bench_publish.py --full-only --cache reader   # caching figures
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from intake.config import Settings  # noqa: E402
+from intake.crypto import create_keys  # noqa: E402
+from intake.models import Post  # noqa: E402
+from intake.runtime import Runtime  # noqa: E402
+from intake.services import moderation  # noqa: E402
+from intake.services.accounts import PersonData, Registration, create_staff, register  # noqa: E402
+from intake.services.posts import PostData, submit_post  # noqa: E402
+from intake.store import migrate, transaction  # noqa: E402
+from intake.taxonomy import AREAS, TOPICS  # noqa: E402
+
+PLACES = [
+    "区民センター 集会室",
+    "地域センター 多目的室",
+    "公園 広場",
+    "図書館 会議室",
+    "小学校 体育館",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],  # fmt: skip
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return process, f"redis://127.0.0.1:{port}/0"
+        time.sleep(0.05)
+    raise SystemExit("redis-server did not start")
+
+
+def fictional(rng: random.Random, n: int, today: date) -> PostData:
+    """A fictional event somewhere in the 24 months around today."""
+    topic, area = rng.choice(list(TOPICS)), rng.choice(list(AREAS))
+    day = today - timedelta(days=365) + timedelta(days=rng.randrange(730))
+    start = datetime.combine(day, datetime.min.time()) + timedelta(hours=rng.randrange(9, 19))
+    days = rng.choice([0] * 8 + [1, 2])
+    return PostData(
+        kind="event",
+        title=f"{AREAS[area]}の{TOPICS[topic]}の集い 第{n}回",
+        summary=f"{AREAS[area]}地域で{TOPICS[topic]}について話し合う集まりです（{n}）。",
+        body=(
+            f"## 内容\n\n{TOPICS[topic]}の活動紹介と意見交換。\n\n"
+            "- 持ち物：筆記用具\n- 対象：区内在住・在勤の方\n"
+        ),
+        starts_at=start,
+        ends_at=start + timedelta(days=days, hours=2),
+        place_name=rng.choice(PLACES),
+        topic=topic,
+        area=area,
+        fee="無料",
+    )
+
+
+def make_accounts(rt: Runtime) -> tuple[int, list[int]]:
+    moderator = create_staff(rt, "moderator", "bench-moderator", "bench-password-1", "運営")
+    groups = []
+    for g in range(5):
+        group = register(
+            rt,
+            Registration(
+                kind="group", login=f"bench-group-{g}", password="bench-password-1",
+                public_name=f"ベンチ団体{g}",
+                persons={"representative": PersonData(name=f"架空 {g}郎",
+                                                      email=f"g{g}@example.test")},
+            ),
+        )  # fmt: skip
+        moderation.decide_account(rt, moderator, group, approve=True)
+        groups.append(group)
+    return moderator, groups
+
+
+def seed_published(rt: Runtime, groups: list[int], count: int, rng: random.Random) -> None:
+    """Write count approved events to the database and their Markdown files (setup only)."""
+    import hashlib
+
+    from worker.publish import post_path, render
+
+    today = date.today()
+    (rt.settings.content_dir / "posts").mkdir(parents=True, exist_ok=True)
+    with transaction(rt.sessions) as session:
+        posts = []
+        for n in range(count):
+            data = fictional(rng, n, today)
+            approved = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=count - n)
+            posts.append(Post(account_id=groups[n % len(groups)], status="approved",
+                              created_at=approved, updated_at=approved, approved_at=approved,
+                              **vars(data)))  # fmt: skip
+        session.add_all(posts)
+        session.flush()
+        for post in posts:
+            text = render(post)
+            post_path(rt.settings.content_dir, post.id).write_text(text, encoding="utf-8")
+            post.published_hash = hashlib.sha256(text.encode()).hexdigest()
+
+
+def full_build(rt: Runtime) -> float:
+    from worker.build import build_and_switch
+    from worker.sitestate import request_rebuild
+
+    with transaction(rt.sessions) as session:
+        rev = request_rebuild(session)
+    started = time.perf_counter()
+    record = build_and_switch(rt, rev, full=True)
+    if record.status != "ok":
+        raise SystemExit(record.log)
+    return time.perf_counter() - started
+
+
+def live_with(site: Path, post_id: int, post: PostData) -> bool:
+    """Tell whether site/current shows the post everywhere it belongs."""
+    root = site / os.readlink(site / "current")
+    url = f"/events/{post_id}/"
+    start = post.starts_at
+    assert start is not None
+    month = f"{start.year:04d}/{start.month:02d}"
+    checks = [
+        (f"events/{post_id}/index.html", post.title),
+        (f"events/{month}/index.html", url),
+        (f"topics/{post.topic}/{month}/index.html", url),
+        (f"areas/{post.area}/{month}/index.html", url),
+        (f"calendar/{month}/index.html", url),
+        ("feeds/all.atom.xml", url),
+        ("feeds/events.atom.xml", url),
+        (f"feeds/topics/{post.topic}.atom.xml", url),
+        (f"feeds/areas/{post.area}.atom.xml", url),
+        ("search/index.json", f'["{post_id}",'),
+        ("sitemap.xml", url),
+    ]
+    for rel, needle in checks:
+        try:
+            if needle not in (root / rel).read_text(encoding="utf-8"):
+                return False
+        except FileNotFoundError:
+            return False
+    return True
+
+
+def wait_ingested(rt: Runtime, post_id: int) -> None:
+    """Wait until the worker has taken the submitted post into the moderation queue."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with rt.sessions() as session:
+            post = session.get(Post, post_id)
+            if post is not None and post.status != "received":
+                return
+        time.sleep(0.02)
+    raise SystemExit(f"post {post_id} was not ingested within 120 s (is the worker running?)")
+
+
+def measure_approvals(rt: Runtime, env: dict[str, str], moderator: int, group: int,
+                      count: int, rng: random.Random) -> list[float]:  # fmt: skip
+    worker = subprocess.Popen([sys.executable, "-m", "worker", "run"], cwd=REPO, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)  # fmt: skip
+    site = rt.settings.site_dir
+    latencies = []
+    try:
+        today = date.today()
+        for n in range(count):
+            data = fictional(rng, 100_000 + n, today)
+            post_id = submit_post(rt, group, data)
+            wait_ingested(rt, post_id)  # we time the approval alone
+            started = time.perf_counter()
+            moderation.decide_post(rt, moderator, post_id, approve=True)
+            seen = ""
+            while True:
+                target = os.readlink(site / "current")
+                if target != seen:
+                    seen = target
+                    if live_with(site, post_id, data):
+                        break
+                if time.perf_counter() - started > 120:
+                    raise SystemExit(f"post {post_id} did not go live within 120 s")
+                time.sleep(0.002)
+            latencies.append(time.perf_counter() - started)
+            print(f"approval {n + 1:2d}: {latencies[-1]:.3f} s", flush=True)
+    finally:
+        os.killpg(worker.pid, 15)
+        worker.wait(timeout=30)
+    return latencies
+
+
+def incremental_builds(rt: Runtime) -> list[float]:
+    """Return the recorded durations of the incremental builds."""
+    from sqlalchemy import select
+
+    from intake.models import Build
+
+    with rt.sessions() as session:
+        rows = session.execute(select(Build.duration_s, Build.log)).all()
+    return [float(d) for d, text in rows if d is not None and text.startswith("incremental")]
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+
+
+def full_only(rt: Runtime, cache: str) -> None:
+    """Time a cold full build and an add-one rebuild with the given Pelican caching."""
+    from worker.build import build_site
+
+    extra: dict[str, object] = {}
+    if cache != "off":
+        extra = {"CACHE_CONTENT": True, "LOAD_CONTENT_CACHE": True,
+                 "CONTENT_CACHING_LAYER": cache, "CHECK_MODIFIED_METHOD": "mtime"}  # fmt: skip
+    builds = rt.settings.builds_dir
+    times = []
+    for n in range(2):
+        if n:
+            data = fictional(random.Random(n), 999_999, date.today())
+            with transaction(rt.sessions) as session:
+                (group,) = session.query(Post.account_id).limit(1).one()
+            seed_one = submit_post(rt, group, data)
+            from worker.publish import post_path, render
+
+            with rt.sessions() as session:
+                post = session.get(Post, seed_one)
+                post.status = "approved"
+                post.approved_at = datetime.now(UTC).replace(tzinfo=None)
+                post_path(rt.settings.content_dir, seed_one).write_text(
+                    render(post), encoding="utf-8"
+                )
+        started = time.perf_counter()
+        build_site(rt.settings, builds / f"full-{cache}-{n}", **extra)
+        times.append(time.perf_counter() - started)
+    cold, add_one = times
+    print(f"FULL events={count_posts(rt)} cache={cache} cold_s={cold:.1f} add_one_s={add_one:.1f}")
+
+
+def count_posts(rt: Runtime) -> int:
+    return len(list((rt.settings.content_dir / "posts").glob("*.md")))
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # run the clean-up below (redis-server, the worker, the folder)
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--approvals", type=int, default=30)
+    parser.add_argument("--full-only", action="store_true", help="only time full builds")
+    parser.add_argument("--cache", choices=["off", "reader", "generator"], default="off")
+    parser.add_argument("--keep", action="store_true", help="keep the instance folder")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="hiroba-bench-"))
+    redis, redis_url = start_redis(folder)
+    env = dict(os.environ, HIROBA_HOME=str(folder / "instance"), HIROBA_REDIS_URL=redis_url,
+               HIROBA_QUEUE="bench", HIROBA_RECONCILE_SECONDS="30")  # fmt: skip
+    os.environ.update(env)
+    try:
+        settings = Settings.from_env(env)
+        settings.home.mkdir(parents=True, exist_ok=True)
+        create_keys(settings.keys_dir)
+        migrate(settings.database_url)
+        rt = Runtime.from_settings(settings)
+        rng = random.Random(4)
+        moderator, groups = make_accounts(rt)
+        started = time.perf_counter()
+        seed_published(rt, groups, args.events, rng)
+        print(f"seeded {args.events} events in {time.perf_counter() - started:.1f} s", flush=True)
+        if args.full_only:
+            full_only(rt, args.cache)
+            return 0
+        full_s = full_build(rt)
+        print(f"full build (Pelican, no cache) in {full_s:.1f} s", flush=True)
+        latencies = measure_approvals(rt, env, moderator, groups[0], args.approvals, rng)
+        slowest = p95(latencies)
+        builds = incremental_builds(rt)
+        if builds:
+            print(f"incremental builds={len(builds)} build_p95_s={p95(builds):.3f} "
+                  f"(the worker's own time; the rest is queueing and job start-up)")  # fmt: skip
+        print(f"approvals={len(latencies)} median_s={sorted(latencies)[len(latencies) // 2]:.3f} "
+              f"max_s={max(latencies):.3f}")  # fmt: skip
+        print(f"RESULT events={args.events} p95_s={slowest:.2f} full_s={full_s:.1f} "
+              f"ratio={round(full_s / slowest)}")  # fmt: skip
+        return 0
+    finally:
+        redis.terminate()
+        redis.wait(timeout=10)
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            print(f"kept {folder}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

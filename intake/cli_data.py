@@ -1,0 +1,239 @@
+"""The `hiroba` commands that protect stored data: keys, audit, backups, contract end.
+
+Each command is thin: it reads its arguments, calls a service and prints the outcome.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .config import Settings
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+
+def _runtime(settings: Settings) -> Runtime:
+    from .runtime import Runtime
+
+    return Runtime.from_settings(settings)
+
+
+def _password(confirm: bool) -> str | None:
+    """Return the password from HIROBA_PASSWORD or a prompt; print why and return None if bad."""
+    from .validation import InvalidInput, password
+
+    secret = os.environ.get("HIROBA_PASSWORD")
+    if secret is None:
+        secret = getpass.getpass("password: ")
+        if confirm and getpass.getpass("password again: ") != secret:
+            print("error: the passwords differ", file=sys.stderr)
+            return None
+    try:
+        return password(secret)
+    except InvalidInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
+    """Add a new data key and re-encrypt every stored value under it (or retire an old key)."""
+    from .services import keys
+
+    rt = _runtime(settings)
+    try:
+        if args.retire:
+            keys.retire(rt.sessions, settings.keys_dir, args.retire)
+            print(f"retired data key {args.retire}")
+            return 0
+        say = (lambda text: print(text, flush=True)) if args.verbose else (lambda _text: None)
+        if args.resume:
+            result = keys.reencrypt_all(rt.sessions, rt.vault, args.batch_size, say)
+        else:
+            result = keys.rotate(rt.sessions, rt.vault, settings.keys_dir, args.batch_size, say)
+    finally:
+        rt.close()
+    print(f"active data key: {result.active}; re-encrypted {result.reencrypted} values")
+    if result.remaining:
+        left = ", ".join(f"{k}: {n}" for k, n in sorted(result.remaining.items()))
+        print(f"still under old keys ({left}); run `hiroba rotate-keys --resume`", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    """Walk the audit log's hash chain; exit 1 when an entry was edited or deleted."""
+    from .services.audit import verify
+
+    rt = _runtime(settings)
+    try:
+        with rt.sessions() as session:
+            verdict = verify(session)
+    finally:
+        rt.close()
+    if verdict.ok:
+        print(f"audit log intact: {verdict.entries} entries")
+        return 0
+    print(f"audit log TAMPERED: {verdict.problem}", file=sys.stderr)
+    return 1
+
+
+def _day(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError("use YYYY-MM-DD") from None
+
+
+def cmd_audit_report(settings: Settings, args: argparse.Namespace) -> int:
+    """Summarise the audit log by actor and action and flag anomalies."""
+    from .services.audit_report import Policy, build_report, render
+
+    rt = _runtime(settings)
+    try:
+        with rt.sessions() as session:
+            report = build_report(session, args.since, Policy.from_settings(settings))
+    finally:
+        rt.close()
+    print(render(report))
+    return 0
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """Write a consistent, encrypted backup of the database (default: $HIROBA_HOME/backups)."""
+    from .services.backup import backup
+    from .store import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        result = backup(settings, engine, args.output)
+    finally:
+        engine.dispose()
+    print(f"{result.kind} backup ({result.size} bytes, schema {result.revision}): {result.path}")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """Bring a backup back into the database (stop web and worker first)."""
+    from .services.backup import restore
+    from .store import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        counts = restore(settings, engine, args.path, force=args.force)
+    finally:
+        engine.dispose()
+    rows = ", ".join(f"{name} {n}" for name, n in counts.items() if n)
+    print(f"restored {args.path}: {rows or 'no rows'}")
+    return 0
+
+
+def cmd_backup_keys(settings: Settings, args: argparse.Namespace) -> int:
+    """Write the key files into a password-protected archive, to keep apart from backups."""
+    from .services.key_archive import write_key_archive
+
+    secret = _password(confirm=True)
+    if secret is None:
+        return 2
+    names = write_key_archive(settings.keys_dir, args.output, secret)
+    print(f"wrote {', '.join(names)} to {args.output}")
+    return 0
+
+
+def cmd_restore_keys(settings: Settings, args: argparse.Namespace) -> int:
+    """Put the key files of a key archive back into $HIROBA_HOME/keys."""
+    from .services.key_archive import restore_keys
+
+    secret = _password(confirm=False)
+    if secret is None:
+        return 2
+    names = restore_keys(args.path, secret, settings.keys_dir, force=args.force)
+    print(f"restored {', '.join(names)} into {settings.keys_dir}")
+    return 0
+
+
+def cmd_export_for_return(settings: Settings, args: argparse.Namespace) -> int:
+    """Export all personal data into a password-protected ZIP and record it in the ledger."""
+    from .services.contract_end import export_for_return
+
+    secret = _password(confirm=True)
+    if secret is None:
+        return 2
+    handler = args.handler or getpass.getuser()
+    rt = _runtime(settings)
+    try:
+        result = export_for_return(rt, args.output, secret, handler, args.recipient)
+    finally:
+        rt.close()
+    counts = ", ".join(f"{name} {n}" for name, n in result.counts.items())
+    print(f"exported {counts} to {result.path} (ledger entry {result.ledger_id})")
+    return 0
+
+
+def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int:
+    """Erase every personal field, the managed backups and the queue; write a deletion report."""
+    from .services.contract_end import erase_personal_data
+
+    if not args.yes:
+        print("error: this erases all personal data for good; add --yes", file=sys.stderr)
+        return 2
+    rt = _runtime(settings)
+    try:
+        report = erase_personal_data(rt, args.operator)
+    finally:
+        rt.close()
+    for name, n in report.counts.items():
+        print(f"{name}: {n}")
+    print(f"deletion report: {report.text_path}")
+    print(str(report.json_path))
+    return 0
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register this module's commands on the `hiroba` parser."""
+    rotate = sub.add_parser("rotate-keys", help=cmd_rotate_keys.__doc__)
+    rotate.add_argument("--resume", action="store_true", help="re-encrypt without a new key")
+    rotate.add_argument("--retire", metavar="KEYID", help="remove an unused old key")
+    rotate.add_argument("--batch-size", type=int, default=200)
+    rotate.add_argument("--verbose", action="store_true")
+    rotate.set_defaults(func=cmd_rotate_keys)
+
+    audit = sub.add_parser("audit", help="verify or report on the audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help=cmd_audit_verify.__doc__).set_defaults(
+        func=cmd_audit_verify
+    )
+    report = audit_sub.add_parser("report", help=cmd_audit_report.__doc__)
+    report.add_argument("--since", type=_day, required=True, metavar="YYYY-MM-DD")
+    report.set_defaults(func=cmd_audit_report)
+
+    backup = sub.add_parser("backup", help=cmd_backup.__doc__)
+    backup.add_argument("--output", type=Path)
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help=cmd_restore.__doc__)
+    restore.add_argument("path", type=Path)
+    restore.add_argument("--force", action="store_true", help="overwrite a database with data")
+    restore.set_defaults(func=cmd_restore)
+    keys_out = sub.add_parser("backup-keys", help=cmd_backup_keys.__doc__)
+    keys_out.add_argument("--output", type=Path, required=True)
+    keys_out.set_defaults(func=cmd_backup_keys)
+    keys_in = sub.add_parser("restore-keys", help=cmd_restore_keys.__doc__)
+    keys_in.add_argument("path", type=Path)
+    keys_in.add_argument("--force", action="store_true", help="overwrite existing key files")
+    keys_in.set_defaults(func=cmd_restore_keys)
+
+    export = sub.add_parser("export-for-return", help=cmd_export_for_return.__doc__)
+    export.add_argument("--output", type=Path, required=True)
+    export.add_argument("--handler", help="who hands the data over (default: the OS user)")
+    export.add_argument("--recipient", default="", help="who receives it (for the ledger)")
+    export.set_defaults(func=cmd_export_for_return)
+    erase = sub.add_parser("erase-personal-data", help=cmd_erase_personal_data.__doc__)
+    erase.add_argument("--operator", required=True, help="who performs the erasure")
+    erase.add_argument("--yes", action="store_true", help="confirm the erasure")
+    erase.set_defaults(func=cmd_erase_personal_data)

@@ -1,0 +1,104 @@
+"""The deployment's configuration file, `$HIROBA_HOME/hiroba.toml`: what each ward chooses.
+
+It holds the choices that are policy rather than plumbing: which optional personal
+fields are collected (all off by default: collect only what is configured) and what
+happens to a withdrawn user's posts. A missing file means the defaults; a bad one
+stops start-up with one sentence that names the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+FILE_NAME = "hiroba.toml"
+
+# Optional personal fields per kind of registrant: (switch in [personal_fields], field name).
+OPTIONAL_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "individual": (
+        ("individual_occupation", "occupation"),
+        ("individual_gender", "gender"),
+        ("individual_birth_date", "birth_date"),
+    ),
+    "group": (("group_gender", "gender"), ("group_birth_date", "birth_date")),
+}
+SWITCHES = tuple(switch for pairs in OPTIONAL_FIELDS.values() for switch, _ in pairs)
+WITHDRAWAL_POSTS = ("unpublish", "keep_anonymous")
+
+
+@dataclass(frozen=True)
+class PersonalFields:
+    """Which optional personal fields this deployment collects."""
+
+    individual_occupation: bool = False
+    individual_gender: bool = False
+    individual_birth_date: bool = False
+    group_gender: bool = False
+    group_birth_date: bool = False
+    minimum_age: int = 0
+
+    def optional_for(self, kind: str) -> frozenset[str]:
+        """Return the optional field names switched on for an individual or a group."""
+        return frozenset(name for switch, name in OPTIONAL_FIELDS[kind] if getattr(self, switch))
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """The resolved contents of hiroba.toml."""
+
+    personal_fields: PersonalFields = field(default_factory=PersonalFields)
+    withdrawal_posts: str = "unpublish"
+
+
+def _table(doc: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    value = doc.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{name}] must be a table.")
+    return value
+
+
+def _unknown(table: dict[str, Any], known: tuple[str, ...], section: str, path: Path) -> None:
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{path}: {section}.{key} is not a known key.")
+
+
+def load_deployment(home: Path) -> Deployment:
+    """Read $HIROBA_HOME/hiroba.toml; a missing file gives the defaults."""
+    path = home / FILE_NAME
+    if not path.exists():
+        return Deployment()
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        reason = str(exc).rstrip(".")
+        raise ConfigError(f"{path} is not valid TOML ({reason}).") from None
+    for section in doc:
+        if section not in ("personal_fields", "withdrawal"):
+            raise ConfigError(f"{path}: [{section}] is not a known section.")
+    personal = _table(doc, "personal_fields", path)
+    _unknown(personal, (*SWITCHES, "minimum_age"), "personal_fields", path)
+    switches: dict[str, Any] = {}
+    for switch in SWITCHES:
+        value = personal.get(switch, False)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{path}: personal_fields.{switch} must be true or false.")
+        switches[switch] = value
+    minimum_age = personal.get("minimum_age", 0)
+    if isinstance(minimum_age, bool) or not isinstance(minimum_age, int):
+        raise ConfigError(f"{path}: personal_fields.minimum_age must be a whole number.")
+    if not 0 <= minimum_age <= 120:
+        raise ConfigError(f"{path}: personal_fields.minimum_age must be between 0 and 120.")
+    withdrawal = _table(doc, "withdrawal", path)
+    _unknown(withdrawal, ("posts",), "withdrawal", path)
+    posts = withdrawal.get("posts", "unpublish")
+    if posts not in WITHDRAWAL_POSTS:
+        raise ConfigError(f'{path}: withdrawal.posts must be "unpublish" or "keep_anonymous".')
+    return Deployment(
+        personal_fields=PersonalFields(minimum_age=minimum_age, **switches),
+        withdrawal_posts=posts,
+    )

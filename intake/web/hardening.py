@@ -1,0 +1,88 @@
+"""Sign-in protection wired into the app: server-side sessions, rate limits, the proxy.
+
+Rate limits use Flask-Limiter on the deployment's Redis (never an in-memory store, which
+each gunicorn worker would keep apart). Every form POST is limited per client address and
+endpoint; both sign-in steps share a stricter limit. A limited request gets a Japanese 429
+page. When Redis is down the limits are skipped rather than refusing every form.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, render_template, request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ..config import Settings
+from ..crypto import load_vault
+from ..runtime import Runtime
+from ..services.sessions import SessionPolicy
+from .sessions import DEVELOPMENT_COOKIE, PRODUCTION_COOKIE, RedisSessionInterface
+
+
+def check_keys(settings: Settings) -> None:
+    """Refuse to start when a key file is missing, readable by others or too short."""
+    settings.secret_key()
+    load_vault(settings.keys_dir)
+
+
+def cookie_settings(settings: Settings) -> dict[str, object]:
+    """Return Flask's cookie configuration: `__Host-` and Secure in production."""
+    production = settings.environment == "production"
+    return {
+        "SESSION_COOKIE_NAME": PRODUCTION_COOKIE if production else DEVELOPMENT_COOKIE,
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+    }
+
+
+def _storage_uri(redis_url: str) -> str:
+    """Return the limits library's URI for the Redis URL of the deployment."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url.removeprefix("unix://")
+    return redis_url
+
+
+def _not_a_post() -> bool:
+    return request.method != "POST"
+
+
+def install(app: Flask, settings: Settings, runtime: Runtime) -> Limiter:
+    """Install the session store, the proxy fix, the rate limits and the 429 page."""
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
+    app.session_interface = RedisSessionInterface(
+        runtime.redis, SessionPolicy.from_settings(settings)
+    )
+    limiter = Limiter(
+        key_func=get_remote_address,
+        storage_uri=_storage_uri(settings.redis_url),
+        strategy="fixed-window",
+        key_prefix="hiroba:ratelimit",
+        default_limits=[settings.rate_limit_forms],
+        default_limits_exempt_when=_not_a_post,
+        swallow_errors=True,
+        in_memory_fallback_enabled=False,
+        headers_enabled=True,
+    )
+    limiter.init_app(app)
+    from .views import auth
+
+    limiter.limit(settings.rate_limit_signin, methods=["POST"])(auth.bp)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(exc: RateLimitExceeded) -> tuple[str, int]:
+        return (
+            render_template(
+                "message.html",
+                title="送信が多すぎます",
+                message="短い時間に多くの送信がありました。しばらく待ってから、もう一度お試しください。",
+            ),
+            429,
+        )
+
+    return limiter

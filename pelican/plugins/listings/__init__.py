@@ -1,0 +1,117 @@
+"""Listings designed so one approval touches few pages: month listings per kind, 分野 and
+地域, a month calendar, Atom feeds, a search index and sitemap.xml.
+
+Stateless Pelican plugin. At the end of the article writer it turns every article into
+an ``Entry`` (public metadata only), asks ``plan`` for the site's listing pages and
+renders each one. The worker's incremental publisher (worker/incremental.py) loads this
+same module through Pelican and calls the same functions, so both paths write the same
+bytes. When the build code sets ``HIROBA_STATE_PREFIX``, the entries and every page's
+signature are saved in ``<prefix>.state.json`` and ``<prefix>.sigs.json`` for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from itertools import chain
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pelican import signals
+
+from .entries import Entry, entry_from_article, source_digest
+from .output import render_page
+from .plan import Page, plan
+
+__all__ = [
+    "Entry",
+    "Page",
+    "STATE_VERSION",
+    "entry_from_article",
+    "page_urls",
+    "plan",
+    "post_stat",
+    "render_page",
+    "save_state",
+    "site_today",
+    "source_digest",
+]
+
+STATE_VERSION = 1
+
+
+def site_today(settings: dict[str, Any]) -> dt.date:
+    """Return today's date in the site's time zone (what "upcoming" is measured from)."""
+    return dt.datetime.now(ZoneInfo(settings.get("TIMEZONE") or "UTC")).date()
+
+
+def post_stat(path: str) -> list[int] | None:
+    """Return what tells a changed post file apart: inode, size and modification time."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return [st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def page_urls(pages: list[Any]) -> list[str]:
+    """Return the URLs of the hand-written pages (for the sitemap)."""
+    return sorted(str(page.url) for page in pages)
+
+
+def _source(generator: Any, article: Any) -> str:
+    return os.path.relpath(article.source_path, generator.path).replace(os.sep, "/")
+
+
+def write_listings(generator: Any, writer: Any) -> None:
+    """Render every listing page of the site; save the state when asked to."""
+    settings = generator.settings
+    state_prefix = settings.get("HIROBA_STATE_PREFIX") or ""
+    before: dict[str, list[int]] = settings.get("HIROBA_SOURCE_STATS") or {}
+    posts: dict[str, dict[str, Any]] = {}
+    entries = []
+    written = chain(generator.articles, generator.hidden_articles)
+    for article in chain(written, generator.drafts):
+        source = _source(generator, article)
+        with open(article.source_path, "rb") as handle:
+            digest = source_digest(source, handle.read())
+        entry = None
+        if article.status in ("published", "hidden"):
+            entry = entry_from_article(article, source, digest)
+            entries.append(entry)
+        stat = post_stat(article.source_path)
+        # A file that changed while the build read it is recorded as unknown: the next
+        # incremental publication reads it again.
+        known = stat is not None and before.get(source) == stat
+        posts[source] = {
+            "stat": stat if known else None,
+            "digest": digest if known else None,
+            "entry": entry.to_json() if entry else None,
+        }
+    today = site_today(settings)
+    pages = plan(entries, settings, today, page_urls(generator.context.get("pages", [])))
+    for page in pages.values():
+        render_page(page, generator, writer, generator.context)
+    if state_prefix:
+        meta = {
+            "version": STATE_VERSION,
+            "fingerprint": settings.get("HIROBA_FINGERPRINT", ""),
+            "today": today.isoformat(),
+        }
+        signatures = {e.page: e.page_sig for e in entries} | {p.path: p.sig for p in pages.values()}
+        save_state(state_prefix, dict(meta, posts=posts), dict(meta, signatures=signatures))
+
+
+def save_state(prefix: str, state: dict[str, Any], signatures: dict[str, Any]) -> None:
+    """Write <prefix>.state.json (posts and entries), then <prefix>.sigs.json."""
+    for suffix, data in ((".state.json", state), (".sigs.json", signatures)):
+        path = prefix + suffix
+        with open(path + ".tmp", "wb") as handle:
+            handle.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+        os.replace(path + ".tmp", path)
+
+
+def register() -> None:
+    """Connect the plugin to the end of Pelican's article writer."""
+    signals.article_writer_finalized.connect(write_listings)

@@ -1,0 +1,169 @@
+"""The public metadata of one post as the listings need it, and the dates it falls on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
+from functools import cached_property
+from typing import Any
+
+MAX_MONTHS = 12  # a long-running item is listed in at most this many months
+MAX_DAYS = 62  # and shown on at most this many calendar days
+
+
+def day_of(value: str) -> dt.date | None:
+    """Return the date of an ISO date or date-time string, or None."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        return dt.datetime.fromisoformat(text).date()
+    except ValueError:
+        return None
+
+
+def _number(slug: str) -> int:
+    return int(slug) if slug.isdigit() else 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One published post: only fields already on its public page."""
+
+    source: str  # content-relative path of the Markdown file, e.g. posts/12.md
+    slug: str
+    kind: str  # the category slug: events, recruitment, notices
+    url: str
+    page: str  # where its own page is written (save_as)
+    page_sig: str  # digest of the source file: the signature of its own page
+    listed: bool  # False for a hidden article: it has a page but no listing entry
+    title: str
+    summary: str
+    date: str  # approval time, ISO 8601 with offset
+    starts: str = ""
+    ends: str = ""
+    place: str = ""
+    topic: str = ""
+    area: str = ""
+    organizer: str = ""
+    sig: str = field(default="", compare=False)
+    start_key: tuple[str, int, str] = field(init=False, repr=False, compare=False)
+    newest_key: tuple[str, int, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.sig:
+            data = {
+                f.name: getattr(self, f.name) for f in fields(self) if f.init and f.name != "sig"
+            }
+            digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+            object.__setattr__(self, "sig", digest[:40])
+        # Sort keys, computed once: listings sort tens of thousands of entries.
+        number = _number(self.slug)
+        object.__setattr__(self, "start_key", (self.starts or self.date, number, self.slug))
+        object.__setattr__(self, "newest_key", (self.date, number, self.slug))
+
+    @cached_property
+    def span(self) -> tuple[dt.date, dt.date] | None:
+        """The first and last day of an item with a readable start, else None."""
+        start = day_of(self.starts)
+        if start is None:
+            return None
+        end = day_of(self.ends) or start
+        return start, max(start, end)
+
+    @cached_property
+    def months(self) -> list[tuple[int, int]]:
+        """The (year, month) pairs the entry is listed under (see months_of)."""
+        return months_of(self)
+
+    @cached_property
+    def days(self) -> list[dt.date]:
+        """The calendar days the entry runs on (see days_of)."""
+        return days_of(self)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the entry as a JSON-ready dict."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Entry:
+        """Rebuild an entry written by to_json."""
+        return cls(**data)
+
+
+def source_digest(source: str, data: bytes) -> str:
+    """Return the signature of a post's own page: its path and bytes."""
+    return hashlib.sha256(source.encode() + b"\0" + data).hexdigest()
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def entry_from_article(article: Any, source: str, page_sig: str) -> Entry:
+    """Return the Entry of a Pelican article read from ``source``."""
+    category = getattr(article, "category", None)
+    return Entry(
+        source=source,
+        slug=_text(article.slug),
+        kind=_text(getattr(category, "slug", "")),
+        url=_text(article.url),
+        page=_text(article.save_as),
+        page_sig=page_sig,
+        listed=getattr(article, "status", "published") == "published",
+        title=_text(article.title),
+        summary=_text(getattr(article, "summary", "")),
+        date=article.date.isoformat(),
+        starts=_text(getattr(article, "starts", "")),
+        ends=_text(getattr(article, "ends", "")),
+        place=_text(getattr(article, "place", "")),
+        topic=_text(getattr(article, "topic", "")),
+        area=_text(getattr(article, "area", "")),
+        organizer=_text(getattr(article, "organizer", "")),
+    )
+
+
+def months_of(entry: Entry) -> list[tuple[int, int]]:
+    """Return the (year, month) pairs an entry is listed under.
+
+    Dated items are listed in every month they run through (up to MAX_MONTHS); others
+    in the month they were published.
+    """
+    days = entry.span
+    if days is None:
+        published = day_of(entry.date[:10]) or dt.date(1970, 1, 1)
+        return [(published.year, published.month)]
+    (first, last), found = days, []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month) and len(found) < MAX_MONTHS:
+        found.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return found
+
+
+def days_of(entry: Entry) -> list[dt.date]:
+    """Return the calendar days an item runs on (up to MAX_DAYS); none without a start."""
+    days = entry.span
+    if days is None:
+        return []
+    first, last = days
+    count = min((last - first).days + 1, MAX_DAYS)
+    return [first + dt.timedelta(days=n) for n in range(count)]
+
+
+def is_upcoming(entry: Entry, today: dt.date) -> bool:
+    """Tell whether a dated item has not ended by ``today``."""
+    days = entry.span
+    return days is not None and days[1] >= today
+
+
+def start_key(entry: Entry) -> tuple[str, int, str]:
+    """Sort key: soonest start first, then by id."""
+    return entry.start_key
+
+
+def newest_key(entry: Entry) -> tuple[str, int, str]:
+    """Sort key for newest-first lists (use with reverse=True)."""
+    return entry.newest_key

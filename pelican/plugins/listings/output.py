@@ -1,0 +1,121 @@
+"""Render one planned page: a theme template through Pelican's writer, or a data file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+from typing import Any
+from xml.sax.saxutils import escape
+
+from feedgenerator import Atom1Feed, get_tag_uri
+
+from .entries import Entry
+from .plan import Page
+
+EMPTY_FEED_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+class _StableAtomFeed(Atom1Feed):
+    """An Atom feed whose <updated> never depends on the clock (an empty feed included)."""
+
+    def latest_post_date(self) -> dt.datetime:
+        dates = [item["pubdate"] for item in self.items if item.get("pubdate")]
+        return max(dates) if dates else EMPTY_FEED_DATE
+
+
+def _absolute(base: str, path: str) -> str:
+    return f"{base.rstrip('/')}/{path}"
+
+
+def feed_bytes(page: Page, settings: dict[str, Any]) -> bytes:
+    """Return an Atom feed of the page's entries (plain-text summaries, escaped)."""
+    siteurl = settings.get("SITEURL", "")
+    domain = settings.get("FEED_DOMAIN") or siteurl
+    feed = _StableAtomFeed(
+        title=f"{settings.get('SITENAME', '')} - {page.data['title']}",
+        link=_absolute(siteurl, ""),
+        feed_url=_absolute(domain, page.path),
+        description=settings.get("SITESUBTITLE", ""),
+        language=settings.get("DEFAULT_LANG"),
+    )
+    for entry in page.data["items"]:
+        link = _absolute(siteurl, entry.url)
+        published = dt.datetime.fromisoformat(entry.date)
+        feed.add_item(
+            title=entry.title,
+            link=link,
+            unique_id=get_tag_uri(link, published),
+            description=html.escape(entry.summary, quote=False),
+            pubdate=published,
+            categories=[settings.get("HIROBA_KINDS", {}).get(entry.kind, entry.kind)],
+        )
+    return feed.writeString("utf-8").encode("utf-8")
+
+
+SEARCH_FIELDS = ("id", "url", "kind", "title", "summary", "starts", "ends", "place", "topic",
+                 "topic_label", "area", "area_label", "organizer", "date")  # fmt: skip
+# Inside the rows these characters are written as \\u escapes, so no text of a post can
+# look like markup or a script URL to anything that sniffs the file.
+_JSON_ESCAPES = (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("=", "\\u003d"),
+                 (":", "\\u003a"))  # fmt: skip
+
+
+def _row(entry: Entry, siteurl: str, topics: dict, areas: dict) -> list[str]:
+    topic, area = topics.get(entry.topic, entry.topic), areas.get(entry.area, entry.area)
+    return [entry.slug, _absolute(siteurl, entry.url), entry.kind, entry.title, entry.summary,
+            entry.starts, entry.ends, entry.place, entry.topic, topic, entry.area, area,
+            entry.organizer, entry.date]  # fmt: skip
+
+
+def search_bytes(page: Page, settings: dict[str, Any]) -> bytes:
+    """Return the search index: public fields of every listed item, one row each.
+
+    ``{"fields": [...], "items": [[...], ...]}``: rows are arrays in the order of
+    ``fields`` (smaller and faster than one object per item), soonest first.
+    """
+    siteurl = settings.get("SITEURL", "")
+    topics, areas = settings.get("HIROBA_TOPICS", {}), settings.get("HIROBA_AREAS", {})
+    rows = [_row(entry, siteurl, topics, areas) for entry in page.data["items"]]
+    body = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))  # arrays: no syntax ":"
+    for char, escaped in _JSON_ESCAPES:
+        body = body.replace(char, escaped)
+    head = json.dumps(list(SEARCH_FIELDS), separators=(",", ":"))
+    return f'{{"fields":{head},"items":{body}}}\n'.encode()
+
+
+def sitemap_bytes(page: Page, settings: dict[str, Any]) -> bytes:
+    """Return sitemap.xml: listing pages, hand-written pages and every item's page."""
+    siteurl = settings.get("SITEURL", "")
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']  # fmt: skip
+    for url in page.data["urls"]:
+        lines.append(f"<url><loc>{escape(_absolute(siteurl, url))}</loc></url>")
+    for entry in page.data["items"]:
+        loc = escape(_absolute(siteurl, entry.url))
+        lines.append(f"<url><loc>{loc}</loc><lastmod>{entry.date[:10]}</lastmod></url>")
+    lines.append("</urlset>")
+    return ("\n".join(lines) + "\n").encode()
+
+
+DATA_RENDERERS = {"feed": feed_bytes, "search": search_bytes, "sitemap": sitemap_bytes}
+
+
+def write_bytes(output_path: str, rel: str, data: bytes) -> None:
+    """Write a data file as a new file (never through an existing, possibly shared inode)."""
+    path = os.path.join(output_path, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if os.path.lexists(path):
+        os.unlink(path)
+    with open(path, "wb") as handle:
+        handle.write(data)
+
+
+def render_page(page: Page, generator: Any, writer: Any, context: dict[str, Any]) -> None:
+    """Write one planned page into the writer's output folder."""
+    if page.renderer == "html":
+        writer.write_file(page.path, generator.get_template(page.template), context, **page.data)
+        return
+    data = DATA_RENDERERS[page.renderer](page, generator.settings)
+    write_bytes(writer.output_path, page.path, data)

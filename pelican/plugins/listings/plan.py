@@ -1,0 +1,268 @@
+"""Which listing pages, feeds and indexes the site has, and what each one shows.
+
+``plan`` is a pure function of the published entries, the settings and the day: the
+full build renders every page it returns, and the incremental publisher renders only
+the pages whose signature (a digest of exactly what the page shows) has changed.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .entries import Entry, is_upcoming, newest_key, start_key
+
+UPCOMING_ON_HOME = 10
+UPCOMING_ON_LISTS = 30
+FACETS = (("topics", "HIROBA_TOPICS", "topic", "分野"), ("areas", "HIROBA_AREAS", "area", "地域"))
+FEED_ALL = "feeds/all.atom.xml"
+SEARCH_INDEX = "search/index.json"
+SITEMAP = "sitemap.xml"
+
+
+@dataclass
+class Page:
+    """One output file: how to render it and the data it shows."""
+
+    path: str
+    renderer: str  # html (a theme template), feed, search or sitemap
+    data: dict[str, Any]
+    template: str = ""
+    sig: str = field(default="")
+
+
+def _canonical(value: Any) -> Any:
+    """Return value with every Entry replaced by its digest (lists of entries joined)."""
+    if isinstance(value, list):
+        if value and isinstance(value[0], Entry):
+            return "|".join(entry.sig for entry in value)
+        return [_canonical(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in value.items()}
+    if isinstance(value, Entry):
+        return value.sig
+    return value
+
+
+def signature(page: Page) -> str:
+    """Return a digest of everything the page shows (entries by their own digest)."""
+    text = json.dumps([page.renderer, page.template, _canonical(page.data)])
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def month_path(prefix: str, year: int, month: int) -> str:
+    """Return the URL path of a month listing under prefix (no leading slash)."""
+    return f"{prefix}/{year:04d}/{month:02d}/"
+
+
+def _months(prefix: str, items: Iterable[Entry]) -> dict[tuple[int, int], list[Entry]]:
+    grouped: dict[tuple[int, int], list[Entry]] = defaultdict(list)
+    for entry in items:
+        for ym in entry.months:
+            grouped[ym].append(entry)
+    return grouped
+
+
+def _month_links(prefix: str, grouped: Mapping[tuple[int, int], list[Entry]]) -> list[dict]:
+    return [
+        {"url": month_path(prefix, y, m), "year": y, "month": m, "count": len(grouped[(y, m)])}
+        for (y, m) in sorted(grouped, reverse=True)
+    ]
+
+
+def _month_pages(
+    pages: dict[str, Page],
+    prefix: str,
+    heading: str,
+    parent: tuple[str, str],
+    grouped: Mapping[tuple[int, int], list[Entry]],
+    newest_first: bool,
+) -> None:
+    order = sorted(grouped)
+    for n, (year, month) in enumerate(order):
+        items = grouped[(year, month)]
+        items = (
+            sorted(items, key=newest_key, reverse=True)
+            if newest_first
+            else sorted(items, key=start_key)
+        )
+        before = order[n - 1] if n else None
+        after = order[n + 1] if n + 1 < len(order) else None
+        path = month_path(prefix, year, month)
+        pages[path + "index.html"] = Page(
+            path + "index.html",
+            "html",
+            {
+                "heading": heading,
+                "parent_url": parent[0],
+                "parent_label": parent[1],
+                "year": year,
+                "month": month,
+                "items": items,
+                "previous": month_path(prefix, *before) if before else "",
+                "previous_label": f"{before[0]}年{before[1]}月" if before else "",
+                "next": month_path(prefix, *after) if after else "",
+                "next_label": f"{after[0]}年{after[1]}月" if after else "",
+            },
+            "month",
+        )
+
+
+def _upcoming(items: Iterable[Entry], today: dt.date, limit: int) -> list[Entry]:
+    return sorted((e for e in items if is_upcoming(e, today)), key=start_key)[:limit]
+
+
+def _feed(pages: dict[str, Page], path: str, title: str, items: list[Entry], limit: int) -> None:
+    newest = sorted(items, key=newest_key, reverse=True)[:limit]
+    pages[path] = Page(path, "feed", {"title": title, "items": newest})
+
+
+def _calendar(pages: dict[str, Page], dated: list[Entry]) -> None:
+    by_day: dict[dt.date, list[Entry]] = defaultdict(list)
+    for entry in dated:
+        for day in entry.days:
+            by_day[day].append(entry)
+    months = sorted({(d.year, d.month) for d in by_day})
+    links = []
+    for n, (year, month) in enumerate(months):
+        weeks = []
+        count = 0
+        for week in calendar.Calendar(firstweekday=6).monthdatescalendar(year, month):
+            row = []
+            for day in week:
+                items = sorted(by_day.get(day, []), key=start_key) if day.month == month else []
+                count += len(items)
+                row.append({"day": day.day if day.month == month else 0, "date": day.isoformat(),
+                            "weekday": day.weekday(), "items": items})  # fmt: skip
+            weeks.append(row)
+        before = months[n - 1] if n else None
+        after = months[n + 1] if n + 1 < len(months) else None
+        path = month_path("calendar", year, month) + "index.html"
+        pages[path] = Page(
+            path,
+            "html",
+            {
+                "year": year,
+                "month": month,
+                "weeks": weeks,
+                "previous": month_path("calendar", *before) if before else "",
+                "previous_label": f"{before[0]}年{before[1]}月" if before else "",
+                "next": month_path("calendar", *after) if after else "",
+                "next_label": f"{after[0]}年{after[1]}月" if after else "",
+            },
+            "calendar",
+        )
+        links.append({"url": month_path("calendar", year, month), "year": year,
+                      "month": month, "count": count})  # fmt: skip
+    pages["calendar/index.html"] = Page(
+        "calendar/index.html", "html", {"months": links[::-1]}, "calendars"
+    )
+
+
+def plan(
+    entries: Iterable[Entry], settings: Mapping[str, Any], today: dt.date, page_urls: list[str]
+) -> dict[str, Page]:
+    """Return every listing page, feed and index of the site, keyed by output path."""
+    listed = [e for e in entries if e.listed]
+    kinds: dict[str, str] = dict(settings.get("HIROBA_KINDS") or {})
+    limit = int(settings.get("FEED_MAX_ITEMS") or 50)
+    pages: dict[str, Page] = {}
+    by_kind: dict[str, list[Entry]] = {kind: [] for kind in kinds}
+    for entry in listed:
+        by_kind.setdefault(entry.kind, []).append(entry)
+    rows = []
+    for kind, label in kinds.items():
+        items = by_kind[kind]
+        dated = kind != "notices"  # notices have no dates of their own
+        grouped = _months(kind, items)
+        _month_pages(pages, kind, label, (f"{kind}/", label), grouped, not dated)
+        lead = (
+            _upcoming(items, today, UPCOMING_ON_LISTS)
+            if dated
+            else sorted(items, key=newest_key, reverse=True)[:UPCOMING_ON_LISTS]
+        )
+        feed = f"feeds/{kind}.atom.xml"
+        pages[f"{kind}/index.html"] = Page(
+            f"{kind}/index.html",
+            "html",
+            {
+                "kind": kind,
+                "kind_label": label,
+                "dated": dated,
+                "lead": lead,
+                "months": _month_links(kind, grouped),
+                "feed": feed,
+            },  # fmt: skip
+            "category",
+        )
+        _feed(pages, feed, label, items, limit)
+        rows.append({"url": f"{kind}/", "label": label, "count": len(items)})
+    pages["categories/index.html"] = Page(
+        "categories/index.html", "html", {"rows": rows}, "categories"
+    )
+    for prefix, setting, attr, facet_label in FACETS:
+        labels: dict[str, str] = dict(settings.get(setting) or {})
+        facet_rows = []
+        members: dict[str, list[Entry]] = defaultdict(list)
+        for entry in listed:
+            members[getattr(entry, attr)].append(entry)
+        for key, label in labels.items():
+            items = members.get(key, [])
+            base = f"{prefix}/{key}"
+            grouped = _months(base, items)
+            heading = f"{facet_label}：{label}"
+            _month_pages(pages, base, heading, (f"{base}/", heading), grouped, False)
+            feed = f"feeds/{prefix}/{key}.atom.xml"
+            pages[f"{base}/index.html"] = Page(
+                f"{base}/index.html",
+                "html",
+                {
+                    "facet_label": facet_label,
+                    "label": label,
+                    "heading": heading,
+                    "lead": _upcoming(items, today, UPCOMING_ON_LISTS),
+                    "months": _month_links(base, grouped),
+                    "feed": feed,
+                    "count": len(items),
+                },  # fmt: skip
+                "facet",
+            )
+            _feed(pages, feed, heading, items, limit)
+            facet_rows.append({"url": f"{base}/", "label": label, "count": len(items)})
+        pages[f"{prefix}/index.html"] = Page(
+            f"{prefix}/index.html",
+            "html",
+            {"facet_label": facet_label, "rows": facet_rows},
+            "facets",
+        )
+    _calendar(pages, [e for e in listed if e.starts])
+    pages["index.html"] = Page(
+        "index.html",
+        "html",
+        {
+            "events": _upcoming(by_kind.get("events", []), today, UPCOMING_ON_HOME),
+            "recruitment": _upcoming(by_kind.get("recruitment", []), today, UPCOMING_ON_HOME),
+            "notices": sorted(by_kind.get("notices", []), key=newest_key, reverse=True)[
+                :UPCOMING_ON_HOME
+            ],
+        },
+        "index",
+    )
+    _feed(pages, FEED_ALL, "新着情報", listed, limit)
+    everything = sorted(listed, key=start_key)
+    pages[SEARCH_INDEX] = Page(SEARCH_INDEX, "search", {"items": everything})
+    listing_urls = sorted(
+        p.path[: -len("index.html")] for p in pages.values() if p.renderer == "html"
+    )
+    pages[SITEMAP] = Page(
+        SITEMAP, "sitemap", {"items": everything, "urls": sorted(set(listing_urls + page_urls))}
+    )
+    for page in pages.values():
+        page.sig = signature(page)
+    return pages

@@ -1,0 +1,245 @@
+"""Incremental publishing: equal to a full build byte for byte, takedowns leave no trace,
+and site/current always resolves to a complete build (real Redis, worker, Pelican)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from actors import open_group
+from sqlalchemy import select
+
+from intake import outbox
+from intake.models import Build, Post
+from intake.services import moderation
+from intake.services.accounts import PersonData, Registration, register
+from intake.services.posts import PostData, submit_post
+from intake.services.withdrawal import withdraw
+from intake.store import transaction
+
+TOPIC_KEYS = ["welfare", "childcare", "culture"]
+AREA_KEYS = ["yotsuya", "okubo", "ochiai-1"]
+
+
+def _data(n: int) -> PostData:
+    """A fictional post; kinds, 分野, 地域 and months vary with n, some items run for days."""
+    kind = ("event", "event", "recruitment", "notice")[n % 4]
+    start = datetime.combine(date.today(), datetime.min.time()) + timedelta(
+        days=17 * n - 60, hours=10
+    )
+    dated = kind != "notice"
+    return PostData(
+        kind=kind,
+        title=f"増分テスト{n}番の催し",
+        summary=f"増分公開のテストです（{n}）。",
+        body=f"本文 {n}。\n\n- 持ち物：筆記用具",
+        starts_at=start if dated else None,
+        ends_at=start + timedelta(days=n % 3, hours=2) if dated else None,
+        place_name=f"テスト会館{n % 5}",
+        topic=TOPIC_KEYS[n % 3],
+        area=AREA_KEYS[(n // 2) % 3],
+    )
+
+
+def _approve(instance, moderator: int, account: int, n: int) -> int:  # type: ignore[no-untyped-def]
+    post_id = submit_post(instance.rt, account, _data(n))
+    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    return post_id
+
+
+def _drain(instance) -> None:  # type: ignore[no-untyped-def]
+    from worker.run import make_worker
+
+    make_worker(instance.rt).work(burst=True, with_scheduler=False)
+
+
+def _second_group(instance, moderator: int) -> int:  # type: ignore[no-untyped-def]
+    group = register(
+        instance.rt,
+        Registration(
+            kind="group",
+            login="takedown-group",
+            password="takedown-password-1",
+            public_name="取り下げテスト団体",
+            persons={
+                "representative": PersonData(name="取下 一郎", email="t1@example.test"),
+                "contact": PersonData(name="取下 二郎", email="t2@example.test"),
+            },
+        ),
+    )
+    moderation.decide_account(instance.rt, moderator, group, approve=True)
+    return group
+
+
+def _edit(instance, post_id: int, title: str) -> None:  # type: ignore[no-untyped-def]
+    """Change a published post and owe its publication, as the editing flow will."""
+    with transaction(instance.rt.sessions) as session:
+        post = session.get(Post, post_id)
+        post.title = title
+        task = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
+    outbox.enqueue_tasks(instance.rt.queue, [task])
+
+
+def _search(root: Path) -> dict[str, dict[str, str]]:
+    """Return the search index of a build as {id: {field: value}}."""
+    data = json.loads((root / "search" / "index.json").read_text(encoding="utf-8"))
+    rows = [dict(zip(data["fields"], row, strict=True)) for row in data["items"]]
+    return {row["id"]: row for row in rows}
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def _last_build_log(instance) -> str:  # type: ignore[no-untyped-def]
+    with instance.rt.sessions() as db:
+        build = db.scalars(select(Build).order_by(Build.id.desc()).limit(1)).one()
+        assert build.status == "ok", build.log
+        return build.log
+
+
+def _publish_series(instance) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Full build of 12 posts, then new, edited and withdrawn items one at a time."""
+    moderator, group = open_group(instance)
+    other = _second_group(instance, moderator)
+    for n in range(12):
+        _approve(instance, moderator, group if n % 5 else other, n)
+    _drain(instance)
+    assert "full build" in _last_build_log(instance)
+    ids = {"new": _approve(instance, moderator, group, 12)}
+    _drain(instance)
+    assert _last_build_log(instance).startswith("incremental: 1 changed post")
+    ids["gone"] = _approve(instance, moderator, other, 13)
+    _drain(instance)
+    ids["edited"] = ids["new"]
+    _edit(instance, ids["new"], "増分テスト 改題後の題名")
+    _drain(instance)
+    assert _last_build_log(instance).startswith("incremental: 1 changed post")
+    withdraw(instance.rt, other, "takedown-password-1")  # unpublishes all of its posts
+    _drain(instance)
+    assert _last_build_log(instance).startswith("incremental: 4 changed post")
+    return ids
+
+
+def test_incremental_equals_full_build(instance, worker_env, tmp_path):
+    _publish_series(instance)
+    from worker.build import build_site
+
+    full = tmp_path / "full-build"
+    build_site(instance.settings, full)
+    live = _tree(instance.settings.live_dir.resolve())
+    rebuilt = _tree(full)
+    assert sorted(live) == sorted(rebuilt)
+    different = [path for path in live if live[path] != rebuilt[path]]
+    assert different == []
+    for rel in ("events/index.html", "calendar/index.html", "topics/welfare/index.html",
+                "areas/okubo/index.html", "feeds/all.atom.xml", "feeds/topics/culture.atom.xml",
+                "search/index.json", "sitemap.xml"):  # fmt: skip
+        assert rel in live, rel
+    assert any(path.startswith("calendar/") and path.count("/") == 3 for path in live)
+
+
+def test_takedown_removes_page_and_every_listing_and_feed_entry(instance, worker_env):
+    ids = _publish_series(instance)
+    live = instance.settings.live_dir.resolve()
+    gone = ids["gone"]
+    assert not (live / "events" / str(gone)).exists()
+    assert not (live / "recruitment" / str(gone)).exists()
+    needle = f"/{gone}/"
+    for path, data in _tree(live).items():
+        text = data.decode("utf-8", errors="replace")
+        assert "増分テスト13番" not in text, path
+        assert not any(f"/{seg}{needle}" in text for seg in ("events", "recruitment", "notices")), (
+            path
+        )
+    assert str(gone) not in _search(live)
+    edited = (live / "events" / str(ids["edited"]) / "index.html").read_text(encoding="utf-8")
+    assert "増分テスト 改題後の題名" in edited
+    assert "増分テスト 改題後の題名" in (live / "feeds" / "all.atom.xml").read_text(
+        encoding="utf-8"
+    )
+
+
+def _digest_tree(root: Path) -> str:
+    digest = hashlib.sha256()
+    for rel, data in sorted(_tree(root).items()):
+        digest.update(rel.encode() + b"\0" + data)
+    return digest.hexdigest()
+
+
+def test_switch_is_atomic_and_old_builds_are_never_written(instance, worker_env):
+    moderator, group = open_group(instance)
+    for n in range(8):
+        _approve(instance, moderator, group, n)
+    _drain(instance)
+    site = instance.settings.site_dir
+    problems: list[str] = []
+    seen: set[str] = set()
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            target = os.readlink(site / "current")
+            seen.add(target)
+            root = site / target
+            try:
+                sitemap = (root / "sitemap.xml").read_text(encoding="utf-8")
+                search = _search(root)
+            except (OSError, ValueError) as exc:
+                problems.append(f"{target}: {exc}")
+                continue
+            for item in search.values():
+                page = root / item["url"].lstrip("/") / "index.html"
+                if not page.is_file() or item["url"] not in sitemap:
+                    problems.append(f"{target}: {item['url']} incomplete")
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    try:
+        for n in range(8, 14):
+            before = instance.settings.live_dir.resolve()
+            fingerprint = _digest_tree(before)
+            _approve(instance, moderator, group, n)
+            _drain(instance)
+            assert "incremental" in _last_build_log(instance)
+            assert instance.settings.live_dir.resolve() != before
+            if before.exists():  # the previous live build is untouched by the new one
+                assert _digest_tree(before) == fingerprint
+    finally:
+        stop.set()
+        thread.join()
+    assert problems == []
+    assert len(seen) >= 2
+
+
+def test_missing_state_or_changed_theme_falls_back_to_a_full_build(
+    instance, worker_env, tmp_path, monkeypatch
+):
+    import shutil
+
+    from intake.config import REPO_ROOT
+
+    moderator, group = open_group(instance)
+    _approve(instance, moderator, group, 0)
+    _drain(instance)
+    for state in instance.settings.builds_dir.glob("*.state.json"):
+        state.unlink()
+    _approve(instance, moderator, group, 1)
+    _drain(instance)
+    assert "full build" in _last_build_log(instance)
+    theme = tmp_path / "theme"
+    shutil.copytree(REPO_ROOT / "theme", theme)
+    css = theme / "static" / "css" / "site.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\n/* changed */\n", encoding="utf-8")
+    monkeypatch.setenv("HIROBA_THEME_DIR", str(theme))  # the in-process worker's settings
+    _approve(instance, moderator, group, 2)
+    _drain(instance)
+    assert "full build" in _last_build_log(instance)
+    live = instance.settings.live_dir
+    assert "/* changed */" in (live / "theme" / "css" / "site.css").read_text(encoding="utf-8")

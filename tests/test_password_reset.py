@@ -1,0 +1,137 @@
+"""Password reset by email: a real SMTP server receives the link, which works once."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from accounts_support import (
+    PASSWORD,
+    client_for,
+    individual_form,
+    reconfigure,
+    register_and_approve,
+    sign_in_member,
+)
+from actors import submit
+from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
+from sqlalchemy import select
+
+from intake.models import AuditEntry, PasswordResetToken, utcnow
+
+NEW_PASSWORD = "a-brand-new-passphrase-7"
+LINK = re.compile(r"(https?://\S+/app/password/reset/(\S+))")
+
+
+@pytest.fixture
+def mailing(instance, mailsink: MailSink):  # type: ignore[no-untyped-def]  # noqa: F811
+    """The instance sending mail to the test SMTP server, and its client."""
+    reconfigure(
+        instance,
+        HIROBA_SMTP_HOST=mailsink.host,
+        HIROBA_SMTP_PORT=str(mailsink.port),
+        HIROBA_MAIL_FROM="noreply@hiroba.example.jp",
+        HIROBA_PUBLIC_URL="https://hiroba.example.jp",
+    )
+    return instance, client_for(instance), mailsink
+
+
+def ask(client, identifier: str):  # type: ignore[no-untyped-def]
+    response = submit(client, "/app/password/forgot", {"identifier": identifier})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/app/password/requested")
+    return response
+
+
+def link_of(message) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    match = LINK.search(message.get_content())
+    assert match, message.get_content()
+    return match.group(1), match.group(2)
+
+
+def test_reset_mail_arrives_and_its_link_works_once(mailing):
+    instance, client, sink = mailing
+    register_and_approve(instance, client, 11, "forgetful")
+    other_device = client_for(instance)
+    sign_in_member(other_device, "forgetful")
+    assert "パスワードを忘れた方" in client.get("/app/login").get_data(as_text=True)
+    ask(client, "forgetful")
+    ask(client, "nobody-has-this-id")  # the same answer for an unknown ID
+    # Only the token row's id travels on the queue: no token, no address.
+    for job in instance.rt.queue.get_jobs():
+        assert all(isinstance(arg, int) for arg in job.args), job.args
+    with instance.rt.sessions() as db:
+        row = db.scalars(select(PasswordResetToken)).one()
+        assert row.token_enc is not None and row.sent_at is None
+
+    instance.worker_burst()
+    [message] = sink.wait_for(1)
+    assert message["To"] == "leak-probe-11@example.test"
+    assert message["From"] == "noreply@hiroba.example.jp"
+    assert "パスワード再設定" in message["Subject"]
+    url, token = link_of(message)
+    assert url.startswith("https://hiroba.example.jp/app/password/reset/")
+    with instance.rt.sessions() as db:
+        row = db.scalars(select(PasswordResetToken)).one()
+        assert row.token_enc is None and row.sent_at is not None  # only the hash is left
+        assert token not in row.token_hash
+
+    path = f"/app/password/reset/{token}"
+    weak = submit(client, path, {"password": "short", "password_confirm": "short"})
+    assert weak.status_code == 422 and "10文字以上" in weak.get_data(as_text=True)
+    done = submit(client, path, {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/app/login")
+
+    assert client.get(path).status_code == 410  # used up
+    assert other_device.get("/app/account").status_code == 302  # its session was revoked
+    old = submit(client, "/app/login", {"login": "forgetful", "password": PASSWORD})
+    assert old.status_code == 422
+    sign_in_member(client, "forgetful", NEW_PASSWORD)
+    assert client.get("/app/account").status_code == 200
+    with instance.rt.sessions() as db:
+        assert db.scalars(select(AuditEntry).where(AuditEntry.action == "password_reset")).one()
+
+
+def test_reset_by_email_address(mailing):
+    instance, client, sink = mailing
+    register_and_approve(instance, client, 12, "by-mail")
+    ask(client, "LEAK-PROBE-12@example.test")
+    instance.worker_burst()
+    [message] = sink.wait_for(1)
+    assert message["To"] == "leak-probe-12@example.test"
+
+
+def test_an_expired_token_is_refused(mailing):
+    instance, client, sink = mailing
+    register_and_approve(instance, client, 13, "too-late")
+    ask(client, "too-late")
+    instance.worker_burst()
+    [message] = sink.wait_for(1)
+    _, token = link_of(message)
+    with instance.rt.sessions() as db:
+        row = db.scalars(select(PasswordResetToken)).one()
+        row.expires_at = utcnow() - timedelta(minutes=1)
+        db.commit()
+    page = client.get(f"/app/password/reset/{token}")
+    assert page.status_code == 410 and "有効期限" in page.get_data(as_text=True)
+    assert client.get("/app/password/reset/not-a-real-token").status_code == 410
+
+
+def test_an_unknown_or_pending_account_gets_no_mail(mailing):
+    instance, client, sink = mailing
+    response = submit(
+        client,
+        "/app/register",
+        {
+            **individual_form(14, "still-pending"),
+        },
+    )
+    assert response.status_code == 302
+    ask(client, "still-pending")
+    ask(client, "leak-probe-14@example.test")
+    ask(client, "nobody@example.test")
+    instance.worker_burst()
+    assert sink.messages == []
+    with instance.rt.sessions() as db:
+        assert not db.scalars(select(PasswordResetToken)).all()

@@ -1,0 +1,159 @@
+"""Build folders and what the incremental publisher knows about them.
+
+Each build folder ``site/builds/<name>`` may have a state file beside it,
+``<name>.state.json``, written by the listings plugin (full build) or the incremental
+publisher: the public entry of every post, the stat of every post file, and the
+signature of every tracked output file. A folder without a state file (or with a state
+of another configuration fingerprint) is never reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from intake.config import Settings
+from intake.taxonomy import AREAS, TOPICS
+
+STATE_SUFFIX = ".state.json"
+SIGNATURES_SUFFIX = ".sigs.json"
+FINGERPRINT_VERSION = "1"
+
+
+def state_prefix(build_dir: Path) -> Path:
+    """Return the path prefix of a build folder's state files (beside the folder)."""
+    return build_dir.with_name(build_dir.name)
+
+
+def state_path(build_dir: Path) -> Path:
+    """Return the state file of a build folder: the posts and their public entries."""
+    return build_dir.with_name(build_dir.name + STATE_SUFFIX)
+
+
+def signatures_path(build_dir: Path) -> Path:
+    """Return the signatures file of a build folder: a digest per tracked output file."""
+    return build_dir.with_name(build_dir.name + SIGNATURES_SUFFIX)
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def load_state(build_dir: Path) -> dict[str, Any] | None:
+    """Return the posts state of a build folder, or None when it has none."""
+    state = _load(state_path(build_dir))
+    return state if state and "posts" in state else None
+
+
+def load_signatures(build_dir: Path) -> dict[str, Any] | None:
+    """Return {"fingerprint", "signatures"} of a build folder, or None when it has none."""
+    sigs = _load(signatures_path(build_dir))
+    return sigs if sigs and "signatures" in sigs else None
+
+
+def drop_state(build_dir: Path) -> None:
+    """Forget a build folder's state (it is about to change, or it is being deleted)."""
+    signatures_path(build_dir).unlink(missing_ok=True)
+    state_path(build_dir).unlink(missing_ok=True)
+
+
+def _hash_tree(digest: Any, root: Path) -> None:
+    if not root.exists():
+        return
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def fingerprint(settings: Settings) -> str:
+    """Return a digest of everything besides the posts that shapes the site.
+
+    The Pelican configuration and plugins, the theme, the hand-written pages, the
+    deployment's names and lists, and Pelican's version: when any of these changes,
+    the next publication is a full build.
+    """
+    from pelican import __version__ as pelican_version
+
+    digest = hashlib.sha256(f"{FINGERPRINT_VERSION}\0{pelican_version}\0".encode())
+    conf = settings.pelicanconf
+    digest.update(conf.read_bytes())
+    _hash_tree(digest, conf.parent / "plugins")
+    _hash_tree(digest, settings.theme_dir)
+    _hash_tree(digest, settings.pages_dir)
+    names = [settings.site_url, settings.site_name, TOPICS, AREAS]
+    digest.update(json.dumps(names, ensure_ascii=False, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def scan_posts(content_dir: Path) -> dict[str, list[int]]:
+    """Return {"posts/<name>.md": [inode, size, mtime_ns]} for every post file."""
+    found: dict[str, list[int]] = {}
+    folder = content_dir / "posts"
+    if not folder.is_dir():
+        return found
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.endswith(".md") and not entry.name.startswith("."):
+                st = entry.stat(follow_symlinks=False)
+                found[f"posts/{entry.name}"] = [st.st_ino, st.st_size, st.st_mtime_ns]
+    return found
+
+
+def link_copy(src: Path, dst: Path) -> None:
+    """Make dst a copy of the tree src whose files are hard links to src's files."""
+    os.mkdir(dst)
+    stack = [(str(src), str(dst))]
+    while stack:
+        source, target = stack.pop()
+        with os.scandir(source) as entries:
+            for entry in entries:
+                path = os.path.join(target, entry.name)
+                if entry.is_dir(follow_symlinks=False):
+                    os.mkdir(path)
+                    stack.append((entry.path, path))
+                else:
+                    os.link(entry.path, path, follow_symlinks=False)
+
+
+def remove_file(root: Path, rel: str) -> None:
+    """Delete root/rel and the folders it leaves empty (up to root)."""
+    path = root / rel
+    path.unlink(missing_ok=True)
+    folder = path.parent
+    while folder != root:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or already gone): stop climbing
+            break
+        folder = folder.parent
+
+
+def link_from(source_root: Path, root: Path, rel: str) -> None:
+    """Make root/rel a hard link to source_root/rel, replacing what was there."""
+    target = root / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.link")
+    tmp.unlink(missing_ok=True)
+    os.link(source_root / rel, tmp)
+    os.replace(tmp, target)
+
+
+def build_folders(settings: Settings) -> list[Path]:
+    """Return the build folders, oldest first."""
+    if not settings.builds_dir.is_dir():
+        return []
+    return sorted(p for p in settings.builds_dir.iterdir() if p.is_dir())
+
+
+def remove_build(build_dir: Path) -> None:
+    """Delete a build folder and its state."""
+    drop_state(build_dir)
+    shutil.rmtree(build_dir, ignore_errors=True)
