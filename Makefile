@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 APT_GET := $(shell command -v apt-get 2>/dev/null)
 
-.PHONY: up test lint bench bench-publish system-deps browser-deps clean
+.PHONY: up test lint bench bench-publish audit system-deps browser-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ bench: bench-publish
 
 bench-publish: $(BIN)/.installed system-deps
 	$(BIN)/python bench/bench_publish.py
+
+# Known vulnerabilities in the installed dependencies (asks PyPI's advisory data).
+audit: $(BIN)/.installed
+	$(BIN)/pip install --quiet pip-audit
+	$(BIN)/pip-audit --skip-editable
 
 clean:
 	rm -rf instance .pytest_cache .mypy_cache .ruff_cache
