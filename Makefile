@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 APT_GET := $(shell command -v apt-get 2>/dev/null)
 
-.PHONY: up test lint bench bench-publish audit system-deps browser-deps clean
+.PHONY: up test lint bench bench-publish bench-apply audit system-deps browser-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,11 +38,20 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# The Digital Agency's design tokens (npm: @digital-go-jp/design-tokens) -> theme/static/css/tokens.css.
+# npm installs into a throw-away folder; only the generated CSS is committed.
+tokens: $(BIN)/.installed
+	$(BIN)/python pelican/design_tokens.py
+
 # Benchmarks print figures (tests never assert timings). `make bench` runs them all.
-bench: bench-publish
+bench: bench-publish bench-apply
 
 bench-publish: $(BIN)/.installed system-deps
 	$(BIN)/python bench/bench_publish.py
+
+# 2,000 concurrent applications for 100 places through gunicorn (SQLite, then PostgreSQL).
+bench-apply: $(BIN)/.installed system-deps
+	$(BIN)/python bench/bench_apply.py
 
 # Known vulnerabilities in the installed dependencies (asks PyPI's advisory data).
 audit: $(BIN)/.installed

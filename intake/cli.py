@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from .cli_data import add_commands as add_data_commands
+from .cli_retention import add_commands as add_retention_commands
 from .config import Settings
 from .crypto import create_keys
 from .errors import ConfigError, HirobaError
@@ -148,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--no-demo", action="store_true", help="do not load demo data")
     up.set_defaults(func=cmd_up)
     add_data_commands(sub)
+    add_retention_commands(sub)
     return parser
 
 

@@ -195,6 +195,27 @@ def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int
     return 0
 
 
+def cmd_disable_user(settings: Settings, args: argparse.Namespace) -> int:
+    """Disable an account by its login and end all of its sessions at once."""
+    from .errors import InvalidTransition, NotFound
+    from .services.signin import account_by_login, disable_account
+
+    rt = _runtime(settings)
+    try:
+        account_id = account_by_login(rt, args.login)
+        disable_account(rt, None, account_id, f"hiroba disable-user: {args.reason}".strip())
+    except NotFound:
+        print(f"error: no account signs in as {args.login!r}", file=sys.stderr)
+        return 2
+    except InvalidTransition:
+        print(f"error: account {args.login!r} is not active", file=sys.stderr)
+        return 2
+    finally:
+        rt.close()
+    print(f"disabled account {account_id}; its sessions have ended")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register this module's commands on the `hiroba` parser."""
     rotate = sub.add_parser("rotate-keys", help=cmd_rotate_keys.__doc__)
@@ -237,3 +258,8 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     erase.add_argument("--operator", required=True, help="who performs the erasure")
     erase.add_argument("--yes", action="store_true", help="confirm the erasure")
     erase.set_defaults(func=cmd_erase_personal_data)
+
+    disable = sub.add_parser("disable-user", help=cmd_disable_user.__doc__)
+    disable.add_argument("--login", required=True)
+    disable.add_argument("--reason", default="", help="kept in the audit log")
+    disable.set_defaults(func=cmd_disable_user)

@@ -175,6 +175,18 @@ SETTINGS: tuple[Setting, ...] = (
         _rate_limit,
     ),
     Setting(
+        "HIROBA_RATE_LIMIT_APPLY",
+        "10 per minute;60 per hour",
+        "Rate limit of event-application POSTs (apply, cancel) per client address.",
+        _rate_limit,
+    ),
+    Setting(
+        "HIROBA_APPLY_MIN_SECONDS",
+        "3",
+        "Seconds an application form must be open before it is accepted (0: no check).",
+        _whole_number,
+    ),
+    Setting(
         "HIROBA_TASK_LEASE_SECONDS",
         "60",
         "Seconds a started task is left to its worker before the reconciler re-enqueues it.",
@@ -192,12 +204,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds the build lock lives without a heartbeat (a killed build frees it after this).",
         _positive_int,
     ),
-    Setting(
-        "HIROBA_KEEP_BUILDS",
-        "3",
-        "How many older site builds are kept beside current.",
-        _positive_int,
-    ),
+    Setting("HIROBA_KEEP_BUILDS", "3", "Older site builds kept beside current.", _positive_int),
     Setting(
         "HIROBA_OFFICE_HOURS",
         "08:00-20:00",
@@ -230,6 +237,7 @@ SETTINGS: tuple[Setting, ...] = (
         "http://127.0.0.1:8000",
         "Absolute URL of the intake's origin, used for links in mail (password reset).",
     ),
+    Setting("HIROBA_RETENTION_DAYS", "90", "Days to keep applicants past an event.", _positive_int),
 )
 
 SETTING_NAMES = frozenset(s.name for s in SETTINGS)
@@ -269,10 +277,13 @@ class Settings:
     signin_address_max_failures: int = 20
     rate_limit_forms: str = "30 per minute"
     rate_limit_signin: str = "10 per minute"
+    rate_limit_apply: str = "10 per minute;60 per hour"
+    apply_min_seconds: int = 3
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     mail_from: str = "hiroba@localhost"
     public_url: str = "http://127.0.0.1:8000"
+    retention_days: int = 90
     deployment: Deployment = field(default_factory=Deployment)
 
     @property
@@ -349,10 +360,13 @@ class Settings:
             signin_address_max_failures=values["HIROBA_SIGNIN_ADDRESS_MAX_FAILURES"],
             rate_limit_forms=values["HIROBA_RATE_LIMIT_FORMS"],
             rate_limit_signin=values["HIROBA_RATE_LIMIT_SIGNIN"],
+            rate_limit_apply=values["HIROBA_RATE_LIMIT_APPLY"],
+            apply_min_seconds=values["HIROBA_APPLY_MIN_SECONDS"],
             smtp_host=values["HIROBA_SMTP_HOST"],
             smtp_port=values["HIROBA_SMTP_PORT"],
             mail_from=values["HIROBA_MAIL_FROM"],
             public_url=values["HIROBA_PUBLIC_URL"].rstrip("/"),
+            retention_days=values["HIROBA_RETENTION_DAYS"],
             deployment=load_deployment(home),
         )
         if settings.environment == "production" and settings.debug:

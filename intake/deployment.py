@@ -28,6 +28,7 @@ OPTIONAL_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 SWITCHES = tuple(switch for pairs in OPTIONAL_FIELDS.values() for switch, _ in pairs)
 WITHDRAWAL_POSTS = ("unpublish", "keep_anonymous")
+CONTACT_FIELDS = ("phone", "email")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Deployment:
 
     personal_fields: PersonalFields = field(default_factory=PersonalFields)
     withdrawal_posts: str = "unpublish"
+    # Which contact fields an event's application form may ask; each post picks among them.
+    application_contact: tuple[str, ...] = CONTACT_FIELDS
 
 
 def _table(doc: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
@@ -78,7 +81,7 @@ def load_deployment(home: Path) -> Deployment:
         reason = str(exc).rstrip(".")
         raise ConfigError(f"{path} is not valid TOML ({reason}).") from None
     for section in doc:
-        if section not in ("personal_fields", "withdrawal"):
+        if section not in ("personal_fields", "withdrawal", "applications"):
             raise ConfigError(f"{path}: [{section}] is not a known section.")
     personal = _table(doc, "personal_fields", path)
     _unknown(personal, (*SWITCHES, "minimum_age"), "personal_fields", path)
@@ -101,4 +104,19 @@ def load_deployment(home: Path) -> Deployment:
     return Deployment(
         personal_fields=PersonalFields(minimum_age=minimum_age, **switches),
         withdrawal_posts=posts,
+        application_contact=_application_contact(doc, path),
     )
+
+
+def _application_contact(doc: dict[str, Any], path: Path) -> tuple[str, ...]:
+    """Read [applications] contact: a non-empty list drawn from "phone" and "email"."""
+    table = _table(doc, "applications", path)
+    _unknown(table, ("contact",), "applications", path)
+    contact = table.get("contact", list(CONTACT_FIELDS))
+    if (
+        not isinstance(contact, list)
+        or not contact
+        or any(item not in CONTACT_FIELDS for item in contact)
+    ):
+        raise ConfigError(f'{path}: applications.contact must list "phone", "email" or both.')
+    return tuple(name for name in CONTACT_FIELDS if name in contact)

@@ -96,6 +96,14 @@ class Post(Base):
     fee: Mapped[str] = mapped_column(String(100), default="")
     capacity: Mapped[int | None] = mapped_column(Integer)
     accepts_applications: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Applying: which contact fields are asked ("both", "phone", "email"), whether a full
+    # event takes a waiting list, the deadline, the organizer's questions (JSON list of
+    # {label, kind, options, required}) and the arrival counter that orders applications.
+    ask_contact: Mapped[str] = mapped_column(String(8), default="both")
+    waitlist: Mapped[bool] = mapped_column(Boolean, default=False)
+    apply_until: Mapped[datetime | None] = mapped_column(DateTime)
+    questions: Mapped[str] = mapped_column(Text, default="[]")
+    apply_seq: Mapped[int] = mapped_column(Integer, default=0)
     contact_public: Mapped[str] = mapped_column(String(300), default="")
     reject_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -121,6 +129,39 @@ class Application(Base):
     email_enc: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    seq: Mapped[int | None] = mapped_column(Integer)  # arrival order within the event
+    answers_enc: Mapped[str | None] = mapped_column(Text)  # JSON list, in question order
+    email_index: Mapped[str | None] = mapped_column(String(64), index=True)  # duplicates
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attended: Mapped[bool] = mapped_column(Boolean, default=False)  # marked by the organizer
+
+
+class EventMessage(Base):
+    """A mail an organizer sends to the applicants of one event (sent one by one by the worker)."""
+
+    __tablename__ = "event_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    sender_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    audience: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class MessageDelivery(Base):
+    """One applicant's copy of an event message: the worker's task names this row."""
+
+    __tablename__ = "message_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("event_messages.id"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, skipped
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class ChangeRequest(Base):

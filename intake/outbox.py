@@ -29,6 +29,8 @@ INGEST_APPLICATION = "worker.ingest.ingest_application"
 PUBLISH_POST = "worker.publish.publish_post"
 REBUILD_SITE = "worker.build.rebuild_site"
 SEND_PASSWORD_RESET = "worker.mail.send_password_reset"  # noqa: S105 - a job name
+SEND_EVENT_MESSAGE = "worker.messages.send_event_message"
+PURGE_EXPIRED = "worker.retention.purge_expired"
 REBUILD_FLAG = "hiroba:rebuild-queued"
 
 TASK_TIMEOUT = 120

@@ -192,5 +192,6 @@ def new_post(instance: Instance, group: int, n: int, capacity: int | None = None
             place_name="テスト会場",
             capacity=capacity,
             accepts_applications=capacity is not None,
+            waitlist=True,
         ),
     )

@@ -223,6 +223,10 @@ def instance_env(tmp_path: Path, database_url: str, redis_url: str) -> dict[str,
             # (tests/test_signin.py checks them with low values of its own).
             "HIROBA_RATE_LIMIT_FORMS": "100000 per minute",
             "HIROBA_RATE_LIMIT_SIGNIN": "100000 per minute",
+            "HIROBA_RATE_LIMIT_APPLY": "100000 per minute",
+            # Applying: no minimum fill time, and no mail server unless a test starts one.
+            "HIROBA_APPLY_MIN_SECONDS": "0",
+            "HIROBA_SMTP_HOST": "",
             "HIROBA_SIGNIN_ADDRESS_MAX_FAILURES": "1000",
             "HIROBA_SIGNIN_LOCKOUT_SECONDS": "2",
         }

@@ -77,7 +77,7 @@ def seed(instance: Instance) -> Seeded:
     post = new_post(instance, group, 1, capacity=10)
     moderation.decide_post(instance.rt, moderator, post, approve=True)
     seeded = Seeded(moderator, group, individual, post)
-    seeded.applications = [apply(instance.rt, post, data) for data in APPLICANTS]
+    seeded.applications = [apply(instance.rt, post, data).application_id for data in APPLICANTS]
     return seeded
 
 

@@ -118,7 +118,8 @@ def test_erase_personal_data(instance: Instance, tmp_path: Path) -> None:
     assert report["accounts"] == n_accounts == 3
     assert report["persons"] == 3 and report["applications"] == 2
     assert report["sealed_values"] == len(tokens)
-    assert report["blind_indexes"] == n_accounts + 3  # logins, and the three persons' emails
+    # Logins, the three persons' emails, and each applicant's email and phone (duplicates).
+    assert report["blind_indexes"] == n_accounts + 3 + 2 * 2
     assert report["backups_deleted"] == 1
     assert report["queued_jobs_removed"] >= 1
     text = text_path.read_text(encoding="utf-8")

@@ -141,14 +141,20 @@ POST_ROUTES = [
     "/app/logout",
     "/app/posts/new",
     "/app/events/{post}/apply",
+    "/app/applications/{token}",
     "/app/moderation/posts/{post}",
     "/app/moderation/accounts/{account}",
+    "/app/moderation/accounts/{account}/disable",
     "/app/moderation/paper/{kind}",
     "/app/moderation/changes/{request}",
     "/app/account/change/{role}",
     "/app/account/withdraw",
     "/app/password/forgot",
     "/app/password/reset/{token}",
+    "/app/organizer/events/{post}/attendance",
+    "/app/organizer/events/{post}/cancel",
+    "/app/organizer/events/{post}/export",
+    "/app/organizer/events/{post}/message",
 ]
 # How each placeholder above is written in the URL map, and the value a request uses.
 PLACEHOLDERS = {

@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
 
+import icalendar
 from actors import (
     applicant,
     decide,
@@ -28,6 +29,7 @@ from actors import (
 )
 from conftest import submit
 from redis import Redis
+from site_support import OWN_FORM, OWN_SCRIPTS, json_ld_problems
 from sqlalchemy import select
 
 from intake.config import REPO_ROOT
@@ -170,8 +172,11 @@ def executable_forms(path: Path) -> list[str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return []  # binary asset (none expected); nothing a browser would parse as markup
+    for own in (*OWN_SCRIPTS, OWN_FORM):
+        text = text.replace(own, "")
+    text, problems = json_ld_problems(text)
     lowered = text.lower()
-    problems = [
+    problems += [
         f"raw {needle!r}"
         for needle in ("<script", "<iframe", "<svg", "<object", "<embed")
         if needle in lowered
@@ -188,6 +193,14 @@ def executable_forms(path: Path) -> list[str]:
                 # A feed reader renders this text as HTML: inspect it as such.
                 found = inspect_html(element.text)
                 problems += [f"feed {element.tag}: {p}" for p in found]
+    elif path.suffix == ".ics":  # text values: nothing markup-like; URLs are http(s)
+        calendar = icalendar.Calendar.from_ical(raw)
+        for component in calendar.walk():
+            for name, value in component.property_items(recursive=False):
+                if name == "URL" and not str(value).startswith(("http://", "https://")):
+                    problems.append(f"iCalendar URL {value!r}")
+                elif "<" in str(value) or ">" in str(value):
+                    problems.append(f"iCalendar {name} with markup")
     else:  # CSS and anything else: nothing markup-like, no script URLs
         problems += [
             f"raw {n!r}"
@@ -359,7 +372,10 @@ def leaks(chunks: Iterator[tuple[str, bytes]], values: set[str]) -> list[str]:
 def file_chunks(*folders: Path) -> Iterator[tuple[str, bytes]]:
     for folder in folders:
         for path in files_under(folder):
-            yield str(path), path.read_bytes()
+            data = path.read_bytes()
+            if path.suffix.startswith(".pf_"):  # Pagefind's index files are gzip-compressed
+                data = zlib.decompress(data, 16 + zlib.MAX_WBITS)
+            yield str(path), data
 
 
 READERS = {

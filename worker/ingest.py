@@ -1,13 +1,13 @@
-"""Ingest jobs: move acknowledged submissions into the moderation queue or allocate places."""
+"""Ingest jobs: move acknowledged submissions into the moderation queue; mail applicants."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from intake.models import Account, Application, Post, utcnow
+from intake.models import Account, Post
 from intake.runtime import Runtime
 
+from .application_mail import mail_standing
 from .tasks import tracked
 
 
@@ -29,20 +29,5 @@ def ingest_post(rt: Runtime, session: Session, post_id: int) -> None:
 
 @tracked
 def ingest_application(rt: Runtime, session: Session, application_id: int) -> None:
-    """Confirm an application while places remain, otherwise put it on the waiting list."""
-    application = session.get(Application, application_id)
-    if application is None or application.status != "received":
-        return
-    post = session.get(Post, application.post_id, with_for_update=True)
-    assert post is not None
-    taken = (
-        session.scalar(
-            select(func.sum(Application.party_size)).where(
-                Application.post_id == post.id, Application.status == "confirmed"
-            )
-        )
-        or 0
-    )
-    fits = post.capacity is None or taken + application.party_size <= post.capacity
-    application.status = "confirmed" if fits else "waitlisted"
-    application.processed_at = utcnow()
+    """Mail the applicant their confirmation or waiting-list place (allocated in the request)."""
+    mail_standing(rt, session, application_id, promoted=False)

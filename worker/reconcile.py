@@ -17,6 +17,7 @@ from intake.outbox import due_tasks, enqueue_rebuild, enqueue_task, job_id
 from intake.runtime import Runtime
 
 from .build import build_lock, pending_rev
+from .retention import RETENTION_JOB, schedule_retention
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,8 @@ def reconcile(rt: Runtime) -> Report:
     if pending_rev(rt) is not None and not build_lock(rt.redis, rt.settings).locked():
         # A flag without a queued rebuild job is left over from a lost job: force one.
         rebuild_queued = any(
-            job_id_ is not None and not job_id_.startswith("hiroba-task-") for job_id_ in queued
+            job_id_ is not None and not job_id_.startswith(("hiroba-task-", RETENTION_JOB))
+            for job_id_ in queued
         )
         rebuild = enqueue_rebuild(rt.queue, force=not rebuild_queued)
     if tasks or rebuild:
@@ -49,10 +51,12 @@ def reconcile(rt: Runtime) -> Report:
 
 
 def reconcile_forever(rt: Runtime) -> None:
-    """Reconcile now and then every interval, surviving Redis or database outages."""
+    """Reconcile now and then every interval, surviving Redis or database outages; the
+    retention purge is enqueued from here at most once an hour."""
     while True:
         try:
             reconcile(rt)
+            schedule_retention(rt)
         except (RedisError, SQLAlchemyError) as exc:
             log.warning("reconciler pass failed (%s); retrying", type(exc).__name__)
         time.sleep(rt.settings.reconcile_seconds)

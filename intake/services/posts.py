@@ -35,6 +35,10 @@ class PostData:
     capacity: int | None = None
     accepts_applications: bool = False
     contact_public: str = ""
+    ask_contact: str = "both"  # contact fields the application form asks: both, phone, email
+    waitlist: bool = False
+    apply_until: datetime | None = None
+    questions: str = "[]"  # JSON of event_questions.Question, see encode_questions
 
 
 def submit_post(rt: Runtime, account_id: int, data: PostData) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from ..errors import HirobaError
+from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, utcnow
 from ..runtime import Runtime
 from ..store import transaction
@@ -148,13 +148,38 @@ def _check_second_factor(rt: Runtime, account_id: int, code: str, address: str) 
     return account
 
 
-def disable_account(rt: Runtime, actor_id: int | None, account_id: int) -> None:
-    """Disable an account and end every one of its sessions at once."""
+def disable_account(
+    rt: Runtime,
+    actor_id: int | None,
+    account_id: int,
+    reason: str = "",
+    kinds: frozenset[str] | None = None,
+) -> None:
+    """Disable an active account and end every one of its sessions at once.
+
+    kinds, when given, limits which kinds of account may be disabled (a moderator
+    disables residents and groups, never another moderator). The reason is kept in
+    the audit log only.
+    """
     with transaction(rt.sessions) as session:
         account = session.get(Account, account_id)
-        if account is None:
-            raise LookupError(f"account {account_id}")
+        if account is None or (kinds is not None and account.kind not in kinds):
+            raise NotFound(f"account {account_id}")
+        if account.status != "active":
+            raise InvalidTransition(f"account {account_id} is {account.status}")
         account.status = "disabled"
         account.decided_at = utcnow()
-        audit.record(session, actor_id, "account_disabled", "account", account_id)
+        audit.record(
+            session, actor_id, "account_disabled", "account", account_id, detail=reason[:500]
+        )
     revoke_sessions(rt.redis, account_id)
+
+
+def account_by_login(rt: Runtime, login: str) -> int:
+    """Return the id of the account signing in with login, or raise NotFound."""
+    index = login_index(rt.vault, login)
+    with rt.sessions() as session:
+        found = session.scalar(select(Account.id).where(Account.login_index == index))
+    if found is None:
+        raise NotFound("login")
+    return int(found)

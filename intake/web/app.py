@@ -13,7 +13,7 @@ from ..config import Settings
 from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..runtime import Runtime
 from .filters import jadatetime
-from .hardening import check_keys, cookie_settings
+from .hardening import check_keys, cookie_settings, limit_applying
 from .hardening import install as install_protection
 from .security import apply_security_headers
 
@@ -41,7 +41,7 @@ def create_app(
     app.config.update(config or {})
     app.extensions["hiroba.runtime"] = runtime or Runtime.from_settings(settings)
     csrf.init_app(app)
-    install_protection(app, settings, app.extensions["hiroba.runtime"])
+    limiter = install_protection(app, settings, app.extensions["hiroba.runtime"])
 
     from .views import (
         account,
@@ -49,6 +49,7 @@ def create_app(
         health,
         moderation,
         moderation_accounts,
+        organizer,
         posts,
         public,
         site,
@@ -60,7 +61,9 @@ def create_app(
     app.register_blueprint(staff.bp, url_prefix="/app")
     app.register_blueprint(account.bp, url_prefix="/app")
     app.register_blueprint(moderation_accounts.bp, url_prefix="/app")
+    app.register_blueprint(organizer.bp, url_prefix="/app")
     app.register_blueprint(site.bp)
+    limit_applying(app, limiter, settings)
     app.after_request(apply_security_headers)
     app.add_template_filter(jadatetime)
     _register_error_pages(app)

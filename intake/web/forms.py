@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    FieldList,
     Form,
     FormField,
     IntegerField,
@@ -27,6 +28,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import validation as v
+from ..services.event_questions import KINDS, split_options
 from ..taxonomy import AREAS, POST_KINDS, TOPICS
 from .fields import Normalised
 
@@ -100,6 +102,28 @@ class SignInForm(FlaskForm):
     password = PasswordField("パスワード", [required(), length(256)])
 
 
+ASK_CONTACT_CHOICES = {
+    "both": "電話番号とメールアドレス（どちらか一方は必須）",
+    "phone": "電話番号のみ",
+    "email": "メールアドレスのみ",
+}
+
+
+class QuestionForm(Form):
+    """One of the organizer's questions on the application form (blank: no question)."""
+
+    label = StringField("質問", [Optional(), length(200)])
+    kind = SelectField("回答の形式", choices=choices(KINDS), default="text")
+    options = StringField("選択肢（「、」で区切る）", [Optional(), length(500)])
+    required = BooleanField("回答を必須にする")
+
+    def validate_options(self, field: StringField) -> None:
+        asks_choice = self.kind.data in ("choice", "checkbox")
+        if (self.label.data or "").strip() and asks_choice:  # noqa: SIM102 - reads as two rules
+            if len(split_options(field.data or "")) < 2:
+                raise ValidationError("選択肢を2つ以上、「、」で区切って入力してください。")
+
+
 class PostForm(FlaskForm):
     kind = SelectField("種類", choices=choices(POST_KINDS), validators=[required()])
     title = StringField("タイトル", [required(), length(100)])
@@ -122,6 +146,20 @@ class PostForm(FlaskForm):
     contact_public = StringField(
         "公開する問い合わせ先（サイトに表示されます）", [Optional(), length(300)]
     )
+    ask_contact = SelectField(
+        "申込者に尋ねる連絡先",
+        choices=choices(ASK_CONTACT_CHOICES),
+        default="both",
+        validators=[Optional()],
+    )
+    waitlist = BooleanField("定員に達したらキャンセル待ちを受け付ける")
+    apply_until = DateTimeLocalField("申込締切（任意）", [Optional()], format="%Y-%m-%dT%H:%M")
+    questions = FieldList(
+        FormField(QuestionForm),
+        label="申込フォームの追加質問（5問まで）",
+        min_entries=5,
+        max_entries=5,
+    )
 
     def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
         """Check the rules that tie fields together (Optional() stops per-field checks)."""
@@ -140,25 +178,6 @@ class PostForm(FlaskForm):
             raise ValidationError("お知らせでは参加申込を受け付けられません。")
 
 
-class ApplicationForm(FlaskForm):
-    name = StringField("氏名", [required(), length(100)])
-    address = StringField("住所", [required(), length(300)])
-    phone = StringField("電話番号", [Normalised(v.phone, optional=True)])
-    email = StringField("メールアドレス", [Normalised(v.email, optional=True)])
-    party_size = IntegerField(
-        "参加人数",
-        [required(), NumberRange(min=1, max=10, message="1〜10人で入力してください。")],
-        default=1,
-    )
-    consent = BooleanField(
-        "個人情報の取扱いに同意します", [InputRequired(message="申し込むには同意が必要です。")]
-    )
-
-    def validate_email(self, field: StringField) -> None:
-        if not field.data and not self.phone.data:
-            raise ValidationError("電話番号かメールアドレスのどちらかを入力してください。")
-
-
 class DecisionForm(FlaskForm):
     action = SelectField(
         "判断",
@@ -170,6 +189,22 @@ class DecisionForm(FlaskForm):
     def validate_reason(self, field: TextAreaField) -> None:
         if self.action.data == "reject" and not (field.data or "").strip():
             raise ValidationError("却下するときは理由を入力してください。")
+
+
+class DisableForm(FlaskForm):
+    """A moderator stops an account (利用停止); the reason goes to the audit log only."""
+
+    reason = TextAreaField(
+        "利用停止の理由（監査ログに記録されます）", [required(), length(500)], id="disable-reason"
+    )
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(REQUIRED)
+
+
+class CancelForm(FlaskForm):
+    """Only a CSRF token: an applicant cancels their application."""
 
 
 class SignOutForm(FlaskForm):

@@ -2,8 +2,9 @@
 
 Rate limits use Flask-Limiter on the deployment's Redis (never an in-memory store, which
 each gunicorn worker would keep apart). Every form POST is limited per client address and
-endpoint; both sign-in steps share a stricter limit. A limited request gets a Japanese 429
-page. When Redis is down the limits are skipped rather than refusing every form.
+endpoint; both sign-in steps share a stricter limit, and so do applying and cancelling.
+A limited request gets a Japanese 429 page. When Redis is down the limits are skipped
+rather than refusing every form.
 """
 
 from __future__ import annotations
@@ -48,6 +49,19 @@ def _storage_uri(redis_url: str) -> str:
 
 def _not_a_post() -> bool:
     return request.method != "POST"
+
+
+APPLYING_ENDPOINTS = ("public.apply", "public.application")
+
+
+def limit_applying(app: Flask, limiter: Limiter, settings: Settings) -> None:
+    """Give applying and cancelling their own limit on top of the forms' one.
+
+    Called once the blueprints are registered: the limit wraps the registered views.
+    """
+    limit = limiter.limit(settings.rate_limit_apply, methods=["POST"])
+    for endpoint in APPLYING_ENDPOINTS:
+        app.view_functions[endpoint] = limit(app.view_functions[endpoint])
 
 
 def install(app: Flask, settings: Settings, runtime: Runtime) -> Limiter:

@@ -8,13 +8,15 @@ from werkzeug.wrappers import Response
 from ...errors import NotFound
 from ...models import Post
 from ...services import changes, moderation
+from ...services.signin import disable_account
 from ...taxonomy import AREAS, POST_KINDS, TOPICS
 from ..auth import current_account, role_required, rt
-from ..forms import DecisionForm
+from ..forms import DecisionForm, DisableForm
 
 bp = Blueprint("moderation", __name__)
 
 STAFF = ("moderator",)
+DISABLEABLE = frozenset({"individual", "group"})
 
 
 def _me_id() -> int:
@@ -50,18 +52,36 @@ def account(account_id: int) -> str | Response | tuple[str, int]:
         )
         flash("登録の判断を記録しました。")
         return redirect(url_for("moderation.index"))
+    return _account_page(account_id, form, DisableForm(formdata=None))
+
+
+@bp.route("/moderation/accounts/<int:account_id>/disable", methods=["POST"])
+@role_required(*STAFF)
+def disable(account_id: int) -> str | Response | tuple[str, int]:
+    form = DisableForm()
+    if form.validate_on_submit():
+        disable_account(rt(), _me_id(), account_id, form.reason.data.strip(), kinds=DISABLEABLE)
+        flash("アカウントの利用を停止しました。ログイン中のセッションもすべて終了しました。")
+        return redirect(url_for("moderation.account", account_id=account_id))
+    return _account_page(account_id, DecisionForm(formdata=None), form)
+
+
+def _account_page(
+    account_id: int, form: DecisionForm, disable_form: DisableForm
+) -> tuple[str, int]:
+    """Render the account review (the read is audited by the service)."""
     record, persons = moderation.account_for_review(rt(), _me_id(), account_id)
-    return (
-        render_template(
-            "moderation/account.html",
-            account=record,
-            persons=persons,
-            form=form,
-            topics=TOPICS,
-            areas=AREAS,
-        ),
-        422 if form.errors else 200,
+    page = render_template(
+        "moderation/account.html",
+        account=record,
+        persons=persons,
+        form=form,
+        disable_form=disable_form,
+        disableable=record.kind in DISABLEABLE and record.status == "active",
+        topics=TOPICS,
+        areas=AREAS,
     )
+    return page, 422 if form.errors or disable_form.errors else 200
 
 
 @bp.route("/moderation/posts/<int:post_id>", methods=["GET", "POST"])

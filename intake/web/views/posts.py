@@ -6,10 +6,11 @@ from flask import Blueprint, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from ...errors import StoreUnavailable
+from ...services.event_questions import ASK_CONTACT, Question, encode_questions, split_options
 from ...services.posts import PostData, posts_of, submit_post
 from ...taxonomy import POST_KINDS
 from ..auth import current_account, role_required, rt
-from ..forms import PostForm
+from ..forms import ASK_CONTACT_CHOICES, PostForm, choices
 from ..responses import retry_later
 
 bp = Blueprint("posts", __name__)
@@ -21,6 +22,13 @@ POSTERS = ("individual", "group")
 @role_required(*POSTERS)
 def new() -> str | Response | tuple[str, int]:
     form = PostForm()
+    allowed = rt().settings.deployment.application_contact
+    # Offer only the contact fields the deployment collects (hiroba.toml [applications]).
+    form.ask_contact.choices = choices(
+        {k: v for k, v in ASK_CONTACT_CHOICES.items() if set(ASK_CONTACT[k]) <= set(allowed)}
+    )
+    if form.ask_contact.data not in {c.value for c in form.ask_contact.choices}:
+        form.ask_contact.data = form.ask_contact.choices[0].value
     if form.validate_on_submit():
         me = current_account()
         assert me is not None
@@ -48,6 +56,21 @@ def _post_data(form: PostForm) -> PostData:
         capacity=form.capacity.data,
         accepts_applications=bool(form.accepts_applications.data),
         contact_public=(form.contact_public.data or "").strip(),
+        ask_contact=form.ask_contact.data or "both",
+        waitlist=bool(form.waitlist.data),
+        apply_until=form.apply_until.data,
+        questions=encode_questions(
+            [
+                Question(
+                    q["label"].strip(),
+                    q["kind"],
+                    split_options(q["options"] or "") if q["kind"] != "text" else (),
+                    bool(q["required"]),
+                )
+                for q in form.questions.data
+                if (q["label"] or "").strip()
+            ]
+        ),
     )
 
 

@@ -1,18 +1,31 @@
-"""Public forms: registration of individuals and groups, and applications to events."""
+"""Public forms: registration of individuals and groups, and applications to events.
+
+Applying: the form, the confirmation, the availability JSON of the static event page,
+and the applicant's own page behind a signed link, where they can cancel.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from ...deployment import PersonalFields
 from ...errors import StoreUnavailable
+from ...models import Post
 from ...services import accounts as account_service
 from ...services import applications as application_service
+from ...services.application_links import (
+    BadLink,
+    application_path,
+    link_expiry,
+    make_link_token,
+    read_link_token,
+)
 from ...services.posts import open_event
 from ..account_forms import group_registration_form, individual_registration_form
+from ..apply_forms import ApplicationFormBase, application_form
 from ..auth import rt
-from ..forms import ApplicationForm
+from ..forms import CancelForm
 from ..responses import retry_later
 
 bp = Blueprint("public", __name__)
@@ -90,32 +103,92 @@ def registered() -> str:
 @bp.route("/events/<int:post_id>/apply", methods=["GET", "POST"])
 def apply(post_id: int) -> str | Response | tuple[str, int]:
     event = open_event(rt(), post_id)
-    form = ApplicationForm()
+    settings = rt().settings
+    if not application_service.is_open(event):
+        return _closed(event, application_service.ApplicationsClosed.message)
+    if request.method == "GET":
+        availability = application_service.availability(rt(), post_id)
+        if availability["status"] == "full":
+            return _closed(event, application_service.EventFull.message)
+    form = application_form(
+        event,
+        settings.deployment.application_contact,
+        settings.secret_key(),
+        settings.apply_min_seconds,
+    )
+    context = {"form": form, "event": event}
     if form.validate_on_submit():
         try:
-            application_service.apply(
-                rt(),
-                post_id,
-                application_service.ApplicationData(
-                    name=form.name.data.strip(),
-                    address=form.address.data.strip(),
-                    phone=form.phone.data or "",
-                    email=form.email.data or "",
-                    party_size=form.party_size.data,
-                ),
-            )
+            outcome = application_service.apply(rt(), post_id, _application_data(form))
+        except application_service.ApplicationRefused as refused:
+            form.form_errors.append(refused.message)
         except StoreUnavailable:
-            return retry_later("apply.html", form=form, event=event)
-        return redirect(url_for("public.applied", post_id=post_id))
-    status = 422 if form.errors else 200
-    return render_template("apply.html", form=form, event=event), status
+            return retry_later("apply.html", **context)
+        else:
+            session["applied"] = outcome.application_id
+            return redirect(url_for("public.applied", post_id=post_id))
+    status = 422 if form.errors or form.form_errors else 200
+    context["availability"] = application_service.availability(rt(), post_id)
+    return render_template("apply.html", **context), status
+
+
+def _closed(event: Post, message: str) -> tuple[str, int]:
+    status = 409 if request.method == "POST" else 200
+    return render_template(
+        "message.html", title=f"申込受付: {event.title}", message=message
+    ), status
+
+
+def _application_data(form: ApplicationFormBase) -> application_service.ApplicationData:
+    phone, email = getattr(form, "phone", None), getattr(form, "email", None)
+    return application_service.ApplicationData(
+        name=form.name.data.strip(),
+        address=form.address.data.strip(),
+        phone=(phone.data or "") if phone is not None else "",
+        email=(email.data or "") if email is not None else "",
+        party_size=form.party_size.data,
+        answers=form.answers(),
+    )
 
 
 @bp.route("/events/<int:post_id>/applied")
 def applied(post_id: int) -> str:
     event = open_event(rt(), post_id)
+    standing, link = None, None
+    application_id = session.get("applied")
+    if isinstance(application_id, int):
+        standing = application_service.view_application(rt(), application_id)
+        if standing.post_id != post_id:
+            standing = None
+        else:
+            token = make_link_token(rt().settings.secret_key(), application_id, link_expiry(event))
+            link = application_path(token)
+    return render_template("applied.html", event=event, standing=standing, link=link)
+
+
+@bp.route("/events/<int:post_id>/availability")
+def availability(post_id: int) -> Response:
+    return jsonify(application_service.availability(rt(), post_id))
+
+
+@bp.route("/applications/<token>", methods=["GET", "POST"])
+def application(token: str) -> str | Response | tuple[str, int]:
+    try:
+        application_id = read_link_token(rt().settings.secret_key(), token)
+    except BadLink:
+        return render_template(
+            "message.html",
+            title="このリンクは使えません",
+            message="リンクが正しくないか、有効期限が切れています。メールのリンクをそのまま開いてください。",
+        ), 404
+    form = CancelForm()
+    if form.validate_on_submit():
+        application_service.cancel_application(rt(), application_id)
+        return redirect(url_for("public.application", token=token, cancelled=1))
+    standing = application_service.view_application(rt(), application_id)
     return render_template(
-        "message.html",
-        title="申込を受け付けました",
-        message=f"「{event.title}」への申込を受け付けました。",
+        "application.html",
+        standing=standing,
+        form=form,
+        cancelled=request.args.get("cancelled") == "1",
     )

@@ -8,6 +8,14 @@ from werkzeug.wrappers import Response
 
 bp = Blueprint("site", __name__)
 
+# The site's search page runs Pagefind's WebAssembly (same origin): compiling it needs
+# 'wasm-unsafe-eval', which allows no eval of JavaScript. Production's nginx sends the same.
+SITE_CSP = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
+    "object-src 'none'"
+)
+
 
 @bp.route("/", defaults={"path": ""})
 @bp.route("/<path:path>")
@@ -27,4 +35,6 @@ def serve(path: str) -> Response:
         if (root / "404.html").is_file():
             return send_from_directory(root, "404.html"), 404  # type: ignore[return-value]
         abort(404)
-    return send_from_directory(root, path, max_age=60)
+    response = send_from_directory(root, path, max_age=60)
+    response.headers["Content-Security-Policy"] = SITE_CSP
+    return response

@@ -1,18 +1,48 @@
-"""Ward staff's pages: oversight figures, no personal data."""
+"""Ward staff's pages: oversight figures and the audit report, no personal data."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import Blueprint, render_template
 
+from ...services.audit_report import JST, Policy, build_report
 from ...services.statistics import status_counts
 from ..auth import role_required, rt
 
 bp = Blueprint("staff", __name__)
 
 TABLE_LABELS = {"accounts": "アカウント", "posts": "投稿", "applications": "参加申込"}
+ANOMALY_LABELS = {
+    "bulk": "大量の閲覧・出力",
+    "off_hours": "業務時間外のアクセス",
+    "signin_failures": "ログイン失敗の集中",
+}
+REPORT_DAYS = 30
+ROLE_LABELS = {"individual": "個人", "group": "団体", "moderator": "運営", "staff": "区職員"}
+
+
+def who(actor_id: int | None, actor: str) -> str:
+    """Name an actor by number and role only (a public name may be a person's name)."""
+    if actor_id is None:
+        return "システム・未ログイン"
+    parts = actor.split(" ", 2)  # the report names actors "#id kind public name"
+    kind = parts[1] if len(parts) > 1 else ""
+    return f"#{actor_id} {ROLE_LABELS.get(kind, '')}".strip()
 
 
 @bp.route("/staff")
 @role_required("staff")
 def index() -> str:
-    return render_template("staff/index.html", counts=status_counts(rt()), labels=TABLE_LABELS)
+    since = datetime.now(JST).date() - timedelta(days=REPORT_DAYS)
+    with rt().sessions() as session:
+        report = build_report(session, since, Policy.from_settings(rt().settings))
+    return render_template(
+        "staff/index.html",
+        counts=status_counts(rt()),
+        labels=TABLE_LABELS,
+        report=report,
+        report_days=REPORT_DAYS,
+        anomaly_labels=ANOMALY_LABELS,
+        who=who,
+    )

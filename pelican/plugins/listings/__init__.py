@@ -22,13 +22,16 @@ from pelican import signals
 
 from .entries import Entry, entry_from_article, source_digest
 from .output import render_page
+from .pagefind import SearchIndexFailed, index_site
 from .plan import Page, plan
 
 __all__ = [
     "Entry",
     "Page",
     "STATE_VERSION",
+    "SearchIndexFailed",
     "entry_from_article",
+    "index_site",
     "page_urls",
     "plan",
     "post_stat",
@@ -38,7 +41,7 @@ __all__ = [
     "source_digest",
 ]
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: entries carry place_address and organizer_id
 
 
 def site_today(settings: dict[str, Any]) -> dt.date:
@@ -112,6 +115,12 @@ def save_state(prefix: str, state: dict[str, Any], signatures: dict[str, Any]) -
         os.replace(path + ".tmp", path)
 
 
+def index_search(pelican: Any) -> None:
+    """Index the finished site for full-text search (the incremental path calls index_site)."""
+    index_site(pelican.output_path)
+
+
 def register() -> None:
-    """Connect the plugin to the end of Pelican's article writer."""
+    """Connect the plugin to the end of Pelican's article writer and of the build."""
     signals.article_writer_finalized.connect(write_listings)
+    signals.finalized.connect(index_search)

@@ -45,9 +45,11 @@ class Entry:
     starts: str = ""
     ends: str = ""
     place: str = ""
+    place_address: str = ""
     topic: str = ""
     area: str = ""
     organizer: str = ""
+    organizer_id: str = ""
     sig: str = field(default="", compare=False)
     start_key: tuple[str, int, str] = field(init=False, repr=False, compare=False)
     newest_key: tuple[str, int, str] = field(init=False, repr=False, compare=False)
@@ -119,9 +121,11 @@ def entry_from_article(article: Any, source: str, page_sig: str) -> Entry:
         starts=_text(getattr(article, "starts", "")),
         ends=_text(getattr(article, "ends", "")),
         place=_text(getattr(article, "place", "")),
+        place_address=_text(getattr(article, "place_address", "")),
         topic=_text(getattr(article, "topic", "")),
         area=_text(getattr(article, "area", "")),
         organizer=_text(getattr(article, "organizer", "")),
+        organizer_id=_text(getattr(article, "organizer_id", "")),
     )
 
 
@@ -151,6 +155,12 @@ def days_of(entry: Entry) -> list[dt.date]:
     first, last = days
     count = min((last - first).days + 1, MAX_DAYS)
     return [first + dt.timedelta(days=n) for n in range(count)]
+
+
+def is_past(entry: Entry, today: dt.date) -> bool:
+    """Tell whether a dated item ended before ``today``."""
+    days = entry.span
+    return days is not None and days[1] < today
 
 
 def is_upcoming(entry: Entry, today: dt.date) -> bool:

@@ -12,6 +12,7 @@ from xml.sax.saxutils import escape
 from feedgenerator import Atom1Feed, get_tag_uri
 
 from .entries import Entry
+from .ical import ical_bytes
 from .plan import Page
 
 EMPTY_FEED_DATE = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -99,7 +100,23 @@ def sitemap_bytes(page: Page, settings: dict[str, Any]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-DATA_RENDERERS = {"feed": feed_bytes, "search": search_bytes, "sitemap": sitemap_bytes}
+def robots_bytes(page: Page, settings: dict[str, Any]) -> bytes:
+    """Return robots.txt: everything may be crawled; the intake app may not; the sitemap."""
+    siteurl = settings.get("SITEURL", "")
+    intake = settings.get("HIROBA_INTAKE_URL", "/app").rstrip("/")
+    text = f"User-agent: *\nDisallow: {intake}/\n"
+    if siteurl.startswith(("https://", "http://")):  # Sitemap takes an absolute URL
+        text += f"Sitemap: {_absolute(siteurl, page.data['sitemap'])}\n"
+    return text.encode()
+
+
+DATA_RENDERERS = {
+    "feed": feed_bytes,
+    "ical": ical_bytes,
+    "search": search_bytes,
+    "sitemap": sitemap_bytes,
+    "robots": robots_bytes,
+}
 
 
 def write_bytes(output_path: str, rel: str, data: bytes) -> None:

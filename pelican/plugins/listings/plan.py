@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .entries import Entry, is_upcoming, newest_key, start_key
+from .entries import Entry, is_past, is_upcoming, newest_key, start_key
 
 UPCOMING_ON_HOME = 10
 UPCOMING_ON_LISTS = 30
@@ -24,6 +24,10 @@ FACETS = (("topics", "HIROBA_TOPICS", "topic", "分野"), ("areas", "HIROBA_AREA
 FEED_ALL = "feeds/all.atom.xml"
 SEARCH_INDEX = "search/index.json"
 SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
+SEARCH_PAGE = "search/index.html"
+ICAL_ALL = "calendar/all.ics"
+ICAL_KEEP_DAYS = 365  # subscribable calendars keep what ended within a year
 
 
 @dataclass
@@ -31,7 +35,7 @@ class Page:
     """One output file: how to render it and the data it shows."""
 
     path: str
-    renderer: str  # html (a theme template), feed, search or sitemap
+    renderer: str  # html (a theme template), feed, ical, search, sitemap or robots
     data: dict[str, Any]
     template: str = ""
     sig: str = field(default="")
@@ -83,6 +87,7 @@ def _month_pages(
     parent: tuple[str, str],
     grouped: Mapping[tuple[int, int], list[Entry]],
     newest_first: bool,
+    today: dt.date,
 ) -> None:
     order = sorted(grouped)
     for n, (year, month) in enumerate(order):
@@ -105,6 +110,7 @@ def _month_pages(
                 "year": year,
                 "month": month,
                 "items": items,
+                "past": [e.slug for e in items if is_past(e, today)],
                 "previous": month_path(prefix, *before) if before else "",
                 "previous_label": f"{before[0]}年{before[1]}月" if before else "",
                 "next": month_path(prefix, *after) if after else "",
@@ -165,10 +171,56 @@ def _calendar(pages: dict[str, Page], dated: list[Entry]) -> None:
     )
 
 
+def _ical(
+    pages: dict[str, Page], path: str, title: str, items: list[Entry], today: dt.date
+) -> None:
+    keep = today - dt.timedelta(days=ICAL_KEEP_DAYS)
+    dated = [e for e in items if e.span and e.span[1] >= keep]
+    pages[path] = Page(path, "ical", {"title": title, "items": sorted(dated, key=start_key)})
+
+
+def _groups(pages: dict[str, Page], listed: list[Entry], today: dt.date, limit: int) -> None:
+    """Plan the group directory: a page, an Atom feed and a calendar per organizer."""
+    members: dict[str, list[Entry]] = defaultdict(list)
+    for entry in listed:
+        if entry.organizer_id.isdigit():
+            members[entry.organizer_id].append(entry)
+    rows = []
+    for key in sorted(members, key=int):
+        items = members[key]
+        name = max(items, key=newest_key).organizer  # the name on its newest post
+        base = f"groups/{key}/"
+        feed, ics = f"feeds/groups/{key}.atom.xml", f"calendar/groups/{key}.ics"
+        dated = [e for e in items if e.starts]
+        pages[base + "index.html"] = Page(
+            base + "index.html",
+            "html",
+            {
+                "group_name": name,
+                "upcoming": _upcoming(dated, today, UPCOMING_ON_LISTS),
+                "past": sorted(
+                    (e for e in dated if is_past(e, today)), key=start_key, reverse=True
+                )[:UPCOMING_ON_LISTS],
+                "notices": sorted((e for e in items if not e.starts), key=newest_key, reverse=True)[
+                    :UPCOMING_ON_LISTS
+                ],
+                "feed": feed,
+                "ics": ics,
+            },  # fmt: skip
+            "group",
+        )
+        _feed(pages, feed, name, items, limit)
+        _ical(pages, ics, name, dated, today)
+        rows.append({"url": base, "name": name, "count": len(items)})
+    rows.sort(key=lambda row: (row["name"], row["url"]))
+    pages["groups/index.html"] = Page("groups/index.html", "html", {"rows": rows}, "groups")
+
+
 def plan(
     entries: Iterable[Entry], settings: Mapping[str, Any], today: dt.date, page_urls: list[str]
 ) -> dict[str, Page]:
     """Return every listing page, feed and index of the site, keyed by output path."""
+    entries = list(entries)
     listed = [e for e in entries if e.listed]
     kinds: dict[str, str] = dict(settings.get("HIROBA_KINDS") or {})
     limit = int(settings.get("FEED_MAX_ITEMS") or 50)
@@ -181,7 +233,7 @@ def plan(
         items = by_kind[kind]
         dated = kind != "notices"  # notices have no dates of their own
         grouped = _months(kind, items)
-        _month_pages(pages, kind, label, (f"{kind}/", label), grouped, not dated)
+        _month_pages(pages, kind, label, (f"{kind}/", label), grouped, not dated, today)
         lead = (
             _upcoming(items, today, UPCOMING_ON_LISTS)
             if dated
@@ -217,7 +269,7 @@ def plan(
             base = f"{prefix}/{key}"
             grouped = _months(base, items)
             heading = f"{facet_label}：{label}"
-            _month_pages(pages, base, heading, (f"{base}/", heading), grouped, False)
+            _month_pages(pages, base, heading, (f"{base}/", heading), grouped, False, today)
             feed = f"feeds/{prefix}/{key}.atom.xml"
             pages[f"{base}/index.html"] = Page(
                 f"{base}/index.html",
@@ -234,6 +286,8 @@ def plan(
                 "facet",
             )
             _feed(pages, feed, heading, items, limit)
+            if prefix == "topics":
+                _ical(pages, f"calendar/topics/{key}.ics", heading, items, today)
             facet_rows.append({"url": f"{base}/", "label": label, "count": len(items)})
         pages[f"{prefix}/index.html"] = Page(
             f"{prefix}/index.html",
@@ -242,6 +296,13 @@ def plan(
             "facets",
         )
     _calendar(pages, [e for e in listed if e.starts])
+    _groups(pages, listed, today, limit)
+    _ical(pages, ICAL_ALL, "すべての予定", listed, today)
+    for entry in entries:
+        if entry.starts:  # every dated item's own page has an iCalendar file beside it
+            path = entry.page.rpartition("/")[0] + "/event.ics"
+            pages[path] = Page(path, "ical", {"title": entry.title, "items": [entry]})
+    pages[SEARCH_PAGE] = Page(SEARCH_PAGE, "html", {}, "search")
     pages["index.html"] = Page(
         "index.html",
         "html",
@@ -263,6 +324,7 @@ def plan(
     pages[SITEMAP] = Page(
         SITEMAP, "sitemap", {"items": everything, "urls": sorted(set(listing_urls + page_urls))}
     )
+    pages[ROBOTS] = Page(ROBOTS, "robots", {"sitemap": SITEMAP})
     for page in pages.values():
         page.sig = signature(page)
     return pages

@@ -1,0 +1,52 @@
+"""The organizers' forms: attendance, cancellation, export and messages to applicants."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from ..services.organizer_mail import AUDIENCES
+from .forms import REQUIRED, length, required
+
+
+class ApplicationActionForm(FlaskForm):
+    """One application picked from the list (attendance or cancellation)."""
+
+    application_id = IntegerField("申込番号", [InputRequired(message=REQUIRED)])
+    attended = HiddenField("出欠")
+
+
+class ExportForm(FlaskForm):
+    """Only the CSRF token: the export is made for the event in the URL."""
+
+
+class MessageForm(FlaskForm):
+    """A mail to the event's applicants; the site sends it, addresses stay hidden."""
+
+    audience = RadioField(
+        "送り先",
+        choices=[SelectChoice(key, label) for key, (label, _) in AUDIENCES.items()],
+        default="confirmed",
+        validators=[required()],
+    )
+    subject = StringField("件名", [required(), length(150)])
+    body = TextAreaField(
+        "本文", [required(), Length(max=5000, message="5000文字以内で入力してください。")]
+    )
+
+    def validate_subject(self, field: StringField) -> None:
+        field.data = " ".join((field.data or "").split())  # one line: no header injection
+        if not field.data:
+            raise ValidationError(REQUIRED)
+
+    def validate_body(self, field: TextAreaField) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(REQUIRED)

@@ -1,0 +1,47 @@
+"""Full-text search: run Pagefind (its binary ships in the pagefind-bin-extended wheel)
+over a finished output folder, writing <output>/pagefind/.
+
+Only pages marked ``data-pagefind-body`` (posts and group pages) are indexed; the
+extended binary segments Japanese, which has no spaces between words. The folder is
+removed first and written afresh, so a hard-linked copy of the live site is never
+written through. Pagefind's ready-made UI files are dropped: the theme's search page
+uses the small ``pagefind.js`` API with its own accessible form.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+OUTPUT_SUBDIR = "pagefind"
+UNUSED = ("pagefind-ui.*", "pagefind-modular-ui.*", "pagefind-component-ui.*",
+          "pagefind-highlight.js")  # fmt: skip
+
+
+class SearchIndexFailed(Exception):
+    """Pagefind could not index the site."""
+
+
+def executable() -> str:
+    """Return the path of the Pagefind binary installed with the Python package."""
+    from pagefind_bin_extended import get_executable  # type: ignore[import-untyped]
+
+    return str(get_executable())
+
+
+def index_site(output_path: str) -> None:
+    """Write the Pagefind index of the site in output_path."""
+    target = Path(output_path) / OUTPUT_SUBDIR
+    shutil.rmtree(target, ignore_errors=True)
+    done = subprocess.run(  # noqa: S603 - our own binary, fixed arguments
+        [executable(), "--site", output_path, "--output-subdir", OUTPUT_SUBDIR, "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SearchIndexFailed((done.stderr or done.stdout).strip()[-2000:])
+    for pattern in UNUSED:
+        for path in target.glob(pattern):
+            path.unlink()

@@ -1,0 +1,90 @@
+"""A demo-like public site for the site tests: `hiroba demo` data published by a real worker.
+
+One build per test module (SQLite, the session's private Redis): the site tests read the
+output, they do not change it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import Instance, RedisServer, instance_env
+from redis import Redis
+
+from intake.config import Settings
+from intake.crypto import create_keys
+from intake.demo import load_demo
+from intake.runtime import Runtime
+from intake.store import migrate
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def build_demo(folder: Path, redis_server: RedisServer) -> Iterator[Instance]:
+    """Yield an instance whose live site holds the demo data."""
+    if redis_server.process is None or redis_server.process.poll() is not None:
+        redis_server.start()
+    Redis.from_url(redis_server.url).flushall()
+    env = instance_env(folder, f"sqlite:///{folder / 'instance' / 'hiroba.db'}", redis_server.url)
+    settings = Settings.from_env(env)
+    create_keys(settings.keys_dir)
+    migrate(settings.database_url)
+    rt = Runtime.from_settings(settings)
+    try:
+        load_demo(rt, progress=lambda _line: None)
+        instance = Instance(env=env, settings=settings, rt=rt, redis_server=redis_server)
+        instance.worker_burst()
+        assert (settings.live_dir / "index.html").is_file()
+        yield instance
+    finally:
+        rt.close()
+
+
+def demo_fixture():  # type: ignore[no-untyped-def]
+    """Return a module-scoped fixture yielding a demo instance."""
+
+    @pytest.fixture(scope="module")
+    def demo(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer):  # type: ignore[no-untyped-def]
+        yield from build_demo(tmp_path_factory.mktemp("demo"), redis_server)
+
+    return demo
+
+
+def event_pages(site: Path) -> list[Path]:
+    """Return the built page of every event (events/<id>/index.html)."""
+    return sorted(p for p in (site / "events").glob("*/index.html") if p.parent.name.isdigit())
+
+
+JSONLD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
+
+
+# The theme's own scripts: same origin, deferred, no user text in them.
+OWN_SCRIPTS = tuple(
+    f'<script src="/theme/js/{name}.js" defer></script>'
+    for name in ("availability", "past", "search")
+)
+# The search page's own form (GET to the same origin, no user text in it).
+OWN_FORM = (
+    '<form class="search-form" action="/search/" method="get" role="search"'
+    ' data-pagefind="/pagefind/pagefind.js">'
+)
+
+
+def json_ld_problems(text: str) -> tuple[str, list[str]]:
+    """Return text without its JSON-LD blocks, and what is wrong with them.
+
+    schema.org JSON-LD is data, not script: allowed when it parses as JSON and has no "<".
+    """
+    problems = []
+    for block in JSONLD.findall(text):
+        try:
+            json.loads(block)
+        except ValueError:
+            problems.append("JSON-LD that is not JSON")
+        if "<" in block:
+            problems.append("'<' inside JSON-LD")
+    return JSONLD.sub("", text), problems

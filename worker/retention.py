@@ -1,0 +1,44 @@
+"""The retention job: purge applicants' personal data of events long over, at most hourly."""
+
+from __future__ import annotations
+
+import logging
+
+from intake.outbox import PURGE_EXPIRED
+from intake.runtime import Runtime
+from intake.services.retention import purge
+
+from .context import runtime
+
+log = logging.getLogger(__name__)
+
+SCHEDULE_KEY = "hiroba:retention-scheduled"
+RETENTION_JOB = "hiroba-retention"  # the job's id: the reconciler must not take it for a rebuild
+INTERVAL_SECONDS = 3600
+
+
+def purge_expired() -> str:
+    """Purge every event past its retention period (idempotent: purged rows are skipped)."""
+    done = purge(runtime())
+    if done:
+        log.info(
+            "retention purge: %d event(s), %d application(s)",
+            len(done),
+            sum(event.applications for event in done),
+        )
+    return f"purged {len(done)} event(s)"
+
+
+def schedule_retention(rt: Runtime) -> bool:
+    """Enqueue the purge unless one was enqueued within the hour; return True when it was."""
+    if not rt.redis.set(SCHEDULE_KEY, 1, nx=True, ex=INTERVAL_SECONDS):
+        return False
+    rt.queue.enqueue(
+        PURGE_EXPIRED,
+        job_id=RETENTION_JOB,
+        job_timeout=1800,
+        result_ttl=3600,
+        failure_ttl=86400,
+        description="purge applicants' personal data past retention",
+    )
+    return True
