@@ -19,7 +19,6 @@ import argparse
 import contextlib
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -35,37 +34,9 @@ from intake.config import Settings  # noqa: E402
 from intake.crypto import create_keys  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
 from intake.store import migrate  # noqa: E402
+from intake.up import start_private_redis  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("HIROBA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = apply_rush.free_port()
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],  # fmt: skip
-        stdout=subprocess.DEVNULL,
-    )
-    import socket
-    import time
-
-    for _ in range(100):
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return process, f"redis://127.0.0.1:{port}/0"
-        time.sleep(0.05)
-    raise SystemExit("redis-server did not start")
 
 
 @contextlib.contextmanager
@@ -94,7 +65,7 @@ def database(kind: str, folder: Path) -> Iterator[str | None]:
 
 def run(kind: str, args: argparse.Namespace) -> str | None:
     folder = Path(tempfile.mkdtemp(prefix=f"hiroba-bench-apply-{kind}-"))
-    redis, redis_url = start_redis(folder)
+    redis, redis_url = start_private_redis(folder)
     try:
         with database(kind, folder) as url:
             if url is None:

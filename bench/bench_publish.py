@@ -19,7 +19,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from intake.services.accounts import PersonData, Registration, create_staff, reg
 from intake.services.posts import PostData, submit_post  # noqa: E402
 from intake.store import migrate, transaction  # noqa: E402
 from intake.taxonomy import AREAS, TOPICS  # noqa: E402
+from intake.up import start_private_redis  # noqa: E402
 
 PLACES = [
     "区民センター 集会室",
@@ -47,38 +47,6 @@ PLACES = [
     "図書館 会議室",
     "小学校 体育館",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
-        ],  # fmt: skip
-        stdout=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return process, f"redis://127.0.0.1:{port}/0"
-        time.sleep(0.05)
-    raise SystemExit("redis-server did not start")
 
 
 def fictional(rng: random.Random, n: int, today: date) -> PostData:
@@ -299,7 +267,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the instance folder")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="hiroba-bench-"))
-    redis, redis_url = start_redis(folder)
+    redis, redis_url = start_private_redis(folder)
     env = dict(os.environ, HIROBA_HOME=str(folder / "instance"), HIROBA_REDIS_URL=redis_url,
                HIROBA_QUEUE="bench", HIROBA_RECONCILE_SECONDS="30")  # fmt: skip
     os.environ.update(env)
