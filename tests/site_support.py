@@ -21,8 +21,6 @@ from intake.demo import load_demo
 from intake.runtime import Runtime
 from intake.store import migrate
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 
 def build_demo(folder: Path, redis_server: RedisServer) -> Iterator[Instance]:
     """Yield an instance whose live site holds the demo data."""

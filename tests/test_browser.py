@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from actors import (
@@ -17,21 +15,10 @@ from actors import (
     sign_in,
     sign_out,
 )
-from conftest import free_port
+from browsing import CHROMIUM, chromium, serving
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from intake.models import Account, Application, Post
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,25 +33,15 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """One Chromium for the module, launched from the system binary."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
 def server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """Serve the app (intake and live site on one origin) on a free loopback port."""
-    httpd = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, name="hiroba-test-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
-    httpd.server_close()
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,17 +8,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import free_port
-from site_support import CHROMIUM, demo_fixture, event_pages
-from werkzeug.serving import make_server
+from browsing import CHROMIUM, chromium, serving
+from site_support import demo_fixture, event_pages
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 pytestmark = [
@@ -50,25 +46,14 @@ def server(demo) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """Serve the demo's app (intake and live site on one origin) on a free loopback port."""
     from intake.web import create_app
 
-    app = create_app(demo.settings, runtime=demo.rt)
-    httpd = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, name="hiroba-a11y-server", daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=10)
-    httpd.server_close()
+    with serving(create_app(demo.settings, runtime=demo.rt), "hiroba-a11y-server") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _open(browser, server: str, javascript: bool = True):  # type: ignore[no-untyped-def]
