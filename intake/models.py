@@ -38,6 +38,11 @@ class Account(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     public_name: Mapped[str] = mapped_column(String(200), default="")
     profile: Mapped[str] = mapped_column(Text, default="")
+    # A group's public profile page: shown only when the group chose to publish it.
+    profile_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    website: Mapped[str] = mapped_column(String(300), default="")
+    public_contact: Mapped[str] = mapped_column(String(300), default="")
+    profile_pending: Mapped[str] = mapped_column(Text, default="")  # JSON edit under review
     topics: Mapped[str] = mapped_column(String(400), default="")
     areas: Mapped[str] = mapped_column(String(400), default="")
     reject_reason: Mapped[str] = mapped_column(Text, default="")
@@ -105,13 +110,76 @@ class Post(Base):
     questions: Mapped[str] = mapped_column(Text, default="[]")
     apply_seq: Mapped[int] = mapped_column(Integer, default=0)
     contact_public: Mapped[str] = mapped_column(String(300), default="")
+    # Recurrence: the rule as entered (see services/recurrence.py; "" for none) and its
+    # expansion, a JSON list of [start, end] ISO date-times, first one = starts/ends_at.
+    recurrence: Mapped[str] = mapped_column(String(80), default="")
+    occurrences: Mapped[str] = mapped_column(Text, default="[]")
+    attendance: Mapped[str] = mapped_column(String(8), default="offline")  # online, hybrid
+    online_details: Mapped[str] = mapped_column(String(500), default="")
+    audience: Mapped[str] = mapped_column(String(40), default="")
     reject_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(DateTime)
     published_hash: Mapped[str | None] = mapped_column(String(64))
+    # The end of a post's life on the site: withdrawn by its poster, taken down by a
+    # moderator (with the reason), archived once past, or removed as stale content.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    taken_down_at: Mapped[datetime | None] = mapped_column(DateTime)
+    takedown_reason: Mapped[str] = mapped_column(Text, default="")
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+    stale_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
+    stale_deadline: Mapped[datetime | None] = mapped_column(DateTime)
+    stale_reason: Mapped[str] = mapped_column(Text, default="")
 
     account: Mapped[Account] = relationship()
+
+
+class PostRevision(Base):
+    """A poster's edit of a live post: reviewed while the approved version stays live."""
+
+    __tablename__ = "post_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    data: Mapped[str] = mapped_column(Text)  # JSON of the post's public fields as edited
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    moderator_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+
+
+class Upload(Base):
+    """A flyer or image, stored re-encoded outside every served folder until approved."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)
+    revision_id: Mapped[int | None] = mapped_column(ForeignKey("post_revisions.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # image, pdf
+    token: Mapped[str] = mapped_column(String(40), unique=True)  # random file stem
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    alt: Mapped[str] = mapped_column(String(300), default="")  # image description / PDF title
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    variants: Mapped[str] = mapped_column(String(200), default="")  # widths made, "480,960"
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ReasonTemplate(Base):
+    """An editable rejection reason (却下理由のひな形) moderators choose from."""
+
+    __tablename__ = "reason_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Application(Base):
@@ -219,6 +287,8 @@ class Decision(Base):
     moderator_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     action: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # Approve with edits: JSON {field: [before, after]} of what the moderator changed.
+    edits: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

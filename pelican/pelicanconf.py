@@ -114,7 +114,7 @@ LOAD_CONTENT_CACHE = False
 CACHE_CONTENT = False
 
 PLUGIN_PATHS = [os.path.join(_HERE, "plugins")]
-PLUGINS = ["sanitize", "jadates", "kinds", "structured", "listings"]
+PLUGINS = ["i18n", "sanitize", "jadates", "kinds", "structured", "listings"]
 
 # Post kinds: the Category value of a post file and its Japanese label.
 HIROBA_KINDS = {"events": "イベント", "recruitment": "参加募集", "notices": "お知らせ"}

@@ -15,6 +15,7 @@ from ..runtime import Runtime
 from .filters import jadatetime
 from .hardening import check_keys, cookie_settings, limit_applying
 from .hardening import install as install_protection
+from .locale import install as install_locale
 from .security import apply_security_headers
 
 csrf = CSRFProtect()
@@ -41,6 +42,7 @@ def create_app(
     app.config.update(config or {})
     app.extensions["hiroba.runtime"] = runtime or Runtime.from_settings(settings)
     csrf.init_app(app)
+    install_locale(app)
     limiter = install_protection(app, settings, app.extensions["hiroba.runtime"])
 
     from .views import (
