@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from personal_data import hiroba, ok
 from redis import Redis
 from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.orm import Session
@@ -16,9 +16,6 @@ from sqlalchemy.orm import Session
 from intake.config import Settings
 from intake.crypto import load_vault
 from intake.models import Account, Person, Post, Task
-
-HIROBA_SCRIPT = Path(sys.executable).parent / "hiroba"
-HIROBA = [str(HIROBA_SCRIPT)] if HIROBA_SCRIPT.exists() else [sys.executable, "-m", "intake.cli"]
 
 
 @pytest.fixture
@@ -38,30 +35,6 @@ def cli_env(tmp_path: Path, redis_server) -> dict[str, str]:  # type: ignore[no-
     )
     env.pop("HIROBA_PASSWORD", None)
     return env
-
-
-def hiroba(
-    env: dict[str, str], *args: str, timeout: float = 120, **extra: str
-) -> subprocess.CompletedProcess[str]:
-    """Run `hiroba args...` from a folder that is not the repository."""
-    home = Path(env["HIROBA_HOME"])
-    home.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [*HIROBA, *args],
-        env={**env, **extra},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=home.parent,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
-    tail = f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    assert result.returncode == 0, f"{result.args}\n{tail}"
-    assert "Traceback" not in result.stderr
-    return result
 
 
 def refused(result: subprocess.CompletedProcess[str]) -> str:
