@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 APT_GET := $(shell command -v apt-get 2>/dev/null)
 
-.PHONY: up test lint bench bench-publish bench-apply audit system-deps browser-deps clean
+.PHONY: up test lint messages bench bench-publish bench-apply audit system-deps browser-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# The intake's English catalog: extract the Japanese message ids marked in intake/ (templates
+# and Python, plus the taxonomy labels), merge them into intake/translations/en/LC_MESSAGES/
+# messages.po keeping what is translated, compile the .mo, list what still needs English
+# (exit 1 while anything does). Then the same for the public site's theme (theme/translations).
+# No network.
+messages: $(BIN)/.installed
+	$(BIN)/python -c 'import sys; from intake.web.catalog import main; sys.exit(main(["", "update"]))'
+	$(BIN)/python pelican/theme_catalog.py  # the public site's: theme/translations/en
 
 # The Digital Agency's design tokens (npm: @digital-go-jp/design-tokens) -> theme/static/css/tokens.css.
 # npm installs into a throw-away folder; only the generated CSS is committed.

@@ -5,7 +5,8 @@ writes N fictional published events spread over 24 months, 分野 and 地域, ru
 build (full_s), starts the real worker (`python -m worker run`), then approves new events
 one at a time through the moderation service and measures, for each, the time from the
 approval's commit until site/current holds its page, its month listings, calendar month,
-feeds, search index entry and sitemap entry. Prints p95 and `RESULT ...` last.
+feeds, search index entry, full-text search entry (search/delta.json) and sitemap entry.
+Then waits for the follow-up Pagefind re-index and reports it. Prints `RESULT ...` last.
 
     .venv/bin/python bench/bench_publish.py [--events 10000] [--approvals 30]
     .venv/bin/python bench/bench_publish.py --full-only --cache reader   # caching figures
@@ -14,9 +15,11 @@ feeds, search index entry and sitemap entry. Prints p95 and `RESULT ...` last.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -40,6 +43,8 @@ from intake.store import migrate, transaction  # noqa: E402
 from intake.taxonomy import AREAS, TOPICS  # noqa: E402
 from intake.up import start_private_redis  # noqa: E402
 
+EMPTY_DELTA = b'{"items":[],"removed_ids":[],"removed_urls":[]}\n'
+PAGEFIND_S = re.compile(r"search re-index \(Pagefind ([0-9.]+) s\)")
 PLACES = [
     "区民センター 集会室",
     "地域センター 多目的室",
@@ -50,9 +55,10 @@ PLACES = [
 
 
 def fictional(rng: random.Random, n: int, today: date) -> PostData:
-    """A fictional event somewhere in the 24 months around today."""
+    """A fictional event somewhere in 24 months from 5 months ago (the worker archives
+    events over for 180 days: none of these is, so the site keeps all of them)."""
     topic, area = rng.choice(list(TOPICS)), rng.choice(list(AREAS))
-    day = today - timedelta(days=365) + timedelta(days=rng.randrange(730))
+    day = today - timedelta(days=150) + timedelta(days=rng.randrange(730))
     start = datetime.combine(day, datetime.min.time()) + timedelta(hours=rng.randrange(9, 19))
     days = rng.choice([0] * 8 + [1, 2])
     return PostData(
@@ -147,6 +153,8 @@ def live_with(site: Path, post_id: int, post: PostData) -> bool:
         ("search/index.json", f'["{post_id}",'),
         ("sitemap.xml", url),
     ]
+    if not searchable(root, url):
+        return False
     for rel, needle in checks:
         try:
             if needle not in (root / rel).read_text(encoding="utf-8"):
@@ -154,6 +162,18 @@ def live_with(site: Path, post_id: int, post: PostData) -> bool:
         except FileNotFoundError:
             return False
     return True
+
+
+def searchable(root: Path, url: str) -> bool:
+    """Tell whether full-text search finds url: in search/delta.json (published since the
+    last Pagefind run), else in the Pagefind index (the build's saved fragment map)."""
+    try:
+        if f'"url":"{url}"'.encode() in (root / "search" / "delta.json").read_bytes():
+            return True
+        state = json.loads(root.with_name(root.name + ".search.json").read_bytes())
+    except (OSError, ValueError):
+        return False
+    return url.lstrip("/") + "index.html" in state.get("fragments", {})
 
 
 def wait_ingested(rt: Runtime, post_id: int) -> None:
@@ -195,10 +215,40 @@ def measure_approvals(rt: Runtime, env: dict[str, str], moderator: int, group: i
                 time.sleep(0.002)
             latencies.append(time.perf_counter() - started)
             print(f"approval {n + 1:2d}: {latencies[-1]:.3f} s", flush=True)
+        report_reindex(rt)
     finally:
         os.killpg(worker.pid, 15)
         worker.wait(timeout=30)
     return latencies
+
+
+def report_reindex(rt: Runtime) -> None:
+    """Wait until search is served by Pagefind alone again (the follow-up re-index ran after
+    the last approval), and print what the re-index runs took."""
+    from sqlalchemy import select
+
+    from intake.models import Build
+
+    site = rt.settings.site_dir
+    started = time.perf_counter()
+    while True:
+        root = site / os.readlink(site / "current")
+        try:
+            if (root / "search" / "delta.json").read_bytes() == EMPTY_DELTA:
+                break
+        except FileNotFoundError:
+            pass
+        if time.perf_counter() - started > 900:
+            raise SystemExit("the search re-index did not finish within 900 s")
+        time.sleep(0.1)
+    waited = time.perf_counter() - started
+    with rt.sessions() as session:
+        rows = session.execute(select(Build.duration_s, Build.log)).all()
+    runs = [(float(d or 0), text) for d, text in rows if text.startswith("search re-index")]
+    pagefind = [float(m.group(1)) for _, t in runs if (m := PAGEFIND_S.search(t))]
+    print(f"search re-index runs={len(runs)} pagefind_s={','.join(f'{x:.1f}' for x in pagefind)} "
+          f"switch_s={','.join(f'{d:.2f}' for d, _ in runs)}; delta empty "
+          f"{waited:.1f} s after the last approval went live", flush=True)  # fmt: skip
 
 
 def incremental_builds(rt: Runtime) -> list[float]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import setting_parsers as parsers
 from .deployment import Deployment, load_deployment
 from .errors import ConfigError
 
@@ -22,81 +23,6 @@ class Setting:
     default: str | None
     help: str
     parse: Callable[[str], Any] = str
-
-
-def _positive_int(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError("must be a positive whole number") from None
-    if value <= 0:
-        raise ValueError("must be a positive whole number")
-    return value
-
-
-def _bool(raw: str) -> bool:
-    lowered = raw.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off", ""}:
-        return False
-    raise ValueError("must be one of 1, 0, true, false, yes, no, on, off")
-
-
-def _whole_number(raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError("must be a whole number, 0 or more") from None
-    if value < 0:
-        raise ValueError("must be a whole number, 0 or more")
-    return value
-
-
-def _rate_limit(raw: str) -> str:
-    """Accept a Flask-Limiter rate such as '30 per minute' or '10/minute;100/hour'."""
-    from limits import parse_many
-
-    try:
-        parse_many(raw)
-    except ValueError:
-        raise ValueError("must be a rate such as '30 per minute'") from None
-    return raw
-
-
-def _clock_range(raw: str) -> tuple[int, int]:
-    """Parse 'HH:MM-HH:MM' into minutes after midnight (start, end)."""
-    try:
-        start, end = (int(h) * 60 + int(m) for h, m in (p.split(":") for p in raw.split("-")))
-    except ValueError:
-        raise ValueError("must look like 08:00-20:00") from None
-    if not 0 <= start < end <= 24 * 60:
-        raise ValueError("must look like 08:00-20:00, start before end")
-    return start, end
-
-
-_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _weekdays(raw: str) -> frozenset[int]:
-    """Parse 'mon-fri' or 'mon,tue,sat' into weekday numbers (Monday is 0)."""
-    days: set[int] = set()
-    try:
-        for part in raw.lower().replace(" ", "").split(","):
-            first, _, last = part.partition("-")
-            a, b = _DAYS.index(first), _DAYS.index(last or first)
-            days.update(range(a, b + 1))
-    except ValueError:
-        raise ValueError("must name days like mon-fri or mon,wed,sat") from None
-    if not days:
-        raise ValueError("must name at least one day")
-    return frozenset(days)
-
-
-def _environment(raw: str) -> str:
-    if raw not in {"development", "production"}:
-        raise ValueError("must be 'development' or 'production'")
-    return raw
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -117,127 +43,140 @@ SETTINGS: tuple[Setting, ...] = (
         "HIROBA_ENV",
         "development",
         "development or production (production refuses debug).",
-        _environment,
+        parsers.environment,
     ),
-    Setting("HIROBA_DEBUG", "0", "Flask debug mode; refused in production.", _bool),
+    Setting("HIROBA_DEBUG", "0", "Flask debug mode; refused in production.", parsers.flag),
     Setting(
         "HIROBA_TRUSTED_PROXIES",
         "0",
         "How many proxies in front of the intake set X-Forwarded-For/-Proto (0: trust none).",
-        _whole_number,
+        parsers.whole_number,
     ),
     Setting(
         "HIROBA_SESSION_IDLE_SECONDS",
         "1800",
         "A session unused this long is ended (everyone).",
-        _positive_int,
+        parsers.positive_int,
     ),
     Setting(
         "HIROBA_SESSION_STAFF_SECONDS",
         "43200",
         "Absolute lifetime of a moderator's or ward staff's session.",
-        _positive_int,
+        parsers.positive_int,
     ),
     Setting(
         "HIROBA_SESSION_MEMBER_SECONDS",
         "1209600",
         "Absolute lifetime of an individual's or group's session.",
-        _positive_int,
+        parsers.positive_int,
     ),
     Setting(
         "HIROBA_SIGNIN_MAX_FAILURES",
         "5",
         "Consecutive failed sign-ins that lock an account's sign-in.",
-        _positive_int,
+        parsers.positive_int,
     ),
     Setting(
         "HIROBA_SIGNIN_LOCKOUT_SECONDS",
         "900",
         "How long a locked sign-in stays locked (and how long failures are counted).",
-        _positive_int,
+        parsers.positive_int,
     ),
     Setting(
         "HIROBA_SIGNIN_ADDRESS_MAX_FAILURES",
         "20",
         "Failed sign-ins from one client address that block its sign-ins for the lockout time.",
-        _positive_int,
+        parsers.positive_int,
     ),
     Setting(
         "HIROBA_RATE_LIMIT_FORMS",
         "30 per minute",
         "Rate limit of each form's POSTs per client address.",
-        _rate_limit,
+        parsers.rate_limit,
     ),
     Setting(
         "HIROBA_RATE_LIMIT_SIGNIN",
         "10 per minute",
         "Rate limit of sign-in POSTs (both steps) per client address.",
-        _rate_limit,
+        parsers.rate_limit,
     ),
     Setting(
         "HIROBA_RATE_LIMIT_APPLY",
         "10 per minute;60 per hour",
         "Rate limit of event-application POSTs (apply, cancel) per client address.",
-        _rate_limit,
+        parsers.rate_limit,
     ),
     Setting(
         "HIROBA_APPLY_MIN_SECONDS",
         "3",
         "Seconds an application form must be open before it is accepted (0: no check).",
-        _whole_number,
+        parsers.whole_number,
     ),
     Setting(
         "HIROBA_TASK_LEASE_SECONDS",
         "60",
         "Seconds a started task is left to its worker before the reconciler re-enqueues it.",
-        _positive_int,
+        parsers.positive_int,
     ),
     Setting(
         "HIROBA_RECONCILE_SECONDS",
         "30",
         "Seconds between two reconciler passes of a running worker (at most 60).",
-        _positive_int,
+        parsers.positive_int,
     ),
     Setting(
         "HIROBA_BUILD_LOCK_SECONDS",
         "30",
         "Seconds the build lock lives without a heartbeat (a killed build frees it after this).",
-        _positive_int,
+        parsers.positive_int,
     ),
-    Setting("HIROBA_KEEP_BUILDS", "3", "Older site builds kept beside current.", _positive_int),
+    Setting(
+        "HIROBA_KEEP_BUILDS", "3", "Older site builds kept beside current.", parsers.positive_int
+    ),
+    Setting(
+        "HIROBA_SEARCH_REINDEX_SECONDS",
+        "5",
+        "Seconds after a publication before search is fully re-indexed (0: at once).",
+        parsers.whole_number,
+    ),
     Setting(
         "HIROBA_OFFICE_HOURS",
         "08:00-20:00",
         "Office hours (JST) of `hiroba audit report`; access outside them is flagged.",
-        _clock_range,
+        parsers.clock_range,
     ),
     Setting(
         "HIROBA_OFFICE_DAYS",
         "mon-fri",
         "Office days of `hiroba audit report`; access on other days is flagged.",
-        _weekdays,
+        parsers.weekdays,
     ),
     Setting(
         "HIROBA_AUDIT_BULK_THRESHOLD",
         "50",
         "Personal-data records one user may view or export in an hour before it is flagged.",
-        _positive_int,
+        parsers.positive_int,
     ),
     Setting(
         "HIROBA_AUDIT_SIGNIN_FAILURES",
         "10",
         "Failed sign-ins within one hour that `hiroba audit report` flags as a burst.",
-        _positive_int,
+        parsers.positive_int,
     ),
     Setting("HIROBA_SMTP_HOST", "127.0.0.1", "SMTP server the worker sends mail through."),
-    Setting("HIROBA_SMTP_PORT", "25", "Port of the SMTP server.", _positive_int),
+    Setting("HIROBA_SMTP_PORT", "25", "Port of the SMTP server.", parsers.positive_int),
     Setting("HIROBA_MAIL_FROM", "hiroba@localhost", "Sender address of the mail Hiroba sends."),
     Setting(
         "HIROBA_PUBLIC_URL",
         "http://127.0.0.1:8000",
         "Absolute URL of the intake's origin, used for links in mail (password reset).",
     ),
-    Setting("HIROBA_RETENTION_DAYS", "90", "Days to keep applicants past an event.", _positive_int),
+    Setting(
+        "HIROBA_RETENTION_DAYS",
+        "90",
+        "Days to keep applicants past an event.",
+        parsers.positive_int,
+    ),
 )
 
 SETTING_NAMES = frozenset(s.name for s in SETTINGS)
@@ -263,6 +202,7 @@ class Settings:
     reconcile_seconds: int
     build_lock_seconds: int
     keep_builds: int
+    search_reindex_seconds: int = 5
     extra: Mapping[str, Any] = field(default_factory=dict)
     office_hours: tuple[int, int] = (8 * 60, 20 * 60)
     office_days: frozenset[int] = frozenset(range(5))
@@ -347,6 +287,7 @@ class Settings:
             reconcile_seconds=min(values["HIROBA_RECONCILE_SECONDS"], 60),
             build_lock_seconds=values["HIROBA_BUILD_LOCK_SECONDS"],
             keep_builds=values["HIROBA_KEEP_BUILDS"],
+            search_reindex_seconds=values["HIROBA_SEARCH_REINDEX_SECONDS"],
             office_hours=values["HIROBA_OFFICE_HOURS"],
             office_days=values["HIROBA_OFFICE_DAYS"],
             audit_bulk_threshold=values["HIROBA_AUDIT_BULK_THRESHOLD"],

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from . import outbox
 from .models import Account, Post, utcnow
 from .runtime import Runtime
+from .services import reason_templates, recurrence
 from .services.accounts import PersonData, Registration, create_staff, register
 from .services.second_factor import enrol_account
 from .store import transaction
@@ -127,6 +128,10 @@ def load_demo(
         for account in session.scalars(select(Account).where(Account.id.in_(group_ids))):
             account.status = "active"
             account.decided_at = utcnow()
+            # Most demo groups publish their profile page (公開プロフィール); a few do not.
+            account.profile_public = account.id in group_ids[:9]
+            if account.id in group_ids[:3]:
+                account.public_contact = f"{account.public_name} 事務局（平日10時〜17時）"
         kinds = itertools.cycle(["event", "event", "recruitment"])
         for i in range(36):
             n = i % len(GROUPS)
@@ -155,6 +160,7 @@ def load_demo(
                     accepts_applications=kind == "event",
                     contact_public=f"{name} 事務局",
                     approved_at=utcnow(),
+                    **_posting_fields(i, kind, starts),
                 )
             )
         posts.append(
@@ -172,7 +178,29 @@ def load_demo(
         )
         session.add_all(posts)
         session.flush()
+        reason_templates.ensure_defaults(session)  # the moderators' rejection reasons
         tasks = [outbox.add_task(session, outbox.PUBLISH_POST, p.id) for p in posts]
+        tasks.append(outbox.add_task(session, outbox.PUBLISH_PROFILES, group_ids[0]))
     outbox.enqueue_tasks(rt.queue, tasks)
     progress(f"{len(posts)} approved posts, publication queued")
     return f"demo ready: {len(group_ids)} groups, {len(posts)} posts"
+
+
+DEMO_AUDIENCES = ("everyone", "families,children", "seniors", "parents", "students,youth")
+
+
+def _posting_fields(i: int, kind: str, starts: datetime) -> dict[str, str]:
+    """Return 対象 for every demo item, and for a few a weekly rule or online attendance."""
+    fields = {"audience": DEMO_AUDIENCES[i % len(DEMO_AUDIENCES)]}
+    if i in (1, 13):  # weekly, nine times: the page shows six dates and the rest on demand
+        until = (starts + timedelta(weeks=8)).date()
+        dates = recurrence.expand("weekly", starts, starts + timedelta(hours=2), until)
+        fields.update(
+            recurrence=recurrence.Rule("weekly", until).code, occurrences=recurrence.encode(dates)
+        )
+    if kind != "notice" and i % 7 == 2:
+        fields.update(
+            attendance="hybrid",
+            online_details="オンライン会議でも参加できます。URLは申込者にメールで連絡します。",
+        )
+    return fields

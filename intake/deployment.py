@@ -8,12 +8,15 @@ stops start-up with one sentence that names the key.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .taxonomy import AUDIENCES
+from .upload_limits import UploadLimits, load_upload_limits
 
 FILE_NAME = "hiroba.toml"
 
@@ -55,6 +58,14 @@ class Deployment:
     withdrawal_posts: str = "unpublish"
     # Which contact fields an event's application form may ask; each post picks among them.
     application_contact: tuple[str, ...] = CONTACT_FIELDS
+    # Who posts may be for (対象): key (a URL segment) to label; [audiences] replaces it.
+    audiences: dict[str, str] = field(default_factory=lambda: dict(AUDIENCES))
+    # Old content: past events leave the site this many days after they end, and a poster
+    # asked to remove stale content has this many days before moderators may remove it.
+    archive_after_days: int = 180
+    stale_deadline_days: int = 14
+    # Flyers and images a post may carry ([uploads], see upload_limits.py).
+    uploads: UploadLimits = field(default_factory=UploadLimits)
 
 
 def _table(doc: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
@@ -80,8 +91,11 @@ def load_deployment(home: Path) -> Deployment:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         reason = str(exc).rstrip(".")
         raise ConfigError(f"{path} is not valid TOML ({reason}).") from None
+    known_sections = (
+        "personal_fields", "withdrawal", "applications", "content", "audiences", "uploads"
+    )  # fmt: skip
     for section in doc:
-        if section not in ("personal_fields", "withdrawal", "applications"):
+        if section not in known_sections:
             raise ConfigError(f"{path}: [{section}] is not a known section.")
     personal = _table(doc, "personal_fields", path)
     _unknown(personal, (*SWITCHES, "minimum_age"), "personal_fields", path)
@@ -105,7 +119,44 @@ def load_deployment(home: Path) -> Deployment:
         personal_fields=PersonalFields(minimum_age=minimum_age, **switches),
         withdrawal_posts=posts,
         application_contact=_application_contact(doc, path),
+        **_content(doc, path),
+        audiences=_audiences(doc, path),
+        uploads=load_upload_limits(doc, path),
     )
+
+
+AUDIENCE_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,29}")
+
+
+def _audiences(doc: dict[str, Any], path: Path) -> dict[str, str]:
+    """Read [audiences]: key = "label" pairs that replace the default list of 対象."""
+    if "audiences" not in doc:
+        return dict(AUDIENCES)
+    table = _table(doc, "audiences", path)
+    if not table:
+        raise ConfigError(f"{path}: [audiences] must list at least one audience.")
+    for key, label in table.items():
+        if not AUDIENCE_KEY.fullmatch(key):
+            raise ConfigError(
+                f"{path}: audiences.{key} must be a key of lowercase letters, digits and -."
+            )
+        if not isinstance(label, str) or not label.strip() or len(label) > 40:
+            raise ConfigError(f"{path}: audiences.{key} must be a label of 1 to 40 characters.")
+    return {key: label.strip() for key, label in table.items()}
+
+
+def _content(doc: dict[str, Any], path: Path) -> dict[str, int]:
+    """Read [content]: archive_after_days and stale_deadline_days, whole numbers of days."""
+    table = _table(doc, "content", path)
+    known = ("archive_after_days", "stale_deadline_days")
+    _unknown(table, known, "content", path)
+    values = {"archive_after_days": 180, "stale_deadline_days": 14}
+    for key in known:
+        value = table.get(key, values[key])
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+            raise ConfigError(f"{path}: content.{key} must be a whole number of days, 1 to 3650.")
+        values[key] = value
+    return values
 
 
 def _application_contact(doc: dict[str, Any], path: Path) -> tuple[str, ...]:

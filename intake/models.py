@@ -116,7 +116,8 @@ class Post(Base):
     occurrences: Mapped[str] = mapped_column(Text, default="[]")
     attendance: Mapped[str] = mapped_column(String(8), default="offline")  # online, hybrid
     online_details: Mapped[str] = mapped_column(String(500), default="")
-    audience: Mapped[str] = mapped_column(String(40), default="")
+    # 対象: comma-separated keys of the deployment's audiences (hiroba.toml [audiences]).
+    audience: Mapped[str] = mapped_column(String(200), default="")
     reject_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

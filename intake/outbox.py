@@ -27,10 +27,15 @@ INGEST_ACCOUNT = "worker.ingest.ingest_account"
 INGEST_POST = "worker.ingest.ingest_post"
 INGEST_APPLICATION = "worker.ingest.ingest_application"
 PUBLISH_POST = "worker.publish.publish_post"
+PUBLISH_PROFILES = "worker.profiles.publish_profiles"  # subject: the group changed
 REBUILD_SITE = "worker.build.rebuild_site"
 SEND_PASSWORD_RESET = "worker.mail.send_password_reset"  # noqa: S105 - a job name
 SEND_EVENT_MESSAGE = "worker.messages.send_event_message"
+SEND_POST_DECISION = "worker.post_mail.send_post_decision"
 PURGE_EXPIRED = "worker.retention.purge_expired"
+SEND_TAKEDOWN_NOTICE = "worker.poster_mail.send_takedown_notice"
+SEND_STALE_REQUEST = "worker.poster_mail.send_stale_request"
+ARCHIVE_PAST = "worker.archive.archive_past"
 REBUILD_FLAG = "hiroba:rebuild-queued"
 
 TASK_TIMEOUT = 120
@@ -54,8 +59,8 @@ def make_queue(redis: Redis, name: str) -> Queue:
     return Queue(name, connection=redis, serializer="rq.serializers.JSONSerializer")
 
 
-def enqueue_task(queue: Queue, task: Task) -> None:
-    """Put one committed task on the queue."""
+def enqueue_task(queue: Queue, task: Task, at_front: bool = False) -> None:
+    """Put one committed task on the queue (at its front for urgent work: a takedown)."""
     queue.enqueue(
         task.name,
         task.id,
@@ -64,15 +69,16 @@ def enqueue_task(queue: Queue, task: Task) -> None:
         result_ttl=600,
         failure_ttl=86400,
         description=f"{task.name}(task {task.id})",
+        at_front=at_front,
     )
 
 
-def enqueue_tasks(queue: Queue, tasks: Iterable[Task]) -> int:
+def enqueue_tasks(queue: Queue, tasks: Iterable[Task], at_front: bool = False) -> int:
     """Enqueue committed tasks; when Redis is unreachable, leave them to the reconciler."""
     count = 0
     try:
         for task in tasks:
-            enqueue_task(queue, task)
+            enqueue_task(queue, task, at_front=at_front)
             count += 1
     except RedisError as exc:
         log.warning(
@@ -81,11 +87,13 @@ def enqueue_tasks(queue: Queue, tasks: Iterable[Task]) -> int:
     return count
 
 
-def enqueue_rebuild(queue: Queue, force: bool = False) -> bool:
+def enqueue_rebuild(queue: Queue, force: bool = False, at_front: bool = False) -> bool:
     """Ask for a site rebuild unless one is already queued (it will absorb this request).
 
     The flag is cleared by the rebuild job as it starts, before it reads the revision,
-    so a request that arrives after that read always finds the flag clear.
+    so a request that arrives after that read always finds the flag clear. An urgent
+    request (a takedown) passes force and at_front: a rebuild already queued may sit
+    behind a long queue, so another one goes to the front (the later one finds nothing).
     """
     if not queue.connection.set(REBUILD_FLAG, 1, nx=True, ex=3600) and not force:
         return False
@@ -95,6 +103,7 @@ def enqueue_rebuild(queue: Queue, force: bool = False) -> bool:
         result_ttl=60,
         failure_ttl=86400,
         description="rebuild the public site",
+        at_front=at_front,
     )
     return True
 

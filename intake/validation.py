@@ -12,7 +12,21 @@ from .errors import HirobaError
 
 
 class InvalidInput(HirobaError):
-    """The value cannot be accepted; the message is shown to the user as is."""
+    """The value cannot be accepted; str() is the Japanese message shown to the user.
+
+    The message is kept as a gettext id with its parameters (`message`, `params`) so
+    the web layer can show it in the reader's language (intake.web.fields).
+    """
+
+    def __init__(self, message: str, **params: object) -> None:
+        self.message = message
+        self.params = params
+        super().__init__(message % params if params else message)
+
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "mark only"
+    """Mark a message id for extraction; it is translated where it is shown."""
+    return message
 
 
 _PHONE = re.compile(r"^0\d{9,10}$")
@@ -29,7 +43,7 @@ def nfkc(value: str) -> str:
     return unicodedata.normalize("NFKC", value or "").strip()
 
 
-def phone(value: str, label: str = "電話番号") -> str:
+def phone(value: str, label: str = N_("電話番号")) -> str:
     """Return a Japanese landline or mobile number as digits with hyphens removed."""
     text = nfkc(value)
     for dash in _DASHES:
@@ -37,7 +51,10 @@ def phone(value: str, label: str = "電話番号") -> str:
     digits = re.sub(r"[\s()]", "", text)
     if not _PHONE.match(digits):
         raise InvalidInput(
-            f"{label}は0から始まる10桁または11桁の番号で入力してください（例: 03-1234-5678）。"
+            N_(
+                "%(label)sは0から始まる10桁または11桁の番号で入力してください（例: 03-1234-5678）。"
+            ),
+            label=label,
         )
     return digits
 
@@ -49,7 +66,7 @@ def postal_code(value: str) -> str:
         text = text.replace(dash, "-")
     match = _POSTAL.match(text)
     if not match:
-        raise InvalidInput("郵便番号は7桁の数字で入力してください（例: 160-0022）。")
+        raise InvalidInput(N_("郵便番号は7桁の数字で入力してください（例: 160-0022）。"))
     return f"{match.group(1)}-{match.group(2)}"
 
 
@@ -57,7 +74,7 @@ def email(value: str) -> str:
     """Return an email address with its domain lower-cased."""
     text = nfkc(value)
     if len(text) > 254 or not _EMAIL.match(text):
-        raise InvalidInput("メールアドレスの形式が正しくありません（例: name@example.jp）。")
+        raise InvalidInput(N_("メールアドレスの形式が正しくありません（例: name@example.jp）。"))
     local, _, domain = text.rpartition("@")
     return f"{local}@{domain.lower()}"
 
@@ -67,7 +84,10 @@ def login_id(value: str) -> str:
     text = nfkc(value)
     if not _LOGIN.match(text):
         raise InvalidInput(
-            "ログインIDは半角英数字で始まる4〜32文字（英数字と . _ - が使えます）にしてください。"
+            N_(
+                "ログインIDは半角英数字で始まる4〜32文字（英数字と . _ - が使えます）"  # noqa: E501
+                "にしてください。"
+            )
         )
     return text
 
@@ -76,7 +96,7 @@ def kana(value: str) -> str:
     """Return furigana in kana only."""
     text = nfkc(value)
     if not _KANA.match(text):
-        raise InvalidInput("ふりがなはひらがなまたはカタカナで入力してください。")
+        raise InvalidInput(N_("ふりがなはひらがなまたはカタカナで入力してください。"))
     return text
 
 
@@ -95,12 +115,14 @@ def common_passwords() -> frozenset[str]:
 def password(value: str) -> str:
     """Return the password if it is long enough and not common (NIST SP 800-63B, no composition)."""
     if len(value) < 10:
-        raise InvalidInput("パスワードは10文字以上にしてください。")
+        raise InvalidInput(N_("パスワードは10文字以上にしてください。"))
     if len(value) > 256:
-        raise InvalidInput("パスワードは256文字以内にしてください。")
+        raise InvalidInput(N_("パスワードは256文字以内にしてください。"))
     if value.casefold() in common_passwords():
         raise InvalidInput(
-            "このパスワードはよく使われていて推測されやすいため使えません。別のものにしてください。"
+            N_(
+                "このパスワードはよく使われていて推測されやすいため使えません。別のものにしてください。"
+            )
         )
     return value
 
@@ -134,17 +156,17 @@ def birth_date(value: str, minimum_age: int = 0, today: date | None = None) -> s
     """Return a plausible birth date as YYYY-MM-DD: a real day, from 1900, not in the future."""
     match = _DATE.match(nfkc(value))
     if not match:
-        raise InvalidInput("生年月日は西暦で入力してください（例: 1980-04-01）。")
+        raise InvalidInput(N_("生年月日は西暦で入力してください（例: 1980-04-01）。"))
     try:
         day = date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
     except ValueError:
-        raise InvalidInput("生年月日に存在しない日付が入力されています。") from None
+        raise InvalidInput(N_("生年月日に存在しない日付が入力されています。")) from None
     today = today or date.today()
     if day > today:
-        raise InvalidInput("生年月日に未来の日付は入力できません。")
+        raise InvalidInput(N_("生年月日に未来の日付は入力できません。"))
     if day.year < 1900:
-        raise InvalidInput("生年月日は1900年以降の日付で入力してください。")
+        raise InvalidInput(N_("生年月日は1900年以降の日付で入力してください。"))
     age = today.year - day.year - ((today.month, today.day) < (day.month, day.day))
     if age < minimum_age:
-        raise InvalidInput(f"{minimum_age}歳以上の方が登録できます。")
+        raise InvalidInput(N_("%(age)s歳以上の方が登録できます。"), age=minimum_age)
     return day.isoformat()

@@ -12,6 +12,7 @@ _REPO = os.path.dirname(_HERE)
 
 SITENAME = "しんじゅく広場"
 SITESUBTITLE = "区民の活動・イベント情報"
+SITESUBTITLE_EN = "Community activities and events in the ward"  # on the /en/ pages
 # Root-relative links ("/events/12/") rather than RELATIVE_URLS: the 404 page is
 # served at any depth and Apply_url values are site-absolute paths.
 SITEURL = ""
@@ -26,7 +27,10 @@ OUTPUT_PATH = os.path.join(_REPO, "output")
 THEME = os.path.join(_REPO, "theme")
 THEME_STATIC_DIR = "theme"
 THEME_STATIC_PATHS = ["static"]
-STATIC_PATHS: list[str] = []
+# Published posts' flyers and images (content/media/<post id>/, written by the worker).
+STATIC_PATHS = ["media"]
+# Files the worker is still writing (.tmp-*, renamed into place when complete).
+IGNORE_FILES = [".#*", ".tmp-*"]
 
 ARTICLE_PATHS = ["posts"]
 PAGE_PATHS = ["pages"]
@@ -41,8 +45,10 @@ ARTICLE_LANG_URL = "{category}/{slug}/{lang}/"
 ARTICLE_LANG_SAVE_AS = "{category}/{slug}/{lang}/index.html"
 PAGE_URL = "pages/{slug}/"
 PAGE_SAVE_AS = "pages/{slug}/index.html"
-PAGE_LANG_URL = "pages/{slug}/{lang}/"
-PAGE_LANG_SAVE_AS = "pages/{slug}/{lang}/index.html"
+# A page's translation (about.en.md, Lang: en) is not written on its own: the i18n
+# plugin's writer renders it at en/<the page's path> (see HIROBA_LANGUAGES).
+PAGE_LANG_URL = "pages/{slug}/"
+PAGE_LANG_SAVE_AS = ""
 CATEGORY_URL = "{slug}/"
 # Kind, month, 分野, 地域 and calendar pages are written by the listings plugin.
 CATEGORY_SAVE_AS = ""
@@ -114,13 +120,26 @@ LOAD_CONTENT_CACHE = False
 CACHE_CONTENT = False
 
 PLUGIN_PATHS = [os.path.join(_HERE, "plugins")]
-PLUGINS = ["i18n", "sanitize", "jadates", "kinds", "structured", "listings"]
+PLUGINS = ["i18n", "sanitize", "media", "jadates", "kinds", "structured", "listings"]
 
 # Post kinds: the Category value of a post file and its Japanese label.
 HIROBA_KINDS = {"events": "イベント", "recruitment": "参加募集", "notices": "お知らせ"}
+HIROBA_KINDS_EN = {
+    "events": "Events",
+    "recruitment": "Calls for participants",
+    "notices": "Notices",
+}
+# The site's languages: DEFAULT_LANG at the root, every other one under /<lang>/ (the
+# i18n plugin renders each page once per language; the theme's catalogs translate it).
+HIROBA_LANGUAGES = {"ja": "日本語", "en": "English"}
 # Deployment lists of 分野 and 地域; the build code overrides these.
 HIROBA_TOPICS: dict[str, str] = {}
 HIROBA_AREAS: dict[str, str] = {}
+# 対象 (who a post is for): hiroba.toml [audiences], passed in by the build code.
+HIROBA_AUDIENCES: dict[str, str] = {}
+HIROBA_TOPICS_EN: dict[str, str] = {}
+HIROBA_AREAS_EN: dict[str, str] = {}
+HIROBA_AUDIENCES_EN: dict[str, str] = {}
 HIROBA_INTAKE_URL = "/app"
 # Set by the worker for its builds: where the listings plugin saves its state (a path
 # prefix: <prefix>.state.json and <prefix>.sigs.json) for the
@@ -128,3 +147,6 @@ HIROBA_INTAKE_URL = "/app"
 HIROBA_STATE_PREFIX = ""
 HIROBA_FINGERPRINT = ""
 HIROBA_SOURCE_STATS: dict[str, list[int]] = {}
+# Set by the worker for incremental publications: a folder where the i18n plugin keeps
+# the theme's compiled catalogs (a fresh rq work-horse then loads a .mo, without Babel).
+HIROBA_CATALOG_CACHE = ""

@@ -68,8 +68,10 @@ OWN_SCRIPTS = tuple(
 # The search page's own form (GET to the same origin, no user text in it).
 OWN_FORM = (
     '<form class="search-form" action="/search/" method="get" role="search"'
-    ' data-pagefind="/pagefind/pagefind.js">'
+    ' data-pagefind="/pagefind/pagefind.js" data-delta="/search/delta.json">'
 )
+# The same form on the English search page: it stays on /en/ (same index, same scripts).
+OWN_FORM_EN = OWN_FORM.replace('action="/search/"', 'action="/en/search/"')
 
 
 def json_ld_problems(text: str) -> tuple[str, list[str]]:

@@ -16,7 +16,7 @@ from conftest import Instance, csrf_token
 from sqlalchemy import select
 
 from intake.models import Account, Post
-from intake.services import changes, moderation
+from intake.services import changes, moderation, post_edits, reason_templates
 from intake.services.accounts import PersonData, Registration, register
 from intake.services.posts import PostData, submit_post
 
@@ -59,6 +59,9 @@ RULES: dict[str, Rule] = {
     "health.healthz": Rule(EVERYONE),
     "posts.new": Rule(MEMBERS),
     "posts.mine": Rule(MEMBERS),
+    # Owner-only: the live event belongs to "group"; other members get 404.
+    "posts.edit": Rule(OWNER, args="live_event"),
+    "posts.withdraw": Rule(OWNER, args="live_event"),
     "account.show": Rule(MEMBERS),
     # Each member changes only its own persons: the role names one of the caller's own.
     "account.change": Rule(
@@ -80,7 +83,29 @@ RULES: dict[str, Rule] = {
     "moderation.index": Rule(MODERATOR),
     "moderation.account": Rule(MODERATOR, args="pending_account"),
     "moderation.disable": Rule(MODERATOR, args="active_account", statuses=frozenset({422})),
-    "moderation.post": Rule(MODERATOR, args="pending_post"),
+    "moderation_posts.post": Rule(MODERATOR, args="pending_post"),
+    "moderation_posts.revision": Rule(MODERATOR, args="pending_revision"),
+    # Nothing ticked: the queue comes back with the message (and nothing is decided).
+    "moderation_posts.bulk": Rule(MODERATOR, statuses=frozenset({422})),
+    "moderation_reasons.index": Rule(MODERATOR),
+    "moderation_reasons.edit": Rule(MODERATOR, args="reason_template"),
+    "moderation_reasons.move": Rule(MODERATOR, args="reason_template", statuses=frozenset({422})),
+    "moderation_profiles.index": Rule(MODERATOR),
+    # No profile edit is pending for this group: the page says so.
+    "moderation_profiles.review": Rule(MODERATOR, args="active_account"),
+    "moderation_site.live": Rule(MODERATOR),
+    "moderation_site.live_post": Rule(MODERATOR, args="live_event"),
+    # Without a reason nothing is taken down or requested: the form comes back.
+    "moderation_site.take_down": Rule(MODERATOR, args="live_event", statuses=frozenset({422})),
+    "moderation_site.request_removal": Rule(
+        MODERATOR, args="live_event", statuses=frozenset({422})
+    ),
+    "moderation_site.stale": Rule(MODERATOR),
+    "moderation_site.status": Rule(MODERATOR),
+    # A made-up file token: moderators get 404, everyone else is refused first.
+    "uploads.preview": Rule(MODERATOR, args="token", statuses=frozenset({404})),
+    # Only groups have a public profile; individuals are refused.
+    "profile.edit": Rule(frozenset({"group", "group2"})),
     "moderation_accounts.paper": Rule(MODERATOR, args="paper_kind"),
     "moderation_accounts.change": Rule(MODERATOR, args="change_request"),
     "staff.index": Rule(STAFF),
@@ -172,6 +197,12 @@ def world(instance: Instance, app):  # type: ignore[no-untyped-def]
         "pending_post": {"post_id": make_event(instance, owners["group2"], 2)},
         "paper_kind": {"kind": "group"},
         "change_request": {"request_id": request_id},
+        "pending_revision": {
+            "revision_id": post_edits.edit_post(
+                instance.rt, owners["group"], live, PostData(kind="event", title="改", summary="改")
+            ).revision_id
+        },
+        "reason_template": {"template_id": reason_templates.all_templates(instance.rt)[0].id},
         "token": {"token": "not-a-real-token"},
     }
     clients = {role: app.test_client() for role in ROLES}

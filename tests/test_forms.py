@@ -45,6 +45,9 @@ def test_individual_registration_keeps_input_and_explains(instance, client):
     for typed in ("見本 三郎", "東京都新宿区見本町1", "03-12", "not-an-email", "Mihon"):
         assert f'value="{typed}"' in html, typed
     assert 'aria-invalid="true"' in html and "入力内容を確認してください" in html
+    # Each error is tied to its field, and no attribute is written as the text "None".
+    assert 'aria-describedby="person-email-error"' in html
+    assert 'autocomplete="email"' in html and '="None"' not in html
     assert count(instance, Account) == 0
 
 
@@ -155,6 +158,18 @@ POST_ROUTES = [
     "/app/organizer/events/{post}/cancel",
     "/app/organizer/events/{post}/export",
     "/app/organizer/events/{post}/message",
+    "/app/posts/{post}/edit",
+    "/app/posts/{post}/withdraw",
+    "/app/account/profile",
+    "/app/moderation/posts/bulk",
+    "/app/moderation/revisions/{revision}",
+    "/app/moderation/reasons",
+    "/app/moderation/reasons/{template}",
+    "/app/moderation/reasons/{template}/move",
+    "/app/moderation/profiles/{account}",
+    "/app/moderation/live/{post}/takedown",
+    "/app/moderation/live/{post}/stale",
+    "/app/moderation/stale",
 ]
 # How each placeholder above is written in the URL map, and the value a request uses.
 PLACEHOLDERS = {
@@ -164,6 +179,8 @@ PLACEHOLDERS = {
     "{request}": "<int:request_id>",
     "{role}": "<role>",
     "{token}": "<token>",
+    "{revision}": "<int:revision_id>",
+    "{template}": "<int:template_id>",
 }
 
 
@@ -182,7 +199,14 @@ def test_every_state_changing_route_refuses_a_missing_csrf_token(instance, app, 
     assert posting_rules == listed, "a new POST route must be added to this test"
     for route in POST_ROUTES:
         url = route.format(
-            post=post_id, account=group, kind="group", request=1, role="self", token="some-token"
+            post=post_id,
+            account=group,
+            kind="group",
+            request=1,
+            role="self",
+            token="some-token",
+            revision=1,
+            template=1,
         )
         response = client.post(url, data={"action": "approve", "login": "x", "name": "y"})
         assert response.status_code == 400, url

@@ -16,13 +16,15 @@ from sqlalchemy import select
 
 from intake import outbox
 from intake.models import Build, Post
-from intake.services import moderation
+from intake.services import moderation, recurrence
 from intake.services.accounts import PersonData, Registration, register
 from intake.services.posts import PostData, submit_post
 from intake.services.withdrawal import withdraw
 from intake.store import transaction
 
 TOPIC_KEYS = ["welfare", "childcare", "culture"]
+DELTA = "search/delta.json"
+EMPTY_DELTA = b'{"items":[],"removed_ids":[],"removed_urls":[]}\n'  # after a full index
 AREA_KEYS = ["yotsuya", "okubo", "ochiai-1"]
 
 
@@ -48,6 +50,30 @@ def _data(n: int) -> PostData:
 
 def _approve(instance, moderator: int, account: int, n: int) -> int:  # type: ignore[no-untyped-def]
     post_id = submit_post(instance.rt, account, _data(n))
+    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    return post_id
+
+
+def _approve_recurring(instance, moderator: int, account: int) -> int:  # type: ignore[no-untyped-def]
+    """A monthly online event for parents and children (2nd weekday of the month, 5 times)."""
+    start = datetime.combine(date.today(), datetime.min.time()) + timedelta(days=3, hours=19)
+    start -= timedelta(days=7 * ((start.day - 1) // 7) - 7)  # the 2nd such weekday of its month
+    ends = start + timedelta(hours=1)
+    dates = recurrence.expand("monthly-nth", start, ends, (start + timedelta(days=140)).date())
+    data = PostData(
+        kind="event",
+        title="増分テスト 毎月のオンライン相談会",
+        summary="毎月オンラインで開く子育て相談会です。",
+        starts_at=start,
+        ends_at=ends,
+        recurrence=recurrence.Rule("monthly-nth", (start + timedelta(days=140)).date()).code,
+        occurrences=recurrence.encode(dates),
+        attendance="online",
+        online_details="オンライン会議で開催します。",
+        audience="families,parents",
+        topic="childcare",
+    )
+    post_id = submit_post(instance.rt, account, data)
     moderation.decide_post(instance.rt, moderator, post_id, approve=True)
     return post_id
 
@@ -108,6 +134,17 @@ def _without_pagefind(tree: dict[str, bytes]) -> dict[str, bytes]:
     return {rel: data for rel, data in tree.items() if not rel.startswith("pagefind/")}
 
 
+def _without_search(tree: dict[str, bytes]) -> dict[str, bytes]:
+    return {rel: data for rel, data in _without_pagefind(tree).items() if rel != DELTA}
+
+
+def _settle_search(instance) -> None:  # type: ignore[no-untyped-def]
+    """Run the follow-up search re-index the publications asked for (a real rq worker)."""
+    from worker.searchindex import make_search_worker
+
+    make_search_worker(instance.rt).work(burst=True, with_scheduler=False)
+
+
 def _last_build_log(instance) -> str:  # type: ignore[no-untyped-def]
     with instance.rt.sessions() as db:
         build = db.scalars(select(Build).order_by(Build.id.desc()).limit(1)).one()
@@ -124,6 +161,9 @@ def _publish_series(instance) -> dict[str, int]:  # type: ignore[no-untyped-def]
     _drain(instance)
     assert "full build" in _last_build_log(instance)
     ids = {"new": _approve(instance, moderator, group, 12)}
+    _drain(instance)
+    assert _last_build_log(instance).startswith("incremental: 1 changed post")
+    ids["recurring"] = _approve_recurring(instance, moderator, group)
     _drain(instance)
     assert _last_build_log(instance).startswith("incremental: 1 changed post")
     ids["gone"] = _approve(instance, moderator, other, 13)
@@ -144,8 +184,17 @@ def test_incremental_equals_full_build(instance, worker_env, tmp_path):
 
     full = tmp_path / "full-build"
     build_site(instance.settings, full)
-    live = _tree(instance.settings.live_dir.resolve())
     rebuilt = _tree(full)
+    # Until the follow-up re-index runs, search is the Pagefind index of an earlier state
+    # (minus the fragments of changed and withdrawn pages) plus search/delta.json; every
+    # other file already equals the full build's.
+    between = _tree(instance.settings.live_dir.resolve())
+    assert between[DELTA] != rebuilt[DELTA] == EMPTY_DELTA
+    assert _without_search(between) == _without_search(rebuilt)
+    _settle_search(instance)
+    assert _last_build_log(instance).startswith("search re-index")
+    live = _tree(instance.settings.live_dir.resolve())
+    assert live[DELTA] == EMPTY_DELTA
     # Pagefind runs over the whole output in both paths; its filter chunks come out in a
     # different order on every run (even of one build), so the search index is compared
     # by what it holds: the same pages with the same text, filters and metadata.
@@ -159,6 +208,12 @@ def test_incremental_equals_full_build(instance, worker_env, tmp_path):
                 "search/index.json", "sitemap.xml"):  # fmt: skip
         assert rel in live, rel
     assert any(path.startswith("calendar/") and path.count("/") == 3 for path in live)
+    # The recurring online event: in the listings of every month it is held in, and 対象.
+    families = live["audiences/families/index.html"].decode()
+    assert "毎月のオンライン相談会" in families
+    title = "毎月のオンライン相談会".encode()
+    months = [p for p in live if p.startswith("events/20") and title in live[p]]
+    assert len(months) >= 5
 
 
 def test_takedown_removes_page_and_every_listing_and_feed_entry(instance, worker_env):
@@ -259,3 +314,90 @@ def test_missing_state_or_changed_theme_falls_back_to_a_full_build(
     assert "full build" in _last_build_log(instance)
     live = instance.settings.live_dir
     assert "/* changed */" in (live / "theme" / "css" / "site.css").read_text(encoding="utf-8")
+
+
+def _same_as_full_build(instance, tmp_path: Path, name: str) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
+    """Assert the live build equals a full build of the same content; return the live tree."""
+    from worker.build import build_site
+
+    _settle_search(instance)  # the follow-up Pagefind re-index the publications asked for
+    full = tmp_path / name
+    build_site(instance.settings, full)
+    live, rebuilt = _tree(instance.settings.live_dir.resolve()), _tree(full)
+    assert _pagefind_pages(live) == _pagefind_pages(rebuilt) != []
+    live, rebuilt = _without_pagefind(live), _without_pagefind(rebuilt)
+    assert sorted(live) == sorted(rebuilt)
+    assert [path for path in live if live[path] != rebuilt[path]] == []
+    return live
+
+
+def test_profile_changes_publish_incrementally_and_equal_a_full_build(
+    instance, worker_env, tmp_path
+):
+    """A group profile (content/groups.json) changes only the pages that show it."""
+    from intake.services import profiles
+
+    moderator, group = open_group(instance)
+    other = _second_group(instance, moderator)
+    for n in range(4):
+        _approve(instance, moderator, group, n)
+    _drain(instance)
+
+    def save(account: int, publish: bool, text: str) -> None:
+        edit = profiles.ProfileEdit(publish, text, "https://example.jp/", "事務局", ["welfare"],
+                                    ["okubo"])  # fmt: skip
+        if profiles.update_profile(instance.rt, account, edit):
+            profiles.decide(instance.rt, moderator, account, approve=True)
+        _drain(instance)
+        assert "incremental: 0 changed post" in _last_build_log(instance)
+
+    save(group, True, "増分テストの団体紹介です。")  # a group with posts opts in
+    save(other, True, "投稿のない団体の紹介です。")  # a group without posts gets a page
+    live = _same_as_full_build(instance, tmp_path, "full-1")
+    assert "増分テストの団体紹介です。".encode() in live[f"groups/{group}/index.html"]
+    assert f"groups/{other}/index.html" in live
+    assert f'href="/groups/{other}/"'.encode() in live["groups/topics/welfare/index.html"]
+    save(other, False, "投稿のない団体の紹介です。")  # opting out removes that page
+    save(group, True, "改訂した団体紹介です。")
+    live = _same_as_full_build(instance, tmp_path, "full-2")
+    assert f"groups/{other}/index.html" not in live
+    assert "改訂した団体紹介です。".encode() in live[f"groups/{group}/index.html"]
+
+
+def test_flyers_and_images_publish_incrementally_and_equal_a_full_build(
+    instance, worker_env, tmp_path
+):
+    """A post's image variants and PDF go live, and leave again, through the incremental path."""
+    from upload_samples import pdf_with_metadata, photo_with_gps
+
+    from intake.services.uploads import (
+        Attachment,
+        process_image,
+        process_pdf,
+        submit_post_with_files,
+    )
+
+    moderator, group = open_group(instance)
+    other = _second_group(instance, moderator)
+    for n in range(3):
+        _approve(instance, moderator, group, n)
+    _drain(instance)
+    attachments = [
+        Attachment("image", "写真の説明", image=process_image(photo_with_gps(600, 40, 1), 10**6)),
+        Attachment("pdf", "チラシ", pdf=process_pdf(pdf_with_metadata())),
+    ]
+    post_id = submit_post_with_files(instance.rt, other, _data(3), attachments)
+    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    _drain(instance)
+    assert _last_build_log(instance).startswith("incremental: 1 changed post")
+    _settle_search(instance)
+    live = _same_as_full_build(instance, tmp_path, "full-1")
+    assert len([rel for rel in live if rel.startswith(f"media/{post_id}/")]) == 3  # 480w, 600w, pdf
+    page = live[f"notices/{post_id}/index.html"].decode()
+    assert 'loading="lazy"' in page and f"/media/{post_id}/" in page
+    withdraw(instance.rt, other, "takedown-password-1")  # unpublishes the post and its files
+    _drain(instance)
+    assert _last_build_log(instance).startswith("incremental: 1 changed post")
+    _settle_search(instance)
+    live = _same_as_full_build(instance, tmp_path, "full-2")
+    assert not any(rel.startswith("media/") for rel in live)

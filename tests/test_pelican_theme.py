@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import shutil
+import sys
 from pathlib import Path
 from types import ModuleType
 from zoneinfo import ZoneInfo
@@ -28,9 +29,13 @@ AREAS = {"yotsuya": "四谷", "ochiai": "落合"}
 def _load_plugin(name: str) -> ModuleType:
     """Import a plugin from pelican/plugins/ under a private module name."""
     path = REPO / "pelican" / "plugins" / name / "__init__.py"
-    spec = importlib.util.spec_from_file_location(f"_hiroba_test_{name}", path)
+    # As a package, so the plugin's relative imports (jadates.english) resolve.
+    spec = importlib.util.spec_from_file_location(
+        f"_hiroba_test_{name}", path, submodule_search_locations=[str(path.parent)]
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -367,3 +372,29 @@ def test_non_site_apply_url_fails_the_build(tmp_path: Path) -> None:
     posts = {"12": dict(_posts()["12"], apply_url="https://evil.example/apply")}
     records = _build(tmp_path, posts)
     assert any(r.levelno >= logging.ERROR and "apply_url" in r.getMessage() for r in records)
+
+
+def test_date_filters_follow_the_page_language() -> None:
+    from jinja2 import Environment
+
+    env = Environment(autoescape=True)
+
+    class Generator:
+        pass
+
+    Generator.env = env  # type: ignore[attr-defined]
+    jadates.add_filters(Generator)
+    template = env.from_string(
+        "{{ s|jaspan(e) }} / {{ s|jaspan(x) }} / {{ s|jadate }} / {{ 2026|year_month(12) }}"
+        " / {{ 5|weekday_name }}"
+    )
+    values = {"s": "2026-12-05T14:00", "e": "2026-12-05T16:00", "x": "2026-12-06T16:00"}
+    assert template.render(values) == (
+        "2026年12月5日(土) 14:00〜16:00 / 2026年12月5日(土) 14:00〜2026年12月6日(日) 16:00"
+        " / 2026年12月5日(土) / 2026年12月 / 土"
+    )
+    assert template.render(values, LANG="en") == (
+        "Sat 5 Dec 2026, 14:00–16:00 / Sat 5 Dec 2026, 14:00 – Sun 6 Dec 2026, 16:00"
+        " / Sat 5 Dec 2026 / December 2026 / Sat"
+    )
+    assert env.from_string("{{ '夕方'|jaspan }}").render(LANG="en") == "夕方"  # never raises

@@ -29,7 +29,7 @@ from actors import (
 )
 from conftest import submit
 from redis import Redis
-from site_support import OWN_FORM, OWN_SCRIPTS, json_ld_problems
+from site_support import OWN_FORM, OWN_FORM_EN, OWN_SCRIPTS, json_ld_problems
 from sqlalchemy import select
 
 from intake.config import REPO_ROOT
@@ -71,6 +71,8 @@ EVENT_XSS = {
     "place_address": f"{A_JS}{IFRAME}\nTemplate: ../../../evil",
     "fee": f"{SCRIPT}{JINJA}",
     "contact_public": f"{MD_JS}{A_JS}javascript:alert(1){SVG}\nApply_url: javascript:alert(1)",
+    "attendance": "hybrid",
+    "online_details": f"{SCRIPT}{A_JS}{JINJA}\nOccurrences: 2000-01-01T00:00",
 }
 NOTICE_XSS = {
     "kind": "notice",
@@ -87,6 +89,15 @@ NOTICE_XSS = {
     "contact_public": MD_JS,
 }
 GROUP_NAME = f"{SCRIPT}{IMG}J7{{{{ 7*7 }}}}\nSave_as: ../../evil-org.html"
+PROFILE_XSS = {
+    "publish": "y",
+    "profile": "\n\n".join([SCRIPT, IMG, SVG, IFRAME, A_JS, MD_JS, JINJA, "<b>太字</b>"]),
+    "website": 'https://evil.example/"><script>alert(1)</script>',
+    "public_contact": f"{SCRIPT}{IMG}{A_JS}{JINJA}javascript:alert(1)",
+    "topics": ["welfare"],
+    "areas": ["yotsuya"],
+}
+PROFILE_KEYS = {"name", "text", "website", "contact", "topics", "areas"}  # docs/content-format.md
 PUBLIC_KEYS = {
     "Title",
     "Date",
@@ -105,6 +116,12 @@ PUBLIC_KEYS = {
     "Organizer_id",
     "Contact",
     "Apply_url",
+    "Recurrence",
+    "Occurrences",
+    "Attendance",
+    "Online",
+    "Audience",
+    "Media",
     "Summary",
 }  # docs/content-format.md
 BAD_TAGS = {
@@ -172,7 +189,7 @@ def executable_forms(path: Path) -> list[str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return []  # binary asset (none expected); nothing a browser would parse as markup
-    for own in (*OWN_SCRIPTS, OWN_FORM):
+    for own in (*OWN_SCRIPTS, OWN_FORM, OWN_FORM_EN):
         text = text.replace(own, "")
     text, problems = json_ld_problems(text)
     lowered = text.lower()
@@ -263,11 +280,21 @@ def test_hostile_markup_is_inert_everywhere_on_the_public_site(instance, client,
     assert submit(client, "/app/register/group", form).status_code == 302
     approve_accounts(instance, client)
     sign_in(client, "xss-group-1", "group-password-123")
+    # The public profile: every free-text field hostile, published once a moderator approves.
+    saved = submit(client, "/app/account/profile", PROFILE_XSS)
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
     post_event(client, **EVENT_XSS)
     post_event(client, **NOTICE_XSS)
     sign_out(client)
+    with instance.rt.sessions() as db:
+        group_id = db.scalars(select(Account.id).where(Account.kind == "group")).one()
+    sign_in(client, "mod-tester", "moderator-password-1")
+    decide(client, f"/app/moderation/profiles/{group_id}")
+    sign_out(client)
     event_id, notice_id = approve_posts(instance, client)
     full_build(instance)
+    profiles = json.loads((instance.settings.content_dir / "groups.json").read_text("utf-8"))
+    assert [set(p) for p in profiles["groups"].values()] == [PROFILE_KEYS]
 
     # The worker collapsed every single-line field: no injected metadata key exists.
     for post_id in (event_id, notice_id):
@@ -303,6 +330,9 @@ def test_hostile_markup_is_inert_everywhere_on_the_public_site(instance, client,
     assert "&lt;svg onload=alert(1)&gt;" in html  # the place name, escaped
     assert "{% raw %}R{% endraw %}" in html  # Jinja-looking text kept as text
     assert "J7{{ 7*7 }}" in html
+    group_page = (live / "groups" / str(group_id) / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in group_page  # 活動内容 and contact, as text
+    assert 'href="https://evil.example/&#34;&gt;&lt;script&gt;' in group_page  # website, escaped
     assert f'href="/app/events/{event_id}/apply"' in html  # Contact could not set Apply_url
     # The same page through the app's origin, and the intake's own apply form.
     with client.get(f"/events/{event_id}/") as served:
@@ -313,7 +343,9 @@ def test_hostile_markup_is_inert_everywhere_on_the_public_site(instance, client,
 
     # Save_as / Slug / Template injections wrote nothing anywhere.
     site_dir = instance.settings.site_dir
-    assert {p.name for p in site_dir.iterdir()} <= {"builds", "current"}
+    # (cache/ holds the incremental publisher's compiled templates and catalog; nginx
+    # serves only current/.)
+    assert {p.name for p in site_dir.iterdir()} <= {"builds", "current", "cache"}
     assert [*tmp_path.rglob("*evil*"), *REPO_ROOT.glob("*evil*")] == []
 
 

@@ -77,14 +77,22 @@ def _key_pages(site: Path) -> dict[str, str]:
         "search": "/search/?q=%E4%BD%93%E9%A8%93",
         "group": f"/{group}/",
         "groups": "/groups/",
+        "groups by topic": "/groups/topics/welfare/",
     }
+
+
+def _both_languages(pages: dict[str, str]) -> dict[str, str]:
+    """Return the pages in Japanese and their English twins under /en/."""
+    return pages | {f"{name} (English)": f"/en{url}" for name, url in pages.items()}
 
 
 def test_key_pages_have_no_axe_violations(demo, server, browser, axe_source):  # type: ignore[no-untyped-def]
     found = {}
-    for name, url in _key_pages(demo.settings.live_dir.resolve()).items():
+    for name, url in _both_languages(_key_pages(demo.settings.live_dir.resolve())).items():
         context, page, requests = _open(browser, server)
         page.goto(url)
+        expected = "en" if url.startswith("/en/") else "ja"
+        assert page.evaluate("() => document.documentElement.lang") == expected, name
         page.wait_for_load_state("networkidle")
         # axe is evaluated in the page (not added as a <script>: the site's CSP forbids that).
         page.evaluate(axe_source)
@@ -145,5 +153,56 @@ def test_japanese_search_finds_an_event_with_filters(demo, server, browser):  # 
     assert titles and all("体験会" in t for t in titles), titles
     page.locator(".search-results li a").first.click()
     assert page.locator("h1").inner_text() == titles[0]
+    assert errors == []
+    context.close()
+
+
+def test_language_switch_keeps_the_page_and_its_content(demo, server, browser):  # type: ignore[no-untyped-def]
+    context, page, _ = _open(browser, server)
+    event = _key_pages(demo.settings.live_dir.resolve())["event"]
+    page.goto(event)
+    title = page.locator("h1").inner_text()
+    summary = page.locator("p.lead").inner_text()
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url(f"**/en{event}")
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    assert page.locator("h1").inner_text() == title  # the post as written
+    assert page.locator("h1").get_attribute("lang") == "ja"
+    assert page.locator("p.lead").inner_text() == summary
+    assert page.locator("dl.details dt").first.inner_text() == "Type"
+    assert page.locator("a.skip-link").inner_text() == "Skip to main content"
+    apply = page.locator("p.apply a")
+    if apply.count():
+        assert apply.get_attribute("href").endswith("?lang=en")
+        assert apply.inner_text().startswith("Apply")
+    menu = page.get_by_role("navigation", name="Main menu")
+    menu.get_by_role("link", name="Events", exact=True).click()  # navigation stays English
+    page.wait_for_url("**/en/events/")
+    assert page.locator("h1").inner_text() == "Events"
+    page.get_by_role("link", name="日本語").click()
+    page.wait_for_url("**/events/")
+    assert not page.url.rstrip("/").endswith("/en/events")
+    assert page.evaluate("() => document.documentElement.lang") == "ja"
+    context.close()
+
+
+def test_english_search_finds_japanese_posts_and_links_english_pages(demo, server, browser):  # type: ignore[no-untyped-def]
+    context, page, _ = _open(browser, server)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto("/en/search/")
+    assert page.locator("label[for=kind]").inner_text() == "Type"
+    page.fill("#q", "体験会")
+    page.select_option("#kind", label="Events")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".search-results li a")
+    assert re.fullmatch(r"\d+ found(.*)\.", page.locator(".search-status").inner_text())
+    links = page.locator(".search-results li a")
+    assert all(href.startswith("/en/events/") for href in links.evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))"))  # fmt: skip
+    title = links.first.inner_text()
+    links.first.click()
+    assert page.locator("h1").inner_text() == title
+    assert page.evaluate("() => document.documentElement.lang") == "en"
     assert errors == []
     context.close()

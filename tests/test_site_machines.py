@@ -43,8 +43,13 @@ def test_every_event_page_has_schema_org_event_json_ld(demo):  # type: ignore[no
         assert data["eventAttendanceMode"].startswith(SCHEMA)
         place = _detail(page, "会場")
         if place:
-            assert data["location"]["@type"] == "Place"
-            assert data["location"]["address"]["streetAddress"] in place
+            # 会場とオンライン (hybrid): the venue and a VirtualLocation, MixedEventAttendanceMode
+            location = data["location"]
+            venue, *online = location if isinstance(location, list) else [location]
+            assert venue["@type"] == "Place"
+            assert venue["address"]["streetAddress"] in place
+            mixed = data["eventAttendanceMode"] == SCHEMA + "MixedEventAttendanceMode"
+            assert [o["@type"] for o in online] == (["VirtualLocation"] if mixed else [])
         assert data["organizer"]["name"] == _detail(page, "主催")
         assert data["organizer"]["url"].startswith("/groups/")
         fee = _detail(page, "費用")

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from redis import Redis
 from redis.exceptions import LockError, RedisError
@@ -25,9 +26,9 @@ from intake.models import Build, utcnow
 from intake.outbox import REBUILD_FLAG
 from intake.runtime import Runtime
 from intake.store import transaction
-from intake.taxonomy import AREAS, TOPICS
+from intake.taxonomy import AREAS, AREAS_EN, AUDIENCES_EN, TOPICS, TOPICS_EN
 
-from . import incremental, sitetree
+from . import incremental, searchindex, sitetree
 from .context import runtime
 from .sitestate import site_state
 
@@ -91,6 +92,10 @@ def pelican_settings(
         "SITENAME": settings.site_name,
         "HIROBA_TOPICS": TOPICS,
         "HIROBA_AREAS": AREAS,
+        "HIROBA_AUDIENCES": settings.deployment.audiences,
+        "HIROBA_TOPICS_EN": TOPICS_EN,
+        "HIROBA_AREAS_EN": AREAS_EN,
+        "HIROBA_AUDIENCES_EN": AUDIENCES_EN,
         "HIROBA_INTAKE_URL": "/app",
         "CACHE_PATH": str(settings.site_dir / "cache"),
         **(overrides or {}),
@@ -109,6 +114,8 @@ def pelican_settings(
             **values["JINJA_ENVIRONMENT"],
             "bytecode_cache": FileSystemBytecodeCache(str(folder)),
         }
+        # And the theme's compiled English catalog (pelican/plugins/i18n/catalog.py).
+        values["HIROBA_CATALOG_CACHE"] = str(settings.site_dir / "cache")
     return values
 
 
@@ -149,7 +156,7 @@ def prune_builds(settings: Settings) -> None:
     for old in builds[: -settings.keep_builds]:
         if old.resolve() != live:
             sitetree.remove_build(old)
-    for suffix in (sitetree.STATE_SUFFIX, sitetree.SIGNATURES_SUFFIX):
+    for suffix in (sitetree.STATE_SUFFIX, sitetree.SIGNATURES_SUFFIX, sitetree.SEARCH_SUFFIX):
         for state in settings.builds_dir.glob("*" + suffix):
             if not state.with_name(state.name[: -len(suffix)]).is_dir():
                 state.unlink(missing_ok=True)
@@ -180,6 +187,8 @@ def prepare_spare(settings: Settings, live: Path) -> None:
     try:
         sitetree.link_copy(live, spare)
         shutil.copyfile(sitetree.signatures_path(live), sitetree.signatures_path(spare))
+        if sitetree.search_path(live).exists():  # same Pagefind index: no relinking later
+            shutil.copyfile(sitetree.search_path(live), sitetree.search_path(spare))
     except OSError as exc:
         log.warning("could not prepare a spare build folder (%s)", exc)
         sitetree.remove_build(spare)
@@ -193,21 +202,28 @@ def new_build_dir(settings: Settings, rev: int) -> Path:
     return path
 
 
-def _try_incremental(settings: Settings, rev: int) -> tuple[Path | None, str]:
-    """Publish incrementally when that can equal a full build; else (None, the reason)."""
+def _try_incremental(settings: Settings, rev: int, fresh: Any = None) -> tuple[Path | None, str]:
+    """Publish incrementally when that can equal a full build; else (None, the reason).
+
+    fresh is a searchindex.Snapshot: a new Pagefind index to publish with (the re-index job).
+    """
     try:
-        outcome = incremental.publish(settings, rev, pelican_settings)
+        outcome = incremental.publish(settings, rev, pelican_settings, fresh)
     except Exception as exc:  # whatever went wrong, a full build is the safe answer
         log.warning("incremental publication failed (%s); building in full", type(exc).__name__)
         return None, f"incremental publication failed: {type(exc).__name__}: {exc}"[:4000]
     if outcome is None:
         return None, "full build: no reusable state for the live site, or the configuration changed"
+    if fresh is not None:
+        return outcome.build_dir, f"search re-index (Pagefind {fresh.seconds:.1f} s); " + (
+            outcome.describe()
+        )
     return outcome.build_dir, outcome.describe()
 
 
-def build_and_switch(rt: Runtime, rev: int, full: bool = False) -> Build:
+def build_and_switch(rt: Runtime, rev: int, full: bool = False, fresh: Any = None) -> Build:
     """Build revision rev (incrementally unless full or impossible), switch the live site on
-    success, and record the build either way."""
+    success, and record the build either way. fresh: see _try_incremental."""
     settings = rt.settings
     with transaction(rt.sessions) as session:
         # We hold the build lock, so any other running build was killed: say so.
@@ -219,10 +235,14 @@ def build_and_switch(rt: Runtime, rev: int, full: bool = False) -> Build:
         session.flush()
         build_id = record.id
     started = time.perf_counter()
-    out, note = (None, "full build requested") if full else _try_incremental(settings, rev)
+    out, note = (None, "full build requested") if full else _try_incremental(settings, rev, fresh)
     if out is not None:
         switch_live(settings, out)
         status, text = "ok", note
+        try:  # the search delta is folded into a full index soon after
+            searchindex.after_publication(rt, out)
+        except RedisError as exc:
+            log.warning("search re-index not queued (%s); the reconciler will", exc)
     else:
         out = new_build_dir(settings, rev)
         try:

@@ -30,7 +30,8 @@ from pelican.writers import Writer
 
 from intake.config import Settings
 
-from . import sitetree
+from . import searchindex, sitetree
+from .media import mirror_media
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,13 @@ class Outcome:
     linked: int
     removed: int
     changed_posts: int
+    search: str = ""
 
     def describe(self) -> str:
         return (
             f"incremental: {self.changed_posts} changed post(s); {self.rendered} file(s) "
-            f"rendered, {self.linked} linked, {self.removed} removed"
-        )
+            f"rendered, {self.linked} linked, {self.removed} removed; {self.search}"
+        ).rstrip("; ")
 
 
 class _Errors(logging.Handler):
@@ -89,7 +91,8 @@ class SiteRenderer:
         self.articles = ArticlesGenerator(**common)
         self.pages = PagesGenerator(**common)
         self.pages.generate_context()
-        self.writer = Writer(pelican_settings["OUTPUT_PATH"], settings=pelican_settings)
+        # The writer the plugins give Pelican (the i18n plugin's writes every language).
+        self.writer: Writer = self.pelican._get_writer()
         # Pelican may import it as "listings" or "pelican.plugins.listings".
         self.listings = next(
             p for p in self.pelican.plugins if p.__name__.rpartition(".")[2] == "listings"
@@ -176,18 +179,25 @@ def _read_changes(
     return posts, articles, changed
 
 
-def publish(settings: Settings, rev: int, pelican_settings_for: Any) -> Outcome | None:
-    """Build revision rev incrementally into a spare folder; None when a full build is due."""
+def publish(
+    settings: Settings, rev: int, pelican_settings_for: Any, fresh: Any = None
+) -> Outcome | None:
+    """Build revision rev incrementally into a spare folder; None when a full build is due.
+
+    fresh (a searchindex.Snapshot) replaces the search index with a newer full one.
+    """
     # Hundreds of thousands of small objects (the saved state), all alive until the end:
     # the cyclic collector would only rescan them, a third of the time at 10,000 posts.
     gc.disable()
     try:
-        return _publish(settings, rev, pelican_settings_for)
+        return _publish(settings, rev, pelican_settings_for, fresh)
     finally:
         gc.enable()
 
 
-def _publish(settings: Settings, rev: int, pelican_settings_for: Any) -> Outcome | None:
+def _publish(
+    settings: Settings, rev: int, pelican_settings_for: Any, fresh: Any = None
+) -> Outcome | None:
     live_link = settings.live_dir
     if not live_link.exists():
         return None
@@ -204,6 +214,7 @@ def _publish(settings: Settings, rev: int, pelican_settings_for: Any) -> Outcome
         return None
 
     spare, spare_sigs = _spare_folder(settings, live, live_sigs)
+    searches = (sitetree.load_search(live), fresh)
     sitetree.drop_state(spare)  # from here on the spare folder is unusable until finished
     stamp = time.strftime("%Y%m%dT%H%M%S") + f"{time.time_ns() % 1_000_000_000 // 1000:06d}"
     target = settings.builds_dir / f"{stamp}-r{rev}"
@@ -213,7 +224,13 @@ def _publish(settings: Settings, rev: int, pelican_settings_for: Any) -> Outcome
     logging.getLogger().addHandler(errors)
     try:
         outcome = _update(
-            settings, (live, live_state, live_sigs), target, spare_sigs, stats, pelican_settings_for
+            settings,
+            (live, live_state, live_sigs),
+            target,
+            spare_sigs,
+            stats,
+            pelican_settings_for,
+            searches,
         )
     except BaseException:
         sitetree.remove_build(target)
@@ -226,6 +243,21 @@ def _publish(settings: Settings, rev: int, pelican_settings_for: Any) -> Outcome
     return outcome
 
 
+def _originals(to_render: list[str], prefixes: list[str], target: Path) -> list[str]:
+    """Return the pages to render for these files: a translation (en/...) is written with
+    its original, so both are cleared first (never written through a shared inode)."""
+    found: dict[str, None] = {}
+    for rel in to_render:
+        prefix = next((p for p in prefixes if rel.startswith(p)), "")
+        found[rel[len(prefix) :]] = None
+    for rel in found:
+        if rel.endswith((".html", "/")):
+            for prefix in prefixes:
+                (target / (prefix + rel)).unlink(missing_ok=True)
+            (target / rel).unlink(missing_ok=True)
+    return list(found)
+
+
 def _update(
     settings: Settings,
     live_build: tuple[Path, dict, dict],
@@ -233,6 +265,7 @@ def _update(
     spare_sigs: dict,
     stats: dict[str, list[int]],
     pelican_settings_for: Any,
+    searches: tuple[Any, Any] = (None, None),
 ) -> Outcome:
     live, live_state, live_signatures = live_build
     renderer = SiteRenderer(pelican_settings_for(settings, target, incremental=True))
@@ -240,10 +273,12 @@ def _update(
     posts, articles, changed = _read_changes(renderer, settings.content_dir, live_state, stats)
     entries = [listings.Entry.from_json(p["entry"]) for p in posts.values() if p.get("entry")]
     today = listings.site_today(renderer.settings)
-    pages = listings.plan(
-        entries, renderer.settings, today, listings.page_urls(renderer.context["pages"])
-    )
-    wanted = {e.page: e.page_sig for e in entries} | {p.path: p.sig for p in pages.values()}
+    # Group profiles (content/groups.json) are read whole each time: a profile change only
+    # alters the signatures of the pages that show it, so it needs no full build.
+    profiles = listings.load_profiles(renderer.settings)
+    urls = listings.page_urls(renderer.context["pages"])
+    pages = listings.plan(entries, renderer.settings, today, urls, profiles)
+    wanted = listings.signatures_of(entries, pages, renderer.settings)
     have: dict[str, str] = spare_sigs["signatures"]
     live_sigs: dict[str, str] = live_signatures["signatures"]
     removed = linked = 0
@@ -261,7 +296,7 @@ def _update(
             (target / rel).unlink(missing_ok=True)  # never write through a shared inode
             to_render.append(rel)
     by_page = {e.page: e for e in entries}
-    for rel in to_render:
+    for rel in _originals(to_render, listings.language_prefixes(renderer.settings), target):
         if rel in pages:
             listings.render_page(pages[rel], renderer.articles, renderer.writer, renderer.context)
             continue
@@ -269,7 +304,10 @@ def _update(
         if article is None:
             raise NeedsFullBuild(f"{rel}: its post could not be read")
         renderer.write_article(article)
-    listings.index_site(str(target))  # the whole search index, as the full build writes it
+    # Flyers and images: media/ as Pelican's static generator copies it from content/media.
+    mirror_media(settings.content_dir, live, target)
+    # Search: a delta over the live folder's Pagefind index (searchindex; no Pagefind run).
+    search = searchindex.update(listings, target, (live, live_sigs), searches, wanted)
     meta = {
         "version": listings.STATE_VERSION,
         "fingerprint": live_signatures["fingerprint"],
@@ -278,4 +316,4 @@ def _update(
     listings.save_state(
         str(sitetree.state_prefix(target)), dict(meta, posts=posts), dict(meta, signatures=wanted)
     )
-    return Outcome(target, len(to_render), linked, removed, changed)
+    return Outcome(target, len(to_render), linked, removed, changed, search)

@@ -16,12 +16,16 @@ from sqlalchemy.orm import Session
 from intake.models import Post
 from intake.outbox import enqueue_rebuild
 from intake.runtime import Runtime
+from intake.services.recurrence import decode
 from intake.taxonomy import KIND_SEGMENTS
 
+from .media import media_json, publish_media, unpublish_media
 from .sitestate import request_rebuild
 from .tasks import tracked
 
 JST = timezone(timedelta(hours=9), "Asia/Tokyo")
+# Statuses whose removal from the site jumps the queue (a moderator's emergency takedown).
+URGENT = frozenset({"taken_down"})
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
@@ -32,6 +36,13 @@ def one_line(value: str) -> str:
 
 def _stamp(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def _occurrences(stored: str) -> str:
+    """Return the expanded dates as `start--end` stamps joined by semicolons (no end: start)."""
+    return ";".join(
+        _stamp(start) + (f"--{_stamp(end)}" if end else "") for start, end in decode(stored)
+    )
 
 
 def public_fields(post: Post) -> list[tuple[str, str]]:
@@ -55,6 +66,12 @@ def public_fields(post: Post) -> list[tuple[str, str]]:
         ("Organizer_id", str(post.account_id)),
         ("Contact", post.contact_public),
         ("Apply_url", f"/app/events/{post.id}/apply" if post.accepts_applications else ""),
+        ("Recurrence", post.recurrence if post.starts_at else ""),
+        ("Occurrences", _occurrences(post.occurrences) if post.recurrence else ""),
+        ("Attendance", post.attendance if post.kind != "notice" else ""),
+        ("Online", post.online_details if post.attendance != "offline" else ""),
+        ("Audience", post.audience),
+        ("Media", media_json(post)),
         ("Summary", post.summary or post.title),
     ]
     return [(key, one_line(value)) for key, value in fields if one_line(value)]
@@ -91,6 +108,7 @@ def publish_post(rt: Runtime, session: Session, post_id: int) -> Callable[[], No
         return None
     path = post_path(rt.settings.content_dir, post_id)
     if post.status == "approved":
+        publish_media(rt.settings, session, post)  # the files first: the page points at them
         text = render(post)
         digest = hashlib.sha256(text.encode()).hexdigest()
         on_disk = path.read_text(encoding="utf-8") if path.exists() else None
@@ -100,13 +118,15 @@ def publish_post(rt: Runtime, session: Session, post_id: int) -> Callable[[], No
             return None
         post.published_hash = digest
     else:
+        unpublish_media(rt.settings, session, post)
         if post.published_hash is None and not path.exists():
             return None
         path.unlink(missing_ok=True)
         post.published_hash = None
     request_rebuild(session)
-    return functools.partial(_ask_rebuild, rt)
+    return functools.partial(_ask_rebuild, rt, urgent=post.status in URGENT)
 
 
-def _ask_rebuild(rt: Runtime) -> None:
-    enqueue_rebuild(rt.queue)
+def _ask_rebuild(rt: Runtime, urgent: bool = False) -> None:
+    # A takedown must not wait behind a rebuild queued at the back of a long queue.
+    enqueue_rebuild(rt.queue, force=urgent, at_front=urgent)

@@ -16,8 +16,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from intake.outbox import due_tasks, enqueue_rebuild, enqueue_task, job_id
 from intake.runtime import Runtime
 
+from .archive import ARCHIVE_JOB, schedule_archiving
 from .build import build_lock, pending_rev
 from .retention import RETENTION_JOB, schedule_retention
+from .searchindex import reconcile_search
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +40,13 @@ def reconcile(rt: Runtime) -> Report:
     rebuild = False
     if pending_rev(rt) is not None and not build_lock(rt.redis, rt.settings).locked():
         # A flag without a queued rebuild job is left over from a lost job: force one.
+        periodic = ("hiroba-task-", RETENTION_JOB, ARCHIVE_JOB)
         rebuild_queued = any(
-            job_id_ is not None and not job_id_.startswith(("hiroba-task-", RETENTION_JOB))
-            for job_id_ in queued
+            job_id_ is not None and not job_id_.startswith(periodic) for job_id_ in queued
         )
         rebuild = enqueue_rebuild(rt.queue, force=not rebuild_queued)
+    if reconcile_search(rt):
+        log.info("reconciler enqueued a search re-index")
     if tasks or rebuild:
         log.info(
             "reconciler enqueued %d task(s)%s", len(tasks), " and a rebuild" if rebuild else ""
@@ -52,11 +56,12 @@ def reconcile(rt: Runtime) -> Report:
 
 def reconcile_forever(rt: Runtime) -> None:
     """Reconcile now and then every interval, surviving Redis or database outages; the
-    retention purge is enqueued from here at most once an hour."""
+    retention purge and the archiving of past events are enqueued from here at most hourly."""
     while True:
         try:
             reconcile(rt)
             schedule_retention(rt)
+            schedule_archiving(rt)
         except (RedisError, SQLAlchemyError) as exc:
             log.warning("reconciler pass failed (%s); retrying", type(exc).__name__)
         time.sleep(rt.settings.reconcile_seconds)

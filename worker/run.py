@@ -1,4 +1,5 @@
-"""Running workers: a long-lived rq worker beside its reconciler, or a burst that drains."""
+"""Running workers: a long-lived rq worker beside its reconciler and search re-index
+worker, or a burst that drains."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from intake.runtime import Runtime
 
 from .build import pending_rev
 from .reconcile import reconcile, reconcile_forever
+from .searchindex import make_search_worker, search_queue
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +37,30 @@ def _reconciler_main() -> None:
     reconcile_forever(Runtime.from_settings(Settings.from_env()))
 
 
+def _search_worker_main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s search %(message)s")
+    make_search_worker(Runtime.from_settings(Settings.from_env())).work(with_scheduler=False)
+
+
 def run_forever(rt: Runtime) -> None:
-    """Reconcile, start the periodic reconciler process, and work until stopped."""
+    """Reconcile, start the periodic reconciler and the search re-index worker processes,
+    and work until stopped."""
     reconcile(rt)
-    # A separate process, not a thread: rq forks a work-horse per job, and forking a
-    # threaded process can copy held locks into the child.
-    reconciler = multiprocessing.get_context("spawn").Process(
-        target=_reconciler_main, name="hiroba-reconciler", daemon=True
-    )
-    reconciler.start()
+    # Separate processes, not threads: rq forks a work-horse per job, and forking a
+    # threaded process can copy held locks into the child. The search worker has its own
+    # queue so a Pagefind run (seconds) never holds up an approval.
+    spawn = multiprocessing.get_context("spawn")
+    helpers = [
+        spawn.Process(target=_reconciler_main, name="hiroba-reconciler", daemon=True),
+        spawn.Process(target=_search_worker_main, name="hiroba-search", daemon=True),
+    ]
+    for helper in helpers:
+        helper.start()
     try:
         make_worker(rt).work(with_scheduler=False)
     finally:
-        reconciler.terminate()
+        for helper in helpers:
+            helper.terminate()
 
 
 def run_burst(rt: Runtime, max_seconds: float = 900) -> None:
@@ -64,6 +77,9 @@ def run_burst(rt: Runtime, max_seconds: float = 900) -> None:
                 select(func.count()).select_from(Task).where(Task.state == "pending")
             )
         if not owed and pending_rev(rt) is None:
-            return
+            if not search_queue(rt).count:
+                return
+            make_search_worker(rt).work(burst=True, with_scheduler=False)
+            continue
         time.sleep(0.25)
     log.warning("burst stopped after %s s with work still owed", max_seconds)

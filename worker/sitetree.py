@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from intake.config import Settings
-from intake.taxonomy import AREAS, TOPICS
+from intake.taxonomy import AREAS, AREAS_EN, AUDIENCES_EN, TOPICS, TOPICS_EN
 
 STATE_SUFFIX = ".state.json"
 SIGNATURES_SUFFIX = ".sigs.json"
+SEARCH_SUFFIX = ".search.json"  # written by the listings plugin's searchfresh module
 FINGERPRINT_VERSION = "1"
 
 
@@ -64,6 +65,19 @@ def drop_state(build_dir: Path) -> None:
     """Forget a build folder's state (it is about to change, or it is being deleted)."""
     signatures_path(build_dir).unlink(missing_ok=True)
     state_path(build_dir).unlink(missing_ok=True)
+    search_path(build_dir).unlink(missing_ok=True)
+
+
+def load_search(build_dir: Path) -> dict[str, Any] | None:
+    """Return the search state of a build folder, or None when it has none."""
+    search = _load(search_path(build_dir))
+    return search if search and "index" in search else None
+
+
+def search_path(build_dir: Path) -> Path:
+    """Return the search state of a build folder: which Pagefind index it holds and what
+    changed since (see pelican/plugins/listings/searchfresh.py)."""
+    return build_dir.with_name(build_dir.name + SEARCH_SUFFIX)
 
 
 def _hash_tree(digest: Any, root: Path) -> None:
@@ -89,6 +103,8 @@ def fingerprint(settings: Settings) -> str:
     _hash_tree(digest, settings.theme_dir)
     _hash_tree(digest, settings.pages_dir)
     names = [settings.site_url, settings.site_name, TOPICS, AREAS]
+    names += [TOPICS_EN, AREAS_EN, AUDIENCES_EN]  # the English pages' labels
+    names.append(settings.deployment.audiences)  # 対象: hiroba.toml [audiences]
     digest.update(json.dumps(names, ensure_ascii=False, sort_keys=True).encode())
     return digest.hexdigest()
 

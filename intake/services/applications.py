@@ -22,6 +22,7 @@ from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Application, Post, Task, utcnow
 from ..runtime import Runtime
 from ..store import transaction
+from ..validation import N_
 from . import audit
 from .application_links import local_now
 from .posts import LIVE
@@ -43,26 +44,26 @@ LABELS = {
 class ApplicationRefused(HirobaError):
     """An application the event cannot take; the message is shown to the applicant."""
 
-    message = "この申込は受け付けられませんでした。"
+    message = N_("この申込は受け付けられませんでした。")
 
     def __str__(self) -> str:
         return self.message
 
 
 class ApplicationsClosed(ApplicationRefused):
-    message = "このイベントの申込受付は終了しました。"
+    message = N_("このイベントの申込受付は終了しました。")
 
 
 class EventFull(ApplicationRefused):
-    message = "このイベントは満員のため、申込を受け付けられませんでした。"
+    message = N_("このイベントは満員のため、申込を受け付けられませんでした。")
 
 
 class PartyTooLarge(ApplicationRefused):
-    message = "参加人数がこのイベントの定員を超えています。人数を減らしてください。"
+    message = N_("参加人数がこのイベントの定員を超えています。人数を減らしてください。")
 
 
 class DuplicateApplication(ApplicationRefused):
-    message = (
+    message = N_(
         "同じメールアドレスまたは電話番号で、このイベントにはすでに申込があります。"
         "申込内容は確認メールのリンクから確認・キャンセルできます。"
     )

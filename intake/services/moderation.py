@@ -8,12 +8,11 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import outbox
 from ..errors import InvalidTransition, NotFound
 from ..models import Account, Build, Decision, Post, SiteState, Task, utcnow
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit
+from . import audit, post_decisions
 from .accounts import PersonData, open_person
 
 WAITING = ("received", "pending")
@@ -117,15 +116,15 @@ def decide_account(
 def decide_post(
     rt: Runtime, moderator_id: int, post_id: int, approve: bool, reason: str = ""
 ) -> None:
-    """Approve (and owe its publication) or reject a waiting post, recording the decision."""
-    with transaction(rt.sessions) as session:
-        post = _decide(session, Post, post_id, moderator_id, approve, reason)
-        post.status = "approved" if approve else "rejected"
-        tasks = []
-        if approve:
-            post.approved_at = utcnow()
-            tasks.append(outbox.add_task(session, outbox.PUBLISH_POST, post_id))
-    outbox.enqueue_tasks(rt.queue, tasks)
+    """Approve (and owe its publication) or reject a waiting post, recording the decision.
+
+    The same path as the moderation pages: the decision is audited and the poster mailed.
+    """
+    subject = post_decisions.Subject("post", post_id)
+    if approve:
+        post_decisions.approve(rt, moderator_id, subject)
+    else:
+        post_decisions.reject(rt, moderator_id, subject, reason)
 
 
 def site_view(rt: Runtime) -> SiteView:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import outbox
 from ..errors import NotFound
@@ -39,15 +41,31 @@ class PostData:
     waitlist: bool = False
     apply_until: datetime | None = None
     questions: str = "[]"  # JSON of event_questions.Question, see encode_questions
+    recurrence: str = ""  # rule code, see services/recurrence.py; "" for none
+    occurrences: str = "[]"  # its expansion: JSON [[start, end], ...] (recurrence.encode)
+    attendance: str = "offline"  # offline, online or hybrid (taxonomy.ATTENDANCE)
+    online_details: str = ""  # how to join online, public text
+    audience: str = ""  # comma-separated keys of the deployment's audiences (対象)
 
 
-def submit_post(rt: Runtime, account_id: int, data: PostData) -> int:
-    """Store a new post durably, owe its ingest to the worker, and return its id."""
+def submit_post(
+    rt: Runtime,
+    account_id: int,
+    data: PostData,
+    attach: Callable[[Session, int], None] | None = None,
+) -> int:
+    """Store a new post durably, owe its ingest to the worker, and return its id.
+
+    ``attach(session, post_id)`` adds rows that belong to the post (its uploads) in the
+    same transaction.
+    """
     with transaction(rt.sessions) as session:
         post = Post(account_id=account_id, status="received", **vars(data))
         post.updated_at = utcnow()
         session.add(post)
         session.flush()
+        if attach is not None:
+            attach(session, post.id)
         task = outbox.add_task(session, outbox.INGEST_POST, post.id)
         post_id = post.id
     outbox.enqueue_tasks(rt.queue, [task])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
+from .. import outbox
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, utcnow
 from ..runtime import Runtime
@@ -172,6 +173,13 @@ def disable_account(
         audit.record(
             session, actor_id, "account_disabled", "account", account_id, detail=reason[:500]
         )
+        # Only active groups' profiles are public: a disabled one's leaves the site.
+        tasks = (
+            [outbox.add_task(session, outbox.PUBLISH_PROFILES, account_id)]
+            if account.profile_public
+            else []
+        )
+    outbox.enqueue_tasks(rt.queue, tasks)
     revoke_sessions(rt.redis, account_id)
 
 

@@ -72,6 +72,10 @@ def withdraw(rt: Runtime, account_id: int, password: str) -> Erasure:
         account.status = "withdrawn"
         unpublished, kept = 0, 0
         tasks: list[Task] = []
+        if account.profile_public:  # the public profile leaves the site with the account
+            tasks.append(outbox.add_task(session, outbox.PUBLISH_PROFILES, account_id))
+        account.profile_public = False
+        account.website = account.public_contact = account.profile_pending = ""
         posts = list(
             session.scalars(
                 select(Post).where(

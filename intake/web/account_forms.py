@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Form, FormField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, ValidationError
@@ -25,7 +26,7 @@ from .forms import (
     required,
 )
 
-GENDERS = {"female": "女性", "male": "男性", "other": "その他"}
+GENDERS = {"female": _l("女性"), "male": _l("男性"), "other": _l("その他")}
 
 
 class ChoiceField(SelectField):
@@ -36,20 +37,22 @@ class ChoiceField(SelectField):
         if data is None:  # not posted at all: the blank choice
             self.data = data = ""
         if data not in {value for value, *_ in self.iter_choices()}:
-            raise ValidationError("選択肢の中から選んでください。")
+            raise ValidationError(_l("選択肢の中から選んでください。"))
 
 
 def _optional_fields(optional: frozenset[str], minimum_age: int) -> dict[str, object]:
     fields: dict[str, object] = {}
     if "occupation" in optional:
         fields["occupation"] = StringField(
-            "職業（任意）", [length(100), Normalised(v.text, optional=True)]
+            _l("職業（任意）"), [length(100), Normalised(v.text, optional=True)]
         )
     if "gender" in optional:
-        fields["gender"] = ChoiceField("性別（任意）", choices=choices(GENDERS, "回答しない"))
+        fields["gender"] = ChoiceField(
+            _l("性別（任意）"), choices=choices(GENDERS, _l("回答しない"))
+        )
     if "birth_date" in optional:
         fields["birth_date"] = StringField(
-            "生年月日（任意）",
+            _l("生年月日（任意）"),
             [Normalised(lambda s: v.birth_date(s, minimum_age), optional=True)],
         )
     return fields
@@ -66,7 +69,9 @@ def person_form(kind: str, personal: PersonalFields) -> type[Form]:
 @lru_cache(maxsize=32)
 def individual_registration_form(personal: PersonalFields, paper: bool = False) -> type[FlaskForm]:
     """Return the individual registration form; a paper one has no password fields."""
-    attrs: dict[str, object] = {"person": FormField(person_form("individual", personal), "本人")}
+    attrs: dict[str, object] = {
+        "person": FormField(person_form("individual", personal), _l("本人"))
+    }
     if paper:
         attrs.update(password=None, password_confirm=None)
     return type("IndividualRegistrationConfigured", (IndividualRegistrationForm,), attrs)
@@ -77,8 +82,8 @@ def group_registration_form(personal: PersonalFields, paper: bool = False) -> ty
     """Return the group registration form; a paper one has no password fields."""
     person = person_form("group", personal)
     attrs: dict[str, object] = {
-        "representative": FormField(person, label="代表者"),
-        "contact": FormField(person, label="連絡担当者"),
+        "representative": FormField(person, label=_l("代表者")),
+        "contact": FormField(person, label=_l("連絡担当者")),
     }
     if paper:
         attrs.update(password=None, password_confirm=None)
@@ -91,7 +96,7 @@ def change_request_form(kind: str, personal: PersonalFields) -> type[FlaskForm]:
     return type(
         "ChangeRequestForm",
         (FlaskForm,),
-        {"person": FormField(person_form(kind, personal), label="変更後の内容")},
+        {"person": FormField(person_form(kind, personal), label=_l("変更後の内容"))},
     )
 
 
@@ -100,20 +105,22 @@ def _new_password() -> list[object]:
 
 
 class WithdrawForm(FlaskForm):
-    password = PasswordField("現在のパスワード", [required(), length(256)])
+    password = PasswordField(_l("現在のパスワード"), [required(), length(256)])
     confirm = BooleanField(
-        "退会すると登録情報が消去され、元に戻せないことを理解しました",
-        [InputRequired(message="退会するには確認欄にチェックを入れてください。")],
+        _l("退会すると登録情報が消去され、元に戻せないことを理解しました"),
+        [InputRequired(message=_l("退会するには確認欄にチェックを入れてください。"))],
     )
 
 
 class ForgotPasswordForm(FlaskForm):
-    identifier = StringField("ログインIDまたは登録したメールアドレス", [required(), length(254)])
+    identifier = StringField(
+        _l("ログインIDまたは登録したメールアドレス"), [required(), length(254)]
+    )
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("新しいパスワード（10文字以上）", _new_password())
+    password = PasswordField(_l("新しいパスワード（10文字以上）"), _new_password())
     password_confirm = PasswordField(
-        "新しいパスワード（確認）",
-        [required(), EqualTo("password", message="パスワードが一致しません。")],
+        _l("新しいパスワード（確認）"),
+        [required(), EqualTo("password", message=_l("パスワードが一致しません。"))],
     )

@@ -6,16 +6,18 @@ import logging
 from typing import Any
 
 from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
 from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..runtime import Runtime
-from .filters import jadatetime
+from .filters import jadatetime, jst
 from .hardening import check_keys, cookie_settings, limit_applying
 from .hardening import install as install_protection
 from .locale import install as install_locale
+from .post_filters import audience_labels, recurrence_words
 from .security import apply_security_headers
 
 csrf = CSRFProtect()
@@ -41,6 +43,9 @@ def create_app(
     )
     app.config.update(config or {})
     app.extensions["hiroba.runtime"] = runtime or Runtime.from_settings(settings)
+    from .views.uploads import allow_uploads
+
+    allow_uploads(app)  # the post form's larger limit, set before CSRF reads the form
     csrf.init_app(app)
     install_locale(app)
     limiter = install_protection(app, settings, app.extensions["hiroba.runtime"])
@@ -51,11 +56,17 @@ def create_app(
         health,
         moderation,
         moderation_accounts,
+        moderation_posts,
+        moderation_profiles,
+        moderation_reasons,
+        moderation_site,
         organizer,
         posts,
+        profile,
         public,
         site,
         staff,
+        uploads,
     )
 
     for module in (public, auth, posts, moderation, health):
@@ -63,11 +74,20 @@ def create_app(
     app.register_blueprint(staff.bp, url_prefix="/app")
     app.register_blueprint(account.bp, url_prefix="/app")
     app.register_blueprint(moderation_accounts.bp, url_prefix="/app")
+    app.register_blueprint(moderation_site.bp, url_prefix="/app")
+    app.register_blueprint(profile.bp, url_prefix="/app")
+    app.register_blueprint(moderation_profiles.bp, url_prefix="/app")
+    app.register_blueprint(moderation_posts.bp, url_prefix="/app")
+    app.register_blueprint(moderation_reasons.bp, url_prefix="/app")
     app.register_blueprint(organizer.bp, url_prefix="/app")
+    app.register_blueprint(uploads.bp, url_prefix="/app")
     app.register_blueprint(site.bp)
     limit_applying(app, limiter, settings)
     app.after_request(apply_security_headers)
     app.add_template_filter(jadatetime)
+    app.add_template_filter(jst)
+    app.add_template_filter(recurrence_words)
+    app.add_template_filter(audience_labels)
     _register_error_pages(app)
 
     @app.context_processor
@@ -90,32 +110,40 @@ def _register_error_pages(app: Flask) -> None:
         log.error("database unavailable: %s", exc)
         return page(
             503,
-            "ただいま混み合っています",
-            "送信内容は保存されていません。お手数ですが、少し待ってからもう一度送信してください。",
+            _l("ただいま混み合っています"),
+            _l(
+                "送信内容は保存されていません。お手数ですが、少し待ってからもう一度送信してください。"
+            ),
         )
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound) -> tuple[str, int]:
-        return page(404, "ページが見つかりません", "お探しのページは見つかりませんでした。")
+        return page(404, _l("ページが見つかりません"), _l("お探しのページは見つかりませんでした。"))
 
     @app.errorhandler(InvalidTransition)
     def _conflict(exc: InvalidTransition) -> tuple[str, int]:
-        return page(409, "すでに処理されています", "この項目は別の操作ですでに処理されています。")
+        return page(
+            409, _l("すでに処理されています"), _l("この項目は別の操作ですでに処理されています。")
+        )
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> tuple[str, int]:
         return page(
             400,
-            "送信を受け付けられませんでした",
-            "ページの有効期限が切れたか、不正な送信です。ページを開き直してから送信してください。",
+            _l("送信を受け付けられませんでした"),
+            _l(
+                "ページの有効期限が切れたか、不正な送信です。ページを開き直してから送信してください。"
+            ),
         )
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[str, int]:
-        return page(exc.code or 500, f"{exc.code} {exc.name}", "リクエストを処理できませんでした。")
+        return page(
+            exc.code or 500, f"{exc.code} {exc.name}", _l("リクエストを処理できませんでした。")
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[str, int]:
         # The last line of defence: log the type only (the message may hold personal data).
         log.exception("unexpected %s", type(exc).__name__)
-        return page(500, "エラーが発生しました", "時間をおいてもう一度お試しください。")
+        return page(500, _l("エラーが発生しました"), _l("時間をおいてもう一度お試しください。"))

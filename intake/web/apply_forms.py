@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -30,32 +32,33 @@ from ..services.event_questions import Question, contact_fields, questions_of
 from .fields import Normalised
 from .forms import MultiCheckboxField, choices, length, required
 
-HONEYPOT_MESSAGE = "送信を受け付けられませんでした。入力欄以外の項目が変更されています。"
-TOO_FAST_MESSAGE = (
+HONEYPOT_MESSAGE = _l("送信を受け付けられませんでした。入力欄以外の項目が変更されています。")
+TOO_FAST_MESSAGE = _l(
     "送信が早すぎます。入力内容を確認してから、もう一度「申し込む」を押してください。"
 )
-STALE_MESSAGE = "フォームの有効期限が切れました。内容を確認して、もう一度送信してください。"
+STALE_MESSAGE = _l("フォームの有効期限が切れました。内容を確認して、もう一度送信してください。")
 MAX_PARTY = 10
-BOTH_MISSING = "電話番号かメールアドレスのどちらかを入力してください。"
+BOTH_MISSING = _l("電話番号かメールアドレスのどちらかを入力してください。")
 
 
 def _party_size(form: Any, field: Field) -> None:
     # Compared as integers: NumberRange turns a 700-digit number into a float and overflows.
     if not isinstance(field.data, int) or not 1 <= field.data <= MAX_PARTY:
-        raise ValidationError("1〜10人で入力してください。")
+        raise ValidationError(_l("1〜10人で入力してください。"))
 
 
 class ApplicationFormBase(FlaskForm):
     """The fields every event's application form has."""
 
-    name = StringField("氏名", [required(), length(100)])
-    address = StringField("住所", [required(), length(300)])
-    party_size = IntegerField("参加人数", [required(), _party_size], default=1)
+    name = StringField(_l("氏名"), [required(), length(100)])
+    address = StringField(_l("住所"), [required(), length(300)])
+    party_size = IntegerField(_l("参加人数"), [required(), _party_size], default=1)
     consent = BooleanField(
-        "個人情報の取扱いに同意します", [InputRequired(message="申し込むには同意が必要です。")]
+        _l("個人情報の取扱いに同意します"),
+        [InputRequired(message=_l("申し込むには同意が必要です。"))],
     )
     # Hidden from people by CSS and from assistive technology; bots fill it in.
-    website = StringField("この欄は入力しないでください", [Optional()])
+    website = StringField(_l("この欄は入力しないでください"), [Optional()])
     started = HiddenField()
 
     contact: tuple[str, ...] = ()
@@ -113,22 +116,22 @@ def _among(options: tuple[str, ...]) -> Any:
     def check(form: Any, field: Field) -> None:
         values = field.data if isinstance(field.data, list) else [field.data]
         if any(value and value not in options for value in values):
-            raise ValidationError("選択肢の中から選んでください。")
+            raise ValidationError(_l("選択肢の中から選んでください。"))
 
     return check
 
 
 def _question_field(question: Question) -> Field:
-    label = question.label + ("" if question.required else "（任意）")
+    label = question.label + ("" if question.required else gettext("（任意）"))
     options = choices({o: o for o in question.options})
     if question.kind == "choice":
-        first = _required_answer("選択してください。") if question.required else Optional()
+        first = _required_answer(_l("選択してください。")) if question.required else Optional()
         checks = [first, _among(question.options)]
         return RadioField(label, choices=options, validators=checks, validate_choice=False)
     if question.kind == "checkbox":
         checks = [_among(question.options)]
         if question.required:
-            checks.insert(0, _required_answer("ひとつ以上選択してください。"))
+            checks.insert(0, _required_answer(_l("ひとつ以上選択してください。")))
         return MultiCheckboxField(label, choices=options, validators=checks, validate_choice=False)
     checks = [required()] if question.required else [Optional()]
     return TextAreaField(label, [*checks, length(1000)])
@@ -149,10 +152,10 @@ def application_form(
     alone = len(contact) == 1
     if "phone" in contact:
         checks = [required(), Normalised(v.phone)] if alone else [Normalised(v.phone, True)]
-        attrs["phone"] = StringField("電話番号", checks)
+        attrs["phone"] = StringField(_l("電話番号"), checks)
     if "email" in contact:
         checks = [required(), Normalised(v.email)] if alone else [Normalised(v.email, True)]
-        attrs["email"] = StringField("メールアドレス", checks)
+        attrs["email"] = StringField(_l("メールアドレス"), checks)
     for n, question in enumerate(questions):
         attrs[f"q{n}"] = _question_field(question)
     form_class = type("ApplicationForm", (ApplicationFormBase,), attrs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flask_babel import gettext
 from wtforms import Field, Form, ValidationError
 
 from .. import validation
@@ -26,4 +27,10 @@ class Normalised:
         try:
             field.data = self.check(field.data or "")
         except validation.InvalidInput as exc:
-            raise ValidationError(str(exc)) from None
+            raise ValidationError(translated(exc)) from None
+
+
+def translated(exc: validation.InvalidInput) -> str:
+    """Return the domain's message in the reader's language (string parameters too)."""
+    params = {k: gettext(p) if isinstance(p, str) else p for k, p in exc.params.items()}
+    return gettext(exc.message, **params)

@@ -10,6 +10,7 @@ rather than refusing every form.
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -93,8 +94,10 @@ def install(app: Flask, settings: Settings, runtime: Runtime) -> Limiter:
         return (
             render_template(
                 "message.html",
-                title="送信が多すぎます",
-                message="短い時間に多くの送信がありました。しばらく待ってから、もう一度お試しください。",
+                title=_l("送信が多すぎます"),
+                message=_l(
+                    "短い時間に多くの送信がありました。しばらく待ってから、もう一度お試しください。"
+                ),
             ),
             429,
         )

@@ -7,11 +7,16 @@ Japanese is the default. Templates use ``_()``; forms use ``lazy_gettext``.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 from flask import Flask, Response, g, request
 from flask_babel import Babel
 
+from .catalog import compile_stale
+
 LANGUAGES = ("ja", "en")
+# Each language named in itself, for the switch in every page's header.
+NAMES = {"ja": "日本語", "en": "English"}
 DEFAULT = "ja"
 COOKIE = "lang"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -23,6 +28,14 @@ def select_locale() -> str:
     return asked if asked in LANGUAGES else DEFAULT
 
 
+def switch_url(lang: str) -> str:
+    """Return the current page's address in another language (same path, same query)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [lang]
+    query = "&".join(f"{quote(k)}={quote(v)}" for k, values in args.items() for v in values)
+    return f"{request.script_root}{request.path}?{query}"
+
+
 def _remember(response: Response) -> Response:
     asked = request.args.get("lang")
     if asked in LANGUAGES and request.cookies.get(COOKIE) != asked:
@@ -31,11 +44,13 @@ def _remember(response: Response) -> Response:
 
 
 def install(app: Flask) -> None:
-    """Attach Flask-Babel and the language cookie to the app."""
+    """Attach Flask-Babel and the language cookie to the app (compiling a stale .mo first)."""
+    compile_stale(TRANSLATIONS)
     Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
     app.after_request(_remember)
 
     @app.context_processor
-    def _language() -> dict[str, str]:
+    def _language() -> dict[str, object]:
         g.lang = select_locale()
-        return {"lang": g.lang}
+        others = [(code, NAMES[code], switch_url(code)) for code in LANGUAGES if code != g.lang]
+        return {"lang": g.lang, "other_languages": others}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
@@ -20,8 +21,8 @@ from .forms import REQUIRED, length, required
 class ApplicationActionForm(FlaskForm):
     """One application picked from the list (attendance or cancellation)."""
 
-    application_id = IntegerField("申込番号", [InputRequired(message=REQUIRED)])
-    attended = HiddenField("出欠")
+    application_id = IntegerField(_l("申込番号"), [InputRequired(message=REQUIRED)])
+    attended = HiddenField(_l("出欠"))
 
 
 class ExportForm(FlaskForm):
@@ -32,14 +33,14 @@ class MessageForm(FlaskForm):
     """A mail to the event's applicants; the site sends it, addresses stay hidden."""
 
     audience = RadioField(
-        "送り先",
-        choices=[SelectChoice(key, label) for key, (label, _) in AUDIENCES.items()],
+        _l("送り先"),
+        choices=[SelectChoice(key, _l(label)) for key, (label, _) in AUDIENCES.items()],
         default="confirmed",
         validators=[required()],
     )
-    subject = StringField("件名", [required(), length(150)])
+    subject = StringField(_l("件名"), [required(), length(150)])
     body = TextAreaField(
-        "本文", [required(), Length(max=5000, message="5000文字以内で入力してください。")]
+        _l("本文"), [required(), Length(max=5000, message=_l("5000文字以内で入力してください。"))]
     )
 
     def validate_subject(self, field: StringField) -> None:

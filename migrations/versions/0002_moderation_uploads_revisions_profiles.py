@@ -116,7 +116,7 @@ def upgrade() -> None:
             sa.Column("online_details", sa.String(length=500), nullable=False, server_default="")
         )
         batch_op.add_column(
-            sa.Column("audience", sa.String(length=40), nullable=False, server_default="")
+            sa.Column("audience", sa.String(length=200), nullable=False, server_default="")
         )
         batch_op.add_column(sa.Column("withdrawn_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("taken_down_at", sa.DateTime(), nullable=True))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from ...errors import StoreUnavailable
@@ -23,8 +25,12 @@ from ..responses import retry_later
 bp = Blueprint("account", __name__)
 
 MEMBERS = ("individual", "group")
-ROLE_LABELS = {"self": "本人", "representative": "代表者", "contact": "連絡担当者"}
-STATUS_LABELS = {"pending": "審査待ち", "approved": "承認済み（反映しました）", "rejected": "却下"}
+ROLE_LABELS = {"self": _l("本人"), "representative": _l("代表者"), "contact": _l("連絡担当者")}
+STATUS_LABELS = {
+    "pending": _l("審査待ち"),
+    "approved": _l("承認済み（反映しました）"),
+    "rejected": _l("却下"),
+}
 
 
 def _me_id() -> int:
@@ -57,11 +63,11 @@ def change(role: str) -> str | Response | tuple[str, int]:
         try:
             changes.propose(rt(), _me_id(), role, proposed)
         except changes.NoChanges:
-            form.form_errors.append("変更された項目がありません。")
+            form.form_errors.append(_l("変更された項目がありません。"))
         except StoreUnavailable:
             return retry_later("account/change.html", form=form, role=ROLE_LABELS[role])
         else:
-            flash("変更を申請しました。運営者が確認してから反映されます。")
+            flash(_("変更を申請しました。運営者が確認してから反映されます。"))
             return redirect(url_for("account.show"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("account/change.html", form=form, role=ROLE_LABELS[role]), status
@@ -76,7 +82,7 @@ def withdraw() -> str | Response | tuple[str, int]:
         try:
             withdrawal.withdraw(rt(), _me_id(), form.password.data)
         except withdrawal.WrongPassword:
-            form.password.errors.append("パスワードが正しくありません。")
+            form.password.errors.append(_l("パスワードが正しくありません。"))
         except StoreUnavailable:
             return retry_later("account/withdraw.html", form=form, withdrawal_posts=posts)
         else:
@@ -90,8 +96,8 @@ def withdraw() -> str | Response | tuple[str, int]:
 def withdrawn() -> str:
     return render_template(
         "message.html",
-        title="退会しました",
-        message="登録情報を消去し、退会の手続きを終えました。ご利用ありがとうございました。",
+        title=_l("退会しました"),
+        message=_l("登録情報を消去し、退会の手続きを終えました。ご利用ありがとうございました。"),
     )
 
 
@@ -111,10 +117,12 @@ def forgot_password() -> str | Response | tuple[str, int]:
 def reset_requested() -> str:
     return render_template(
         "message.html",
-        title="パスワード再設定のご案内",
+        title=_l("パスワード再設定のご案内"),
         message=(
-            "ご入力の内容が登録と一致した場合は、登録のメールアドレスに再設定のご案内を"
-            "お送りしました。リンクの有効期限は30分です。"
+            _l(
+                "ご入力の内容が登録と一致した場合は、登録のメールアドレスに再設定のご案内を"
+                "お送りしました。リンクの有効期限は30分です。"
+            )
         ),
     )
 
@@ -123,9 +131,11 @@ def _invalid_link() -> tuple[str, int]:
     return (
         render_template(
             "message.html",
-            title="このリンクは使えません",
-            message="再設定のリンクが正しくないか、使用済みか、有効期限が切れています。"
-            "お手数ですが、もう一度お申し込みください。",
+            title=_l("このリンクは使えません"),
+            message=_l(
+                "再設定のリンクが正しくないか、使用済みか、有効期限が切れています。"
+                "お手数ですが、もう一度お申し込みください。"
+            ),
         ),
         410,
     )
@@ -144,6 +154,6 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
         except StoreUnavailable:
             return retry_later("account/reset.html", form=form)
         end_session()
-        flash("パスワードを変更しました。新しいパスワードでログインしてください。")
+        flash(_("パスワードを変更しました。新しいパスワードでログインしてください。"))
         return redirect(url_for("auth.sign_in"))
     return render_template("account/reset.html", form=form), 422 if form.errors else 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from ...services.signin import SignInRefused, check_password, check_second_factor
@@ -32,15 +33,21 @@ def _safe_next(target: str | None) -> str | None:
 
 
 REFUSALS = {
-    "invalid": "ログインIDまたはパスワードが正しくないか、まだ承認されていません。",
-    "locked": "ログインに続けて失敗したため、このIDのログインを一時的に止めています。"
-    "しばらく待ってからもう一度お試しください。",
-    "address": "この接続元からのログインの失敗が多いため、一時的にログインを止めています。"
-    "しばらく待ってからもう一度お試しください。",
-    "no_factor": "このアカウントは二段階認証が設定されていません。管理者に連絡してください。",
-    "unavailable": "ただいまログインを受け付けられません。少し待ってからもう一度お試しください。",
+    "invalid": _l("ログインIDまたはパスワードが正しくないか、まだ承認されていません。"),
+    "locked": _l(
+        "ログインに続けて失敗したため、このIDのログインを一時的に止めています。"
+        "しばらく待ってからもう一度お試しください。"
+    ),
+    "address": _l(
+        "この接続元からのログインの失敗が多いため、一時的にログインを止めています。"
+        "しばらく待ってからもう一度お試しください。"
+    ),
+    "no_factor": _l("このアカウントは二段階認証が設定されていません。管理者に連絡してください。"),
+    "unavailable": _l(
+        "ただいまログインを受け付けられません。少し待ってからもう一度お試しください。"
+    ),
 }
-CODE_REFUSED = "確認コードが正しくないか、すでに使われています。"
+CODE_REFUSED = _l("確認コードが正しくないか、すでに使われています。")
 
 
 def _client_address() -> str:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ...errors import NotFound
-from ...models import Post
-from ...services import changes, moderation
+from ...services import changes, moderation, profiles
 from ...services.signin import disable_account
 from ...taxonomy import AREAS, POST_KINDS, TOPICS
 from ..auth import current_account, role_required, rt
 from ..forms import DecisionForm, DisableForm
+from ..moderation_forms import BulkDecisionForm
+from . import moderation_posts
 
 bp = Blueprint("moderation", __name__)
 
@@ -27,15 +28,26 @@ def _me_id() -> int:
 
 @bp.route("/moderation")
 @role_required(*STAFF)
-def index() -> str:
-    return render_template(
+def index() -> tuple[str, int]:
+    return index_page()
+
+
+def index_page(
+    bulk_form: BulkDecisionForm | None = None, selected: tuple[str, ...] = ()
+) -> tuple[str, int]:
+    """Render the moderation page; a bulk decision with errors comes back here (422)."""
+    queue_context, has_errors = moderation_posts.queue_context(bulk_form, selected)
+    page = render_template(
         "moderation/index.html",
+        **queue_context,
         queue=moderation.waiting_items(rt()),
         site=moderation.site_view(rt()),
         kinds=POST_KINDS,
         change_requests=(requests := changes.pending_requests(rt())),
         requesters=changes.public_names(rt(), [r.account_id for r in requests]),
+        profile_edits=profiles.pending_profiles(rt()),
     )
+    return page, 422 if has_errors else 200
 
 
 @bp.route("/moderation/accounts/<int:account_id>", methods=["GET", "POST"])
@@ -50,7 +62,7 @@ def account(account_id: int) -> str | Response | tuple[str, int]:
             form.action.data == "approve",
             (form.reason.data or "").strip(),
         )
-        flash("登録の判断を記録しました。")
+        flash(_("登録の判断を記録しました。"))
         return redirect(url_for("moderation.index"))
     return _account_page(account_id, form, DisableForm(formdata=None))
 
@@ -61,7 +73,7 @@ def disable(account_id: int) -> str | Response | tuple[str, int]:
     form = DisableForm()
     if form.validate_on_submit():
         disable_account(rt(), _me_id(), account_id, form.reason.data.strip(), kinds=DISABLEABLE)
-        flash("アカウントの利用を停止しました。ログイン中のセッションもすべて終了しました。")
+        flash(_("アカウントの利用を停止しました。ログイン中のセッションもすべて終了しました。"))
         return redirect(url_for("moderation.account", account_id=account_id))
     return _account_page(account_id, DecisionForm(formdata=None), form)
 
@@ -82,32 +94,3 @@ def _account_page(
         areas=AREAS,
     )
     return page, 422 if form.errors or disable_form.errors else 200
-
-
-@bp.route("/moderation/posts/<int:post_id>", methods=["GET", "POST"])
-@role_required(*STAFF)
-def post(post_id: int) -> str | Response | tuple[str, int]:
-    form = DecisionForm()
-    if form.validate_on_submit():
-        moderation.decide_post(
-            rt(), _me_id(), post_id, form.action.data == "approve", (form.reason.data or "").strip()
-        )
-        flash("投稿の判断を記録しました。承認した投稿はまもなく公開されます。")
-        return redirect(url_for("moderation.index"))
-    with rt().sessions() as session:
-        record = session.get(Post, post_id)
-        if record is None:
-            raise NotFound(f"post {post_id}")
-        organizer = record.account.public_name
-    return (
-        render_template(
-            "moderation/post.html",
-            post=record,
-            organizer=organizer,
-            form=form,
-            kinds=POST_KINDS,
-            topics=TOPICS,
-            areas=AREAS,
-        ),
-        422 if form.errors else 200,
-    )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
@@ -19,7 +21,7 @@ from .public import LOGIN_TAKEN
 bp = Blueprint("moderation_accounts", __name__)
 
 STAFF = ("moderator",)
-KINDS = {"individual": "個人", "group": "団体"}
+KINDS = {"individual": _l("個人"), "group": _l("団体")}
 
 
 def _me_id() -> int:
@@ -102,7 +104,7 @@ def change(request_id: int) -> str | Response | tuple[str, int]:
             form.action.data == "approve",
             (form.reason.data or "").strip(),
         )
-        flash("変更申請の判断を記録しました。")
+        flash(_("変更申請の判断を記録しました。"))
         return redirect(url_for("moderation.index"))
     review = changes.review(rt(), _me_id(), request_id)
     page = render_template(

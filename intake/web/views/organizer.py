@@ -7,6 +7,7 @@ missing one) is NotFound, answered 404 in one place so guessed URLs reveal nothi
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
@@ -57,7 +58,8 @@ def attendance(post_id: int) -> Response | tuple[str, int, dict[str, str]]:
         return _invalid(post_id)
     attended = form.attended.data == "yes"
     organizer.mark_attendance(rt(), _me_id(), post_id, form.application_id.data, attended)
-    flash(f"申込番号{form.application_id.data}を「{'出席' if attended else '未出席'}」にしました。")
+    state = _("出席") if attended else _("未出席")
+    flash(_("申込番号%(n)sを「%(state)s」にしました。", n=form.application_id.data, state=state))
     return redirect(url_for("organizer.event", post_id=post_id))
 
 
@@ -68,12 +70,12 @@ def cancel(post_id: int) -> Response | tuple[str, int, dict[str, str]]:
     if not form.validate_on_submit():
         return _invalid(post_id)
     organizer.cancel(rt(), _me_id(), post_id, form.application_id.data)
-    flash(f"申込番号{form.application_id.data}をキャンセルしました。")
+    flash(_("申込番号%(n)sをキャンセルしました。", n=form.application_id.data))
     return redirect(url_for("organizer.event", post_id=post_id))
 
 
 def _invalid(post_id: int) -> tuple[str, int, dict[str, str]]:
-    flash("申込を選んでから操作してください。")
+    flash(_("申込を選んでから操作してください。"))
     return _event_page(post_id, 422)
 
 
@@ -86,7 +88,7 @@ def export(post_id: int) -> Response | tuple[str, int, dict[str, str]]:
     try:
         ticket = organizer_export.create_export(rt(), _me_id(), post_id)
     except RedisError:
-        flash("ファイルを用意できませんでした。少し待ってからもう一度お試しください。")
+        flash(_("ファイルを用意できませんでした。少し待ってからもう一度お試しください。"))
         return _event_page(post_id, 503)
     page = render_template(
         "organizer/export.html",
@@ -119,7 +121,7 @@ def message(post_id: int) -> Response | tuple[str, int]:
         sent = organizer_mail.send_message(
             rt(), _me_id(), post_id, form.audience.data, form.subject.data, form.body.data.strip()
         )
-        flash(f"{sent}人の申込者にメールを送ります（送信は順に行われます）。")
+        flash(_("%(n)s人の申込者にメールを送ります（送信は順に行われます）。", n=sent))
         return redirect(url_for("organizer.event", post_id=post_id))
     reach = {
         key: organizer_mail.recipients(rt(), _me_id(), post_id, key)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from ...errors import StoreUnavailable
+from ...services import post_edits, recurrence
 from ...services.event_questions import ASK_CONTACT, Question, encode_questions, split_options
-from ...services.posts import PostData, posts_of, submit_post
+from ...services.posts import PostData, posts_of
+from ...services.uploads import submit_post_with_files
 from ...taxonomy import POST_KINDS
+from .. import post_prefill
 from ..auth import current_account, role_required, rt
 from ..forms import ASK_CONTACT_CHOICES, PostForm, choices
+from ..moderation_forms import WithdrawForm
 from ..responses import retry_later
+from ..upload_forms import with_attachments
 
 bp = Blueprint("posts", __name__)
 
@@ -21,7 +28,25 @@ POSTERS = ("individual", "group")
 @bp.route("/posts/new", methods=["GET", "POST"])
 @role_required(*POSTERS)
 def new() -> str | Response | tuple[str, int]:
-    form = PostForm()
+    form = _prepare(_form_class()())
+    if form.validate_on_submit():
+        me = current_account()
+        assert me is not None
+        try:
+            submit_post_with_files(rt(), me.id, _post_data(form), form.attachments)
+        except StoreUnavailable:
+            return retry_later("post_new.html", form=form)
+        return redirect(url_for("posts.mine", submitted=1))
+    return render_template("post_new.html", form=form), 422 if form.errors else 200
+
+
+def _form_class() -> type[PostForm]:
+    """Return the post form with the file slots this deployment allows (hiroba.toml)."""
+    return with_attachments(PostForm, rt().settings.deployment.uploads)  # type: ignore[return-value]
+
+
+def _prepare(form: PostForm) -> PostForm:
+    """Set the choices that depend on the deployment."""
     allowed = rt().settings.deployment.application_contact
     # Offer only the contact fields the deployment collects (hiroba.toml [applications]).
     form.ask_contact.choices = choices(
@@ -29,18 +54,30 @@ def new() -> str | Response | tuple[str, int]:
     )
     if form.ask_contact.data not in {c.value for c in form.ask_contact.choices}:
         form.ask_contact.data = form.ask_contact.choices[0].value
-    if form.validate_on_submit():
-        me = current_account()
-        assert me is not None
-        try:
-            submit_post(rt(), me.id, _post_data(form))
-        except StoreUnavailable:
-            return retry_later("post_new.html", form=form)
-        return redirect(url_for("posts.mine", submitted=1))
-    return render_template("post_new.html", form=form), 422 if form.errors else 200
+    form.audience.choices = choices(rt().settings.deployment.audiences)
+    return form
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
+    """Show the post form again with the limits, never a bare 413 page.
+
+    The request was refused before it was read, so nothing the user typed can be shown.
+    """
+    if request.endpoint != "posts.new":
+        return render_template(
+            "message.html", title=f"{exc.code} {exc.name}", message=exc.description
+        ), 413
+    form = _prepare(_form_class()(formdata=None))
+    return render_template("post_new.html", form=form, too_large=True), 413
 
 
 def _post_data(form: PostForm) -> PostData:
+    rule = (
+        recurrence.Rule(form.recurrence.data, form.repeat_until.data)
+        if form.recurrence.data and form.repeat_until.data
+        else None
+    )
     return PostData(
         kind=form.kind.data,
         title=form.title.data.strip(),
@@ -59,6 +96,13 @@ def _post_data(form: PostForm) -> PostData:
         ask_contact=form.ask_contact.data or "both",
         waitlist=bool(form.waitlist.data),
         apply_until=form.apply_until.data,
+        recurrence=rule.code if rule else "",
+        occurrences=recurrence.encode(form.expanded) if rule else "[]",
+        attendance=form.attendance.data or "offline",
+        online_details=(form.online_details.data or "").strip()
+        if form.attendance.data != "offline"
+        else "",
+        audience=",".join(form.audience.data or []),
         questions=encode_questions(
             [
                 Question(
@@ -79,4 +123,55 @@ def _post_data(form: PostForm) -> PostData:
 def mine() -> str:
     me = current_account()
     assert me is not None
-    return render_template("my.html", posts=posts_of(rt(), me.id), kinds=POST_KINDS)
+    return render_template(
+        "my.html",
+        posts=posts_of(rt(), me.id),
+        items=post_edits.poster_overview(rt(), me.id),
+        kinds=POST_KINDS,
+    )
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@role_required(*POSTERS)
+def edit(post_id: int) -> str | Response | tuple[str, int]:
+    """Edit one's own post: in place while waiting, as an edit under review once live."""
+    me = current_account()
+    assert me is not None
+    post, fields = post_edits.fields_for_editing(rt(), me.id, post_id)  # others' are 404
+    form = PostForm(data=post_prefill.form_data(fields))
+    settings = rt().settings.deployment
+    post_prefill.prepare(form, settings.application_contact, settings.audiences)
+    post_prefill.fix_kind(form, post.kind)
+    if form.validate_on_submit():
+        try:
+            outcome = post_edits.edit_post(rt(), me.id, post_id, _post_data(form))
+        except StoreUnavailable:
+            return retry_later("post_new.html", form=form, editing=post)
+        flash(EDITED[outcome.outcome]())
+        return redirect(url_for("posts.mine"))
+    return render_template("post_new.html", form=form, editing=post), 422 if form.errors else 200
+
+
+EDITED = {
+    "updated": lambda: _("投稿を修正しました。運営者の確認をお待ちください。"),
+    "resubmitted": lambda: _("修正した投稿を、もう一度審査に送りました。"),
+    "revision": lambda: _(
+        "変更を審査に送りました。承認されるまで、公開中のページは変更前のままです。"
+    ),
+}
+
+
+@bp.route("/posts/<int:post_id>/withdraw", methods=["GET", "POST"])
+@role_required(*POSTERS)
+def withdraw(post_id: int) -> str | Response | tuple[str, int]:
+    """Withdraw one's own post (取り下げ) after a confirmation."""
+    me = current_account()
+    assert me is not None
+    post, _fields = post_edits.fields_for_editing(rt(), me.id, post_id)  # others' are 404
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        post_edits.withdraw_post(rt(), me.id, post_id)
+        flash(_("「%(title)s」を取り下げました。", title=post.title))
+        return redirect(url_for("posts.mine"))
+    page = render_template("posts/withdraw.html", form=form, post=post, kinds=POST_KINDS)
+    return page, 422 if form.errors else 200

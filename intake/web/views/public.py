@@ -7,6 +7,8 @@ and the applicant's own page behind a signed link, where they can cancel.
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from ...deployment import PersonalFields
@@ -30,7 +32,7 @@ from ..responses import retry_later
 
 bp = Blueprint("public", __name__)
 
-LOGIN_TAKEN = "このログインIDはすでに使われています。別のIDにしてください。"
+LOGIN_TAKEN = _l("このログインIDはすでに使われています。別のIDにしてください。")
 
 
 def _personal() -> PersonalFields:
@@ -95,8 +97,8 @@ def register_group() -> str | Response | tuple[str, int]:
 def registered() -> str:
     return render_template(
         "message.html",
-        title="登録を受け付けました",
-        message="運営者が確認して承認すると、ログインできるようになります。",
+        title=_l("登録を受け付けました"),
+        message=_l("運営者が確認して承認すると、ログインできるようになります。"),
     )
 
 
@@ -105,11 +107,11 @@ def apply(post_id: int) -> str | Response | tuple[str, int]:
     event = open_event(rt(), post_id)
     settings = rt().settings
     if not application_service.is_open(event):
-        return _closed(event, application_service.ApplicationsClosed.message)
+        return _closed(event, _(application_service.ApplicationsClosed.message))
     if request.method == "GET":
         availability = application_service.availability(rt(), post_id)
         if availability["status"] == "full":
-            return _closed(event, application_service.EventFull.message)
+            return _closed(event, _(application_service.EventFull.message))
     form = application_form(
         event,
         settings.deployment.application_contact,
@@ -121,7 +123,7 @@ def apply(post_id: int) -> str | Response | tuple[str, int]:
         try:
             outcome = application_service.apply(rt(), post_id, _application_data(form))
         except application_service.ApplicationRefused as refused:
-            form.form_errors.append(refused.message)
+            form.form_errors.append(_(refused.message))
         except StoreUnavailable:
             return retry_later("apply.html", **context)
         else:
@@ -135,7 +137,7 @@ def apply(post_id: int) -> str | Response | tuple[str, int]:
 def _closed(event: Post, message: str) -> tuple[str, int]:
     status = 409 if request.method == "POST" else 200
     return render_template(
-        "message.html", title=f"申込受付: {event.title}", message=message
+        "message.html", title=_("申込受付: %(title)s", title=event.title), message=message
     ), status
 
 
@@ -178,8 +180,10 @@ def application(token: str) -> str | Response | tuple[str, int]:
     except BadLink:
         return render_template(
             "message.html",
-            title="このリンクは使えません",
-            message="リンクが正しくないか、有効期限が切れています。メールのリンクをそのまま開いてください。",
+            title=_l("このリンクは使えません"),
+            message=_l(
+                "リンクが正しくないか、有効期限が切れています。メールのリンクをそのまま開いてください。"
+            ),
         ), 404
     form = CancelForm()
     if form.validate_on_submit():

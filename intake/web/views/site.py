@@ -32,8 +32,10 @@ def serve(path: str) -> Response:
     if path == "" or path.endswith("/"):
         path = f"{path}index.html"
     if not (root / path).is_file():
-        if (root / "404.html").is_file():
-            return send_from_directory(root, "404.html"), 404  # type: ignore[return-value]
+        # A missing English page gets the English 404 page (en/404.html), others Japanese.
+        missing = "en/404.html" if path.startswith("en/") else "404.html"
+        if (root / missing).is_file():
+            return send_from_directory(root, missing), 404  # type: ignore[return-value]
         abort(404)
     response = send_from_directory(root, path, max_age=60)
     response.headers["Content-Security-Policy"] = SITE_CSP

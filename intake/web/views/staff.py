@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ...services.audit_report import JST, Policy, build_report
 from ...services.statistics import status_counts
@@ -12,20 +14,25 @@ from ..auth import role_required, rt
 
 bp = Blueprint("staff", __name__)
 
-TABLE_LABELS = {"accounts": "アカウント", "posts": "投稿", "applications": "参加申込"}
+TABLE_LABELS = {"accounts": _l("アカウント"), "posts": _l("投稿"), "applications": _l("参加申込")}
 ANOMALY_LABELS = {
-    "bulk": "大量の閲覧・出力",
-    "off_hours": "業務時間外のアクセス",
-    "signin_failures": "ログイン失敗の集中",
+    "bulk": _l("大量の閲覧・出力"),
+    "off_hours": _l("業務時間外のアクセス"),
+    "signin_failures": _l("ログイン失敗の集中"),
 }
 REPORT_DAYS = 30
-ROLE_LABELS = {"individual": "個人", "group": "団体", "moderator": "運営", "staff": "区職員"}
+ROLE_LABELS = {
+    "individual": _l("個人"),
+    "group": _l("団体"),
+    "moderator": _l("運営"),
+    "staff": _l("区職員"),
+}
 
 
 def who(actor_id: int | None, actor: str) -> str:
     """Name an actor by number and role only (a public name may be a person's name)."""
     if actor_id is None:
-        return "システム・未ログイン"
+        return _("システム・未ログイン")
     parts = actor.split(" ", 2)  # the report names actors "#id kind public name"
     kind = parts[1] if len(parts) > 1 else ""
     return f"#{actor_id} {ROLE_LABELS.get(kind, '')}".strip()

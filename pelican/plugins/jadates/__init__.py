@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -123,6 +124,41 @@ def upcoming(articles: Iterable[Any], today: Any = None) -> list[Any]:
     return [article for _, article in keep]
 
 
+def occurrence_list(value: Any) -> list[tuple[str, str]]:
+    """Split an Occurrences value (start--end;start--end) into (start, end) pairs."""
+    pairs = []
+    for part in ("" if value is None else str(value)).split(";"):
+        starts, _, ends = part.strip().partition("--")
+        if _parse(starts) is not None:
+            pairs.append((starts, ends))
+    return pairs
+
+
+def _nth(day: dt.date) -> int:
+    return (day.day - 1) // 7 + 1
+
+
+def jarule(code: Any, starts: Any) -> str:
+    """Name a Recurrence rule in words from the first start: 毎月第2土曜日; "" if unknown.
+
+    The codes are those of docs/content-format.md (``<frequency>:<until>``).
+    """
+    parsed = _parse(starts)
+    frequency = ("" if code is None else str(code)).partition(":")[0]
+    if parsed is None:
+        return ""
+    day = parsed[0]
+    name = f"{WEEKDAYS[day.weekday()]}曜日"
+    words = {
+        "weekly": f"毎週{name}",
+        "biweekly": f"隔週{name}",
+        "monthly-nth": f"毎月第{_nth(day)}{name}",
+        "monthly-last": f"毎月最終{name}",
+        "monthly-day": f"毎月{day.day}日",
+    }
+    return words.get(frequency, "")
+
+
 FILTERS = {
     "jadate": jadate,
     "jatime": jatime,
@@ -130,12 +166,27 @@ FILTERS = {
     "jaspan": jaspan,
     "isodate": isodate,
     "upcoming": upcoming,
+    "occurrence_list": occurrence_list,
+    "jarule": jarule,
 }
 
 
 def add_filters(generator: Any) -> None:
-    """Make the filters available to every template of ``generator``."""
+    """Make the filters available to every template of ``generator``.
+
+    The date filters follow the page's LANG (English pages: Sat 5 Dec 2026, 14:00–16:00);
+    the functions above stay Japanese for Python callers.
+    """
+    from .english import endate, endatetime, enspan, localized, weekday_name, with_lang, year_month
+
     generator.env.filters.update(FILTERS)
+    generator.env.filters.update(
+        jadate=localized(jadate, partial(endate, _parse)),
+        jadatetime=localized(jadatetime, partial(endatetime, _parse)),
+        jaspan=localized(jaspan, partial(enspan, _parse)),
+        year_month=with_lang(year_month),
+        weekday_name=with_lang(weekday_name),
+    )
 
 
 def register() -> None:

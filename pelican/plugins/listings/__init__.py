@@ -20,10 +20,12 @@ from zoneinfo import ZoneInfo
 
 from pelican import signals
 
+from . import searchfresh
 from .entries import Entry, entry_from_article, source_digest
 from .output import render_page
 from .pagefind import SearchIndexFailed, index_site
 from .plan import Page, plan
+from .profiles import load_profiles
 
 __all__ = [
     "Entry",
@@ -32,16 +34,20 @@ __all__ = [
     "SearchIndexFailed",
     "entry_from_article",
     "index_site",
+    "language_prefixes",
+    "load_profiles",
     "page_urls",
     "plan",
     "post_stat",
     "render_page",
     "save_state",
+    "searchfresh",
+    "signatures_of",
     "site_today",
     "source_digest",
 ]
 
-STATE_VERSION = 2  # 2: entries carry place_address and organizer_id
+STATE_VERSION = 3  # 2: entries carry place_address and organizer_id; 3: recurrence, 対象
 
 
 def site_today(settings: dict[str, Any]) -> dt.date:
@@ -65,6 +71,25 @@ def page_urls(pages: list[Any]) -> list[str]:
 
 def _source(generator: Any, article: Any) -> str:
     return os.path.relpath(article.source_path, generator.path).replace(os.sep, "/")
+
+
+def language_prefixes(settings: dict[str, Any]) -> list[str]:
+    """Return the folders of the site's other languages ("en/"): see the i18n plugin."""
+    default = settings.get("DEFAULT_LANG") or "ja"
+    return [f"{lang}/" for lang in settings.get("HIROBA_LANGUAGES") or {} if lang != default]
+
+
+def signatures_of(entries: list[Entry], pages: dict[str, Page], settings: dict[str, Any]) -> dict:
+    """Return the signature of every tracked output file.
+
+    The writer renders each HTML page once per language in one call, so a translated
+    page (en/...) has its original's signature: both change together.
+    """
+    own = {e.page: e.page_sig for e in entries} | {p.path: p.sig for p in pages.values()}
+    html = [e.page for e in entries] + [p.path for p in pages.values() if p.renderer == "html"]
+    for prefix in language_prefixes(settings):
+        own.update({prefix + path: own[path] for path in html})
+    return own
 
 
 def write_listings(generator: Any, writer: Any) -> None:
@@ -93,7 +118,8 @@ def write_listings(generator: Any, writer: Any) -> None:
             "entry": entry.to_json() if entry else None,
         }
     today = site_today(settings)
-    pages = plan(entries, settings, today, page_urls(generator.context.get("pages", [])))
+    urls = page_urls(generator.context.get("pages", []))
+    pages = plan(entries, settings, today, urls, load_profiles(settings))
     for page in pages.values():
         render_page(page, generator, writer, generator.context)
     if state_prefix:
@@ -102,7 +128,7 @@ def write_listings(generator: Any, writer: Any) -> None:
             "fingerprint": settings.get("HIROBA_FINGERPRINT", ""),
             "today": today.isoformat(),
         }
-        signatures = {e.page: e.page_sig for e in entries} | {p.path: p.sig for p in pages.values()}
+        signatures = signatures_of(entries, pages, settings)
         save_state(state_prefix, dict(meta, posts=posts), dict(meta, signatures=signatures))
 
 
@@ -116,8 +142,11 @@ def save_state(prefix: str, state: dict[str, Any], signatures: dict[str, Any]) -
 
 
 def index_search(pelican: Any) -> None:
-    """Index the finished site for full-text search (the incremental path calls index_site)."""
+    """Index the finished site for full-text search, with an empty delta (searchfresh)."""
     index_site(pelican.output_path)
+    searchfresh.after_full_index(
+        pelican.output_path, pelican.settings.get("HIROBA_STATE_PREFIX") or ""
+    )
 
 
 def register() -> None:

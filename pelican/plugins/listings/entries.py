@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Any
 
 MAX_MONTHS = 12  # a long-running item is listed in at most this many months
-MAX_DAYS = 62  # and shown on at most this many calendar days
+MAX_DAYS = 62  # and shown on at most this many calendar days (per occurrence)
 
 
 def day_of(value: str) -> dt.date | None:
@@ -50,6 +50,10 @@ class Entry:
     area: str = ""
     organizer: str = ""
     organizer_id: str = ""
+    recurrence: str = ""  # the rule code (docs/content-format.md, Recurrence)
+    occurrences: str = ""  # every date of a recurring item: start--end;start--end...
+    attendance: str = ""  # offline, online, hybrid
+    audience: str = ""  # comma-separated keys of 対象
     sig: str = field(default="", compare=False)
     start_key: tuple[str, int, str] = field(init=False, repr=False, compare=False)
     newest_key: tuple[str, int, str] = field(init=False, repr=False, compare=False)
@@ -67,13 +71,27 @@ class Entry:
         object.__setattr__(self, "newest_key", (self.date, number, self.slug))
 
     @cached_property
+    def spans(self) -> list[tuple[dt.date, dt.date]]:
+        """The first and last day of each occurrence (one unless it recurs), soonest first."""
+        found = []
+        for starts, ends in occurrence_pairs(self.occurrences) or [(self.starts, self.ends)]:
+            start = day_of(starts)
+            if start is not None:
+                found.append((start, max(start, day_of(ends) or start)))
+        return sorted(found)
+
+    @cached_property
     def span(self) -> tuple[dt.date, dt.date] | None:
         """The first and last day of an item with a readable start, else None."""
-        start = day_of(self.starts)
-        if start is None:
+        spans = self.spans
+        if not spans:
             return None
-        end = day_of(self.ends) or start
-        return start, max(start, end)
+        return spans[0][0], max(last for _, last in spans)
+
+    @property
+    def audiences(self) -> list[str]:
+        """The keys of 対象 the item is for."""
+        return [key for key in self.audience.split(",") if key]
 
     @cached_property
     def months(self) -> list[tuple[int, int]]:
@@ -104,6 +122,16 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def occurrence_pairs(value: str) -> list[tuple[str, str]]:
+    """Split an Occurrences value into (start, end) stamps; end is "" when not given."""
+    pairs = []
+    for part in (value or "").split(";"):
+        starts, _, ends = part.strip().partition("--")
+        if starts:
+            pairs.append((starts, ends))
+    return pairs
+
+
 def entry_from_article(article: Any, source: str, page_sig: str) -> Entry:
     """Return the Entry of a Pelican article read from ``source``."""
     category = getattr(article, "category", None)
@@ -126,35 +154,41 @@ def entry_from_article(article: Any, source: str, page_sig: str) -> Entry:
         area=_text(getattr(article, "area", "")),
         organizer=_text(getattr(article, "organizer", "")),
         organizer_id=_text(getattr(article, "organizer_id", "")),
+        recurrence=_text(getattr(article, "recurrence", "")),
+        occurrences=_text(getattr(article, "occurrences", "")),
+        attendance=_text(getattr(article, "attendance", "")),
+        audience=_text(getattr(article, "audience", "")),
     )
 
 
 def months_of(entry: Entry) -> list[tuple[int, int]]:
     """Return the (year, month) pairs an entry is listed under.
 
-    Dated items are listed in every month they run through (up to MAX_MONTHS); others
-    in the month they were published.
+    Dated items are listed in every month they run through (up to MAX_MONTHS from each
+    occurrence's start; a recurring item in the month of each occurrence); others in the
+    month they were published.
     """
-    days = entry.span
-    if days is None:
+    spans = entry.spans
+    if not spans:
         published = day_of(entry.date[:10]) or dt.date(1970, 1, 1)
         return [(published.year, published.month)]
-    (first, last), found = days, []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month) and len(found) < MAX_MONTHS:
-        found.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return found
+    found: set[tuple[int, int]] = set()
+    for first, last in spans:  # a recurring item: the months its occurrences fall in
+        year, month, count = first.year, first.month, 0
+        while (year, month) <= (last.year, last.month) and count < MAX_MONTHS:
+            found.add((year, month))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            count += 1
+    return sorted(found)
 
 
 def days_of(entry: Entry) -> list[dt.date]:
     """Return the calendar days an item runs on (up to MAX_DAYS); none without a start."""
-    days = entry.span
-    if days is None:
-        return []
-    first, last = days
-    count = min((last - first).days + 1, MAX_DAYS)
-    return [first + dt.timedelta(days=n) for n in range(count)]
+    found: set[dt.date] = set()
+    for first, last in entry.spans:
+        count = min((last - first).days + 1, MAX_DAYS)
+        found.update(first + dt.timedelta(days=n) for n in range(count))
+    return sorted(found)
 
 
 def is_past(entry: Entry, today: dt.date) -> bool:
@@ -171,6 +205,17 @@ def is_upcoming(entry: Entry, today: dt.date) -> bool:
 
 def start_key(entry: Entry) -> tuple[str, int, str]:
     """Sort key: soonest start first, then by id."""
+    return entry.start_key
+
+
+def next_start_key(entry: Entry, today: dt.date) -> tuple[str, int, str]:
+    """Sort key: the start of the first occurrence not over by ``today``, then by id."""
+    if not entry.occurrences:
+        return entry.start_key
+    for starts, ends in occurrence_pairs(entry.occurrences):
+        last = day_of(ends) or day_of(starts)
+        if last is not None and last >= today:
+            return (starts, *entry.start_key[1:])
     return entry.start_key
 
 

@@ -87,15 +87,20 @@ def search_bytes(page: Page, settings: dict[str, Any]) -> bytes:
 
 
 def sitemap_bytes(page: Page, settings: dict[str, Any]) -> bytes:
-    """Return sitemap.xml: listing pages, hand-written pages and every item's page."""
+    """Return sitemap.xml: listing pages, hand-written pages and every item's page, in every
+    language of the site."""
     siteurl = settings.get("SITEURL", "")
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']  # fmt: skip
-    for url in page.data["urls"]:
-        lines.append(f"<url><loc>{escape(_absolute(siteurl, url))}</loc></url>")
-    for entry in page.data["items"]:
-        loc = escape(_absolute(siteurl, entry.url))
-        lines.append(f"<url><loc>{loc}</loc><lastmod>{entry.date[:10]}</lastmod></url>")
+    default = settings.get("DEFAULT_LANG") or "ja"
+    others = [lang for lang in settings.get("HIROBA_LANGUAGES") or {} if lang != default]
+    prefixes = ["", *(f"{lang}/" for lang in others)]
+    for prefix in prefixes:  # every page in every language (/ and /en/)
+        for url in page.data["urls"]:
+            lines.append(f"<url><loc>{escape(_absolute(siteurl, prefix + url))}</loc></url>")
+        for entry in page.data["items"]:
+            loc = escape(_absolute(siteurl, prefix + entry.url))
+            lines.append(f"<url><loc>{loc}</loc><lastmod>{entry.date[:10]}</lastmod></url>")
     lines.append("</urlset>")
     return ("\n".join(lines) + "\n").encode()
 

@@ -10,6 +10,7 @@ uses the small ``pagefind.js`` API with its own accessible form.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,8 +31,16 @@ def executable() -> str:
     return str(get_executable())
 
 
-def index_site(output_path: str) -> None:
-    """Write the Pagefind index of the site in output_path."""
+def _lower_priority() -> None:
+    os.nice(10)
+
+
+def index_site(output_path: str, background: bool = False) -> None:
+    """Write the Pagefind index of the site in output_path.
+
+    background runs Pagefind at a lower CPU priority (the worker's re-index job), so
+    approvals published meanwhile keep their speed.
+    """
     target = Path(output_path) / OUTPUT_SUBDIR
     shutil.rmtree(target, ignore_errors=True)
     done = subprocess.run(  # noqa: S603 - our own binary, fixed arguments
@@ -39,6 +48,7 @@ def index_site(output_path: str) -> None:
         capture_output=True,
         text=True,
         check=False,
+        preexec_fn=_lower_priority if background else None,  # noqa: PLW1509 - only os.nice
     )
     if done.returncode != 0:
         raise SearchIndexFailed((done.stderr or done.stdout).strip()[-2000:])

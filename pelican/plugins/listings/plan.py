@@ -16,11 +16,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .entries import Entry, is_past, is_upcoming, newest_key, start_key
+from .entries import Entry, is_past, is_upcoming, newest_key, next_start_key, start_key
+from .profiles import directory_pages, group_row, profile_view
 
 UPCOMING_ON_HOME = 10
 UPCOMING_ON_LISTS = 30
-FACETS = (("topics", "HIROBA_TOPICS", "topic", "分野"), ("areas", "HIROBA_AREAS", "area", "地域"))
+# (URL prefix, setting of key -> label, Entry attribute, label); 対象 may hold several keys.
+FACETS = (
+    ("topics", "HIROBA_TOPICS", "topic", "分野"),
+    ("areas", "HIROBA_AREAS", "area", "地域"),
+    ("audiences", "HIROBA_AUDIENCES", "audience", "対象"),
+)
 FEED_ALL = "feeds/all.atom.xml"
 SEARCH_INDEX = "search/index.json"
 SITEMAP = "sitemap.xml"
@@ -121,7 +127,9 @@ def _month_pages(
 
 
 def _upcoming(items: Iterable[Entry], today: dt.date, limit: int) -> list[Entry]:
-    return sorted((e for e in items if is_upcoming(e, today)), key=start_key)[:limit]
+    # A recurring item is placed by its next date, not by a first one long past.
+    coming = (e for e in items if is_upcoming(e, today))
+    return sorted(coming, key=lambda e: next_start_key(e, today))[:limit]
 
 
 def _feed(pages: dict[str, Page], path: str, title: str, items: list[Entry], limit: int) -> None:
@@ -179,16 +187,26 @@ def _ical(
     pages[path] = Page(path, "ical", {"title": title, "items": sorted(dated, key=start_key)})
 
 
-def _groups(pages: dict[str, Page], listed: list[Entry], today: dt.date, limit: int) -> None:
-    """Plan the group directory: a page, an Atom feed and a calendar per organizer."""
+def _groups(
+    pages: dict[str, Page],
+    listed: list[Entry],
+    today: dt.date,
+    limit: int,
+    profiles: Mapping[str, Mapping[str, Any]],
+    settings: Mapping[str, Any],
+) -> None:
+    """Plan the group directory: a page, an Atom feed and a calendar per organizer and per
+    group with a public profile; the directory by name, by 分野 and by 地域."""
     members: dict[str, list[Entry]] = defaultdict(list)
     for entry in listed:
         if entry.organizer_id.isdigit():
             members[entry.organizer_id].append(entry)
     rows = []
-    for key in sorted(members, key=int):
-        items = members[key]
-        name = max(items, key=newest_key).organizer  # the name on its newest post
+    for key in sorted(set(members) | set(profiles), key=int):
+        items = members.get(key, [])
+        profile = profiles.get(key)
+        # The profile's name, else the name on its newest post.
+        name = profile["name"] if profile else max(items, key=newest_key).organizer
         base = f"groups/{key}/"
         feed, ics = f"feeds/groups/{key}.atom.xml", f"calendar/groups/{key}.ics"
         dated = [e for e in items if e.starts]
@@ -206,20 +224,33 @@ def _groups(pages: dict[str, Page], listed: list[Entry], today: dt.date, limit: 
                 ],
                 "feed": feed,
                 "ics": ics,
+                "profile": profile_view(profile, settings) if profile else None,
             },  # fmt: skip
             "group",
         )
         _feed(pages, feed, name, items, limit)
         _ical(pages, ics, name, dated, today)
-        rows.append({"url": base, "name": name, "count": len(items)})
+        rows.append(group_row(key, name, len(items), profile))
     rows.sort(key=lambda row: (row["name"], row["url"]))
-    pages["groups/index.html"] = Page("groups/index.html", "html", {"rows": rows}, "groups")
+    links, facet_pages = directory_pages(rows, profiles, settings)
+    for path, data, template in facet_pages:
+        pages[path] = Page(path, "html", data, template)
+    pages["groups/index.html"] = Page(
+        "groups/index.html", "html", {"rows": rows, **links}, "groups"
+    )
 
 
 def plan(
-    entries: Iterable[Entry], settings: Mapping[str, Any], today: dt.date, page_urls: list[str]
+    entries: Iterable[Entry],
+    settings: Mapping[str, Any],
+    today: dt.date,
+    page_urls: list[str],
+    profiles: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Page]:
-    """Return every listing page, feed and index of the site, keyed by output path."""
+    """Return every listing page, feed and index of the site, keyed by output path.
+
+    profiles: the groups' public profiles by group id (profiles.load_profiles).
+    """
     entries = list(entries)
     listed = [e for e in entries if e.listed]
     kinds: dict[str, str] = dict(settings.get("HIROBA_KINDS") or {})
@@ -263,7 +294,8 @@ def plan(
         facet_rows = []
         members: dict[str, list[Entry]] = defaultdict(list)
         for entry in listed:
-            members[getattr(entry, attr)].append(entry)
+            for key in getattr(entry, attr).split(","):
+                members[key].append(entry)
         for key, label in labels.items():
             items = members.get(key, [])
             base = f"{prefix}/{key}"
@@ -296,7 +328,7 @@ def plan(
             "facets",
         )
     _calendar(pages, [e for e in listed if e.starts])
-    _groups(pages, listed, today, limit)
+    _groups(pages, listed, today, limit, profiles or {}, settings)
     _ical(pages, ICAL_ALL, "すべての予定", listed, today)
     for entry in entries:
         if entry.starts:  # every dated item's own page has an iCalendar file beside it

@@ -43,6 +43,8 @@ KNOWN_METADATA = frozenset(
         "place", "place_address", "fee", "capacity", "organizer", "organizer_id",
         "contact", "apply_url", "summary", "save_as", "status", "url", "template",
         "lang", "modified",
+        "recurrence", "occurrences", "attendance", "online", "audience",  # posting fields
+        "media",  # flyers and images: one line of JSON, checked by the media plugin
         "reader",  # set by Pelican itself (readers.py), overriding any value in the file
     }
 )  # fmt: skip

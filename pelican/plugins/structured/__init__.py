@@ -19,6 +19,13 @@ from markupsafe import Markup
 from pelican import signals
 
 SCHEMA = "https://schema.org/"
+MODES = {
+    "offline": "OfflineEventAttendanceMode",
+    "online": "OnlineEventAttendanceMode",
+    "hybrid": "MixedEventAttendanceMode",
+}
+REPEAT = {"weekly": "P1W", "biweekly": "P2W", "monthly-nth": "P1M", "monthly-last": "P1M",
+          "monthly-day": "P1M"}  # fmt: skip
 _ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"))
 
 
@@ -41,6 +48,64 @@ def _price(fee: str) -> str | None:
     return found.group(1).replace(",", "") if found else None
 
 
+def _attendance(article: Any, url: str) -> dict[str, Any]:
+    """Return eventAttendanceMode and location: a Place, a VirtualLocation or both."""
+    place = str(getattr(article, "place", "") or "")
+    address = str(getattr(article, "place_address", "") or "")
+    mode = str(getattr(article, "attendance", "") or "")
+    if mode not in MODES:  # files written before Attendance existed
+        mode = "offline" if place or address else "online"
+    venue = {
+        "@type": "Place",
+        "name": place or address,
+        "address": {"@type": "PostalAddress", "streetAddress": address or place,
+                    "addressCountry": "JP"},
+    }  # fmt: skip
+    # The page says how to join (the link itself goes to applicants only).
+    virtual: dict[str, Any] = {"@type": "VirtualLocation", "url": url}
+    online = str(getattr(article, "online", "") or "")
+    if online:
+        virtual["description"] = online
+    location: Any = virtual
+    if place or address:
+        location = {"offline": venue, "online": virtual, "hybrid": [venue, virtual]}[mode]
+    return {"eventAttendanceMode": SCHEMA + MODES[mode], "location": location}
+
+
+def _schedule(article: Any, zone: ZoneInfo) -> dict[str, Any] | None:
+    """Return the schema.org Schedule of a recurring event (its rule and its last day)."""
+    code = str(getattr(article, "recurrence", "") or "")
+    frequency, _, until = code.partition(":")
+    starts = str(getattr(article, "starts", "") or "")
+    if frequency not in REPEAT or len(starts) < 16:
+        return None
+    try:
+        first = dt.datetime.fromisoformat(starts)
+        last = dt.date.fromisoformat(until)
+    except ValueError:
+        return None
+    day = SCHEMA + first.strftime("%A")
+    schedule: dict[str, Any] = {
+        "@type": "Schedule",
+        "startDate": first.date().isoformat(),
+        "endDate": last.isoformat(),
+        "repeatFrequency": REPEAT[frequency],
+        "startTime": first.strftime("%H:%M:%S"),
+        "scheduleTimezone": zone.key,
+    }
+    ends = str(getattr(article, "ends", "") or "")
+    if len(ends) >= 16 and ends[:10] == starts[:10]:
+        schedule["endTime"] = ends[11:16] + ":00"
+    if frequency in ("weekly", "biweekly"):
+        schedule["byDay"] = day
+    elif frequency == "monthly-day":
+        schedule["byMonthDay"] = first.day
+    else:
+        schedule["byDay"] = day
+        schedule["byMonthWeek"] = -1 if frequency == "monthly-last" else (first.day - 1) // 7 + 1
+    return schedule
+
+
 def event_data(article: Any, settings: dict[str, Any]) -> dict[str, Any]:
     """Return the schema.org Event of an article as a dict."""
     zone = ZoneInfo(settings.get("TIMEZONE") or "Asia/Tokyo")
@@ -59,19 +124,10 @@ def event_data(article: Any, settings: dict[str, Any]) -> dict[str, Any]:
     summary = str(getattr(article, "summary", "") or "")
     if summary:
         data["description"] = summary
-    place = str(getattr(article, "place", "") or "")
-    address = str(getattr(article, "place_address", "") or "")
-    if place or address:
-        data["eventAttendanceMode"] = SCHEMA + "OfflineEventAttendanceMode"
-        data["location"] = {
-            "@type": "Place",
-            "name": place or address,
-            "address": {"@type": "PostalAddress", "streetAddress": address or place,
-                        "addressCountry": "JP"},
-        }  # fmt: skip
-    else:
-        data["eventAttendanceMode"] = SCHEMA + "OnlineEventAttendanceMode"
-        data["location"] = {"@type": "VirtualLocation", "url": url}
+    data.update(_attendance(article, url))
+    schedule = _schedule(article, zone)
+    if schedule:
+        data["eventSchedule"] = schedule
     organizer = str(getattr(article, "organizer", "") or "")
     if organizer:
         data["organizer"] = {"@type": "Organization", "name": organizer}
@@ -86,6 +142,10 @@ def event_data(article: Any, settings: dict[str, Any]) -> dict[str, Any]:
         if price is not None:
             offer["price"] = price
         data["offers"] = offer
+    # The post's images (the media plugin's items), largest variant of each.
+    images = [i for i in getattr(article, "media_items", None) or [] if i.get("type") == "image"]
+    if images:
+        data["image"] = [f"{site}/{item['src']}" for item in images]
     return data
 
 

@@ -6,6 +6,9 @@
   if (!form) { return; }
   var status = document.querySelector(".search-status");
   var list = document.querySelector(".search-results");
+  // Messages and the language's folder ("/en" on English pages) come from the page.
+  var text = status.dataset;
+  var prefix = text.linkPrefix || "";
   var params = new URLSearchParams(window.location.search);
   ["q", "kind", "topic", "area", "month"].forEach(function (name) {
     if (params.has(name)) { form.elements[name].value = params.get(name); }
@@ -18,14 +21,15 @@
   var month = /^(\d{4})-(\d{2})$/.exec(params.get("month") || "");
   if (month) { filters["月"] = month[1] + "年" + Number(month[2]) + "月"; }
   if (!query && !Object.keys(filters).length) { return; }
-  status.textContent = "検索しています…";
+  status.textContent = text.searching || "検索しています…";
   function item(data) {
     var li = document.createElement("li");
     li.className = "post";
     var heading = document.createElement("h2");
     heading.className = "post-title";
     var link = document.createElement("a");
-    link.href = data.url;
+    // One index (the Japanese pages'): an English page links to the English twin.
+    link.href = prefix + data.url;
     link.textContent = (data.meta && data.meta.title) || data.url;
     heading.appendChild(link);
     var excerpt = document.createElement("p");
@@ -35,16 +39,57 @@
     li.appendChild(excerpt);
     return li;
   }
-  import(form.getAttribute("data-pagefind")).then(function (pagefind) {
-    return pagefind.search(query || null, { filters: filters });
-  }).then(function (search) {
-    return Promise.all(search.results.slice(0, 30).map(function (r) { return r.data(); }))
-      .then(function (rows) {
-        list.replaceChildren.apply(list, rows.map(item));
-        status.textContent = search.results.length + "件見つかりました" +
-          (search.results.length > 30 ? "（先頭の30件を表示）" : "") + "。";
+  // What was published since Pagefind last indexed the site (search/delta.json): pages
+  // added or changed, searched here by substring on NFKC-normalised text (Japanese has no
+  // spaces), and the Pagefind pages that were withdrawn or replaced, dropped from its hits.
+  function norm(value) { return String(value || "").normalize("NFKC").toLowerCase(); }
+  var terms = norm(query).split(/\s+/).filter(Boolean);
+  function loadDelta() {
+    var url = form.getAttribute("data-delta");
+    if (!url) { return Promise.resolve({}); }
+    return fetch(url, { cache: "no-cache" }).then(function (r) { return r.ok ? r.json() : {}; })
+      .catch(function () { return {}; });
+  }
+  function snippet(entry) {
+    var shown = String(entry.text || "").normalize("NFKC");
+    var at = terms.length ? Math.max(0, norm(shown).indexOf(terms[0])) : 0;
+    var start = Math.max(0, at - 40);
+    return (start ? "…" : "") + shown.slice(start, start + 120) + (shown.length > start + 120 ? "…" : "");
+  }
+  function deltaHits(delta) {
+    return (delta.items || []).filter(function (entry) {
+      var values = entry.filters || {};
+      var haystack = norm(entry.title + " " + entry.text);
+      return Object.keys(filters).every(function (name) {
+        return (values[name] || []).indexOf(filters[name]) >= 0;
+      }) && terms.every(function (term) { return haystack.indexOf(term) >= 0; });
+    }).map(function (entry) {
+      return { url: entry.url, meta: { title: entry.title }, excerpt: snippet(entry) };
+    });
+  }
+  Promise.all([import(form.getAttribute("data-pagefind")), loadDelta()]).then(function (loaded) {
+    var delta = loaded[1] || {};
+    var removedIds = delta.removed_ids || [];
+    var removedUrls = delta.removed_urls || [];
+    var fresh = deltaHits(delta);
+    var freshUrls = fresh.map(function (row) { return row.url; });
+    return loaded[0].search(query || null, { filters: filters }).then(function (search) {
+      var hits = search.results.filter(function (r) { return removedIds.indexOf(r.id) < 0; });
+      var wanted = hits.slice(0, Math.max(0, 30 - fresh.length));
+      return Promise.all(wanted.map(function (r) {
+        return r.data().catch(function () { return null; });
+      })).then(function (rows) {
+        var kept = rows.filter(function (row) {
+          return row && removedUrls.indexOf(row.url) < 0 && freshUrls.indexOf(row.url) < 0;
+        });
+        var total = fresh.length + hits.length - (wanted.length - kept.length);
+        list.replaceChildren.apply(list, fresh.concat(kept).map(item));
+        var found = (text.found || "{count}件見つかりました").replace("{count}", total);
+        status.textContent = found + (total > 30 ? (text.first || "（先頭の30件を表示）") : "") +
+          (text.end || "。");
       });
+    });
   }).catch(function () {
-    status.textContent = "検索を利用できませんでした。カレンダーや分野別の一覧からお探しください。";
+    status.textContent = text.failed || "検索を利用できませんでした。カレンダーや分野別の一覧からお探しください。";
   });
 })();

@@ -1,0 +1,203 @@
+"""Moderators' decisions on posts and on edits of live posts: approve (optionally with
+edits), reject with a reason, one by one or in bulk.
+
+Every decision is a Decision row and an audit entry, committed with its effect, and owes
+two tasks: publishing (approvals) and the mail that tells the poster (always). Each item
+of a bulk decision commits alone, so one that was meanwhile decided elsewhere fails by
+itself and the others still go through.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from .. import outbox
+from ..errors import InvalidTransition, NotFound, StoreUnavailable
+from ..models import Decision, Post, PostRevision, Task, utcnow
+from ..runtime import Runtime
+from ..store import transaction
+from . import audit, post_fields
+from .post_fields import Fields
+from .posts import PostData
+
+WAITING = ("received", "pending")
+KINDS = ("post", "revision")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A queue item: a waiting post, or a pending edit (revision) of a live post."""
+
+    kind: str
+    id: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}-{self.id}"
+
+    @classmethod
+    def parse(cls, key: str) -> Subject | None:
+        """Return the subject a form's item key names, or None for anything malformed."""
+        kind, _, number = key.partition("-")
+        if kind not in KINDS or not number.isdigit() or len(number) > 12:
+            return None
+        return cls(kind, int(number))
+
+
+class ChangedMeanwhile(InvalidTransition):
+    """The poster edited the post after the moderator opened it: review the new version."""
+
+
+@dataclass
+class BulkResult:
+    """Which items a bulk decision decided, and which failed and why (a short code)."""
+
+    done: list[Subject] = field(default_factory=list)
+    failed: list[tuple[Subject, str]] = field(default_factory=list)
+
+
+def _record(
+    session: Session,
+    moderator_id: int,
+    subject: Subject,
+    action: str,
+    reason: str = "",
+    edits: dict[str, list[Any]] | None = None,
+) -> Decision:
+    """Add the Decision row and its audit entry (names of edited fields only, never values)."""
+    decision = Decision(
+        subject_kind=subject.kind,
+        subject_id=subject.id,
+        moderator_id=moderator_id,
+        action=action,
+        reason=reason,
+        edits=json.dumps(edits, ensure_ascii=False) if edits else "",
+    )
+    session.add(decision)
+    session.flush()
+    detail = action + (f" with edits: {', '.join(edits)}" if edits else "")
+    audit.record(
+        session, moderator_id, f"decide_{subject.kind}", subject.kind, subject.id, 0, detail
+    )
+    return decision
+
+
+def _waiting_post(session: Session, post_id: int) -> Post:
+    post = session.get(Post, post_id, with_for_update=True)
+    if post is None:
+        raise NotFound(f"post {post_id}")
+    if post.status not in WAITING:
+        raise InvalidTransition(f"post {post_id} is {post.status}")
+    return post
+
+
+def _pending_revision(session: Session, revision_id: int) -> tuple[PostRevision, Post]:
+    revision = session.get(PostRevision, revision_id, with_for_update=True)
+    if revision is None:
+        raise NotFound(f"revision {revision_id}")
+    post = session.get(Post, revision.post_id, with_for_update=True)
+    assert post is not None
+    if revision.status != "pending" or post.status != "approved":
+        raise InvalidTransition(f"revision {revision_id} is {revision.status}")
+    return revision, post
+
+
+def _final(proposed: Fields, edited: PostData | None, kind: str | None) -> Fields:
+    """Return the version to publish: the moderator's edit of the proposal, if any."""
+    final = dict(proposed) if edited is None else post_fields.from_data(edited)
+    if kind is not None:
+        final["kind"] = kind  # a live post keeps its kind (its page's address)
+    return final
+
+
+def approve(
+    rt: Runtime,
+    moderator_id: int,
+    subject: Subject,
+    edited: PostData | None = None,
+    seen: str | None = None,
+) -> int:
+    """Approve a waiting post or an edit, with the moderator's changes if edited; return the
+    decision's id. The post is (re)published and the poster told, both by the worker.
+
+    seen is the post's updated_at the moderator's page showed; a later edit by the poster
+    raises ChangedMeanwhile rather than being overwritten by the older version.
+    """
+    with transaction(rt.sessions) as session:
+        if subject.kind == "post":
+            post = _waiting_post(session, subject.id)
+            if seen is not None and post.updated_at.isoformat() != seen:
+                raise ChangedMeanwhile(f"post {subject.id} changed")
+            proposed = post_fields.from_post(post)
+            final = _final(proposed, edited, None)
+            post.status, post.reject_reason = "approved", ""
+            post.approved_at = utcnow()
+        else:
+            revision, post = _pending_revision(session, subject.id)
+            proposed = post_fields.from_post(post) | post_fields.decode(revision.data)
+            final = _final(proposed, edited, post.kind)
+            revision.status, revision.decided_at = "approved", utcnow()
+            revision.moderator_id = moderator_id
+        edits = post_fields.changed(proposed, final)
+        post_fields.apply(post, final)
+        post.updated_at = utcnow()
+        decision = _record(session, moderator_id, subject, "approve", edits=edits)
+        tasks = _tell(session, decision.id, publish=post.id)
+        decision_id = decision.id
+    outbox.enqueue_tasks(rt.queue, tasks)
+    return decision_id
+
+
+def reject(rt: Runtime, moderator_id: int, subject: Subject, reason: str) -> int:
+    """Reject a waiting post or an edit with the reason the poster reads; return the decision's
+    id. A rejected edit leaves the live version as it was."""
+    with transaction(rt.sessions) as session:
+        if subject.kind == "post":
+            post = _waiting_post(session, subject.id)
+            post.status, post.reject_reason = "rejected", reason
+            post.updated_at = utcnow()
+        else:
+            revision, _post = _pending_revision(session, subject.id)
+            revision.status, revision.decided_at = "rejected", utcnow()
+            revision.moderator_id = moderator_id
+        decision = _record(session, moderator_id, subject, "reject", reason=reason)
+        tasks = _tell(session, decision.id, publish=None)
+        decision_id = decision.id
+    outbox.enqueue_tasks(rt.queue, tasks)
+    return decision_id
+
+
+def _tell(session: Session, decision_id: int, publish: int | None) -> list[Task]:
+    """Owe the publication (when approving) and the poster's mail, in the decision's commit."""
+    tasks = [outbox.add_task(session, outbox.PUBLISH_POST, publish)] if publish else []
+    tasks.append(outbox.add_task(session, outbox.SEND_POST_DECISION, decision_id))
+    return tasks
+
+
+FAILURES: dict[type[Exception], str] = {
+    NotFound: "missing",
+    InvalidTransition: "decided",
+    StoreUnavailable: "unavailable",
+}
+
+
+def decide_many(
+    rt: Runtime, moderator_id: int, subjects: list[Subject], approving: bool, reason: str = ""
+) -> BulkResult:
+    """Approve (as submitted) or reject with one reason each item, each in its own commit."""
+    result = BulkResult()
+    for subject in dict.fromkeys(subjects):
+        try:
+            if approving:
+                approve(rt, moderator_id, subject)
+            else:
+                reject(rt, moderator_id, subject, reason)
+        except (NotFound, InvalidTransition, StoreUnavailable) as exc:
+            result.failed.append((subject, FAILURES[type(exc)]))
+        else:
+            result.done.append(subject)
+    return result

@@ -1,0 +1,190 @@
+"""The moderators' status panel: what waits, how publishing went, and whether workers live.
+
+Everything here is counts, times and the build log: no personal data. Redis may be down
+while the database answers (or the other way round); each half reports its own trouble
+instead of failing the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from redis.exceptions import RedisError
+from rq import Worker
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from ..models import Account, Build, ChangeRequest, Post, PostRevision, SiteState, Task, utcnow
+from ..runtime import Runtime
+
+WAITING = ("received", "pending")
+# A live rq worker heartbeats at least every worker_ttl (420 s by default); its key
+# expires 60 s after that. Older than this, the worker is taken for dead.
+WORKER_SILENCE_SECONDS = 480
+
+
+@dataclass
+class QueueRow:
+    """One line of the waiting-work table."""
+
+    key: str  # a post kind, or "accounts", "change_requests", "revisions"
+    count: int
+    oldest: datetime | None
+
+
+@dataclass
+class WorkerRow:
+    """One rq worker as Redis last saw it."""
+
+    name: str
+    state: str
+    last_heartbeat: datetime | None
+    silent_seconds: int | None
+
+
+@dataclass
+class BuildInfo:
+    """The last build: when, how long, the result, the way it was made and its log."""
+
+    rev: int
+    status: str
+    started_at: datetime
+    duration_s: float | None
+    mode: str  # "incremental", "full"
+    log: str
+
+
+@dataclass
+class StatusPanel:
+    """Everything the status page shows."""
+
+    posts_by_kind: dict[str, int]
+    queues: list[QueueRow]
+    oldest_waiting: datetime | None
+    requested_rev: int
+    built_rev: int
+    last_build: BuildInfo | None
+    last_failure: BuildInfo | None
+    failed_tasks: int
+    pending_tasks: int
+    rq_length: int | None = None
+    rq_failed: int | None = None
+    workers: list[WorkerRow] = field(default_factory=list)
+    redis_error: str = ""  # the exception's name when Redis did not answer
+
+    @property
+    def no_live_worker(self) -> bool:
+        """No worker heartbeated within WORKER_SILENCE_SECONDS: nothing is being processed."""
+        return not self.redis_error and not any(
+            w.silent_seconds is not None and w.silent_seconds < WORKER_SILENCE_SECONDS
+            for w in self.workers
+        )
+
+    @property
+    def silent_workers(self) -> list[WorkerRow]:
+        """Workers still registered whose last heartbeat is too old."""
+        return [
+            w
+            for w in self.workers
+            if w.silent_seconds is not None and w.silent_seconds >= WORKER_SILENCE_SECONDS
+        ]
+
+
+def build_mode(log: str) -> str:
+    """Tell an incremental publication from a full build by the note the builder logs first."""
+    return "incremental" if log.startswith("incremental:") else "full"
+
+
+def _build_info(build: Build | None) -> BuildInfo | None:
+    if build is None:
+        return None
+    return BuildInfo(
+        rev=build.rev,
+        status=build.status,
+        started_at=build.started_at,
+        duration_s=build.duration_s,
+        mode=build_mode(build.log or ""),
+        log=build.log or "",
+    )
+
+
+def _waiting(
+    session: Session,
+    model: type[Account] | type[ChangeRequest] | type[PostRevision],
+    statuses: tuple[str, ...],
+    *where: ColumnElement[bool],
+) -> QueueRow:
+    count, oldest = session.execute(
+        select(func.count(), func.min(model.created_at)).where(model.status.in_(statuses), *where)
+    ).one()
+    return QueueRow("", int(count), oldest)
+
+
+def _database_part(session: Session, kinds: tuple[str, ...]) -> StatusPanel:
+    rows = session.execute(
+        select(Post.kind, func.count(), func.min(Post.created_at))
+        .where(Post.status.in_(WAITING))
+        .group_by(Post.kind)
+    ).all()
+    found = {kind: (int(count), oldest) for kind, count, oldest in rows}
+    by_kind = {kind: found.get(kind, (0, None))[0] for kind in kinds}
+    queues = [QueueRow(kind, *found.get(kind, (0, None))) for kind in kinds]
+    for key, row in (
+        (
+            "accounts",
+            _waiting(session, Account, WAITING, Account.kind.in_(("individual", "group"))),
+        ),
+        ("change_requests", _waiting(session, ChangeRequest, ("pending",))),
+        ("revisions", _waiting(session, PostRevision, ("pending",))),
+    ):
+        row.key = key
+        queues.append(row)
+    stamps = [row.oldest for row in queues if row.oldest is not None and row.count]
+    state = session.get(SiteState, 1)
+    last = session.scalars(select(Build).order_by(Build.id.desc()).limit(1)).first()
+    failure = session.scalars(
+        select(Build).where(Build.status == "failed").order_by(Build.id.desc()).limit(1)
+    ).first()
+    tasks = dict(
+        session.execute(
+            select(Task.state, func.count())
+            .where(Task.state.in_(("failed", "pending")))
+            .group_by(Task.state)
+        ).all()
+    )
+    return StatusPanel(
+        posts_by_kind=by_kind,
+        queues=queues,
+        oldest_waiting=min(stamps) if stamps else None,
+        requested_rev=state.requested_rev if state else 0,
+        built_rev=state.built_rev if state else 0,
+        last_build=_build_info(last),
+        last_failure=_build_info(failure),
+        failed_tasks=int(tasks.get("failed", 0)),
+        pending_tasks=int(tasks.get("pending", 0)),
+    )
+
+
+def _worker_rows(rt: Runtime, now: datetime) -> list[WorkerRow]:
+    rows = []
+    for worker in Worker.all(connection=rt.redis, queue=rt.queue):
+        beat = worker.last_heartbeat
+        if beat is not None and beat.tzinfo is not None:
+            beat = beat.astimezone(UTC).replace(tzinfo=None)
+        silent = int((now - beat).total_seconds()) if beat is not None else None
+        rows.append(WorkerRow(worker.name, str(worker.get_state()), beat, silent))
+    return sorted(rows, key=lambda row: row.name)
+
+
+def status_panel(rt: Runtime, kinds: tuple[str, ...]) -> StatusPanel:
+    """Collect the panel: queue depths and ages, builds, the rq queue and the workers."""
+    with rt.sessions() as session:
+        panel = _database_part(session, kinds)
+    try:
+        panel.rq_length = rt.queue.count
+        panel.rq_failed = rt.queue.failed_job_registry.count
+        panel.workers = _worker_rows(rt, utcnow())
+    except RedisError as exc:
+        panel.redis_error = type(exc).__name__
+    return panel

@@ -1,0 +1,88 @@
+"""Emergency takedown (緊急非公開): a moderator unpublishes a live item at once, with a reason.
+
+The post's status becomes ``taken_down`` with the time and the reason (the poster sees it
+on their page and by mail), the decision and an audit entry are written, and the publish
+task is put at the front of the queue; the publish job then asks for a rebuild at the
+front too, so the item leaves the live site before any other waiting work is done.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from .. import outbox
+from ..errors import InvalidTransition, NotFound
+from ..models import Decision, Post, PostRevision, utcnow
+from ..runtime import Runtime
+from ..store import transaction
+from . import audit
+from .posts import LIVE
+
+LIST_LIMIT = 200
+
+
+def live_posts(rt: Runtime, query: str = "", limit: int = LIST_LIMIT) -> list[Post]:
+    """Return live posts, newest first, whose title contains query or whose id is query."""
+    words = query.strip()
+    statement = select(Post).where(Post.status.in_(LIVE))
+    if words:
+        match = Post.title.icontains(words, autoescape=True)
+        if words.isdigit():
+            match = or_(match, Post.id == int(words))
+        statement = statement.where(match)
+    with rt.sessions() as session:
+        posts = list(session.scalars(statement.order_by(Post.id.desc()).limit(limit)))
+        for post in posts:
+            _ = post.account.public_name  # loaded for the list after the session closes
+        return posts
+
+
+def live_post(rt: Runtime, post_id: int) -> Post:
+    """Return any post with its organizer loaded, for the moderator's page about it."""
+    with rt.sessions() as session:
+        post = session.get(Post, post_id)
+        if post is None:
+            raise NotFound(f"post {post_id}")
+        _ = post.account.public_name
+        return post
+
+
+def close_pending_edits(session: Session, post_id: int) -> None:
+    """Close a post's edits under review once it leaves the site: there is nothing to edit."""
+    session.execute(
+        update(PostRevision)
+        .where(PostRevision.post_id == post_id, PostRevision.status == "pending")
+        .values(status="closed", decided_at=utcnow())
+    )
+
+
+def take_down(rt: Runtime, moderator_id: int, post_id: int, reason: str) -> None:
+    """Unpublish a live post now: record why, owe its removal first in line and a mail."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("a takedown needs a reason")
+    with transaction(rt.sessions) as session:
+        post = session.get(Post, post_id, with_for_update=True)
+        if post is None:
+            raise NotFound(f"post {post_id}")
+        if post.status not in LIVE:
+            raise InvalidTransition(f"post {post_id} is {post.status}")
+        post.status = "taken_down"
+        post.taken_down_at = utcnow()
+        post.takedown_reason = reason
+        close_pending_edits(session, post_id)
+        session.add(
+            Decision(
+                subject_kind="post",
+                subject_id=post_id,
+                moderator_id=moderator_id,
+                action="takedown",
+                reason=reason,
+            )
+        )
+        audit.record(session, moderator_id, "takedown_post", "post", post_id, detail="緊急非公開")
+        publish = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
+        notice = outbox.add_task(session, outbox.SEND_TAKEDOWN_NOTICE, post_id)
+    outbox.enqueue_tasks(rt.queue, [publish], at_front=True)
+    outbox.enqueue_tasks(rt.queue, [notice])

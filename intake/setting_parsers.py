@@ -1,0 +1,79 @@
+"""Parsers of environment setting values: each returns the value or raises ValueError
+with the sentence the operator sees (``hiroba check`` and start-up print it)."""
+
+from __future__ import annotations
+
+
+def positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("must be a positive whole number") from None
+    if value <= 0:
+        raise ValueError("must be a positive whole number")
+    return value
+
+
+def flag(raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be one of 1, 0, true, false, yes, no, on, off")
+
+
+def whole_number(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("must be a whole number, 0 or more") from None
+    if value < 0:
+        raise ValueError("must be a whole number, 0 or more")
+    return value
+
+
+def rate_limit(raw: str) -> str:
+    """Accept a Flask-Limiter rate such as '30 per minute' or '10/minute;100/hour'."""
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ValueError("must be a rate such as '30 per minute'") from None
+    return raw
+
+
+def clock_range(raw: str) -> tuple[int, int]:
+    """Parse 'HH:MM-HH:MM' into minutes after midnight (start, end)."""
+    try:
+        start, end = (int(h) * 60 + int(m) for h, m in (p.split(":") for p in raw.split("-")))
+    except ValueError:
+        raise ValueError("must look like 08:00-20:00") from None
+    if not 0 <= start < end <= 24 * 60:
+        raise ValueError("must look like 08:00-20:00, start before end")
+    return start, end
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekdays(raw: str) -> frozenset[int]:
+    """Parse 'mon-fri' or 'mon,tue,sat' into weekday numbers (Monday is 0)."""
+    days: set[int] = set()
+    try:
+        for part in raw.lower().replace(" ", "").split(","):
+            first, _, last = part.partition("-")
+            a, b = DAYS.index(first), DAYS.index(last or first)
+            days.update(range(a, b + 1))
+    except ValueError:
+        raise ValueError("must name days like mon-fri or mon,wed,sat") from None
+    if not days:
+        raise ValueError("must name at least one day")
+    return frozenset(days)
+
+
+def environment(raw: str) -> str:
+    if raw not in {"development", "production"}:
+        raise ValueError("must be 'development' or 'production'")
+    return raw

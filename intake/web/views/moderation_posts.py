@@ -1,0 +1,206 @@
+"""Moderating posts: the filtered queue, the review of a post or of an edit of a live post
+(approve, approve with edits, reject with a reason), and bulk decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+from wtforms import SelectChoice
+
+from ...errors import NotFound
+from ...models import Post, PostRevision
+from ...services import moderation_queue, post_decisions, post_diff, post_fields, reason_templates
+from ...services.moderation_queue import QueueFilter
+from ...services.post_decisions import Subject
+from ...taxonomy import POST_KINDS
+from .. import post_prefill
+from ..auth import current_account, role_required, rt
+from ..forms import PostForm
+from ..moderation_forms import BulkDecisionForm, QueueFilterForm, ReviewDecisionForm
+from .posts import _post_data as post_data_of
+
+bp = Blueprint("moderation_posts", __name__)
+
+STAFF = ("moderator",)
+
+
+def state_labels() -> dict[str, str]:
+    """Return the queue states as moderators read them."""
+    return {
+        "new": _("新規"),
+        "resubmitted": _("差し戻し後の再申請"),
+        "edit": _("公開中の投稿の変更"),
+    }
+
+
+def _me_id() -> int:
+    me = current_account()
+    assert me is not None
+    return me.id
+
+
+def _reason_choices(form: ReviewDecisionForm | BulkDecisionForm) -> None:
+    templates = reason_templates.all_templates(rt(), active_only=True)
+    form.reason_template.choices = [SelectChoice(0, _("使わない"))] + [
+        SelectChoice(t.id, t.title) for t in templates
+    ]
+
+
+def _reason(form: ReviewDecisionForm | BulkDecisionForm) -> str:
+    body = reason_templates.body_of(rt(), form.reason_template.data)
+    return reason_templates.compose(body, form.reason.data or "")
+
+
+def queue_context(
+    bulk_form: BulkDecisionForm | None = None, selected: tuple[str, ...] = ()
+) -> tuple[dict[str, Any], bool]:
+    """Return what the index's post queue shows, and whether any form there has errors."""
+    filters = QueueFilterForm(formdata=request.args)
+    everything = [SelectChoice("", _("すべて"))]
+    filters.kind.choices = everything + [SelectChoice(k, _(v)) for k, v in POST_KINDS.items()]
+    filters.state.choices = everything + [SelectChoice(k, v) for k, v in state_labels().items()]
+    filters_ok = filters.validate() if request.args else True
+    wanted = QueueFilter(
+        kind=filters.kind.data if filters.kind.data in POST_KINDS else "",
+        state=filters.state.data if filters.state.data in moderation_queue.STATES else "",
+        older_than_days=filters.older_than.data if not filters.older_than.errors else None,
+        poster=(filters.poster.data or "") if not filters.poster.errors else "",
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    bulk = bulk_form or BulkDecisionForm(formdata=None)
+    _reason_choices(bulk)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    context = {
+        "post_queue": moderation_queue.post_queue(rt(), wanted),
+        "queue_filters": filters,
+        "queue_args": args,
+        "bulk_form": bulk,
+        "selected": set(selected),
+        "state_labels": state_labels(),
+    }
+    return context, not filters_ok or bool(bulk.errors)
+
+
+@bp.route("/moderation/posts/<int:post_id>", methods=["GET", "POST"])
+@role_required(*STAFF)
+def post(post_id: int) -> str | Response | tuple[str, int]:
+    """Review a waiting post; its fields can be edited before approving."""
+    with rt().sessions() as session:
+        record = session.get(Post, post_id)
+        if record is None:
+            raise NotFound(f"post {post_id}")
+        organizer = record.account.public_name
+    proposed = post_fields.from_post(record)
+    waiting = record.status in post_decisions.WAITING
+    return _review(Subject("post", post_id), record, organizer, proposed, None, waiting)
+
+
+@bp.route("/moderation/revisions/<int:revision_id>", methods=["GET", "POST"])
+@role_required(*STAFF)
+def revision(revision_id: int) -> str | Response | tuple[str, int]:
+    """Review an edit of a live post: what changed since the approved version, and decide."""
+    with rt().sessions() as session:
+        found = session.get(PostRevision, revision_id)
+        record = session.get(Post, found.post_id) if found is not None else None
+        if found is None or record is None:
+            raise NotFound(f"revision {revision_id}")
+        organizer = record.account.public_name
+    live = post_fields.from_post(record)
+    proposed = live | post_fields.decode(found.data)
+    waiting = found.status == "pending" and record.status == "approved"
+    changes = post_diff.changes(live, proposed)
+    return _review(Subject("revision", revision_id), record, organizer, proposed, changes, waiting)
+
+
+def _review(
+    subject: Subject,
+    record: Post,
+    organizer: str,
+    proposed: dict[str, Any],
+    changes: list[post_diff.FieldChange] | None,
+    waiting: bool,
+) -> str | Response | tuple[str, int]:
+    decision = ReviewDecisionForm()
+    _reason_choices(decision)
+    form = PostForm(data=post_prefill.form_data(proposed), meta={"csrf": False})
+    settings = rt().settings.deployment
+    post_prefill.prepare(form, settings.application_contact, settings.audiences)
+    if subject.kind == "revision":
+        post_prefill.fix_kind(form, record.kind)
+    if waiting and decision.validate_on_submit():
+        if decision.action.data == "reject":
+            post_decisions.reject(rt(), _me_id(), subject, _reason(decision))
+            flash(
+                _("「%(title)s」を差し戻しました。投稿者にメールで伝えます。", title=record.title)
+            )
+            return redirect(url_for("moderation.index"))
+        # A decision sent without the post's fields (a plain 承認) approves it as submitted.
+        as_submitted = "title" not in request.form
+        if as_submitted or form.validate():
+            edited = None if as_submitted else post_data_of(form)
+            try:
+                post_decisions.approve(rt(), _me_id(), subject, edited, request.form.get("seen"))
+            except post_decisions.ChangedMeanwhile:
+                flash(_("投稿者がこの間に内容を修正しました。最新の内容を確認してください。"))
+                return redirect(request.path)
+            flash(_("「%(title)s」を承認しました。まもなく公開されます。", title=record.title))
+            return redirect(url_for("moderation.index"))
+    page = render_template(
+        "moderation/review.html",
+        subject=subject,
+        post=record,
+        organizer=organizer,
+        changes=changes,
+        waiting=waiting,
+        decision=decision,
+        form=form,
+        kinds=POST_KINDS,
+    )
+    return page, 422 if decision.errors or form.errors else 200
+
+
+@bp.route("/moderation/posts/bulk", methods=["POST"])
+@role_required(*STAFF)
+def bulk() -> str | Response | tuple[str, int]:
+    """Approve or reject, with one reason, the ticked queue items, each on its own."""
+    form = BulkDecisionForm()
+    _reason_choices(form)
+    keys = tuple(request.form.getlist("items"))
+    subjects = form.subjects(list(keys))
+    valid = form.validate_on_submit()
+    if not subjects:
+        form.form_errors.append(
+            _("まとめて判断する投稿を、一覧のチェックボックスで選んでください。")
+        )
+        form._errors = None  # the errors property is cached; recompute with the form error
+        valid = False
+    if not valid:
+        from .moderation import index_page  # the page around the queue (imports this module)
+
+        return index_page(bulk_form=form, selected=keys)
+    approving = form.action.data == "approve"
+    reason = "" if approving else _reason(form)
+    result = post_decisions.decide_many(rt(), _me_id(), subjects, approving, reason)
+    if result.done:
+        done = len(result.done)
+        flash(
+            _("%(n)s件を承認しました。", n=done)
+            if approving
+            else _("%(n)s件を差し戻しました。", n=done)
+        )
+    if result.failed:
+        names = moderation_queue.titles(rt(), [s for s, _code in result.failed])
+        why = {
+            "decided": _("すでに判断済みです"),
+            "missing": _("見つかりません"),
+            "unavailable": _("保存できませんでした。もう一度お試しください"),
+        }
+        for subject, code in result.failed:
+            title = names.get(subject, subject.key)
+            flash(_("処理できなかった項目: 「%(title)s」（%(why)s）", title=title, why=why[code]))
+    query = urlencode(request.args.to_dict())  # the queue as it was filtered
+    return redirect(url_for("moderation.index") + (f"?{query}" if query else ""))

@@ -1,0 +1,141 @@
+"""A Pelican writer that writes every page twice: Japanese at its path, English under en/.
+
+Both languages are rendered in the same pass, from the same context and the same
+compiled templates, so the English tree costs a second render of each page and nothing
+else: no second Pelican run, no second reading of the posts. The full build gets this
+writer through Pelican's ``get_writer`` signal and the incremental publisher asks
+Pelican for the same writer, so both paths write the same bytes in both languages.
+
+What differs on a translated page: ``LANG``, ``SITEURL`` (``/en``: every link stays in
+the language), the English gettext functions, the English labels of kinds, 分野 and
+地域, English hand-written pages (``about.en.md``), ``USER_LANG_ATTR`` (users' text is
+marked ``lang="ja"``) and ``INTAKE_QUERY`` (``?lang=en`` on links to the intake).
+"""
+
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+from typing import Any
+
+from markupsafe import Markup
+from pelican.utils import sanitised_join
+from pelican.writers import Writer
+
+from .catalog import jinja_functions
+from .labels import english_data, english_labels, label_map, label_settings
+
+BASE_LABELS = ("HIROBA_KINDS", "HIROBA_TOPICS", "HIROBA_AREAS")  # search filter values
+# Writer.write_file's own parameters: they steer the write, they are not template data.
+WRITE_OPTIONS = ("relative_urls", "paginated", "template_name", "override_output", "url")
+OG_LOCALES = {"ja": "ja_JP", "en": "en_US"}
+
+
+def languages(settings: dict[str, Any]) -> list[str]:
+    """Return the site's languages, the default (unprefixed) one first."""
+    default = settings.get("DEFAULT_LANG") or "ja"
+    others = [lang for lang in settings.get("HIROBA_LANGUAGES") or {} if lang != default]
+    return [default, *others]
+
+
+def page_url(name: str) -> str:
+    """Return the URL path (no leading slash) of an output file: events/12/ for its index."""
+    return name[: -len("index.html")] if name.endswith("index.html") else name
+
+
+def translation_of(content: Any, lang: str) -> Any | None:
+    """Return the hand-written page's translation into lang, or None."""
+    for other in getattr(content, "translations", None) or []:
+        if getattr(other, "lang", None) == lang:
+            return other
+    return None
+
+
+class BilingualWriter(Writer):
+    """Pelican's writer, plus a rendering of each page in every other language."""
+
+    def __init__(self, output_path: str, settings: dict[str, Any] | None = None) -> None:
+        super().__init__(output_path, settings=settings)
+        self.languages = languages(self.settings)
+        self._labels = label_map(self.settings)
+        self._fixed = {lang: self._fixed_context(lang) for lang in self.languages}
+
+    def _fixed_context(self, lang: str) -> dict[str, Any]:
+        settings, default = self.settings, self.languages[0]
+        root = str(settings.get("SITEURL") or "")
+        values: dict[str, Any] = {
+            "LANG": lang,
+            "SITE_ROOT": root,
+            "OG_LOCALE": OG_LOCALES.get(lang, lang),
+            "INTAKE_QUERY": "" if lang == default else f"?lang={lang}",
+            "USER_LANG_ATTR": "" if lang == default else Markup(' lang="{}"').format(default),
+        }
+        for name in BASE_LABELS:
+            values[name + "_JA"] = dict(settings.get(name) or {})  # search filter values
+        if lang != default:
+            values["SITEURL"] = f"{root}/{lang}"
+            own = settings.get(f"SITESUBTITLE_{lang.upper()}")
+            if own:
+                values["SITESUBTITLE"] = own
+            theme = str(settings.get("THEME", ""))
+            cache = str(settings.get("HIROBA_CATALOG_CACHE") or "")  # set for publications
+            values.update(jinja_functions(theme, lang, cache))
+            for name in label_settings(settings):
+                values[name] = english_labels(settings, name)
+        return values
+
+    def _switch(self, name: str, lang: str) -> dict[str, Any]:
+        """Return the links to this page in every language (hreflang and the switch)."""
+        root = str(self.settings.get("SITEURL") or "")
+        url, names = page_url(name), self.settings.get("HIROBA_LANGUAGES") or {}
+        alternates = [
+            {
+                "lang": other,
+                "label": names.get(other, other),
+                "url": f"{root}/{url}" if n == 0 else f"{root}/{other}/{url}",
+            }
+            for n, other in enumerate(self.languages)
+        ]
+        return {
+            "LANG_ALTERNATES": alternates,
+            "LANG_SWITCH": [a for a in alternates if a["lang"] != lang],
+        }
+
+    def write_file(  # type: ignore[override]
+        self, name: Any, template: Any, context: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> None:
+        """Write the page (default language), then its translations under <lang>/."""
+        if not name:
+            return
+        default = self.languages[0]
+        extra = self._fixed[default] | self._switch(name, default)
+        super().write_file(name, template, context, *args, **{**kwargs, **extra})
+        data = {key: value for key, value in kwargs.items() if key not in WRITE_OPTIONS}
+        for lang in self.languages[1:]:
+            self._write_translation(lang, name, template, context, data)
+
+    def _write_translation(
+        self, lang: str, name: str, template: Any, context: dict[str, Any], data: dict[str, Any]
+    ) -> None:
+        local = context.copy()
+        local["localsiteurl"] = local.get("localsiteurl")
+        local["output_file"] = name  # the page's own path: navigation marks it current
+        local.update(english_data(data, self._labels))
+        page = data.get("page")
+        if page is not None:
+            local["page"] = translation_of(page, lang) or page
+        local["pages"] = [
+            SimpleNamespace(
+                url=p.url, save_as=p.save_as, title=(translation_of(p, lang) or p).title
+            )
+            for p in context.get("pages") or []
+        ]
+        local.update(self._fixed[lang])
+        local.update(self._switch(name, lang))
+        output = template.render(local)
+        path = sanitised_join(self.output_path, f"{lang}/{name}")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if os.path.lexists(path):
+            os.unlink(path)  # never write through a file shared with the live build
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(output)

@@ -1,0 +1,131 @@
+"""Phones: the key pages of the site and the intake's forms at 375 px wide (an iPhone SE
+class screen) in real headless Chromium, in both languages. Each page is screenshotted
+whole and a script checks that nothing makes it scroll sideways: the document is no
+wider than the viewport, a sideways scroll does not move, and no visible element sticks
+out on the right."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browsing import CHROMIUM, chromium, serving
+from site_support import demo_fixture, event_pages
+
+WIDTH = 375
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
+]
+
+demo = demo_fixture()
+
+# Measured in the page: how far the document reaches past the viewport, whether a
+# sideways scroll moves it, and the elements whose right edge leaves the screen.
+OVERFLOW = """() => {
+  const width = window.innerWidth;
+  window.scrollTo(1000, 0);
+  const moved = window.scrollX;
+  window.scrollTo(0, 0);
+  const outside = [];
+  for (const e of document.body.querySelectorAll('*')) {
+    const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+    if (r.width === 0 || s.visibility === 'hidden') continue;
+    if (r.right > width + 1) outside.push(e.tagName.toLowerCase() + '.' + e.className);
+  }
+  const scrollWidth = document.documentElement.scrollWidth;
+  return {scrollWidth, width, moved, outside: outside.slice(0, 5)};
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(demo) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    from intake.web import create_app
+
+    with serving(create_app(demo.settings, runtime=demo.rt), "hiroba-phone-server") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with chromium() as launched:
+        yield launched
+
+
+def _site_pages(site: Path) -> dict[str, str]:
+    """The site's key pages: home, a month list, the calendar, an event, search, groups."""
+    event = event_pages(site)[0].parent.relative_to(site)
+    month = sorted((site / "events").glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/index.html"))[0]
+    calendar = sorted((site / "calendar").glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/index.html"))[0]
+    group = sorted((site / "groups").glob("*/index.html"))[0].parent.relative_to(site)
+    return {
+        "home": "/",
+        "month listing": f"/{month.parent.relative_to(site)}/",
+        "calendar": f"/{calendar.parent.relative_to(site)}/",
+        "event": f"/{event}/",
+        "search": "/search/?q=%E4%BD%93%E9%A8%93",
+        "group": f"/{group}/",
+        "groups": "/groups/",
+    }
+
+
+def _intake_pages(site: Path) -> dict[str, str]:
+    """The public forms of the intake: registration, sign-in and an event's application."""
+    apply_html = next(
+        page for page in event_pages(site) if "/app/events/" in page.read_text(encoding="utf-8")
+    )
+    event_id = apply_html.parent.name
+    return {
+        "register individual": "/app/register",
+        "register group": "/app/register/group",
+        "login": "/app/login",
+        "forgot password": "/app/password/forgot",
+        "apply": f"/app/events/{event_id}/apply",
+    }
+
+
+def _english(url: str) -> str:
+    """The English version of a page: /en/... on the site, ?lang=en in the intake."""
+    if url.startswith("/app/"):
+        return f"{url}{'&' if '?' in url else '?'}lang=en"
+    return f"/en{url}"
+
+
+def _measure(browser, server: str, url: str, shots: Path, name: str) -> dict:  # type: ignore[no-untyped-def]
+    context = browser.new_context(
+        base_url=server,
+        viewport={"width": WIDTH, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    response = page.goto(url)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(shots / f"{name.replace(' ', '-')}.png"), full_page=True)
+    measured = page.evaluate(OVERFLOW)
+    measured["status"] = response.status if response else None
+    context.close()
+    return measured
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_key_pages_do_not_scroll_sideways_at_375px(demo, server, browser, lang, tmp_path):  # type: ignore[no-untyped-def]
+    site = demo.settings.live_dir.resolve()
+    pages = {**_site_pages(site), **_intake_pages(site)}
+    problems = {}
+    for name, url in pages.items():
+        if lang == "en":
+            url = _english(url)
+        measured = _measure(browser, server, url, tmp_path, f"{lang}-{name}")
+        assert measured["status"] == 200, (name, url, measured["status"])
+        assert measured["width"] == WIDTH
+        if measured["scrollWidth"] > WIDTH or measured["moved"] or measured["outside"]:
+            problems[name] = measured
+        # The screenshot is the page as a phone shows it: exactly the viewport wide.
+        shot = (tmp_path / f"{lang}-{name.replace(' ', '-')}.png").read_bytes()
+        assert int.from_bytes(shot[16:20], "big") == WIDTH * 2  # PNG IHDR width, at 2x
+    assert problems == {}

@@ -1,0 +1,169 @@
+"""A published post's flyers and images: copied into the content tree, and removed again.
+
+An approved post's processed files are copied from the private uploads folder to
+``content/media/<post_id>/`` (``<token>-<width>.webp``, ``<token>.pdf``); Pelican's static
+generator copies them into the site (STATIC_PATHS), and the incremental publisher
+mirrors that folder (worker/incremental.py). The post file lists them in its ``Media``
+metadata key, one line of JSON (docs/content-format.md). When the post leaves the site,
+its media folder goes too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, object_session
+
+from intake.config import Settings
+from intake.models import Post, Upload
+from intake.services.uploads import (
+    PDF_NAME,
+    forget_files,
+    upload_dir,
+    uploads_of,
+    variant_list,
+)
+
+from . import sitetree
+
+log = logging.getLogger(__name__)
+
+MEDIA = "media"  # the content folder Pelican copies as it is (STATIC_PATHS)
+
+
+def media_folder(content_dir: Path, post_id: int) -> Path:
+    """Return where a published post's files live in the content tree."""
+    return content_dir / MEDIA / str(post_id)
+
+
+def _sources(upload: Upload) -> dict[str, str]:
+    """Return {published name: private name} of one upload."""
+    if upload.kind == "pdf":
+        return {f"{upload.token}.pdf": PDF_NAME}
+    return {f"{upload.token}-{w}.webp": f"{w}.webp" for w in variant_list(upload)}
+
+
+def _item(post_id: int, upload: Upload) -> dict[str, Any]:
+    base = f"{MEDIA}/{post_id}/{upload.token}"
+    if upload.kind == "pdf":
+        return {"type": "pdf", "src": f"{base}.pdf", "bytes": upload.size_bytes,
+                "title": upload.alt}  # fmt: skip
+    widths = variant_list(upload)
+    return {
+        "type": "image",
+        "src": f"{base}-{widths[-1]}.webp",
+        "srcset": [[f"{base}-{w}.webp", w] for w in widths],
+        "width": upload.width,
+        "height": upload.height,
+        "alt": upload.alt,
+    }
+
+
+def media_json(post: Post) -> str:
+    """Return the post's Media metadata value: a one-line JSON list, or "" without files."""
+    session = object_session(post)
+    if session is None:
+        return ""
+    items = [_item(post.id, u) for u in uploads_of(session, post.id) if _sources(u)]
+    if not items:
+        return ""
+    return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy a file so that readers of the content tree never see half of it."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    os.close(fd)
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def publish_media(settings: Settings, session: Session, post: Post) -> None:
+    """Make the post's media folder hold exactly its kept files; mark them live."""
+    folder = media_folder(settings.content_dir, post.id)
+    wanted: dict[str, Path] = {}
+    for upload in uploads_of(session, post.id):
+        for name, private in _sources(upload).items():
+            wanted[name] = upload_dir(settings, upload.token) / private
+        upload.state = "live"
+    if not wanted:
+        remove_media_folder(settings, post.id)
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, source in wanted.items():
+        target = folder / name
+        if not source.is_file():
+            log.error("upload file %s of post %s is missing", name, post.id)
+            continue
+        if target.is_file() and target.stat().st_size == source.stat().st_size:
+            continue  # names are unique per upload and files never change
+        _copy(source, target)
+    for present in folder.iterdir():
+        if present.name not in wanted:
+            present.unlink()
+
+
+def remove_media_folder(settings: Settings, post_id: int) -> None:
+    """Delete a post's media folder from the content tree."""
+    shutil.rmtree(media_folder(settings.content_dir, post_id), ignore_errors=True)
+
+
+def unpublish_media(settings: Settings, session: Session, post: Post) -> None:
+    """Take a post's files off the site; delete them outright when its poster withdrew it.
+
+    A post taken down, archived or sent back keeps its files privately (pending), so a
+    moderator can still see what was published and the post can come back.
+    """
+    remove_media_folder(settings, post.id)
+    uploads = uploads_of(session, post.id)
+    if post.status == "withdrawn" or post.withdrawn_at is not None:
+        forget_files(settings, uploads)
+    else:
+        for upload in uploads:
+            upload.state = "pending"
+
+
+def _listing(root: Path) -> dict[str, int]:
+    """Return {path relative to root: size} of every file under root (none: empty)."""
+    found: dict[str, int] = {}
+    for folder, _, names in os.walk(root):
+        for name in names:
+            if not name.startswith("."):  # a copy in progress (see _copy)
+                path = Path(folder) / name
+                found[str(path.relative_to(root))] = path.stat().st_size
+    return found
+
+
+def mirror_media(content_dir: Path, live: Path, target: Path) -> int:
+    """Make a build folder's media/ hold exactly what Pelican would copy from content/media.
+
+    Called by the incremental publisher on a spare build folder (never the live one).
+    File names are unique per upload and files never change, so a name with the same
+    size is the same file. A file the live build already has is hard-linked from it;
+    another is copied. Returns how many files were added or removed.
+    """
+    want = _listing(content_dir / MEDIA)
+    have = _listing(target / MEDIA)
+    changed = 0
+    for rel in set(have) - set(want):
+        sitetree.remove_file(target, f"{MEDIA}/{rel}")
+        changed += 1
+    for rel, size in want.items():
+        if have.get(rel) == size:
+            continue
+        name = f"{MEDIA}/{rel}"
+        live_file = live / name
+        if live_file.is_file() and live_file.stat().st_size == size:
+            sitetree.link_from(live, target, name)
+        else:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            (target / name).unlink(missing_ok=True)  # never write through a shared inode
+            _copy(content_dir / name, target / name)
+        changed += 1
+    return changed

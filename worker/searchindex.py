@@ -1,0 +1,262 @@
+"""Keeping full-text search fresh: the delta on every publication, and the follow-up
+Pagefind re-index.
+
+An incremental publication does not run Pagefind (20 s at 10,000 pages): it deletes
+the changed pages' fragments and writes ``search/delta.json`` (see the listings plugin's
+``searchfresh``). Afterwards it asks for ``reindex_search`` on a queue of its own
+(``<queue>-search``, worked by a second rq worker so a long Pagefind run never delays an
+approval). One job at a time is queued (a Redis flag, cleared when the job starts, so a
+publication after that asks again). The job waits HIROBA_SEARCH_REINDEX_SECONDS (none
+after a removal), runs Pagefind at low priority over a hard-link snapshot of the live
+folder outside the build lock, then, under the build lock, publishes a new build folder
+with the fresh index (and a delta of what changed during the run) and switches to it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from redis.exceptions import LockError
+from rq import Queue, Worker
+from rq.registry import StartedJobRegistry
+
+from intake.config import Settings
+from intake.outbox import enqueue_rebuild, make_queue
+from intake.runtime import Runtime
+
+from . import sitetree
+
+log = logging.getLogger(__name__)
+
+SEARCH_FLAG = "hiroba:search-reindex-queued"
+REINDEX_JOB = "worker.searchindex.reindex_search"
+DELTA = "search/delta.json"
+LOCK_WAIT_SECONDS = 600
+
+
+@dataclass
+class Snapshot:
+    """A private hard-link copy of a live build with a fresh Pagefind index in it."""
+
+    folder: Path
+    state: dict[str, Any]
+    signatures: dict[str, str]  # of the live build it copies: what the index reflects
+    seconds: float
+
+
+def search_queue(rt: Runtime) -> Queue:
+    """Return the search re-index queue (its own worker: Pagefind runs take seconds)."""
+    return make_queue(rt.redis, f"{rt.settings.queue_name}-search")
+
+
+def make_search_worker(rt: Runtime) -> Worker:
+    """Return an rq worker on the search queue."""
+    return Worker(
+        [search_queue(rt)], connection=rt.redis, serializer="rq.serializers.JSONSerializer"
+    )
+
+
+def request_reindex(rt: Runtime, urgent: bool = False, force: bool = False) -> bool:
+    """Queue one re-index unless one is queued already (it will cover this publication)."""
+    if not rt.redis.set(SEARCH_FLAG, 1, nx=True, ex=3600) and not force:
+        return False
+    delay = 0 if urgent else rt.settings.search_reindex_seconds
+    search_queue(rt).enqueue(
+        REINDEX_JOB,
+        delay,
+        job_timeout=3600,
+        result_ttl=60,
+        failure_ttl=86400,
+        description="re-index the public site for search",
+    )
+    return True
+
+
+def _delta(build_dir: Path) -> dict[str, Any] | None:
+    """Return a build's search delta, or None when it has none (an older build)."""
+    try:
+        data = json.loads((build_dir / DELTA).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def behind(build_dir: Path) -> tuple[bool, bool]:
+    """Tell whether a build's search needs a re-index, and whether urgently (a page is gone)."""
+    delta = _delta(build_dir)
+    if delta is None:
+        return False, False
+    return bool(delta.get("items") or delta.get("removed_ids")), bool(delta.get("gone"))
+
+
+def after_publication(rt: Runtime, build_dir: Path) -> None:
+    """Ask for a re-index when the published build serves part of its search from a delta."""
+    pending, gone = behind(build_dir)
+    if pending:
+        request_reindex(rt, urgent=gone)
+
+
+def reconcile_search(rt: Runtime) -> bool:
+    """Re-queue a lost re-index: the live search has a delta and no job is queued or running."""
+    live = rt.settings.live_dir
+    if not live.exists() or not behind(live.resolve())[0]:
+        return False
+    queue = search_queue(rt)
+    if queue.count or StartedJobRegistry(queue=queue).count:
+        return False
+    return request_reindex(rt, force=True)
+
+
+def update(
+    listings: Any,
+    target: Path,
+    live: tuple[Path, dict[str, str]],
+    searches: tuple[Any, Any],
+    signatures: dict[str, str],
+) -> str:
+    """Bring a publication's search up to date (delta, or Pagefind when none can serve);
+    save its state beside the folder and return the note for the build log."""
+    started = time.perf_counter()
+    live_state, fresh = searches
+    fresh_index = (fresh.folder, fresh.state, fresh.signatures) if fresh is not None else None
+    searchfresh = listings.searchfresh
+    result = searchfresh.refresh(target, live, live_state, signatures, fresh_index)
+    if result is None:
+        listings.index_site(str(target))
+        searchfresh.write_delta(target, searchfresh.EMPTY_DELTA)
+        state, note = searchfresh.new_state(target), "search: Pagefind over all pages"
+    else:
+        state, counts = result
+        note = (
+            f"search: {counts['items']} page(s) in the delta, "
+            f"{counts['deleted']} taken out of the index ({counts['gone']} gone)"
+        )
+    searchfresh.write_state(str(sitetree.state_prefix(target)), state)
+    return f"{note} in {time.perf_counter() - started:.3f} s"
+
+
+def _listings(settings: Settings, output: Path) -> Any:
+    """Return the listings plugin module, loaded by Pelican the way the builds load it."""
+    from pelican import Pelican
+
+    from .build import pelican_settings
+
+    pelican = Pelican(pelican_settings(settings, output, incremental=True))
+    return next(p for p in pelican.plugins if p.__name__.rpartition(".")[2] == "listings")
+
+
+def take_snapshot(settings: Settings) -> Snapshot | None:
+    """Index a hard-link copy of the live build; None when its search is already full.
+
+    The live folder is never written to, but once it is no longer live a later
+    publication may take it as its spare (dropping its state files, then renaming it) or
+    prune it. The copy is kept only if the folder's signatures are still there after it.
+    """
+    for old in settings.site_dir.glob(".search-*"):  # left by a killed job
+        if old.stat().st_mtime < time.time() - 3600:
+            shutil.rmtree(old, ignore_errors=True)
+    for _attempt in range(3):
+        live = settings.live_dir.resolve()
+        if not behind(live)[0] or sitetree.load_signatures(live) is None:
+            return None
+        signatures = sitetree.load_signatures(live)
+        folder = settings.site_dir / f".search-{os.getpid()}-{time.time_ns()}"
+        try:
+            sitetree.link_copy(live, folder)
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
+            continue
+        if signatures and sitetree.signatures_path(live).exists():
+            break
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        return None
+    started = time.perf_counter()
+    try:
+        listings = _listings(settings, folder)
+        listings.index_site(str(folder), background=True)
+        state = listings.searchfresh.new_state(folder)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return Snapshot(folder, state, signatures["signatures"], time.perf_counter() - started)
+
+
+def _acquire(lock: Any) -> bool:
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while not lock.acquire():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _relink_spare(settings: Settings) -> None:
+    """Give the folder the next publication will reuse the new index now, under the build
+    lock, so that publication need not hard-link 10,000 fragments itself."""
+    live = settings.live_dir.resolve()
+    entry = Path("pagefind") / "pagefind-entry.json"
+    for folder in reversed(sitetree.build_folders(settings)):
+        if folder == live or not sitetree.signatures_path(folder).exists():
+            continue
+        try:
+            if (folder / entry).stat().st_ino != (live / entry).stat().st_ino:
+                shutil.rmtree(folder / "pagefind", ignore_errors=True)
+                sitetree.link_copy(live / "pagefind", folder / "pagefind")
+        except OSError as exc:  # the next publication relinks it instead
+            log.warning("could not relink the spare's search index (%s)", exc)
+        return
+
+
+def _install(rt: Runtime, snapshot: Snapshot) -> str:
+    """Under the build lock: publish the fresh index as a new build, then any pending revision."""
+    from .build import _Heartbeat, build_and_switch, build_lock, pending_rev
+    from .sitestate import site_state
+
+    lock = build_lock(rt.redis, rt.settings)
+    if not _acquire(lock):
+        return "busy"
+    heartbeat = _Heartbeat(lock, rt.settings.build_lock_seconds / 3)
+    heartbeat.start()
+    try:
+        with rt.sessions() as session:
+            rev = site_state(session).built_rev
+            session.commit()
+        status = build_and_switch(rt, rev, fresh=snapshot).status
+        if status == "ok":
+            _relink_spare(rt.settings)
+        while (pending := pending_rev(rt)) is not None:
+            build_and_switch(rt, pending)
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join()
+        try:
+            lock.release()
+        except LockError:
+            log.warning("the build lock had expired before release")
+    if pending_rev(rt) is not None:  # a rebuild that found the lock taken gave up: redo it
+        enqueue_rebuild(rt.queue, force=True)
+    return status
+
+
+def reindex_search(delay: float = 0) -> str:
+    """rq job: after delay seconds, switch the live site to a fresh full search index."""
+    from .context import runtime
+
+    rt = runtime()
+    time.sleep(max(0.0, min(float(delay), 600.0)))
+    rt.redis.delete(SEARCH_FLAG)  # from here on a publication asks for another run
+    snapshot = take_snapshot(rt.settings)
+    if snapshot is None:
+        return "current"
+    try:
+        return _install(rt, snapshot)
+    finally:
+        shutil.rmtree(snapshot.folder, ignore_errors=True)
