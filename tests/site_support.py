@@ -57,6 +57,24 @@ def event_pages(site: Path) -> list[Path]:
     return sorted(p for p in (site / "events").glob("*/index.html") if p.parent.name.isdigit())
 
 
+def key_pages(site: Path) -> dict[str, str]:
+    """The key pages of a built site, by name: the ones the browser tests visit."""
+    event = event_pages(site)[0].parent.relative_to(site)
+    month = sorted((site / "events").glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/index.html"))[0]
+    calendar = sorted((site / "calendar").glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/index.html"))[0]
+    group = sorted((site / "groups").glob("*/index.html"))[0].parent.relative_to(site)
+    return {
+        "home": "/",
+        "month listing": f"/{month.parent.relative_to(site)}/",
+        "calendar": f"/{calendar.parent.relative_to(site)}/",
+        "event": f"/{event}/",
+        "search": "/search/?q=%E4%BD%93%E9%A8%93",
+        "group": f"/{group}/",
+        "groups": "/groups/",
+        "groups by topic": "/groups/topics/welfare/",
+    }
+
+
 JSONLD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
 
 

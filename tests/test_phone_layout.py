@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from browsing import CHROMIUM, chromium, serving
-from site_support import demo_fixture, event_pages
+from site_support import demo_fixture, event_pages, key_pages
 
 WIDTH = 375
 
@@ -52,23 +52,6 @@ def server(demo) -> Iterator[str]:  # type: ignore[no-untyped-def]
 def browser() -> Iterator[object]:
     with chromium() as launched:
         yield launched
-
-
-def _site_pages(site: Path) -> dict[str, str]:
-    """The site's key pages: home, a month list, the calendar, an event, search, groups."""
-    event = event_pages(site)[0].parent.relative_to(site)
-    month = sorted((site / "events").glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/index.html"))[0]
-    calendar = sorted((site / "calendar").glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/index.html"))[0]
-    group = sorted((site / "groups").glob("*/index.html"))[0].parent.relative_to(site)
-    return {
-        "home": "/",
-        "month listing": f"/{month.parent.relative_to(site)}/",
-        "calendar": f"/{calendar.parent.relative_to(site)}/",
-        "event": f"/{event}/",
-        "search": "/search/?q=%E4%BD%93%E9%A8%93",
-        "group": f"/{group}/",
-        "groups": "/groups/",
-    }
 
 
 def _intake_pages(site: Path) -> dict[str, str]:
@@ -115,7 +98,7 @@ def _measure(browser, server: str, url: str, shots: Path, name: str) -> dict:  #
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_key_pages_do_not_scroll_sideways_at_375px(demo, server, browser, lang, tmp_path):  # type: ignore[no-untyped-def]
     site = demo.settings.live_dir.resolve()
-    pages = {**_site_pages(site), **_intake_pages(site)}
+    pages = {**key_pages(site), **_intake_pages(site)}
     problems = {}
     for name, url in pages.items():
         if lang == "en":

@@ -9,11 +9,10 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from browsing import CHROMIUM, chromium, serving
-from site_support import demo_fixture, event_pages
+from site_support import demo_fixture, key_pages
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -64,23 +63,6 @@ def _open(browser, server: str, javascript: bool = True):  # type: ignore[no-unt
     return context, context.new_page(), requests
 
 
-def _key_pages(site: Path) -> dict[str, str]:
-    event = event_pages(site)[0].parent.relative_to(site)
-    month = sorted((site / "events").glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/index.html"))[0]
-    calendar = sorted((site / "calendar").glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/index.html"))[0]
-    group = sorted((site / "groups").glob("*/index.html"))[0].parent.relative_to(site)
-    return {
-        "home": "/",
-        "month listing": f"/{month.parent.relative_to(site)}/",
-        "calendar": f"/{calendar.parent.relative_to(site)}/",
-        "event": f"/{event}/",
-        "search": "/search/?q=%E4%BD%93%E9%A8%93",
-        "group": f"/{group}/",
-        "groups": "/groups/",
-        "groups by topic": "/groups/topics/welfare/",
-    }
-
-
 def _both_languages(pages: dict[str, str]) -> dict[str, str]:
     """Return the pages in Japanese and their English twins under /en/."""
     return pages | {f"{name} (English)": f"/en{url}" for name, url in pages.items()}
@@ -88,7 +70,7 @@ def _both_languages(pages: dict[str, str]) -> dict[str, str]:
 
 def test_key_pages_have_no_axe_violations(demo, server, browser, axe_source):  # type: ignore[no-untyped-def]
     found = {}
-    for name, url in _both_languages(_key_pages(demo.settings.live_dir.resolve())).items():
+    for name, url in _both_languages(key_pages(demo.settings.live_dir.resolve())).items():
         context, page, requests = _open(browser, server)
         page.goto(url)
         expected = "en" if url.startswith("/en/") else "ja"
@@ -110,7 +92,7 @@ def test_key_pages_have_no_axe_violations(demo, server, browser, axe_source):  #
 
 def test_skip_link_is_first_and_focus_is_visible(demo, server, browser):  # type: ignore[no-untyped-def]
     context, page, _ = _open(browser, server)
-    page.goto(_key_pages(demo.settings.live_dir.resolve())["event"])
+    page.goto(key_pages(demo.settings.live_dir.resolve())["event"])
     page.keyboard.press("Tab")
     first = page.evaluate(
         "() => { const e = document.activeElement, s = getComputedStyle(e);"
@@ -130,7 +112,7 @@ def test_skip_link_is_first_and_focus_is_visible(demo, server, browser):  # type
 
 def test_event_text_renders_without_javascript(demo, server, browser):  # type: ignore[no-untyped-def]
     context, page, _ = _open(browser, server, javascript=False)
-    page.goto(_key_pages(demo.settings.live_dir.resolve())["event"])
+    page.goto(key_pages(demo.settings.live_dir.resolve())["event"])
     assert page.locator("h1").inner_text()
     assert re.search(
         r"\d{4}年\d{1,2}月\d{1,2}日\(.\) \d{2}:\d{2}", page.locator("dl.details").inner_text()
@@ -159,7 +141,7 @@ def test_japanese_search_finds_an_event_with_filters(demo, server, browser):  # 
 
 def test_language_switch_keeps_the_page_and_its_content(demo, server, browser):  # type: ignore[no-untyped-def]
     context, page, _ = _open(browser, server)
-    event = _key_pages(demo.settings.live_dir.resolve())["event"]
+    event = key_pages(demo.settings.live_dir.resolve())["event"]
     page.goto(event)
     title = page.locator("h1").inner_text()
     summary = page.locator("p.lead").inner_text()
