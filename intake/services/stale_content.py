@@ -22,13 +22,12 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from .. import outbox
-from ..errors import InvalidTransition, NotFound
 from ..models import Decision, Post, PostRevision, utcnow
 from ..runtime import Runtime
 from ..store import transaction
 from . import audit
 from .posts import LIVE
-from .takedown import close_pending_edits
+from .takedown import close_pending_edits, lock_live_post
 
 JST_OFFSET = timedelta(hours=9)  # event times are stored as entered, in Japan's time
 DATED_KINDS = ("event", "recruitment")
@@ -90,11 +89,7 @@ def request_removal(
     at = now or utcnow()
     deadline = at + timedelta(days=rt.settings.deployment.stale_deadline_days)
     with transaction(rt.sessions) as session:
-        post = session.get(Post, post_id, with_for_update=True)
-        if post is None:
-            raise NotFound(f"post {post_id}")
-        if post.status not in LIVE:
-            raise InvalidTransition(f"post {post_id} is {post.status}")
+        post = lock_live_post(session, post_id)
         post.stale_requested_at, post.stale_deadline, post.stale_reason = at, deadline, reason
         session.add(
             Decision(

@@ -48,6 +48,16 @@ def live_post(rt: Runtime, post_id: int) -> Post:
         return post
 
 
+def lock_live_post(session: Session, post_id: int) -> Post:
+    """Return a live post locked for update, or raise NotFound / InvalidTransition."""
+    post = session.get(Post, post_id, with_for_update=True)
+    if post is None:
+        raise NotFound(f"post {post_id}")
+    if post.status not in LIVE:
+        raise InvalidTransition(f"post {post_id} is {post.status}")
+    return post
+
+
 def close_pending_edits(session: Session, post_id: int) -> None:
     """Close a post's edits under review once it leaves the site: there is nothing to edit."""
     session.execute(
@@ -63,11 +73,7 @@ def take_down(rt: Runtime, moderator_id: int, post_id: int, reason: str) -> None
     if not reason:
         raise ValueError("a takedown needs a reason")
     with transaction(rt.sessions) as session:
-        post = session.get(Post, post_id, with_for_update=True)
-        if post is None:
-            raise NotFound(f"post {post_id}")
-        if post.status not in LIVE:
-            raise InvalidTransition(f"post {post_id} is {post.status}")
+        post = lock_live_post(session, post_id)
         post.status = "taken_down"
         post.taken_down_at = utcnow()
         post.takedown_reason = reason
