@@ -188,3 +188,42 @@ def test_english_search_finds_japanese_posts_and_links_english_pages(demo, serve
     assert page.evaluate("() => document.documentElement.lang") == "en"
     assert errors == []
     context.close()
+
+
+EVENT_LINK = re.compile(r"^/(events|recruitment)/\d+/$")  # a dated item's own page
+
+
+def _click_through(page, prefix: str) -> str:  # type: ignore[no-untyped-def]
+    """Follow same-site links under prefix (a list, then a month) until an event link shows,
+    then click it and return its text; fail when no path leads to an event."""
+    for _ in range(3):
+        hrefs = page.eval_on_selector_all(
+            "main a[href]", "els => els.map(e => e.getAttribute('href'))"
+        )
+        events = [h for h in hrefs if EVENT_LINK.match(h)]
+        if events:
+            link = page.locator(f'main a[href="{events[0]}"]').first
+            text = link.inner_text().strip()
+            link.click()
+            return text
+        deeper = [h for h in hrefs if h.startswith(prefix) and h != page.url.split(":", 2)[-1]]
+        deeper = [h for h in deeper if h.rstrip("/").count("/") > prefix.rstrip("/").count("/")]
+        assert deeper, (page.url, hrefs)
+        page.locator(f'main a[href="{deeper[0]}"]').first.click()
+        page.wait_for_load_state()
+    raise AssertionError(f"no event reached from {prefix}")
+
+
+@pytest.mark.parametrize(("nav", "prefix"), [("分野別", "/topics/"), ("カレンダー", "/calendar/")])
+def test_browse_from_home_to_an_event(demo, server, browser, nav, prefix):  # type: ignore[no-untyped-def]
+    context, page, _ = _open(browser, server)
+    page.goto("/")
+    page.get_by_role("link", name=nav, exact=True).first.click()
+    page.wait_for_url(re.compile(re.escape(prefix) + "$"))
+    title = _click_through(page, prefix)
+    page.wait_for_url(re.compile(r"/(events|recruitment)/\d+/$"))
+    # The item's own page: the link named it (a calendar cell adds the time), and its details.
+    heading = page.get_by_role("heading", level=1).inner_text().strip()
+    assert heading and heading in title
+    assert page.locator("dl.details").count() == 1
+    context.close()
