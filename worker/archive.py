@@ -13,12 +13,12 @@ from intake.runtime import Runtime
 from intake.services.stale_content import archive_past as archive_due
 
 from .context import runtime
+from .hourly import enqueue_hourly
 
 log = logging.getLogger(__name__)
 
 SCHEDULE_KEY = "hiroba:archive-scheduled"
 ARCHIVE_JOB = "hiroba-archive"  # the job's id: the reconciler must not take it for a rebuild
-INTERVAL_SECONDS = 3600
 
 
 def archive_past() -> str:
@@ -31,14 +31,4 @@ def archive_past() -> str:
 
 def schedule_archiving(rt: Runtime) -> bool:
     """Enqueue the archiving job unless it was enqueued within the hour; True when it was."""
-    if not rt.redis.set(SCHEDULE_KEY, 1, nx=True, ex=INTERVAL_SECONDS):
-        return False
-    rt.queue.enqueue(
-        ARCHIVE_PAST,
-        job_id=ARCHIVE_JOB,
-        job_timeout=1800,
-        result_ttl=3600,
-        failure_ttl=86400,
-        description="archive past events",
-    )
-    return True
+    return enqueue_hourly(rt, SCHEDULE_KEY, ARCHIVE_PAST, ARCHIVE_JOB, "archive past events")

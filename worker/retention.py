@@ -9,12 +9,12 @@ from intake.runtime import Runtime
 from intake.services.retention import purge
 
 from .context import runtime
+from .hourly import enqueue_hourly
 
 log = logging.getLogger(__name__)
 
 SCHEDULE_KEY = "hiroba:retention-scheduled"
 RETENTION_JOB = "hiroba-retention"  # the job's id: the reconciler must not take it for a rebuild
-INTERVAL_SECONDS = 3600
 
 
 def purge_expired() -> str:
@@ -31,14 +31,10 @@ def purge_expired() -> str:
 
 def schedule_retention(rt: Runtime) -> bool:
     """Enqueue the purge unless one was enqueued within the hour; return True when it was."""
-    if not rt.redis.set(SCHEDULE_KEY, 1, nx=True, ex=INTERVAL_SECONDS):
-        return False
-    rt.queue.enqueue(
+    return enqueue_hourly(
+        rt,
+        SCHEDULE_KEY,
         PURGE_EXPIRED,
-        job_id=RETENTION_JOB,
-        job_timeout=1800,
-        result_ttl=3600,
-        failure_ttl=86400,
-        description="purge applicants' personal data past retention",
+        RETENTION_JOB,
+        "purge applicants' personal data past retention",
     )
-    return True

@@ -13,32 +13,29 @@ def _reason_required(form: FlaskForm, field: TextAreaField) -> None:
         raise ValidationError(_l("理由を入力してください。投稿者に伝えられます。"))
 
 
-class TakedownForm(FlaskForm):
-    """Emergency takedown (緊急非公開): the reason is shown and mailed to the poster."""
-
-    reason = TextAreaField(
-        _l("非公開にする理由（必須。投稿者に伝えられます）"),
+def _reason_field(label: str, field_id: str) -> TextAreaField:
+    """A required reason the poster is told: not blank, at most 2,000 characters."""
+    return TextAreaField(
+        label,
         [
             InputRequired(message=_l("理由を入力してください。投稿者に伝えられます。")),
             Length(max=2000, message=_l("2000文字以内で入力してください。")),
             _reason_required,
         ],
-        id="takedown-reason",
+        id=field_id,
     )
+
+
+class TakedownForm(FlaskForm):
+    """Emergency takedown (緊急非公開): the reason is shown and mailed to the poster."""
+
+    reason = _reason_field(_l("非公開にする理由（必須。投稿者に伝えられます）"), "takedown-reason")
 
 
 class StaleRequestForm(FlaskForm):
     """A request to the poster to update or withdraw stale content (古い情報の削除依頼)."""
 
-    reason = TextAreaField(
-        _l("削除を依頼する理由（必須。投稿者に伝えられます）"),
-        [
-            InputRequired(message=_l("理由を入力してください。投稿者に伝えられます。")),
-            Length(max=2000, message=_l("2000文字以内で入力してください。")),
-            _reason_required,
-        ],
-        id="stale-reason",
-    )
+    reason = _reason_field(_l("削除を依頼する理由（必須。投稿者に伝えられます）"), "stale-reason")
 
 
 class RemoveOverdueForm(FlaskForm):
