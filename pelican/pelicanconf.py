@@ -142,7 +142,7 @@ HIROBA_AREAS_EN: dict[str, str] = {}
 HIROBA_AUDIENCES_EN: dict[str, str] = {}
 HIROBA_INTAKE_URL = "/app"
 # Set by the worker for its builds: where the listings plugin saves its state (a path
-# prefix: <prefix>.state.json and <prefix>.sigs.json) for the
+# prefix: <prefix>.state.pickle and <prefix>.sigs.json) for the
 # incremental publisher, the configuration's fingerprint, and the post files' stats.
 HIROBA_STATE_PREFIX = ""
 HIROBA_FINGERPRINT = ""

@@ -299,7 +299,7 @@ def test_missing_state_or_changed_theme_falls_back_to_a_full_build(
     moderator, group = open_group(instance)
     _approve(instance, moderator, group, 0)
     _drain(instance)
-    for state in instance.settings.builds_dir.glob("*.state.json"):
+    for state in instance.settings.builds_dir.glob("*.state.pickle"):
         state.unlink()
     _approve(instance, moderator, group, 1)
     _drain(instance)

@@ -13,10 +13,12 @@ folder, a changed configuration fingerprint, or too many changed posts.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +52,10 @@ class Outcome:
     removed: int
     changed_posts: int
     search: str = ""
+    # Writes the folder's state for the next publication. The caller runs it once the
+    # folder is live: a tenth of a second at 10,000 posts that no reader waits for. Until
+    # it has run, a publication finds no state and builds in full, so it is never unsafe.
+    save_state: Callable[[], None] = lambda: None
 
     def describe(self) -> str:
         return (
@@ -148,8 +154,13 @@ def _spare_folder(settings: Settings, live: Path, live_sigs: dict) -> tuple[Path
 def _read_changes(
     renderer: SiteRenderer, content_dir: Path, state: dict, stats: dict[str, list[int]]
 ) -> tuple[dict[str, dict], dict[str, Any], int]:
-    """Return the new posts table, the articles read (by page), and how many changed."""
-    posts: dict[str, dict] = dict(state["posts"])
+    """Return the new posts table (entries restored), the articles read (by page), and how
+    many changed."""
+    restore = renderer.listings.Entry.restore
+    posts: dict[str, dict] = {
+        source: dict(post, entry=restore(post["entry"])) if post.get("entry") else post
+        for source, post in state["posts"].items()
+    }
     articles: dict[str, Any] = {}
     changed = 0
     for source in set(posts) - set(stats):
@@ -172,7 +183,7 @@ def _read_changes(
         posts[source] = {
             "stat": stat if settled else None,
             "digest": digest if settled else None,
-            "entry": entry.to_json() if entry else None,
+            "entry": entry,
         }
         if article is not None:
             articles[article.save_as] = article
@@ -271,7 +282,7 @@ def _update(
     renderer = SiteRenderer(pelican_settings_for(settings, target, incremental=True))
     listings = renderer.listings
     posts, articles, changed = _read_changes(renderer, settings.content_dir, live_state, stats)
-    entries = [listings.Entry.from_json(p["entry"]) for p in posts.values() if p.get("entry")]
+    entries = [p["entry"] for p in posts.values() if p.get("entry")]
     today = listings.site_today(renderer.settings)
     # Group profiles (content/groups.json) are read whole each time: a profile change only
     # alters the signatures of the pages that show it, so it needs no full build.
@@ -313,7 +324,10 @@ def _update(
         "fingerprint": live_signatures["fingerprint"],
         "today": today.isoformat(),
     }
-    listings.save_state(
-        str(sitetree.state_prefix(target)), dict(meta, posts=posts), dict(meta, signatures=wanted)
+    save = functools.partial(
+        listings.save_state,
+        str(sitetree.state_prefix(target)),
+        dict(meta, posts=posts),
+        dict(meta, signatures=wanted),
     )
-    return Outcome(target, len(to_render), linked, removed, changed, search)
+    return Outcome(target, len(to_render), linked, removed, changed, search, save)

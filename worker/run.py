@@ -25,9 +25,13 @@ def make_worker(rt: Runtime) -> Worker:
     """Return an rq worker on our queue with the JSON serializer.
 
     The job modules are imported here, in the parent, so each forked work-horse starts
-    with them loaded instead of importing SQLAlchemy, Pelican and our code per job.
+    with them loaded instead of importing SQLAlchemy, Pelican and our code per job; the
+    same goes for Pelican's plugins and readers (warmup).
     """
     from . import build, ingest, publish  # noqa: F401
+    from .warmup import warm_up
+
+    warm_up(rt.settings)
 
     return Worker([rt.queue], connection=rt.redis, serializer="rq.serializers.JSONSerializer")
 

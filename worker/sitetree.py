@@ -1,7 +1,7 @@
 """Build folders and what the incremental publisher knows about them.
 
 Each build folder ``site/builds/<name>`` may have a state file beside it,
-``<name>.state.json``, written by the listings plugin (full build) or the incremental
+``<name>.state.pickle``, written by the listings plugin (full build) or the incremental
 publisher: the public entry of every post, the stat of every post file, and the
 signature of every tracked output file. A folder without a state file (or with a state
 of another configuration fingerprint) is never reused.
@@ -9,9 +9,11 @@ of another configuration fingerprint) is never reused.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
+import pickle
 import shutil
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 from intake.config import Settings
 from intake.taxonomy import AREAS, AREAS_EN, AUDIENCES_EN, TOPICS, TOPICS_EN
 
-STATE_SUFFIX = ".state.json"
+STATE_SUFFIX = ".state.pickle"  # written by the listings plugin's save_state
 SIGNATURES_SUFFIX = ".sigs.json"
 SEARCH_SUFFIX = ".search.json"  # written by the listings plugin's searchfresh module
 FINGERPRINT_VERSION = "1"
@@ -49,10 +51,31 @@ def _load(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+class _StateUnpickler(pickle.Unpickler):
+    """Reads a saved state: plain values and dates, nothing else.
+
+    Only the worker writes these files, but a pickle may name any callable; refusing all
+    but datetime.date means a state file planted by someone who can write to the site
+    folder cannot run code in the worker, which holds the keys to personal data.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ("datetime", "date"):
+            return datetime.date
+        raise pickle.UnpicklingError(f"a saved state may not hold {module}.{name}")
+
+
 def load_state(build_dir: Path) -> dict[str, Any] | None:
-    """Return the posts state of a build folder, or None when it has none."""
-    state = _load(state_path(build_dir))
-    return state if state and "posts" in state else None
+    """Return the posts state of a build folder, or None when it has none.
+
+    Each post's "entry" is a snapshot: the listings plugin's Entry.restore rebuilds it.
+    """
+    try:
+        with open(state_path(build_dir), "rb") as handle:
+            state = _StateUnpickler(handle).load()
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+        return None
+    return state if isinstance(state, dict) and isinstance(state.get("posts"), dict) else None
 
 
 def load_signatures(build_dir: Path) -> dict[str, Any] | None:

@@ -125,6 +125,22 @@ def _event(
     return lines
 
 
+def _vevent(
+    entry: Entry, settings: dict[str, Any], zone: ZoneInfo, host: str
+) -> tuple[bytes, tuple[str, ...]]:
+    """Return the folded VEVENT block of an entry (b"" without a start) and the zones it
+    uses; worked out once per entry and kept in its memo (the saved state keeps it)."""
+    found = entry.memo.get("vevent")
+    if found is None:
+        zones: set[str] = set()
+        lines = _event(entry, settings, zone, host, zones)
+        event = b""
+        if lines is not None:
+            event = b"".join(_fold(line) for line in ["BEGIN:VEVENT", *lines, "END:VEVENT"])
+        found = entry.memo["vevent"] = (event, tuple(sorted(zones)))
+    return found
+
+
 def ical_bytes(page: Any, settings: dict[str, Any]) -> bytes:
     """Return a VCALENDAR with one VEVENT per dated item of the page (RFC 5545).
 
@@ -147,9 +163,9 @@ def ical_bytes(page: Any, settings: dict[str, Any]) -> bytes:
     zones: set[str] = set()
     events: list[bytes] = []
     for entry in page.data["items"]:
-        lines = _event(entry, settings, zone, host, zones)
-        if lines is not None:
-            events.append(b"".join(_fold(line) for line in ["BEGIN:VEVENT", *lines, "END:VEVENT"]))
+        event, used = _vevent(entry, settings, zone, host)
+        events.append(event)
+        zones.update(used)
     return b"".join(
         [
             *(_fold(line) for line in head),

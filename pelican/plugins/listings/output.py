@@ -78,31 +78,42 @@ def search_bytes(page: Page, settings: dict[str, Any]) -> bytes:
     """
     siteurl = settings.get("SITEURL", "")
     topics, areas = settings.get("HIROBA_TOPICS", {}), settings.get("HIROBA_AREAS", {})
-    rows = [_row(entry, siteurl, topics, areas) for entry in page.data["items"]]
-    body = json.dumps(rows, ensure_ascii=False, separators=(",", ":"))  # arrays: no syntax ":"
-    for char, escaped in _JSON_ESCAPES:
-        body = body.replace(char, escaped)
-    head = json.dumps(list(SEARCH_FIELDS), separators=(",", ":"))
-    return f'{{"fields":{head},"items":{body}}}\n'.encode()
+    rows = []
+    for entry in page.data["items"]:
+        row = entry.memo.get("search_row")
+        if row is None:  # worked out once per entry; the saved state keeps it (as bytes)
+            text = json.dumps(_row(entry, siteurl, topics, areas), ensure_ascii=False,
+                              separators=(",", ":"))  # fmt: skip
+            for char, escaped in _JSON_ESCAPES:  # an array: no ":" of JSON's own
+                text = text.replace(char, escaped)
+            row = entry.memo["search_row"] = text.encode()
+        rows.append(row)
+    head = json.dumps(list(SEARCH_FIELDS), separators=(",", ":")).encode()
+    return b'{"fields":' + head + b',"items":[' + b",".join(rows) + b"]}\n"
 
 
 def sitemap_bytes(page: Page, settings: dict[str, Any]) -> bytes:
     """Return sitemap.xml: listing pages, hand-written pages and every item's page, in every
     language of the site."""
     siteurl = settings.get("SITEURL", "")
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']  # fmt: skip
+    lines = [b'<?xml version="1.0" encoding="UTF-8"?>',
+             b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']  # fmt: skip
     default = settings.get("DEFAULT_LANG") or "ja"
     others = [lang for lang in settings.get("HIROBA_LANGUAGES") or {} if lang != default]
     prefixes = ["", *(f"{lang}/" for lang in others)]
     for prefix in prefixes:  # every page in every language (/ and /en/)
         for url in page.data["urls"]:
-            lines.append(f"<url><loc>{escape(_absolute(siteurl, prefix + url))}</loc></url>")
+            loc = escape(_absolute(siteurl, prefix + url))
+            lines.append(f"<url><loc>{loc}</loc></url>".encode())
         for entry in page.data["items"]:
-            loc = escape(_absolute(siteurl, prefix + entry.url))
-            lines.append(f"<url><loc>{loc}</loc><lastmod>{entry.date[:10]}</lastmod></url>")
-    lines.append("</urlset>")
-    return ("\n".join(lines) + "\n").encode()
+            line = entry.memo.get("sitemap:" + prefix)
+            if line is None:  # worked out once per entry; the saved state keeps it
+                loc = escape(_absolute(siteurl, prefix + entry.url))
+                line = f"<url><loc>{loc}</loc><lastmod>{entry.date[:10]}</lastmod></url>".encode()
+                entry.memo["sitemap:" + prefix] = line
+            lines.append(line)
+    lines.append(b"</urlset>")
+    return b"\n".join(lines) + b"\n"
 
 
 def robots_bytes(page: Page, settings: dict[str, Any]) -> bytes:

@@ -14,6 +14,8 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
+from operator import attrgetter
 from typing import Any
 
 from .entries import Entry, is_past, is_upcoming, newest_key, next_start_key, start_key
@@ -36,6 +38,9 @@ ICAL_ALL = "calendar/all.ics"
 ICAL_KEEP_DAYS = 365  # subscribable calendars keep what ended within a year
 
 
+_SIG = attrgetter("sig")
+
+
 @dataclass
 class Page:
     """One output file: how to render it and the data it shows."""
@@ -51,7 +56,7 @@ def _canonical(value: Any) -> Any:
     """Return value with every Entry replaced by its digest (lists of entries joined)."""
     if isinstance(value, list):
         if value and isinstance(value[0], Entry):
-            return "|".join(entry.sig for entry in value)
+            return "|".join(map(_SIG, value))
         return [_canonical(item) for item in value]
     if isinstance(value, dict):
         return {key: _canonical(item) for key, item in value.items()}
@@ -126,14 +131,49 @@ def _month_pages(
         )
 
 
-def _upcoming(items: Iterable[Entry], today: dt.date, limit: int) -> list[Entry]:
-    # A recurring item is placed by its next date, not by a first one long past.
-    coming = (e for e in items if is_upcoming(e, today))
-    return sorted(coming, key=lambda e: next_start_key(e, today))[:limit]
+def _lists_of(entry: Entry) -> list[tuple[str, str]]:
+    """Return the lists an item is in: its kind, each 分野, 地域 and 対象 key, its group
+    (and the group's notices, for an item without dates), and the whole site."""
+    found = [("kind", entry.kind), ("all", "")]
+    for prefix, _setting, attr, _label in FACETS:
+        found.extend((prefix, key) for key in getattr(entry, attr).split(","))
+    if entry.organizer_id.isdigit():
+        found.append(("group", entry.organizer_id))
+        dated = "group-dated" if entry.starts else "group-notices"
+        found.append((dated, entry.organizer_id))
+    return found
 
 
-def _feed(pages: dict[str, Page], path: str, title: str, items: list[Entry], limit: int) -> None:
-    newest = sorted(items, key=newest_key, reverse=True)[:limit]
+class _Firsts:
+    """The first few items of every list at once, from one pass over all items in order.
+
+    Each item's list keys are worked out once, so the upcoming items of every kind, 分野,
+    地域, 対象 and group, and the newest of each (for the feeds), cost two sorts and two
+    passes, not one sort or scan per list.
+    """
+
+    def __init__(self, listed: list[Entry]) -> None:
+        self.keys = {id(entry): _lists_of(entry) for entry in listed}
+
+    def collect(self, ordered: Iterable[Entry], limit: int) -> dict[tuple[str, str], list[Entry]]:
+        """Return {list key: its first limit items, in the given order}."""
+        lists: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+        for entry in ordered:
+            for key in self.keys[id(entry)]:
+                found = lists[key]
+                if len(found) < limit:
+                    found.append(entry)
+        return lists
+
+
+def _upcoming_order(listed: list[Entry], today: dt.date) -> list[Entry]:
+    """Return the items not over by today, by their next date (a recurring item is placed
+    by its next date, not by a first one long past)."""
+    coming = [e for e in listed if is_upcoming(e, today)]
+    return sorted(coming, key=lambda e: next_start_key(e, today))
+
+
+def _feed(pages: dict[str, Page], path: str, title: str, newest: list[Entry]) -> None:
     pages[path] = Page(path, "feed", {"title": title, "items": newest})
 
 
@@ -191,12 +231,13 @@ def _groups(
     pages: dict[str, Page],
     listed: list[Entry],
     today: dt.date,
-    limit: int,
+    firsts: tuple[dict[tuple[str, str], list[Entry]], dict[tuple[str, str], list[Entry]], int],
     profiles: Mapping[str, Mapping[str, Any]],
     settings: Mapping[str, Any],
 ) -> None:
     """Plan the group directory: a page, an Atom feed and a calendar per organizer and per
     group with a public profile; the directory by name, by 分野 and by 地域."""
+    upcoming, newest, limit = firsts
     members: dict[str, list[Entry]] = defaultdict(list)
     for entry in listed:
         if entry.organizer_id.isdigit():
@@ -209,26 +250,24 @@ def _groups(
         name = profile["name"] if profile else max(items, key=newest_key).organizer
         base = f"groups/{key}/"
         feed, ics = f"feeds/groups/{key}.atom.xml", f"calendar/groups/{key}.ics"
-        dated = [e for e in items if e.starts]
+        dated = [e for e in items if e.starts]  # soonest first, as listed is
         pages[base + "index.html"] = Page(
             base + "index.html",
             "html",
             {
                 "group_name": name,
-                "upcoming": _upcoming(dated, today, UPCOMING_ON_LISTS),
-                "past": sorted(
-                    (e for e in dated if is_past(e, today)), key=start_key, reverse=True
-                )[:UPCOMING_ON_LISTS],
-                "notices": sorted((e for e in items if not e.starts), key=newest_key, reverse=True)[
-                    :UPCOMING_ON_LISTS
-                ],
+                "upcoming": upcoming[("group-dated", key)][:UPCOMING_ON_LISTS],
+                "past": list(
+                    islice((e for e in reversed(dated) if is_past(e, today)), UPCOMING_ON_LISTS)
+                ),
+                "notices": newest[("group-notices", key)][:UPCOMING_ON_LISTS],
                 "feed": feed,
                 "ics": ics,
                 "profile": profile_view(profile, settings) if profile else None,
             },  # fmt: skip
             "group",
         )
-        _feed(pages, feed, name, items, limit)
+        _feed(pages, feed, name, newest[("group", key)][:limit])
         _ical(pages, ics, name, dated, today)
         rows.append(group_row(key, name, len(items), profile))
     rows.sort(key=lambda row: (row["name"], row["url"]))
@@ -252,24 +291,25 @@ def plan(
     profiles: the groups' public profiles by group id (profiles.load_profiles).
     """
     entries = list(entries)
-    listed = [e for e in entries if e.listed]
+    # Soonest first from the start: every list below is cut from this one in order, so
+    # its own sort (kept: it is what defines the order) has next to nothing to do.
+    listed = sorted((e for e in entries if e.listed), key=start_key)
     kinds: dict[str, str] = dict(settings.get("HIROBA_KINDS") or {})
     limit = int(settings.get("FEED_MAX_ITEMS") or 50)
     pages: dict[str, Page] = {}
     by_kind: dict[str, list[Entry]] = {kind: [] for kind in kinds}
     for entry in listed:
         by_kind.setdefault(entry.kind, []).append(entry)
+    lists, lead_size = _Firsts(listed), max(UPCOMING_ON_LISTS, UPCOMING_ON_HOME)
+    upcoming = lists.collect(_upcoming_order(listed, today), lead_size)
+    newest = lists.collect(sorted(listed, key=newest_key, reverse=True), max(limit, lead_size))
     rows = []
     for kind, label in kinds.items():
         items = by_kind[kind]
         dated = kind != "notices"  # notices have no dates of their own
         grouped = _months(kind, items)
         _month_pages(pages, kind, label, (f"{kind}/", label), grouped, not dated, today)
-        lead = (
-            _upcoming(items, today, UPCOMING_ON_LISTS)
-            if dated
-            else sorted(items, key=newest_key, reverse=True)[:UPCOMING_ON_LISTS]
-        )
+        lead = (upcoming if dated else newest)[("kind", kind)][:UPCOMING_ON_LISTS]
         feed = f"feeds/{kind}.atom.xml"
         pages[f"{kind}/index.html"] = Page(
             f"{kind}/index.html",
@@ -284,7 +324,7 @@ def plan(
             },  # fmt: skip
             "category",
         )
-        _feed(pages, feed, label, items, limit)
+        _feed(pages, feed, label, newest[("kind", kind)][:limit])
         rows.append({"url": f"{kind}/", "label": label, "count": len(items)})
     pages["categories/index.html"] = Page(
         "categories/index.html", "html", {"rows": rows}, "categories"
@@ -310,14 +350,14 @@ def plan(
                     "facet_label": facet_label,
                     "label": label,
                     "heading": heading,
-                    "lead": _upcoming(items, today, UPCOMING_ON_LISTS),
+                    "lead": upcoming[(prefix, key)][:UPCOMING_ON_LISTS],
                     "months": _month_links(base, grouped),
                     "feed": feed,
                     "count": len(items),
                 },  # fmt: skip
                 "facet",
             )
-            _feed(pages, feed, heading, items, limit)
+            _feed(pages, feed, heading, newest[(prefix, key)][:limit])
             if prefix == "topics":
                 _ical(pages, f"calendar/topics/{key}.ics", heading, items, today)
             facet_rows.append({"url": f"{base}/", "label": label, "count": len(items)})
@@ -328,27 +368,27 @@ def plan(
             "facets",
         )
     _calendar(pages, [e for e in listed if e.starts])
-    _groups(pages, listed, today, limit, profiles or {}, settings)
+    _groups(pages, listed, today, (upcoming, newest, limit), profiles or {}, settings)
     _ical(pages, ICAL_ALL, "すべての予定", listed, today)
     for entry in entries:
         if entry.starts:  # every dated item's own page has an iCalendar file beside it
             path = entry.page.rpartition("/")[0] + "/event.ics"
-            pages[path] = Page(path, "ical", {"title": entry.title, "items": [entry]})
+            # It shows the entry alone, so the entry's own digest is its signature.
+            data = {"title": entry.title, "items": [entry]}
+            pages[path] = Page(path, "ical", data, sig="ical:" + entry.sig)
     pages[SEARCH_PAGE] = Page(SEARCH_PAGE, "html", {}, "search")
     pages["index.html"] = Page(
         "index.html",
         "html",
         {
-            "events": _upcoming(by_kind.get("events", []), today, UPCOMING_ON_HOME),
-            "recruitment": _upcoming(by_kind.get("recruitment", []), today, UPCOMING_ON_HOME),
-            "notices": sorted(by_kind.get("notices", []), key=newest_key, reverse=True)[
-                :UPCOMING_ON_HOME
-            ],
+            "events": upcoming[("kind", "events")][:UPCOMING_ON_HOME],
+            "recruitment": upcoming[("kind", "recruitment")][:UPCOMING_ON_HOME],
+            "notices": newest[("kind", "notices")][:UPCOMING_ON_HOME],
         },
         "index",
     )
-    _feed(pages, FEED_ALL, "新着情報", listed, limit)
-    everything = sorted(listed, key=start_key)
+    _feed(pages, FEED_ALL, "新着情報", newest[("all", "")][:limit])
+    everything = listed  # already soonest first
     pages[SEARCH_INDEX] = Page(SEARCH_INDEX, "search", {"items": everything})
     listing_urls = sorted(
         p.path[: -len("index.html")] for p in pages.values() if p.renderer == "html"
@@ -358,5 +398,6 @@ def plan(
     )
     pages[ROBOTS] = Page(ROBOTS, "robots", {"sitemap": SITEMAP})
     for page in pages.values():
-        page.sig = signature(page)
+        if not page.sig:
+            page.sig = signature(page)
     return pages
