@@ -6,12 +6,15 @@ frees it soon), and revisions requested during a build are folded into the next 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import os
 import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +26,7 @@ from sqlalchemy import select
 
 from intake.config import Settings
 from intake.models import Build, utcnow
-from intake.outbox import REBUILD_FLAG
+from intake.outbox import REBUILD_FLAG, enqueue_rebuild
 from intake.runtime import Runtime
 from intake.store import transaction
 from intake.taxonomy import AREAS, AREAS_EN, AUDIENCES_EN, TOPICS, TOPICS_EN
@@ -202,7 +205,9 @@ def new_build_dir(settings: Settings, rev: int) -> Path:
     return path
 
 
-def _try_incremental(settings: Settings, rev: int, fresh: Any = None) -> tuple[Path | None, str]:
+def _try_incremental(
+    settings: Settings, rev: int, fresh: Any = None
+) -> tuple[incremental.Outcome | None, str]:
     """Publish incrementally when that can equal a full build; else (None, the reason).
 
     fresh is a searchindex.Snapshot: a new Pagefind index to publish with (the re-index job).
@@ -215,15 +220,27 @@ def _try_incremental(settings: Settings, rev: int, fresh: Any = None) -> tuple[P
     if outcome is None:
         return None, "full build: no reusable state for the live site, or the configuration changed"
     if fresh is not None:
-        return outcome.build_dir, f"search re-index (Pagefind {fresh.seconds:.1f} s); " + (
-            outcome.describe()
-        )
-    return outcome.build_dir, outcome.describe()
+        return outcome, f"search re-index (Pagefind {fresh.seconds:.1f} s); " + (outcome.describe())
+    return outcome, outcome.describe()
 
 
-def build_and_switch(rt: Runtime, rev: int, full: bool = False, fresh: Any = None) -> Build:
+def _save_state(outcome: incremental.Outcome) -> None:
+    """Save a live incremental build's state; without it the next publication is full."""
+    gc.disable()  # hundreds of thousands of live objects: see incremental.publish
+    try:
+        outcome.save_state()
+    except Exception as exc:  # the site is live either way; the next build is then full
+        log.warning("could not save the state of %s (%s)", outcome.build_dir.name, exc)
+    finally:
+        gc.enable()
+
+
+def build_and_switch(
+    rt: Runtime, rev: int, full: bool = False, fresh: Any = None, note: str = "full build requested"
+) -> Build:
     """Build revision rev (incrementally unless full or impossible), switch the live site on
-    success, and record the build either way. fresh: see _try_incremental."""
+    success, and record the build either way. fresh: see _try_incremental; note: why a
+    full build was asked for, for the build log."""
     settings = rt.settings
     with transaction(rt.sessions) as session:
         # We hold the build lock, so any other running build was killed: say so.
@@ -235,9 +252,11 @@ def build_and_switch(rt: Runtime, rev: int, full: bool = False, fresh: Any = Non
         session.flush()
         build_id = record.id
     started = time.perf_counter()
-    out, note = (None, "full build requested") if full else _try_incremental(settings, rev, fresh)
-    if out is not None:
+    done, note = (None, note) if full else _try_incremental(settings, rev, fresh)
+    if done is not None:
+        out = done.build_dir
         switch_live(settings, out)
+        _save_state(done)  # after the switch: no reader waits for it
         status, text = "ok", note
         try:  # the search delta is folded into a full index soon after
             searchindex.after_publication(rt, out)
@@ -306,6 +325,36 @@ def build_lock(redis: Redis, settings: Settings):  # type: ignore[no-untyped-def
     return redis.lock(
         LOCK_NAME, timeout=settings.build_lock_seconds, blocking=False, thread_local=False
     )
+
+
+@contextlib.contextmanager
+def holding_build_lock(rt: Runtime, wait_seconds: float) -> Iterator[bool]:
+    """Hold the build lock (kept alive by a heartbeat) for the block, waiting up to
+    wait_seconds for a running build; yields False, holding nothing, if it never came.
+
+    After the block, a revision left unbuilt (a rebuild job that found the lock taken
+    gave up) is queued again.
+    """
+    lock = build_lock(rt.redis, rt.settings)
+    deadline = time.monotonic() + wait_seconds
+    while not lock.acquire():
+        if time.monotonic() > deadline:
+            yield False
+            return
+        time.sleep(0.2)
+    heartbeat = _Heartbeat(lock, rt.settings.build_lock_seconds / 3)
+    heartbeat.start()
+    try:
+        yield True
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join()
+        try:
+            lock.release()
+        except LockError:
+            log.warning("the build lock had expired before release")
+    if pending_rev(rt) is not None:
+        enqueue_rebuild(rt.queue, force=True)
 
 
 def rebuild_site() -> str:

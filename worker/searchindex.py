@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from redis.exceptions import LockError
 from rq import Queue, Worker
 from rq.registry import StartedJobRegistry
 
 from intake.config import Settings
-from intake.outbox import enqueue_rebuild, make_queue
+from intake.outbox import make_queue
 from intake.runtime import Runtime
 
 from . import sitetree
@@ -162,11 +161,14 @@ def take_snapshot(settings: Settings) -> Snapshot | None:
     for old in settings.site_dir.glob(".search-*"):  # left by a killed job
         if old.stat().st_mtime < time.time() - 3600:
             shutil.rmtree(old, ignore_errors=True)
-    for _attempt in range(3):
+    for _attempt in range(5):
         live = settings.live_dir.resolve()
-        if not behind(live)[0] or sitetree.load_signatures(live) is None:
+        if not behind(live)[0]:
             return None
         signatures = sitetree.load_signatures(live)
+        if signatures is None:  # just switched: its state is saved right after the switch
+            time.sleep(0.5)
+            continue
         folder = settings.site_dir / f".search-{os.getpid()}-{time.time_ns()}"
         try:
             sitetree.link_copy(live, folder)
@@ -189,15 +191,6 @@ def take_snapshot(settings: Settings) -> Snapshot | None:
     return Snapshot(folder, state, signatures["signatures"], time.perf_counter() - started)
 
 
-def _acquire(lock: Any) -> bool:
-    deadline = time.monotonic() + LOCK_WAIT_SECONDS
-    while not lock.acquire():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
-
-
 def _relink_spare(settings: Settings) -> None:
     """Give the folder the next publication will reuse the new index now, under the build
     lock, so that publication need not hard-link 10,000 fragments itself."""
@@ -217,15 +210,12 @@ def _relink_spare(settings: Settings) -> None:
 
 def _install(rt: Runtime, snapshot: Snapshot) -> str:
     """Under the build lock: publish the fresh index as a new build, then any pending revision."""
-    from .build import _Heartbeat, build_and_switch, build_lock, pending_rev
+    from .build import build_and_switch, holding_build_lock, pending_rev
     from .sitestate import site_state
 
-    lock = build_lock(rt.redis, rt.settings)
-    if not _acquire(lock):
-        return "busy"
-    heartbeat = _Heartbeat(lock, rt.settings.build_lock_seconds / 3)
-    heartbeat.start()
-    try:
+    with holding_build_lock(rt, LOCK_WAIT_SECONDS) as held:
+        if not held:
+            return "busy"
         with rt.sessions() as session:
             rev = site_state(session).built_rev
             session.commit()
@@ -234,15 +224,6 @@ def _install(rt: Runtime, snapshot: Snapshot) -> str:
             _relink_spare(rt.settings)
         while (pending := pending_rev(rt)) is not None:
             build_and_switch(rt, pending)
-    finally:
-        heartbeat.stopped.set()
-        heartbeat.join()
-        try:
-            lock.release()
-        except LockError:
-            log.warning("the build lock had expired before release")
-    if pending_rev(rt) is not None:  # a rebuild that found the lock taken gave up: redo it
-        enqueue_rebuild(rt.queue, force=True)
     return status
 
 
