@@ -8,6 +8,7 @@ stops start-up with one sentence that names the key.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from .taxonomy import AUDIENCES
 from .upload_limits import UploadLimits, load_upload_limits
 
 FILE_NAME = "hiroba.toml"
+NIGHTLY_BUILD = dt.time(0, 10)  # [publishing] nightly_build by default
 
 # Optional personal fields per kind of registrant: (switch in [personal_fields], field name).
 OPTIONAL_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -66,6 +68,9 @@ class Deployment:
     stale_deadline_days: int = 14
     # Flyers and images a post may carry ([uploads], see upload_limits.py).
     uploads: UploadLimits = field(default_factory=UploadLimits)
+    # When the worker rebuilds the whole site each night (Japan time), or None for never:
+    # right after midnight, so what is "upcoming" and what is past turn over on time.
+    nightly_build: dt.time | None = NIGHTLY_BUILD
 
 
 def _table(doc: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
@@ -92,7 +97,8 @@ def load_deployment(home: Path) -> Deployment:
         reason = str(exc).rstrip(".")
         raise ConfigError(f"{path} is not valid TOML ({reason}).") from None
     known_sections = (
-        "personal_fields", "withdrawal", "applications", "content", "audiences", "uploads"
+        "personal_fields", "withdrawal", "applications", "content", "audiences", "uploads",
+        "publishing",
     )  # fmt: skip
     for section in doc:
         if section not in known_sections:
@@ -122,7 +128,25 @@ def load_deployment(home: Path) -> Deployment:
         **_content(doc, path),
         audiences=_audiences(doc, path),
         uploads=load_upload_limits(doc, path),
+        nightly_build=_nightly_build(doc, path),
     )
+
+
+def _nightly_build(doc: dict[str, Any], path: Path) -> dt.time | None:
+    """Read [publishing] nightly_build: "HH:MM" (Japan time), or false for none."""
+    table = _table(doc, "publishing", path)
+    _unknown(table, ("nightly_build",), "publishing", path)
+    value = table.get("nightly_build", NIGHTLY_BUILD.strftime("%H:%M"))
+    if value is False:
+        return None
+    try:
+        if not isinstance(value, str) or not re.fullmatch(r"\d\d:\d\d", value):
+            raise ValueError(value)
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f'{path}: publishing.nightly_build must be a time such as "00:10", or false.'
+        ) from None
 
 
 AUDIENCE_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,29}")

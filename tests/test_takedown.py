@@ -24,7 +24,9 @@ from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from sqlalchemy import select
 
 from intake.models import AuditEntry, Build, Decision, Post, PostRevision, Task
+from intake.services.takedown import take_down as take_down_now
 from intake.store import transaction
+from worker.reconcile import reconcile
 
 REASON = "著作権を侵害している画像が含まれているとの申し立てがありました。"
 
@@ -229,3 +231,29 @@ def test_only_moderators_take_down(instance):
     assert response.status_code == 403
     with instance.rt.sessions() as db:
         assert db.get(Post, target).status == "approved"
+
+
+def test_the_reconciler_puts_an_owed_takedown_at_the_front(instance):
+    moderator, group = poster_group(instance)
+    target = approved_event(instance, moderator, group, "取り戻しても先頭の催し")
+    instance.worker_burst()
+    # Ordinary work waits on the queue (no worker is running): three more approvals.
+    for n in range(3):
+        approved_event(instance, moderator, group, f"順番を待つ催し{n}")
+    take_down_now(instance.rt, moderator, target, REASON)
+    with instance.rt.sessions() as db:
+        publish = db.scalars(
+            select(Task.id)
+            .where(Task.name == "worker.publish.publish_post", Task.subject_id == target)
+            .order_by(Task.id.desc())
+        ).first()
+    queue = instance.rt.queue
+    lost = f"hiroba-task-{publish}"
+    assert queue.job_ids[0] == lost
+    queue.fetch_job(lost).delete()  # Redis lost the takedown's job (and only that one)
+    ordinary = queue.job_ids
+    assert lost not in ordinary and len(ordinary) >= 6
+
+    report = reconcile(instance.rt)
+    assert report.tasks == 1
+    assert queue.job_ids[: len(ordinary) + 1] == [lost, *ordinary]

@@ -11,13 +11,18 @@ import time
 from dataclasses import dataclass
 
 from redis.exceptions import RedisError
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from intake.outbox import due_tasks, enqueue_rebuild, enqueue_task, job_id
+from intake.models import Post, Task
+from intake.outbox import PUBLISH_POST, due_tasks, enqueue_rebuild, enqueue_task, job_id
 from intake.runtime import Runtime
 
 from .archive import ARCHIVE_JOB, schedule_archiving
 from .build import build_lock, pending_rev
+from .nightly import NIGHTLY_JOB, schedule_nightly
+from .publish import URGENT
 from .retention import RETENTION_JOB, schedule_retention
 from .searchindex import reconcile_search
 
@@ -30,17 +35,36 @@ class Report:
     rebuild: bool
 
 
+def _urgent(session: Session, tasks: list[Task]) -> set[int]:
+    """Return the ids of the tasks that publish a post whose removal jumps the queue."""
+    subjects = {t.subject_id for t in tasks if t.name == PUBLISH_POST}
+    if not subjects:
+        return set()
+    posts = set(
+        session.scalars(select(Post.id).where(Post.id.in_(subjects), Post.status.in_(URGENT)))
+    )
+    return {t.id for t in tasks if t.name == PUBLISH_POST and t.subject_id in posts}
+
+
 def reconcile(rt: Runtime) -> Report:
-    """Enqueue every due task not already queued, and a rebuild if the site is behind."""
+    """Enqueue every due task not already queued, and a rebuild if the site is behind.
+
+    A takedown's owed task goes to the front, as take_down put it first time round.
+    """
     queued = set(rt.queue.get_job_ids())
     with rt.sessions() as session:
         tasks = [t for t in due_tasks(session) if job_id(t.id) not in queued]
+        urgent = _urgent(session, tasks)
     for task in tasks:
-        enqueue_task(rt.queue, task)
+        if task.id not in urgent:
+            enqueue_task(rt.queue, task)
+    # at_front puts each task before the one pushed earlier: newest first, so the oldest leads.
+    for task in sorted((t for t in tasks if t.id in urgent), key=lambda t: t.id, reverse=True):
+        enqueue_task(rt.queue, task, at_front=True)
     rebuild = False
     if pending_rev(rt) is not None and not build_lock(rt.redis, rt.settings).locked():
         # A flag without a queued rebuild job is left over from a lost job: force one.
-        periodic = ("hiroba-task-", RETENTION_JOB, ARCHIVE_JOB)
+        periodic = ("hiroba-task-", RETENTION_JOB, ARCHIVE_JOB, NIGHTLY_JOB)
         rebuild_queued = any(
             job_id_ is not None and not job_id_.startswith(periodic) for job_id_ in queued
         )
@@ -56,12 +80,14 @@ def reconcile(rt: Runtime) -> Report:
 
 def reconcile_forever(rt: Runtime) -> None:
     """Reconcile now and then every interval, surviving Redis or database outages; the
-    retention purge and the archiving of past events are enqueued from here at most hourly."""
+    retention purge and the archiving of past events are enqueued from here at most hourly,
+    the nightly full build once a day."""
     while True:
         try:
             reconcile(rt)
             schedule_retention(rt)
             schedule_archiving(rt)
+            schedule_nightly(rt)
         except (RedisError, SQLAlchemyError) as exc:
             log.warning("reconciler pass failed (%s); retrying", type(exc).__name__)
         time.sleep(rt.settings.reconcile_seconds)

@@ -91,9 +91,14 @@ class StatusPanel:
         ]
 
 
+# What worker/build.py logs first for a publication that is not a full build: an
+# incremental one, or one that also brings in a fresh search index.
+INCREMENTAL_NOTES = ("incremental:", "search re-index")
+
+
 def build_mode(log: str) -> str:
     """Tell an incremental publication from a full build by the note the builder logs first."""
-    return "incremental" if log.startswith("incremental:") else "full"
+    return "incremental" if log.startswith(INCREMENTAL_NOTES) else "full"
 
 
 def _build_info(build: Build | None) -> BuildInfo | None:
