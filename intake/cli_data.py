@@ -106,7 +106,7 @@ def cmd_audit_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    """Write a consistent, encrypted backup of the database (default: $HIROBA_HOME/backups)."""
+    """Write an encrypted backup of the database and uploads (default: $HIROBA_HOME/backups)."""
     from .services.backup import backup
     from .store import make_engine
 
@@ -115,12 +115,15 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
         result = backup(settings, engine, args.output)
     finally:
         engine.dispose()
-    print(f"{result.kind} backup ({result.size} bytes, schema {result.revision}): {result.path}")
+    print(
+        f"{result.kind} backup ({result.size} bytes, schema {result.revision}, "
+        f"{result.files} upload files): {result.path}"
+    )
     return 0
 
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
-    """Bring a backup back into the database (stop web and worker first)."""
+    """Bring a backup back into the database and the uploads (stop web and worker first)."""
     from .services.backup import restore
     from .store import make_engine
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from actors import open_group
 from conftest import PG_ADMIN_URL, Instance, instance_env
 from personal_data import PLAINTEXTS, failed, hiroba, ok, opened, plaintext_in, sealed_values, seed
 from sqlalchemy import create_engine, select
+from uploads_support import post_with_files, private_files
 
 from intake.config import Settings
 from intake.crypto import load_vault
@@ -125,3 +128,31 @@ def test_key_archive_needs_a_good_password(instance: Instance, tmp_path: Path) -
     )
     assert result.returncode == 2 and "10" in result.stderr
     assert not (tmp_path / "k").exists()
+
+
+def test_backup_carries_the_uploads_byte_for_byte(instance: Instance, client, tmp_path: Path):  # type: ignore[no-untyped-def]
+    open_group(instance)
+    post_with_files(instance, client, "バックアップされる催し")
+    post_with_files(instance, client, "もう一つの催し")
+    files = private_files(instance)
+    assert len(files) == 4
+    path = tmp_path / "with-uploads.backup"
+    made = ok(hiroba(instance.env, "backup", "--output", str(path)))
+    assert "4 upload files" in made.stdout
+    stored = path.read_bytes()
+    assert not [name for name in files if name.split("/")[0].encode() in stored]
+    assert not [data for data in files.values() if data[100:164] in stored]
+
+    uploads = instance.settings.home / "uploads"
+    shutil.rmtree(uploads)
+    truncated = tmp_path / "truncated.backup"
+    truncated.write_bytes(stored[:-40])
+    assert "truncated" in failed(hiroba(instance.env, "restore", "--force", str(truncated)))
+    assert not uploads.exists()  # a refused backup changes nothing
+    restored = ok(hiroba(instance.env, "restore", "--force", str(path)))
+    assert "upload files 4" in restored.stdout
+    assert private_files(instance) == files
+    assert stat.S_IMODE(uploads.stat().st_mode) == 0o700
+    for file in uploads.rglob("*"):
+        assert stat.S_IMODE(file.stat().st_mode) == (0o700 if file.is_dir() else 0o600)
+    assert not [p for p in instance.settings.home.iterdir() if "restore" in p.name]

@@ -22,13 +22,8 @@ from sqlalchemy.orm import Session, object_session
 
 from intake.config import Settings
 from intake.models import Post, Upload
-from intake.services.uploads import (
-    PDF_NAME,
-    forget_files,
-    upload_dir,
-    uploads_of,
-    variant_list,
-)
+from intake.services.upload_erasure import forget_files
+from intake.services.uploads import PDF_NAME, upload_dir, uploads_of, variant_list
 
 from . import sitetree
 
@@ -115,15 +110,16 @@ def remove_media_folder(settings: Settings, post_id: int) -> None:
 
 
 def unpublish_media(settings: Settings, session: Session, post: Post) -> None:
-    """Take a post's files off the site; delete them outright when its poster withdrew it.
+    """Take a post's files off the site; delete them and their rows when it was withdrawn.
 
     A post taken down, archived or sent back keeps its files privately (pending), so a
-    moderator can still see what was published and the post can come back.
+    moderator can still see what was published and the post can come back. A withdrawal
+    already erased them (upload_erasure.py); this catches rows it could not see.
     """
     remove_media_folder(settings, post.id)
     uploads = uploads_of(session, post.id)
     if post.status == "withdrawn" or post.withdrawn_at is not None:
-        forget_files(settings, uploads)
+        forget_files(settings, session, uploads)
     else:
         for upload in uploads:
             upload.state = "pending"

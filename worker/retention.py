@@ -1,4 +1,8 @@
-"""The retention job: purge applicants' personal data of events long over, at most hourly."""
+"""The retention job: purge applicants' personal data of events long over, at most hourly.
+
+It also sweeps upload folders no row names any more (a crash between an erasure's commit
+and its folder removal leaves one; see intake/services/upload_erasure.py).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import logging
 from intake.outbox import PURGE_EXPIRED
 from intake.runtime import Runtime
 from intake.services.retention import purge
+from intake.services.upload_erasure import sweep_orphans
 
 from .context import runtime
 from .hourly import enqueue_hourly
@@ -19,7 +24,12 @@ RETENTION_JOB = "hiroba-retention"  # the job's id: the reconciler must not take
 
 def purge_expired() -> str:
     """Purge every event past its retention period (idempotent: purged rows are skipped)."""
-    done = purge(runtime())
+    rt = runtime()
+    done = purge(rt)
+    with rt.sessions() as session:
+        strays = sweep_orphans(rt.settings, session)
+    if strays:
+        log.info("retention: %d upload folder(s) without a row deleted", strays)
     if done:
         log.info(
             "retention purge: %d event(s), %d application(s)",

@@ -1,11 +1,14 @@
-"""Encrypted database backups and their restore.
+"""Encrypted backups of the database and the private uploads, and their restore.
 
 SQLite is copied with its online backup API (a consistent snapshot while the app runs);
 PostgreSQL is dumped table by table as JSON lines inside one REPEATABLE READ, read-only
 transaction (a consistent snapshot without pg_dump). Either payload is compressed and
 sealed with AES-256-GCM under $HIROBA_HOME/keys/backup.key in 1 MiB chunks; each chunk is
 bound to the file's header, its position and whether it is the last, so a truncated,
-reordered or altered backup fails to open.
+reordered or altered backup fails to open. The files of $HIROBA_HOME/uploads/ follow the
+database inside the same stream (backup_sections.py), read after the database snapshot:
+files are written before their row commits, so an upload row the snapshot holds has its
+files in the backup unless an erasure removed them in between.
 """
 
 from __future__ import annotations
@@ -30,6 +33,14 @@ from ..config import Settings, read_key_file
 from ..crypto import BACKUP_KEY_FILE
 from ..errors import ConfigError, HirobaError
 from ..models import Base, utcnow
+from .backup_sections import (
+    LAYOUT,
+    DatabaseFrames,
+    SectionReader,
+    Sink,
+    UploadsRestore,
+    write_uploads,
+)
 
 MAGIC = b"HIROBA-BACKUP 1\n"
 CHUNK = 1 << 20
@@ -163,7 +174,7 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def _dump_postgresql(engine: Engine, out: _SealedWriter) -> dict[str, int]:
+def _dump_postgresql(engine: Engine, out: Sink) -> dict[str, int]:
     counts: dict[str, int] = {}
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         conn.execute(text("SET TRANSACTION READ ONLY"))
@@ -191,10 +202,11 @@ class BackupResult:
     kind: str
     revision: str
     size: int
+    files: int = 0
 
 
 def backup(settings: Settings, engine: Engine, output: Path | None = None) -> BackupResult:
-    """Write a consistent, encrypted backup of the database and return where it is."""
+    """Write a consistent, encrypted backup of the database and the uploads; return where."""
     key = backup_key(settings)
     kind, revision = _kind(engine), _revision(engine)
     if output is None:
@@ -208,26 +220,30 @@ def backup(settings: Settings, engine: Engine, output: Path | None = None) -> Ba
         "format": "sqlite-file" if kind == "sqlite" else "jsonl",
         "revision": revision,
         "created_at": utcnow().isoformat() + "Z",
+        "layout": LAYOUT,
     }
     partial = output.with_name(f".{output.name}.partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
             writer = _SealedWriter(handle, key, header)
+            database = DatabaseFrames(writer)
             if kind == "sqlite":
-                _dump_sqlite(settings, engine, writer)
+                _dump_sqlite(settings, engine, database)
             else:
-                _dump_postgresql(engine, writer)
+                _dump_postgresql(engine, database)
+            database.close()
+            files = write_uploads(settings, writer)  # after the snapshot: see the docstring
             writer.close()
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
-    return BackupResult(output, kind, revision, output.stat().st_size)
+    return BackupResult(output, kind, revision, output.stat().st_size, files)
 
 
-def _dump_sqlite(settings: Settings, engine: Engine, writer: _SealedWriter) -> None:
+def _dump_sqlite(settings: Settings, engine: Engine, writer: Sink) -> None:
     source = _sqlite_path(engine)
     with tempfile.TemporaryDirectory(dir=settings.home, prefix=".backup-") as tmp:
         copy = Path(tmp) / "copy.db"
@@ -254,7 +270,11 @@ def row_count(engine: Engine) -> int:
 
 
 def restore(settings: Settings, engine: Engine, path: Path, force: bool = False) -> dict[str, int]:
-    """Bring a backup back into this database; refuse to overwrite data unless force."""
+    """Bring a backup back into this database and uploads folder; refuse to overwrite data
+    unless force. Returns the rows per table and, as "upload files", the files restored.
+
+    A backup from before uploads were included leaves the uploads folder as it is.
+    """
     key = backup_key(settings)
     header = read_header(path)
     if header.get("kind") != _kind(engine):
@@ -263,18 +283,31 @@ def restore(settings: Settings, engine: Engine, path: Path, force: bool = False)
         )
     if row_count(engine) and not force:
         raise DatabaseNotEmpty("the database holds data; restore only with --force")
-    if header["kind"] == "sqlite":
-        return _restore_sqlite(settings, engine, path, key)
-    return _restore_postgresql(engine, path, key, header.get("revision", ""))
+    stream = _open_stream(path, key)
+    reader = SectionReader(stream) if header.get("layout") == LAYOUT else None
+    blocks = reader.database() if reader is not None else stream
+    uploads = UploadsRestore(settings, reader)
+    try:
+        if header["kind"] == "sqlite":
+            counts = _restore_sqlite(settings, engine, path, blocks, uploads)
+        else:
+            counts = _restore_postgresql(engine, path, blocks, header.get("revision", ""), uploads)
+        uploads.swap()
+    finally:
+        uploads.discard()
+    return {**counts, "upload files": uploads.files}
 
 
-def _restore_sqlite(settings: Settings, engine: Engine, path: Path, key: bytes) -> dict[str, int]:
+def _restore_sqlite(
+    settings: Settings, engine: Engine, path: Path, blocks: Iterator[bytes], uploads: UploadsRestore
+) -> dict[str, int]:
     target = _sqlite_path(engine)
     with tempfile.TemporaryDirectory(dir=settings.home, prefix=".restore-") as tmp:
         copy = Path(tmp) / "restore.db"
         with copy.open("wb") as handle:
-            for block in _open_stream(path, key):
+            for block in blocks:
                 handle.write(block)
+        uploads.stage()  # the rest of the backup is read (and verified) before any change
         src = sqlite3.connect(copy)
         try:
             if src.execute("PRAGMA integrity_check").fetchone() != ("ok",):
@@ -290,9 +323,9 @@ def _restore_sqlite(settings: Settings, engine: Engine, path: Path, key: bytes) 
     return _table_counts(engine)
 
 
-def _rows(path: Path, key: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
+def _rows(blocks: Iterator[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
     pending = b""
-    for block in _open_stream(path, key):
+    for block in blocks:
         pending += block
         *lines, pending = pending.split(b"\n")
         for line in lines:
@@ -303,7 +336,9 @@ def _rows(path: Path, key: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
         yield item["t"], item["r"]
 
 
-def _restore_postgresql(engine: Engine, path: Path, key: bytes, revision: str) -> dict[str, int]:
+def _restore_postgresql(
+    engine: Engine, path: Path, blocks: Iterator[bytes], revision: str, uploads: UploadsRestore
+) -> dict[str, int]:
     from ..store import migrate
 
     migrate(engine.url.render_as_string(hide_password=False))
@@ -315,7 +350,7 @@ def _restore_postgresql(engine: Engine, path: Path, key: bytes, revision: str) -
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         batch: list[dict[str, Any]] = []
         current = ""
-        for name, row in _rows(path, key):
+        for name, row in _rows(blocks):
             if name == "alembic_version":
                 continue
             if name != current and batch:
@@ -328,6 +363,7 @@ def _restore_postgresql(engine: Engine, path: Path, key: bytes, revision: str) -
                 batch = []
         if batch:
             conn.execute(insert(tables[current]), batch)
+        uploads.stage()  # a damaged file section rolls the rows back
         for table in tables.values():
             if "id" in table.c:  # table names come from our own models, never from input
                 reset = (

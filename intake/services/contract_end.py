@@ -2,9 +2,10 @@
 
 The export is a password-protected AES-256 ZIP of UTF-8 (with BOM) CSV files, and each
 export is written to the hand-over ledger. The erasure nulls every sealed column and
-blind index, disables every sign-in, cancels owed work, compacts the database, deletes
-the managed backups and the queue's jobs, replaces the data keys (so copies of old
-ciphertext anywhere can no longer be opened) and writes a deletion report.
+blind index, erases the private flyers and images of every post not on the site, disables
+every sign-in, cancels owed work, compacts the database, deletes the managed backups and
+the queue's jobs, replaces the data keys (so copies of old ciphertext anywhere can no
+longer be opened) and writes a deletion report.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from . import audit, ledger
 from .accounts import PERSON_FIELDS, open_person
 from .backup import backups_dir
 from .keys import write_data_keys
+from .posts import LIVE
+from .upload_erasure import delete_upload_rows, remove_folders, sweep_orphans
 
 REPORTS_DIR = "reports"
 ERASED_PASSWORD = "!erased"  # noqa: S105 - a marker no Argon2 hash matches, not a password
@@ -262,6 +265,20 @@ def _null_everything(rt: Runtime, operator: str, counts: dict[str, int]) -> list
     return account_ids
 
 
+def _erase_uploads(rt: Runtime) -> int:
+    """Erase the private files of every post not on the site, and any stray folder; count them.
+
+    The files of live posts stay: they are public already, and the site is rebuilt from them.
+    """
+    with transaction(rt.sessions) as session:
+        off_site = session.scalars(select(Post.id).where(Post.status.not_in(LIVE)))
+        tokens = delete_upload_rows(session, list(off_site))
+    remove_folders(rt.settings, tokens)
+    with rt.sessions() as session:  # the app is stopped: no submission is in progress
+        strays = sweep_orphans(rt.settings, session, grace_seconds=0)
+    return len(tokens) + strays
+
+
 def _compact(rt: Runtime) -> None:
     """Rewrite the database so erased ciphertext does not linger in free pages or the WAL."""
     if rt.engine.dialect.name == "sqlite":
@@ -320,6 +337,7 @@ def _replace_data_keys(rt: Runtime) -> None:
 def erase_personal_data(rt: Runtime, operator: str) -> DeletionReport:
     """Erase every personal field everywhere Hiroba keeps one; write the deletion report."""
     counts = _count_personal(rt)
+    counts["uploads_erased"] = _erase_uploads(rt)
     account_ids = _null_everything(rt, operator, counts)
     _compact(rt)
     counts["backups_deleted"] = _delete_backups(rt)
@@ -343,6 +361,7 @@ LABELS = {
     "change_requests": "登録情報変更申請",
     "password_reset_tokens": "パスワード再設定トークン",
     "sealed_values": "消去した暗号化項目の数",
+    "uploads_erased": "削除した非公開の添付ファイル（チラシ・画像）",
     "blind_indexes": "消去した検索用ハッシュの数",
     "tasks_cancelled": "取り消した未処理の作業",
     "backups_deleted": "削除した管理下のバックアップ",

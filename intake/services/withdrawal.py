@@ -4,7 +4,8 @@ Erased means gone from the database: the persons' rows, pending change requests 
 password-reset tokens are deleted (SQLite runs with secure_delete, so the freed pages are
 overwritten), and the sealed login ID is nulled. The account row stays, without anything
 personal, so that posts and decisions still point somewhere and the audit log can say
-what was erased and how much.
+what was erased and how much. The private flyers and images of the account's posts are
+erased (rows and files), except those of posts that stay on the site anonymously.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..runtime import Runtime
 from ..store import transaction
 from . import audit
 from .sessions import revoke_sessions
+from .upload_erasure import delete_upload_rows, remove_folders
 
 log = logging.getLogger(__name__)
 WITHDRAWN_NAME = "退会した利用者"
@@ -93,6 +95,12 @@ def withdraw(rt: Runtime, account_id: int, password: str) -> Erasure:
                 unpublished += 1
             if was_live or post.published_hash is not None:
                 tasks.append(outbox.add_task(session, outbox.PUBLISH_POST, post.id))
+        # Every post of the account that does not stay live (also rejected, taken-down
+        # and archived ones, which nobody can bring back now) loses its private files.
+        erased = session.scalars(
+            select(Post.id).where(Post.account_id == account_id, Post.status != "approved")
+        )
+        upload_tokens = delete_upload_rows(session, list(erased))
         audit.record(
             session,
             account_id,
@@ -103,9 +111,10 @@ def withdraw(rt: Runtime, account_id: int, password: str) -> Erasure:
             detail=(
                 f"withdrawal; persons={persons}; change_requests={requests}; "
                 f"reset_tokens={tokens}; posts_unpublished={unpublished}; "
-                f"posts_kept_anonymous={kept}"
+                f"posts_kept_anonymous={kept}; uploads={len(upload_tokens)}"
             ),
         )
+    remove_folders(rt.settings, upload_tokens)
     outbox.enqueue_tasks(rt.queue, tasks)
     _end_sessions(rt, account_id)
     return Erasure(
