@@ -148,6 +148,9 @@ class PostRevision(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     moderator_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    # JSON list of the ids of live uploads this edit takes away (its new files are the
+    # uploads whose revision_id is this edit's, in state "proposed").
+    removes: Mapped[str] = mapped_column(Text, default="[]")
 
 
 class Upload(Base):
@@ -158,7 +161,7 @@ class Upload(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)
-    revision_id: Mapped[int | None] = mapped_column(ForeignKey("post_revisions.id"))
+    revision_id: Mapped[int | None] = mapped_column(ForeignKey("post_revisions.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))  # image, pdf
     token: Mapped[str] = mapped_column(String(40), unique=True)  # random file stem
     state: Mapped[str] = mapped_column(String(16), default="pending", index=True)

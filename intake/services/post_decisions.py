@@ -20,9 +20,10 @@ from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..models import Decision, Post, PostRevision, Task, utcnow
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit, post_fields
+from . import audit, post_edit_files, post_fields
 from .post_fields import Fields
 from .posts import PostData
+from .upload_erasure import delete_upload_rows, remove_folders
 
 WAITING = ("received", "pending")
 KINDS = ("post", "revision")
@@ -127,6 +128,7 @@ def approve(
     seen is the post's updated_at the moderator's page showed; a later edit by the poster
     raises ChangedMeanwhile rather than being overwritten by the older version.
     """
+    erase: list[str] = []
     with transaction(rt.sessions) as session:
         if subject.kind == "post":
             post = _waiting_post(session, subject.id)
@@ -142,31 +144,44 @@ def approve(
             final = _final(proposed, edited, post.kind)
             revision.status, revision.decided_at = "approved", utcnow()
             revision.moderator_id = moderator_id
+            erase = post_edit_files.apply_revision(session, revision)
         edits = post_fields.changed(proposed, final)
         post_fields.apply(post, final)
         post.updated_at = utcnow()
         decision = _record(session, moderator_id, subject, "approve", edits=edits)
         tasks = _tell(session, decision.id, publish=post.id)
         decision_id = decision.id
+    remove_folders(rt.settings, erase)  # files the edit took away (the site's copies: publish)
     outbox.enqueue_tasks(rt.queue, tasks)
     return decision_id
 
 
 def reject(rt: Runtime, moderator_id: int, subject: Subject, reason: str) -> int:
     """Reject a waiting post or an edit with the reason the poster reads; return the decision's
-    id. A rejected edit leaves the live version as it was."""
+    id. A rejected edit leaves the live version as it was.
+
+    A rejected post's flyers and images are erased with the rejection, not kept for a
+    later erasure: they were never public, may show names, faces and phone numbers, and
+    are often the very reason for the rejection. A poster who edits and resubmits attaches
+    the files again, corrected where needed; a rejected post that is never resubmitted
+    (nothing else would ever expire it) keeps no personal data in files meanwhile.
+    """
+    tokens: list[str] = []
     with transaction(rt.sessions) as session:
         if subject.kind == "post":
             post = _waiting_post(session, subject.id)
             post.status, post.reject_reason = "rejected", reason
             post.updated_at = utcnow()
+            tokens = delete_upload_rows(session, [post.id])
         else:
             revision, _post = _pending_revision(session, subject.id)
             revision.status, revision.decided_at = "rejected", utcnow()
             revision.moderator_id = moderator_id
+            tokens = post_edit_files.drop_proposed(session, [revision.id])  # never published
         decision = _record(session, moderator_id, subject, "reject", reason=reason)
         tasks = _tell(session, decision.id, publish=None)
         decision_id = decision.id
+    remove_folders(rt.settings, tokens)
     outbox.enqueue_tasks(rt.queue, tasks)
     return decision_id
 

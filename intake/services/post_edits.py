@@ -2,8 +2,10 @@
 
 A waiting post is edited in place. A live post is never changed by its poster: the edit
 is stored as a PostRevision that moderators review while the approved version stays
-live; a newer edit supersedes an older pending one. Withdrawing unpublishes through the
-ordinary publish job, which removes the page of any post that is not approved.
+live; a newer edit supersedes an older pending one; files change the same way
+(post_edit_files.py). Withdrawing erases the post's private files at once and unpublishes
+through the ordinary publish job, which removes the page (and the published copies of the
+files) of any post that is not approved.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from sqlalchemy.orm import Session
 
 from .. import outbox
 from ..errors import InvalidTransition, NotFound
-from ..models import Decision, Post, PostRevision, utcnow
+from ..models import Decision, Post, PostRevision, Upload, utcnow
 from ..runtime import Runtime
 from ..store import transaction
-from . import post_fields
+from . import post_edit_files, post_fields
 from .posts import PostData
+from .upload_erasure import delete_upload_rows, remove_folders
+from .uploads import stage_attachments
 
 WAITING = ("received", "pending")
 EDITABLE = (*WAITING, "rejected", "approved")
@@ -70,8 +74,47 @@ def fields_for_editing(rt: Runtime, account_id: int, post_id: int) -> tuple[Post
         return post, fields
 
 
-def edit_post(rt: Runtime, account_id: int, post_id: int, data: PostData) -> EditOutcome:
-    """Apply a poster's edit: in place while waiting, as a revision under review once live."""
+def editable_files(
+    rt: Runtime, account_id: int, post_id: int
+) -> tuple[list[post_edit_files.EditableFile], list[str]]:
+    """Return the files the poster's edit form lists, and those the edit under review removes."""
+    with rt.sessions() as session:
+        post = owned_post(session, account_id, post_id)
+        revision = pending_revision(session, post_id) if post.status == "approved" else None
+        return post_edit_files.editable_files(session, post, revision)
+
+
+def edit_post(
+    rt: Runtime,
+    account_id: int,
+    post_id: int,
+    data: PostData,
+    files: post_edit_files.FileEdit | None = None,
+) -> EditOutcome:
+    """Apply a poster's edit: in place while waiting, as a revision under review once live.
+
+    New files are written first and deleted again if the edit does not commit; files the
+    edit takes away from a waiting post, or from an edit it supersedes, are erased.
+    """
+    files = files or post_edit_files.FileEdit()
+    staged = stage_attachments(rt.settings, files.add)
+    try:
+        outcome, erase = _edit(rt, account_id, post_id, data, files.remove, staged)
+    except BaseException:
+        remove_folders(rt.settings, [row.token for row in staged])
+        raise
+    remove_folders(rt.settings, erase)
+    return outcome
+
+
+def _edit(
+    rt: Runtime,
+    account_id: int,
+    post_id: int,
+    data: PostData,
+    remove: frozenset[str],
+    staged: list[Upload],
+) -> tuple[EditOutcome, list[str]]:
     fields = post_fields.from_data(data)
     with transaction(rt.sessions) as session:
         post = owned_post(session, account_id, post_id, lock=True)
@@ -82,14 +125,19 @@ def edit_post(rt: Runtime, account_id: int, post_id: int, data: PostData) -> Edi
             post.updated_at = utcnow()
             if resubmitted:
                 post.status, post.reject_reason = "pending", ""
-            return EditOutcome("resubmitted" if resubmitted else "updated")
+            erase = post_edit_files.change_in_place(session, post, account_id, remove, staged)
+            return EditOutcome("resubmitted" if resubmitted else "updated"), erase
         if post.status != "approved":
             raise InvalidTransition(f"post {post_id} is {post.status}")
+        previous = pending_revision(session, post_id)
         _close_pending(session, post_id, "superseded")
         revision = PostRevision(post_id=post_id, data=post_fields.encode(fields))
         session.add(revision)
         session.flush()
-        return EditOutcome("revision", revision.id)
+        erase = post_edit_files.change_by_revision(
+            session, post, account_id, revision, previous, remove, staged
+        )
+        return EditOutcome("revision", revision.id), erase
 
 
 def _close_pending(session: Session, post_id: int, status: str) -> None:
@@ -101,7 +149,8 @@ def _close_pending(session: Session, post_id: int, status: str) -> None:
 
 
 def withdraw_post(rt: Runtime, account_id: int, post_id: int) -> None:
-    """Withdraw a poster's own post (取り下げ); a live page is removed by the publish job."""
+    """Withdraw a poster's own post (取り下げ) and erase its private files; a live page is
+    removed by the publish job."""
     with transaction(rt.sessions) as session:
         post = owned_post(session, account_id, post_id, lock=True)
         if post.status not in WITHDRAWABLE:
@@ -109,7 +158,9 @@ def withdraw_post(rt: Runtime, account_id: int, post_id: int) -> None:
         post.status = "withdrawn"
         post.withdrawn_at = post.updated_at = utcnow()
         _close_pending(session, post_id, "withdrawn")
+        tokens = delete_upload_rows(session, [post_id])
         task = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
+    remove_folders(rt.settings, tokens)
     outbox.enqueue_tasks(rt.queue, [task])
 
 

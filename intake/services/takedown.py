@@ -16,8 +16,9 @@ from ..errors import InvalidTransition, NotFound
 from ..models import Decision, Post, PostRevision, utcnow
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit
+from . import audit, post_edit_files
 from .posts import LIVE
+from .upload_erasure import remove_folders
 
 LIST_LIMIT = 200
 
@@ -58,13 +59,24 @@ def lock_live_post(session: Session, post_id: int) -> Post:
     return post
 
 
-def close_pending_edits(session: Session, post_id: int) -> None:
-    """Close a post's edits under review once it leaves the site: there is nothing to edit."""
+def close_pending_edits(session: Session, post_id: int) -> list[str]:
+    """Close a post's edits under review once it leaves the site: there is nothing to edit.
+
+    Their new, never-published files are erased: the rows here, the folders by the caller
+    after its commit (remove_folders) or else by the hourly orphan sweep. Returns the tokens.
+    """
+    pending = session.scalars(
+        select(PostRevision.id).where(
+            PostRevision.post_id == post_id, PostRevision.status == "pending"
+        )
+    )
+    tokens = post_edit_files.drop_proposed(session, list(pending))
     session.execute(
         update(PostRevision)
         .where(PostRevision.post_id == post_id, PostRevision.status == "pending")
         .values(status="closed", decided_at=utcnow())
     )
+    return tokens
 
 
 def take_down(rt: Runtime, moderator_id: int, post_id: int, reason: str) -> None:
@@ -77,7 +89,7 @@ def take_down(rt: Runtime, moderator_id: int, post_id: int, reason: str) -> None
         post.status = "taken_down"
         post.taken_down_at = utcnow()
         post.takedown_reason = reason
-        close_pending_edits(session, post_id)
+        erase = close_pending_edits(session, post_id)
         session.add(
             Decision(
                 subject_kind="post",
@@ -90,5 +102,6 @@ def take_down(rt: Runtime, moderator_id: int, post_id: int, reason: str) -> None
         audit.record(session, moderator_id, "takedown_post", "post", post_id, detail="緊急非公開")
         publish = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
         notice = outbox.add_task(session, outbox.SEND_TAKEDOWN_NOTICE, post_id)
+    remove_folders(rt.settings, erase)
     outbox.enqueue_tasks(rt.queue, [publish], at_front=True)
     outbox.enqueue_tasks(rt.queue, [notice])

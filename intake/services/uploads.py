@@ -43,8 +43,12 @@ __all__ = [
 
 PDF_NAME = "flyer.pdf"
 # States: pending (kept privately, not on the site), live (copied into the site's
-# content), removed (its post was withdrawn: the private files are deleted too).
+# content), removed (an edit took it away: its private files are deleted). The uploads of
+# a withdrawn, rejected or erased post have no row at all (upload_erasure.py).
 KEPT_STATES = ("pending", "live")
+# proposed: added by an edit of a live post under review (post_edit_files.py); moderators
+# preview it, nothing publishes it until the edit is approved.
+PREVIEW_STATES = (*KEPT_STATES, "proposed")
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,11 @@ def _stage(settings: Settings, attachment: Attachment) -> tuple[str, Upload]:
     return token, row
 
 
+def stage_attachments(settings: Settings, attachments: list[Attachment]) -> list[Upload]:
+    """Write attachments' files privately; return their unsaved rows (token set)."""
+    return [_stage(settings, attachment)[1] for attachment in attachments]
+
+
 def _discard(settings: Settings, tokens: list[str]) -> None:
     for token in tokens:
         shutil.rmtree(upload_dir(settings, token), ignore_errors=True)
@@ -177,7 +186,7 @@ def preview_file(rt: Runtime, token: str) -> PreviewFile | None:
         return None
     with rt.sessions() as session:
         upload = session.scalar(select(Upload).where(Upload.token == token))
-        if upload is None or upload.state not in KEPT_STATES:
+        if upload is None or upload.state not in PREVIEW_STATES:
             return None
         names = file_names(upload)
         kind = upload.kind
@@ -189,10 +198,3 @@ def preview_file(rt: Runtime, token: str) -> PreviewFile | None:
     if kind == "pdf":
         return PreviewFile(path, "application/pdf", f"{token}.pdf")
     return PreviewFile(path, "image/webp", f"{token}.webp")
-
-
-def forget_files(settings: Settings, uploads: list[Upload]) -> None:
-    """Delete the private files of uploads and mark them removed (their post was withdrawn)."""
-    for upload in uploads:
-        shutil.rmtree(upload_dir(settings, upload.token), ignore_errors=True)
-        upload.state = "removed"

@@ -13,7 +13,14 @@ from wtforms import SelectChoice
 
 from ...errors import NotFound
 from ...models import Post, PostRevision
-from ...services import moderation_queue, post_decisions, post_diff, post_fields, reason_templates
+from ...services import (
+    moderation_queue,
+    post_decisions,
+    post_diff,
+    post_edit_files,
+    post_fields,
+    reason_templates,
+)
 from ...services.moderation_queue import QueueFilter
 from ...services.post_decisions import Subject
 from ...taxonomy import POST_KINDS
@@ -113,7 +120,9 @@ def revision(revision_id: int) -> str | Response | tuple[str, int]:
     proposed = live | post_fields.decode(found.data)
     waiting = found.status == "pending" and record.status == "approved"
     changes = post_diff.changes(live, proposed)
-    return _review(Subject("revision", revision_id), record, organizer, proposed, changes, waiting)
+    files = post_edit_files.revision_changes(rt(), revision_id)
+    subject = Subject("revision", revision_id)
+    return _review(subject, record, organizer, proposed, changes, waiting, files)
 
 
 def _review(
@@ -123,6 +132,7 @@ def _review(
     proposed: dict[str, Any],
     changes: list[post_diff.FieldChange] | None,
     waiting: bool,
+    file_changes: post_edit_files.FileChanges | None = None,
 ) -> str | Response | tuple[str, int]:
     decision = ReviewDecisionForm()
     _reason_choices(decision)
@@ -155,6 +165,7 @@ def _review(
         post=record,
         organizer=organizer,
         changes=changes,
+        file_changes=file_changes,
         waiting=waiting,
         decision=decision,
         form=form,

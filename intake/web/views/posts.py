@@ -7,9 +7,11 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from ...errors import StoreUnavailable
+from ...errors import InvalidTransition, NotFound, StoreUnavailable
+from ...models import Post
 from ...services import post_edits, recurrence
 from ...services.event_questions import ASK_CONTACT, Question, encode_questions, split_options
+from ...services.post_edit_files import FileEdit
 from ...services.posts import PostData, posts_of
 from ...services.uploads import submit_post_with_files
 from ...taxonomy import POST_KINDS
@@ -17,6 +19,7 @@ from .. import post_prefill
 from ..auth import current_account, role_required, rt
 from ..forms import ASK_CONTACT_CHOICES, PostForm, choices
 from ..moderation_forms import WithdrawForm
+from ..post_edit_forms import edit_form
 from ..responses import retry_later
 from ..upload_forms import with_attachments
 
@@ -64,6 +67,16 @@ def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
 
     The request was refused before it was read, so nothing the user typed can be shown.
     """
+    me = current_account()
+    if request.endpoint == "posts.edit" and request.view_args and me is not None:
+        # Refused before the view's own checks ran: only the post's owner gets its form.
+        try:
+            post, form = _edit_form(me.id, int(request.view_args["post_id"]), formdata=None)
+        except (NotFound, InvalidTransition):
+            pass
+        else:
+            page = render_template("post_new.html", form=form, editing=post, too_large=True)
+            return page, 413
     if request.endpoint != "posts.new":
         return render_template(
             "message.html", title=f"{exc.code} {exc.name}", message=exc.description
@@ -134,22 +147,34 @@ def mine() -> str:
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @role_required(*POSTERS)
 def edit(post_id: int) -> str | Response | tuple[str, int]:
-    """Edit one's own post: in place while waiting, as an edit under review once live."""
+    """Edit one's own post and its files: in place while waiting, as an edit under review
+    once live."""
     me = current_account()
     assert me is not None
-    post, fields = post_edits.fields_for_editing(rt(), me.id, post_id)  # others' are 404
-    form = PostForm(data=post_prefill.form_data(fields))
-    settings = rt().settings.deployment
-    post_prefill.prepare(form, settings.application_contact, settings.audiences)
-    post_prefill.fix_kind(form, post.kind)
+    post, form = _edit_form(me.id, post_id)  # others' are 404
     if form.validate_on_submit():
+        files = FileEdit(frozenset(form.remove_files.data or []), form.attachments)
         try:
-            outcome = post_edits.edit_post(rt(), me.id, post_id, _post_data(form))
+            outcome = post_edits.edit_post(rt(), me.id, post_id, _post_data(form), files)
         except StoreUnavailable:
             return retry_later("post_new.html", form=form, editing=post)
         flash(EDITED[outcome.outcome]())
         return redirect(url_for("posts.mine"))
     return render_template("post_new.html", form=form, editing=post), 422 if form.errors else 200
+
+
+def _edit_form(
+    account_id: int, post_id: int, formdata: object = "request"
+) -> tuple[Post, PostForm]:
+    """Return the poster's post and its edit form, started from the stored version."""
+    post, fields = post_edits.fields_for_editing(rt(), account_id, post_id)
+    files, removing = post_edits.editable_files(rt(), account_id, post_id)
+    settings = rt().settings.deployment
+    data = {**post_prefill.form_data(fields), "remove_files": removing}
+    form = edit_form(settings.uploads, files, data, formdata)
+    post_prefill.prepare(form, settings.application_contact, settings.audiences)
+    post_prefill.fix_kind(form, post.kind)
+    return post, form
 
 
 EDITED = {

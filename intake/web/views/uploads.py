@@ -20,7 +20,7 @@ from ..auth import role_required, rt
 bp = Blueprint("uploads", __name__)
 
 # Views whose requests may carry files; every other request keeps the app's 1 MB limit.
-UPLOAD_ENDPOINTS = frozenset({"posts.new"})
+UPLOAD_ENDPOINTS = frozenset({"posts.new", "posts.edit"})
 # An image is shown as the browser's own image document; a PDF in its built-in viewer.
 # Neither may run script, and neither may be framed by another page.
 PREVIEW_CSP = {
