@@ -135,3 +135,44 @@ def test_builds_never_overlap_and_fold_requests(instance, worker_env):
     with instance.rt.sessions() as db:
         assert db.scalar(select(func.count()).select_from(Build)) == 1  # three requests, one build
         assert db.get(SiteState, 1).built_rev == 3
+
+
+def _publish_task(instance, post_id: int) -> int:  # type: ignore[no-untyped-def]
+    from intake.models import Task
+    from intake.outbox import PUBLISH_POST
+
+    with instance.rt.sessions() as db:
+        return db.scalar(
+            select(Task.id).where(Task.name == PUBLISH_POST, Task.subject_id == post_id)
+        )
+
+
+def test_a_lone_publication_is_built_first_and_a_burst_is_built_once(instance, worker_env):
+    from intake.outbox import REBUILD_SITE, job_id
+    from worker.publish import publish_post
+
+    queue = instance.rt.queue
+    moderator, group = open_group(instance)
+    lone = new_post(instance, group, 1)
+    moderation.decide_post(instance.rt, moderator, lone, approve=True)
+    assert len(queue.get_job_ids()) >= 2  # its publication and the poster's mail, at least
+    publish_post(_publish_task(instance, lone))  # the job, run here as a work-horse would
+    first = queue.fetch_job(queue.get_job_ids()[0])
+    assert first is not None and first.func_name == REBUILD_SITE  # before the mail
+    instance.worker_burst()
+    # A moderator approves two at once: the rebuild waits behind the second publication.
+    pair = [new_post(instance, group, n) for n in (2, 3)]
+    for post_id in pair:
+        moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    publish_post(_publish_task(instance, pair[0]))
+    ids = queue.get_job_ids()
+    rebuilds = [n for n, i in enumerate(ids) if queue.fetch_job(i).func_name == REBUILD_SITE]
+    assert rebuilds and rebuilds[0] > ids.index(job_id(_publish_task(instance, pair[1])))
+    instance.worker_burst()
+    with instance.rt.sessions() as db:
+        logs = [log for log in db.scalars(select(Build.log).order_by(Build.id))]
+    publications = [log for log in logs if not log.startswith("search re-index")]
+    assert len(publications) == 2  # the lone one, then one for the pair
+    assert publications[-1].startswith("incremental: 2 changed post(s)")
+    for post_id in pair:
+        assert (instance.settings.live_dir / "events" / str(post_id) / "index.html").exists()

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.models import Post
-from intake.outbox import enqueue_rebuild
+from intake.models import Post, Task
+from intake.outbox import PUBLISH_POST, enqueue_rebuild
 from intake.runtime import Runtime
 from intake.services.recurrence import decode
 from intake.taxonomy import KIND_SEGMENTS
@@ -124,9 +125,18 @@ def publish_post(rt: Runtime, session: Session, post_id: int) -> Callable[[], No
         path.unlink(missing_ok=True)
         post.published_hash = None
     request_rebuild(session)
-    return functools.partial(_ask_rebuild, rt, urgent=post.status in URGENT)
+    # The rebuild goes to the front (before the decision mails and whatever else is
+    # queued) unless other publications are still to run: then it goes after them and
+    # one build takes them all in.
+    others = session.scalar(
+        select(Task.id).where(
+            Task.name == PUBLISH_POST, Task.state == "pending", Task.subject_id != post_id
+        ).limit(1)
+    )
+    urgent = post.status in URGENT
+    return functools.partial(_ask_rebuild, rt, urgent=urgent, first=others is None)
 
 
-def _ask_rebuild(rt: Runtime, urgent: bool = False) -> None:
+def _ask_rebuild(rt: Runtime, urgent: bool = False, first: bool = False) -> None:
     # A takedown must not wait behind a rebuild queued at the back of a long queue.
-    enqueue_rebuild(rt.queue, force=urgent, at_front=urgent)
+    enqueue_rebuild(rt.queue, force=urgent, at_front=urgent or first)
