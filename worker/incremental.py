@@ -34,6 +34,7 @@ from intake.config import Settings
 
 from . import searchindex, sitetree
 from .media import mirror_media
+from .warmup import preloaded_state
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +217,7 @@ def _publish(
     live_sigs = sitetree.load_signatures(live)
     if not live_sigs or live_sigs.get("fingerprint") != sitetree.fingerprint(settings):
         return None
-    live_state = sitetree.load_state(live)
+    live_state = preloaded_state(live) or sitetree.load_state(live)
     if not live_state:
         return None
     stats = sitetree.scan_posts(settings.content_dir)

@@ -129,9 +129,9 @@ def publish_post(rt: Runtime, session: Session, post_id: int) -> Callable[[], No
     # queued) unless other publications are still to run: then it goes after them and
     # one build takes them all in.
     others = session.scalar(
-        select(Task.id).where(
-            Task.name == PUBLISH_POST, Task.state == "pending", Task.subject_id != post_id
-        ).limit(1)
+        select(Task.id)
+        .where(Task.name == PUBLISH_POST, Task.state == "pending", Task.subject_id != post_id)
+        .limit(1)
     )
     urgent = post.status in URGENT
     return functools.partial(_ask_rebuild, rt, urgent=urgent, first=others is None)

@@ -7,16 +7,20 @@ import logging
 import multiprocessing
 import time
 
-from rq import Worker
+from rq import Queue, Worker
+from rq.job import Job
 from sqlalchemy import func, select
 
 from intake.config import Settings
 from intake.models import Task
+from intake.outbox import REBUILD_SITE
 from intake.runtime import Runtime
 
 from .build import pending_rev
+from .nightly import NIGHTLY_BUILD
 from .reconcile import reconcile, reconcile_forever
 from .searchindex import make_search_worker, search_queue
+from .warmup import refresh_state, warm_up
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +33,25 @@ def make_worker(rt: Runtime) -> Worker:
     same goes for Pelican's plugins and readers (warmup).
     """
     from . import build, ingest, publish  # noqa: F401
-    from .warmup import warm_up
 
+    worker = PublishingWorker(
+        [rt.queue], connection=rt.redis, serializer="rq.serializers.JSONSerializer"
+    )
+    worker.settings = rt.settings
     warm_up(rt.settings)
+    return worker
 
-    return Worker([rt.queue], connection=rt.redis, serializer="rq.serializers.JSONSerializer")
+
+class PublishingWorker(Worker):
+    """rq's forking worker that, after each build, reads the new live state in the parent
+    while it waits for the next job (warmup): the next publication's horse inherits it."""
+
+    settings: Settings
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        super().execute_job(job, queue)
+        if job.func_name in (REBUILD_SITE, NIGHTLY_BUILD):
+            refresh_state(self.settings)
 
 
 def _reconciler_main() -> None:

@@ -124,10 +124,13 @@ class Entry:
         return dict(vars(self))
 
     @classmethod
-    def restore(cls, data: dict[str, Any]) -> Entry:
-        """Rebuild an entry from snapshot() without working anything out again."""
+    def restore(cls, data: dict[str, Any] | Entry) -> Entry:
+        """Rebuild an entry from snapshot() without working anything out again (an entry
+        already restored, as in the state the worker preloads, is returned as it is)."""
+        if isinstance(data, cls):
+            return data
         entry = object.__new__(cls)
-        vars(entry).update(data)
+        vars(entry).update(data if isinstance(data, dict) else vars(data))
         return entry
 
 

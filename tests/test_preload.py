@@ -1,0 +1,45 @@
+"""The worker's parent keeps the live site's saved state loaded for the work-horses it
+forks, and hands it out only while it is the state saved for the live folder."""
+
+from __future__ import annotations
+
+from actors import open_group
+from test_incremental import _approve, _drain
+
+from worker import sitetree
+
+
+def _sigs(state):  # type: ignore[no-untyped-def]
+    return {
+        source: (post["entry"].sig if hasattr(post["entry"], "sig") else post["entry"]["sig"])
+        for source, post in state["posts"].items()
+        if post.get("entry") is not None
+    }
+
+
+def test_the_preloaded_state_is_the_live_one_or_none(instance, worker_env):
+    from worker import warmup
+
+    moderator, group = open_group(instance)
+    for n in range(3):
+        _approve(instance, moderator, group, n)
+        _drain(instance)  # a full build, then incremental ones through forked horses
+    live = instance.settings.live_dir.resolve()
+    warmup.warm_up(instance.settings)
+    held = warmup.preloaded_state(live)
+    assert held is not None
+    assert _sigs(held) == _sigs(sitetree.load_state(live))  # type: ignore[arg-type]
+    assert len(_sigs(held)) == 3
+    _approve(instance, moderator, group, 3)
+    _drain(instance)
+    newer = instance.settings.live_dir.resolve()
+    assert newer != live
+    # The worker (here, this process) read the new state after the build job.
+    fresh = warmup.preloaded_state(newer)
+    assert fresh is not None and len(_sigs(fresh)) == 4
+    assert _sigs(fresh) == _sigs(sitetree.load_state(newer))  # type: ignore[arg-type]
+    assert warmup.preloaded_state(live) is None  # never handed out for another folder
+    sitetree.state_path(newer).touch()  # the file changed since it was read
+    assert warmup.preloaded_state(newer) is None
+    warmup.refresh_state(instance.settings)
+    assert warmup.preloaded_state(newer) is not None
