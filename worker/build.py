@@ -328,9 +328,25 @@ def build_lock(redis: Redis, settings: Settings):  # type: ignore[no-untyped-def
 
 
 @contextlib.contextmanager
+def _kept_alive(rt: Runtime, lock: Any) -> Iterator[None]:
+    """Keep an acquired build lock alive (a heartbeat) for the block, then release it."""
+    heartbeat = _Heartbeat(lock, rt.settings.build_lock_seconds / 3)
+    heartbeat.start()
+    try:
+        yield
+    finally:
+        heartbeat.stopped.set()
+        heartbeat.join()
+        try:
+            lock.release()
+        except LockError:
+            log.warning("the build lock had expired before release")
+
+
+@contextlib.contextmanager
 def holding_build_lock(rt: Runtime, wait_seconds: float) -> Iterator[bool]:
-    """Hold the build lock (kept alive by a heartbeat) for the block, waiting up to
-    wait_seconds for a running build; yields False, holding nothing, if it never came.
+    """Hold the build lock for the block, waiting up to wait_seconds for a running build;
+    yields False, holding nothing, if it never came.
 
     After the block, a revision left unbuilt (a rebuild job that found the lock taken
     gave up) is queued again.
@@ -342,17 +358,8 @@ def holding_build_lock(rt: Runtime, wait_seconds: float) -> Iterator[bool]:
             yield False
             return
         time.sleep(0.2)
-    heartbeat = _Heartbeat(lock, rt.settings.build_lock_seconds / 3)
-    heartbeat.start()
-    try:
+    with _kept_alive(rt, lock):
         yield True
-    finally:
-        heartbeat.stopped.set()
-        heartbeat.join()
-        try:
-            lock.release()
-        except LockError:
-            log.warning("the build lock had expired before release")
     if pending_rev(rt) is not None:
         enqueue_rebuild(rt.queue, force=True)
 
@@ -367,16 +374,7 @@ def rebuild_site() -> str:
         if not lock.acquire():
             # Another build is running; it re-reads the revision after it releases the lock.
             return "busy"
-        heartbeat = _Heartbeat(lock, rt.settings.build_lock_seconds / 3)
-        heartbeat.start()
-        try:
+        with _kept_alive(rt, lock):
             while (rev := pending_rev(rt)) is not None:
                 outcome = build_and_switch(rt, rev).status
-        finally:
-            heartbeat.stopped.set()
-            heartbeat.join()
-            try:
-                lock.release()
-            except LockError:
-                log.warning("the build lock had expired before release")
     return outcome
