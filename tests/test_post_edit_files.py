@@ -267,6 +267,27 @@ def test_taking_a_post_down_erases_its_pending_edits_new_files(instance):
     assert _private(instance, image.token).is_dir()  # a takedown keeps the approved files
 
 
+def test_archiving_a_post_erases_its_pending_edits_new_files_at_once(instance):
+    from datetime import timedelta
+
+    from intake.services.stale_content import archive_past
+
+    who = people(instance)
+    post_id, image, _pdf = _live_post_with_files(instance, who)
+    edit_url = f"/app/posts/{post_id}/edit"
+    sent = _send(who.poster, edit_url, {**EVENT, "images-0-alt": "案"}, {"images-0-file": png()})
+    assert sent.status_code == 302
+    draft = _uploads(instance)[-1]
+    assert _private(instance, draft.token).is_dir()
+    with instance.rt.sessions() as db:
+        post = db.get(Post, post_id)
+        assert post is not None and post.starts_at is not None
+        later = post.starts_at + timedelta(days=instance.settings.deployment.archive_after_days + 2)
+    assert archive_past(instance.rt, now=later) == [post_id]
+    assert not _private(instance, draft.token).exists()  # not left to the hourly sweep
+    assert _private(instance, image.token).is_dir()  # archiving keeps the approved files
+
+
 def test_a_pending_edit_migrates_to_the_file_changes_schema(database_url):
     """0003 adds a NOT NULL column to post_revisions: rows made before it get "[]"."""
     config = alembic_config(database_url)

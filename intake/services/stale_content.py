@@ -28,6 +28,7 @@ from ..store import transaction
 from . import audit
 from .posts import LIVE
 from .takedown import close_pending_edits, lock_live_post
+from .upload_erasure import remove_folders
 
 JST_OFFSET = timedelta(hours=9)  # event times are stored as entered, in Japan's time
 DATED_KINDS = ("event", "recruitment")
@@ -71,9 +72,10 @@ def archive_past(rt: Runtime, now: datetime | None = None) -> list[int]:
                 continue  # changed meanwhile, or a later occurrence keeps it on the site
             post.status = "archived"
             post.archived_at = utcnow()
-            close_pending_edits(session, post_id)
+            erase = close_pending_edits(session, post_id)
             audit.record(session, None, "archive_post", "post", post_id, detail=f"{days}日経過")
             task = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
+        remove_folders(rt.settings, erase)
         outbox.enqueue_tasks(rt.queue, [task])
         archived.append(post_id)
     return archived
@@ -164,7 +166,7 @@ def remove_overdue(
             ):
                 continue
             post.status = "removed"
-            close_pending_edits(session, post_id)
+            erase = close_pending_edits(session, post_id)
             session.add(
                 Decision(
                     subject_kind="post",
@@ -176,6 +178,7 @@ def remove_overdue(
             )
             audit.record(session, moderator_id, "remove_stale_post", "post", post_id)
             task = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
+        remove_folders(rt.settings, erase)
         outbox.enqueue_tasks(rt.queue, [task])
         removed.append(post_id)
     return removed
