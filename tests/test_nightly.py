@@ -77,6 +77,17 @@ def test_no_nightly_build_when_a_full_build_went_live_since_its_time(instance, w
     assert schedule_nightly(instance.rt, now=later)
 
 
+def test_no_nightly_build_while_publications_are_owed(instance, worker_env):
+    from worker.nightly import schedule_nightly
+
+    moderator, group = open_group(instance)
+    _approve(instance, moderator, group, 0)  # a new site: its first build is owed
+    night = datetime(2031, 5, 6, 1, 0, tzinfo=JST)
+    assert not schedule_nightly(instance.rt, now=night)
+    _drain(instance)
+    assert schedule_nightly(instance.rt, now=night)
+
+
 def test_nightly_build_time_is_configurable_and_can_be_switched_off(instance, worker_env):
     from worker.nightly import schedule_nightly
 

@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from intake.models import Build
+from intake.models import Build, Task
+from intake.outbox import PUBLISH_POST
 from intake.runtime import Runtime
 from intake.services.status_panel import build_mode
 from intake.store import transaction
 
-from .build import build_and_switch, holding_build_lock
+from .build import build_and_switch, holding_build_lock, pending_rev
 from .context import runtime
 from .sitestate import request_rebuild
 
@@ -47,6 +48,17 @@ def _built_in_full_since(rt: Runtime, since: dt.datetime) -> bool:
         return any(build_mode(note or "") == "full" for note in notes)
 
 
+def _publications_owed(rt: Runtime) -> bool:
+    """Tell whether a post's publication or a requested build has not run yet."""
+    if pending_rev(rt) is not None:
+        return True
+    with rt.sessions() as session:
+        owed = session.scalar(
+            select(Task.id).where(Task.name == PUBLISH_POST, Task.state == "pending").limit(1)
+        )
+    return owed is not None
+
+
 def schedule_nightly(rt: Runtime, now: dt.datetime | None = None) -> bool:
     """Enqueue the day's full build once its time has come, unless a full build went live
     since then (a new install, `hiroba build`) or it was enqueued already; True when it
@@ -57,6 +69,8 @@ def schedule_nightly(rt: Runtime, now: dt.datetime | None = None) -> bool:
     local = (now or dt.datetime.now(dt.UTC)).astimezone(SITE_ZONE)
     if local.time() < at:
         return False
+    if _publications_owed(rt):
+        return False  # they go first (and a new site's first build is a full one)
     if _built_in_full_since(rt, dt.datetime.combine(local.date(), at, SITE_ZONE)):
         return False
     key = SCHEDULE_KEY.format(day=local.date().isoformat())
