@@ -22,7 +22,7 @@ from ..runtime import Runtime
 from ..store import transaction
 from . import audit, post_edit_files, post_fields
 from .post_fields import Fields
-from .posts import PostData
+from .posts import PostData, lock_post
 from .upload_erasure import delete_upload_rows, remove_folders
 
 WAITING = ("received", "pending")
@@ -87,15 +87,6 @@ def _record(
     return decision
 
 
-def _waiting_post(session: Session, post_id: int) -> Post:
-    post = session.get(Post, post_id, with_for_update=True)
-    if post is None:
-        raise NotFound(f"post {post_id}")
-    if post.status not in WAITING:
-        raise InvalidTransition(f"post {post_id} is {post.status}")
-    return post
-
-
 def _pending_revision(session: Session, revision_id: int) -> tuple[PostRevision, Post]:
     revision = session.get(PostRevision, revision_id, with_for_update=True)
     if revision is None:
@@ -131,7 +122,7 @@ def approve(
     erase: list[str] = []
     with transaction(rt.sessions) as session:
         if subject.kind == "post":
-            post = _waiting_post(session, subject.id)
+            post = lock_post(session, subject.id, WAITING)
             if seen is not None and post.updated_at.isoformat() != seen:
                 raise ChangedMeanwhile(f"post {subject.id} changed")
             proposed = post_fields.from_post(post)
@@ -169,7 +160,7 @@ def reject(rt: Runtime, moderator_id: int, subject: Subject, reason: str) -> int
     tokens: list[str] = []
     with transaction(rt.sessions) as session:
         if subject.kind == "post":
-            post = _waiting_post(session, subject.id)
+            post = lock_post(session, subject.id, WAITING)
             post.status, post.reject_reason = "rejected", reason
             post.updated_at = utcnow()
             tokens = delete_upload_rows(session, [post.id])

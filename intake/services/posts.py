@@ -10,13 +10,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import outbox
-from ..errors import NotFound
+from ..errors import InvalidTransition, NotFound
 from ..models import Post, utcnow
 from ..runtime import Runtime
 from ..store import transaction
 
 # Statuses in which a post is live on the public site.
 LIVE = ("approved",)
+
+
+def lock_post(session: Session, post_id: int, statuses: tuple[str, ...]) -> Post:
+    """Return a post locked for update; NotFound without one, InvalidTransition when it is
+    in none of statuses (it was decided, withdrawn or taken down meanwhile)."""
+    post = session.get(Post, post_id, with_for_update=True)
+    if post is None:
+        raise NotFound(f"post {post_id}")
+    if post.status not in statuses:
+        raise InvalidTransition(f"post {post_id} is {post.status}")
+    return post
 
 
 @dataclass

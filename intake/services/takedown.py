@@ -12,12 +12,12 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import outbox
-from ..errors import InvalidTransition, NotFound
+from ..errors import NotFound
 from ..models import Decision, Post, PostRevision, utcnow
 from ..runtime import Runtime
 from ..store import transaction
 from . import audit, post_edit_files
-from .posts import LIVE
+from .posts import LIVE, lock_post
 from .upload_erasure import remove_folders
 
 LIST_LIMIT = 200
@@ -51,12 +51,7 @@ def live_post(rt: Runtime, post_id: int) -> Post:
 
 def lock_live_post(session: Session, post_id: int) -> Post:
     """Return a live post locked for update, or raise NotFound / InvalidTransition."""
-    post = session.get(Post, post_id, with_for_update=True)
-    if post is None:
-        raise NotFound(f"post {post_id}")
-    if post.status not in LIVE:
-        raise InvalidTransition(f"post {post_id} is {post.status}")
-    return post
+    return lock_post(session, post_id, LIVE)
 
 
 def close_pending_edits(session: Session, post_id: int) -> list[str]:
