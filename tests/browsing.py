@@ -47,3 +47,28 @@ def serving(app, name: str = "hiroba-test-server") -> Iterator[str]:  # type: ig
         httpd.shutdown()
         thread.join(timeout=10)
         httpd.server_close()
+
+
+def demo_server_fixture(name: str):  # type: ignore[no-untyped-def]
+    """Return a module-scoped fixture serving the module's `demo` instance's app (intake
+    and live site on one origin) on a free loopback port; yields its URL."""
+
+    @pytest.fixture(scope="module")
+    def server(demo) -> Iterator[str]:  # type: ignore[no-untyped-def]
+        from intake.web import create_app
+
+        with serving(create_app(demo.settings, runtime=demo.rt), name) as url:
+            yield url
+
+    return server
+
+
+def browser_fixture():  # type: ignore[no-untyped-def]
+    """Return a module-scoped fixture yielding a headless Chromium browser."""
+
+    @pytest.fixture(scope="module")
+    def browser() -> Iterator[object]:
+        with chromium() as launched:
+            yield launched
+
+    return browser

@@ -22,8 +22,9 @@ from intake.runtime import Runtime
 from intake.store import migrate
 
 
-def build_demo(folder: Path, redis_server: RedisServer) -> Iterator[Instance]:
-    """Yield an instance whose live site holds the demo data."""
+def fresh_instance(folder: Path, redis_server: RedisServer) -> Instance:
+    """Return a new SQLite instance in folder on the session's private Redis (started if
+    need be, then emptied): keys made, schema migrated. The caller closes its runtime."""
     if redis_server.process is None or redis_server.process.poll() is not None:
         redis_server.start()
     Redis.from_url(redis_server.url).flushall()
@@ -32,14 +33,19 @@ def build_demo(folder: Path, redis_server: RedisServer) -> Iterator[Instance]:
     create_keys(settings.keys_dir)
     migrate(settings.database_url)
     rt = Runtime.from_settings(settings)
+    return Instance(env=env, settings=settings, rt=rt, redis_server=redis_server)
+
+
+def build_demo(folder: Path, redis_server: RedisServer) -> Iterator[Instance]:
+    """Yield an instance whose live site holds the demo data."""
+    instance = fresh_instance(folder, redis_server)
     try:
-        load_demo(rt, progress=lambda _line: None)
-        instance = Instance(env=env, settings=settings, rt=rt, redis_server=redis_server)
+        load_demo(instance.rt, progress=lambda _line: None)
         instance.worker_burst()
-        assert (settings.live_dir / "index.html").is_file()
+        assert (instance.settings.live_dir / "index.html").is_file()
         yield instance
     finally:
-        rt.close()
+        instance.rt.close()
 
 
 def demo_fixture():  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from actors import (
     sign_in,
     sign_out,
 )
-from browsing import CHROMIUM, chromium, serving
+from browsing import CHROMIUM, browser_fixture, serving
 from sqlalchemy import func, select
 
 from intake.models import Account, Application, Post
@@ -30,11 +30,7 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """One Chromium for the module, launched from the system binary."""
-    with chromium() as launched:
-        yield launched
+browser = browser_fixture()  # one Chromium for the module
 
 
 @pytest.fixture

@@ -20,17 +20,14 @@ from pathlib import Path
 
 import pytest
 from actors import make_staff, new_post, second_factor_code
-from browsing import CHROMIUM, chromium, serving
-from conftest import Instance, RedisServer, instance_env
+from browsing import CHROMIUM, browser_fixture, serving
+from conftest import Instance, RedisServer
 from organizer_support import GROUP_A, applicant_data, group_event
-from redis import Redis
+from site_support import fresh_instance
 from sqlalchemy import select
 from test_site_a11y import WCAG_TAGS, axe_source  # noqa: F401 - the module fixture
 
-from intake.config import Settings
-from intake.crypto import create_keys
 from intake.models import PasswordResetToken, Person, Post, utcnow
-from intake.runtime import Runtime
 from intake.services import changes, moderation
 from intake.services.accounts import PersonData, Registration, register
 from intake.services.application_links import application_path, link_expiry, make_link_token
@@ -39,7 +36,6 @@ from intake.services.password_reset import CONTEXT, token_hash
 from intake.services.post_edits import edit_post
 from intake.services.posts import PostData, submit_post
 from intake.services.profiles import ProfileEdit, update_profile
-from intake.store import migrate
 
 pytestmark = [
     pytest.mark.browser,
@@ -95,15 +91,8 @@ def _reset_token(instance: Instance, account_id: int) -> str:
 
 
 def _make_world(folder: Path, redis_server: RedisServer) -> Iterator[World]:
-    if redis_server.process is None or redis_server.process.poll() is not None:
-        redis_server.start()
-    Redis.from_url(redis_server.url).flushall()
-    env = instance_env(folder, f"sqlite:///{folder / 'instance' / 'hiroba.db'}", redis_server.url)
-    settings = Settings.from_env(env)
-    create_keys(settings.keys_dir)
-    migrate(settings.database_url)
-    rt = Runtime.from_settings(settings)
-    instance = Instance(env=env, settings=settings, rt=rt, redis_server=redis_server)
+    instance = fresh_instance(folder, redis_server)
+    rt, settings = instance.rt, instance.settings
     try:
         setup = group_event(instance, capacity=3, applicants=1)
         with rt.sessions() as db, db.begin():
@@ -170,10 +159,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) -
     yield from _make_world(tmp_path_factory.mktemp("intake-a11y"), redis_server)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
+browser = browser_fixture()  # one Chromium for the module
 
 
 class Checker:

@@ -6,11 +6,10 @@ out on the right."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browsing import CHROMIUM, chromium, serving
+from browsing import CHROMIUM, browser_fixture, demo_server_fixture
 from site_support import demo_fixture, event_pages, key_pages
 
 WIDTH = 375
@@ -21,6 +20,8 @@ pytestmark = [
 ]
 
 demo = demo_fixture()
+server = demo_server_fixture("hiroba-phone-server")
+browser = browser_fixture()
 
 # Measured in the page: how far the document reaches past the viewport, whether a
 # sideways scroll moves it, and the elements whose right edge leaves the screen.
@@ -38,20 +39,6 @@ OVERFLOW = """() => {
   const scrollWidth = document.documentElement.scrollWidth;
   return {scrollWidth, width, moved, outside: outside.slice(0, 5)};
 }"""
-
-
-@pytest.fixture(scope="module")
-def server(demo) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    from intake.web import create_app
-
-    with serving(create_app(demo.settings, runtime=demo.rt), "hiroba-phone-server") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 def _intake_pages(site: Path) -> dict[str, str]:

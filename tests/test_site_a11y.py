@@ -8,10 +8,9 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 
 import pytest
-from browsing import CHROMIUM, chromium, serving
+from browsing import CHROMIUM, browser_fixture, demo_server_fixture
 from site_support import demo_fixture, key_pages
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -25,6 +24,8 @@ pytestmark = [
 ]
 
 demo = demo_fixture()
+server = demo_server_fixture("hiroba-a11y-server")
+browser = browser_fixture()
 
 
 @pytest.fixture(scope="module")
@@ -38,21 +39,6 @@ def axe_source(tmp_path_factory: pytest.TempPathFactory) -> str:
         timeout=300,
     )  # fmt: skip
     return (folder / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def server(demo) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """Serve the demo's app (intake and live site on one origin) on a free loopback port."""
-    from intake.web import create_app
-
-    with serving(create_app(demo.settings, runtime=demo.rt), "hiroba-a11y-server") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 def _open(browser, server: str, javascript: bool = True):  # type: ignore[no-untyped-def]
