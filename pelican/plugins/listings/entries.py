@@ -109,15 +109,6 @@ class Entry:
         """The calendar days the entry runs on (see days_of)."""
         return days_of(self)
 
-    def to_json(self) -> dict[str, Any]:
-        """Return the entry as a JSON-ready dict."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Entry:
-        """Rebuild an entry written by to_json."""
-        return cls(**data)
-
     def snapshot(self) -> dict[str, Any]:
         """Return the entry with what it has worked out so far (dates, memo): plain values
         only, no class, for the saved state (see restore)."""
