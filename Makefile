@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 APT_GET := $(shell command -v apt-get 2>/dev/null)
 
-.PHONY: up test lint messages bench bench-publish bench-apply audit system-deps browser-deps clean
+.PHONY: up test lint messages bench bench-publish bench-apply bench-uploads audit system-deps browser-deps clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,7 @@ tokens: $(BIN)/.installed
 	$(BIN)/python pelican/design_tokens.py
 
 # Benchmarks print figures (tests never assert timings). `make bench` runs them all.
-bench: bench-publish bench-apply
+bench: bench-publish bench-apply bench-uploads
 
 bench-publish: $(BIN)/.installed system-deps
 	$(BIN)/python bench/bench_publish.py
@@ -61,6 +61,10 @@ bench-publish: $(BIN)/.installed system-deps
 # 2,000 concurrent applications for 100 places through gunicorn (SQLite, then PostgreSQL).
 bench-apply: $(BIN)/.installed system-deps
 	$(BIN)/python bench/bench_apply.py
+
+# The post form hammered with 39-megapixel PNGs of ~120 KB while /healthz is timed (gunicorn).
+bench-uploads: $(BIN)/.installed system-deps
+	$(BIN)/python bench/bench_uploads.py
 
 # Known vulnerabilities in the installed dependencies (asks PyPI's advisory data).
 audit: $(BIN)/.installed

@@ -113,6 +113,24 @@ SETTINGS: tuple[Setting, ...] = (
         parsers.whole_number,
     ),
     Setting(
+        "HIROBA_IMAGE_DECODERS",
+        "1",
+        "Uploaded images decoded at once on this host (further uploads are asked to resend).",
+        parsers.positive_int,
+    ),
+    Setting(
+        "HIROBA_IMAGE_DECODE_SECONDS",
+        "20",
+        "CPU seconds one uploaded image's decoding process may use before it is stopped.",
+        parsers.positive_int,
+    ),
+    Setting(
+        "HIROBA_IMAGE_DECODE_MEGABYTES",
+        "2048",
+        "Memory (MB of address space) one uploaded image's decoding process may add.",
+        parsers.positive_int,
+    ),
+    Setting(
         "HIROBA_TASK_LEASE_SECONDS",
         "60",
         "Seconds a started task is left to its worker before the reconciler re-enqueues it.",
@@ -224,6 +242,9 @@ class Settings:
     mail_from: str = "hiroba@localhost"
     public_url: str = "http://127.0.0.1:8000"
     retention_days: int = 90
+    image_decoders: int = 1
+    image_decode_seconds: int = 20
+    image_decode_megabytes: int = 2048
     deployment: Deployment = field(default_factory=Deployment)
 
     @property
@@ -308,6 +329,9 @@ class Settings:
             mail_from=values["HIROBA_MAIL_FROM"],
             public_url=values["HIROBA_PUBLIC_URL"].rstrip("/"),
             retention_days=values["HIROBA_RETENTION_DAYS"],
+            image_decoders=values["HIROBA_IMAGE_DECODERS"],
+            image_decode_seconds=values["HIROBA_IMAGE_DECODE_SECONDS"],
+            image_decode_megabytes=values["HIROBA_IMAGE_DECODE_MEGABYTES"],
             deployment=load_deployment(home),
         )
         if settings.environment == "production" and settings.debug:

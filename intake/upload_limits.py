@@ -23,6 +23,8 @@ BOUNDS: dict[str, tuple[int, int, int]] = {
     "image_megabytes": (10, 1, 50),
     "pdf_megabytes": (10, 1, 50),
     "image_megapixels": (40, 1, 100),
+    "request_megapixels": (50, 1, 1000),
+    "hourly_megapixels": (200, 1, 10000),
 }
 
 
@@ -35,6 +37,8 @@ class UploadLimits:
     image_megabytes: int = 10
     pdf_megabytes: int = 10
     image_megapixels: int = 40
+    request_megapixels: int = 50
+    hourly_megapixels: int = 200
 
     @property
     def image_bytes(self) -> int:
@@ -48,6 +52,16 @@ class UploadLimits:
     def max_pixels(self) -> int:
         """The decompression-bomb guard: no image with more pixels is decoded."""
         return self.image_megapixels * 1_000_000
+
+    @property
+    def request_pixels(self) -> int:
+        """The most pixels one request's images may have together before any is decoded."""
+        return self.request_megapixels * 1_000_000
+
+    @property
+    def hourly_pixels(self) -> int:
+        """The most pixels one account's images may have within an hour."""
+        return self.hourly_megapixels * 1_000_000
 
     @property
     def request_bytes(self) -> int:

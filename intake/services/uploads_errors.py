@@ -8,6 +8,10 @@ CODES = (
     "not_an_image",  # not JPEG, PNG or WebP by its bytes
     "broken_image",  # recognised, but cannot be decoded
     "too_many_pixels",  # over the decompression-bomb guard (megapixels)
+    "request_pixels",  # the request's images together over [uploads] request_megapixels
+    "hourly_pixels",  # the account's images of the last hour over hourly_megapixels
+    "decoder_busy",  # every image decoder of this host is busy: send again shortly
+    "too_costly",  # decoding went over its CPU time or memory limit
     "not_a_pdf",  # no %PDF- header
     "encrypted_pdf",  # password-protected
     "broken_pdf",  # pypdf cannot read or rewrite it
@@ -23,3 +27,11 @@ class UploadRejected(ValueError):
         super().__init__(code)
         self.code = code
         self.params = params
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Keep the figures when the refusal comes back from a decoding process."""
+        return (_rejected, (self.code, self.params))
+
+
+def _rejected(code: str, params: dict[str, int]) -> UploadRejected:
+    return UploadRejected(code, **params)

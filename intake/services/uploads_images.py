@@ -24,6 +24,10 @@ MAX_WIDTH = 1600
 MAX_HEIGHT = 3200
 WEBP_QUALITY = 80  # visually clean for photos and flyer text, about a third of a JPEG's size
 EXIF_ORIENTATION = 0x0112
+# Pillow's own decompression-bomb guard, set here rather than left at its default: no
+# image over the largest [uploads] image_megapixels a deployment may choose is opened,
+# whatever the caller's limit (which _open checks against the header first).
+Image.MAX_IMAGE_PIXELS = 100_000_000
 SWAPPED_ORIENTATIONS = (5, 6, 7, 8)  # rotated by 90 or 270 degrees
 
 _SIGNATURES = (
@@ -59,17 +63,42 @@ def _open(data: bytes, kind: str, max_pixels: int) -> Image.Image:
     """Open (header only) an image of the sniffed format and refuse one with too many pixels."""
     try:
         with warnings.catch_warnings():
-            # Our own limit below is the guard; Pillow's global one must not turn into an
-            # error in one place and a warning in another.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Pillow warns between its limit and twice it: a warning is a refusal here too.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=[kind])
-    except Image.DecompressionBombError:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UploadRejected("too_many_pixels", megapixels=max_pixels // 1_000_000) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise UploadRejected("broken_image") from None
     if image.width * image.height > max_pixels:
         raise UploadRejected("too_many_pixels", megapixels=max_pixels // 1_000_000)
     return image
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    """What an image's header says, read without decoding a pixel."""
+
+    kind: str  # the Pillow format name
+    width: int
+    height: int
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+def inspect_image(data: bytes, max_pixels: int) -> ImageHeader:
+    """Read an uploaded image's format and size from its header alone (no decoding).
+
+    Raises UploadRejected for bytes that are not JPEG, PNG or WebP, a header Pillow cannot
+    read, or more pixels than max_pixels.
+    """
+    kind = sniff_image(data[:16])
+    if kind is None:
+        raise UploadRejected("not_an_image")
+    image = _open(data, kind, max_pixels)
+    return ImageHeader(kind, image.width, image.height)
 
 
 def _decode(data: bytes, kind: str, max_pixels: int) -> Image.Image:
@@ -139,9 +168,7 @@ def process_image(data: bytes, max_pixels: int) -> ProcessedImage:
     Raises UploadRejected for anything that is not a decodable JPEG, PNG or WebP within
     the pixel limit.
     """
-    kind = sniff_image(data[:16])
-    if kind is None:
-        raise UploadRejected("not_an_image")
+    kind = inspect_image(data, max_pixels).kind
     try:
         image = _pixels_only(_to_srgb(_decode(data, kind, max_pixels)))
     except UploadRejected:

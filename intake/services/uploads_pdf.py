@@ -4,7 +4,9 @@ The rewritten file has only the pages: no document information dictionary (Autho
 Creator, Producer, Title...), no XMP metadata stream (the catalog's or a page's), no
 JavaScript, open actions, attachments or form data (those live in the old catalog, which
 is not copied), and no comments whose /T names their author: only link annotations to
-http(s) or mail addresses are kept.
+http(s) or mail addresses are kept, rebuilt from their address and rectangle. Only the
+objects reachable from the new catalog are written: what was dropped is not left in the
+file as an unreferenced object.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from __future__ import annotations
 import io
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+from pypdf.generic import (
+    ArrayObject,
+    DictionaryObject,
+    FloatObject,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
 
 from .uploads_errors import UploadRejected
 
@@ -22,36 +31,70 @@ _PAGE_KEYS_DROPPED = ("/Metadata", "/PieceInfo", "/AA", "/Thumb", "/LastModified
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 
 
-def _safe_link(annotation: DictionaryObject) -> bool:
-    """Tell whether an annotation is a plain link to a web or mail address."""
+def _link_target(annotation: DictionaryObject) -> str | None:
+    """Return the web or mail address of a plain link annotation, else None."""
     if annotation.get("/Subtype") != "/Link":
-        return False
+        return None
     action = annotation.get("/A")
     if action is None:
-        return False
+        return None
     action = action.get_object()
+    if not isinstance(action, DictionaryObject) or action.get("/S") != "/URI":
+        return None
     uri = str(action.get("/URI", ""))
-    return action.get("/S") == "/URI" and uri.lower().startswith(_LINK_SCHEMES)
+    return uri if uri.lower().startswith(_LINK_SCHEMES) else None
+
+
+def _rect(annotation: DictionaryObject) -> ArrayObject | None:
+    """Return a fresh copy of an annotation's /Rect when it is four numbers."""
+    rect = annotation.get("/Rect")
+    rect = rect.get_object() if rect is not None else None
+    if not isinstance(rect, ArrayObject) or len(rect) != 4:
+        return None
+    try:
+        return ArrayObject([FloatObject(float(n)) for n in rect])
+    except (TypeError, ValueError):
+        return None
+
+
+def _fresh_link(uri: str, rect: ArrayObject) -> DictionaryObject:
+    """Build a link annotation from its address and place alone (nothing else is copied)."""
+    action = DictionaryObject(
+        {NameObject("/S"): NameObject("/URI"), NameObject("/URI"): TextStringObject(uri)}
+    )
+    return DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/Rect"): rect,
+            NameObject("/Border"): ArrayObject([NumberObject(0)] * 3),
+            NameObject("/A"): action,
+        }
+    )
 
 
 def _clean_page(page: DictionaryObject) -> None:
-    """Drop a page's metadata, private data and actions; keep only plain links."""
+    """Drop a page's metadata, private data and actions; rebuild its plain links only.
+
+    A kept link is a new dictionary holding its address and rectangle: whatever else the
+    old one carried (an author, a /Next action chain, a popup) cannot come along.
+    """
     for key in _PAGE_KEYS_DROPPED:
         page.pop(NameObject(key), None)
     annotations = page.get("/Annots")
+    page.pop(NameObject("/Annots"), None)
     if annotations is None:
         return
     links = ArrayObject()
     for ref in annotations.get_object():
         annotation = ref.get_object()
-        if isinstance(annotation, DictionaryObject) and _safe_link(annotation):
-            for key in ("/T", "/Contents", "/M", "/NM", "/Popup", "/AA"):
-                annotation.pop(NameObject(key), None)
-            links.append(ref)
+        if not isinstance(annotation, DictionaryObject):
+            continue
+        uri, rect = _link_target(annotation), _rect(annotation)
+        if uri is not None and rect is not None:
+            links.append(_fresh_link(uri, rect))
     if links:
         page[NameObject("/Annots")] = links
-    else:
-        page.pop(NameObject("/Annots"), None)
 
 
 def _clean_xobjects(page: DictionaryObject) -> None:
@@ -84,6 +127,21 @@ def _rewrite(data: bytes) -> bytes:
         _clean_xobjects(added)
     writer.metadata = None  # no /Info at all (not even pypdf's own /Producer)
     writer.xmp_metadata = None
+    out = io.BytesIO()
+    writer.write(out)
+    return _reachable_only(out.getvalue())
+
+
+def _reachable_only(data: bytes) -> bytes:
+    """Write a PDF again with only the objects reachable from its catalog.
+
+    Adding a page copies every object it refers to, the annotations _clean_page drops
+    included, and pypdf's writer keeps them as unreferenced objects (its orphan removal
+    misses one only an orphan refers to, such as a comment's popup). Cloning a freshly
+    written file copies from the catalog down, so nothing unreachable comes along.
+    """
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data), strict=False))
+    writer.metadata = None
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

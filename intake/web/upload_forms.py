@@ -1,25 +1,34 @@
 """The post form's flyers and images: one slot per file, each with its description.
 
-The files are checked and processed while the form validates, so a bad file gets its
-own field message next to the other fields' messages. They are stored only when the
-whole form is valid: when another field fails, each chosen file's field says that it
-was not kept and must be chosen again (a browser cannot refill a file input, and keeping
-unsubmitted files on the server would leave orphans to clean up).
+The files are checked while the form validates, so a bad file gets its own field message
+next to the other fields' messages. Only the cheap checks (size, first bytes, an image's
+header and pixel count) run on every submission; images are decoded, in a bounded child
+process (image_decoding.py) within the pixel caps per image, per request and per account
+and hour, and PDFs are rewritten, only once the rest of the form is valid. They are
+stored only when the whole form is valid: when another field fails, each chosen file's
+field says that it was not kept and must be chosen again (a browser cannot refill a
+file input, and keeping unsubmitted files on the server would leave orphans to clean up).
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from redis.exceptions import RedisError
 from wtforms import FieldList, Form, FormField, StringField
 from wtforms.validators import Length, Optional
 
-from ..services.uploads import Attachment, UploadRejected, process_image, process_pdf, read_limited
+from ..services.image_decoding import DecodeLimits, decode_image, decoder_slot
+from ..services.upload_budget import reserve_pixels
+from ..services.uploads import Attachment, UploadRejected, process_pdf, read_limited
+from ..services.uploads_images import ImageHeader, inspect_image
 from ..upload_limits import UploadLimits
+from .auth import current_account, rt
 
 IMAGE_TYPES = "image/jpeg,image/png,image/webp"
 PDF_TYPES = "application/pdf,.pdf"
@@ -39,6 +48,18 @@ MESSAGES: dict[str, Any] = {
     ),
     "broken_pdf": _l("PDF を読み込めませんでした。ファイルが壊れている可能性があります。"),
     "too_many_pages": _l("PDF のページが多すぎます（%(pages)s ページまで）。"),
+    "request_pixels": _l(
+        "画像の画素数の合計が多すぎます（1回の送信で %(megapixels)s メガピクセルまで）。"
+        "画像を縮小するか、枚数を減らしてください。"
+    ),
+    "hourly_pixels": _l(
+        "この1時間に送信された画像の画素数が上限（%(megapixels)s メガピクセル）に達しました。"
+        "時間をおいてから、もう一度送信してください。"
+    ),
+    "decoder_busy": _l("画像の処理が混み合っています。少し待ってから、もう一度送信してください。"),
+    "too_costly": _l(
+        "画像の処理に時間またはメモリがかかりすぎました。縮小するか、別の形式で保存してから選んでください。"
+    ),
 }
 ALT_REQUIRED = _l("画像の内容を説明する文（代替テキスト）を入力してください。")
 NOT_KEPT = _l(
@@ -71,18 +92,74 @@ def _chosen(slot: Any) -> bool:
     return bool(slot.file.data)
 
 
-def _process_slot(slot: Any, kind: str, limits: UploadLimits) -> Attachment | None:
-    """Process one chosen file; on a refusal put the message on its field and return None."""
-    text = " ".join(((slot.alt if kind == "image" else slot.title).data or "").split())
-    try:
-        if kind == "image":
-            data = read_limited(slot.file.data.stream, limits.image_bytes, limits.image_megabytes)
-            return Attachment("image", text, image=process_image(data, limits.max_pixels))
-        data = read_limited(slot.file.data.stream, limits.pdf_bytes, limits.pdf_megabytes)
-        return Attachment("pdf", text, pdf=process_pdf(data))
-    except UploadRejected as exc:
-        slot.file.errors.append(message(exc))
+@dataclass
+class _File:
+    """A chosen file that passed the cheap checks: its bytes and, for an image, its header."""
+
+    kind: str
+    slot: Any
+    data: bytes
+    header: ImageHeader | None = None
+
+
+def _read_checked(slot: Any, kind: str, limits: UploadLimits) -> _File:
+    """Read a chosen file and run the checks that cost no decoding (size, bytes, header)."""
+    if kind == "image":
+        data = read_limited(slot.file.data.stream, limits.image_bytes, limits.image_megabytes)
+        return _File(kind, slot, data, inspect_image(data, limits.max_pixels))
+    data = read_limited(slot.file.data.stream, limits.pdf_bytes, limits.pdf_megabytes)
+    if not data.startswith(b"%PDF-"):
+        raise UploadRejected("not_a_pdf")
+    return _File(kind, slot, data)
+
+
+def _text(file: _File) -> str:
+    return " ".join(
+        ((file.slot.alt if file.kind == "image" else file.slot.title).data or "").split()
+    )
+
+
+def _refuse(files: list[_File], exc: UploadRejected) -> bool:
+    for file in files:
+        file.slot.file.errors.append(message(exc))
+    return False
+
+
+def _decode_images(images: list[_File], limits: UploadLimits) -> list[Attachment] | None:
+    """Decode the request's images, bounded, within the request's and the account's pixels.
+
+    Every cap is checked on the headers before a pixel is decoded; the account's hour is
+    charged only once a decoder slot is held (a busy host charges nothing).
+    """
+    total = sum(f.header.pixels for f in images if f.header is not None)
+    if total > limits.request_pixels:
+        _refuse(images, UploadRejected("request_pixels", megapixels=limits.request_megapixels))
         return None
+    runtime, me = rt(), current_account()
+    decode_limits = DecodeLimits.from_settings(runtime.settings)
+    done: list[Attachment] = []
+    ok = True
+    try:
+        with decoder_slot(decode_limits):
+            if me is None or not reserve_pixels(runtime.redis, me.id, total, limits.hourly_pixels):
+                refusal = UploadRejected("hourly_pixels", megapixels=limits.hourly_megapixels)
+                _refuse(images, refusal)
+                return None
+            for file in images:
+                try:
+                    image = decode_image(file.data, limits.max_pixels, decode_limits)
+                except UploadRejected as exc:
+                    file.slot.file.errors.append(message(exc))
+                    ok = False
+                else:
+                    done.append(Attachment("image", _text(file), image=image))
+    except UploadRejected as exc:  # every decoder of this host is busy
+        _refuse(images, exc)
+        return None
+    except RedisError:  # the hour's count cannot be kept: decode nothing
+        _refuse(images, UploadRejected("decoder_busy"))
+        return None
+    return done if ok else None
 
 
 class AttachmentsMixin:
@@ -92,24 +169,31 @@ class AttachmentsMixin:
     attachments: list[Attachment]
 
     def check_files(self, rest_valid: bool) -> bool:
-        """Process every chosen file; return whether all were accepted and kept."""
+        """Check every chosen file; process them only when the whole form is otherwise valid.
+
+        Return whether all were accepted and kept. An invalid form costs no decoding: its
+        files get only the checks on their size, first bytes and header.
+        """
         self.attachments = []
         ok = True
         slots = [("image", s.form) for s in self.images] + [  # type: ignore[attr-defined]
             ("pdf", s.form)
             for s in self.pdfs  # type: ignore[attr-defined]
         ]
+        files: list[_File] = []
         for kind, slot in slots:
             if not _chosen(slot):
                 continue
             if kind == "image" and not (slot.alt.data or "").strip():
                 slot.alt.errors.append(str(ALT_REQUIRED))
                 ok = False
-            attachment = _process_slot(slot, kind, self.upload_limits)
-            if attachment is None:
+            try:
+                files.append(_read_checked(slot, kind, self.upload_limits))
+            except UploadRejected as exc:
+                slot.file.errors.append(message(exc))
                 ok = False
-            else:
-                self.attachments.append(attachment)
+        if ok and rest_valid:
+            ok = self._process(files)
         if not (ok and rest_valid):
             # Nothing from this request is stored: say so on every accepted file.
             for _, slot in slots:
@@ -120,6 +204,25 @@ class AttachmentsMixin:
             # FieldList keeps the errors its entries had when it validated: add ours.
             errors = [entry.errors for entry in slots_field.entries]
             slots_field.errors = errors if any(errors) else []
+        return ok
+
+    def _process(self, files: list[_File]) -> bool:
+        """Decode the images and rewrite the PDFs of a valid form into self.attachments."""
+        images = [f for f in files if f.kind == "image"]
+        decoded = _decode_images(images, self.upload_limits) if images else []
+        if decoded is None:
+            return False
+        ok = True
+        pdfs: list[Attachment] = []
+        for file in files:
+            if file.kind != "pdf":
+                continue
+            try:
+                pdfs.append(Attachment("pdf", _text(file), pdf=process_pdf(file.data)))
+            except UploadRejected as exc:
+                file.slot.file.errors.append(message(exc))
+                ok = False
+        self.attachments = decoded + pdfs
         return ok
 
 
