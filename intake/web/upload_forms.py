@@ -13,13 +13,13 @@ import functools
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import FieldList, Form, FormField, StringField
+from wtforms import FieldList, FormField, StringField
 from wtforms.validators import Length, Optional
 
 from ..services.uploads import Attachment, UploadRejected, process_image, process_pdf, read_limited
 from ..upload_limits import UploadLimits
+from .plain_text import FlaskForm, Form
 
 IMAGE_TYPES = "image/jpeg,image/png,image/webp"
 PDF_TYPES = "application/pdf,.pdf"
