@@ -177,14 +177,14 @@ def full_build(settings: Settings, out: Path) -> BuildResult:
     )
 
 
-def _full_build_setting_aside(settings: Settings, out: Path) -> BuildResult:
+def _full_build_setting_aside(rt: Runtime, out: Path) -> BuildResult:
     """Run a full build; when it fails because of post files, set them aside and retry."""
-    notes: list[str] = []
+    settings, notes = rt.settings, list[str]()
     for _ in range(setaside.MAX_ROUNDS):
         try:
             result = full_build(settings, out)
         except BuildFailed as exc:
-            culprits = setaside.culprits(settings, str(exc))
+            culprits = setaside.culprits(rt, str(exc))
             if not culprits:
                 raise BuildFailed("\n".join([*notes, str(exc)])) from None
             ids = setaside.set_aside(settings, culprits)
@@ -284,7 +284,7 @@ def build_and_switch(
     else:
         out = new_build_dir(settings, rev)
         try:
-            result = _full_build_setting_aside(settings, out)
+            result = _full_build_setting_aside(rt, out)
         except BuildFailed as exc:
             sitetree.remove_build(out)
             status, text = "failed", f"{note}\n{exc}"

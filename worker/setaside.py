@@ -35,15 +35,23 @@ def folder(settings: Settings) -> Path:
     return settings.site_dir / FOLDER
 
 
-def culprits(settings: Settings, build_log: str) -> list[Path]:
-    """Return the post files a failed build can be blamed on: named in its log, or not XML."""
-    posts = settings.content_dir / "posts"
+def culprits(rt: Runtime, build_log: str) -> list[Path]:
+    """Return the files of approved posts a failed build can be blamed on: named in its log,
+    or not XML. A file no approved post owns is not set aside: the build fails as before."""
+    posts = rt.settings.content_dir / "posts"
     found = {posts / f"{n}.md" for n in _NAMED.findall(build_log)}
     for path in posts.glob("*.md"):
         text = path.read_text(encoding="utf-8", errors="replace")
         if xml_safe(text) != text:
             found.add(path)
-    return sorted(path for path in found if path.is_file())
+    with rt.sessions() as session:
+        return sorted(
+            path
+            for path in found
+            if path.is_file()
+            and path.stem.isdigit()
+            and getattr(session.get(Post, int(path.stem)), "status", None) == "approved"
+        )
 
 
 def set_aside(settings: Settings, paths: list[Path]) -> list[int]:
