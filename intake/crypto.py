@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .config import read_key_file
+from .controls import stored
 from .errors import ConfigError, DecryptionError
 
 DATA_KEYS_FILE = "data-keys.json"
@@ -64,7 +65,7 @@ class Vault:
         self.refresh()
         nonce = os.urandom(12)
         sealed = AESGCM(self.keys[self.active]).encrypt(
-            nonce, value.encode("utf-8"), context.encode("utf-8")
+            nonce, stored(value).encode("utf-8"), context.encode("utf-8")
         )
         return f"{self.active}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 

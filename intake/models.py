@@ -11,8 +11,11 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
+
+from .controls import stored
 
 
 def utcnow() -> datetime:
@@ -396,3 +399,22 @@ BLIND_INDEX_COLUMNS: tuple[tuple[type[Base], str], ...] = tuple(
     for column in model.__table__.columns
     if column.key.endswith("_index")
 )
+
+
+def _plain_text(mapper: Mapper, _connection: object, target: object) -> None:
+    """Remove NUL and the other C0 and C1 controls from every text column being written.
+
+    The web layer cleans input already; this holds for every other way in (the CLI,
+    services called by jobs), so PostgreSQL never refuses a row and no row breaks a build.
+    """
+    loaded = target.__dict__
+    for attribute in mapper.column_attrs:
+        value = loaded.get(attribute.key)
+        if isinstance(value, str):
+            clean = stored(value)
+            if clean is not value:
+                setattr(target, attribute.key, clean)
+
+
+event.listen(Base, "before_insert", _plain_text, propagate=True)
+event.listen(Base, "before_update", _plain_text, propagate=True)

@@ -31,7 +31,7 @@ from intake.runtime import Runtime
 from intake.store import transaction
 from intake.taxonomy import AREAS, AREAS_EN, AUDIENCES_EN, TOPICS, TOPICS_EN
 
-from . import incremental, searchindex, sitetree
+from . import incremental, searchindex, setaside, sitetree
 from .context import runtime
 from .sitestate import site_state
 
@@ -177,6 +177,25 @@ def full_build(settings: Settings, out: Path) -> BuildResult:
     )
 
 
+def _full_build_setting_aside(rt: Runtime, out: Path) -> BuildResult:
+    """Run a full build; when it fails because of post files, set them aside and retry."""
+    settings, notes = rt.settings, list[str]()
+    for _ in range(setaside.MAX_ROUNDS):
+        try:
+            result = full_build(settings, out)
+        except BuildFailed as exc:
+            culprits = setaside.culprits(rt, str(exc))
+            if not culprits:
+                raise BuildFailed("\n".join([*notes, str(exc)])) from None
+            ids = setaside.set_aside(settings, culprits)
+            notes.append(f"set aside post(s) {ids}, which broke the build:\n{str(exc)[-3000:]}")
+            sitetree.remove_build(out)
+            out.mkdir(parents=True)
+        else:
+            return BuildResult(out, result.seconds, "\n".join([*notes, result.log]).strip())
+    return full_build(settings, out)
+
+
 def prepare_spare(settings: Settings, live: Path) -> None:
     """Make a hard-link copy of a fresh full build for the next incremental publication.
 
@@ -265,7 +284,7 @@ def build_and_switch(
     else:
         out = new_build_dir(settings, rev)
         try:
-            result = full_build(settings, out)
+            result = _full_build_setting_aside(rt, out)
         except BuildFailed as exc:
             sitetree.remove_build(out)
             status, text = "failed", f"{note}\n{exc}"
@@ -274,6 +293,7 @@ def build_and_switch(
             switch_live(settings, out)
             status, text = "ok", f"{note}\n{result.log}".strip()
             prepare_spare(settings, out)
+    text = "\n".join(part for part in (text, setaside.review(rt)) if part)
     with transaction(rt.sessions) as session:
         finished = session.get(Build, build_id)
         assert finished is not None

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.controls import xml_safe
 from intake.models import Account
 from intake.outbox import enqueue_rebuild
 from intake.runtime import Runtime
@@ -50,7 +51,8 @@ def _website(value: str) -> str:
 
 def public_profile(account: Account) -> dict[str, Any]:
     """Return the allow-listed public fields of one group: the publish boundary."""
-    text = "\n".join(line.rstrip() for line in account.profile.replace("\r\n", "\n").split("\n"))
+    profile = xml_safe(account.profile.replace("\r\n", "\n"))
+    text = "\n".join(line.rstrip() for line in profile.split("\n"))
     return {
         "name": one_line(account.public_name),
         "text": text.strip(),

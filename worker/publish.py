@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.controls import xml_safe
 from intake.models import Post, Task
 from intake.outbox import PUBLISH_POST, enqueue_rebuild
 from intake.runtime import Runtime
@@ -31,8 +32,9 @@ _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
 def one_line(value: str) -> str:
-    """Collapse a value to one line so it can never start another metadata key."""
-    return re.sub(r"\s+", " ", _LINE_BREAKS.sub(" ", value)).strip()
+    """Collapse a value to one line so it can never start another metadata key; drop what
+    XML 1.0 forbids, so a row stored before the intake cleaned input cannot break a build."""
+    return re.sub(r"\s+", " ", _LINE_BREAKS.sub(" ", xml_safe(value))).strip()
 
 
 def _stamp(value: datetime | None) -> str:
@@ -81,7 +83,7 @@ def public_fields(post: Post) -> list[tuple[str, str]]:
 def render(post: Post) -> str:
     """Return the Markdown file of a post: metadata lines, a blank line, the body."""
     head = "".join(f"{key}: {value}\n" for key, value in public_fields(post))
-    body = post.body.replace("\r\n", "\n").strip()
+    body = xml_safe(post.body.replace("\r\n", "\n")).strip()
     return f"{head}\n{body}\n"
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from ..controls import stored
 from ..models import AuditEntry, AuditHead, utcnow
 
 HEAD_ID = 1
@@ -70,11 +71,11 @@ def record(
         seq=seq + 1,
         at=utcnow(),
         actor_id=actor_id,
-        action=action,
-        target_kind=target_kind,
+        action=stored(action),  # as the database keeps it, so the hash matches
+        target_kind=stored(target_kind),
         target_id=target_id,
         count=count,
-        detail=detail,
+        detail=stored(detail),
         prev_hash=last_hash,
     )
     entry.hash = entry_digest(entry)

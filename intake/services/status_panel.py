@@ -7,6 +7,7 @@ instead of failing the page.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -15,6 +16,7 @@ from rq import Worker
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from ..controls import one_line
 from ..models import Account, Build, ChangeRequest, Post, PostRevision, SiteState, Task, utcnow
 from ..runtime import Runtime
 
@@ -56,6 +58,14 @@ class BuildInfo:
 
 
 @dataclass
+class SetAsidePost:
+    """A live post that broke the site build and is kept off the site until fixed."""
+
+    id: int
+    title: str
+
+
+@dataclass
 class StatusPanel:
     """Everything the status page shows."""
 
@@ -72,6 +82,7 @@ class StatusPanel:
     rq_failed: int | None = None
     workers: list[WorkerRow] = field(default_factory=list)
     redis_error: str = ""  # the exception's name when Redis did not answer
+    set_aside: list[SetAsidePost] = field(default_factory=list)
 
     @property
     def no_live_worker(self) -> bool:
@@ -99,6 +110,27 @@ INCREMENTAL_NOTES = ("incremental:", "search re-index")
 def build_mode(log: str) -> str:
     """Tell an incremental publication from a full build by the note the builder logs first."""
     return "incremental" if log.startswith(INCREMENTAL_NOTES) else "full"
+
+
+# worker/setaside.py ends each build's log with one such line per post it keeps aside.
+SET_ASIDE_MARK = "SET ASIDE post "
+_SET_ASIDE = re.compile(rf"^{SET_ASIDE_MARK}(\d+)$", re.M)
+
+
+def set_aside_ids(log: str) -> list[int]:
+    """Return the ids of the posts a build's log says are set aside."""
+    return [int(n) for n in _SET_ASIDE.findall(log)]
+
+
+def _set_aside(session: Session) -> list[SetAsidePost]:
+    last = session.scalars(
+        select(Build).where(Build.status.in_(("ok", "failed"))).order_by(Build.id.desc()).limit(1)
+    ).first()
+    ids = set_aside_ids(last.log or "") if last else []
+    if not ids:
+        return []
+    posts = session.scalars(select(Post).where(Post.id.in_(ids)).order_by(Post.id))
+    return [SetAsidePost(post.id, one_line(post.title)) for post in posts]
 
 
 def _build_info(build: Build | None) -> BuildInfo | None:
@@ -168,6 +200,7 @@ def _database_part(session: Session, kinds: tuple[str, ...]) -> StatusPanel:
         last_failure=_build_info(failure),
         failed_tasks=int(tasks.get("failed", 0)),
         pending_tasks=int(tasks.get("pending", 0)),
+        set_aside=_set_aside(session),
     )
 
 

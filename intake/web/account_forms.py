@@ -9,8 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, FormField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, FormField, PasswordField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, ValidationError
 
 from .. import validation as v
@@ -25,6 +24,7 @@ from .forms import (
     length,
     required,
 )
+from .plain_text import FlaskForm, Form
 
 GENDERS = {"female": _l("女性"), "male": _l("男性"), "other": _l("その他")}
 

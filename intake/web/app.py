@@ -17,6 +17,7 @@ from .filters import jadatetime, jst
 from .hardening import check_keys, cookie_settings, limit_applying
 from .hardening import install as install_protection
 from .locale import install as install_locale
+from .plain_text import PlainTextRequest
 from .post_filters import audience_labels, recurrence_words
 from .security import apply_security_headers
 
@@ -33,6 +34,7 @@ def create_app(
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     check_keys(settings)
     app = Flask(__name__)
+    app.request_class = PlainTextRequest  # no control character reaches a view
     app.config.update(
         SECRET_KEY=settings.secret_key(),
         DEBUG=settings.debug,

@@ -13,7 +13,6 @@ from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     Field,
@@ -31,6 +30,7 @@ from ..services.application_links import form_stamp, stamp_age
 from ..services.event_questions import Question, contact_fields, questions_of
 from .fields import Normalised
 from .forms import MultiCheckboxField, choices, length, required
+from .plain_text import FlaskForm
 
 HONEYPOT_MESSAGE = _l("送信を受け付けられませんでした。入力欄以外の項目が変更されています。")
 TOO_FAST_MESSAGE = _l(

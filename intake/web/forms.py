@@ -6,14 +6,12 @@ from datetime import datetime
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
     Field,
     FieldList,
-    Form,
     FormField,
     IntegerField,
     PasswordField,
@@ -38,6 +36,7 @@ from ..services import recurrence
 from ..services.event_questions import KINDS, split_options
 from ..taxonomy import AREAS, AUDIENCES, POST_KINDS, TOPICS
 from .fields import Normalised
+from .plain_text import FlaskForm, Form
 
 REQUIRED = _l("この項目は必須です。")
 

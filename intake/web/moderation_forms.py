@@ -4,7 +4,6 @@ poster's withdrawal confirmation."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -17,6 +16,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..services.post_decisions import Subject
+from .plain_text import FlaskForm
 
 REQUIRED = _l("この項目は必須です。")
 DECISIONS = [

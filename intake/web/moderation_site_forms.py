@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
+
+from .plain_text import FlaskForm
 
 
 def _reason_required(form: FlaskForm, field: TextAreaField) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     IntegerField,
@@ -16,6 +15,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..services.organizer_mail import AUDIENCES
 from .forms import REQUIRED, length, required
+from .plain_text import FlaskForm
 
 
 class ApplicationActionForm(FlaskForm):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from ..taxonomy import AREAS, TOPICS
 from .forms import MultiCheckboxField, choices, length
+from .plain_text import FlaskForm
 
 WEBSITE_MAX = 300
 

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from redis.exceptions import RedisError
-from wtforms import FieldList, Form, FormField, StringField
+from wtforms import FieldList, FormField, StringField
 from wtforms.validators import Length, Optional
 
 from ..services.image_decoding import DecodeLimits, decode_image, decoder_slot
@@ -29,6 +28,7 @@ from ..services.uploads import Attachment, UploadRejected, process_pdf, read_lim
 from ..services.uploads_images import ImageHeader, inspect_image
 from ..upload_limits import UploadLimits
 from .auth import current_account, rt
+from .plain_text import FlaskForm, Form
 
 IMAGE_TYPES = "image/jpeg,image/png,image/webp"
 PDF_TYPES = "application/pdf,.pdf"

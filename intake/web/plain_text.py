@@ -1,0 +1,95 @@
+"""Every text the intake receives passes here: control characters go, invisible ones are refused.
+
+Two layers, so that a field or a view added later is covered too:
+
+- ``PlainTextRequest`` cleans every query and form value as Werkzeug parses it: C0 and C1
+  controls (NUL included) are removed, CR LF and CR become LF, tabs stay.
+- ``FlaskForm`` and ``Form`` (every intake form derives from one of them; a test checks)
+  clean each text field for its shape: a one-line field loses tabs and line breaks too,
+  and refuses bidi overrides, isolates and marks and zero-width characters with a field
+  message, keeping what was typed (they can reorder a published title or hide words, and
+  stripping them silently could change what the user meant).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask_wtf
+import wtforms
+from flask import Request
+from flask_babel import gettext
+from werkzeug.datastructures import ImmutableMultiDict
+from wtforms import Field, HiddenField, PasswordField, StringField, TextAreaField
+from wtforms.validators import ValidationError
+
+from .. import controls
+
+
+class PlainTextParameters(ImmutableMultiDict):  # type: ignore[type-arg]
+    """Query or form values with control characters removed (file uploads untouched)."""
+
+    def __init__(self, mapping: Any = None) -> None:
+        super().__init__(mapping)
+        for key, values in dict.items(self):
+            if any(isinstance(value, str) for value in values):
+                dict.__setitem__(
+                    self,
+                    key,
+                    [controls.multi_line(v) if isinstance(v, str) else v for v in values],
+                )
+
+
+class PlainTextRequest(Request):
+    """Flask's request whose args and form hold no control characters."""
+
+    parameter_storage_class = PlainTextParameters
+
+
+def _multi_line(value: Any) -> Any:
+    return controls.multi_line(value) if isinstance(value, str) else value
+
+
+def _one_line(value: Any) -> Any:
+    return controls.one_line(value) if isinstance(value, str) else value
+
+
+def refuse_invisible(form: wtforms.Form, field: Field) -> None:
+    """Refuse bidi controls and zero-width characters in a one-line field (one message)."""
+    found = controls.invisible_in(field.data) if isinstance(field.data, str) else []
+    if found and not field.errors:
+        raise ValidationError(
+            gettext(
+                "文字の向きを変える記号やゼロ幅の文字など、見えない文字（%(chars)s）が"
+                "含まれています。削除してから送信してください。",
+                chars="、".join(found),
+            )
+        )
+
+
+class _PlainTextMeta:
+    """Form meta that gives each text field the filter (and check) of its shape."""
+
+    def bind_field(self, form: wtforms.Form, unbound_field: Any, options: dict) -> Field:
+        """Bind the field, then add the plain-text filter for its shape."""
+        field: Field = super().bind_field(form, unbound_field, options)  # type: ignore[misc]
+        if isinstance(field, TextAreaField):
+            field.filters = (*field.filters, _multi_line)
+        elif isinstance(field, StringField) and not isinstance(field, HiddenField | PasswordField):
+            field.filters = (*field.filters, _one_line)
+            field.validators = [*field.validators, refuse_invisible]
+        return field
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """Flask-WTF's form (CSRF on) with plain-text fields."""
+
+    class Meta(_PlainTextMeta):
+        pass
+
+
+class Form(wtforms.Form):
+    """WTForms' form (a sub-form of a FlaskForm) with plain-text fields."""
+
+    class Meta(_PlainTextMeta):
+        pass
