@@ -295,3 +295,15 @@ def submit(client, url: str, data: dict, follow: bool = False):  # type: ignore[
         data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))},
         follow_redirects=follow,
     )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """List the modules past STYLE.md's soft size (the architecture test fails at 600)."""
+    from test_architecture import WARN_LINES, module_sizes
+
+    large = module_sizes(WARN_LINES)
+    if large:
+        terminalreporter.write_line(
+            f"modules of {WARN_LINES} lines or more (split by concept before 600): "
+            + ", ".join(large)
+        )

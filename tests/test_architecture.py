@@ -24,7 +24,10 @@ SKIP_DIRS = {
     "dist",
 }
 WEB_LIBRARIES = ("flask", "flask_wtf", "wtforms")
-MAX_LINES = 400
+# STYLE.md: a module may pass about 400 lines when it is one idea; past 600 it is two.
+# Modules past WARN_LINES are listed at the end of the run (tests/conftest.py); MAX_LINES fails.
+WARN_LINES = 400
+MAX_LINES = 600
 
 
 def python_files(folder: str) -> list[Path]:
@@ -157,10 +160,16 @@ def test_no_grab_bag_modules() -> None:
     assert not found, f"split these by concept: {', '.join(found)}"
 
 
-def test_modules_stay_small() -> None:
-    too_long = []
+def module_sizes(at_least: int) -> list[str]:
+    """Return the intake and worker modules of at_least lines, with their sizes."""
+    found = []
     for path in [*python_files("intake"), *python_files("worker")]:
         lines = len(path.read_text(encoding="utf-8").splitlines())
-        if lines >= MAX_LINES:
-            too_long.append(f"{path.relative_to(REPO_ROOT)} ({lines} lines)")
+        if lines >= at_least:
+            found.append(f"{path.relative_to(REPO_ROOT)} ({lines} lines)")
+    return found
+
+
+def test_modules_stay_small() -> None:
+    too_long = module_sizes(MAX_LINES)
     assert not too_long, f"modules of {MAX_LINES} lines or more: {', '.join(too_long)}"
