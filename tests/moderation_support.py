@@ -96,3 +96,8 @@ def queue_links(html: str) -> list[str]:
 def flashes(html: str) -> str:
     found = re.search(r'<div class="notice" role="status">(.*?)</div>', html, re.S)
     return found.group(1) if found else ""
+
+
+def queue_stamps(html: str) -> dict[str, str]:
+    """Return the version stamps the queue's rows carry (sent back with a bulk decision)."""
+    return dict(re.findall(r'<input type="hidden" name="(seen-[^"]+)" value="([^"]+)">', html))

@@ -11,6 +11,7 @@ from datetime import timedelta
 from accounts_support import approver
 from actors import EVENT
 from conftest import csrf_token, submit
+from lifecycle_support import mentions
 from mailsink import mailsink  # noqa: F401 - the fixture
 from moderation_support import (
     POSTER_ADDRESS,
@@ -20,6 +21,7 @@ from moderation_support import (
     new_post,
     people,
     queue_links,
+    queue_stamps,
     review,
 )
 from sqlalchemy import select, update
@@ -143,6 +145,7 @@ def test_bulk_approve_of_three_publishes_each_and_reports_a_conflict(mailing):
             "action": "approve",
             "reason_template": "0",
             "items": [f"post-{i}" for i in ids],
+            **queue_stamps(index),
         },
         follow_redirects=True,
     )
@@ -159,6 +162,104 @@ def test_bulk_approve_of_three_publishes_each_and_reports_a_conflict(mailing):
         assert db.scalar(select(Post.status).where(Post.id == ids[3])) == "rejected"
         decided = db.scalars(select(AuditEntry.target_id).where(AuditEntry.action == "decide_post"))
         assert sorted(decided) == sorted(ids)
+
+
+UNSEEN = ("見ていない題名", "見ていない本文の一文")
+
+
+def bulk(client, index: str, action: str, items: list[str], **extra: str):  # type: ignore[no-untyped-def]
+    """Send the queue's bulk form as rendered in index: its token, its rows' stamps, items."""
+    data = {"csrf_token": csrf_token(index), "action": action, "reason_template": "0", **extra}
+    return client.post(
+        "/app/moderation/posts/bulk",
+        data={**data, **queue_stamps(index), "items": items},
+        follow_redirects=True,
+    )
+
+
+def test_bulk_approve_refuses_a_post_the_poster_changed_after_the_queue_was_shown(instance):
+    who = people(instance)
+    changed = new_post(who, title="見た題名")
+    kept = new_post(who, title="変わらない題名")
+    index = who.moderator.get("/app/moderation").get_data(as_text=True)
+    assert "見た題名" in index
+    edit = {**EVENT, "title": UNSEEN[0], "body": f"## 集合\n\n{UNSEEN[1]}"}
+    assert submit(who.poster, f"/app/posts/{changed}/edit", edit).status_code == 302
+
+    response = bulk(who.moderator, index, "approve", [f"post-{changed}", f"post-{kept}"])
+    notice = flashes(response.get_data(as_text=True))
+    assert "1件を承認しました" in notice
+    assert f"処理できなかった項目: 「{UNSEEN[0]}」（一覧を表示した後に投稿者が" in notice
+    with instance.rt.sessions() as db:
+        assert db.get(Post, changed).status in ("received", "pending")
+        assert db.get(Post, kept).status == "approved"
+    instance.worker_burst()  # publish and build what was approved
+    assert live_page(instance, kept).exists() and not live_page(instance, changed).exists()
+    assert mentions(instance.settings.live_dir, *UNSEEN) == []
+
+    # Reloaded, the queue shows the new version, and approving that one publishes it.
+    again = who.moderator.get("/app/moderation").get_data(as_text=True)
+    assert UNSEEN[0] in again
+    notice = flashes(
+        bulk(who.moderator, again, "approve", [f"post-{changed}"]).get_data(as_text=True)
+    )
+    assert "1件を承認しました" in notice and "処理できなかった" not in notice
+    instance.worker_burst()
+    html = live_page(instance, changed).read_text(encoding="utf-8")
+    assert UNSEEN[0] in html and UNSEEN[1] in html
+
+
+def test_bulk_reject_and_rows_without_their_stamp_decide_nothing_unseen(instance):
+    who = people(instance)
+    changed = new_post(who, title="見た題名")
+    unstamped = new_post(who, title="スタンプなし")
+    index = who.moderator.get("/app/moderation").get_data(as_text=True)
+    edit = {**EVENT, "title": UNSEEN[0]}
+    assert submit(who.poster, f"/app/posts/{changed}/edit", edit).status_code == 302
+    data = {
+        "csrf_token": csrf_token(index),
+        "action": "reject",
+        "reason_template": "0",
+        "reason": "会場が確認できません。",
+        "items": [f"post-{changed}", f"post-{unstamped}"],
+        f"seen-post-{changed}": queue_stamps(index).get(f"seen-post-{changed}", ""),
+    }
+    response = who.moderator.post("/app/moderation/posts/bulk", data=data, follow_redirects=True)
+    notice = flashes(response.get_data(as_text=True))
+    assert "件を差し戻しました" not in notice
+    assert f"「{UNSEEN[0]}」（一覧を表示した後に投稿者が" in notice
+    assert "「スタンプなし」（一覧を表示した後に投稿者が" in notice
+    with instance.rt.sessions() as db:
+        assert {db.get(Post, i).status for i in (changed, unstamped)} <= {"received", "pending"}
+        assert db.scalars(select(Decision).where(Decision.subject_kind == "post")).all() == []
+
+
+def test_bulk_approve_of_a_live_posts_edit_refuses_one_superseded_meanwhile(instance):
+    who = people(instance)
+    post_id = new_post(who)
+    moderation.decide_post(instance.rt, approver(instance), post_id, approve=True)
+    edit_url = f"/app/posts/{post_id}/edit"
+    assert submit(who.poster, edit_url, {**EVENT, "title": "見た変更"}).status_code == 302
+    index = who.moderator.get("/app/moderation").get_data(as_text=True)
+    [shown] = [link for link in queue_links(index) if "/revisions/" in link]
+    seen_key = "revision-" + shown.rsplit("/", 1)[1]
+    assert submit(who.poster, edit_url, {**EVENT, "title": UNSEEN[0]}).status_code == 302
+
+    notice = flashes(bulk(who.moderator, index, "approve", [seen_key]).get_data(as_text=True))
+    assert "件を承認しました" not in notice
+    assert f"「{EVENT['title']}」（一覧を表示した後に投稿者が" in notice
+    instance.worker_burst()
+    html = live_page(instance, post_id).read_text(encoding="utf-8")
+    assert EVENT["title"] in html and "見た変更" not in html
+    assert mentions(instance.settings.live_dir, UNSEEN[0], "見た変更") == []
+
+    again = who.moderator.get("/app/moderation").get_data(as_text=True)
+    [newer] = [link for link in queue_links(again) if "/revisions/" in link]
+    newer_key = "revision-" + newer.rsplit("/", 1)[1]
+    notice = flashes(bulk(who.moderator, again, "approve", [newer_key]).get_data(as_text=True))
+    assert "1件を承認しました" in notice
+    instance.worker_burst()
+    assert UNSEEN[0] in live_page(instance, post_id).read_text(encoding="utf-8")
 
 
 def test_queue_filters_by_kind_state_age_and_poster_oldest_first(instance):

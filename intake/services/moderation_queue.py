@@ -11,7 +11,7 @@ from sqlalchemy import Select, exists, select
 
 from ..models import Account, Decision, Post, PostRevision, utcnow
 from ..runtime import Runtime
-from .post_decisions import WAITING, Subject
+from .post_decisions import WAITING, Subject, seen_stamp
 
 PAGE_SIZE = 50
 AnySelect = Select[*tuple[Any, ...]]  # a query of any row shape
@@ -41,6 +41,7 @@ class QueueItem:
     title: str
     poster: str
     received_at: datetime
+    seen: str = ""  # a waiting post's version stamp (an edit's version is its own id)
 
     @property
     def age_days(self) -> int:
@@ -83,6 +84,7 @@ def _posts(wanted: QueueFilter) -> AnySelect:
             Post.title,
             Account.public_name,
             Post.created_at,
+            Post.updated_at,
         )
         .join(Account, Account.id == Post.account_id)
         .where(Post.status.in_(WAITING))
@@ -117,11 +119,13 @@ def post_queue(rt: Runtime, wanted: QueueFilter, page_size: int = PAGE_SIZE) -> 
     rows: list[QueueItem] = []
     with rt.sessions() as session:
         if wanted.state in ("", "new", "resubmitted"):
-            for sid, post_id, kind, again, title, poster, at in session.execute(_posts(wanted)):
+            for sid, post_id, kind, again, title, poster, at, updated in session.execute(
+                _posts(wanted)
+            ):
                 state = "resubmitted" if again else "new"
-                rows.append(
-                    QueueItem(Subject("post", sid), post_id, kind, state, title, poster, at)
-                )
+                subject = Subject("post", sid)
+                stamp = seen_stamp(updated)
+                rows.append(QueueItem(subject, post_id, kind, state, title, poster, at, stamp))
         if wanted.state in ("", "edit"):
             for sid, post_id, kind, _s, title, poster, at in session.execute(_revisions(wanted)):
                 rows.append(

@@ -5,12 +5,19 @@ Every decision is a Decision row and an audit entry, committed with its effect, 
 two tasks: publishing (approvals) and the mail that tells the poster (always). Each item
 of a bulk decision commits alone, so one that was meanwhile decided elsewhere fails by
 itself and the others still go through.
+
+A decision applies to the version the moderator was shown: a waiting post's is its
+updated_at (the "seen" stamp of the review page and of each queue row), an edit of a live
+post's is the revision itself (a newer edit supersedes it). A version the poster changed
+since raises ChangedMeanwhile and nothing is decided.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -53,6 +60,17 @@ class ChangedMeanwhile(InvalidTransition):
     """The poster edited the post after the moderator opened it: review the new version."""
 
 
+def seen_stamp(updated_at: datetime) -> str:
+    """Return the stamp a page carries of the waiting post's version it shows."""
+    return updated_at.isoformat()
+
+
+def _check_seen(post: Post, seen: str | None) -> None:
+    """Refuse a decision on a waiting post whose version is not the one the page showed."""
+    if seen is not None and seen_stamp(post.updated_at) != seen:
+        raise ChangedMeanwhile(f"post {post.id} changed")
+
+
 @dataclass
 class BulkResult:
     """Which items a bulk decision decided, and which failed and why (a short code)."""
@@ -93,6 +111,8 @@ def _pending_revision(session: Session, revision_id: int) -> tuple[PostRevision,
         raise NotFound(f"revision {revision_id}")
     post = session.get(Post, revision.post_id, with_for_update=True)
     assert post is not None
+    if revision.status == "superseded":
+        raise ChangedMeanwhile(f"revision {revision_id} was superseded by a newer edit")
     if revision.status != "pending" or post.status != "approved":
         raise InvalidTransition(f"revision {revision_id} is {revision.status}")
     return revision, post
@@ -123,8 +143,7 @@ def approve(
     with transaction(rt.sessions) as session:
         if subject.kind == "post":
             post = lock_post(session, subject.id, WAITING)
-            if seen is not None and post.updated_at.isoformat() != seen:
-                raise ChangedMeanwhile(f"post {subject.id} changed")
+            _check_seen(post, seen)
             proposed = post_fields.from_post(post)
             final = _final(proposed, edited, None)
             post.status, post.reject_reason = "approved", ""
@@ -147,9 +166,13 @@ def approve(
     return decision_id
 
 
-def reject(rt: Runtime, moderator_id: int, subject: Subject, reason: str) -> int:
+def reject(
+    rt: Runtime, moderator_id: int, subject: Subject, reason: str, seen: str | None = None
+) -> int:
     """Reject a waiting post or an edit with the reason the poster reads; return the decision's
     id. A rejected edit leaves the live version as it was.
+
+    seen is checked as approve checks it: the reason was written for the version shown.
 
     A rejected post's flyers and images are erased with the rejection, not kept for a
     later erasure: they were never public, may show names, faces and phone numbers, and
@@ -161,6 +184,7 @@ def reject(rt: Runtime, moderator_id: int, subject: Subject, reason: str) -> int
     with transaction(rt.sessions) as session:
         if subject.kind == "post":
             post = lock_post(session, subject.id, WAITING)
+            _check_seen(post, seen)
             post.status, post.reject_reason = "rejected", reason
             post.updated_at = utcnow()
             tokens = delete_upload_rows(session, [post.id])
@@ -185,6 +209,7 @@ def _tell(session: Session, decision_id: int, publish: int | None) -> list[Task]
 
 
 FAILURES: dict[type[Exception], str] = {
+    ChangedMeanwhile: "changed",
     NotFound: "missing",
     InvalidTransition: "decided",
     StoreUnavailable: "unavailable",
@@ -192,16 +217,26 @@ FAILURES: dict[type[Exception], str] = {
 
 
 def decide_many(
-    rt: Runtime, moderator_id: int, subjects: list[Subject], approving: bool, reason: str = ""
+    rt: Runtime,
+    moderator_id: int,
+    subjects: list[Subject],
+    seen: Mapping[Subject, str],
+    approving: bool,
+    reason: str = "",
 ) -> BulkResult:
-    """Approve (as submitted) or reject with one reason each item, each in its own commit."""
+    """Approve (as submitted) or reject with one reason each item, each in its own commit.
+
+    seen holds each waiting post's stamp as the queue showed it; a post without one, or
+    changed since, is refused as "changed" (an edit's version is its revision's id).
+    """
     result = BulkResult()
     for subject in dict.fromkeys(subjects):
+        stamp = seen.get(subject, "") if subject.kind == "post" else None
         try:
             if approving:
-                approve(rt, moderator_id, subject)
+                approve(rt, moderator_id, subject, seen=stamp)
             else:
-                reject(rt, moderator_id, subject, reason)
+                reject(rt, moderator_id, subject, reason, seen=stamp)
         except (NotFound, InvalidTransition, StoreUnavailable) as exc:
             result.failed.append((subject, FAILURES[type(exc)]))
         else:

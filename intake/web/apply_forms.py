@@ -19,6 +19,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     StringField,
     TextAreaField,
 )
@@ -29,7 +30,7 @@ from ..models import Post
 from ..services.application_links import form_stamp, stamp_age
 from ..services.event_questions import Question, contact_fields, questions_of
 from .fields import Normalised
-from .forms import MultiCheckboxField, choices, length, required
+from .forms import MultiCheckboxField, length, required
 from .plain_text import FlaskForm
 
 HONEYPOT_MESSAGE = _l("送信を受け付けられませんでした。入力欄以外の項目が変更されています。")
@@ -123,7 +124,8 @@ def _among(options: tuple[str, ...]) -> Any:
 
 def _question_field(question: Question) -> Field:
     label = question.label + ("" if question.required else gettext("（任意）"))
-    options = choices({o: o for o in question.options})
+    # The organizer's options are text, not msgids: plain strings, which WTForms escapes.
+    options = [SelectChoice(o, o) for o in question.options]
     if question.kind == "choice":
         first = _required_answer(_l("選択してください。")) if question.required else Optional()
         checks = [first, _among(question.options)]

@@ -36,20 +36,23 @@ from ..services import recurrence
 from ..services.event_questions import KINDS, split_options
 from ..taxonomy import AREAS, AUDIENCES, POST_KINDS, TOPICS
 from .fields import Normalised
+from .locale import lazy_text
 from .plain_text import FlaskForm, Form
 
 REQUIRED = _l("この項目は必須です。")
 
 
 def choices(options: dict[str, str], blank: str | None = None) -> list[SelectChoice]:
-    """Return select options from a key-to-label mapping, optionally after a blank one."""
+    """Return select options from a key-to-label mapping of our own msgids (the taxonomy's,
+    the deployment's), optionally after a blank one. Text people typed is no msgid: give
+    it as plain strings (see apply_forms)."""
     head = [SelectChoice("", blank)] if blank else []
     return head + [SelectChoice(key, _label(label)) for key, label in options.items()]
 
 
 def _label(label: object) -> object:
-    """Translate a plain label at render time (the taxonomy's dicts hold Japanese text)."""
-    return _l(label) if isinstance(label, str) else label
+    """Translate a plain label at render time, as text (escaped where it is inserted)."""
+    return lazy_text(label) if isinstance(label, str) else label
 
 
 def required() -> InputRequired:

@@ -1,7 +1,8 @@
 """The intake's languages: Japanese (the message ids) and English (a gettext catalog).
 
 The language is chosen by ``?lang=`` (remembered in a cookie) or the ``lang`` cookie;
-Japanese is the default. Templates use ``_()``; forms use ``lazy_gettext``.
+Japanese is the default. Templates use ``_()``; forms use ``lazy_gettext``, and
+``lazy_text`` for labels taken from a mapping (escaped like any text when rendered).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 from flask import Flask, Response, g, request
-from flask_babel import Babel
+from flask_babel import Babel, gettext
+from flask_babel.speaklater import LazyString
+from markupsafe import escape
 
 from .catalog import compile_stale
 
@@ -20,6 +23,23 @@ NAMES = {"ja": "日本語", "en": "English"}
 DEFAULT = "ja"
 COOKIE = "lang"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+class LazyText(LazyString):
+    """A label translated at render time that is text, never markup.
+
+    Flask-Babel's LazyString has ``__html__`` returning itself unescaped, so WTForms and
+    Jinja insert it raw; that is harmless for a literal msgid and an injection for any
+    other text (an organizer's option, a deployment's label). This one is escaped.
+    """
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
+
+
+def lazy_text(msgid: str) -> LazyText:
+    """Return msgid, translated when rendered and escaped wherever it is inserted."""
+    return LazyText(gettext, msgid)
 
 
 def select_locale() -> str:

@@ -143,7 +143,13 @@ def _review(
         post_prefill.fix_kind(form, record.kind)
     if waiting and decision.validate_on_submit():
         if decision.action.data == "reject":
-            post_decisions.reject(rt(), _me_id(), subject, _reason(decision))
+            try:
+                post_decisions.reject(
+                    rt(), _me_id(), subject, _reason(decision), request.form.get("seen")
+                )
+            except post_decisions.ChangedMeanwhile:
+                flash(_("投稿者がこの間に内容を修正しました。最新の内容を確認してください。"))
+                return redirect(request.path)
             flash(
                 _("「%(title)s」を差し戻しました。投稿者にメールで伝えます。", title=record.title)
             )
@@ -195,7 +201,9 @@ def bulk() -> str | Response | tuple[str, int]:
         return index_page(bulk_form=form, selected=keys)
     approving = form.action.data == "approve"
     reason = "" if approving else _reason(form)
-    result = post_decisions.decide_many(rt(), _me_id(), subjects, approving, reason)
+    # Each row carries the version it showed; a post changed since is refused, not decided.
+    seen = {s: request.form.get(f"seen-{s.key}", "") for s in subjects}
+    result = post_decisions.decide_many(rt(), _me_id(), subjects, seen, approving, reason)
     if result.done:
         done = len(result.done)
         flash(
@@ -206,6 +214,9 @@ def bulk() -> str | Response | tuple[str, int]:
     if result.failed:
         names = moderation_queue.titles(rt(), [s for s, _code in result.failed])
         why = {
+            "changed": _(
+                "一覧を表示した後に投稿者が内容を修正しました。新しい内容を確認してください"
+            ),
             "decided": _("すでに判断済みです"),
             "missing": _("見つかりません"),
             "unavailable": _("保存できませんでした。もう一度お試しください"),
