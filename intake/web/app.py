@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from ..config import Settings
 from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..runtime import Runtime
+from .converters import install as install_converters
 from .filters import jadatetime, jst
 from .hardening import check_keys, cookie_settings, limit_applying
 from .hardening import install as install_protection
@@ -33,6 +34,7 @@ def create_app(
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     check_keys(settings)
     app = Flask(__name__)
+    install_converters(app.url_map)  # before any rule is added
     app.config.update(
         SECRET_KEY=settings.secret_key(),
         DEBUG=settings.debug,
