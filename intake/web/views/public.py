@@ -1,12 +1,14 @@
 """Public forms: registration of individuals and groups, and applications to events.
 
 Applying: the form, the confirmation, the availability JSON of the static event page,
-and the applicant's own page behind a signed link, where they can cancel.
+and the applicant's own page behind a signed link, where they can cancel. The answer to
+an accepted form is the same whether it took a place or its details had applied already
+(see services/applications.py): the standing and the link go by mail only.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -16,13 +18,7 @@ from ...errors import StoreUnavailable
 from ...models import Post
 from ...services import accounts as account_service
 from ...services import applications as application_service
-from ...services.application_links import (
-    BadLink,
-    application_path,
-    link_expiry,
-    make_link_token,
-    read_link_token,
-)
+from ...services.application_links import BadLink, read_link_token
 from ...services.posts import open_event
 from ..account_forms import group_registration_form, individual_registration_form
 from ..apply_forms import ApplicationFormBase, application_form
@@ -121,13 +117,14 @@ def apply(post_id: int) -> str | Response | tuple[str, int]:
     context = {"form": form, "event": event}
     if form.validate_on_submit():
         try:
-            outcome = application_service.apply(rt(), post_id, _application_data(form))
+            application_service.apply(rt(), post_id, _application_data(form))
         except application_service.ApplicationRefused as refused:
             form.form_errors.append(_(refused.message))
         except StoreUnavailable:
             return retry_later("apply.html", **context)
         else:
-            session["applied"] = outcome.application_id
+            # Nothing of the outcome goes into the answer or the session: not even a
+            # duplicate may be told apart from a new application.
             return redirect(url_for("public.applied", post_id=post_id))
     status = 422 if form.errors or form.form_errors else 200
     context["availability"] = application_service.availability(rt(), post_id)
@@ -155,17 +152,7 @@ def _application_data(form: ApplicationFormBase) -> application_service.Applicat
 
 @bp.route("/events/<int:post_id>/applied")
 def applied(post_id: int) -> str:
-    event = open_event(rt(), post_id)
-    standing, link = None, None
-    application_id = session.get("applied")
-    if isinstance(application_id, int):
-        standing = application_service.view_application(rt(), application_id)
-        if standing.post_id != post_id:
-            standing = None
-        else:
-            token = make_link_token(rt().settings.secret_key(), application_id, link_expiry(event))
-            link = application_path(token)
-    return render_template("applied.html", event=event, standing=standing, link=link)
+    return render_template("applied.html", event=open_event(rt(), post_id))
 
 
 @bp.route("/events/<int:post_id>/availability")
