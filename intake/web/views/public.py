@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from ...deployment import PersonalFields
@@ -19,6 +20,7 @@ from ...models import Post
 from ...services import accounts as account_service
 from ...services import applications as application_service
 from ...services.application_links import BadLink, read_link_token
+from ...services.login_ids import RegistrationPaused
 from ...services.posts import open_event
 from ..account_forms import group_registration_form, individual_registration_form
 from ..apply_forms import ApplicationFormBase, application_form
@@ -28,7 +30,13 @@ from ..responses import retry_later
 
 bp = Blueprint("public", __name__)
 
-LOGIN_TAKEN = _l("このログインIDはすでに使われています。別のIDにしてください。")
+# One answer for an ID that any account holds (staff's too) and for a reserved one.
+LOGIN_TAKEN = _l(
+    "このログインIDは使えません（使用中か、予約されたIDです）。別のIDを選んでください。"
+)
+REGISTRATION_PAUSED = _l(
+    "時間をおいて（1時間ほど）、もう一度お試しください。入力内容はそのまま残っています。"
+)
 
 
 def _personal() -> PersonalFields:
@@ -50,14 +58,7 @@ def register_individual() -> str | Response | tuple[str, int]:
             public_name=form.public_name.data.strip(),
             persons={"self": _person(form.person.data, "individual")},
         )
-        try:
-            account_service.register(rt(), reg)
-        except account_service.LoginTaken:
-            form.login.errors.append(LOGIN_TAKEN)
-        except StoreUnavailable:
-            return retry_later("register_individual.html", form=form)
-        else:
-            return redirect(url_for("public.registered"))
+        return _register(reg, form, "register_individual.html")
     return render_template("register_individual.html", form=form), 200 if not form.errors else 422
 
 
@@ -78,15 +79,25 @@ def register_group() -> str | Response | tuple[str, int]:
                 "contact": _person(form.contact.data, "group"),
             },
         )
-        try:
-            account_service.register(rt(), reg)
-        except account_service.LoginTaken:
-            form.login.errors.append(LOGIN_TAKEN)
-        except StoreUnavailable:
-            return retry_later("register_group.html", form=form)
-        else:
-            return redirect(url_for("public.registered"))
+        return _register(reg, form, "register_group.html")
     return render_template("register_group.html", form=form), 200 if not form.errors else 422
+
+
+def _register(
+    reg: account_service.Registration, form: FlaskForm, template: str
+) -> Response | tuple[str, int]:
+    """Store a public registration, or show the form again with why not, input kept."""
+    try:
+        account_service.register_public(rt(), reg, request.remote_addr or "unknown")
+    except account_service.LoginTaken:
+        form.login.errors.append(LOGIN_TAKEN)
+    except RegistrationPaused:
+        return render_template(template, form=form, paused=REGISTRATION_PAUSED), 429
+    except StoreUnavailable:
+        return retry_later(template, form=form)
+    else:
+        return redirect(url_for("public.registered"))
+    return render_template(template, form=form), 422
 
 
 @bp.route("/registered")
