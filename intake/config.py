@@ -107,6 +107,18 @@ SETTINGS: tuple[Setting, ...] = (
         parsers.rate_limit,
     ),
     Setting(
+        "HIROBA_RESET_MAILS_PER_HOUR",
+        "3",
+        "Password-reset mails per account and per mail address in an hour; more asks send none.",
+        parsers.positive_int,
+    ),
+    Setting(
+        "HIROBA_REGISTRATION_ID_REFUSALS_PER_HOUR",
+        "5",
+        "Times a client address may be told a login ID is not available in an hour; then pause.",
+        parsers.positive_int,
+    ),
+    Setting(
         "HIROBA_APPLY_MIN_SECONDS",
         "3",
         "Seconds an application form must be open before it is accepted (0: no check).",
@@ -236,6 +248,8 @@ class Settings:
     rate_limit_forms: str = "30 per minute"
     rate_limit_signin: str = "10 per minute"
     rate_limit_apply: str = "10 per minute;60 per hour"
+    reset_mails_per_hour: int = 3
+    registration_id_refusals_per_hour: int = 5
     apply_min_seconds: int = 3
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
@@ -323,6 +337,8 @@ class Settings:
             rate_limit_forms=values["HIROBA_RATE_LIMIT_FORMS"],
             rate_limit_signin=values["HIROBA_RATE_LIMIT_SIGNIN"],
             rate_limit_apply=values["HIROBA_RATE_LIMIT_APPLY"],
+            reset_mails_per_hour=values["HIROBA_RESET_MAILS_PER_HOUR"],
+            registration_id_refusals_per_hour=values["HIROBA_REGISTRATION_ID_REFUSALS_PER_HOUR"],
             apply_min_seconds=values["HIROBA_APPLY_MIN_SECONDS"],
             smtp_host=values["HIROBA_SMTP_HOST"],
             smtp_port=values["HIROBA_SMTP_PORT"],

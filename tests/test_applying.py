@@ -18,7 +18,7 @@ from intake.errors import InvalidTransition
 from intake.models import Application
 from intake.services import applications as svc
 from intake.services import moderation
-from intake.services.application_links import local_now, make_link_token
+from intake.services.application_links import application_path, local_now, make_link_token
 from intake.services.event_questions import Question, encode_questions
 from intake.services.posts import PostData, submit_post
 
@@ -109,6 +109,8 @@ def test_without_a_waiting_list_a_full_event_refuses(instance, client):
     svc.apply(instance.rt, post_id, person(1, 3))
     with pytest.raises(svc.EventFull):
         svc.apply(instance.rt, post_id, person(2, 1))
+    with pytest.raises(svc.EventFull):  # the same refusal whether or not the details applied
+        svc.apply(instance.rt, post_id, person(1, 1))
     assert svc.availability(instance.rt, post_id)["status"] == "full"
     page = client.get(f"/app/events/{post_id}/apply")
     assert page.status_code == 200 and "満員" in page.get_data(as_text=True)
@@ -128,17 +130,23 @@ def test_the_deadline_closes_the_form(instance, client):
     }
 
 
-def test_apply_through_the_form_shows_the_standing_and_a_link(instance, client):
+def test_apply_through_the_form_mails_the_standing_and_a_link(instance, mailsink: MailSink):  # noqa: F811
+    reconfigure(instance, HIROBA_SMTP_HOST=mailsink.host, HIROBA_SMTP_PORT=str(mailsink.port))
     post_id = live_event(instance, capacity=1, waitlist=True)
+    client = client_for(instance)
     first = submit(client, f"/app/events/{post_id}/apply", form(1))
     assert first.status_code == 302
     page = client.get(first.headers["Location"]).get_data(as_text=True)
-    assert "参加が確定しました" in page
+    # The page tells nothing of the outcome (a duplicate gets it too): the mail does.
+    assert "申込を受け付けました" in page and "参加が確定" not in page and not LINK.search(page)
     other = client_for(instance)
     second = submit(other, f"/app/events/{post_id}/apply", form(2))
-    page = other.get(second.headers["Location"]).get_data(as_text=True)
-    assert "キャンセル待ち（1番目）" in page
-    link = LINK.search(page)
+    assert other.get(second.headers["Location"]).get_data(as_text=True) == page
+    assert sorted(statuses(instance, post_id).values()) == ["confirmed", "waitlisted"]
+    instance.worker_burst()
+    [waiting_mail] = [m for m in mailsink.wait_for(3) if m["To"] == "applicant-2@example.test"]
+    assert "キャンセル待ち（1番目）" in waiting_mail.get_content()
+    link = MAIL_LINK.search(waiting_mail.get_content())
     assert link and "applicant" not in link.group(1)  # the link carries no personal data
     own = other.get(link.group(1)).get_data(as_text=True)
     assert "キャンセル待ち（1番目）" in own and "申込をキャンセルする" in own
@@ -154,7 +162,7 @@ def test_consent_is_required_and_input_is_kept(instance, client):
     assert statuses(instance, post_id) == {}
 
 
-def test_honeypot_and_duplicates_are_refused_with_a_message(instance, client):
+def test_honeypot_is_refused_and_duplicates_take_no_second_place(instance, client):
     post_id = live_event(instance, waitlist=True)
     bot = submit(client, f"/app/events/{post_id}/apply", form(1, website="http://spam.example"))
     assert bot.status_code == 422
@@ -163,9 +171,8 @@ def test_honeypot_and_duplicates_are_refused_with_a_message(instance, client):
     assert submit(client, f"/app/events/{post_id}/apply", form(1)).status_code == 302
     for again in (form(1), form(9, email="APPLICANT-1@example.test"), form(8, phone="08070011357")):
         response = submit(client_for(instance), f"/app/events/{post_id}/apply", again)
-        assert response.status_code == 422
-        assert "すでに申込があります" in response.get_data(as_text=True)
-    assert len(statuses(instance, post_id)) == 1
+        assert response.status_code == 302  # answered like a new application ...
+    assert len(statuses(instance, post_id)) == 1  # ... but nothing was taken
 
 
 def test_a_form_sent_too_soon_or_without_its_stamp_is_refused(instance):
@@ -194,11 +201,12 @@ def test_rate_limit_per_address(instance):
 
 def test_signed_link_views_cancels_and_refuses_tampering(instance, client):
     post_id = live_event(instance, capacity=1, waitlist=True)
-    first = submit(client, f"/app/events/{post_id}/apply", form(1))
-    link = LINK.search(client.get(first.headers["Location"]).get_data(as_text=True))
-    assert link
+    assert submit(client, f"/app/events/{post_id}/apply", form(1)).status_code == 302
+    [first_id] = statuses(instance, post_id)
     waiting = svc.apply(instance.rt, post_id, person(2))
-    path = link.group(1)
+    path = application_path(
+        make_link_token(instance.settings.secret_key(), first_id, local_now() + timedelta(30))
+    )
     for bad in (
         path[:-3] + ("aaa" if not path.endswith("aaa") else "bbb"),
         "/app/applications/" + make_link_token(b"another-secret-key-of-32-bytes!!", 1, local_now()),
@@ -302,3 +310,67 @@ def test_confirmation_and_promotion_mails_carry_a_working_link(instance, mailsin
     promoted = messages[2]
     assert promoted["To"] == "applicant-2@example.test"
     assert "繰り上がりました" in promoted.get_content()
+
+
+# Per request, not per outcome: the clock, the session cookie, the rate limiter's window.
+VOLATILE_HEADERS = {"date", "set-cookie", "retry-after"}
+TOKEN = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+|(/app/applications/)[^"\s<]+')
+
+
+def _answer(client, url: str, data: dict[str, str]) -> tuple:  # type: ignore[no-untyped-def,type-arg]
+    """Return what an applicant can observe: the POST's answer and the page it leads to."""
+    response = submit(client, url, data)
+    headers = sorted(
+        (name.lower(), value)
+        for name, value in response.headers.items()
+        if name.lower() not in VOLATILE_HEADERS and not name.lower().startswith("x-ratelimit")
+    )
+    cookies = sorted(c.split("=", 1)[0] for c in response.headers.getlist("Set-Cookie"))
+    page = client.get(response.headers["Location"]) if response.status_code == 302 else None
+    shown = (page.status_code, TOKEN.sub(r"\1\2", page.get_data(as_text=True))) if page else None
+    return response.status_code, headers, cookies, TOKEN.sub(r"\1\2", response.text), shown
+
+
+# Details of applicant 1 (080-7001-1357, applicant-1@example.test) in every written form.
+DUPLICATES = [
+    form(1),
+    form(11, email="APPLICANT-1@EXAMPLE.TEST", phone=""),
+    form(12, email=" applicant-1@example.test ", phone="03-5555-0012"),
+    form(13, phone="０８０－７００１－１３５７", email=""),
+    form(14, phone="080 7001 1357", email="someone-else@example.test"),
+    form(15, phone="(080)70011357", email=""),
+]
+
+
+def test_a_duplicate_is_answered_exactly_like_a_new_application(instance, mailsink: MailSink):  # noqa: F811
+    reconfigure(
+        instance,
+        HIROBA_SMTP_HOST=mailsink.host,
+        HIROBA_SMTP_PORT=str(mailsink.port),
+        HIROBA_PUBLIC_URL="https://hiroba.example.jp",
+    )
+    post_id = live_event(instance, capacity=2, waitlist=True)
+    url = f"/app/events/{post_id}/apply"
+    fresh = [_answer(client_for(instance), url, form(n)) for n in (1, 2, 3)]
+    assert fresh[0][0] == 302 and fresh[0] == fresh[1] == fresh[2]  # confirmed, confirmed, waiting
+    before = (statuses(instance, post_id), svc.availability(instance.rt, post_id))
+    for data in DUPLICATES:
+        assert _answer(client_for(instance), url, data) == fresh[0], data
+    # The protection holds: no second place, no place on the waiting list.
+    assert (statuses(instance, post_id), svc.availability(instance.rt, post_id)) == before
+    assert svc.apply(instance.rt, post_id, person(4)).position == 2
+    instance.worker_burst()
+    notices = [m for m in mailsink.wait_for(8) if "もう一度申込" in str(m["Subject"])]
+    # Only the owner is told, and at most DUPLICATE_NOTICES_PER_DAY times a day.
+    assert [m["To"] for m in notices] == [
+        "applicant-1@example.test"
+    ] * svc.DUPLICATE_NOTICES_PER_DAY
+    assert not [m for m in mailsink.messages if "someone-else" in str(m["To"])]
+    text = notices[0].get_content()
+    assert "新しい席は取っていません" in text and "参加確定" in text
+    for secret in ("申込 花子1", "検査町1", "7001", "someone-else"):
+        assert all(secret not in m.get_content() for m in notices), secret
+    link = MAIL_LINK.search(text)
+    assert link
+    own = client_for(instance).get(link.group(1)).get_data(as_text=True)
+    assert "参加確定" in own and "申込をキャンセルする" in own

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import pyzipper
 from conftest import Instance
+from formula_payloads import PAYLOADS, cells, formula_cells
 from personal_data import (
     APPLICANTS,
     INDIVIDUAL,
@@ -26,7 +27,14 @@ from sqlalchemy import select
 
 from intake.models import BLIND_INDEX_COLUMNS, SEALED_COLUMNS, Account, AuditEntry, LedgerEntry
 from intake.services import audit
-from intake.services.accounts import authenticate
+from intake.services.accounts import (
+    PERSON_FIELDS,
+    PersonData,
+    Registration,
+    authenticate,
+    register,
+)
+from intake.services.applications import ApplicationData, apply
 from intake.services.ledger import counts_of
 
 PASSWORD = "return-passphrase-2026"
@@ -150,3 +158,54 @@ def test_erase_personal_data(instance: Instance, tmp_path: Path) -> None:
         assert not plaintext_in(stored)
         leftovers = [t for t in tokens.values() if t.split(":", 1)[1][:40].encode() in stored]
         assert not leftovers, "erased ciphertext lingers in the database file"
+
+
+def test_export_for_return_starts_no_formula_in_any_cell(
+    instance: Instance, tmp_path: Path
+) -> None:
+    """Every text column of every file, for the whole class of formula starts, is neutralised."""
+    seeded = seed(instance)
+    for n, payload in enumerate(PAYLOADS):
+        fields = {name: payload for name in PERSON_FIELDS}
+        register(
+            instance.rt,
+            Registration(
+                kind="individual",
+                login=f"{payload}-{n}",
+                password="formula-password-1",
+                public_name=payload,
+                persons={"self": PersonData(**fields)},
+            ),
+        )
+        apply(
+            instance.rt,
+            seeded.post,
+            ApplicationData(payload, payload, f"{payload}{n}", f"{payload}{n}"),
+        )
+    output = tmp_path / "return.zip"
+    ok(
+        hiroba(
+            instance.env,
+            "export-for-return",
+            "--output",
+            str(output),
+            "--handler",
+            "担当",
+            HIROBA_PASSWORD=PASSWORD,
+        )
+    )
+    with pyzipper.AESZipFile(output) as archive:
+        archive.setpassword(PASSWORD.encode())
+        tables = {n: cells(archive.read(n)) for n in archive.namelist() if n.endswith(".csv")}
+    assert {name: formula_cells(rows) for name, rows in tables.items()} == {
+        name: [] for name in tables
+    }
+    quoted = {"'" + payload for payload in PAYLOADS}
+    persons = [
+        dict(zip(tables["persons.csv"][0], row, strict=True)) for row in tables["persons.csv"][1:]
+    ]
+    assert quoted <= {p["name"] for p in persons} and quoted <= {p["address"] for p in persons}
+    assert quoted <= {p["phone"] for p in persons} and quoted <= {p["birth_date"] for p in persons}
+    applicants = tables["applications.csv"]
+    assert quoted <= {row[5] for row in applicants} and quoted <= {row[6] for row in applicants}
+    assert INDIVIDUAL.phone in {p["phone"] for p in persons}  # ordinary values stay as they are

@@ -10,10 +10,12 @@ import zipfile
 import pytest
 import pyzipper
 from conftest import csrf_token
+from formula_payloads import FORMULA_STARTS, PAYLOADS, cells, formula_cells
 from organizer_support import GROUP_A, GROUP_B, group_event, sign_in_group
 from sqlalchemy import select
 
-from intake.models import AuditEntry, LedgerEntry
+from intake.models import AuditEntry, LedgerEntry, Post
+from intake.services.applications import ApplicationData, apply
 
 PASSWORD = re.compile(r'<code class="password" id="zip-password">([^<]+)</code>')
 DOWNLOAD = re.compile(r'href="(/app/organizer/exports/[^"]+)"')
@@ -58,8 +60,8 @@ def test_the_export_opens_with_its_password_only_and_is_in_the_ledger(instance, 
     assert raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
     lines = text.split("\r\n")
-    assert lines[0].startswith("申込番号,状態,人数,氏名,住所,電話番号,メールアドレス")
-    assert lines[0].endswith("アレルギーの有無")
+    assert lines[0].startswith('"申込番号","状態","人数","氏名","住所","電話番号","メールアドレス"')
+    assert lines[0].endswith('"アレルギーの有無"')
     assert "主催検査 三郎1" in text and "キャンセル待ち" in text and "回答3" in text
     assert len([line for line in lines[1:] if line]) == 3
     assert client.get(url).status_code == 404  # once only
@@ -94,3 +96,27 @@ def test_only_the_exporter_can_download_and_others_cannot_export(instance, app):
     assert owner.get(url).status_code == 200  # the other's attempt did not use it up
     with instance.rt.sessions() as db:
         assert len(db.scalars(select(LedgerEntry)).all()) == 1
+
+
+@pytest.mark.parametrize("payload", PAYLOADS, ids=[repr(s) for s in FORMULA_STARTS])
+def test_no_cell_of_the_export_starts_a_formula(instance, client, payload):
+    """Every column carrying applicants' or the organizer's text is neutralised."""
+    setup = group_event(instance, capacity=2, applicants=1)
+    with instance.rt.sessions() as db, db.begin():
+        post = db.get(Post, setup.post_id)
+        assert post is not None
+        post.questions = json.dumps([{"label": payload, "kind": "text"}])
+    hostile = ApplicationData(
+        name=payload, address=payload, phone=payload, email=payload, answers=[payload]
+    )
+    apply(instance.rt, setup.post_id, hostile)
+    sign_in_group(client, GROUP_A)
+    _, password, url = export(client, setup.post_id)
+    with pyzipper.AESZipFile(io.BytesIO(client.get(url).get_data())) as archive:
+        archive.setpassword(password.encode())
+        rows = cells(archive.read(archive.namelist()[0]))
+    assert formula_cells(rows) == []
+    header, _, row = rows
+    assert header[-1] == "'" + payload
+    assert row[3:7] == ["'" + payload] * 4 and row[-1] == "'" + payload
+    assert rows[1][5] == "070-7001-1357"  # an ordinary phone number stays as it is

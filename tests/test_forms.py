@@ -57,7 +57,7 @@ def test_group_registration_normalises_good_input_and_refuses_a_taken_login(inst
     assert submit(client, "/app/register/group", form).status_code == 302
     response = submit(client, "/app/register/group", group_form(4, "group-three"))
     assert response.status_code == 422
-    assert "このログインIDはすでに使われています" in response.get_data(as_text=True)
+    assert "このログインIDは使えません" in response.get_data(as_text=True)
     with instance.rt.sessions() as db:
         [account] = db.scalars(select(Account)).all()
         rep = account.persons[0]

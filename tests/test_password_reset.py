@@ -15,6 +15,7 @@ from accounts_support import (
     sign_in_member,
 )
 from actors import submit
+from conftest import csrf_token
 from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from sqlalchemy import select
 
@@ -135,3 +136,46 @@ def test_an_unknown_or_pending_account_gets_no_mail(mailing):
     assert sink.messages == []
     with instance.rt.sessions() as db:
         assert not db.scalars(select(PasswordResetToken)).all()
+
+
+def test_a_flood_of_requests_mails_at_most_the_cap_with_identical_answers(mailing):
+    """25 rapid requests (login ID and address, from 25 client addresses behind the trusted
+    proxy) deliver the cap of mails; every answer is the one an unknown ID gets."""
+    instance, client, sink = mailing
+    register_and_approve(instance, client, 15, "flooded")
+    reconfigure(instance, HIROBA_TRUSTED_PROXIES="1", HIROBA_RATE_LIMIT_FORMS="100 per minute")
+    behind_proxy = client_for(instance)
+    token = csrf_token(behind_proxy.get("/app/password/forgot").get_data(as_text=True))
+
+    def answer(identifier: str, n: int) -> tuple[int, str | None, bytes]:
+        response = behind_proxy.post(
+            "/app/password/forgot",
+            data={"identifier": identifier, "csrf_token": token},
+            headers={"X-Forwarded-For": f"10.1.{n // 250}.{n % 250 + 1}"},
+        )
+        return response.status_code, response.headers.get("Location"), response.get_data()
+
+    targets = ["flooded", "leak-probe-15@example.test", "LEAK-PROBE-15@example.test "]
+    answers = {answer(targets[n % 3], n) for n in range(25)}
+    answers.add(answer("nobody@example.test", 99))
+    [(status, location, _body)] = answers  # one answer for all 26
+    assert (status, location) == (302, "/app/password/requested")
+    instance.worker_burst()
+    cap = instance.settings.reset_mails_per_hour
+    assert cap == 3
+    assert len(sink.wait_for(cap)) == cap == len(sink.messages)  # burst: all sent already
+    assert {m["To"] for m in sink.messages} == {"leak-probe-15@example.test"}
+    keys = [k.decode() for k in instance.rt.redis.keys("hiroba:password-reset:*")]
+    assert keys and not any("leak-probe" in k.lower() or "flooded" in k for k in keys)
+    assert all(0 < instance.rt.redis.ttl(k) <= 3600 for k in keys)
+
+
+def test_the_address_cap_holds_across_accounts_sharing_it(mailing):
+    """Two accounts registered with one mail address: the address gets the cap, not twice it."""
+    instance, client, sink = mailing
+    register_and_approve(instance, client, 16, "shared-one")
+    register_and_approve(instance, client, 16, "shared-two")
+    for n in range(8):
+        ask(client, ["shared-one", "shared-two"][n % 2])
+    instance.worker_burst()
+    assert len(sink.wait_for(3)) == 3 == len(sink.messages)

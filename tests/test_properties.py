@@ -6,13 +6,14 @@ so a new field is covered without touching this file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import urljoin
+from urllib.parse import quote, urlencode, urljoin
 
 import pytest
 from actors import make_staff, sign_in
-from conftest import Instance
+from conftest import Instance, csrf_token
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -187,3 +188,81 @@ def test_no_input_makes_a_form_fail(site, role, path):
     for index, form in enumerate(forms):
         check(index, form)
     assert sum(reached) > len(reached) // 2, "most examples must reach the form, not the limiter"
+
+
+# Values for a URL's arguments and for `next`/`lang`: numbers past every integer type,
+# negatives, control characters, CR/LF, unicode, dot segments, separators.
+HUGE = "99999999999999999999999"
+ARGUMENT = st.one_of(
+    st.sampled_from(
+        [HUGE, str(2**63), str(2**63 - 1), str(2**64), "-1", "0", "..", ".", "%00", "\r\nX: 1"]
+    ),
+    st.integers(min_value=10**18, max_value=10**40).map(str),
+    st.integers(min_value=-(10**30), max_value=-1).map(str),
+    st.text(alphabet="\x00\x01\x1b\x7f\x85\r\n\t /\\.%?#", min_size=1, max_size=8),
+    st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=8),
+)
+QUERY = st.one_of(
+    ARGUMENT,
+    st.sampled_from(["/app/my\r\nX: 1", "//evil.test", "/\\evil.test", "https://evil.test", "en"]),
+)
+PLACEHOLDER = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
+
+
+def routes(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Return (endpoint, rule) for every route of the app but the static files and sign-out."""
+    return sorted(
+        (rule.endpoint, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint not in ("static", "auth.sign_out")
+    )
+
+
+def url_of(rule: str, values: dict[str, str], query: dict[str, str]) -> str:
+    """Fill the rule's placeholders with quoted raw values and append the query."""
+    path = PLACEHOLDER.sub(lambda m: quote(values[m.group(1)], safe=""), rule)
+    return f"{path}?{urlencode(query)}"
+
+
+def request_anything(client, token: str, endpoint: str, rule: str) -> None:  # type: ignore[no-untyped-def]
+    """Ask one route by GET and POST with hostile arguments and `next`/`lang`: never a 500."""
+    names = PLACEHOLDER.findall(rule)
+
+    @settings(
+        max_examples=6,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        values=st.fixed_dictionaries(dict.fromkeys(names, ARGUMENT)),
+        query=st.fixed_dictionaries({}, optional={"next": QUERY, "lang": QUERY}),
+        method=st.sampled_from(["GET", "POST"]),
+    )
+    def ask(values: dict, query: dict, method: str) -> None:
+        url = url_of(rule, values, query)
+        response = client.open(url, method=method, data={"csrf_token": token})
+        assert response.status_code < 500 or response.status_code == 503, (
+            endpoint,
+            method,
+            url,
+            response.status_code,
+        )
+        assert "Traceback" not in response.get_data(as_text=True)
+        for header in response.headers.values():
+            assert "\r" not in header and "\n" not in header
+
+    if names:  # the reported overflow, in every argument at once, deterministically
+        for method in ("GET", "POST"):
+            huge = url_of(rule, dict.fromkeys(names, HUGE), {})
+            response = client.open(huge, method=method, data={"csrf_token": token})
+            assert response.status_code < 500, (endpoint, method, huge)
+    ask()
+
+
+def test_no_url_of_any_route_answers_500(site, app):
+    """Every route in the URL map, as each role, by GET and POST, with hostile arguments."""
+    clients, _ = site
+    for role, client in clients.items():
+        token = csrf_token(client.get("/app/password/forgot").get_data(as_text=True))
+        for endpoint, rule in routes(app):
+            request_anything(client, token, f"{role} {endpoint}", rule)

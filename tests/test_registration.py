@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 
 import pytest
@@ -11,7 +13,7 @@ from accounts_support import (
     individual_form,
     reconfigure,
 )
-from actors import group_form, make_moderator, sign_in, submit
+from actors import group_form, make_moderator, make_staff, sign_in, submit
 from sqlalchemy import select
 from test_config import assert_one_sentence
 
@@ -192,3 +194,81 @@ def test_paper_group_registration_follows_the_configuration(instance):
         assert opened(instance, rep, "gender") == "other"
         assert contact.gender_enc is None
         assert rep.birth_date_enc is None
+
+
+TOKENS = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+')
+
+
+def _registration_answer(client, url: str, data: dict) -> tuple[int, str]:  # type: ignore[no-untyped-def,type-arg]
+    """Return a registration's status and page, with the login ID and the tokens blanked."""
+    response = submit(client, url, data)
+    page = TOKENS.sub(r"\1", response.get_data(as_text=True))
+    for typed in (data["login"], unicodedata.normalize("NFKC", data["login"])):
+        page = page.replace(f'value="{typed}"', 'value="LOGIN"')
+    return response.status_code, page
+
+
+def _from(instance, address: str):  # type: ignore[no-untyped-def]
+    client = client_for(instance)
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def _accounts(instance) -> int:  # type: ignore[no-untyped-def]
+    with instance.rt.sessions() as db:
+        return len(db.scalars(select(Account.id)).all())
+
+
+# Operators' IDs in the forms a registrant may type them, and reserved staff-like IDs.
+STAFF_LOGINS = ("ward-tanaka", "fukuda.k")
+UNAVAILABLE = (
+    "ward-tanaka",
+    "WARD-TANAKA",
+    "ｆｕｋｕｄａ．ｋ",
+    "Fukuda.K",
+    "site-admin",
+    "Moderator_2",
+    "unei.desk",
+    "hiroba-support",
+    "staff01",
+    "root-user",
+)
+
+
+@pytest.mark.parametrize("kind", ["individual", "group"])
+def test_a_staff_login_id_is_answered_like_any_other_unavailable_id(instance, kind):
+    reconfigure(instance, HIROBA_REGISTRATION_ID_REFUSALS_PER_HOUR="100")
+    moderator_login = make_moderator(instance)[0]
+    make_staff(instance, "moderator", STAFF_LOGINS[0], "moderator-password-1", "区 田中")
+    make_staff(instance, "staff", STAFF_LOGINS[1], "staff-password-123", "区 福田")
+    url = "/app/register" if kind == "individual" else "/app/register/group"
+    make = individual_form if kind == "individual" else group_form
+    client = _from(instance, "198.51.100.7")
+    assert submit(client, url, make(1, "member-taken")).status_code == 302
+    taken = _registration_answer(client, url, make(2, "member-taken"))
+    assert taken[0] == 422 and "このログインIDは使えません" in taken[1]
+    for login in (moderator_login, moderator_login.upper(), *UNAVAILABLE):
+        assert _registration_answer(client, url, make(2, login)) == taken, login
+    assert _accounts(instance) == 4  # three staff, one registrant
+    # A real registrant with a free ID is still registered.
+    assert submit(client, url, make(3, "member-free")).status_code == 302
+
+
+def test_unavailable_answers_are_limited_per_client_address(instance):
+    reconfigure(instance, HIROBA_REGISTRATION_ID_REFUSALS_PER_HOUR="3")
+    make_staff(instance, "staff", "ward-tanaka", "staff-password-123", "区 田中")
+    url = "/app/register"
+    prober = _from(instance, "203.0.113.5")
+    probes = ["ward-tanaka", "member-a", "member-a", "site-admin", "ward-tanaka", "member-c"]
+    answers = [_registration_answer(prober, url, individual_form(1, login)) for login in probes]
+    assert [status for status, _ in answers] == [422, 302, 422, 422, 429, 429]
+    # Past the allowance a free ID (member-c) and a taken one get the same answer.
+    assert answers[4] == answers[5]
+    assert "時間をおいて" in answers[4][1] and 'value="個人会員1"' in answers[4][1]
+    assert "このログインIDは使えません" not in answers[4][1]
+    assert _accounts(instance) == 2  # the staff member and member-a only
+    # Another address is not affected: its refusals and its registrations work as before.
+    other = _from(instance, "192.0.2.44")
+    assert _registration_answer(other, url, individual_form(2, "ward-tanaka"))[0] == 422
+    assert submit(other, url, individual_form(3, "member-c")).status_code == 302
+    assert submit(other, "/app/register/group", group_form(4, "group-d")).status_code == 302

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+from urllib.parse import urlencode, urlsplit
 
 import pyotp
 import pytest
@@ -20,7 +21,10 @@ from actors import (
     sign_out,
 )
 from conftest import Instance, csrf_token, submit
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
+from werkzeug.urls import iri_to_uri
 
 from intake.config import REPO_ROOT
 from intake.models import Account, AuditEntry
@@ -38,8 +42,8 @@ def app_with(instance: Instance, **changes):  # type: ignore[no-untyped-def]
     return create_app(settings, runtime=dataclasses.replace(instance.rt, settings=settings))
 
 
-def password_step(client, login: str, secret: str):  # type: ignore[no-untyped-def]
-    return submit(client, "/app/login", {"login": login, "password": secret})
+def password_step(client, login: str, secret: str, url: str = "/app/login"):  # type: ignore[no-untyped-def]
+    return submit(client, url, {"login": login, "password": secret})
 
 
 def unused_wrong_code(secret: str) -> str:
@@ -256,3 +260,61 @@ def test_create_user_prints_the_second_factor_once(instance, client):
 
     sign_in(client, "staff-one", "staff-one-password", totp_secret=secret)
     assert client.get("/app/staff").status_code == 200
+
+
+HOSTILE_NEXT = [
+    "/app/my\r\nX: 1",
+    "/app/my\nSet-Cookie: a=b",
+    "/app/my\x00",
+    "/app/my\x7f",
+    "/app/my\x85",
+    "//evil.test/app/",
+    "/\\evil.test",
+    "/app/\\\\evil.test",
+    "/app/..//evil.test",
+    "/app/../../etc/passwd",
+    "https://evil.test/app/my",
+    "javascript:alert(1)",
+    "/elsewhere",
+    "",
+]
+
+
+NEXT_VALUES = st.one_of(
+    st.sampled_from(HOSTILE_NEXT),
+    st.builds(lambda t: "/app/" + t, st.text(max_size=12)),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=12),
+)
+
+
+def test_sign_in_follows_next_only_to_a_plain_app_path(instance, app):
+    """Whatever `next` holds, sign-in redirects (never a 500) and only within /app/."""
+    open_group(instance)
+
+    @settings(max_examples=30, deadline=None)
+    @given(target=NEXT_VALUES)
+    def sign_in_with(target: str) -> None:
+        client = app.test_client()
+        url = "/app/login?" + urlencode({"next": target})
+        response = password_step(client, "durable-group", "durable-password-1", url)
+        assert response.status_code == 302
+        location = response.headers["Location"]
+        assert not any(ord(c) < 0x20 for c in location)
+        parts = urlsplit(location)
+        assert parts.netloc in ("", "localhost") and parts.path.startswith("/app/")
+        assert "\\" not in parts.path and "//" not in parts.path
+        if location != "/app/my":  # followed: it was an /app/ path (URL-quoted on the way)
+            assert target.startswith("/app/") and parts.path == urlsplit(iri_to_uri(target)).path
+
+    sign_in_with()
+
+
+@pytest.mark.parametrize("target", ["/app/account", "/app/posts/new?kind=event"])
+def test_sign_in_returns_to_the_page_asked_for(instance, client, target):
+    """A real `next` still works, for one-step and two-step sign-in."""
+    open_group(instance)
+    url = "/app/login?" + urlencode({"next": target})
+    assert (
+        password_step(client, "durable-group", "durable-password-1", url).headers["Location"]
+        == target
+    )

@@ -1,4 +1,5 @@
-"""Applicants' mails: the confirmation (or waiting-list place) and the promotion notice.
+"""Applicants' mails: the confirmation (or waiting-list place), the promotion notice, and
+the notice that someone applied again with an applicant's details.
 
 The task carries only the application's id; the job reads the address, computes the
 signed view-or-cancel link again from the id and the secret key, and sends. With no
@@ -54,13 +55,24 @@ def mail_text(
     return f"【{site_name}】申込の受付（{standing}）", body
 
 
-def mail_standing(rt: Runtime, session: Session, application_id: int, promoted: bool) -> None:
+DUPLICATE_HEADLINE = (
+    "このイベントに、あなたの申込と同じメールアドレスまたは電話番号で、もう一度申込がありました。"
+    "同じ方の二重の申込は受け付けないため、新しい席は取っていません。"
+    "あなたの申込は、下の内容のまま有効です。\n\n"
+)
+
+
+def mail_standing(
+    rt: Runtime, session: Session, application_id: int, promoted: bool, duplicate: bool = False
+) -> None:
     """Mail an applicant where their application stands (skipped without an address)."""
     application = session.get(Application, application_id)
     if application is None or application.email_enc is None:
         return  # purged or no address given
     if promoted and application.status != "confirmed":
         return  # cancelled again before the mail went out
+    if duplicate and application.status not in ("confirmed", "waitlisted"):
+        return  # cancelled since: nothing left to tell about
     if not rt.settings.smtp_host:
         log.info("no mail server configured; application mail %s skipped", application_id)
         return
@@ -75,6 +87,9 @@ def mail_standing(rt: Runtime, session: Session, application_id: int, promoted: 
     if promoted:
         subject = f"【{rt.settings.site_name}】キャンセル待ちから参加が確定しました"
         body = "キャンセルが出たため、キャンセル待ちから繰り上がりました。\n\n" + body
+    elif duplicate:
+        subject = f"【{rt.settings.site_name}】同じ連絡先で、もう一度申込がありました"
+        body = DUPLICATE_HEADLINE + body
     try:
         mail.send(rt.settings, mail.build_message(rt.settings, address or "", subject, body))
     except (OSError, smtplib.SMTPException) as exc:
@@ -86,3 +101,9 @@ def mail_standing(rt: Runtime, session: Session, application_id: int, promoted: 
 def send_promoted(rt: Runtime, session: Session, application_id: int) -> None:
     """Tell an applicant promoted from the waiting list that their place is confirmed."""
     mail_standing(rt, session, application_id, promoted=True)
+
+
+@tracked
+def send_duplicate_notice(rt: Runtime, session: Session, application_id: int) -> None:
+    """Tell an applicant that someone applied again with their details (nothing was taken)."""
+    mail_standing(rt, session, application_id, promoted=False, duplicate=True)

@@ -18,7 +18,7 @@ from ..models import Account, Person
 from ..passwords import hash_password, needs_rehash, verify_password
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit
+from . import audit, login_ids
 
 ROLES = ("individual", "group", "moderator", "staff")
 PERSON_FIELDS = (
@@ -118,6 +118,8 @@ def register(
     rt: Runtime, reg: Registration, source: str = "web", entered_by: int | None = None
 ) -> int:
     """Store a registration durably, owe its ingest to the worker, and return the account id."""
+    # Hashed first: a taken ID must not answer sooner than a free one.
+    password_hash = hash_password(reg.password)
     with transaction(rt.sessions) as session:
         index = login_index(rt.vault, reg.login)
         if session.scalar(select(Account.id).where(Account.login_index == index)):
@@ -128,7 +130,7 @@ def register(
             source=source,
             login_index=index,
             login_enc=rt.vault.seal(reg.login, "accounts.login"),
-            password_hash=hash_password(reg.password),
+            password_hash=password_hash,
             public_name=reg.public_name,
             profile=reg.profile,
             topics=",".join(reg.topics),
@@ -151,6 +153,26 @@ def register(
         account_id = account.id
     outbox.enqueue_tasks(rt.queue, [task])
     return account_id
+
+
+def register_public(rt: Runtime, reg: Registration, client: str) -> int:
+    """Register from a public form sent from the client address; return the account id.
+
+    Raise LoginTaken alike for an ID another account holds (staff's included) and for a
+    reserved one, and RegistrationPaused once client was told that too often (see
+    services/login_ids.py).
+    """
+    if not login_ids.may_register(rt, client):
+        raise login_ids.RegistrationPaused()
+    try:
+        if login_ids.is_reserved(reg.login):
+            hash_password(reg.password)  # the same work as for any other ID
+            raise LoginTaken(reg.login)
+        return register(rt, reg)
+    except LoginTaken:
+        if not login_ids.count_refusal(rt, client):
+            raise login_ids.RegistrationPaused() from None
+        raise
 
 
 # Letters and digits that cannot be mistaken for each other when read off paper.

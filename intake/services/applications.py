@@ -7,12 +7,18 @@ is told at once whether they are confirmed or waiting, and at which position. Ca
 counts people (party_size). Nobody overtakes the waiting list: while anyone waits, a
 new applicant waits too, and cancelled places go to the waiting list strictly in order
 for as long as the next party fits. The worker only sends the mails (ids only).
+
+A second application with the phone or email of an active one takes no place and is
+answered exactly like a new one: the answer must not tell anyone whether those details
+applied. The owner of the existing application is told by mail instead (at most
+DUPLICATE_NOTICES_PER_DAY a day, so the form cannot be used to flood them).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -29,6 +35,8 @@ from .posts import LIVE
 
 APPLICATION_MAIL = "worker.ingest.ingest_application"  # confirmation or waiting-list mail
 PROMOTED_MAIL = "worker.application_mail.send_promoted"
+DUPLICATE_NOTICE = "worker.application_mail.send_duplicate_notice"
+DUPLICATE_NOTICES_PER_DAY = 3
 ACTIVE = ("confirmed", "waitlisted")
 # "few" places left: at most this share of the capacity, and never fewer than this count.
 FEW_SHARE, FEW_MIN = 0.2, 3
@@ -62,13 +70,6 @@ class PartyTooLarge(ApplicationRefused):
     message = N_("参加人数がこのイベントの定員を超えています。人数を減らしてください。")
 
 
-class DuplicateApplication(ApplicationRefused):
-    message = N_(
-        "同じメールアドレスまたは電話番号で、このイベントにはすでに申込があります。"
-        "申込内容は確認メールのリンクから確認・キャンセルできます。"
-    )
-
-
 @dataclass
 class ApplicationData:
     """What an applicant submits; answers follow the order of the event's questions."""
@@ -83,7 +84,11 @@ class ApplicationData:
 
 @dataclass(frozen=True)
 class Outcome:
-    """Where an application stands: its status and, on the waiting list, its position."""
+    """Where an application stands: its status and, on the waiting list, its position.
+
+    status is "duplicate" when the details had applied already: application_id is then
+    the existing application, which took nothing new (never shown to the submitter).
+    """
 
     application_id: int
     post_id: int
@@ -151,9 +156,10 @@ def position_of(session: Session, application: Application) -> int | None:
     return int(ahead or 0) + 1
 
 
-def _is_duplicate(
+def _existing(
     session: Session, post_id: int, email_index: str | None, phone_index: str | None
-) -> bool:
+) -> list[int]:
+    """Return the active applications to the event that share the email or the phone."""
     matches = [
         column == value
         for column, value in (
@@ -163,18 +169,37 @@ def _is_duplicate(
         if value
     ]
     if not matches:
-        return False
+        return []
     query = select(Application.id).where(
         Application.post_id == post_id, Application.status.in_(ACTIVE), or_(*matches)
     )
-    return session.scalar(query.limit(1)) is not None
+    return list(session.scalars(query.order_by(Application.id).limit(2)))
+
+
+def _notices(session: Session, existing: list[int]) -> list[Task]:
+    """Owe each existing application's owner a notice, unless mailed enough today already."""
+    since = utcnow() - timedelta(days=1)
+    tasks = []
+    for application_id in existing:
+        sent = session.scalar(
+            select(func.count()).where(
+                Task.name == DUPLICATE_NOTICE,
+                Task.subject_id == application_id,
+                Task.created_at >= since,
+            )
+        )
+        if int(sent or 0) < DUPLICATE_NOTICES_PER_DAY:
+            tasks.append(outbox.add_task(session, DUPLICATE_NOTICE, application_id))
+    return tasks
 
 
 def apply(rt: Runtime, post_id: int, data: ApplicationData) -> Outcome:
     """Allocate an application at once (confirmed or waiting) and owe its mail to the worker.
 
     Raise NotFound for an unknown event and an ApplicationRefused for one that is closed,
-    full without a waiting list, too small for the party, or already applied to.
+    full without a waiting list or too small for the party. Details that applied already
+    take nothing: the outcome is "duplicate" and the existing applications' owners are
+    owed a notice; the caller answers as for a new application.
     """
     vault = rt.vault
     email_index = vault.blind_index(data.email, "applications.email") if data.email else None
@@ -189,7 +214,7 @@ def apply(rt: Runtime, post_id: int, data: ApplicationData) -> Outcome:
             "applications.answers",
         ),
     }
-    tasks = []
+    tasks: list[Task] = []
     with transaction(rt.sessions) as session:
         seq = _lock_event(session, post_id, 1)
         post = session.get(Post, post_id)
@@ -199,36 +224,39 @@ def apply(rt: Runtime, post_id: int, data: ApplicationData) -> Outcome:
             raise ApplicationsClosed()
         if post.capacity is not None and data.party_size > post.capacity:
             raise PartyTooLarge()
-        if _is_duplicate(session, post_id, email_index, phone_index):
-            raise DuplicateApplication()
         fits = post.capacity is None or (
             _waiting(session, post_id) == 0
             and taken_places(session, post_id) + data.party_size <= post.capacity
         )
         if not fits and not post.waitlist:
-            raise EventFull()
-        application = Application(
-            post_id=post_id,
-            status="confirmed" if fits else "waitlisted",
-            party_size=data.party_size,
-            seq=seq,
-            email_index=email_index,
-            phone_index=phone_index,
-            processed_at=utcnow(),
-            **sealed,
-        )
-        session.add(application)
-        session.flush()
-        if data.email:
-            tasks.append(outbox.add_task(session, APPLICATION_MAIL, application.id))
-        outcome = Outcome(
-            application.id,
-            post_id,
-            application.status,
-            position_of(session, application),
-            data.party_size,
-            bool(data.email),
-        )
+            raise EventFull()  # refused alike whether or not the details applied already
+        existing = _existing(session, post_id, email_index, phone_index)
+        if existing:
+            tasks = _notices(session, existing)
+            outcome = Outcome(existing[0], post_id, "duplicate", None, 0, bool(data.email))
+        else:
+            application = Application(
+                post_id=post_id,
+                status="confirmed" if fits else "waitlisted",
+                party_size=data.party_size,
+                seq=seq,
+                email_index=email_index,
+                phone_index=phone_index,
+                processed_at=utcnow(),
+                **sealed,
+            )
+            session.add(application)
+            session.flush()
+            if data.email:
+                tasks.append(outbox.add_task(session, APPLICATION_MAIL, application.id))
+            outcome = Outcome(
+                application.id,
+                post_id,
+                application.status,
+                position_of(session, application),
+                data.party_size,
+                bool(data.email),
+            )
     outbox.enqueue_tasks(rt.queue, tasks)
     return outcome
 

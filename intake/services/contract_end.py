@@ -10,15 +10,11 @@ longer be opened) and writes a deletion report.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
-from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pyzipper
 from redis.exceptions import RedisError
@@ -37,6 +33,7 @@ from ..models import (
     utcnow,
 )
 from ..runtime import Runtime
+from ..spreadsheet import BOM, spreadsheet_csv
 from ..store import transaction
 from . import audit, ledger
 from .accounts import PERSON_FIELDS, open_person
@@ -47,7 +44,6 @@ from .upload_erasure import delete_upload_rows, remove_folders, sweep_orphans
 
 REPORTS_DIR = "reports"
 ERASED_PASSWORD = "!erased"  # noqa: S105 - a marker no Argon2 hash matches, not a password
-BOM = "\ufeff"
 
 
 @dataclass
@@ -57,16 +53,6 @@ class ExportResult:
     path: Path
     counts: dict[str, int]
     ledger_id: int
-
-
-def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    buffer = io.StringIO()
-    buffer.write(BOM)  # so Excel opens the Japanese text as UTF-8
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    return buffer.getvalue().encode("utf-8")
 
 
 def _stamp(at: datetime | None) -> str:
@@ -79,7 +65,7 @@ def _personal_tables(rt: Runtime) -> tuple[dict[str, bytes], dict[str, int]]:
     files: dict[str, bytes] = {}
     with rt.sessions() as session:
         accounts = list(session.scalars(select(Account).order_by(Account.id)))
-        files["accounts.csv"] = _csv(
+        files["accounts.csv"] = spreadsheet_csv(
             ["account_id", "kind", "status", "source", "login_id", "public_name", "created_at"],
             [
                 (
@@ -95,7 +81,7 @@ def _personal_tables(rt: Runtime) -> tuple[dict[str, bytes], dict[str, int]]:
             ],
         )
         persons = list(session.scalars(select(Person).order_by(Person.id)))
-        files["persons.csv"] = _csv(
+        files["persons.csv"] = spreadsheet_csv(
             ["person_id", "account_id", "role", *PERSON_FIELDS],
             [
                 (p.id, p.account_id, p.role, *asdict(open_person(vault, p)).values())
@@ -104,7 +90,7 @@ def _personal_tables(rt: Runtime) -> tuple[dict[str, bytes], dict[str, int]]:
         )
         titles = dict(session.execute(select(Post.id, Post.title)).tuples().all())
         applications = list(session.scalars(select(Application).order_by(Application.id)))
-        files["applications.csv"] = _csv(
+        files["applications.csv"] = spreadsheet_csv(
             [
                 "application_id",
                 "post_id",
@@ -134,7 +120,7 @@ def _personal_tables(rt: Runtime) -> tuple[dict[str, bytes], dict[str, int]]:
             ],
         )
         changes = list(session.scalars(select(ChangeRequest).order_by(ChangeRequest.id)))
-        files["change_requests.csv"] = _csv(
+        files["change_requests.csv"] = spreadsheet_csv(
             ["request_id", "account_id", "person_role", "status", "proposed", "created_at"],
             [
                 (

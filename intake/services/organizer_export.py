@@ -8,16 +8,15 @@ Every export is written to the ledger (管理簿) and to the audit log.
 
 from __future__ import annotations
 
-import csv
 import io
 import secrets
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pyzipper
 
 from ..models import Account
 from ..runtime import Runtime
+from ..spreadsheet import spreadsheet_csv
 from ..store import transaction
 from . import audit, ledger
 from .organizer import (
@@ -57,16 +56,6 @@ class ExportTicket:
     file_name: str
     records: int
     ledger_id: int
-
-
-def applicants_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """Return UTF-8 CSV with a BOM (so Excel opens the Japanese text as UTF-8)."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
 
 
 def _password() -> str:
@@ -121,7 +110,7 @@ def create_export(rt: Runtime, account_id: int, post_id: int) -> ExportTicket:
             )
         stamp = f"{post_id}-{secrets.token_hex(3)}"
         file_name = f"applicants-{stamp}.zip"
-        csv_bytes = applicants_csv([*HEADER, *questions], rows)
+        csv_bytes = spreadsheet_csv([*HEADER, *questions], rows)
         archive = encrypted_zip(f"applicants-{post_id}.csv", csv_bytes, password)
         handler = f"{account.public_name if account else ''} (account {account_id})"
         entry = ledger.record_handover(

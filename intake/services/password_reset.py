@@ -3,6 +3,12 @@
 The token is sealed in its row only until the mail job has sent it (the job gets the
 row id, never the token or the address); after that only its SHA-256 remains, which
 is enough to recognise it and useless to anyone who reads the database.
+
+Mails are capped: at most `HIROBA_RESET_MAILS_PER_HOUR` an hour per account and per mail
+address, however many requests and from however many client addresses. The counters
+live in Redis under the account id and the address's blind index (never the address in
+clear); over the cap, or when Redis cannot count, nothing is sent and the requester is
+answered exactly as always.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ LIFETIME = timedelta(minutes=30)
 SELF_SERVICE_KINDS = ("individual", "group")
 # The person a reset asked for by login ID is mailed: a group's contact person first.
 MAIL_ORDER = {"self": 0, "contact": 1, "representative": 2}
+_PREFIX = "hiroba:password-reset:"
+CAP_SECONDS = 3600
 
 
 class InvalidToken(HirobaError):
@@ -70,6 +78,23 @@ def _recipients(rt: Runtime, session: Session, identifier: str) -> list[Person]:
     )
 
 
+def _within_cap(rt: Runtime, person: Person) -> bool:
+    """Count one more mail to person's account and address; False when either is over the cap."""
+    keys = [f"{_PREFIX}account:{person.account_id}", f"{_PREFIX}address:{person.email_index}"]
+    try:
+        pipe = rt.redis.pipeline(transaction=True)
+        for key in keys:
+            pipe.incr(key)
+        counts = [int(count) for count in pipe.execute()]
+        for key, count in zip(keys, counts, strict=True):
+            if count == 1:  # a fixed window from the first mail
+                rt.redis.expire(key, CAP_SECONDS)
+    except RedisError:
+        log.warning("password reset not mailed: the cap cannot be counted (Redis unavailable)")
+        return False
+    return all(count <= rt.settings.reset_mails_per_hour for count in counts)
+
+
 def request_reset(rt: Runtime, identifier: str) -> None:
     """Owe a reset mail to the account named by login ID or email, if there is one.
 
@@ -81,6 +106,8 @@ def request_reset(rt: Runtime, identifier: str) -> None:
     tasks: list[Task] = []
     with transaction(rt.sessions) as session:
         for person in _recipients(rt, session, identifier):
+            if not _within_cap(rt, person):
+                continue
             token = secrets.token_urlsafe(32)
             row = PasswordResetToken(
                 account_id=person.account_id,

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from ..config import Settings
 from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..runtime import Runtime
+from .converters import install as install_converters
 from .filters import jadatetime, jst
 from .hardening import check_keys, cookie_settings, limit_applying
 from .hardening import install as install_protection
@@ -35,6 +36,7 @@ def create_app(
     check_keys(settings)
     app = Flask(__name__)
     app.request_class = PlainTextRequest  # no control character reaches a view
+    install_converters(app.url_map)  # before any rule is added
     app.config.update(
         SECRET_KEY=settings.secret_key(),
         DEBUG=settings.debug,

@@ -25,11 +25,19 @@ HOME_OF_ROLE = {
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Return target only when it is a path on this site (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith("//"):
+    """Return target only when it is a plain path of the intake app (no open redirects).
+
+    Only `/app/...` paths pass: no scheme or host, no `//`, no backslash (browsers read it
+    as `/`), no control character (CR/LF would break the Location header) and no `..`.
+    """
+    if not target or not target.startswith("/app/") or "//" in target or "\\" in target:
+        return None
+    if any(ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0 for char in target):
         return None
     parts = urlsplit(target)
-    return None if parts.scheme or parts.netloc else target
+    if parts.scheme or parts.netloc or ".." in parts.path.split("/"):
+        return None
+    return target
 
 
 REFUSALS = {
@@ -73,7 +81,9 @@ def sign_in() -> str | Response | tuple[str, int]:
         else:
             if passed.needs_second_factor:
                 await_second_factor(passed.account.id)
-                return redirect(url_for("auth.second_factor", next=request.args.get("next")))
+                return redirect(
+                    url_for("auth.second_factor", next=_safe_next(request.args.get("next")))
+                )
             start_session(passed.account)
             return redirect(_home(passed.account.kind))
     return render_template("login.html", form=form), 422 if form.errors else 200

@@ -1,14 +1,17 @@
 """Public forms: registration of individuals and groups, and applications to events.
 
 Applying: the form, the confirmation, the availability JSON of the static event page,
-and the applicant's own page behind a signed link, where they can cancel.
+and the applicant's own page behind a signed link, where they can cancel. The answer to
+an accepted form is the same whether it took a place or its details had applied already
+(see services/applications.py): the standing and the link go by mail only.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from ...deployment import PersonalFields
@@ -16,13 +19,8 @@ from ...errors import StoreUnavailable
 from ...models import Post
 from ...services import accounts as account_service
 from ...services import applications as application_service
-from ...services.application_links import (
-    BadLink,
-    application_path,
-    link_expiry,
-    make_link_token,
-    read_link_token,
-)
+from ...services.application_links import BadLink, read_link_token
+from ...services.login_ids import RegistrationPaused
 from ...services.posts import open_event
 from ..account_forms import group_registration_form, individual_registration_form
 from ..apply_forms import ApplicationFormBase, application_form
@@ -32,7 +30,13 @@ from ..responses import retry_later
 
 bp = Blueprint("public", __name__)
 
-LOGIN_TAKEN = _l("このログインIDはすでに使われています。別のIDにしてください。")
+# One answer for an ID that any account holds (staff's too) and for a reserved one.
+LOGIN_TAKEN = _l(
+    "このログインIDは使えません（使用中か、予約されたIDです）。別のIDを選んでください。"
+)
+REGISTRATION_PAUSED = _l(
+    "時間をおいて（1時間ほど）、もう一度お試しください。入力内容はそのまま残っています。"
+)
 
 
 def _personal() -> PersonalFields:
@@ -54,14 +58,7 @@ def register_individual() -> str | Response | tuple[str, int]:
             public_name=form.public_name.data.strip(),
             persons={"self": _person(form.person.data, "individual")},
         )
-        try:
-            account_service.register(rt(), reg)
-        except account_service.LoginTaken:
-            form.login.errors.append(LOGIN_TAKEN)
-        except StoreUnavailable:
-            return retry_later("register_individual.html", form=form)
-        else:
-            return redirect(url_for("public.registered"))
+        return _register(reg, form, "register_individual.html")
     return render_template("register_individual.html", form=form), 200 if not form.errors else 422
 
 
@@ -82,15 +79,25 @@ def register_group() -> str | Response | tuple[str, int]:
                 "contact": _person(form.contact.data, "group"),
             },
         )
-        try:
-            account_service.register(rt(), reg)
-        except account_service.LoginTaken:
-            form.login.errors.append(LOGIN_TAKEN)
-        except StoreUnavailable:
-            return retry_later("register_group.html", form=form)
-        else:
-            return redirect(url_for("public.registered"))
+        return _register(reg, form, "register_group.html")
     return render_template("register_group.html", form=form), 200 if not form.errors else 422
+
+
+def _register(
+    reg: account_service.Registration, form: FlaskForm, template: str
+) -> Response | tuple[str, int]:
+    """Store a public registration, or show the form again with why not, input kept."""
+    try:
+        account_service.register_public(rt(), reg, request.remote_addr or "unknown")
+    except account_service.LoginTaken:
+        form.login.errors.append(LOGIN_TAKEN)
+    except RegistrationPaused:
+        return render_template(template, form=form, paused=REGISTRATION_PAUSED), 429
+    except StoreUnavailable:
+        return retry_later(template, form=form)
+    else:
+        return redirect(url_for("public.registered"))
+    return render_template(template, form=form), 422
 
 
 @bp.route("/registered")
@@ -121,13 +128,14 @@ def apply(post_id: int) -> str | Response | tuple[str, int]:
     context = {"form": form, "event": event}
     if form.validate_on_submit():
         try:
-            outcome = application_service.apply(rt(), post_id, _application_data(form))
+            application_service.apply(rt(), post_id, _application_data(form))
         except application_service.ApplicationRefused as refused:
             form.form_errors.append(_(refused.message))
         except StoreUnavailable:
             return retry_later("apply.html", **context)
         else:
-            session["applied"] = outcome.application_id
+            # Nothing of the outcome goes into the answer or the session: not even a
+            # duplicate may be told apart from a new application.
             return redirect(url_for("public.applied", post_id=post_id))
     status = 422 if form.errors or form.form_errors else 200
     context["availability"] = application_service.availability(rt(), post_id)
@@ -155,17 +163,7 @@ def _application_data(form: ApplicationFormBase) -> application_service.Applicat
 
 @bp.route("/events/<int:post_id>/applied")
 def applied(post_id: int) -> str:
-    event = open_event(rt(), post_id)
-    standing, link = None, None
-    application_id = session.get("applied")
-    if isinstance(application_id, int):
-        standing = application_service.view_application(rt(), application_id)
-        if standing.post_id != post_id:
-            standing = None
-        else:
-            token = make_link_token(rt().settings.secret_key(), application_id, link_expiry(event))
-            link = application_path(token)
-    return render_template("applied.html", event=event, standing=standing, link=link)
+    return render_template("applied.html", event=open_event(rt(), post_id))
 
 
 @bp.route("/events/<int:post_id>/availability")
