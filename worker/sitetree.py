@@ -192,6 +192,21 @@ def build_folders(settings: Settings) -> list[Path]:
     return sorted(p for p in settings.builds_dir.iterdir() if p.is_dir())
 
 
+def kept_folders(settings: Settings, live: Path) -> set[Path]:
+    """Return the build folders to keep: the live one and the spare the incremental
+    publisher would start from (the newest other one of the same fingerprint)."""
+    kept = {live}
+    live_sigs = load_signatures(live)
+    if settings.keep_builds < 2 or live_sigs is None:
+        return kept
+    for folder in reversed(build_folders(settings)):
+        sigs = load_signatures(folder) if folder != live else None
+        if sigs and sigs.get("fingerprint") == live_sigs.get("fingerprint"):
+            kept.add(folder)
+            break
+    return kept
+
+
 def remove_build(build_dir: Path) -> None:
     """Delete a build folder and its state."""
     drop_state(build_dir)

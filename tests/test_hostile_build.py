@@ -1,0 +1,181 @@
+"""Hostile content against the build: user text never makes Pelican read or publish a file.
+
+A post whose markup hides Pelican's intrasite-link syntax (``{attach}``, ``{static}``,
+``|filename|``...) inside an attribute, in any field, and a group profile holding the
+same, are posted and approved through HTTP, published by a real rq worker and built again
+in full by ``hiroba build``: no key file, database or outside file may appear in any build
+folder. The output check refuses a build holding an unexpected file or a key's bytes,
+old build folders are pruned, and a takedown takes every file of the post off
+``site/current`` at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+from actors import decide
+from conftest import Instance, submit
+from moderation_support import new_post, people, review
+from personal_data import hiroba
+from sqlalchemy import select
+
+from intake.models import Build
+
+MARKERS = (
+    "{attach}", "{static}", "{filename}", "{index}", "{tag}", "{category}", "{author}",
+    "|filename|", "|static|", "|attach|", "{attach }", "{STATIC}",
+)  # fmt: skip
+# Every attribute name Pelican's intrasite-link regex looks for.
+ATTRIBUTES = ("href", "src", "poster", "data", "cite", "formaction", "action", "content")
+QUOTES = (("'", '"'), ('"', "'"))  # (inner quote, the carrying title's quote)
+DEPTH = "../" * 12  # enough to climb from any test folder to /
+
+
+def _targets(instance: Instance) -> tuple[str, ...]:
+    """Paths that reach the instance's secrets and files outside it, relative and absolute."""
+    home = instance.settings.home
+    return (
+        "../keys/data-keys.json",
+        "/../keys/secret.key",
+        "../keys/index.key",
+        "./../hiroba.db",
+        f"{DEPTH}etc/hostname",
+        f"{home}/keys/secret.key",
+        f"/{DEPTH}{str(home).lstrip('/')}/keys/data-keys.json",
+    )
+
+
+def hostile_lines(instance: Instance) -> list[str]:
+    """The reported payload and its class: every marker, attribute, quoting and path."""
+    lines = [
+        "<a title=\"地図 href='{attach}/../keys/data-keys.json'\" "
+        'href="https://www.openstreetmap.org/">地図</a>'
+    ]
+    cycle = itertools.cycle(itertools.product(ATTRIBUTES, QUOTES))
+    for marker, target in itertools.product(MARKERS, _targets(instance)):
+        attribute, (inner, outer) = next(cycle)
+        value = f"{attribute}={inner}{marker}{target}{inner}"
+        lines.append(f'<a title={outer}地図 {value}{outer} href="https://example.jp/">地図</a>')
+        lines.append(f'<a href="{marker}{target}">地図</a>')
+        lines.append(f'<img src={inner}{marker}{target}{inner} alt="地図">')
+    lines.append("<object data='{attach}../keys/secret.key'></object>")
+    lines.append("<video poster='{static}../keys/index.key'></video>")
+    lines.append("<form action='{attach}../hiroba.db'><button formaction='|attach|x'>")
+    lines.append("<meta content='{attach}../keys/data-keys.json'>")
+    lines.append("<blockquote cite='{attach}../keys/secret.key'>引用</blockquote>")
+    return lines
+
+
+def _short(marker: str, target: str) -> str:
+    return f"<a title=\"x href='{marker}{target}'\">地図</a>"
+
+
+def secrets_of(instance: Instance) -> dict[str, bytes]:
+    """Return {name: bytes} of every file no build may publish."""
+    found = {p.name: p.read_bytes() for p in instance.settings.keys_dir.iterdir() if p.is_file()}
+    database = instance.settings.home / "hiroba.db"
+    if database.is_file():
+        found["hiroba.db"] = database.read_bytes()
+    hostname = Path("/etc/hostname")
+    if hostname.is_file() and hostname.read_bytes().strip():
+        found["hostname"] = hostname.read_bytes()
+    return found
+
+
+def leaks(instance: Instance) -> list[str]:
+    """Return every file of every build folder that is, or holds, a secret file's bytes."""
+    secrets = secrets_of(instance)
+    found = []
+    for path in sorted(instance.settings.site_dir.rglob("*")):
+        if not path.is_file() or path.is_symlink():
+            continue
+        rel = str(path.relative_to(instance.settings.site_dir))
+        if path.name in secrets:
+            found.append(f"{rel}: named like a secret file")
+            continue
+        data = path.read_bytes()
+        for name, secret in secrets.items():
+            if data == secret or (len(secret.strip()) >= 16 and secret.strip() in data):
+                found.append(f"{rel}: holds the bytes of {name}")
+    return found
+
+
+def build_logs(instance: Instance) -> list[tuple[str, str]]:
+    with instance.rt.sessions() as db:
+        return [(b.status, b.log[-2000:]) for b in db.scalars(select(Build).order_by(Build.id))]
+
+
+def _save_profile(client, text: str, website: str, contact: str) -> None:  # type: ignore[no-untyped-def]
+    data = {
+        "publish": "y",
+        "profile": text,
+        "website": website,
+        "public_contact": contact,
+        "topics": ["environment"],
+        "areas": ["ochiai-1"],
+    }
+    response = submit(client, "/app/account/profile", data, follow=True)
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+
+
+def _chunks(lines: list[str], limit: int) -> list[str]:
+    """Join lines into paragraphs of texts at most limit characters long."""
+    texts, current = [], ""
+    for line in lines:
+        if current and len(current) + len(line) + 2 > limit:
+            texts.append(current)
+            current = ""
+        current = f"{current}\n\n{line}" if current else line
+    return [*texts, current]
+
+
+def test_hostile_markup_in_any_field_never_makes_a_build_read_a_file(instance):
+    who = people(instance)
+    lines = hostile_lines(instance)
+    targets = _targets(instance)
+    fields = {
+        "title": "地図 " + _short("{attach}", "../keys/secret.key"),
+        "summary": " ".join(_short(m, targets[0]) for m in ("{attach}", "|static|")),
+        "place_name": _short("{static}", "../keys/index.key"),
+        "place_address": _short("|attach|", "../hiroba.db"),
+        "fee": _short("{attach}", "../hiroba.db"),
+        "contact_public": _short("{attach}", "../keys/data-keys.json"),
+    }
+    posts = {}
+    for body in _chunks(lines, 9000):  # the body's limit is 10,000 characters
+        posts[new_post(who, **fields, body=body)] = body
+    # The group profile: the same class in its text, website and contact.
+    _save_profile(
+        who.poster,
+        _chunks(lines, 1900)[0],
+        "https://example.jp/{attach}/../keys/secret.key",
+        _short("{attach}", "../keys/data-keys.json"),
+    )
+    instance.worker_burst()  # ingest
+    for post_id, body in posts.items():
+        path = f"/app/moderation/posts/{post_id}"
+        approved = review(who.moderator, path, action="approve", **fields, body=body)
+        assert approved.status_code == 302, approved.get_data(as_text=True)[:3000]
+    decide(who.moderator, f"/app/moderation/profiles/{who.poster_id}")
+    instance.worker_burst()  # publish: the worker's own (incremental or full) build
+
+    pages = [instance.settings.live_dir / "events" / str(p) / "index.html" for p in posts]
+    assert all(page.is_file() for page in pages), build_logs(instance)
+    assert not leaks(instance), leaks(instance)
+
+    built = hiroba(instance.env, "build", timeout=600)  # the full build a deployment runs
+    assert built.returncode == 0, (built.stdout[-2000:], built.stderr[-2000:])
+    assert not leaks(instance), leaks(instance)
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "地図" in html
+        # No marker survives in an attribute of the post's markup (defence in depth: the
+        # syntax is off anyway); the sanitiser marks every link it keeps with its rel.
+        user_links = re.findall(r'<a [^>]*rel="noopener noreferrer nofollow"[^>]*>', html)
+        assert len(user_links) > 10
+        for tag in user_links:
+            assert not re.search(r"[{|](attach|static|filename)[|}]", tag, re.I), tag
+    group_page = instance.settings.live_dir / "groups" / str(who.poster_id) / "index.html"
+    assert group_page.is_file()
