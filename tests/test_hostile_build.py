@@ -12,14 +12,18 @@ old build folders are pruned, and a takedown takes every file of the post off
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from pathlib import Path
 
-from actors import decide
-from conftest import Instance, submit
+from accounts_support import client_for
+from actors import MODERATOR, decide, make_moderator, open_group, sign_in
+from conftest import Instance, csrf_token, submit
+from lifecycle_support import approved_event, poster_group
 from moderation_support import new_post, people, review
 from personal_data import hiroba
 from sqlalchemy import select
+from uploads_support import post_with_files
 
 from intake.models import Build
 
@@ -179,3 +183,129 @@ def test_hostile_markup_in_any_field_never_makes_a_build_read_a_file(instance):
             assert not re.search(r"[{|](attach|static|filename)[|}]", tag, re.I), tag
     group_page = instance.settings.live_dir / "groups" / str(who.poster_id) / "index.html"
     assert group_page.is_file()
+
+
+def _planted_cases(instance: Instance, post_id: int) -> list[tuple[str, str, bytes | Path]]:
+    """(what, path under content/, bytes or a symlink's target) planted beside a post's media."""
+    keys = instance.settings.keys_dir
+    folder = f"media/{post_id}"
+    token = "ab" * 16
+    return [
+        ("an unexpected name", f"{folder}/data-keys.json", (keys / "data-keys.json").read_bytes()),
+        ("an unexpected name", f"{folder}/notes.html", b"<p>not ours</p>"),
+        ("a key's bytes", f"{folder}/{token}.pdf", (keys / "secret.key").read_bytes()),
+        ("a key's bytes", f"{folder}/{token}-480.webp", (keys / "index.key").read_bytes()),
+        ("a symlink", f"{folder}/{token}.pdf", keys / "data-keys.json"),
+        ("a symlink", f"posts/{post_id + 1000}.md", keys / "secret.key"),
+    ]
+
+
+def _plant(content: Path, rel: str, what: bytes | Path) -> Path:
+    path = content / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(what, Path):
+        path.symlink_to(what)
+    else:
+        path.write_bytes(what)
+    return path
+
+
+def test_the_output_check_refuses_a_build_with_a_planted_file_and_the_site_stays(instance):
+    moderator, group = poster_group(instance)
+    first = approved_event(instance, moderator, group, "出力検査の催し")
+    instance.worker_burst()
+    live = instance.settings.live_dir
+    serving = os.readlink(live)
+    page = live / "events" / str(first) / "index.html"
+    assert page.is_file()
+    make_moderator(instance)
+    client = client_for(instance)
+    sign_in(client, *MODERATOR)
+
+    for n, (what, rel, planted) in enumerate(_planted_cases(instance, first)):
+        path = _plant(instance.settings.content_dir, rel, planted)
+        built = hiroba(instance.env, "build", timeout=600)
+        assert built.returncode != 0, (what, rel, built.stdout[-1000:])
+        assert "Traceback" not in built.stderr
+        assert os.readlink(live) == serving and page.is_file(), (what, rel)
+        assert not leaks(instance), (what, rel, leaks(instance))
+        # A fresh connection: a pooled SQLite one may still read before the CLI's commit.
+        instance.rt.engine.dispose()
+        status = client.get("/app/moderation/status").get_data(as_text=True)
+        assert "最新のサイト構築に失敗しました" in status
+        assert Path(rel).name in status, (what, rel)
+
+        if rel.startswith("media/") and n % 2 == 0:
+            # A publication (incremental, or full when that is refused) never publishes it.
+            approved_event(instance, moderator, group, f"出力検査の次の催し{n}")
+            instance.worker_burst()
+        current = live.resolve()
+        assert not (current / rel).exists() and not (current / rel).is_symlink(), (what, rel)
+        assert not leaks(instance), (what, rel, leaks(instance))
+        path.unlink()
+        serving = os.readlink(live)
+
+    built = hiroba(instance.env, "build", timeout=600)  # nothing planted: builds again
+    assert built.returncode == 0, built.stderr[-2000:]
+    assert page.is_file()
+
+
+def test_only_the_live_and_the_spare_build_folders_are_kept(instance):
+    moderator, group = poster_group(instance)
+    approved_event(instance, moderator, group, "整理検査の催し")
+    instance.worker_burst()
+    builds = instance.settings.builds_dir
+    # What an older release left: an older folder holding a copied key, and the folder an
+    # {attach} link with "/../" made beside the build folders.
+    old = builds / "20000101T000000000000-r1"
+    _plant(old, "events/1/data-keys.json", b"copied before the upgrade")
+    _plant(builds, "keys/data-keys.json", b"copied beside the builds")
+    for n in range(3):
+        approved_event(instance, moderator, group, f"整理検査の催し{n}")
+        instance.worker_burst()
+    built = hiroba(instance.env, "build", timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    approved_event(instance, moderator, group, "整理検査の最後の催し")
+    instance.worker_burst()
+
+    live = instance.settings.live_dir.resolve()
+    folders = {p for p in builds.iterdir() if p.is_dir()}
+    assert live in folders and len(folders) == 2, sorted(p.name for p in folders)
+    [spare] = folders - {live}
+    assert (builds / f"{spare.name}.sigs.json").is_file()  # the next publication's start
+    assert not old.exists() and not (builds / "keys").exists()
+    states = {p.name.split(".")[0] for p in builds.iterdir() if p.is_file()}
+    assert states <= {live.name, spare.name}
+
+
+def test_a_takedown_removes_every_file_of_the_post_from_the_live_site(instance, client):
+    _, group = open_group(instance)
+    make_moderator(instance)
+    post_id = post_with_files(instance, client, "緊急非公開ファイル検査")
+    instance.worker_burst()  # ingest
+    sign_in(client, *MODERATOR)
+    decide(client, f"/app/moderation/posts/{post_id}")
+    instance.worker_burst()  # publish and build
+    current = instance.settings.live_dir.resolve()
+    media = current / "media" / str(post_id)
+    assert len(list(media.iterdir())) == 2  # the image and the flyer
+    # A file an older release copied next to the post ({attach}) is in every build folder.
+    for folder in (p for p in instance.settings.builds_dir.iterdir() if p.is_dir()):
+        for rel in (f"events/{post_id}/data-keys.json", f"en/events/{post_id}/map.pdf"):
+            _plant(folder, rel, b"copied before the upgrade")
+
+    page = client.get(f"/app/moderation/live/{post_id}")
+    response = client.post(
+        f"/app/moderation/live/{post_id}/takedown",
+        data={
+            "reason": "申し立てがあったため",
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
+    assert response.status_code == 302
+    instance.worker_burst()  # the takedown's publication, first in the queue
+
+    current = instance.settings.live_dir.resolve()
+    for rel in (f"media/{post_id}", f"events/{post_id}", f"en/events/{post_id}"):
+        assert not (current / rel).exists(), (rel, build_logs(instance)[-1])
+    assert build_logs(instance)[-1][0] == "ok"
