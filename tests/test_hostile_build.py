@@ -11,11 +11,14 @@ old build folders are pruned, and a takedown takes every file of the post off
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 import re
+import sys
 from pathlib import Path
 
+import pytest
 from accounts_support import client_for
 from actors import MODERATOR, decide, make_moderator, open_group, sign_in
 from conftest import Instance, csrf_token, submit
@@ -70,6 +73,35 @@ def hostile_lines(instance: Instance) -> list[str]:
     lines.append("<meta content='{attach}../keys/data-keys.json'>")
     lines.append("<blockquote cite='{attach}../keys/secret.key'>引用</blockquote>")
     return lines
+
+
+def _sanitize_plugin():  # type: ignore[no-untyped-def]
+    """Import pelican/plugins/sanitize under a private name (pelican/ is not a package)."""
+    path = Path(__file__).parent.parent / "pelican" / "plugins" / "sanitize" / "__init__.py"
+    spec = importlib.util.spec_from_file_location("_hiroba_test_sanitize_hostile", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("marker", [*MARKERS, "{att{static}ach}", "|{attach}|", "{ attach }"])
+def test_the_sanitiser_strips_every_marker_from_every_attribute(marker: str) -> None:
+    clean_html = _sanitize_plugin().clean_html
+    for attribute, (inner, outer), target in itertools.product(
+        ATTRIBUTES, QUOTES, ("../keys/secret.key", "/etc/hostname", "x")
+    ):
+        value = f"{attribute}={inner}{marker}{target}{inner}"
+        for markup in (
+            f"<p><a title={outer}地図 {value}{outer} href={outer}https://example.jp/{outer}>地図</a></p>",
+            f"<p><a href={outer}{marker}{target}{outer} title={outer}{marker}{outer}>地図</a></p>",
+            f"<table><tr><td colspan={outer}{marker}{outer}>x</td></tr></table>",
+            f'<p><img {value} alt="{marker}"><a title="&#123;attach&#125;{target}">x</a></p>',
+        ):
+            cleaned = clean_html(markup)
+            for tag in re.findall(r"<[^>]+>", cleaned):
+                assert not re.search(r"[{|]\s*\w*\s*[|}]", tag), (markup, cleaned)
 
 
 def _short(marker: str, target: str) -> str:
