@@ -161,7 +161,10 @@ SETTINGS: tuple[Setting, ...] = (
         parsers.positive_int,
     ),
     Setting(
-        "HIROBA_KEEP_BUILDS", "3", "Older site builds kept beside current.", parsers.positive_int
+        "HIROBA_KEEP_BUILDS",
+        "2",
+        "Build folders kept: the live one, and from 2 the incremental publisher's spare.",
+        parsers.positive_int,
     ),
     Setting(
         "HIROBA_SEARCH_REINDEX_SECONDS",

@@ -28,7 +28,20 @@ THEME = os.path.join(_REPO, "theme")
 THEME_STATIC_DIR = "theme"
 THEME_STATIC_PATHS = ["static"]
 # Published posts' flyers and images (content/media/<post id>/, written by the worker).
+# Nothing else is copied: no excludes, no extra path metadata, no links to sources.
 STATIC_PATHS = ["media"]
+STATIC_EXCLUDES: list[str] = []
+STATIC_EXCLUDE_SOURCES = True
+STATIC_CREATE_LINKS = False
+EXTRA_PATH_METADATA: dict[str, dict[str, str]] = {}
+# User text is data, never a path (docs/security/sec-build.md). Pelican's intrasite links
+# ({attach}, {static}, {filename}, |filename|, {index}, ...) make a build read and copy
+# any file a post names, `..` allowed; the hand-written pages do not use them, so they
+# are off everywhere: this pattern never matches (Pelican needs the "what" group).
+INTRASITE_LINK_REGEX = "(?!)(?P<what>)"
+# Markdown only: no reStructuredText (its include directive reads files) and no raw HTML
+# files read as content.
+READERS: dict[str, None] = {"rst": None, "html": None, "htm": None}
 # Files the worker is still writing (.tmp-*, renamed into place when complete).
 IGNORE_FILES = [".#*", ".tmp-*"]
 

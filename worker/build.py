@@ -31,7 +31,7 @@ from intake.runtime import Runtime
 from intake.store import transaction
 from intake.taxonomy import AREAS, AREAS_EN, AUDIENCES_EN, TOPICS, TOPICS_EN
 
-from . import incremental, searchindex, setaside, sitetree
+from . import incremental, output_check, searchindex, setaside, sitetree
 from .context import runtime
 from .sitestate import site_state
 
@@ -132,7 +132,10 @@ def build_site(settings: Settings, output_dir: Path, **extra: object) -> BuildRe
     pelican_logger.addHandler(collector)
     started = time.perf_counter()
     try:
-        Pelican(pelican_settings(settings, output_dir, overrides=extra)).run()
+        values = pelican_settings(settings, output_dir, overrides=extra)
+        output_check.check_inputs(settings, values)  # the build reads only what we wrote
+        Pelican(values).run()
+        output_check.check_tree(settings, output_dir)  # and writes only what a build writes
     except Exception as exc:  # any exception from Pelican or the theme is a failed build
         collector.lines.append(f"EXCEPTION: {type(exc).__name__}: {exc}")
         collector.errors += 1
@@ -153,11 +156,15 @@ def switch_live(settings: Settings, build_dir: Path) -> None:
 
 
 def prune_builds(settings: Settings) -> None:
-    """Delete old build folders (and their states), keeping the live one and the newest few."""
-    live = settings.live_dir.resolve() if settings.live_dir.exists() else None
-    builds = sitetree.build_folders(settings)
-    for old in builds[: -settings.keep_builds]:
-        if old.resolve() != live:
+    """Delete every build folder (and its state) but the live one and the spare.
+
+    An older folder is an older site: it may still hold what a takedown removed.
+    """
+    if not settings.live_dir.exists():
+        return
+    kept = sitetree.kept_folders(settings, settings.live_dir.resolve())
+    for old in sitetree.build_folders(settings):
+        if old not in kept:
             sitetree.remove_build(old)
     for suffix in (sitetree.STATE_SUFFIX, sitetree.SIGNATURES_SUFFIX, sitetree.SEARCH_SUFFIX):
         for state in settings.builds_dir.glob("*" + suffix):

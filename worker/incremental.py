@@ -17,6 +17,8 @@ import functools
 import gc
 import logging
 import os
+import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,14 +33,17 @@ from pelican.readers import SkipStub
 from pelican.writers import Writer
 
 from intake.config import Settings
+from intake.taxonomy import KIND_SEGMENTS
 
-from . import searchindex, sitetree
+from . import output_check, searchindex, sitetree
 from .media import mirror_media
 from .warmup import preloaded_state
 
 log = logging.getLogger(__name__)
 
 MAX_CHANGED_POSTS = 200  # beyond this a full build is about as fast
+# A post's own page: when it goes, its whole folder goes (in every language).
+POST_PAGE = re.compile(rf"((?:{'|'.join(KIND_SEGMENTS.values())})/\d+)/index\.html")
 
 
 class NeedsFullBuild(Exception):
@@ -53,6 +58,8 @@ class Outcome:
     removed: int
     changed_posts: int
     search: str = ""
+    # What this publication wrote into the folder (paths under it), for the output check.
+    written: tuple[str, ...] = ()
     # Writes the folder's state for the next publication. The caller runs it once the
     # folder is live: a tenth of a second at 10,000 posts that no reader waits for. Until
     # it has run, a publication finds no state and builds in full, so it is never unsafe.
@@ -244,6 +251,10 @@ def _publish(
             pelican_settings_for,
             searches,
         )
+        output_check.check_files(settings, target, outcome.written)
+    except output_check.OutputRefused as exc:
+        sitetree.remove_build(target)
+        raise NeedsFullBuild(str(exc)) from exc
     except BaseException:
         sitetree.remove_build(target)
         raise
@@ -294,9 +305,14 @@ def _update(
     have: dict[str, str] = spare_sigs["signatures"]
     live_sigs: dict[str, str] = live_signatures["signatures"]
     removed = linked = 0
+    prefixes = listings.language_prefixes(renderer.settings)
     for rel in set(have) - set(wanted):
         sitetree.remove_file(target, rel)
         removed += 1
+        gone = POST_PAGE.fullmatch(rel)
+        if gone:  # a post left the site: nothing of its folder may stay (a takedown)
+            for prefix in ("", *prefixes):
+                shutil.rmtree(target / (prefix + gone.group(1)), ignore_errors=True)
     to_render = []
     for rel, sig in wanted.items():
         if have.get(rel) == sig:
@@ -308,7 +324,8 @@ def _update(
             (target / rel).unlink(missing_ok=True)  # never write through a shared inode
             to_render.append(rel)
     by_page = {e.page: e for e in entries}
-    for rel in _originals(to_render, listings.language_prefixes(renderer.settings), target):
+    originals = _originals(to_render, prefixes, target)
+    for rel in originals:
         if rel in pages:
             listings.render_page(pages[rel], renderer.articles, renderer.writer, renderer.context)
             continue
@@ -317,7 +334,7 @@ def _update(
             raise NeedsFullBuild(f"{rel}: its post could not be read")
         renderer.write_article(article)
     # Flyers and images: media/ as Pelican's static generator copies it from content/media.
-    mirror_media(settings.content_dir, live, target)
+    media = mirror_media(settings.content_dir, live, target)
     # Search: a delta over the live folder's Pagefind index (searchindex; no Pagefind run).
     search = searchindex.update(listings, target, (live, live_sigs), searches, wanted)
     meta = {
@@ -331,4 +348,7 @@ def _update(
         dict(meta, posts=posts),
         dict(meta, signatures=wanted),
     )
-    return Outcome(target, len(to_render), linked, removed, changed, search, save)
+    written = (*originals, *(p + rel for rel in originals for p in prefixes), *media)
+    return Outcome(
+        target, len(to_render), linked, removed, changed, search, written=written, save_state=save
+    )

@@ -130,26 +130,28 @@ def _listing(root: Path) -> dict[str, int]:
     found: dict[str, int] = {}
     for folder, _, names in os.walk(root):
         for name in names:
-            if not name.startswith("."):  # a copy in progress (see _copy)
-                path = Path(folder) / name
+            path = Path(folder) / name
+            # A copy in progress (see _copy) starts with a dot; a symlink is never followed
+            # (the full build refuses a content root holding one: worker/output_check.py).
+            if not name.startswith(".") and not path.is_symlink():
                 found[str(path.relative_to(root))] = path.stat().st_size
     return found
 
 
-def mirror_media(content_dir: Path, live: Path, target: Path) -> int:
+def mirror_media(content_dir: Path, live: Path, target: Path) -> list[str]:
     """Make a build folder's media/ hold exactly what Pelican would copy from content/media.
 
     Called by the incremental publisher on a spare build folder (never the live one).
     File names are unique per upload and files never change, so a name with the same
     size is the same file. A file the live build already has is hard-linked from it;
-    another is copied. Returns how many files were added or removed.
+    another is copied. Returns the paths (under target) it added or replaced, for the
+    output check.
     """
     want = _listing(content_dir / MEDIA)
     have = _listing(target / MEDIA)
-    changed = 0
+    written: list[str] = []
     for rel in set(have) - set(want):
         sitetree.remove_file(target, f"{MEDIA}/{rel}")
-        changed += 1
     for rel, size in want.items():
         if have.get(rel) == size:
             continue
@@ -161,5 +163,5 @@ def mirror_media(content_dir: Path, live: Path, target: Path) -> int:
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             (target / name).unlink(missing_ok=True)  # never write through a shared inode
             _copy(content_dir / name, target / name)
-        changed += 1
-    return changed
+        written.append(name)
+    return written

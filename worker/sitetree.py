@@ -140,7 +140,12 @@ def scan_posts(content_dir: Path) -> dict[str, list[int]]:
         return found
     with os.scandir(folder) as entries:
         for entry in entries:
-            if entry.name.endswith(".md") and not entry.name.startswith("."):
+            # A symlink is never read (a full build refuses it: worker/output_check.py).
+            if (
+                entry.name.endswith(".md")
+                and not entry.name.startswith(".")
+                and not entry.is_symlink()
+            ):
                 st = entry.stat(follow_symlinks=False)
                 found[f"posts/{entry.name}"] = [st.st_ino, st.st_size, st.st_mtime_ns]
     return found
@@ -190,6 +195,21 @@ def build_folders(settings: Settings) -> list[Path]:
     if not settings.builds_dir.is_dir():
         return []
     return sorted(p for p in settings.builds_dir.iterdir() if p.is_dir())
+
+
+def kept_folders(settings: Settings, live: Path) -> set[Path]:
+    """Return the build folders to keep: the live one and the spare the incremental
+    publisher would start from (the newest other one of the same fingerprint)."""
+    kept = {live}
+    live_sigs = load_signatures(live)
+    if settings.keep_builds < 2 or live_sigs is None:
+        return kept
+    for folder in reversed(build_folders(settings)):
+        sigs = load_signatures(folder) if folder != live else None
+        if sigs and sigs.get("fingerprint") == live_sigs.get("fingerprint"):
+            kept.add(folder)
+            break
+    return kept
 
 
 def remove_build(build_dir: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from typing import Any
 
 import nh3
@@ -49,24 +50,31 @@ KNOWN_METADATA = frozenset(
     }
 )  # fmt: skip
 SUMMARY_FALLBACK_CHARS = 120
+# A word between braces or bars, the way Pelican's default INTRASITE_LINK_REGEX reads
+# {attach}, {static}, {filename}, {index}, {tag}, {category}, {author}, |filename|...
+INTRASITE_MARKER = re.compile(r"[{|]\s*\w*\s*[|}]")
 
 
 def _no_intrasite_links(tag: str, attribute: str, value: str) -> str | None:
-    """Drop Pelican's {filename}/|filename| link syntax from user content.
+    """Drop Pelican's intrasite-link markers ({attach}, |filename|...) from every attribute.
 
-    Such a link would make one post's page depend on another post, which the incremental
-    publisher (one page per changed post) could not keep equal to a full build.
+    The syntax is off (pelicanconf.INTRASITE_LINK_REGEX), so this is defence in depth: a
+    marker hidden anywhere in an attribute, even inside a title, never reaches the page,
+    and a link that starts with one goes. It also keeps one post's page independent of
+    other posts, which the incremental publisher (one page per changed post) relies on.
     """
-    if attribute == "href" and value[:1] in ("{", "|"):
+    if attribute == "href" and value.lstrip()[:1] in ("{", "|"):
         return None
+    while INTRASITE_MARKER.search(value):  # "{att{static}ach}" leaves "{attach}" once
+        value = INTRASITE_MARKER.sub("", value)
     return value
 
 
-def clean_html(fragment: str, intrasite: bool = True) -> str:
-    """Return ``fragment`` reduced to the prose allow-list."""
+def clean_html(fragment: str) -> str:
+    """Return ``fragment`` reduced to the prose allow-list, without intrasite markers."""
     return nh3.clean(
         fragment,
-        attribute_filter=None if intrasite else _no_intrasite_links,
+        attribute_filter=_no_intrasite_links,
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(DROP_WITH_CONTENT),
         attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
@@ -110,7 +118,7 @@ def sanitize_content(instance: Any) -> None:
     check_metadata(instance)
     content = getattr(instance, "_content", None)
     if isinstance(content, str):
-        instance._content = clean_html(content, intrasite=isinstance(instance, Page))
+        instance._content = clean_html(content)
         if "summary" not in instance.metadata:
             # Keep summaries plain text everywhere, as the worker's Summary is.
             text = " ".join(html.unescape(nh3.clean(instance._content, tags=set())).split())
