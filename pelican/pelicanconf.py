@@ -34,7 +34,7 @@ STATIC_EXCLUDES: list[str] = []
 STATIC_EXCLUDE_SOURCES = True
 STATIC_CREATE_LINKS = False
 EXTRA_PATH_METADATA: dict[str, dict[str, str]] = {}
-# User text is data, never a path (docs/security/sec-build.md). Pelican's intrasite links
+# User text is data, never a path (docs/security-model.md). Pelican's intrasite links
 # ({attach}, {static}, {filename}, |filename|, {index}, ...) make a build read and copy
 # any file a post names, `..` allowed; the hand-written pages do not use them, so they
 # are off everywhere: this pattern never matches (Pelican needs the "what" group).

@@ -1,6 +1,6 @@
 """The build's file boundary: what a build may read, and what its output may hold.
 
-User text is data, never a path (docs/security/sec-build.md). Pelican's intrasite links
+User text is data, never a path (docs/security-model.md). Pelican's intrasite links
 are off (pelican/pelicanconf.py); this module checks the rest before a build goes live.
 Before a full build, the content root may not hold the instance's keys or database nor
 any symlink, and Pelican's settings must keep the boundary. After it, every output file
