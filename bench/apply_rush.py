@@ -32,11 +32,11 @@ if str(REPO) not in sys.path:
 
 from sqlalchemy import select  # noqa: E402
 
+from intake.accounts.services import PersonData, Registration, create_staff, register  # noqa: E402
 from intake.models import Application  # noqa: E402
+from intake.moderation import services as moderation  # noqa: E402
+from intake.posts.services import PostData, submit_post  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
-from intake.services import moderation  # noqa: E402
-from intake.services.accounts import PersonData, Registration, create_staff, register  # noqa: E402
-from intake.services.posts import PostData, submit_post  # noqa: E402
 from intake.store import transaction  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

@@ -32,13 +32,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from intake.accounts.services import PersonData, Registration, create_staff, register  # noqa: E402
 from intake.config import Settings  # noqa: E402
 from intake.crypto import create_keys  # noqa: E402
 from intake.models import Post  # noqa: E402
+from intake.moderation import services as moderation  # noqa: E402
+from intake.posts.services import PostData, submit_post  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
-from intake.services import moderation  # noqa: E402
-from intake.services.accounts import PersonData, Registration, create_staff, register  # noqa: E402
-from intake.services.posts import PostData, submit_post  # noqa: E402
 from intake.store import migrate, transaction  # noqa: E402
 from intake.taxonomy import AREAS, TOPICS  # noqa: E402
 from intake.up import start_private_redis  # noqa: E402

@@ -17,9 +17,9 @@ from xml.etree import ElementTree
 from actors import EVENT_DAY
 from conftest import Instance
 
-from intake.services import moderation
-from intake.services.accounts import PersonData, Registration, create_staff, register
-from intake.services.posts import PostData, submit_post
+from intake.accounts.services import PersonData, Registration, create_staff, register
+from intake.moderation import services as moderation
+from intake.posts.services import PostData, submit_post
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 POSTER_EMAIL = "lifecycle-contact@example.test"

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from actors import new_post, open_group, sign_in
 from conftest import Instance
 
+from intake.accounts.services import PersonData, Registration, register
+from intake.applications.services import ApplicationData, apply
 from intake.models import Post
-from intake.services import moderation
-from intake.services.accounts import PersonData, Registration, register
-from intake.services.applications import ApplicationData, apply
+from intake.moderation import services as moderation
 
 GROUP_A = ("durable-group", "durable-password-1")
 GROUP_B = ("other-group", "other-password-12")

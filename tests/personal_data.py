@@ -12,11 +12,11 @@ from actors import new_post, open_group
 from conftest import Instance
 from sqlalchemy import select
 
+from intake.accounts.services import PersonData, Registration, register
+from intake.applications.services import ApplicationData, apply
 from intake.models import SEALED_COLUMNS
-from intake.services import moderation
-from intake.services.accounts import PersonData, Registration, register
-from intake.services.applications import ApplicationData, apply
-from intake.services.keys import context_of
+from intake.moderation import services as moderation
+from intake.protection.keys import context_of
 
 HIROBA_SCRIPT = Path(sys.executable).parent / "hiroba"
 HIROBA = [str(HIROBA_SCRIPT)] if HIROBA_SCRIPT.exists() else [sys.executable, "-m", "intake.cli"]

@@ -14,13 +14,13 @@ from conftest import csrf_token, submit
 from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from sqlalchemy import select
 
+from intake.applications import services as svc
+from intake.applications.links import application_path, local_now, make_link_token
+from intake.applications.questions import Question, encode_questions
 from intake.errors import InvalidTransition
 from intake.models import Application
-from intake.services import applications as svc
-from intake.services import moderation
-from intake.services.application_links import application_path, local_now, make_link_token
-from intake.services.event_questions import Question, encode_questions
-from intake.services.posts import PostData, submit_post
+from intake.moderation import services as moderation
+from intake.posts.services import PostData, submit_post
 
 LINK = re.compile(r'href="(/app/applications/[^"]+)"')
 MAIL_LINK = re.compile(r"https?://\S+(/app/applications/\S+)")

@@ -15,10 +15,13 @@ from actors import EVENT_DAY, make_staff, sign_in
 from conftest import Instance, csrf_token
 from sqlalchemy import select
 
+from intake.accounts import changes
+from intake.accounts.services import PersonData, Registration, register
 from intake.models import Account, Post
-from intake.services import changes, moderation, post_edits, reason_templates
-from intake.services.accounts import PersonData, Registration, register
-from intake.services.posts import PostData, submit_post
+from intake.moderation import reasons as reason_templates
+from intake.moderation import services as moderation
+from intake.posts import edits as post_edits
+from intake.posts.services import PostData, submit_post
 
 ROLES = ("anonymous", "individual", "individual2", "group", "group2", "moderator", "staff")
 EVERYONE = frozenset(ROLES)

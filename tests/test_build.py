@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from intake.config import REPO_ROOT
 from intake.models import Build, SiteState
-from intake.services import moderation
+from intake.moderation import services as moderation
 
 
 def publish(instance, count: int = 1) -> list[int]:  # type: ignore[no-untyped-def]

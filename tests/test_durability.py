@@ -11,8 +11,8 @@ from conftest import Instance, csrf_token
 from sqlalchemy import func, select, text
 
 from intake.models import Application, Build, Post, SiteState, Task
+from intake.moderation import services as moderation
 from intake.outbox import INGEST_APPLICATION
-from intake.services import moderation
 
 pytestmark = pytest.mark.slow
 

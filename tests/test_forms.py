@@ -8,7 +8,7 @@ from actors import EVENT, group_form, make_moderator, new_post, open_group, sign
 from sqlalchemy import func, select
 
 from intake.models import Account, Application, Post
-from intake.services import moderation
+from intake.moderation import services as moderation
 
 
 def count(instance, model) -> int:  # type: ignore[no-untyped-def]

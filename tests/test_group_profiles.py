@@ -23,7 +23,7 @@ from personal_data import PLAINTEXTS
 from sqlalchemy import select
 
 from intake.models import Account, AuditEntry, Decision, Post
-from intake.services import moderation
+from intake.moderation import services as moderation
 
 MODERATOR = ("mod-tester", "moderator-password-1")
 GROUP_PASSWORD = "group-password-123"

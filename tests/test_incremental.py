@@ -15,11 +15,12 @@ from actors import open_group
 from sqlalchemy import select
 
 from intake import outbox
+from intake.accounts.services import PersonData, Registration, register
+from intake.accounts.withdrawal import withdraw
 from intake.models import Build, Post
-from intake.services import moderation, recurrence
-from intake.services.accounts import PersonData, Registration, register
-from intake.services.posts import PostData, submit_post
-from intake.services.withdrawal import withdraw
+from intake.moderation import services as moderation
+from intake.posts import recurrence
+from intake.posts.services import PostData, submit_post
 from intake.store import transaction
 
 TOPIC_KEYS = ["welfare", "childcare", "culture"]
@@ -335,7 +336,7 @@ def test_profile_changes_publish_incrementally_and_equal_a_full_build(
     instance, worker_env, tmp_path
 ):
     """A group profile (content/groups.json) changes only the pages that show it."""
-    from intake.services import profiles
+    from intake.profiles import services as profiles
 
     moderator, group = open_group(instance)
     other = _second_group(instance, moderator)
@@ -370,7 +371,7 @@ def test_flyers_and_images_publish_incrementally_and_equal_a_full_build(
     """A post's image variants and PDF go live, and leave again, through the incremental path."""
     from upload_samples import pdf_with_metadata, photo_with_gps
 
-    from intake.services.uploads import (
+    from intake.uploads.services import (
         Attachment,
         process_image,
         process_pdf,

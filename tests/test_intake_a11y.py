@@ -27,15 +27,16 @@ from site_support import fresh_instance
 from sqlalchemy import select
 from test_site_a11y import WCAG_TAGS, axe_source  # noqa: F401 - the module fixture
 
+from intake.accounts import changes
+from intake.accounts.password_reset import CONTEXT, token_hash
+from intake.accounts.services import PersonData, Registration, register
+from intake.applications.links import application_path, link_expiry, make_link_token
+from intake.applications.services import apply
 from intake.models import PasswordResetToken, Person, Post, utcnow
-from intake.services import changes, moderation
-from intake.services.accounts import PersonData, Registration, register
-from intake.services.application_links import application_path, link_expiry, make_link_token
-from intake.services.applications import apply
-from intake.services.password_reset import CONTEXT, token_hash
-from intake.services.post_edits import edit_post
-from intake.services.posts import PostData, submit_post
-from intake.services.profiles import ProfileEdit, update_profile
+from intake.moderation import services as moderation
+from intake.posts.edits import edit_post
+from intake.posts.services import PostData, submit_post
+from intake.profiles.services import ProfileEdit, update_profile
 
 pytestmark = [
     pytest.mark.browser,

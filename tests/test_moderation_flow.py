@@ -27,8 +27,10 @@ from moderation_support import (
 from sqlalchemy import select, update
 
 from intake.models import AuditEntry, Decision, Post, ReasonTemplate, utcnow
-from intake.services import moderation, post_edits, reason_templates
-from intake.services.posts import PostData, submit_post
+from intake.moderation import reasons as reason_templates
+from intake.moderation import services as moderation
+from intake.posts import edits as post_edits
+from intake.posts.services import PostData, submit_post
 
 
 def test_approve_with_edits_mails_the_poster_and_publishes_the_edited_text(mailing):

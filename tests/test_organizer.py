@@ -10,9 +10,9 @@ from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from organizer_support import GROUP_A, GROUP_B, applicant_data, group_event, sign_in_group
 from sqlalchemy import select
 
+from intake.applications.services import apply
 from intake.models import Application, AuditEntry, MessageDelivery
-from intake.services import moderation
-from intake.services.applications import apply
+from intake.moderation import services as moderation
 
 
 def audit_of(instance, action: str) -> list[AuditEntry]:  # type: ignore[no-untyped-def]

@@ -19,8 +19,8 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from intake.models import Post, PostRevision, Upload
-from intake.services import moderation
-from intake.services.takedown import take_down
+from intake.moderation import services as moderation
+from intake.site.takedown import take_down
 from intake.store import alembic_config
 
 
@@ -270,7 +270,7 @@ def test_taking_a_post_down_erases_its_pending_edits_new_files(instance):
 def test_archiving_a_post_erases_its_pending_edits_new_files_at_once(instance):
     from datetime import timedelta
 
-    from intake.services.stale_content import archive_past
+    from intake.site.stale import archive_past
 
     who = people(instance)
     post_id, image, _pdf = _live_post_with_files(instance, who)

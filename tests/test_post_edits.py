@@ -12,7 +12,7 @@ from moderation_support import live_page, new_post, people, queue_links, review
 from sqlalchemy import select
 
 from intake.models import Post, PostRevision
-from intake.services import moderation
+from intake.moderation import services as moderation
 
 
 def test_a_live_posts_edit_waits_for_approval_and_shows_its_diff(instance):

@@ -22,8 +22,9 @@ from sqlalchemy import select
 from intake.deployment import load_deployment
 from intake.errors import ConfigError
 from intake.models import Post
-from intake.services import moderation, recurrence
-from intake.services.recurrence import RecurrenceError, describe, expand
+from intake.moderation import services as moderation
+from intake.posts import recurrence
+from intake.posts.recurrence import RecurrenceError, describe, expand
 from intake.taxonomy import AUDIENCES
 
 REPO = Path(__file__).resolve().parent.parent

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from test_authorization import make_event, make_member
 
+from intake.accounts import changes
+from intake.accounts.services import PersonData
 from intake.models import Account
-from intake.services import changes, moderation
-from intake.services.accounts import PersonData
+from intake.moderation import services as moderation
 
 PROBE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

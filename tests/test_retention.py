@@ -12,11 +12,11 @@ from actors import new_post
 from organizer_support import applicant_data, group_event
 from sqlalchemy import select
 
+from intake.applications.organizer import counts_of
+from intake.applications.services import apply, cancel_application
 from intake.config import REPO_ROOT, Settings
 from intake.models import SEALED_COLUMNS, Application, AuditEntry, Post
-from intake.services import moderation
-from intake.services.applications import apply, cancel_application
-from intake.services.organizer import counts_of
+from intake.moderation import services as moderation
 from worker.retention import schedule_retention
 
 SEALED_NAMES = [column for model, column in SEALED_COLUMNS if model is Application]

@@ -19,9 +19,9 @@ from browsing import CHROMIUM, chromium, serving
 from sqlalchemy import select
 
 from intake.models import Build
-from intake.services import moderation
-from intake.services.posts import PostData, submit_post
-from intake.services.takedown import take_down
+from intake.moderation import services as moderation
+from intake.posts.services import PostData, submit_post
+from intake.site.takedown import take_down
 from intake.taxonomy import TOPICS
 
 DELTA = "search/delta.json"

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from uploads_support import GROUP, post_with_files, private_folders, upload_rows
 
 from intake.models import Post
-from intake.services import moderation
+from intake.moderation import services as moderation
 
 REASON = "チラシに個人の携帯電話番号が載っています。"
 

@@ -27,22 +27,20 @@ from conftest import Instance, csrf_token, submit
 from markupsafe import escape
 from sqlalchemy import select
 
+from intake.accounts import changes
+from intake.accounts.services import PersonData, Registration, register
+from intake.applications import mail as organizer_mail
+from intake.applications.links import link_expiry, make_link_token
+from intake.applications.questions import Question, encode_questions
+from intake.applications.services import ApplicationData, apply
 from intake.models import Account, Post
-from intake.services import (
-    changes,
-    moderation,
-    organizer_mail,
-    post_edits,
-    profiles,
-    reason_templates,
-    stale_content,
-    takedown,
-)
-from intake.services.accounts import PersonData, Registration, register
-from intake.services.application_links import link_expiry, make_link_token
-from intake.services.applications import ApplicationData, apply
-from intake.services.event_questions import Question, encode_questions
-from intake.services.posts import PostData, submit_post
+from intake.moderation import reasons as reason_templates
+from intake.moderation import services as moderation
+from intake.posts import edits as post_edits
+from intake.posts.services import PostData, submit_post
+from intake.profiles import services as profiles
+from intake.site import stale as stale_content
+from intake.site import takedown
 
 # The class of payloads: a tag of each dangerous kind, attribute break-outs with either
 # quote, a closing textarea or title, a comment, a script, a javascript: link, template

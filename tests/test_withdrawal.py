@@ -14,6 +14,10 @@ from accounts_support import (
 from actors import new_post, submit
 from sqlalchemy import select
 
+from intake.accounts import password_reset
+from intake.accounts.changes import propose
+from intake.accounts.services import PersonData
+from intake.accounts.withdrawal import WITHDRAWN_NAME
 from intake.models import (
     Account,
     AuditEntry,
@@ -22,10 +26,7 @@ from intake.models import (
     Person,
     Post,
 )
-from intake.services import moderation, password_reset
-from intake.services.accounts import PersonData
-from intake.services.changes import propose
-from intake.services.withdrawal import WITHDRAWN_NAME
+from intake.moderation import services as moderation
 
 
 def publish(instance, account_id: int, n: int) -> int:  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ from intake.config import Settings
 from intake.controls import xml_safe
 from intake.models import Post
 from intake.runtime import Runtime
-from intake.services.status_panel import SET_ASIDE_MARK
+from intake.site.status import SET_ASIDE_MARK
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from sqlalchemy import select
 
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, ChangeRequest, Person, utcnow
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit
-from .accounts import PersonData, collected_fields, open_person
+from .services import PersonData, collected_fields, open_person
 
 CONTEXT = "change_requests.proposed"
 SELF_SERVICE_KINDS = ("individual", "group")

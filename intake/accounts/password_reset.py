@@ -25,11 +25,11 @@ from sqlalchemy.orm import Session
 from .. import outbox
 from ..errors import HirobaError
 from ..models import Account, PasswordResetToken, Person, Task, utcnow
-from ..passwords import hash_password
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit
-from .accounts import login_index
+from .passwords import hash_password
+from .services import login_index
 from .sessions import revoke_sessions
 
 log = logging.getLogger(__name__)

@@ -15,10 +15,11 @@ from ..crypto import Vault
 from ..deployment import PersonalFields
 from ..errors import HirobaError
 from ..models import Account, Person
-from ..passwords import hash_password, needs_rehash, verify_password
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit, login_ids
+from . import login_ids
+from .passwords import hash_password, needs_rehash, verify_password
 
 ROLES = ("individual", "group", "moderator", "staff")
 PERSON_FIELDS = (
@@ -160,7 +161,7 @@ def register_public(rt: Runtime, reg: Registration, client: str) -> int:
 
     Raise LoginTaken alike for an ID another account holds (staff's included) and for a
     reserved one, and RegistrationPaused once client was told that too often (see
-    services/login_ids.py).
+    intake/accounts/login_ids.py).
     """
     if not login_ids.may_register(rt, client):
         raise login_ids.RegistrationPaused()

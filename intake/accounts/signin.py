@@ -17,10 +17,11 @@ from sqlalchemy import select
 from .. import outbox
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, utcnow
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit, second_factor
-from .accounts import authenticate, login_index
+from . import second_factor
+from .services import authenticate, login_index
 from .sessions import revoke_sessions
 
 SECOND_FACTOR_ROLES = frozenset({"moderator", "staff"})

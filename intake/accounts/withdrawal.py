@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from .. import outbox
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, ChangeRequest, PasswordResetToken, Post, Task
-from ..passwords import verify_password
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit
+from ..uploads.erasure import delete_upload_rows, remove_folders
+from .passwords import verify_password
 from .sessions import revoke_sessions
-from .upload_erasure import delete_upload_rows, remove_folders
 
 log = logging.getLogger(__name__)
 WITHDRAWN_NAME = "退会した利用者"

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import pyzipper
 
 from ..models import Account
+from ..protection import audit, ledger
 from ..runtime import Runtime
 from ..spreadsheet import spreadsheet_csv
 from ..store import transaction
-from . import audit, ledger
 from .organizer import (
     CANCELLED,
     CONFIRMED,

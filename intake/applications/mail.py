@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from .. import outbox
 from ..models import Application, EventMessage, MessageDelivery, Post
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit
 from .organizer import CONFIRMED, WAITING, own_event
 
 AUDIENCES = {

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFound
 from ..models import Application, Post
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
-from . import applications, audit
+from . import services as applications
 
 CONFIRMED = frozenset({"confirmed"})
 WAITING = frozenset({"waitlisted", "waiting"})

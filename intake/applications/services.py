@@ -26,12 +26,12 @@ from sqlalchemy.orm import Session
 from .. import outbox
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Application, Post, Task, utcnow
+from ..posts.services import LIVE
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
 from ..validation import N_
-from . import audit
-from .application_links import local_now
-from .posts import LIVE
+from .links import local_now
 
 APPLICATION_MAIL = "worker.ingest.ingest_application"  # confirmation or waiting-list mail
 PROMOTED_MAIL = "worker.application_mail.send_promoted"

@@ -25,12 +25,14 @@ from sqlalchemy.orm import Session
 from .. import outbox
 from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..models import Decision, Post, PostRevision, Task, utcnow
+from ..posts import edit_files as post_edit_files
+from ..posts import fields as post_fields
+from ..posts.fields import Fields
+from ..posts.services import PostData, lock_post
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit, post_edit_files, post_fields
-from .post_fields import Fields
-from .posts import PostData, lock_post
-from .upload_erasure import delete_upload_rows, remove_folders
+from ..uploads.erasure import delete_upload_rows, remove_folders
 
 WAITING = ("received", "pending")
 KINDS = ("post", "revision")

@@ -11,7 +11,7 @@ from sqlalchemy import Select, exists, select
 
 from ..models import Account, Decision, Post, PostRevision, utcnow
 from ..runtime import Runtime
-from .post_decisions import WAITING, Subject, seen_stamp
+from .decisions import WAITING, Subject, seen_stamp
 
 PAGE_SIZE = 50
 AnySelect = Select[*tuple[Any, ...]]  # a query of any row shape

@@ -8,12 +8,13 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..accounts.services import PersonData, open_person
 from ..errors import InvalidTransition, NotFound
 from ..models import Account, Build, Decision, Post, SiteState, Task, utcnow
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit, post_decisions
-from .accounts import PersonData, open_person
+from . import decisions as post_decisions
 
 WAITING = ("received", "pending")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from . import post_fields
-from .post_fields import Fields
+from . import fields as post_fields
+from .fields import Fields
 
 # One piece of a long text's diff: ("same" | "del" | "ins", text).
 Segment = tuple[str, str]

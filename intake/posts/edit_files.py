@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Post, PostRevision, Upload
 from ..runtime import Runtime
-from .uploads import Attachment, uploads_of
+from ..uploads.services import Attachment, uploads_of
 
 PROPOSED = "proposed"
 

@@ -22,10 +22,11 @@ from ..errors import InvalidTransition, NotFound
 from ..models import Decision, Post, PostRevision, Upload, utcnow
 from ..runtime import Runtime
 from ..store import transaction
-from . import post_edit_files, post_fields
-from .posts import PostData
-from .upload_erasure import delete_upload_rows, remove_folders
-from .uploads import stage_attachments
+from ..uploads.erasure import delete_upload_rows, remove_folders
+from ..uploads.services import stage_attachments
+from . import edit_files as post_edit_files
+from . import fields as post_fields
+from .services import PostData
 
 WAITING = ("received", "pending")
 EDITABLE = (*WAITING, "rejected", "approved")

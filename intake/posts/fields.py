@@ -11,10 +11,10 @@ import json
 from datetime import datetime
 from typing import Any
 
+from ..applications.questions import questions_of
 from ..models import Post
 from ..taxonomy import AREAS, POST_KINDS, TOPICS
-from .event_questions import questions_of
-from .posts import PostData
+from .services import PostData
 
 WEEKDAYS = "月火水木金土日"
 

@@ -52,7 +52,7 @@ class PostData:
     waitlist: bool = False
     apply_until: datetime | None = None
     questions: str = "[]"  # JSON of event_questions.Question, see encode_questions
-    recurrence: str = ""  # rule code, see services/recurrence.py; "" for none
+    recurrence: str = ""  # rule code, see intake/posts/recurrence.py; "" for none
     occurrences: str = "[]"  # its expansion: JSON [[start, end], ...] (recurrence.encode)
     attendance: str = "offline"  # offline, online or hybrid (taxonomy.ATTENDANCE)
     online_details: str = ""  # how to join online, public text

@@ -18,10 +18,10 @@ from sqlalchemy import select
 from .. import outbox
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, Decision, Task, utcnow
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
 from ..taxonomy import AREAS, TOPICS
-from . import audit
 
 # The fields reviewed before they go live, and their labels for the moderator.
 REVIEWED = {"profile": "活動内容", "website": "ウェブサイト", "public_contact": "公開する連絡先"}

@@ -24,7 +24,7 @@ from typing import IO, Protocol
 
 from ..config import Settings
 from ..errors import HirobaError
-from .uploads import uploads_root
+from ..uploads.services import uploads_root
 
 LAYOUT = "sections"
 DATABASE, FILE = b"D", b"F"

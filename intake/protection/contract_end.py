@@ -20,6 +20,7 @@ import pyzipper
 from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select, text, update
 
+from ..accounts.services import PERSON_FIELDS, open_person
 from ..crypto import DATA_KEYS_FILE
 from ..models import (
     BLIND_INDEX_COLUMNS,
@@ -32,15 +33,14 @@ from ..models import (
     Task,
     utcnow,
 )
+from ..posts.services import LIVE
 from ..runtime import Runtime
 from ..spreadsheet import BOM, spreadsheet_csv
 from ..store import transaction
+from ..uploads.erasure import delete_upload_rows, remove_folders, sweep_orphans
 from . import audit, ledger
-from .accounts import PERSON_FIELDS, open_person
 from .backup import backups_dir
 from .keys import write_data_keys
-from .posts import LIVE
-from .upload_erasure import delete_upload_rows, remove_folders, sweep_orphans
 
 REPORTS_DIR = "reports"
 ERASED_PASSWORD = "!erased"  # noqa: S105 - a marker no Argon2 hash matches, not a password
@@ -291,7 +291,7 @@ def _delete_backups(rt: Runtime) -> int:
 
 def _empty_queue(rt: Runtime, account_ids: list[int]) -> int:
     """Remove every job of the queue and its registries, and every sign-in session."""
-    from .sessions import revoke_sessions
+    from ..accounts.sessions import revoke_sessions
 
     queue = rt.queue
     removed = queue.count

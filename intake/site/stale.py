@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 
 from .. import outbox
 from ..models import Decision, Post, PostRevision, utcnow
+from ..posts.services import LIVE
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit
-from .posts import LIVE
+from ..uploads.erasure import remove_folders
 from .takedown import close_pending_edits, lock_live_post
-from .upload_erasure import remove_folders
 
 JST_OFFSET = timedelta(hours=9)  # event times are stored as entered, in Japan's time
 DATED_KINDS = ("event", "recruitment")

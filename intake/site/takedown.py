@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 from .. import outbox
 from ..errors import NotFound
 from ..models import Decision, Post, PostRevision, utcnow
+from ..posts import edit_files as post_edit_files
+from ..posts.services import LIVE, lock_post
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
-from . import audit, post_edit_files
-from .posts import LIVE, lock_post
-from .upload_erasure import remove_folders
+from ..uploads.erasure import remove_folders
 
 LIST_LIMIT = 200
 

@@ -26,8 +26,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from ..config import Settings
-from .uploads_errors import UploadRejected
-from .uploads_images import ProcessedImage, process_image
+from .errors import UploadRejected
+from .images import ProcessedImage, process_image
 
 CHILD_NICENESS = 10
 # Wall-clock allowance over the CPU limit: a niced child waits behind the web's requests.

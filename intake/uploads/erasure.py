@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..models import Upload
-from .uploads import upload_dir, uploads_root
+from .services import upload_dir, uploads_root
 
 # A folder is written just before its row commits (uploads.submit_post_with_files): the
 # sweep leaves younger folders alone so that it never races a submission in progress.

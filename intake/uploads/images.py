@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from .uploads_errors import UploadRejected
+from .errors import UploadRejected
 
 # Widths of the smaller variants; the largest one is the original, capped at MAX_WIDTH
 # wide and MAX_HEIGHT tall. 480 fills a phone's column at 1x and 960 at 2x or a desktop's

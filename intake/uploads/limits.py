@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 MEGABYTE = 1024 * 1024
 # Room for the post form's text fields and the multipart framing around the files.

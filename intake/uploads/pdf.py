@@ -23,7 +23,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
-from .uploads_errors import UploadRejected
+from .errors import UploadRejected
 
 MAX_PDF_PAGES = 50  # a flyer, not a book: also bounds the work a crafted file can cause
 # Page keys that hold application data, metadata or actions rather than what is printed.

@@ -22,11 +22,11 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..models import Upload
+from ..posts.services import PostData, submit_post
 from ..runtime import Runtime
-from .posts import PostData, submit_post
-from .uploads_errors import UploadRejected
-from .uploads_images import ProcessedImage, process_image
-from .uploads_pdf import process_pdf
+from .errors import UploadRejected
+from .images import ProcessedImage, process_image
+from .pdf import process_pdf
 
 __all__ = [
     "Attachment",

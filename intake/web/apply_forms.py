@@ -26,9 +26,9 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 from .. import validation as v
+from ..applications.links import form_stamp, stamp_age
+from ..applications.questions import Question, contact_fields, questions_of
 from ..models import Post
-from ..services.application_links import form_stamp, stamp_age
-from ..services.event_questions import Question, contact_fields, questions_of
 from .fields import Normalised
 from .forms import MultiCheckboxField, length, required
 from .plain_text import FlaskForm

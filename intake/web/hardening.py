@@ -15,10 +15,10 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ..accounts.sessions import SessionPolicy
 from ..config import Settings
 from ..crypto import load_vault
 from ..runtime import Runtime
-from ..services.sessions import SessionPolicy
 from .sessions import DEVELOPMENT_COOKIE, PRODUCTION_COOKIE, RedisSessionInterface
 
 

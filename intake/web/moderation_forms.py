@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..services.post_decisions import Subject
+from ..moderation.decisions import Subject
 from .plain_text import FlaskForm
 
 REQUIRED = _l("この項目は必須です。")

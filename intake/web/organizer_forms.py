@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ..services.organizer_mail import AUDIENCES
+from ..applications.mail import AUDIENCES
 from .forms import REQUIRED, length, required
 from .plain_text import FlaskForm
 

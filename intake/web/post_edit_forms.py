@@ -14,8 +14,8 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, ValidationError
 
-from ..services.post_edit_files import EditableFile
-from ..upload_limits import UploadLimits
+from ..posts.edit_files import EditableFile
+from ..uploads.limits import UploadLimits
 from .forms import MultiCheckboxField, PostForm
 from .upload_forms import with_attachments
 

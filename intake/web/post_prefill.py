@@ -1,6 +1,6 @@
 """Fill a PostForm from stored fields: the poster's edit form and the moderator's review.
 
-The stored shape is PostData's (services/post_fields.py); most fields map one to one.
+The stored shape is PostData's (intake/posts/fields.py); most fields map one to one.
 The few whose form differs (questions, recurrence, audience) are converted here, in one
 place, so a new posting field needs at most a line here.
 """
@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..services import recurrence
-from ..services.event_questions import ASK_CONTACT
-from ..services.post_fields import Fields, to_data
+from ..applications.questions import ASK_CONTACT
+from ..posts import recurrence
+from ..posts.fields import Fields, to_data
 from .forms import ASK_CONTACT_CHOICES, PostForm, choices
 
 

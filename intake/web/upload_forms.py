@@ -22,11 +22,11 @@ from redis.exceptions import RedisError
 from wtforms import FieldList, FormField, StringField
 from wtforms.validators import Length, Optional
 
-from ..services.image_decoding import DecodeLimits, decode_image, decoder_slot
-from ..services.upload_budget import reserve_pixels
-from ..services.uploads import Attachment, UploadRejected, process_pdf, read_limited
-from ..services.uploads_images import ImageHeader, inspect_image
-from ..upload_limits import UploadLimits
+from ..uploads.budget import reserve_pixels
+from ..uploads.decoding import DecodeLimits, decode_image, decoder_slot
+from ..uploads.images import ImageHeader, inspect_image
+from ..uploads.limits import UploadLimits
+from ..uploads.services import Attachment, UploadRejected, process_pdf, read_limited
 from .auth import current_account, rt
 from .plain_text import FlaskForm, Form
 

@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from ...accounts import changes, password_reset, withdrawal
+from ...accounts.services import person_from
 from ...errors import StoreUnavailable
-from ...services import changes, password_reset, withdrawal
-from ...services.accounts import person_from
 from ..account_forms import (
     ForgotPasswordForm,
     ResetPasswordForm,

@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from ...services.signin import SignInRefused, check_password, check_second_factor
+from ...accounts.signin import SignInRefused, check_password, check_second_factor
 from ..auth import await_second_factor, pending_account_id, rt
 from ..auth import sign_in as start_session
 from ..auth import sign_out as end_session

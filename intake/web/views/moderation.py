@@ -6,8 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ...services import changes, moderation, profiles
-from ...services.signin import disable_account
+from ...accounts import changes
+from ...accounts.signin import disable_account
+from ...moderation import services as moderation
+from ...profiles import services as profiles
 from ...taxonomy import AREAS, POST_KINDS, TOPICS
 from ..auth import current_account, role_required, rt
 from ..forms import DecisionForm, DisableForm

@@ -8,9 +8,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from ...accounts import changes
+from ...accounts import services as account_service
 from ...errors import StoreUnavailable
-from ...services import accounts as account_service
-from ...services import changes
 from ..account_forms import group_registration_form, individual_registration_form
 from ..auth import current_account, role_required, rt
 from ..forms import DecisionForm

@@ -13,16 +13,14 @@ from wtforms import SelectChoice
 
 from ...errors import NotFound
 from ...models import Post, PostRevision
-from ...services import (
-    moderation_queue,
-    post_decisions,
-    post_diff,
-    post_edit_files,
-    post_fields,
-    reason_templates,
-)
-from ...services.moderation_queue import QueueFilter
-from ...services.post_decisions import Subject
+from ...moderation import decisions as post_decisions
+from ...moderation import queue as moderation_queue
+from ...moderation import reasons as reason_templates
+from ...moderation.decisions import Subject
+from ...moderation.queue import QueueFilter
+from ...posts import diff as post_diff
+from ...posts import edit_files as post_edit_files
+from ...posts import fields as post_fields
 from ...taxonomy import POST_KINDS
 from .. import post_prefill
 from ..auth import current_account, role_required, rt

@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ...services import profiles
+from ...profiles import services as profiles
 from ..auth import current_account, role_required, rt
 from ..forms import DecisionForm
 

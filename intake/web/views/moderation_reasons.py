@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ...services import reason_templates
+from ...moderation import reasons as reason_templates
 from ..auth import role_required, rt
 from ..moderation_forms import MoveForm, ReasonTemplateForm
 

@@ -9,8 +9,10 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from ...models import utcnow
-from ...services import stale_content, status_panel, takedown
-from ...services.posts import LIVE
+from ...posts.services import LIVE
+from ...site import stale as stale_content
+from ...site import status as status_panel
+from ...site import takedown
 from ...taxonomy import AREAS, POST_KINDS, TOPICS
 from ..auth import current_account, role_required, rt
 from ..moderation_site_forms import RemoveOverdueForm, StaleRequestForm, TakedownForm

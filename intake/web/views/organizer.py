@@ -11,7 +11,9 @@ from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
-from ...services import organizer, organizer_export, organizer_mail
+from ...applications import export as organizer_export
+from ...applications import mail as organizer_mail
+from ...applications import organizer
 from ..auth import current_account, role_required, rt
 from ..organizer_forms import ApplicationActionForm, ExportForm, MessageForm
 

@@ -7,14 +7,15 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from ...applications.questions import ASK_CONTACT, Question, encode_questions, split_options
 from ...errors import InvalidTransition, NotFound, StoreUnavailable
 from ...models import Post
-from ...services import post_edits, recurrence
-from ...services.event_questions import ASK_CONTACT, Question, encode_questions, split_options
-from ...services.post_edit_files import FileEdit
-from ...services.posts import PostData, posts_of
-from ...services.uploads import submit_post_with_files
+from ...posts import edits as post_edits
+from ...posts import recurrence
+from ...posts.edit_files import FileEdit
+from ...posts.services import PostData, posts_of
 from ...taxonomy import POST_KINDS
+from ...uploads.services import submit_post_with_files
 from .. import post_prefill
 from ..auth import current_account, role_required, rt
 from ..forms import ASK_CONTACT_CHOICES, PostForm, choices

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from ...errors import StoreUnavailable
-from ...services import profiles
+from ...profiles import services as profiles
 from ..auth import current_account, role_required, rt
 from ..profile_forms import ProfileForm
 from ..responses import retry_later

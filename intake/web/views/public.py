@@ -3,7 +3,7 @@
 Applying: the form, the confirmation, the availability JSON of the static event page,
 and the applicant's own page behind a signed link, where they can cancel. The answer to
 an accepted form is the same whether it took a place or its details had applied already
-(see services/applications.py): the standing and the link go by mail only.
+(see intake/applications/services.py): the standing and the link go by mail only.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from ...accounts import services as account_service
+from ...accounts.login_ids import RegistrationPaused
+from ...applications import services as application_service
+from ...applications.links import BadLink, read_link_token
 from ...deployment import PersonalFields
 from ...errors import StoreUnavailable
 from ...models import Post
-from ...services import accounts as account_service
-from ...services import applications as application_service
-from ...services.application_links import BadLink, read_link_token
-from ...services.login_ids import RegistrationPaused
-from ...services.posts import open_event
+from ...posts.services import open_event
 from ..account_forms import group_registration_form, individual_registration_form
 from ..apply_forms import ApplicationFormBase, application_form
 from ..auth import rt

@@ -8,8 +8,8 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ...services.audit_report import JST, Policy, build_report
-from ...services.statistics import status_counts
+from ...oversight.report import JST, Policy, build_report
+from ...oversight.statistics import status_counts
 from ..auth import role_required, rt
 
 bp = Blueprint("staff", __name__)

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from ...errors import NotFound
 from ...models import Upload
-from ...services.uploads import post_uploads, preview_file
+from ...uploads.services import post_uploads, preview_file
 from ..auth import role_required, rt
 
 bp = Blueprint("uploads", __name__)
