@@ -14,8 +14,8 @@ from wtforms.validators import EqualTo, InputRequired, ValidationError
 
 from .. import validation as v
 from ..deployment import PersonalFields
-from .fields import Normalised
-from .forms import (
+from ..web.fields import Normalised
+from ..web.forms import (
     GroupPersonForm,
     GroupRegistrationForm,
     IndividualRegistrationForm,
@@ -24,7 +24,7 @@ from .forms import (
     length,
     required,
 )
-from .plain_text import FlaskForm, Form
+from ..web.plain_text import FlaskForm, Form
 
 GENDERS = {"female": _l("女性"), "male": _l("男性"), "other": _l("その他")}
 

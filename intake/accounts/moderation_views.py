@@ -8,15 +8,15 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from ...accounts import changes
-from ...accounts import services as account_service
-from ...errors import StoreUnavailable
-from ..account_forms import group_registration_form, individual_registration_form
-from ..auth import current_account, role_required, rt
-from ..forms import DecisionForm
-from ..responses import retry_later
-from .account import ROLE_LABELS
-from .public import LOGIN_TAKEN
+from ..applications.views import LOGIN_TAKEN
+from ..errors import StoreUnavailable
+from ..web.auth import current_account, role_required, rt
+from ..web.forms import DecisionForm
+from ..web.responses import retry_later
+from . import changes
+from . import services as account_service
+from .forms import group_registration_form, individual_registration_form
+from .views import ROLE_LABELS
 
 bp = Blueprint("moderation_accounts", __name__)
 

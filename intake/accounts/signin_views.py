@@ -8,11 +8,11 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from ...accounts.signin import SignInRefused, check_password, check_second_factor
-from ..auth import await_second_factor, pending_account_id, rt
-from ..auth import sign_in as start_session
-from ..auth import sign_out as end_session
-from ..forms import SecondFactorForm, SignInForm, SignOutForm
+from ..web.auth import await_second_factor, pending_account_id, rt
+from ..web.auth import sign_in as start_session
+from ..web.auth import sign_out as end_session
+from ..web.forms import SecondFactorForm, SignInForm, SignOutForm
+from .signin import SignInRefused, check_password, check_second_factor
 
 bp = Blueprint("auth", __name__)
 

@@ -9,18 +9,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from ...accounts import changes, password_reset, withdrawal
-from ...accounts.services import person_from
-from ...errors import StoreUnavailable
-from ..account_forms import (
-    ForgotPasswordForm,
-    ResetPasswordForm,
-    WithdrawForm,
-    change_request_form,
-)
-from ..auth import current_account, role_required, rt
-from ..auth import sign_out as end_session
-from ..responses import retry_later
+from ..errors import StoreUnavailable
+from ..web.auth import current_account, role_required, rt
+from ..web.auth import sign_out as end_session
+from ..web.responses import retry_later
+from . import changes, password_reset, withdrawal
+from .forms import ForgotPasswordForm, ResetPasswordForm, WithdrawForm, change_request_form
+from .services import person_from
 
 bp = Blueprint("account", __name__)
 

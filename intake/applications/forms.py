@@ -26,12 +26,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, Optional, ValidationError
 
 from .. import validation as v
-from ..applications.links import form_stamp, stamp_age
-from ..applications.questions import Question, contact_fields, questions_of
 from ..models import Post
-from .fields import Normalised
-from .forms import MultiCheckboxField, length, required
-from .plain_text import FlaskForm
+from ..web.fields import Normalised
+from ..web.forms import MultiCheckboxField, length, required
+from ..web.plain_text import FlaskForm
+from .links import form_stamp, stamp_age
+from .questions import Question, contact_fields, questions_of
 
 HONEYPOT_MESSAGE = _l("送信を受け付けられませんでした。入力欄以外の項目が変更されています。")
 TOO_FAST_MESSAGE = _l(

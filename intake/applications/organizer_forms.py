@@ -13,9 +13,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from ..applications.mail import AUDIENCES
-from .forms import REQUIRED, length, required
-from .plain_text import FlaskForm
+from ..web.forms import REQUIRED, length, required
+from ..web.plain_text import FlaskForm
+from .mail import AUDIENCES
 
 
 class ApplicationActionForm(FlaskForm):

@@ -11,11 +11,11 @@ from flask_babel import gettext as _
 from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
-from ...applications import export as organizer_export
-from ...applications import mail as organizer_mail
-from ...applications import organizer
-from ..auth import current_account, role_required, rt
-from ..organizer_forms import ApplicationActionForm, ExportForm, MessageForm
+from ..web.auth import current_account, role_required, rt
+from . import export as organizer_export
+from . import mail as organizer_mail
+from . import organizer
+from .organizer_forms import ApplicationActionForm, ExportForm, MessageForm
 
 bp = Blueprint("organizer", __name__)
 

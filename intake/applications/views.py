@@ -14,19 +14,19 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from ...accounts import services as account_service
-from ...accounts.login_ids import RegistrationPaused
-from ...applications import services as application_service
-from ...applications.links import BadLink, read_link_token
-from ...deployment import PersonalFields
-from ...errors import StoreUnavailable
-from ...models import Post
-from ...posts.services import open_event
-from ..account_forms import group_registration_form, individual_registration_form
-from ..apply_forms import ApplicationFormBase, application_form
-from ..auth import rt
-from ..forms import CancelForm
-from ..responses import retry_later
+from ..accounts import services as account_service
+from ..accounts.forms import group_registration_form, individual_registration_form
+from ..accounts.login_ids import RegistrationPaused
+from ..deployment import PersonalFields
+from ..errors import StoreUnavailable
+from ..models import Post
+from ..posts.services import open_event
+from ..web.auth import rt
+from ..web.forms import CancelForm
+from ..web.responses import retry_later
+from . import services as application_service
+from .forms import ApplicationFormBase, application_form
+from .links import BadLink, read_link_token
 
 bp = Blueprint("public", __name__)
 

@@ -15,8 +15,8 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from ..moderation.decisions import Subject
-from .plain_text import FlaskForm
+from ..web.plain_text import FlaskForm
+from .decisions import Subject
 
 REQUIRED = _l("この項目は必須です。")
 DECISIONS = [

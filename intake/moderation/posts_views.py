@@ -11,22 +11,22 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from ...errors import NotFound
-from ...models import Post, PostRevision
-from ...moderation import decisions as post_decisions
-from ...moderation import queue as moderation_queue
-from ...moderation import reasons as reason_templates
-from ...moderation.decisions import Subject
-from ...moderation.queue import QueueFilter
-from ...posts import diff as post_diff
-from ...posts import edit_files as post_edit_files
-from ...posts import fields as post_fields
-from ...taxonomy import POST_KINDS
-from .. import post_prefill
-from ..auth import current_account, role_required, rt
-from ..forms import PostForm
-from ..moderation_forms import BulkDecisionForm, QueueFilterForm, ReviewDecisionForm
-from .posts import _post_data as post_data_of
+from ..errors import NotFound
+from ..models import Post, PostRevision
+from ..posts import diff as post_diff
+from ..posts import edit_files as post_edit_files
+from ..posts import fields as post_fields
+from ..posts import prefill_forms as post_prefill
+from ..posts.views import _post_data as post_data_of
+from ..taxonomy import POST_KINDS
+from ..web.auth import current_account, role_required, rt
+from ..web.forms import PostForm
+from . import decisions as post_decisions
+from . import queue as moderation_queue
+from . import reasons as reason_templates
+from .decisions import Subject
+from .forms import BulkDecisionForm, QueueFilterForm, ReviewDecisionForm
+from .queue import QueueFilter
 
 bp = Blueprint("moderation_posts", __name__)
 
@@ -194,7 +194,7 @@ def bulk() -> str | Response | tuple[str, int]:
         form._errors = None  # the errors property is cached; recompute with the form error
         valid = False
     if not valid:
-        from .moderation import index_page  # the page around the queue (imports this module)
+        from .views import index_page  # the page around the queue (imports this module)
 
         return index_page(bulk_form=form, selected=keys)
     approving = form.action.data == "approve"

@@ -6,9 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ...moderation import reasons as reason_templates
-from ..auth import role_required, rt
-from ..moderation_forms import MoveForm, ReasonTemplateForm
+from ..web.auth import role_required, rt
+from . import reasons as reason_templates
+from .forms import MoveForm, ReasonTemplateForm
 
 bp = Blueprint("moderation_reasons", __name__)
 

@@ -6,15 +6,15 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ...accounts import changes
-from ...accounts.signin import disable_account
-from ...moderation import services as moderation
-from ...profiles import services as profiles
-from ...taxonomy import AREAS, POST_KINDS, TOPICS
-from ..auth import current_account, role_required, rt
-from ..forms import DecisionForm, DisableForm
-from ..moderation_forms import BulkDecisionForm
-from . import moderation_posts
+from ..accounts import changes
+from ..accounts.signin import disable_account
+from ..profiles import services as profiles
+from ..taxonomy import AREAS, POST_KINDS, TOPICS
+from ..web.auth import current_account, role_required, rt
+from ..web.forms import DecisionForm, DisableForm
+from . import posts_views as moderation_posts
+from . import services as moderation
+from .forms import BulkDecisionForm
 
 bp = Blueprint("moderation", __name__)
 

@@ -8,9 +8,9 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ...oversight.report import JST, Policy, build_report
-from ...oversight.statistics import status_counts
-from ..auth import role_required, rt
+from ..web.auth import role_required, rt
+from .report import JST, Policy, build_report
+from .statistics import status_counts
 
 bp = Blueprint("staff", __name__)
 

@@ -1,7 +1,7 @@
 """The poster's edit form: the post form, its new-file slots, and the files it has now.
 
 Each current file gets a "外す" checkbox; the new files go in the same slots, with the
-same checks, as on the first submission (upload_forms.py). Together they must stay
+same checks, as on the first submission (intake/uploads/forms.py). Together they must stay
 within the deployment's limits, checked before any file is processed so that a form
 over the limit keeps nothing.
 """
@@ -14,10 +14,10 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, ValidationError
 
-from ..posts.edit_files import EditableFile
+from ..uploads.forms import with_attachments
 from ..uploads.limits import UploadLimits
-from .forms import MultiCheckboxField, PostForm
-from .upload_forms import with_attachments
+from ..web.forms import MultiCheckboxField, PostForm
+from .edit_files import EditableFile
 
 TOO_MANY = {
     "image": _l("画像は%(n)s枚までです。外す画像を選ぶか、追加を減らしてください。"),

@@ -11,9 +11,9 @@ import json
 from typing import Any
 
 from ..applications.questions import ASK_CONTACT
-from ..posts import recurrence
-from ..posts.fields import Fields, to_data
-from .forms import ASK_CONTACT_CHOICES, PostForm, choices
+from ..web.forms import ASK_CONTACT_CHOICES, PostForm, choices
+from . import recurrence
+from .fields import Fields, to_data
 
 
 def _questions(raw: str) -> list[dict[str, Any]]:

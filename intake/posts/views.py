@@ -7,22 +7,22 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from ...applications.questions import ASK_CONTACT, Question, encode_questions, split_options
-from ...errors import InvalidTransition, NotFound, StoreUnavailable
-from ...models import Post
-from ...posts import edits as post_edits
-from ...posts import recurrence
-from ...posts.edit_files import FileEdit
-from ...posts.services import PostData, posts_of
-from ...taxonomy import POST_KINDS
-from ...uploads.services import submit_post_with_files
-from .. import post_prefill
-from ..auth import current_account, role_required, rt
-from ..forms import ASK_CONTACT_CHOICES, PostForm, choices
-from ..moderation_forms import WithdrawForm
-from ..post_edit_forms import edit_form
-from ..responses import retry_later
-from ..upload_forms import with_attachments
+from ..applications.questions import ASK_CONTACT, Question, encode_questions, split_options
+from ..errors import InvalidTransition, NotFound, StoreUnavailable
+from ..models import Post
+from ..moderation.forms import WithdrawForm
+from ..taxonomy import POST_KINDS
+from ..uploads.forms import with_attachments
+from ..uploads.services import submit_post_with_files
+from ..web.auth import current_account, role_required, rt
+from ..web.forms import ASK_CONTACT_CHOICES, PostForm, choices
+from ..web.responses import retry_later
+from . import edits as post_edits
+from . import prefill_forms as post_prefill
+from . import recurrence
+from .edit_files import FileEdit
+from .edit_forms import edit_form
+from .services import PostData, posts_of
 
 bp = Blueprint("posts", __name__)
 

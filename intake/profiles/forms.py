@@ -9,8 +9,8 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from ..taxonomy import AREAS, TOPICS
-from .forms import MultiCheckboxField, choices, length
-from .plain_text import FlaskForm
+from ..web.forms import MultiCheckboxField, choices, length
+from ..web.plain_text import FlaskForm
 
 WEBSITE_MAX = 300
 

@@ -6,9 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ...profiles import services as profiles
-from ..auth import current_account, role_required, rt
-from ..forms import DecisionForm
+from ..web.auth import current_account, role_required, rt
+from ..web.forms import DecisionForm
+from . import services as profiles
 
 bp = Blueprint("moderation_profiles", __name__)
 

@@ -6,11 +6,11 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ...errors import StoreUnavailable
-from ...profiles import services as profiles
-from ..auth import current_account, role_required, rt
-from ..profile_forms import ProfileForm
-from ..responses import retry_later
+from ..errors import StoreUnavailable
+from ..web.auth import current_account, role_required, rt
+from ..web.responses import retry_later
+from . import services as profiles
+from .forms import ProfileForm
 
 bp = Blueprint("profile", __name__)
 

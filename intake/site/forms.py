@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from .plain_text import FlaskForm
+from ..web.plain_text import FlaskForm
 
 
 def _reason_required(form: FlaskForm, field: TextAreaField) -> None:

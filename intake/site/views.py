@@ -8,14 +8,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ...models import utcnow
-from ...posts.services import LIVE
-from ...site import stale as stale_content
-from ...site import status as status_panel
-from ...site import takedown
-from ...taxonomy import AREAS, POST_KINDS, TOPICS
-from ..auth import current_account, role_required, rt
-from ..moderation_site_forms import RemoveOverdueForm, StaleRequestForm, TakedownForm
+from ..models import utcnow
+from ..posts.services import LIVE
+from ..taxonomy import AREAS, POST_KINDS, TOPICS
+from ..web.auth import current_account, role_required, rt
+from . import stale as stale_content
+from . import status as status_panel
+from . import takedown
+from .forms import RemoveOverdueForm, StaleRequestForm, TakedownForm
 
 bp = Blueprint("moderation_site", __name__)
 

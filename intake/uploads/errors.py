@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# The codes UploadRejected carries; intake/web/upload_forms.py has a message for each.
+# The codes UploadRejected carries; intake/uploads/forms.py has a message for each.
 CODES = (
     "too_large",  # bytes over the limit (limit_mb)
     "not_an_image",  # not JPEG, PNG or WebP by its bytes

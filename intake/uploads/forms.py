@@ -22,13 +22,13 @@ from redis.exceptions import RedisError
 from wtforms import FieldList, FormField, StringField
 from wtforms.validators import Length, Optional
 
-from ..uploads.budget import reserve_pixels
-from ..uploads.decoding import DecodeLimits, decode_image, decoder_slot
-from ..uploads.images import ImageHeader, inspect_image
-from ..uploads.limits import UploadLimits
-from ..uploads.services import Attachment, UploadRejected, process_pdf, read_limited
-from .auth import current_account, rt
-from .plain_text import FlaskForm, Form
+from ..web.auth import current_account, rt
+from ..web.plain_text import FlaskForm, Form
+from .budget import reserve_pixels
+from .decoding import DecodeLimits, decode_image, decoder_slot
+from .images import ImageHeader, inspect_image
+from .limits import UploadLimits
+from .services import Attachment, UploadRejected, process_pdf, read_limited
 
 IMAGE_TYPES = "image/jpeg,image/png,image/webp"
 PDF_TYPES = "application/pdf,.pdf"

@@ -12,10 +12,10 @@ from typing import Any
 from flask import Blueprint, Flask, request, send_file
 from werkzeug.wrappers import Response
 
-from ...errors import NotFound
-from ...models import Upload
-from ...uploads.services import post_uploads, preview_file
-from ..auth import role_required, rt
+from ..errors import NotFound
+from ..models import Upload
+from ..web.auth import role_required, rt
+from .services import post_uploads, preview_file
 
 bp = Blueprint("uploads", __name__)
 

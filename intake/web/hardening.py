@@ -85,7 +85,7 @@ def install(app: Flask, settings: Settings, runtime: Runtime) -> Limiter:
         headers_enabled=True,
     )
     limiter.init_app(app)
-    from .views import auth
+    from ..accounts import signin_views as auth
 
     limiter.limit(settings.rate_limit_signin, methods=["POST"])(auth.bp)
 

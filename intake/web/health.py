@@ -6,8 +6,8 @@ from flask import Blueprint, jsonify
 from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
-from ...store import ping
-from ..auth import rt
+from ..store import ping
+from .auth import rt
 
 bp = Blueprint("health", __name__)
 
