@@ -209,7 +209,6 @@ SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
-SETTING_NAMES = frozenset(s.name for s in SETTINGS)
 MIN_SECRET_KEY_LENGTH = 32
 
 

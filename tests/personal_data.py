@@ -15,6 +15,7 @@ from sqlalchemy import select
 from intake.accounts.services import PersonData, Registration, register
 from intake.applications.services import ApplicationData, apply
 from intake.models import SEALED_COLUMNS
+from intake.moderation import decisions as post_decisions
 from intake.moderation import services as moderation
 from intake.protection.keys import context_of
 
@@ -75,7 +76,7 @@ def seed(instance: Instance) -> Seeded:
     )
     moderation.decide_account(instance.rt, moderator, individual, approve=True)
     post = new_post(instance, group, 1, capacity=10)
-    moderation.decide_post(instance.rt, moderator, post, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post))
     seeded = Seeded(moderator, group, individual, post)
     seeded.applications = [apply(instance.rt, post, data).application_id for data in APPLICANTS]
     return seeded

@@ -19,7 +19,7 @@ from intake.applications.links import application_path, local_now, make_link_tok
 from intake.applications.questions import Question, encode_questions
 from intake.errors import InvalidTransition
 from intake.models import Application
-from intake.moderation import services as moderation
+from intake.moderation import decisions as post_decisions
 from intake.posts.services import PostData, submit_post
 
 LINK = re.compile(r'href="(/app/applications/[^"]+)"')
@@ -39,7 +39,7 @@ def live_event(instance, capacity: int | None = 5, **extra) -> int:  # type: ign
         **extra,
     )
     post_id = submit_post(instance.rt, group, data)
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     return post_id
 
 

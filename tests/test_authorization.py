@@ -18,6 +18,7 @@ from sqlalchemy import select
 from intake.accounts import changes
 from intake.accounts.services import PersonData, Registration, register
 from intake.models import Account, Post
+from intake.moderation import decisions as post_decisions
 from intake.moderation import reasons as reason_templates
 from intake.moderation import services as moderation
 from intake.posts import edits as post_edits
@@ -189,7 +190,7 @@ def world(instance: Instance, app):  # type: ignore[no-untyped-def]
         "group2": make_member(instance, "group", 4, moderator),
     }
     live = make_event(instance, owners["group"], 1)
-    moderation.decide_post(instance.rt, moderator, live, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", live))
     request_id = changes.propose(
         instance.rt, owners["individual"], "self", PersonData(name="権限 変更後")
     )

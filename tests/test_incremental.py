@@ -18,6 +18,7 @@ from intake import outbox
 from intake.accounts.services import PersonData, Registration, register
 from intake.accounts.withdrawal import withdraw
 from intake.models import Build, Post
+from intake.moderation import decisions as post_decisions
 from intake.moderation import services as moderation
 from intake.posts import recurrence
 from intake.posts.services import PostData, submit_post
@@ -51,7 +52,7 @@ def _data(n: int) -> PostData:
 
 def _approve(instance, moderator: int, account: int, n: int) -> int:  # type: ignore[no-untyped-def]
     post_id = submit_post(instance.rt, account, _data(n))
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     return post_id
 
 
@@ -75,7 +76,7 @@ def _approve_recurring(instance, moderator: int, account: int) -> int:  # type: 
         topic="childcare",
     )
     post_id = submit_post(instance.rt, account, data)
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     return post_id
 
 
@@ -388,7 +389,7 @@ def test_flyers_and_images_publish_incrementally_and_equal_a_full_build(
         Attachment("pdf", "チラシ", pdf=process_pdf(pdf_with_metadata())),
     ]
     post_id = submit_post_with_files(instance.rt, other, _data(3), attachments)
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     _drain(instance)
     assert _last_build_log(instance).startswith("incremental: 1 changed post")
     _settle_search(instance)

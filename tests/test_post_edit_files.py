@@ -19,7 +19,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from intake.models import Post, PostRevision, Upload
-from intake.moderation import services as moderation
+from intake.moderation import decisions as post_decisions
 from intake.site.takedown import take_down
 from intake.store import alembic_config
 
@@ -50,7 +50,9 @@ def _live_post_with_files(instance, who) -> tuple[int, Upload, Upload]:  # type:
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     image, pdf = _uploads(instance)
-    moderation.decide_post(instance.rt, approver(instance), image.post_id, approve=True)
+    post_decisions.approve(
+        instance.rt, approver(instance), post_decisions.Subject("post", image.post_id)
+    )
     instance.worker_burst()
     return int(image.post_id), image, pdf  # type: ignore[arg-type]
 

@@ -22,7 +22,7 @@ from test_authorization import make_event, make_member
 from intake.accounts import changes
 from intake.accounts.services import PersonData
 from intake.models import Account
-from intake.moderation import services as moderation
+from intake.moderation import decisions as post_decisions
 
 PROBE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -134,7 +134,7 @@ def site(instance: Instance, app):  # type: ignore[no-untyped-def]
     group = make_member(instance, "group", 3, mod)
     individual = make_member(instance, "individual", 1, mod)
     live = make_event(instance, group, 1)
-    moderation.decide_post(instance.rt, mod, live, approve=True)
+    post_decisions.approve(instance.rt, mod, post_decisions.Subject("post", live))
     ids = {
         "live": live,
         "pending": make_member(instance, "group", 5, 0),

@@ -26,12 +26,12 @@ from intake.models import (
     Person,
     Post,
 )
-from intake.moderation import services as moderation
+from intake.moderation import decisions as post_decisions
 
 
 def publish(instance, account_id: int, n: int) -> int:  # type: ignore[no-untyped-def]
     post_id = new_post(instance, account_id, n)
-    moderation.decide_post(instance.rt, approver(instance), post_id, approve=True)
+    post_decisions.approve(instance.rt, approver(instance), post_decisions.Subject("post", post_id))
     return post_id
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, make_response, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from ..applications.views import LOGIN_TAKEN
 from ..errors import StoreUnavailable
+from ..moderation.views import decided
 from ..web.auth import current_account, role_required, rt
 from ..web.forms import DecisionForm
 from ..web.responses import retry_later
@@ -96,16 +97,9 @@ def paper(kind: str) -> str | Response | tuple[str, int]:
 @role_required(*STAFF)
 def change(request_id: int) -> str | Response | tuple[str, int]:
     form = DecisionForm()
-    if form.validate_on_submit():
-        changes.decide(
-            rt(),
-            _me_id(),
-            request_id,
-            form.action.data == "approve",
-            (form.reason.data or "").strip(),
-        )
-        flash(_("変更申請の判断を記録しました。"))
-        return redirect(url_for("moderation.index"))
+    message = _("変更申請の判断を記録しました。")
+    if done := decided(form, changes.decide, request_id, message, "moderation.index"):
+        return done
     review = changes.review(rt(), _me_id(), request_id)
     page = render_template(
         "moderation/change.html",

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .. import outbox
 from ..crypto import Vault
@@ -228,8 +227,3 @@ def create_staff(rt: Runtime, role: str, login: str, password: str, name: str) -
         session.add(account)
         session.flush()
         return account.id
-
-
-def get_account(session: Session, account_id: int) -> Account | None:
-    """Return the account with this id, or None."""
-    return session.get(Account, account_id)

@@ -14,7 +14,6 @@ since raises ChangedMeanwhile and nothing is decided.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +32,7 @@ from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
 from ..uploads.erasure import delete_upload_rows, remove_folders
+from .records import record_decision
 
 WAITING = ("received", "pending")
 KINDS = ("post", "revision")
@@ -90,15 +90,9 @@ def _record(
     edits: dict[str, list[Any]] | None = None,
 ) -> Decision:
     """Add the Decision row and its audit entry (names of edited fields only, never values)."""
-    decision = Decision(
-        subject_kind=subject.kind,
-        subject_id=subject.id,
-        moderator_id=moderator_id,
-        action=action,
-        reason=reason,
-        edits=json.dumps(edits, ensure_ascii=False) if edits else "",
+    decision = record_decision(
+        session, moderator_id, subject.kind, subject.id, action, reason, edits or None
     )
-    session.add(decision)
     session.flush()
     detail = action + (f" with edits: {', '.join(edits)}" if edits else "")
     audit.record(

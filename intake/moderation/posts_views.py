@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
-from wtforms import SelectChoice
 
 from ..errors import NotFound
 from ..models import Post, PostRevision
@@ -23,71 +22,19 @@ from ..web.auth import current_account, role_required, rt
 from ..web.forms import PostForm
 from . import decisions as post_decisions
 from . import queue as moderation_queue
-from . import reasons as reason_templates
 from .decisions import Subject
-from .forms import BulkDecisionForm, QueueFilterForm, ReviewDecisionForm
-from .queue import QueueFilter
+from .forms import BulkDecisionForm, ReviewDecisionForm
+from .views import index_page, reason_choices, reason_text
 
 bp = Blueprint("moderation_posts", __name__)
 
 STAFF = ("moderator",)
 
 
-def state_labels() -> dict[str, str]:
-    """Return the queue states as moderators read them."""
-    return {
-        "new": _("新規"),
-        "resubmitted": _("差し戻し後の再申請"),
-        "edit": _("公開中の投稿の変更"),
-    }
-
-
 def _me_id() -> int:
     me = current_account()
     assert me is not None
     return me.id
-
-
-def _reason_choices(form: ReviewDecisionForm | BulkDecisionForm) -> None:
-    templates = reason_templates.all_templates(rt(), active_only=True)
-    form.reason_template.choices = [SelectChoice(0, _("使わない"))] + [
-        SelectChoice(t.id, t.title) for t in templates
-    ]
-
-
-def _reason(form: ReviewDecisionForm | BulkDecisionForm) -> str:
-    body = reason_templates.body_of(rt(), form.reason_template.data)
-    return reason_templates.compose(body, form.reason.data or "")
-
-
-def queue_context(
-    bulk_form: BulkDecisionForm | None = None, selected: tuple[str, ...] = ()
-) -> tuple[dict[str, Any], bool]:
-    """Return what the index's post queue shows, and whether any form there has errors."""
-    filters = QueueFilterForm(formdata=request.args)
-    everything = [SelectChoice("", _("すべて"))]
-    filters.kind.choices = everything + [SelectChoice(k, _(v)) for k, v in POST_KINDS.items()]
-    filters.state.choices = everything + [SelectChoice(k, v) for k, v in state_labels().items()]
-    filters_ok = filters.validate() if request.args else True
-    wanted = QueueFilter(
-        kind=filters.kind.data if filters.kind.data in POST_KINDS else "",
-        state=filters.state.data if filters.state.data in moderation_queue.STATES else "",
-        older_than_days=filters.older_than.data if not filters.older_than.errors else None,
-        poster=(filters.poster.data or "") if not filters.poster.errors else "",
-        page=request.args.get("page", 1, type=int) or 1,
-    )
-    bulk = bulk_form or BulkDecisionForm(formdata=None)
-    _reason_choices(bulk)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    context = {
-        "post_queue": moderation_queue.post_queue(rt(), wanted),
-        "queue_filters": filters,
-        "queue_args": args,
-        "bulk_form": bulk,
-        "selected": set(selected),
-        "state_labels": state_labels(),
-    }
-    return context, not filters_ok or bool(bulk.errors)
 
 
 @bp.route("/moderation/posts/<int:post_id>", methods=["GET", "POST"])
@@ -133,7 +80,7 @@ def _review(
     file_changes: post_edit_files.FileChanges | None = None,
 ) -> str | Response | tuple[str, int]:
     decision = ReviewDecisionForm()
-    _reason_choices(decision)
+    reason_choices(decision)
     form = PostForm(data=post_prefill.form_data(proposed), meta={"csrf": False})
     settings = rt().settings.deployment
     post_prefill.prepare(form, settings.application_contact, settings.audiences)
@@ -143,7 +90,7 @@ def _review(
         if decision.action.data == "reject":
             try:
                 post_decisions.reject(
-                    rt(), _me_id(), subject, _reason(decision), request.form.get("seen")
+                    rt(), _me_id(), subject, reason_text(decision), request.form.get("seen")
                 )
             except post_decisions.ChangedMeanwhile:
                 flash(_("投稿者がこの間に内容を修正しました。最新の内容を確認してください。"))
@@ -183,7 +130,7 @@ def _review(
 def bulk() -> str | Response | tuple[str, int]:
     """Approve or reject, with one reason, the ticked queue items, each on its own."""
     form = BulkDecisionForm()
-    _reason_choices(form)
+    reason_choices(form)
     keys = tuple(request.form.getlist("items"))
     subjects = form.subjects(list(keys))
     valid = form.validate_on_submit()
@@ -194,11 +141,9 @@ def bulk() -> str | Response | tuple[str, int]:
         form._errors = None  # the errors property is cached; recompute with the form error
         valid = False
     if not valid:
-        from .views import index_page  # the page around the queue (imports this module)
-
         return index_page(bulk_form=form, selected=keys)
     approving = form.action.data == "approve"
-    reason = "" if approving else _reason(form)
+    reason = "" if approving else reason_text(form)
     # Each row carries the version it showed; a post changed since is refused, not decided.
     seen = {s: request.form.get(f"seen-{s.key}", "") for s in subjects}
     result = post_decisions.decide_many(rt(), _me_id(), subjects, seen, approving, reason)

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from ..accounts.services import PersonData, open_person
 from ..errors import InvalidTransition, NotFound
-from ..models import Account, Build, Decision, Post, SiteState, Task, utcnow
+from ..models import Account, Build, Post, SiteState, Task, utcnow
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
-from . import decisions as post_decisions
+from .records import record_decision
 
 WAITING = ("received", "pending")
 
@@ -92,14 +92,8 @@ def _decide(
     if subject.status not in WAITING:
         raise InvalidTransition(f"{kind} {subject_id} is {subject.status}")
     subject.reject_reason = "" if approve else reason
-    session.add(
-        Decision(
-            subject_kind=kind,
-            subject_id=subject_id,
-            moderator_id=moderator_id,
-            action="approve" if approve else "reject",
-            reason=reason,
-        )
+    record_decision(
+        session, moderator_id, kind, subject_id, "approve" if approve else "reject", reason
     )
     return subject
 
@@ -112,20 +106,6 @@ def decide_account(
         account = _decide(session, Account, account_id, moderator_id, approve, reason)
         account.status = "active" if approve else "rejected"
         account.decided_at = utcnow()
-
-
-def decide_post(
-    rt: Runtime, moderator_id: int, post_id: int, approve: bool, reason: str = ""
-) -> None:
-    """Approve (and owe its publication) or reject a waiting post, recording the decision.
-
-    The same path as the moderation pages: the decision is audited and the poster mailed.
-    """
-    subject = post_decisions.Subject("post", post_id)
-    if approve:
-        post_decisions.approve(rt, moderator_id, subject)
-    else:
-        post_decisions.reject(rt, moderator_id, subject, reason)
 
 
 def site_view(rt: Runtime) -> SiteView:

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ..web.auth import current_account, role_required, rt
+from ..moderation.views import decided
+from ..web.auth import role_required, rt
 from ..web.forms import DecisionForm
 from . import services as profiles
 
 bp = Blueprint("moderation_profiles", __name__)
 
 STAFF = ("moderator",)
-
-
-def _me_id() -> int:
-    me = current_account()
-    assert me is not None
-    return me.id
 
 
 @bp.route("/moderation/profiles")
@@ -35,16 +30,9 @@ def index() -> str:
 @role_required(*STAFF)
 def review(account_id: int) -> str | Response | tuple[str, int]:
     form = DecisionForm()
-    if form.validate_on_submit():
-        profiles.decide(
-            rt(),
-            _me_id(),
-            account_id,
-            form.action.data == "approve",
-            (form.reason.data or "").strip(),
-        )
-        flash(_("公開プロフィールの変更について判断を記録しました。"))
-        return redirect(url_for("moderation_profiles.index"))
+    message = _("公開プロフィールの変更について判断を記録しました。")
+    if done := decided(form, profiles.decide, account_id, message, "moderation_profiles.index"):
+        return done
     page = render_template(
         "moderation/profile.html",
         review=profiles.review(rt(), account_id),

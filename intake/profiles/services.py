@@ -18,6 +18,7 @@ from sqlalchemy import select
 from .. import outbox
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, Decision, Task, utcnow
+from ..moderation.records import record_decision
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
@@ -184,16 +185,7 @@ def decide(
                 tasks.append(outbox.add_task(session, outbox.PUBLISH_PROFILES, account_id))
         account.profile_pending = ""
         action = "approve" if approve else "reject"
-        session.add(
-            Decision(
-                subject_kind=SUBJECT,
-                subject_id=account_id,
-                moderator_id=moderator_id,
-                action=action,
-                reason=reason,
-                edits=json.dumps(edits, ensure_ascii=False),
-            )
-        )
+        record_decision(session, moderator_id, SUBJECT, account_id, action, reason, edits)
         audit.record(
             session,
             moderator_id,

@@ -48,11 +48,6 @@ class DueEvent:
     applications: int
 
 
-def event_end(post: Post) -> datetime | None:
-    """Return when an event is over: its end, or its start when it has no end."""
-    return post.ends_at or post.starts_at
-
-
 def due_events(session: Session, days: int, now: datetime | None = None) -> list[DueEvent]:
     """Return the events over for more than days whose applications still hold data."""
     cutoff = (now or utcnow()) - timedelta(days=days)

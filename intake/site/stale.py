@@ -22,7 +22,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from .. import outbox
-from ..models import Decision, Post, PostRevision, utcnow
+from ..models import Post, PostRevision, utcnow
+from ..moderation.records import record_decision
 from ..posts.services import LIVE
 from ..protection import audit
 from ..runtime import Runtime
@@ -93,15 +94,7 @@ def request_removal(
     with transaction(rt.sessions) as session:
         post = lock_live_post(session, post_id)
         post.stale_requested_at, post.stale_deadline, post.stale_reason = at, deadline, reason
-        session.add(
-            Decision(
-                subject_kind="post",
-                subject_id=post_id,
-                moderator_id=moderator_id,
-                action="stale_request",
-                reason=reason,
-            )
-        )
+        record_decision(session, moderator_id, "post", post_id, "stale_request", reason)
         audit.record(session, moderator_id, "request_stale_removal", "post", post_id)
         task = outbox.add_task(session, outbox.SEND_STALE_REQUEST, post_id)
     outbox.enqueue_tasks(rt.queue, [task])
@@ -167,14 +160,8 @@ def remove_overdue(
                 continue
             post.status = "removed"
             erase = close_pending_edits(session, post_id)
-            session.add(
-                Decision(
-                    subject_kind="post",
-                    subject_id=post_id,
-                    moderator_id=moderator_id,
-                    action="remove_stale",
-                    reason=post.stale_reason,
-                )
+            record_decision(
+                session, moderator_id, "post", post_id, "remove_stale", post.stale_reason
             )
             audit.record(session, moderator_id, "remove_stale_post", "post", post_id)
             task = outbox.add_task(session, outbox.PUBLISH_POST, post_id)

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from .. import outbox
 from ..errors import NotFound
-from ..models import Decision, Post, PostRevision, utcnow
+from ..models import Post, PostRevision, utcnow
+from ..moderation.records import record_decision
 from ..posts import edit_files as post_edit_files
 from ..posts.services import LIVE, lock_post
 from ..protection import audit
@@ -86,15 +87,7 @@ def take_down(rt: Runtime, moderator_id: int, post_id: int, reason: str) -> None
         post.taken_down_at = utcnow()
         post.takedown_reason = reason
         erase = close_pending_edits(session, post_id)
-        session.add(
-            Decision(
-                subject_kind="post",
-                subject_id=post_id,
-                moderator_id=moderator_id,
-                action="takedown",
-                reason=reason,
-            )
-        )
+        record_decision(session, moderator_id, "post", post_id, "takedown", reason)
         audit.record(session, moderator_id, "takedown_post", "post", post_id, detail="緊急非公開")
         publish = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
         notice = outbox.add_task(session, outbox.SEND_TAKEDOWN_NOTICE, post_id)
