@@ -69,10 +69,11 @@ def create_app(
     from ..site import live_views as site
     from ..site import views as moderation_site
     from ..uploads import views as uploads
-    from . import health
+    from .health import bp as health_bp
 
-    for module in (public, auth, posts, moderation, health):
-        app.register_blueprint(module.bp, url_prefix="/app" if module is not health else None)
+    for module in (public, auth, posts, moderation):
+        app.register_blueprint(module.bp, url_prefix="/app")
+    app.register_blueprint(health_bp)
     app.register_blueprint(staff.bp, url_prefix="/app")
     app.register_blueprint(account.bp, url_prefix="/app")
     app.register_blueprint(moderation_accounts.bp, url_prefix="/app")
