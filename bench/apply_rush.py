@@ -32,11 +32,12 @@ if str(REPO) not in sys.path:
 
 from sqlalchemy import select  # noqa: E402
 
+from intake.accounts.services import PersonData, Registration, create_staff, register  # noqa: E402
 from intake.models import Application  # noqa: E402
+from intake.moderation import decisions as post_decisions  # noqa: E402
+from intake.moderation import services as moderation  # noqa: E402
+from intake.posts.services import PostData, submit_post  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
-from intake.services import moderation  # noqa: E402
-from intake.services.accounts import PersonData, Registration, create_staff, register  # noqa: E402
-from intake.services.posts import PostData, submit_post  # noqa: E402
 from intake.store import transaction  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -84,7 +85,7 @@ def make_event(rt: Runtime, places: int) -> int:
             waitlist=True,
         ),
     )
-    moderation.decide_post(rt, moderator, post_id, approve=True)
+    post_decisions.approve(rt, moderator, post_decisions.Subject("post", post_id))
     return post_id
 
 

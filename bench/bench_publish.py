@@ -32,13 +32,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from intake.accounts.services import PersonData, Registration, create_staff, register  # noqa: E402
 from intake.config import Settings  # noqa: E402
 from intake.crypto import create_keys  # noqa: E402
 from intake.models import Post  # noqa: E402
+from intake.moderation import decisions as post_decisions  # noqa: E402
+from intake.moderation import services as moderation  # noqa: E402
+from intake.posts.services import PostData, submit_post  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
-from intake.services import moderation  # noqa: E402
-from intake.services.accounts import PersonData, Registration, create_staff, register  # noqa: E402
-from intake.services.posts import PostData, submit_post  # noqa: E402
 from intake.store import migrate, transaction  # noqa: E402
 from intake.taxonomy import AREAS, TOPICS  # noqa: E402
 from intake.up import start_private_redis  # noqa: E402
@@ -202,7 +203,7 @@ def measure_approvals(rt: Runtime, env: dict[str, str], moderator: int, group: i
             post_id = submit_post(rt, group, data)
             wait_ingested(rt, post_id)  # we time the approval alone
             started = time.perf_counter()
-            moderation.decide_post(rt, moderator, post_id, approve=True)
+            post_decisions.approve(rt, moderator, post_decisions.Subject("post", post_id))
             seen = ""
             while True:
                 target = os.readlink(site / "current")

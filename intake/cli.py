@@ -31,9 +31,9 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     """Create an active moderator or ward-staff account."""
+    from .accounts.second_factor import enrol_account
+    from .accounts.services import LoginTaken, create_staff
     from .runtime import Runtime
-    from .services.accounts import LoginTaken, create_staff
-    from .services.second_factor import enrol_account
     from .validation import InvalidInput, login_id, password
 
     secret = os.environ.get("HIROBA_PASSWORD") or getpass.getpass("password: ")

@@ -9,8 +9,8 @@ from .config import Settings
 
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     """Purge applicants' personal data of events over for HIROBA_RETENTION_DAYS (counts stay)."""
+    from .protection.retention import purge
     from .runtime import Runtime
-    from .services.retention import purge
 
     rt = Runtime.from_settings(settings)
     try:

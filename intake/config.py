@@ -212,7 +212,6 @@ SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
-SETTING_NAMES = frozenset(s.name for s in SETTINGS)
 MIN_SECRET_KEY_LENGTH = 32
 
 

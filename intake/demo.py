@@ -13,11 +13,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from . import outbox
+from .accounts.second_factor import enrol_account
+from .accounts.services import PersonData, Registration, create_staff, register
 from .models import Account, Post, utcnow
+from .moderation import reasons as reason_templates
+from .posts import recurrence
 from .runtime import Runtime
-from .services import reason_templates, recurrence
-from .services.accounts import PersonData, Registration, create_staff, register
-from .services.second_factor import enrol_account
 from .store import transaction
 from .taxonomy import TOPICS
 

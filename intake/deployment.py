@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .taxonomy import AUDIENCES
-from .upload_limits import UploadLimits, load_upload_limits
+from .uploads.limits import UploadLimits, load_upload_limits
 
 FILE_NAME = "hiroba.toml"
 NIGHTLY_BUILD = dt.time(0, 10)  # [publishing] nightly_build by default

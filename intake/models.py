@@ -113,7 +113,7 @@ class Post(Base):
     questions: Mapped[str] = mapped_column(Text, default="[]")
     apply_seq: Mapped[int] = mapped_column(Integer, default=0)
     contact_public: Mapped[str] = mapped_column(String(300), default="")
-    # Recurrence: the rule as entered (see services/recurrence.py; "" for none) and its
+    # Recurrence: the rule as entered (see intake/posts/recurrence.py; "" for none) and its
     # expansion, a JSON list of [start, end] ISO date-times, first one = starts/ends_at.
     recurrence: Mapped[str] = mapped_column(String(80), default="")
     occurrences: Mapped[str] = mapped_column(Text, default="[]")

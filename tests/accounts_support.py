@@ -9,10 +9,10 @@ from actors import person, sign_in, submit
 from conftest import Instance
 from sqlalchemy import select
 
+from intake.accounts.services import create_staff
 from intake.config import Settings
 from intake.models import Account
-from intake.services import moderation
-from intake.services.accounts import create_staff
+from intake.moderation import services as moderation
 
 PASSWORD = "individual-password-42"
 

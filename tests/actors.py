@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 import pyotp
 from conftest import Instance, submit
 
-from intake.services import moderation
-from intake.services.accounts import PersonData, Registration, create_staff, register
-from intake.services.posts import PostData, submit_post
-from intake.services.second_factor import enrol_account
+from intake.accounts.second_factor import enrol_account
+from intake.accounts.services import PersonData, Registration, create_staff, register
+from intake.moderation import services as moderation
+from intake.posts.services import PostData, submit_post
 
 MODERATOR = ("mod-tester", "moderator-password-1")
 

@@ -17,9 +17,10 @@ from xml.etree import ElementTree
 from actors import EVENT_DAY
 from conftest import Instance
 
-from intake.services import moderation
-from intake.services.accounts import PersonData, Registration, create_staff, register
-from intake.services.posts import PostData, submit_post
+from intake.accounts.services import PersonData, Registration, create_staff, register
+from intake.moderation import decisions as post_decisions
+from intake.moderation import services as moderation
+from intake.posts.services import PostData, submit_post
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 POSTER_EMAIL = "lifecycle-contact@example.test"
@@ -73,7 +74,7 @@ def approved_event(
             area="ochiai-1",
         ),
     )
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     return post_id
 
 

@@ -15,7 +15,7 @@ from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from sqlalchemy import select
 
 from intake.models import Account, Post
-from intake.services import moderation
+from intake.moderation import services as moderation
 
 GROUP_PASSWORD = "group-password-123"
 

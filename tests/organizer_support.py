@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from actors import new_post, open_group, sign_in
 from conftest import Instance
 
+from intake.accounts.services import PersonData, Registration, register
+from intake.applications.services import ApplicationData, apply
 from intake.models import Post
-from intake.services import moderation
-from intake.services.accounts import PersonData, Registration, register
-from intake.services.applications import ApplicationData, apply
+from intake.moderation import decisions as post_decisions
+from intake.moderation import services as moderation
 
 GROUP_A = ("durable-group", "durable-password-1")
 GROUP_B = ("other-group", "other-password-12")
@@ -60,7 +61,7 @@ def group_event(
     )
     moderation.decide_account(instance.rt, moderator, group_b, approve=True)
     post_id = new_post(instance, group_a, 1, capacity=capacity)
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     with instance.rt.sessions() as db, db.begin():
         post = db.get(Post, post_id)
         assert post is not None

@@ -12,11 +12,12 @@ from actors import new_post, open_group
 from conftest import Instance
 from sqlalchemy import select
 
+from intake.accounts.services import PersonData, Registration, register
+from intake.applications.services import ApplicationData, apply
 from intake.models import SEALED_COLUMNS
-from intake.services import moderation
-from intake.services.accounts import PersonData, Registration, register
-from intake.services.applications import ApplicationData, apply
-from intake.services.keys import context_of
+from intake.moderation import decisions as post_decisions
+from intake.moderation import services as moderation
+from intake.protection.keys import context_of
 
 HIROBA_SCRIPT = Path(sys.executable).parent / "hiroba"
 HIROBA = [str(HIROBA_SCRIPT)] if HIROBA_SCRIPT.exists() else [sys.executable, "-m", "intake.cli"]
@@ -75,7 +76,7 @@ def seed(instance: Instance) -> Seeded:
     )
     moderation.decide_account(instance.rt, moderator, individual, approve=True)
     post = new_post(instance, group, 1, capacity=10)
-    moderation.decide_post(instance.rt, moderator, post, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post))
     seeded = Seeded(moderator, group, individual, post)
     seeded.applications = [apply(instance.rt, post, data).application_id for data in APPLICANTS]
     return seeded

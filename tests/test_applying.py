@@ -14,13 +14,13 @@ from conftest import csrf_token, submit
 from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from sqlalchemy import select
 
+from intake.applications import services as svc
+from intake.applications.links import application_path, local_now, make_link_token
+from intake.applications.questions import Question, encode_questions
 from intake.errors import InvalidTransition
 from intake.models import Application
-from intake.services import applications as svc
-from intake.services import moderation
-from intake.services.application_links import application_path, local_now, make_link_token
-from intake.services.event_questions import Question, encode_questions
-from intake.services.posts import PostData, submit_post
+from intake.moderation import decisions as post_decisions
+from intake.posts.services import PostData, submit_post
 
 LINK = re.compile(r'href="(/app/applications/[^"]+)"')
 MAIL_LINK = re.compile(r"https?://\S+(/app/applications/\S+)")
@@ -39,7 +39,7 @@ def live_event(instance, capacity: int | None = 5, **extra) -> int:  # type: ign
         **extra,
     )
     post_id = submit_post(instance.rt, group, data)
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     return post_id
 
 

@@ -112,29 +112,92 @@ def test_the_resolver_handles_relative_imports(
     }
 
 
-def test_intake_domain_modules_import_neither_flask_nor_worker() -> None:
-    entry_points = [REPO_ROOT / "intake" / "cli.py", REPO_ROOT / "intake" / "up.py"]
-    domain = [
-        p for p in python_files("intake") if not is_under(p, "intake/web") and p not in entry_points
+# The `hiroba` command's entry points; the parallel CLI work moves them into intake/cli/.
+ENTRY_POINTS = ("cli.py", "cli_data.py", "cli_retention.py", "up.py")
+# STYLE.md: no folder holds more than about 15 modules.
+MAX_MODULES_PER_FOLDER = 15
+
+
+def is_entry_point(path: Path) -> bool:
+    return path.parent == REPO_ROOT / "intake" and path.name in ENTRY_POINTS
+
+
+def domain_packages() -> list[Path]:
+    """Every intake/<domain>/ package: each holds one concept, the web layer excepted."""
+    root = REPO_ROOT / "intake"
+    return sorted(
+        p.parent
+        for p in root.glob("*/__init__.py")
+        if p.parent.name not in {"web", "cli"} and not SKIP_DIRS.intersection(p.parts)
+    )
+
+
+def is_web_module(path: Path) -> bool:
+    """A domain's Flask code: its forms.py/views.py (or a named *_forms.py/*_views.py)."""
+    stem = path.stem
+    return stem in {"forms", "views"} or stem.endswith(("_forms", "_views"))
+
+
+def web_module_names() -> tuple[str, ...]:
+    return tuple(
+        module_name(p)
+        for package in domain_packages()
+        for p in python_files(str(package.relative_to(REPO_ROOT)))
+        if is_web_module(p)
+    )
+
+
+def test_intake_has_domain_packages() -> None:
+    names = {p.name for p in domain_packages()}
+    assert {"accounts", "posts", "moderation", "applications", "uploads"} <= names
+
+
+@pytest.mark.parametrize("package", domain_packages(), ids=lambda p: p.name)
+def test_only_a_domains_forms_and_views_import_flask(package: Path) -> None:
+    """In each domain, Flask lives in forms/views; models, services and mail never see it."""
+    modules = python_files(str(package.relative_to(REPO_ROOT)))
+    assert modules, f"{package} holds no modules"
+    core = [p for p in modules if not is_web_module(p)]
+    assert not violations(core, (*WEB_LIBRARIES, "flask_babel", "worker", "intake.web"))
+    assert not violations(core, web_module_names())
+
+
+def test_the_kernel_imports_neither_flask_nor_a_domains_web_code() -> None:
+    kernel = [
+        p
+        for p in python_files("intake")
+        if p.parent == REPO_ROOT / "intake" and not is_entry_point(p)
     ]
-    assert domain, "no intake modules found"
-    assert not violations(domain, (*WEB_LIBRARIES, "worker", "intake.web"))
+    assert kernel, "no intake kernel modules found"
+    assert not violations(kernel, (*WEB_LIBRARIES, "worker", "intake.web", *web_module_names()))
 
 
 def test_intake_never_imports_worker() -> None:
     """intake enqueues jobs by dotted name; the cli runs the worker as `python -m worker`."""
-    web = [p for p in python_files("intake") if is_under(p, "intake/web")]
-    assert web, "no intake/web modules found"
-    assert not violations(web, ("worker",))
-    assert not violations(
-        [REPO_ROOT / "intake" / "cli.py", REPO_ROOT / "intake" / "up.py"], ("worker",)
-    )
+    intake = python_files("intake")
+    assert intake, "no intake modules found"
+    assert not violations(intake, ("worker",))
+
+
+def test_no_folder_holds_more_than_about_15_modules() -> None:
+    folders: dict[Path, int] = {}
+    for path in [*python_files("intake"), *python_files("pelican")]:
+        if path.name == "__init__.py" or is_entry_point(path):
+            continue
+        folders[path.parent] = folders.get(path.parent, 0) + 1
+    crowded = [
+        f"{folder.relative_to(REPO_ROOT)} ({count} modules)"
+        for folder, count in sorted(folders.items())
+        if count > MAX_MODULES_PER_FOLDER
+    ]
+    assert not crowded, f"split these folders by concept: {', '.join(crowded)}"
 
 
 def test_worker_imports_neither_flask_nor_the_web_layer() -> None:
     worker = python_files("worker")
     assert worker, "no worker modules found"
-    assert not violations(worker, (*WEB_LIBRARIES, "intake.web", "intake.cli", "intake.up"))
+    forbidden = (*WEB_LIBRARIES, "intake.web", "intake.cli", "intake.up", *web_module_names())
+    assert not violations(worker, forbidden)
 
 
 def test_pelican_folder_imports_neither_intake_nor_worker() -> None:

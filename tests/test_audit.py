@@ -10,10 +10,10 @@ from conftest import Instance
 from personal_data import failed, hiroba, ok
 from sqlalchemy import delete, select, text, update
 
+from intake.accounts.services import create_staff
 from intake.models import AuditEntry
-from intake.services import audit
-from intake.services.accounts import create_staff
-from intake.services.audit_report import Policy, build_report
+from intake.oversight.report import Policy, build_report
+from intake.protection import audit
 from intake.store import transaction
 
 

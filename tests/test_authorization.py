@@ -15,10 +15,14 @@ from actors import EVENT_DAY, make_staff, sign_in
 from conftest import Instance, csrf_token
 from sqlalchemy import select
 
+from intake.accounts import changes
+from intake.accounts.services import PersonData, Registration, register
 from intake.models import Account, Post
-from intake.services import changes, moderation, post_edits, reason_templates
-from intake.services.accounts import PersonData, Registration, register
-from intake.services.posts import PostData, submit_post
+from intake.moderation import decisions as post_decisions
+from intake.moderation import reasons as reason_templates
+from intake.moderation import services as moderation
+from intake.posts import edits as post_edits
+from intake.posts.services import PostData, submit_post
 
 ROLES = ("anonymous", "individual", "individual2", "group", "group2", "moderator", "staff")
 EVERYONE = frozenset(ROLES)
@@ -186,7 +190,7 @@ def world(instance: Instance, app):  # type: ignore[no-untyped-def]
         "group2": make_member(instance, "group", 4, moderator),
     }
     live = make_event(instance, owners["group"], 1)
-    moderation.decide_post(instance.rt, moderator, live, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", live))
     request_id = changes.propose(
         instance.rt, owners["individual"], "self", PersonData(name="権限 変更後")
     )

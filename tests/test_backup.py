@@ -19,7 +19,7 @@ from uploads_support import post_with_files, private_files
 from intake.config import Settings
 from intake.crypto import load_vault
 from intake.models import Base
-from intake.services.keys import context_of
+from intake.protection.keys import context_of
 
 
 @pytest.fixture

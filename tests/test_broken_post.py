@@ -17,7 +17,7 @@ from lifecycle_support import approved_event, page_mentions, poster_group
 from sqlalchemy import update
 
 from intake.models import Build, Post
-from intake.services.takedown import take_down
+from intake.site.takedown import take_down
 from intake.store import transaction
 from worker.publish import post_path
 

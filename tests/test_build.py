@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from intake.config import REPO_ROOT
 from intake.models import Build, SiteState
-from intake.services import moderation
+from intake.moderation import decisions as post_decisions
 
 
 def publish(instance, count: int = 1) -> list[int]:  # type: ignore[no-untyped-def]
@@ -21,7 +21,7 @@ def publish(instance, count: int = 1) -> list[int]:  # type: ignore[no-untyped-d
     ids = []
     for n in range(count):
         ids.append(new_post(instance, group, n))
-        moderation.decide_post(instance.rt, moderator, ids[-1], approve=True)
+        post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", ids[-1]))
     return ids
 
 
@@ -32,7 +32,7 @@ def approve_another(instance, n: int) -> int:  # type: ignore[no-untyped-def]
         moderator = db.scalars(select(Account.id).where(Account.kind == "moderator")).first()
         group = db.scalars(select(Account.id).where(Account.kind == "group")).first()
     post_id = new_post(instance, group, n)
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     return post_id
 
 
@@ -154,7 +154,7 @@ def test_a_lone_publication_is_built_first_and_a_burst_is_built_once(instance, w
     queue = instance.rt.queue
     moderator, group = open_group(instance)
     lone = new_post(instance, group, 1)
-    moderation.decide_post(instance.rt, moderator, lone, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", lone))
     assert len(queue.get_job_ids()) >= 2  # its publication and the poster's mail, at least
     publish_post(_publish_task(instance, lone))  # the job, run here as a work-horse would
     first = queue.fetch_job(queue.get_job_ids()[0])
@@ -163,7 +163,7 @@ def test_a_lone_publication_is_built_first_and_a_burst_is_built_once(instance, w
     # A moderator approves two at once: the rebuild waits behind the second publication.
     pair = [new_post(instance, group, n) for n in (2, 3)]
     for post_id in pair:
-        moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+        post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     publish_post(_publish_task(instance, pair[0]))
     ids = queue.get_job_ids()
     rebuilds = [n for n, i in enumerate(ids) if queue.fetch_job(i).func_name == REBUILD_SITE]

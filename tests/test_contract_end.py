@@ -25,17 +25,11 @@ from personal_data import (
 )
 from sqlalchemy import select
 
+from intake.accounts.services import PERSON_FIELDS, PersonData, Registration, authenticate, register
+from intake.applications.services import ApplicationData, apply
 from intake.models import BLIND_INDEX_COLUMNS, SEALED_COLUMNS, Account, AuditEntry, LedgerEntry
-from intake.services import audit
-from intake.services.accounts import (
-    PERSON_FIELDS,
-    PersonData,
-    Registration,
-    authenticate,
-    register,
-)
-from intake.services.applications import ApplicationData, apply
-from intake.services.ledger import counts_of
+from intake.protection import audit
+from intake.protection.ledger import counts_of
 
 PASSWORD = "return-passphrase-2026"
 

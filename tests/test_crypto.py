@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from intake import validation
+from intake.accounts.passwords import hash_password, verify_password
+from intake.accounts.services import PERSON_FIELDS, PersonData, Registration, register
 from intake.crypto import Vault, create_keys, load_vault
 from intake.errors import ConfigError, DecryptionError
 from intake.models import SEALED_COLUMNS, Account
-from intake.passwords import hash_password, verify_password
-from intake.services.accounts import PERSON_FIELDS, PersonData, Registration, register
 
 CONTEXT = "persons.name"
 

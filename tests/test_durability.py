@@ -11,8 +11,8 @@ from conftest import Instance, csrf_token
 from sqlalchemy import func, select, text
 
 from intake.models import Application, Build, Post, SiteState, Task
+from intake.moderation import decisions as post_decisions
 from intake.outbox import INGEST_APPLICATION
-from intake.services import moderation
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 def live_event(instance: Instance, capacity: int) -> tuple[int, int, int]:
     moderator, group = open_group(instance)
     post_id = new_post(instance, group, 0, capacity)
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     instance.worker_burst()
     return moderator, group, post_id
 
@@ -73,7 +73,7 @@ def test_sigkilled_worker_loses_nothing(instance, client):
     approved = []
     for n in range(1, 6):
         approved.append(new_post(instance, group, n))
-        moderation.decide_post(instance.rt, moderator, approved[-1], approve=True)
+        post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", approved[-1]))
 
     def building() -> bool:
         with instance.rt.sessions() as db:
@@ -122,7 +122,7 @@ def test_jobs_are_idempotent(instance, worker_env):
     """Running a publish job twice publishes once; the same task queued twice runs once."""
     moderator, group = open_group(instance)
     post_id = new_post(instance, group, 1)
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     with instance.rt.sessions() as db:
         task = db.scalars(select(Task).where(Task.name.like("%publish_post"))).one()
     from worker.publish import publish_post

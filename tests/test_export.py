@@ -14,8 +14,8 @@ from formula_payloads import FORMULA_STARTS, PAYLOADS, cells, formula_cells
 from organizer_support import GROUP_A, GROUP_B, group_event, sign_in_group
 from sqlalchemy import select
 
+from intake.applications.services import ApplicationData, apply
 from intake.models import AuditEntry, LedgerEntry, Post
-from intake.services.applications import ApplicationData, apply
 
 PASSWORD = re.compile(r'<code class="password" id="zip-password">([^<]+)</code>')
 DOWNLOAD = re.compile(r'href="(/app/organizer/exports/[^"]+)"')

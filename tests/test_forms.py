@@ -8,7 +8,7 @@ from actors import EVENT, group_form, make_moderator, new_post, open_group, sign
 from sqlalchemy import func, select
 
 from intake.models import Account, Application, Post
-from intake.services import moderation
+from intake.moderation import decisions as post_decisions
 
 
 def count(instance, model) -> int:  # type: ignore[no-untyped-def]
@@ -109,7 +109,7 @@ def test_post_form_checks_dates_numbers_and_kinds(instance, client, poster):
 def test_apply_form_needs_a_way_to_reach_the_applicant(instance, client, poster):
     moderator, group = poster
     post_id = new_post(instance, group, 1, capacity=5)
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     data = {
         "name": "見本 四郎",
         "address": "東京都新宿区見本町4",
@@ -187,7 +187,7 @@ PLACEHOLDERS = {
 def test_every_state_changing_route_refuses_a_missing_csrf_token(instance, app, client):
     moderator, group = open_group(instance)
     post_id = new_post(instance, group, 1, capacity=5)
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     make_moderator(instance)
     sign_in(client, "mod-tester", "moderator-password-1")
     posting_rules = {rule.rule for rule in app.url_map.iter_rules() if "POST" in rule.methods}

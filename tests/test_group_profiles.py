@@ -23,7 +23,7 @@ from personal_data import PLAINTEXTS
 from sqlalchemy import select
 
 from intake.models import Account, AuditEntry, Decision, Post
-from intake.services import moderation
+from intake.moderation import decisions as post_decisions
 
 MODERATOR = ("mod-tester", "moderator-password-1")
 GROUP_PASSWORD = "group-password-123"
@@ -57,7 +57,7 @@ def _approve_waiting(instance, client) -> None:  # type: ignore[no-untyped-def]
     with instance.rt.sessions() as db:
         moderator = db.scalars(select(Account.id).where(Account.kind == "moderator")).one()
     for post_id in posts:
-        moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+        post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     instance.worker_burst()
 
 

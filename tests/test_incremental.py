@@ -15,11 +15,13 @@ from actors import open_group
 from sqlalchemy import select
 
 from intake import outbox
+from intake.accounts.services import PersonData, Registration, register
+from intake.accounts.withdrawal import withdraw
 from intake.models import Build, Post
-from intake.services import moderation, recurrence
-from intake.services.accounts import PersonData, Registration, register
-from intake.services.posts import PostData, submit_post
-from intake.services.withdrawal import withdraw
+from intake.moderation import decisions as post_decisions
+from intake.moderation import services as moderation
+from intake.posts import recurrence
+from intake.posts.services import PostData, submit_post
 from intake.store import transaction
 
 TOPIC_KEYS = ["welfare", "childcare", "culture"]
@@ -50,7 +52,7 @@ def _data(n: int) -> PostData:
 
 def _approve(instance, moderator: int, account: int, n: int) -> int:  # type: ignore[no-untyped-def]
     post_id = submit_post(instance.rt, account, _data(n))
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     return post_id
 
 
@@ -74,7 +76,7 @@ def _approve_recurring(instance, moderator: int, account: int) -> int:  # type: 
         topic="childcare",
     )
     post_id = submit_post(instance.rt, account, data)
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     return post_id
 
 
@@ -335,7 +337,7 @@ def test_profile_changes_publish_incrementally_and_equal_a_full_build(
     instance, worker_env, tmp_path
 ):
     """A group profile (content/groups.json) changes only the pages that show it."""
-    from intake.services import profiles
+    from intake.profiles import services as profiles
 
     moderator, group = open_group(instance)
     other = _second_group(instance, moderator)
@@ -370,7 +372,7 @@ def test_flyers_and_images_publish_incrementally_and_equal_a_full_build(
     """A post's image variants and PDF go live, and leave again, through the incremental path."""
     from upload_samples import pdf_with_metadata, photo_with_gps
 
-    from intake.services.uploads import (
+    from intake.uploads.services import (
         Attachment,
         process_image,
         process_pdf,
@@ -387,7 +389,7 @@ def test_flyers_and_images_publish_incrementally_and_equal_a_full_build(
         Attachment("pdf", "チラシ", pdf=process_pdf(pdf_with_metadata())),
     ]
     post_id = submit_post_with_files(instance.rt, other, _data(3), attachments)
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     _drain(instance)
     assert _last_build_log(instance).startswith("incremental: 1 changed post")
     _settle_search(instance)

@@ -27,15 +27,16 @@ from site_support import fresh_instance
 from sqlalchemy import select
 from test_site_a11y import WCAG_TAGS, axe_source  # noqa: F401 - the module fixture
 
+from intake.accounts import changes
+from intake.accounts.password_reset import CONTEXT, token_hash
+from intake.accounts.services import PersonData, Registration, register
+from intake.applications.links import application_path, link_expiry, make_link_token
+from intake.applications.services import apply
 from intake.models import PasswordResetToken, Person, Post, utcnow
-from intake.services import changes, moderation
-from intake.services.accounts import PersonData, Registration, register
-from intake.services.application_links import application_path, link_expiry, make_link_token
-from intake.services.applications import apply
-from intake.services.password_reset import CONTEXT, token_hash
-from intake.services.post_edits import edit_post
-from intake.services.posts import PostData, submit_post
-from intake.services.profiles import ProfileEdit, update_profile
+from intake.moderation import decisions as post_decisions
+from intake.posts.edits import edit_post
+from intake.posts.services import PostData, submit_post
+from intake.profiles.services import ProfileEdit, update_profile
 
 pytestmark = [
     pytest.mark.browser,
@@ -122,7 +123,7 @@ def _make_world(folder: Path, redis_server: RedisServer) -> Iterator[World]:
         applied = apply(rt, setup.post_id, applicant_data(9))
         # A published post with an edit under review, and a group profile text to review.
         live = new_post(instance, setup.group_a, 3)
-        moderation.decide_post(rt, setup.moderator, live, approve=True)
+        post_decisions.approve(rt, setup.moderator, post_decisions.Subject("post", live))
         edit = PostData(kind="event", title="耐久テスト行事3（改）", summary="内容を変えました。")
         edit.starts_at = datetime.now() + timedelta(days=20)
         edit.place_name = "テスト会場"

@@ -20,8 +20,9 @@ from personal_data import (
 
 from intake.crypto import load_vault
 from intake.models import SEALED_COLUMNS
-from intake.services import keys, moderation
-from intake.services.keys import context_of
+from intake.moderation import services as moderation
+from intake.protection import keys
+from intake.protection.keys import context_of
 
 
 def key_file(instance: Instance) -> dict:

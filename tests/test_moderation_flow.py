@@ -27,8 +27,10 @@ from moderation_support import (
 from sqlalchemy import select, update
 
 from intake.models import AuditEntry, Decision, Post, ReasonTemplate, utcnow
-from intake.services import moderation, post_edits, reason_templates
-from intake.services.posts import PostData, submit_post
+from intake.moderation import decisions as post_decisions
+from intake.moderation import reasons as reason_templates
+from intake.posts import edits as post_edits
+from intake.posts.services import PostData, submit_post
 
 
 def test_approve_with_edits_mails_the_poster_and_publishes_the_edited_text(mailing):
@@ -125,7 +127,9 @@ def test_bulk_approve_of_three_publishes_each_and_reports_a_conflict(mailing):
         assert f'name="items" value="post-{post_id}"' in index
         assert f'<label for="pick-post-{post_id}"' in index
     # Decided elsewhere meanwhile: the bulk decision reports it and decides the others.
-    moderation.decide_post(instance.rt, approver(instance), ids[3], approve=False, reason="重複")
+    post_decisions.reject(
+        instance.rt, approver(instance), post_decisions.Subject("post", ids[3]), "重複"
+    )
     token = csrf_token(index)
     nothing = who.moderator.post("/app/moderation/posts/bulk", data={"csrf_token": token})
     assert nothing.status_code == 422
@@ -237,7 +241,7 @@ def test_bulk_reject_and_rows_without_their_stamp_decide_nothing_unseen(instance
 def test_bulk_approve_of_a_live_posts_edit_refuses_one_superseded_meanwhile(instance):
     who = people(instance)
     post_id = new_post(who)
-    moderation.decide_post(instance.rt, approver(instance), post_id, approve=True)
+    post_decisions.approve(instance.rt, approver(instance), post_decisions.Subject("post", post_id))
     edit_url = f"/app/posts/{post_id}/edit"
     assert submit(who.poster, edit_url, {**EVENT, "title": "見た変更"}).status_code == 302
     index = who.moderator.get("/app/moderation").get_data(as_text=True)
@@ -267,7 +271,7 @@ def test_queue_filters_by_kind_state_age_and_poster_oldest_first(instance):
     first = new_post(who, title="古い行事")
     notice = new_post(who, kind="notice", title="お知らせの投稿", accepts_applications="")
     live = new_post(who, title="公開中の行事")
-    moderation.decide_post(instance.rt, approver(instance), live, approve=True)
+    post_decisions.approve(instance.rt, approver(instance), post_decisions.Subject("post", live))
     revision = post_edits.edit_post(
         instance.rt,
         who.poster_id,

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from intake.deployment import load_deployment
 from intake.errors import ConfigError
 from intake.models import AuditEntry, Decision, Post, utcnow
-from intake.services.stale_content import archive_past, now_jst
+from intake.site.stale import archive_past, now_jst
 from intake.store import transaction
 
 REASON = "この募集は終了しているようです。内容を更新するか、取り下げてください。"

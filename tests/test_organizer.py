@@ -10,9 +10,9 @@ from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from organizer_support import GROUP_A, GROUP_B, applicant_data, group_event, sign_in_group
 from sqlalchemy import select
 
+from intake.applications.services import apply
 from intake.models import Application, AuditEntry, MessageDelivery
-from intake.services import moderation
-from intake.services.applications import apply
+from intake.moderation import decisions as post_decisions
 
 
 def audit_of(instance, action: str) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
@@ -92,7 +92,7 @@ def test_an_application_of_another_event_cannot_be_reached_through_an_own_event(
 def group_event_of_b(instance, setup) -> int:  # type: ignore[no-untyped-def]
     """Give group B an approved event with one application; return the application's id."""
     post_id = new_post(instance, setup.group_b, 2, capacity=5)
-    moderation.decide_post(instance.rt, setup.moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, setup.moderator, post_decisions.Subject("post", post_id))
     return apply(instance.rt, post_id, applicant_data(99)).application_id
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from intake import controls
 from intake.models import Post
-from intake.services.posts import PostData, submit_post
+from intake.posts.services import PostData, submit_post
 from intake.web import plain_text
 
 CONTROLS = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)] + [

@@ -19,8 +19,8 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from intake.models import Post, PostRevision, Upload
-from intake.services import moderation
-from intake.services.takedown import take_down
+from intake.moderation import decisions as post_decisions
+from intake.site.takedown import take_down
 from intake.store import alembic_config
 
 
@@ -50,7 +50,9 @@ def _live_post_with_files(instance, who) -> tuple[int, Upload, Upload]:  # type:
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     image, pdf = _uploads(instance)
-    moderation.decide_post(instance.rt, approver(instance), image.post_id, approve=True)
+    post_decisions.approve(
+        instance.rt, approver(instance), post_decisions.Subject("post", image.post_id)
+    )
     instance.worker_burst()
     return int(image.post_id), image, pdf  # type: ignore[arg-type]
 
@@ -270,7 +272,7 @@ def test_taking_a_post_down_erases_its_pending_edits_new_files(instance):
 def test_archiving_a_post_erases_its_pending_edits_new_files_at_once(instance):
     from datetime import timedelta
 
-    from intake.services.stale_content import archive_past
+    from intake.site.stale import archive_past
 
     who = people(instance)
     post_id, image, _pdf = _live_post_with_files(instance, who)

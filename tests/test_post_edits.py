@@ -12,13 +12,13 @@ from moderation_support import live_page, new_post, people, queue_links, review
 from sqlalchemy import select
 
 from intake.models import Post, PostRevision
-from intake.services import moderation
+from intake.moderation import decisions as post_decisions
 
 
 def test_a_live_posts_edit_waits_for_approval_and_shows_its_diff(instance):
     who = people(instance)
     post_id = new_post(who)
-    moderation.decide_post(instance.rt, approver(instance), post_id, approve=True)
+    post_decisions.approve(instance.rt, approver(instance), post_decisions.Subject("post", post_id))
     instance.worker_burst()
     page = live_page(instance, post_id)
     assert "軍手を貸し出します" in page.read_text(encoding="utf-8")
@@ -101,7 +101,7 @@ def test_a_waiting_post_is_edited_in_place(instance):
 def test_withdrawing_removes_the_live_page(instance):
     who = people(instance)
     post_id = new_post(who)
-    moderation.decide_post(instance.rt, approver(instance), post_id, approve=True)
+    post_decisions.approve(instance.rt, approver(instance), post_decisions.Subject("post", post_id))
     instance.worker_burst()
     page = live_page(instance, post_id)
     assert page.exists()

@@ -22,8 +22,9 @@ from sqlalchemy import select
 from intake.deployment import load_deployment
 from intake.errors import ConfigError
 from intake.models import Post
-from intake.services import moderation, recurrence
-from intake.services.recurrence import RecurrenceError, describe, expand
+from intake.moderation import decisions as post_decisions
+from intake.posts import recurrence
+from intake.posts.recurrence import RecurrenceError, describe, expand
 from intake.taxonomy import AUDIENCES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -380,7 +381,7 @@ def test_a_recurring_online_event_is_published_with_every_date(instance, client,
     instance.worker_burst()
     [post] = _posts(instance)
     # The decision itself is the moderation tests' subject: here it goes through the service.
-    moderation.decide_post(instance.rt, poster[0], post.id, approve=True)
+    post_decisions.approve(instance.rt, poster[0], post_decisions.Subject("post", post.id))
     instance.worker_burst()
 
     dates = [dt.datetime.fromisoformat(s) for s, _ in json.loads(post.occurrences)]

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from test_authorization import make_event, make_member
 
+from intake.accounts import changes
+from intake.accounts.services import PersonData
 from intake.models import Account
-from intake.services import changes, moderation
-from intake.services.accounts import PersonData
+from intake.moderation import decisions as post_decisions
 
 PROBE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -133,7 +134,7 @@ def site(instance: Instance, app):  # type: ignore[no-untyped-def]
     group = make_member(instance, "group", 3, mod)
     individual = make_member(instance, "individual", 1, mod)
     live = make_event(instance, group, 1)
-    moderation.decide_post(instance.rt, mod, live, approve=True)
+    post_decisions.approve(instance.rt, mod, post_decisions.Subject("post", live))
     ids = {
         "live": live,
         "pending": make_member(instance, "group", 5, 0),

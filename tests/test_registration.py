@@ -168,7 +168,7 @@ def test_paper_registration_is_marked_paper_sourced_and_audited(instance, client
     assert "紙" in index and "個人会員7" in index
     initial = html.split("初期パスワード</dt><dd><code>", 1)[1].split("</code>", 1)[0]
     assert len(initial) == 16
-    from intake.services import moderation
+    from intake.moderation import services as moderation
 
     with instance.rt.sessions() as db:
         moderator_id = db.scalar(select(Account.id).where(Account.kind == "moderator"))

@@ -12,11 +12,11 @@ from actors import new_post
 from organizer_support import applicant_data, group_event
 from sqlalchemy import select
 
+from intake.applications.organizer import counts_of
+from intake.applications.services import apply, cancel_application
 from intake.config import REPO_ROOT, Settings
 from intake.models import SEALED_COLUMNS, Application, AuditEntry, Post
-from intake.services import moderation
-from intake.services.applications import apply, cancel_application
-from intake.services.organizer import counts_of
+from intake.moderation import decisions as post_decisions
 from worker.retention import schedule_retention
 
 SEALED_NAMES = [column for model, column in SEALED_COLUMNS if model is Application]
@@ -39,7 +39,7 @@ def hiroba(instance, *argv: str) -> subprocess.CompletedProcess[str]:  # type: i
 def recent_event(instance, setup) -> int:  # type: ignore[no-untyped-def]
     """Group A's second event, held ten days ago, with two applicants."""
     post_id = new_post(instance, setup.group_a, 2, capacity=10)
-    moderation.decide_post(instance.rt, setup.moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, setup.moderator, post_decisions.Subject("post", post_id))
     for n in (51, 52):
         apply(instance.rt, post_id, applicant_data(n))
     held = datetime.now() - timedelta(days=10)

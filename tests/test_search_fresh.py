@@ -19,9 +19,9 @@ from browsing import CHROMIUM, chromium, serving
 from sqlalchemy import select
 
 from intake.models import Build
-from intake.services import moderation
-from intake.services.posts import PostData, submit_post
-from intake.services.takedown import take_down
+from intake.moderation import decisions as post_decisions
+from intake.posts.services import PostData, submit_post
+from intake.site.takedown import take_down
 from intake.taxonomy import TOPICS
 
 DELTA = "search/delta.json"
@@ -45,7 +45,7 @@ def _post(n: int, title: str, body: str, topic: str = "culture") -> PostData:
 
 def _approve(instance, moderator: int, group: int, data: PostData) -> int:  # type: ignore[no-untyped-def]
     post_id = submit_post(instance.rt, group, data)
-    moderation.decide_post(instance.rt, moderator, post_id, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     return post_id
 
 

@@ -9,9 +9,9 @@ import pytest
 from actors import open_group, sign_in, sign_out
 from conftest import Instance, submit
 
+from intake.accounts.sessions import INDEX_PREFIX, SESSION_PREFIX
+from intake.accounts.signin import disable_account
 from intake.errors import ConfigError
-from intake.services.sessions import INDEX_PREFIX, SESSION_PREFIX
-from intake.services.signin import disable_account
 from intake.web import create_app
 
 COOKIE = "hiroba_session"

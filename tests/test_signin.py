@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.urls import iri_to_uri
 
+from intake.accounts import second_factor
 from intake.config import REPO_ROOT
 from intake.models import Account, AuditEntry
-from intake.services import second_factor
 from intake.validation import InvalidInput, password
 from intake.web import create_app
 

@@ -12,10 +12,10 @@ from lifecycle_support import poster_group, wait_until
 from rq import Worker
 from sqlalchemy import func, select
 
+from intake.accounts.changes import propose
+from intake.accounts.services import PersonData, Registration, register
 from intake.models import Account, Post, PostRevision, Task, utcnow
-from intake.services.accounts import PersonData, Registration, register
-from intake.services.changes import propose
-from intake.services.posts import PostData, submit_post
+from intake.posts.services import PostData, submit_post
 from intake.store import transaction
 from worker.sitestate import request_rebuild
 

@@ -24,7 +24,7 @@ from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from sqlalchemy import select
 
 from intake.models import AuditEntry, Build, Decision, Post, PostRevision, Task
-from intake.services.takedown import take_down as take_down_now
+from intake.site.takedown import take_down as take_down_now
 from intake.store import transaction
 from worker.reconcile import reconcile
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from uploads_support import GROUP, post_with_files, private_folders, upload_rows
 
 from intake.models import Post
-from intake.services import moderation
+from intake.moderation import decisions as post_decisions
 
 REASON = "チラシに個人の携帯電話番号が載っています。"
 
@@ -59,8 +59,8 @@ def test_account_withdrawal_erases_the_files_of_every_post_leaving_with_it(insta
     live = post_with_files(instance, client, "公開中の催し")
     waiting = post_with_files(instance, client, "審査待ちの催し")
     rejected = post_with_files(instance, client, "差し戻された催し")
-    moderation.decide_post(instance.rt, moderator, live, approve=True)
-    moderation.decide_post(instance.rt, moderator, rejected, approve=False, reason=REASON)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", live))
+    post_decisions.reject(instance.rt, moderator, post_decisions.Subject("post", rejected), REASON)
     instance.worker_burst()
     media = instance.settings.content_dir / "media" / str(live)
     assert media.is_dir() and set(upload_rows(instance)) == {live, waiting}
@@ -79,7 +79,7 @@ def test_contract_end_erases_the_files_of_posts_not_on_the_site(instance, client
     moderator, _ = open_group(instance)
     live = post_with_files(instance, client, "公開中の催し")
     waiting = post_with_files(instance, client, "審査待ちの催し")
-    moderation.decide_post(instance.rt, moderator, live, approve=True)
+    post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", live))
     instance.worker_burst()
     rows = upload_rows(instance)
     stray = instance.settings.home / "uploads" / ("ab" * 16)  # a crash left it without a row

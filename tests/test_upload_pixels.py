@@ -18,8 +18,8 @@ from werkzeug.test import encode_multipart
 from intake.config import Settings
 from intake.models import Post, Upload
 from intake.runtime import Runtime
-from intake.services.image_decoding import DecodeLimits, decoder_slot
-from intake.services.upload_budget import pixels_used
+from intake.uploads.budget import pixels_used
+from intake.uploads.decoding import DecodeLimits, decoder_slot
 from intake.web import create_app
 
 GROUP = ("durable-group", "durable-password-1")

@@ -30,10 +30,10 @@ from werkzeug.test import encode_multipart
 
 from intake.config import Settings
 from intake.models import Post, Upload
+from intake.posts.edits import withdraw_post
 from intake.runtime import Runtime
-from intake.services.post_edits import withdraw_post
-from intake.services.takedown import take_down
-from intake.services.uploads import UploadRejected, process_image, process_pdf
+from intake.site.takedown import take_down
+from intake.uploads.services import UploadRejected, process_image, process_pdf
 from intake.web import create_app
 
 GROUP = ("durable-group", "durable-password-1")

@@ -27,22 +27,21 @@ from conftest import Instance, csrf_token, submit
 from markupsafe import escape
 from sqlalchemy import select
 
+from intake.accounts import changes
+from intake.accounts.services import PersonData, Registration, register
+from intake.applications import mail as organizer_mail
+from intake.applications.links import link_expiry, make_link_token
+from intake.applications.questions import Question, encode_questions
+from intake.applications.services import ApplicationData, apply
 from intake.models import Account, Post
-from intake.services import (
-    changes,
-    moderation,
-    organizer_mail,
-    post_edits,
-    profiles,
-    reason_templates,
-    stale_content,
-    takedown,
-)
-from intake.services.accounts import PersonData, Registration, register
-from intake.services.application_links import link_expiry, make_link_token
-from intake.services.applications import ApplicationData, apply
-from intake.services.event_questions import Question, encode_questions
-from intake.services.posts import PostData, submit_post
+from intake.moderation import decisions as post_decisions
+from intake.moderation import reasons as reason_templates
+from intake.moderation import services as moderation
+from intake.posts import edits as post_edits
+from intake.posts.services import PostData, submit_post
+from intake.profiles import services as profiles
+from intake.site import stale as stale_content
+from intake.site import takedown
 
 # The class of payloads: a tag of each dangerous kind, attribute break-outs with either
 # quote, a closing textarea or title, a comment, a script, a javascript: link, template
@@ -265,7 +264,7 @@ def world(instance: Instance, app) -> tuple[World, Seeds]:  # type: ignore[no-un
     waiting_group = _account(instance, seeds, "group", "escape-waiting", 0)
 
     live = submit_post(rt, group, _post(seeds, "live"))
-    moderation.decide_post(rt, moderator_id, live, approve=True)
+    post_decisions.approve(rt, moderator_id, post_decisions.Subject("post", live))
     revision = post_edits.edit_post(rt, group, live, _post(seeds, "revision")).revision_id
     stale_content.request_removal(rt, moderator_id, live, seeds("stale_reason"))
     gone = submit_post(
@@ -275,11 +274,13 @@ def world(instance: Instance, app) -> tuple[World, Seeds]:  # type: ignore[no-un
             kind="notice", title=seeds("taken_down.title"), summary=seeds("taken_down.summary")
         ),
     )
-    moderation.decide_post(rt, moderator_id, gone, approve=True)
+    post_decisions.approve(rt, moderator_id, post_decisions.Subject("post", gone))
     takedown.take_down(rt, moderator_id, gone, seeds("takedown_reason"))
     pending = submit_post(rt, individual, _post(seeds, "pending"))
     rejected = submit_post(rt, individual, _post(seeds, "rejected"))
-    moderation.decide_post(rt, moderator_id, rejected, approve=False, reason=seeds("reject"))
+    post_decisions.reject(
+        rt, moderator_id, post_decisions.Subject("post", rejected), seeds("reject")
+    )
     template = reason_templates.save(
         rt, None, seeds("reason_template.title"), seeds("reason_template.body")
     )

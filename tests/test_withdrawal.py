@@ -14,6 +14,10 @@ from accounts_support import (
 from actors import new_post, submit
 from sqlalchemy import select
 
+from intake.accounts import password_reset
+from intake.accounts.changes import propose
+from intake.accounts.services import PersonData
+from intake.accounts.withdrawal import WITHDRAWN_NAME
 from intake.models import (
     Account,
     AuditEntry,
@@ -22,15 +26,12 @@ from intake.models import (
     Person,
     Post,
 )
-from intake.services import moderation, password_reset
-from intake.services.accounts import PersonData
-from intake.services.changes import propose
-from intake.services.withdrawal import WITHDRAWN_NAME
+from intake.moderation import decisions as post_decisions
 
 
 def publish(instance, account_id: int, n: int) -> int:  # type: ignore[no-untyped-def]
     post_id = new_post(instance, account_id, n)
-    moderation.decide_post(instance.rt, approver(instance), post_id, approve=True)
+    post_decisions.approve(instance.rt, approver(instance), post_decisions.Subject("post", post_id))
     return post_id
 
 

@@ -14,10 +14,10 @@ import smtplib
 from sqlalchemy.orm import Session
 
 from intake import mail
+from intake.applications.links import application_path, link_expiry, make_link_token
+from intake.applications.services import position_of
 from intake.models import Application, Post
 from intake.runtime import Runtime
-from intake.services.application_links import application_path, link_expiry, make_link_token
-from intake.services.applications import position_of
 
 from .mail import MailNotSent
 from .tasks import tracked

@@ -10,7 +10,7 @@ import logging
 
 from intake.outbox import ARCHIVE_PAST
 from intake.runtime import Runtime
-from intake.services.stale_content import archive_past as archive_due
+from intake.site.stale import archive_past as archive_due
 
 from .context import runtime
 from .hourly import enqueue_hourly

@@ -7,10 +7,10 @@ import smtplib
 from sqlalchemy.orm import Session
 
 from intake import mail
+from intake.accounts.password_reset import CONTEXT, mail_text
 from intake.errors import HirobaError
 from intake.models import PasswordResetToken, Person, utcnow
 from intake.runtime import Runtime
-from intake.services.password_reset import CONTEXT, mail_text
 
 from .tasks import tracked
 

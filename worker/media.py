@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, object_session
 
 from intake.config import Settings
 from intake.models import Post, Upload
-from intake.services.upload_erasure import forget_files
-from intake.services.uploads import PDF_NAME, upload_dir, uploads_of, variant_list
+from intake.uploads.erasure import forget_files
+from intake.uploads.services import PDF_NAME, upload_dir, uploads_of, variant_list
 
 from . import sitetree
 

@@ -7,9 +7,9 @@ import smtplib
 from sqlalchemy.orm import Session
 
 from intake import mail
+from intake.applications.mail import AUDIENCES, mail_text
 from intake.models import Application, EventMessage, MessageDelivery, Post, utcnow
 from intake.runtime import Runtime
-from intake.services.organizer_mail import AUDIENCES, mail_text
 
 from .mail import MailNotSent
 from .tasks import tracked

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from intake.models import Build, Task
 from intake.outbox import PUBLISH_POST
 from intake.runtime import Runtime
-from intake.services.status_panel import build_mode
+from intake.site.status import build_mode
 from intake.store import transaction
 
 from .build import build_and_switch, holding_build_lock, pending_rev

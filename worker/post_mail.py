@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from intake import mail
 from intake.models import Decision, Post, PostRevision
+from intake.posts.fields import edits_text
 from intake.runtime import Runtime
-from intake.services.post_fields import edits_text
 
 from .mail import MailNotSent
 from .poster_mail import poster_address

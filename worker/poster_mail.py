@@ -15,9 +15,9 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from intake import mail
+from intake.accounts.password_reset import MAIL_ORDER
 from intake.models import Account, Post
 from intake.runtime import Runtime
-from intake.services.password_reset import MAIL_ORDER
 
 from .mail import MailNotSent
 from .tasks import tracked

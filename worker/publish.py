@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from intake.controls import xml_safe
 from intake.models import Post, Task
 from intake.outbox import PUBLISH_POST, enqueue_rebuild
+from intake.posts.recurrence import decode
 from intake.runtime import Runtime
-from intake.services.recurrence import decode
 from intake.taxonomy import KIND_SEGMENTS
 
 from .media import media_json, publish_media, unpublish_media

@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 
 from intake.outbox import PURGE_EXPIRED
+from intake.protection.retention import purge
 from intake.runtime import Runtime
-from intake.services.retention import purge
-from intake.services.upload_erasure import sweep_orphans
+from intake.uploads.erasure import sweep_orphans
 
 from .context import runtime
 from .hourly import enqueue_hourly

@@ -5,7 +5,7 @@ holding characters XML 1.0 forbids, which the Atom writer refuses without naming
 are moved out of the content tree into ``site/set-aside/`` and the build runs again
 without them: other approvals and an emergency takedown still go live. Every build's log
 then ends with one line per post still set aside, which the status panel shows to the
-moderators (intake.services.status_panel.set_aside_ids). A set-aside post comes back when
+moderators (intake.site.status.set_aside_ids). A set-aside post comes back when
 it is published again (an approved edit writes its file anew) and is forgotten once it is
 no longer approved (taken down, withdrawn).
 """
@@ -21,7 +21,7 @@ from intake.config import Settings
 from intake.controls import xml_safe
 from intake.models import Post
 from intake.runtime import Runtime
-from intake.services.status_panel import SET_ASIDE_MARK
+from intake.site.status import SET_ASIDE_MARK
 
 log = logging.getLogger(__name__)
 

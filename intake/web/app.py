@@ -47,34 +47,33 @@ def create_app(
     )
     app.config.update(config or {})
     app.extensions["hiroba.runtime"] = runtime or Runtime.from_settings(settings)
-    from .views.uploads import allow_uploads
+    from ..uploads.views import allow_uploads
 
     allow_uploads(app)  # the post form's larger limit, set before CSRF reads the form
     csrf.init_app(app)
     install_locale(app)
     limiter = install_protection(app, settings, app.extensions["hiroba.runtime"])
 
-    from .views import (
-        account,
-        auth,
-        health,
-        moderation,
-        moderation_accounts,
-        moderation_posts,
-        moderation_profiles,
-        moderation_reasons,
-        moderation_site,
-        organizer,
-        posts,
-        profile,
-        public,
-        site,
-        staff,
-        uploads,
-    )
+    from ..accounts import moderation_views as moderation_accounts
+    from ..accounts import signin_views as auth
+    from ..accounts import views as account
+    from ..applications import organizer_views as organizer
+    from ..applications import views as public
+    from ..moderation import posts_views as moderation_posts
+    from ..moderation import reasons_views as moderation_reasons
+    from ..moderation import views as moderation
+    from ..oversight import views as staff
+    from ..posts import views as posts
+    from ..profiles import moderation_views as moderation_profiles
+    from ..profiles import views as profile
+    from ..site import live_views as site
+    from ..site import views as moderation_site
+    from ..uploads import views as uploads
+    from .health import bp as health_bp
 
-    for module in (public, auth, posts, moderation, health):
-        app.register_blueprint(module.bp, url_prefix="/app" if module is not health else None)
+    for module in (public, auth, posts, moderation):
+        app.register_blueprint(module.bp, url_prefix="/app")
+    app.register_blueprint(health_bp)
     app.register_blueprint(staff.bp, url_prefix="/app")
     app.register_blueprint(account.bp, url_prefix="/app")
     app.register_blueprint(moderation_accounts.bp, url_prefix="/app")

@@ -44,12 +44,12 @@ LABEL_MAPS = (
     ("intake.taxonomy", "AREAS"),
     ("intake.taxonomy", "AUDIENCES"),
     ("intake.taxonomy", "ATTENDANCE"),
-    ("intake.services.applications", "LABELS"),
-    ("intake.services.organizer", "STATUS_LABELS"),
-    ("intake.services.changes", "FIELD_LABELS"),
-    ("intake.services.event_questions", "KINDS"),
-    ("intake.services.organizer_mail", "AUDIENCES"),
-    ("intake.services.post_fields", "LABELS"),
+    ("intake.applications.services", "LABELS"),
+    ("intake.applications.organizer", "STATUS_LABELS"),
+    ("intake.accounts.changes", "FIELD_LABELS"),
+    ("intake.applications.questions", "KINDS"),
+    ("intake.applications.mail", "AUDIENCES"),
+    ("intake.posts.fields", "LABELS"),
 )
 
 

@@ -32,8 +32,8 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import validation as v
-from ..services import recurrence
-from ..services.event_questions import KINDS, split_options
+from ..applications.questions import KINDS, split_options
+from ..posts import recurrence
 from ..taxonomy import AREAS, AUDIENCES, POST_KINDS, TOPICS
 from .fields import Normalised
 from .locale import lazy_text

@@ -15,10 +15,10 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from ..accounts.sessions import SessionPolicy
 from ..config import Settings
 from ..crypto import load_vault
 from ..runtime import Runtime
-from ..services.sessions import SessionPolicy
 from .sessions import DEVELOPMENT_COOKIE, PRODUCTION_COOKIE, RedisSessionInterface
 
 
@@ -85,7 +85,7 @@ def install(app: Flask, settings: Settings, runtime: Runtime) -> Limiter:
         headers_enabled=True,
     )
     limiter.init_app(app)
-    from .views import auth
+    from ..accounts import signin_views as auth
 
     limiter.limit(settings.rate_limit_signin, methods=["POST"])(auth.bp)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from ..services import recurrence
+from ..posts import recurrence
 from .auth import rt
 
 

@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from werkzeug.datastructures import CallbackDict
 from werkzeug.wrappers import Response
 
-from ..services import sessions as store
+from ..accounts import sessions as store
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,126 @@
+"""Forms whose fields depend on the deployment (optional personal fields), and account forms.
+
+A personal field that the deployment's hiroba.toml leaves off is not a field of the form
+at all: it is not rendered, and a value posted for it is never read.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, FormField, PasswordField, SelectField, StringField
+from wtforms.validators import EqualTo, InputRequired, ValidationError
+
+from .. import validation as v
+from ..deployment import PersonalFields
+from ..web.fields import Normalised
+from ..web.forms import (
+    GroupPersonForm,
+    GroupRegistrationForm,
+    IndividualRegistrationForm,
+    PersonForm,
+    choices,
+    length,
+    required,
+)
+from ..web.plain_text import FlaskForm, Form
+
+GENDERS = {"female": _l("女性"), "male": _l("男性"), "other": _l("その他")}
+
+
+class ChoiceField(SelectField):
+    """A select that refuses an unknown value in Japanese."""
+
+    def pre_validate(self, form: Form) -> None:
+        data = getattr(self, "data", None)
+        if data is None:  # not posted at all: the blank choice
+            self.data = data = ""
+        if data not in {value for value, *_ in self.iter_choices()}:
+            raise ValidationError(_l("選択肢の中から選んでください。"))
+
+
+def _optional_fields(optional: frozenset[str], minimum_age: int) -> dict[str, object]:
+    fields: dict[str, object] = {}
+    if "occupation" in optional:
+        fields["occupation"] = StringField(
+            _l("職業（任意）"), [length(100), Normalised(v.text, optional=True)]
+        )
+    if "gender" in optional:
+        fields["gender"] = ChoiceField(
+            _l("性別（任意）"), choices=choices(GENDERS, _l("回答しない"))
+        )
+    if "birth_date" in optional:
+        fields["birth_date"] = StringField(
+            _l("生年月日（任意）"),
+            [Normalised(lambda s: v.birth_date(s, minimum_age), optional=True)],
+        )
+    return fields
+
+
+@lru_cache(maxsize=64)
+def person_form(kind: str, personal: PersonalFields) -> type[Form]:
+    """Return the person form of an individual or a group person with the configured fields."""
+    base = PersonForm if kind == "individual" else GroupPersonForm
+    extra = _optional_fields(personal.optional_for(kind), personal.minimum_age)
+    return type(f"{base.__name__}Configured", (base,), extra)
+
+
+@lru_cache(maxsize=32)
+def individual_registration_form(personal: PersonalFields, paper: bool = False) -> type[FlaskForm]:
+    """Return the individual registration form; a paper one has no password fields."""
+    attrs: dict[str, object] = {
+        "person": FormField(person_form("individual", personal), _l("本人"))
+    }
+    if paper:
+        attrs.update(password=None, password_confirm=None)
+    return type("IndividualRegistrationConfigured", (IndividualRegistrationForm,), attrs)
+
+
+@lru_cache(maxsize=32)
+def group_registration_form(personal: PersonalFields, paper: bool = False) -> type[FlaskForm]:
+    """Return the group registration form; a paper one has no password fields."""
+    person = person_form("group", personal)
+    attrs: dict[str, object] = {
+        "representative": FormField(person, label=_l("代表者")),
+        "contact": FormField(person, label=_l("連絡担当者")),
+    }
+    if paper:
+        attrs.update(password=None, password_confirm=None)
+    return type("GroupRegistrationConfigured", (GroupRegistrationForm,), attrs)
+
+
+@lru_cache(maxsize=32)
+def change_request_form(kind: str, personal: PersonalFields) -> type[FlaskForm]:
+    """Return the form in which a user proposes new values for one person."""
+    return type(
+        "ChangeRequestForm",
+        (FlaskForm,),
+        {"person": FormField(person_form(kind, personal), label=_l("変更後の内容"))},
+    )
+
+
+def _new_password() -> list[object]:
+    return [required(), Normalised(v.password)]
+
+
+class WithdrawForm(FlaskForm):
+    password = PasswordField(_l("現在のパスワード"), [required(), length(256)])
+    confirm = BooleanField(
+        _l("退会すると登録情報が消去され、元に戻せないことを理解しました"),
+        [InputRequired(message=_l("退会するには確認欄にチェックを入れてください。"))],
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    identifier = StringField(
+        _l("ログインIDまたは登録したメールアドレス"), [required(), length(254)]
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("新しいパスワード（10文字以上）"), _new_password())
+    password_confirm = PasswordField(
+        _l("新しいパスワード（確認）"),
+        [required(), EqualTo("password", message=_l("パスワードが一致しません。"))],
+    )

@@ -1,0 +1,229 @@
+"""Registration, sign-in and staff accounts."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from .. import outbox
+from ..crypto import Vault
+from ..deployment import PersonalFields
+from ..errors import HirobaError
+from ..models import Account, Person
+from ..protection import audit
+from ..runtime import Runtime
+from ..store import transaction
+from . import login_ids
+from .passwords import hash_password, needs_rehash, verify_password
+
+ROLES = ("individual", "group", "moderator", "staff")
+PERSON_FIELDS = (
+    "name",
+    "kana",
+    "postal_code",
+    "address",
+    "phone",
+    "fax",
+    "email",
+    "title",
+    "occupation",
+    "gender",
+    "birth_date",
+)
+
+
+BASE_FIELDS = {
+    "individual": ("name", "kana", "postal_code", "address", "phone", "fax", "email"),
+    "group": ("name", "kana", "postal_code", "address", "phone", "fax", "email", "title"),
+}
+
+
+def collected_fields(kind: str, personal: PersonalFields) -> tuple[str, ...]:
+    """Return the person fields this deployment collects for an individual or a group."""
+    optional = personal.optional_for(kind)
+    return BASE_FIELDS[kind] + tuple(n for n in PERSON_FIELDS if n in optional)
+
+
+def person_from(values: Mapping[str, Any], kind: str, personal: PersonalFields) -> PersonData:
+    """Return PersonData from submitted values, keeping only the fields that are collected."""
+    keep = collected_fields(kind, personal)
+    return PersonData(**{name: str(values.get(name) or "") for name in keep})
+
+
+class LoginTaken(HirobaError):
+    """Another account already uses this login ID."""
+
+
+@dataclass
+class PersonData:
+    """The personal fields of one person; empty strings mean not given."""
+
+    name: str
+    kana: str = ""
+    postal_code: str = ""
+    address: str = ""
+    phone: str = ""
+    fax: str = ""
+    email: str = ""
+    title: str = ""
+    occupation: str = ""
+    gender: str = ""
+    birth_date: str = ""
+
+
+@dataclass
+class Registration:
+    """An individual's or a group's registration as submitted."""
+
+    kind: str
+    login: str
+    password: str
+    public_name: str
+    persons: dict[str, PersonData]
+    profile: str = ""
+    topics: list[str] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)
+
+
+def login_index(vault: Vault, login: str) -> str:
+    """Return the blind index under which a login ID is looked up."""
+    return vault.blind_index(login, "login")
+
+
+def seal_person(vault: Vault, role: str, data: PersonData) -> Person:
+    """Return a Person row with every given field sealed."""
+    person = Person(role=role)
+    for name in PERSON_FIELDS:
+        value = getattr(data, name) or None
+        setattr(person, f"{name}_enc", vault.seal(value, f"persons.{name}"))
+    if data.email:
+        person.email_index = vault.blind_index(data.email, "email")
+    return person
+
+
+def open_person(vault: Vault, person: Person) -> PersonData:
+    """Return the decrypted fields of a Person row."""
+    values = {
+        name: vault.open(getattr(person, f"{name}_enc"), f"persons.{name}") or ""
+        for name in PERSON_FIELDS
+    }
+    return PersonData(**values)
+
+
+def register(
+    rt: Runtime, reg: Registration, source: str = "web", entered_by: int | None = None
+) -> int:
+    """Store a registration durably, owe its ingest to the worker, and return the account id."""
+    # Hashed first: a taken ID must not answer sooner than a free one.
+    password_hash = hash_password(reg.password)
+    with transaction(rt.sessions) as session:
+        index = login_index(rt.vault, reg.login)
+        if session.scalar(select(Account.id).where(Account.login_index == index)):
+            raise LoginTaken(reg.login)
+        account = Account(
+            kind=reg.kind,
+            status="received",
+            source=source,
+            login_index=index,
+            login_enc=rt.vault.seal(reg.login, "accounts.login"),
+            password_hash=password_hash,
+            public_name=reg.public_name,
+            profile=reg.profile,
+            topics=",".join(reg.topics),
+            areas=",".join(reg.areas),
+        )
+        account.persons = [seal_person(rt.vault, role, data) for role, data in reg.persons.items()]
+        session.add(account)
+        session.flush()
+        if entered_by is not None:
+            audit.record(
+                session,
+                entered_by,
+                "enter_personal_data",
+                "account",
+                account.id,
+                count=len(account.persons),
+                detail=f"{source} registration",
+            )
+        task = outbox.add_task(session, outbox.INGEST_ACCOUNT, account.id)
+        account_id = account.id
+    outbox.enqueue_tasks(rt.queue, [task])
+    return account_id
+
+
+def register_public(rt: Runtime, reg: Registration, client: str) -> int:
+    """Register from a public form sent from the client address; return the account id.
+
+    Raise LoginTaken alike for an ID another account holds (staff's included) and for a
+    reserved one, and RegistrationPaused once client was told that too often (see
+    intake/accounts/login_ids.py).
+    """
+    if not login_ids.may_register(rt, client):
+        raise login_ids.RegistrationPaused()
+    try:
+        if login_ids.is_reserved(reg.login):
+            hash_password(reg.password)  # the same work as for any other ID
+            raise LoginTaken(reg.login)
+        return register(rt, reg)
+    except LoginTaken:
+        if not login_ids.count_refusal(rt, client):
+            raise login_ids.RegistrationPaused() from None
+        raise
+
+
+# Letters and digits that cannot be mistaken for each other when read off paper.
+_PLAIN = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def initial_password() -> str:
+    """Return a random initial password for a paper registration (16 unambiguous characters)."""
+    return "".join(secrets.choice(_PLAIN) for _ in range(16))
+
+
+def register_on_paper(rt: Runtime, moderator_id: int, reg: Registration) -> tuple[int, str]:
+    """Store a registration a moderator typed in from paper; return its id and initial password."""
+    reg.password = initial_password()
+    account_id = register(rt, reg, source="paper", entered_by=moderator_id)
+    return account_id, reg.password
+
+
+def authenticate(rt: Runtime, login: str, password: str) -> Account | None:
+    """Return the active account matching login and password, or None."""
+    with transaction(rt.sessions) as session:
+        account = session.scalars(
+            select(Account).where(Account.login_index == login_index(rt.vault, login))
+        ).first()
+        if not verify_password(account.password_hash if account else None, password):
+            return None
+        assert account is not None
+        if account.status != "active":
+            return None
+        if needs_rehash(account.password_hash):
+            account.password_hash = hash_password(password)
+        return account
+
+
+def create_staff(rt: Runtime, role: str, login: str, password: str, name: str) -> int:
+    """Create an active moderator or staff account (from the command line)."""
+    if role not in ("moderator", "staff"):
+        raise ValueError(f"role must be moderator or staff, not {role!r}")
+    with transaction(rt.sessions) as session:
+        index = login_index(rt.vault, login)
+        if session.scalar(select(Account.id).where(Account.login_index == index)):
+            raise LoginTaken(login)
+        account = Account(
+            kind=role,
+            status="active",
+            source="cli",
+            login_index=index,
+            login_enc=rt.vault.seal(login, "accounts.login"),
+            password_hash=hash_password(password),
+            public_name=name,
+        )
+        session.add(account)
+        session.flush()
+        return account.id

@@ -1,0 +1,1 @@
+"""Applications to events: the form, allocation, links, questions, organizers' pages."""

@@ -1,0 +1,168 @@
+"""The application form of one event: its contact fields, its questions and the anti-abuse checks.
+
+The form class is built per event: which of phone and email it asks (the post's choice
+within the deployment's), and up to five organizer questions as fields q0..q4. Two
+checks without third parties: a honeypot field people never see (`website`) and a
+signed stamp of when the form was handed out (`started`), refused when sent back
+sooner than HIROBA_APPLY_MIN_SECONDS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Optional, ValidationError
+
+from .. import validation as v
+from ..models import Post
+from ..web.fields import Normalised
+from ..web.forms import MultiCheckboxField, length, required
+from ..web.plain_text import FlaskForm
+from .links import form_stamp, stamp_age
+from .questions import Question, contact_fields, questions_of
+
+HONEYPOT_MESSAGE = _l("送信を受け付けられませんでした。入力欄以外の項目が変更されています。")
+TOO_FAST_MESSAGE = _l(
+    "送信が早すぎます。入力内容を確認してから、もう一度「申し込む」を押してください。"
+)
+STALE_MESSAGE = _l("フォームの有効期限が切れました。内容を確認して、もう一度送信してください。")
+MAX_PARTY = 10
+BOTH_MISSING = _l("電話番号かメールアドレスのどちらかを入力してください。")
+
+
+def _party_size(form: Any, field: Field) -> None:
+    # Compared as integers: NumberRange turns a 700-digit number into a float and overflows.
+    if not isinstance(field.data, int) or not 1 <= field.data <= MAX_PARTY:
+        raise ValidationError(_l("1〜10人で入力してください。"))
+
+
+class ApplicationFormBase(FlaskForm):
+    """The fields every event's application form has."""
+
+    name = StringField(_l("氏名"), [required(), length(100)])
+    address = StringField(_l("住所"), [required(), length(300)])
+    party_size = IntegerField(_l("参加人数"), [required(), _party_size], default=1)
+    consent = BooleanField(
+        _l("個人情報の取扱いに同意します"),
+        [InputRequired(message=_l("申し込むには同意が必要です。"))],
+    )
+    # Hidden from people by CSS and from assistive technology; bots fill it in.
+    website = StringField(_l("この欄は入力しないでください"), [Optional()])
+    started = HiddenField()
+
+    contact: tuple[str, ...] = ()
+    questions: list[Question] = []
+    secret: bytes = b""
+    min_seconds: int = 0
+    form_errors: list[str]
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Check the fields, then that one contact way is given and the anti-abuse checks."""
+        valid = super().validate(extra_validators)
+        self.form_errors = []
+        if len(self.contact) == 2 and not self.phone.data and not self.email.data:
+            if not self.email.errors:
+                self.email.errors = [*self.email.errors, BOTH_MISSING]
+            valid = False
+        if (self.website.data or "").strip():
+            self.form_errors.append(HONEYPOT_MESSAGE)
+            valid = False
+        elif self.min_seconds:
+            age = stamp_age(self.secret, self.started.data or "")
+            if age is None:
+                self.form_errors.append(STALE_MESSAGE)
+                self.started.data = form_stamp(self.secret)
+                valid = False
+            elif age < self.min_seconds:
+                self.form_errors.append(TOO_FAST_MESSAGE)
+                valid = False
+        return valid
+
+    def answers(self) -> list[str | list[str]]:
+        """Return the answers to the event's questions, in order."""
+        found: list[str | list[str]] = []
+        for n, question in enumerate(self.questions):
+            data = self[f"q{n}"].data
+            if question.kind == "checkbox":
+                found.append(list(data or []))
+            else:
+                found.append((data or "").strip())
+        return found
+
+    def question_fields(self) -> list[Field]:
+        return [self[f"q{n}"] for n in range(len(self.questions))]
+
+
+def _required_answer(message: str) -> Any:
+    def check(form: Any, field: Field) -> None:
+        if not field.data or (isinstance(field.data, str) and not field.data.strip()):
+            raise ValidationError(message)
+
+    return check
+
+
+def _among(options: tuple[str, ...]) -> Any:
+    def check(form: Any, field: Field) -> None:
+        values = field.data if isinstance(field.data, list) else [field.data]
+        if any(value and value not in options for value in values):
+            raise ValidationError(_l("選択肢の中から選んでください。"))
+
+    return check
+
+
+def _question_field(question: Question) -> Field:
+    label = question.label + ("" if question.required else gettext("（任意）"))
+    # The organizer's options are text, not msgids: plain strings, which WTForms escapes.
+    options = [SelectChoice(o, o) for o in question.options]
+    if question.kind == "choice":
+        first = _required_answer(_l("選択してください。")) if question.required else Optional()
+        checks = [first, _among(question.options)]
+        return RadioField(label, choices=options, validators=checks, validate_choice=False)
+    if question.kind == "checkbox":
+        checks = [_among(question.options)]
+        if question.required:
+            checks.insert(0, _required_answer(_l("ひとつ以上選択してください。")))
+        return MultiCheckboxField(label, choices=options, validators=checks, validate_choice=False)
+    checks = [required()] if question.required else [Optional()]
+    return TextAreaField(label, [*checks, length(1000)])
+
+
+def application_form(
+    post: Post, allowed_contact: tuple[str, ...], secret: bytes, min_seconds: int
+) -> ApplicationFormBase:
+    """Build and bind the application form of one event."""
+    contact = contact_fields(post, allowed_contact)
+    questions = questions_of(post)
+    attrs: dict[str, Any] = {
+        "contact": contact,
+        "questions": questions,
+        "secret": secret,
+        "min_seconds": min_seconds,
+    }
+    alone = len(contact) == 1
+    if "phone" in contact:
+        checks = [required(), Normalised(v.phone)] if alone else [Normalised(v.phone, True)]
+        attrs["phone"] = StringField(_l("電話番号"), checks)
+    if "email" in contact:
+        checks = [required(), Normalised(v.email)] if alone else [Normalised(v.email, True)]
+        attrs["email"] = StringField(_l("メールアドレス"), checks)
+    for n, question in enumerate(questions):
+        attrs[f"q{n}"] = _question_field(question)
+    form_class = type("ApplicationForm", (ApplicationFormBase,), attrs)
+    form: ApplicationFormBase = form_class()
+    form.form_errors = []
+    if not form.is_submitted():
+        form.started.data = form_stamp(secret)
+    return form

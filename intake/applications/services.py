@@ -1,0 +1,373 @@
+"""Applications to events: allocated at once under a per-event lock, then mailed by the worker.
+
+Allocation happens in the request, inside one transaction that first locks the event's
+row (an UPDATE of its arrival counter: a row lock on PostgreSQL, the write lock on
+SQLite), so concurrent applicants are served one at a time in a single order and each
+is told at once whether they are confirmed or waiting, and at which position. Capacity
+counts people (party_size). Nobody overtakes the waiting list: while anyone waits, a
+new applicant waits too, and cancelled places go to the waiting list strictly in order
+for as long as the next party fits. The worker only sends the mails (ids only).
+
+A second application with the phone or email of an active one takes no place and is
+answered exactly like a new one: the answer must not tell anyone whether those details
+applied. The owner of the existing application is told by mail instead (at most
+DUPLICATE_NOTICES_PER_DAY a day, so the form cannot be used to flood them).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from .. import outbox
+from ..errors import HirobaError, InvalidTransition, NotFound
+from ..models import Application, Post, Task, utcnow
+from ..posts.services import LIVE
+from ..protection import audit
+from ..runtime import Runtime
+from ..store import transaction
+from ..validation import N_
+from .links import local_now
+
+APPLICATION_MAIL = "worker.ingest.ingest_application"  # confirmation or waiting-list mail
+PROMOTED_MAIL = "worker.application_mail.send_promoted"
+DUPLICATE_NOTICE = "worker.application_mail.send_duplicate_notice"
+DUPLICATE_NOTICES_PER_DAY = 3
+ACTIVE = ("confirmed", "waitlisted")
+# "few" places left: at most this share of the capacity, and never fewer than this count.
+FEW_SHARE, FEW_MIN = 0.2, 3
+LABELS = {
+    "available": "空きあり",
+    "few": "残りわずか",
+    "full": "満員",
+    "waitlist": "キャンセル待ち受付中",
+    "closed": "受付終了",
+}
+
+
+class ApplicationRefused(HirobaError):
+    """An application the event cannot take; the message is shown to the applicant."""
+
+    message = N_("この申込は受け付けられませんでした。")
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ApplicationsClosed(ApplicationRefused):
+    message = N_("このイベントの申込受付は終了しました。")
+
+
+class EventFull(ApplicationRefused):
+    message = N_("このイベントは満員のため、申込を受け付けられませんでした。")
+
+
+class PartyTooLarge(ApplicationRefused):
+    message = N_("参加人数がこのイベントの定員を超えています。人数を減らしてください。")
+
+
+@dataclass
+class ApplicationData:
+    """What an applicant submits; answers follow the order of the event's questions."""
+
+    name: str
+    address: str
+    phone: str
+    email: str
+    party_size: int = 1
+    answers: list[str | list[str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where an application stands: its status and, on the waiting list, its position.
+
+    status is "duplicate" when the details had applied already: application_id is then
+    the existing application, which took nothing new (never shown to the submitter).
+    """
+
+    application_id: int
+    post_id: int
+    status: str
+    position: int | None
+    party_size: int
+    has_email: bool
+
+
+def _lock_event(session: Session, post_id: int, advance: int) -> int | None:
+    """Take the event's lock, advancing its arrival counter by advance; None when no such post.
+
+    The UPDATE is the transaction's first statement: on SQLite it waits for the write lock
+    (busy timeout) before reading anything, so no two allocations see the same counts.
+    """
+    statement = (
+        update(Post)
+        .where(Post.id == post_id)
+        .values(apply_seq=Post.apply_seq + advance)
+        .returning(Post.apply_seq)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).scalar_one_or_none()
+
+
+def is_open(post: Post) -> bool:
+    """Return True while an event takes applications (live, switched on, before the deadline)."""
+    if post.status not in LIVE or not post.accepts_applications:
+        return False
+    return post.apply_until is None or local_now() <= post.apply_until
+
+
+def taken_places(session: Session, post_id: int) -> int:
+    """Return the people confirmed for an event."""
+    taken = session.scalar(
+        select(func.sum(Application.party_size)).where(
+            Application.post_id == post_id, Application.status == "confirmed"
+        )
+    )
+    return int(taken or 0)
+
+
+def _waiting(session: Session, post_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Application.post_id == post_id, Application.status == "waitlisted"
+            )
+        )
+        or 0
+    )
+
+
+def position_of(session: Session, application: Application) -> int | None:
+    """Return an application's place on the waiting list (1 is next), or None."""
+    if application.status != "waitlisted":
+        return None
+    ahead = session.scalar(
+        select(func.count()).where(
+            Application.post_id == application.post_id,
+            Application.status == "waitlisted",
+            Application.seq < (application.seq or 0),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def _existing(
+    session: Session, post_id: int, email_index: str | None, phone_index: str | None
+) -> list[int]:
+    """Return the active applications to the event that share the email or the phone."""
+    matches = [
+        column == value
+        for column, value in (
+            (Application.email_index, email_index),
+            (Application.phone_index, phone_index),
+        )
+        if value
+    ]
+    if not matches:
+        return []
+    query = select(Application.id).where(
+        Application.post_id == post_id, Application.status.in_(ACTIVE), or_(*matches)
+    )
+    return list(session.scalars(query.order_by(Application.id).limit(2)))
+
+
+def _notices(session: Session, existing: list[int]) -> list[Task]:
+    """Owe each existing application's owner a notice, unless mailed enough today already."""
+    since = utcnow() - timedelta(days=1)
+    tasks = []
+    for application_id in existing:
+        sent = session.scalar(
+            select(func.count()).where(
+                Task.name == DUPLICATE_NOTICE,
+                Task.subject_id == application_id,
+                Task.created_at >= since,
+            )
+        )
+        if int(sent or 0) < DUPLICATE_NOTICES_PER_DAY:
+            tasks.append(outbox.add_task(session, DUPLICATE_NOTICE, application_id))
+    return tasks
+
+
+def apply(rt: Runtime, post_id: int, data: ApplicationData) -> Outcome:
+    """Allocate an application at once (confirmed or waiting) and owe its mail to the worker.
+
+    Raise NotFound for an unknown event and an ApplicationRefused for one that is closed,
+    full without a waiting list or too small for the party. Details that applied already
+    take nothing: the outcome is "duplicate" and the existing applications' owners are
+    owed a notice; the caller answers as for a new application.
+    """
+    vault = rt.vault
+    email_index = vault.blind_index(data.email, "applications.email") if data.email else None
+    phone_index = vault.blind_index(data.phone, "applications.phone") if data.phone else None
+    sealed = {
+        "name_enc": vault.seal(data.name, "applications.name"),
+        "address_enc": vault.seal(data.address, "applications.address"),
+        "phone_enc": vault.seal(data.phone or None, "applications.phone"),
+        "email_enc": vault.seal(data.email or None, "applications.email"),
+        "answers_enc": vault.seal(
+            json.dumps(data.answers, ensure_ascii=False) if data.answers else None,
+            "applications.answers",
+        ),
+    }
+    tasks: list[Task] = []
+    with transaction(rt.sessions) as session:
+        seq = _lock_event(session, post_id, 1)
+        post = session.get(Post, post_id)
+        if seq is None or post is None or post.status not in LIVE or not post.accepts_applications:
+            raise NotFound(f"post {post_id}")
+        if not is_open(post):
+            raise ApplicationsClosed()
+        if post.capacity is not None and data.party_size > post.capacity:
+            raise PartyTooLarge()
+        fits = post.capacity is None or (
+            _waiting(session, post_id) == 0
+            and taken_places(session, post_id) + data.party_size <= post.capacity
+        )
+        if not fits and not post.waitlist:
+            raise EventFull()  # refused alike whether or not the details applied already
+        existing = _existing(session, post_id, email_index, phone_index)
+        if existing:
+            tasks = _notices(session, existing)
+            outcome = Outcome(existing[0], post_id, "duplicate", None, 0, bool(data.email))
+        else:
+            application = Application(
+                post_id=post_id,
+                status="confirmed" if fits else "waitlisted",
+                party_size=data.party_size,
+                seq=seq,
+                email_index=email_index,
+                phone_index=phone_index,
+                processed_at=utcnow(),
+                **sealed,
+            )
+            session.add(application)
+            session.flush()
+            if data.email:
+                tasks.append(outbox.add_task(session, APPLICATION_MAIL, application.id))
+            outcome = Outcome(
+                application.id,
+                post_id,
+                application.status,
+                position_of(session, application),
+                data.party_size,
+                bool(data.email),
+            )
+    outbox.enqueue_tasks(rt.queue, tasks)
+    return outcome
+
+
+def promote(session: Session, post: Post) -> tuple[list[int], list[Task]]:
+    """Confirm waiting applications in order while the next one fits; return ids and mail tasks."""
+    promoted: list[int] = []
+    tasks: list[Task] = []
+    free = None if post.capacity is None else post.capacity - taken_places(session, post.id)
+    waiting = session.scalars(
+        select(Application)
+        .where(Application.post_id == post.id, Application.status == "waitlisted")
+        .order_by(Application.seq, Application.id)
+    )
+    for application in waiting:
+        if free is not None and application.party_size > free:
+            break  # strictly in order: a smaller party behind does not overtake
+        application.status = "confirmed"
+        application.processed_at = utcnow()
+        if free is not None:
+            free -= application.party_size
+        promoted.append(application.id)
+        if application.email_enc is not None:
+            tasks.append(outbox.add_task(session, PROMOTED_MAIL, application.id))
+    return promoted, tasks
+
+
+def cancel_application(rt: Runtime, application_id: int, actor_id: int | None = None) -> list[int]:
+    """Cancel an application, give its places to the waiting list, and return who was promoted.
+
+    actor_id names the organizer or staff member who cancels (audited); None is the
+    applicant through their signed link. Cancelling twice raises InvalidTransition.
+    """
+    with rt.sessions() as session:
+        found = session.get(Application, application_id)
+        if found is None:
+            raise NotFound(f"application {application_id}")
+        post_id = found.post_id
+    with transaction(rt.sessions) as session:
+        _lock_event(session, post_id, 0)
+        application = session.get(Application, application_id)
+        post = session.get(Post, post_id)
+        assert application is not None and post is not None
+        if application.status not in ACTIVE:
+            raise InvalidTransition(f"application {application_id} is {application.status}")
+        application.status = "cancelled"
+        application.cancelled_at = utcnow()
+        promoted, tasks = promote(session, post)
+        if actor_id is not None:
+            audit.record(
+                session,
+                actor_id,
+                "change_personal_data",
+                "application",
+                application_id,
+                detail=f"cancelled; promoted {len(promoted)}",
+            )
+    outbox.enqueue_tasks(rt.queue, tasks)
+    return promoted
+
+
+@dataclass(frozen=True)
+class ApplicationView:
+    """What the applicant's own page shows (no personal data beyond what they can confirm)."""
+
+    id: int
+    post_id: int
+    title: str
+    starts_at: object
+    status: str
+    position: int | None
+    party_size: int
+
+
+def view_application(rt: Runtime, application_id: int) -> ApplicationView:
+    """Return an application's standing for its applicant, or raise NotFound."""
+    with rt.sessions() as session:
+        application = session.get(Application, application_id)
+        post = session.get(Post, application.post_id) if application else None
+        if application is None or post is None:
+            raise NotFound(f"application {application_id}")
+        return ApplicationView(
+            application.id,
+            post.id,
+            post.title,
+            post.starts_at,
+            application.status,
+            position_of(session, application),
+            application.party_size,
+        )
+
+
+def availability(rt: Runtime, post_id: int) -> dict[str, object]:
+    """Return the event's availability for the static page: status, label, places remaining."""
+    with rt.sessions() as session:
+        post = session.get(Post, post_id)
+        if post is None or post.status not in LIVE or not post.accepts_applications:
+            raise NotFound(f"post {post_id}")
+        remaining: int | None = None
+        if post.capacity is not None:
+            taken = taken_places(session, post_id)
+            waiting = _waiting(session, post_id)
+            remaining = max(0, post.capacity - taken) if waiting == 0 else 0
+        if not is_open(post):
+            status = "closed"
+        elif remaining is None:
+            status = "available"
+        elif remaining == 0:
+            status = "waitlist" if post.waitlist else "full"
+        elif remaining <= max(FEW_MIN, int(post.capacity * FEW_SHARE) if post.capacity else 0):
+            status = "few"
+        else:
+            status = "available"
+    return {"status": status, "label": LABELS[status], "remaining": remaining}

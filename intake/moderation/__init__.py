@@ -1,0 +1,1 @@
+"""Moderation: the queue, decisions on accounts and posts, rejection reason templates."""

@@ -1,0 +1,171 @@
+"""Moderating posts: the filtered queue, the review of a post or of an edit of a live post
+(approve, approve with edits, reject with a reason), and bulk decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from ..errors import NotFound
+from ..models import Post, PostRevision
+from ..posts import diff as post_diff
+from ..posts import edit_files as post_edit_files
+from ..posts import fields as post_fields
+from ..posts import prefill_forms as post_prefill
+from ..posts.views import _post_data as post_data_of
+from ..taxonomy import POST_KINDS
+from ..web.auth import current_account, role_required, rt
+from ..web.forms import PostForm
+from . import decisions as post_decisions
+from . import queue as moderation_queue
+from .decisions import Subject
+from .forms import BulkDecisionForm, ReviewDecisionForm
+from .views import index_page, reason_choices, reason_text
+
+bp = Blueprint("moderation_posts", __name__)
+
+STAFF = ("moderator",)
+
+
+def _me_id() -> int:
+    me = current_account()
+    assert me is not None
+    return me.id
+
+
+@bp.route("/moderation/posts/<int:post_id>", methods=["GET", "POST"])
+@role_required(*STAFF)
+def post(post_id: int) -> str | Response | tuple[str, int]:
+    """Review a waiting post; its fields can be edited before approving."""
+    with rt().sessions() as session:
+        record = session.get(Post, post_id)
+        if record is None:
+            raise NotFound(f"post {post_id}")
+        organizer = record.account.public_name
+    proposed = post_fields.from_post(record)
+    waiting = record.status in post_decisions.WAITING
+    return _review(Subject("post", post_id), record, organizer, proposed, None, waiting)
+
+
+@bp.route("/moderation/revisions/<int:revision_id>", methods=["GET", "POST"])
+@role_required(*STAFF)
+def revision(revision_id: int) -> str | Response | tuple[str, int]:
+    """Review an edit of a live post: what changed since the approved version, and decide."""
+    with rt().sessions() as session:
+        found = session.get(PostRevision, revision_id)
+        record = session.get(Post, found.post_id) if found is not None else None
+        if found is None or record is None:
+            raise NotFound(f"revision {revision_id}")
+        organizer = record.account.public_name
+    live = post_fields.from_post(record)
+    proposed = live | post_fields.decode(found.data)
+    waiting = found.status == "pending" and record.status == "approved"
+    changes = post_diff.changes(live, proposed)
+    files = post_edit_files.revision_changes(rt(), revision_id)
+    subject = Subject("revision", revision_id)
+    return _review(subject, record, organizer, proposed, changes, waiting, files)
+
+
+def _review(
+    subject: Subject,
+    record: Post,
+    organizer: str,
+    proposed: dict[str, Any],
+    changes: list[post_diff.FieldChange] | None,
+    waiting: bool,
+    file_changes: post_edit_files.FileChanges | None = None,
+) -> str | Response | tuple[str, int]:
+    decision = ReviewDecisionForm()
+    reason_choices(decision)
+    form = PostForm(data=post_prefill.form_data(proposed), meta={"csrf": False})
+    settings = rt().settings.deployment
+    post_prefill.prepare(form, settings.application_contact, settings.audiences)
+    if subject.kind == "revision":
+        post_prefill.fix_kind(form, record.kind)
+    if waiting and decision.validate_on_submit():
+        if decision.action.data == "reject":
+            try:
+                post_decisions.reject(
+                    rt(), _me_id(), subject, reason_text(decision), request.form.get("seen")
+                )
+            except post_decisions.ChangedMeanwhile:
+                flash(_("投稿者がこの間に内容を修正しました。最新の内容を確認してください。"))
+                return redirect(request.path)
+            flash(
+                _("「%(title)s」を差し戻しました。投稿者にメールで伝えます。", title=record.title)
+            )
+            return redirect(url_for("moderation.index"))
+        # A decision sent without the post's fields (a plain 承認) approves it as submitted.
+        as_submitted = "title" not in request.form
+        if as_submitted or form.validate():
+            edited = None if as_submitted else post_data_of(form)
+            try:
+                post_decisions.approve(rt(), _me_id(), subject, edited, request.form.get("seen"))
+            except post_decisions.ChangedMeanwhile:
+                flash(_("投稿者がこの間に内容を修正しました。最新の内容を確認してください。"))
+                return redirect(request.path)
+            flash(_("「%(title)s」を承認しました。まもなく公開されます。", title=record.title))
+            return redirect(url_for("moderation.index"))
+    page = render_template(
+        "moderation/review.html",
+        subject=subject,
+        post=record,
+        organizer=organizer,
+        changes=changes,
+        file_changes=file_changes,
+        waiting=waiting,
+        decision=decision,
+        form=form,
+        kinds=POST_KINDS,
+    )
+    return page, 422 if decision.errors or form.errors else 200
+
+
+@bp.route("/moderation/posts/bulk", methods=["POST"])
+@role_required(*STAFF)
+def bulk() -> str | Response | tuple[str, int]:
+    """Approve or reject, with one reason, the ticked queue items, each on its own."""
+    form = BulkDecisionForm()
+    reason_choices(form)
+    keys = tuple(request.form.getlist("items"))
+    subjects = form.subjects(list(keys))
+    valid = form.validate_on_submit()
+    if not subjects:
+        form.form_errors.append(
+            _("まとめて判断する投稿を、一覧のチェックボックスで選んでください。")
+        )
+        form._errors = None  # the errors property is cached; recompute with the form error
+        valid = False
+    if not valid:
+        return index_page(bulk_form=form, selected=keys)
+    approving = form.action.data == "approve"
+    reason = "" if approving else reason_text(form)
+    # Each row carries the version it showed; a post changed since is refused, not decided.
+    seen = {s: request.form.get(f"seen-{s.key}", "") for s in subjects}
+    result = post_decisions.decide_many(rt(), _me_id(), subjects, seen, approving, reason)
+    if result.done:
+        done = len(result.done)
+        flash(
+            _("%(n)s件を承認しました。", n=done)
+            if approving
+            else _("%(n)s件を差し戻しました。", n=done)
+        )
+    if result.failed:
+        names = moderation_queue.titles(rt(), [s for s, _code in result.failed])
+        why = {
+            "changed": _(
+                "一覧を表示した後に投稿者が内容を修正しました。新しい内容を確認してください"
+            ),
+            "decided": _("すでに判断済みです"),
+            "missing": _("見つかりません"),
+            "unavailable": _("保存できませんでした。もう一度お試しください"),
+        }
+        for subject, code in result.failed:
+            title = names.get(subject, subject.key)
+            flash(_("処理できなかった項目: 「%(title)s」（%(why)s）", title=title, why=why[code]))
+    query = urlencode(request.args.to_dict())  # the queue as it was filtered
+    return redirect(url_for("moderation.index") + (f"?{query}" if query else ""))

@@ -1,0 +1,1 @@
+"""Ward staff's oversight: figures and the audit report, never personal data."""

@@ -1,0 +1,1 @@
+"""Posts: submitting, editing and withdrawing events, recruitment and notices."""

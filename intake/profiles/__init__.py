@@ -1,0 +1,1 @@
+"""Groups' public profiles (公開プロフィール), published after a moderator's review."""

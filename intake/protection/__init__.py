@@ -1,0 +1,1 @@
+"""Data protection: keys, audit log, backups, ledger, retention, contract end."""

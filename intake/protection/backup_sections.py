@@ -1,0 +1,200 @@
+"""The sections of a backup's sealed payload: the database, then the private uploads.
+
+Inside the encrypted, compressed stream (backup.py) a backup made since uploads are
+included is a sequence of frames: one kind byte, an 8-byte big-endian length, the body.
+``D`` frames carry the database payload (the SQLite file or the JSON lines, as before);
+each ``F`` frame carries one file of ``$HIROBA_HOME/uploads/``: its path relative to that
+folder, a NUL byte, and its bytes. Files are streamed in blocks, never read whole. Older
+backups, without frames, hold only the database and still restore.
+
+A restore writes the files into a fresh folder first and swaps it for the uploads folder
+only when the whole backup has been read and the database restored, so a damaged backup
+leaves the uploads as they were.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Protocol
+
+from ..config import Settings
+from ..errors import HirobaError
+from ..uploads.services import uploads_root
+
+LAYOUT = "sections"
+DATABASE, FILE = b"D", b"F"
+FRAME = struct.Struct(">cQ")
+BLOCK = 1 << 20
+# Upload paths are <token>/<name>; anything else in a backup is refused, not written.
+_PART = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+
+
+class SectionError(HirobaError):
+    """A backup's sections are malformed (it was written by something else)."""
+
+
+class Sink(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+
+class DatabaseFrames:
+    """Writes the database payload as D frames of up to BLOCK bytes."""
+
+    def __init__(self, out: Sink) -> None:
+        self._out = out
+        self._buffer = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self._buffer += data
+        while len(self._buffer) >= BLOCK:
+            self._emit(bytes(self._buffer[:BLOCK]))
+            del self._buffer[:BLOCK]
+
+    def close(self) -> None:
+        if self._buffer:
+            self._emit(bytes(self._buffer))
+            self._buffer.clear()
+
+    def _emit(self, data: bytes) -> None:
+        self._out.write(FRAME.pack(DATABASE, len(data)) + data)
+
+
+def upload_files(settings: Settings) -> Iterator[tuple[str, Path]]:
+    """Yield (relative path, path) of every kept upload file, in a stable order."""
+    root = uploads_root(settings)
+    if not root.is_dir():
+        return
+    for folder in sorted(root.iterdir()):
+        if folder.name.startswith(".") or not folder.is_dir() or folder.is_symlink():
+            continue
+        for path in sorted(folder.iterdir()):
+            if not path.name.startswith(".") and path.is_file() and not path.is_symlink():
+                yield f"{folder.name}/{path.name}", path  # a dot: a write in progress
+
+
+def write_uploads(settings: Settings, out: Sink) -> int:
+    """Write every upload file as an F frame; return how many."""
+    count = 0
+    for name, path in upload_files(settings):
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            label = name.encode() + b"\0"
+            out.write(FRAME.pack(FILE, len(label) + size) + label)
+            left = size
+            while left:
+                block = handle.read(min(BLOCK, left))
+                if not block:
+                    raise SectionError(f"{path} shrank while it was backed up")
+                out.write(block)
+                left -= len(block)
+        count += 1
+    return count
+
+
+class SectionReader:
+    """Reads the frames of a decrypted payload given as an iterator of blocks."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self._blocks = blocks
+        self._buffer = bytearray()
+
+    def _fill(self, size: int) -> bool:
+        while len(self._buffer) < size:
+            block = next(self._blocks, None)
+            if block is None:
+                return False
+            self._buffer += block
+        return True
+
+    def _take(self, size: int) -> bytes:
+        if not self._fill(size):
+            raise SectionError("the backup ends inside a section")
+        data = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return data
+
+    def _next_kind(self) -> bytes | None:
+        """Return the next frame's kind without consuming it; None at the end."""
+        if not self._fill(1):
+            return None
+        return bytes(self._buffer[:1])
+
+    def database(self) -> Iterator[bytes]:
+        """Yield the database payload, frame by frame, up to the first file."""
+        while self._next_kind() == DATABASE:
+            _, size = FRAME.unpack(self._take(FRAME.size))
+            yield self._take(size)
+
+    def restore_files(self, folder: Path) -> int:
+        """Write every remaining F frame under folder; read to the end; return how many."""
+        count = 0
+        while (kind := self._next_kind()) is not None:
+            if kind != FILE:
+                raise SectionError(f"unexpected section {kind!r}")
+            _, size = FRAME.unpack(self._take(FRAME.size))
+            name, left = self._label(size)
+            target = folder / name
+            target.parent.mkdir(mode=0o700, exist_ok=True)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                self._copy(handle, left)
+            count += 1
+        return count
+
+    def _label(self, size: int) -> tuple[str, int]:
+        """Read a file frame's path; return it and how many bytes of the file follow."""
+        self._fill(min(size, 512))
+        end = self._buffer.find(b"\0", 0, min(size, len(self._buffer)))
+        if end < 0:
+            raise SectionError("a file section has no name")
+        name = self._take(end + 1)[:-1].decode("utf-8", errors="replace")
+        parts = name.split("/")
+        if len(parts) != 2 or not all(_PART.fullmatch(part) for part in parts):
+            raise SectionError(f"a file section has a bad name {name!r}")
+        return name, size - end - 1
+
+    def _copy(self, handle: IO[bytes], size: int) -> None:
+        while size:
+            if not self._buffer and not self._fill(1):
+                raise SectionError("the backup ends inside a file")
+            piece = bytes(self._buffer[:size])
+            del self._buffer[: len(piece)]
+            handle.write(piece)
+            size -= len(piece)
+
+
+class UploadsRestore:
+    """Stages a backup's upload files beside the uploads folder, then swaps them in."""
+
+    def __init__(self, settings: Settings, reader: SectionReader | None) -> None:
+        self._settings = settings
+        self._reader = reader
+        self._staging = settings.home / f".restore-uploads-{os.urandom(6).hex()}"
+        self.files = 0
+
+    def stage(self) -> None:
+        """Read the rest of the backup into the staging folder (nothing for older backups)."""
+        if self._reader is None:
+            return
+        self._staging.mkdir(mode=0o700)
+        self.files = self._reader.restore_files(self._staging)
+
+    def swap(self) -> None:
+        """Make the staged folder the uploads folder; the previous one is deleted."""
+        if self._reader is None:
+            return
+        root = uploads_root(self._settings)
+        old = root.with_name(f".uploads-replaced-{os.urandom(6).hex()}")
+        if root.exists():
+            os.replace(root, old)
+        os.replace(self._staging, root)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def discard(self) -> None:
+        """Delete what was staged and not swapped in (a failed restore)."""
+        shutil.rmtree(self._staging, ignore_errors=True)

@@ -1,1 +1,0 @@
-"""Domain services: the rules, SQL and crypto behind the views and the worker jobs."""

@@ -1,0 +1,1 @@
+"""The live site from the intake: takedown, old content, the status panel."""

@@ -1,0 +1,1 @@
+"""Flyers and images of posts: checked, cleaned, kept privately until approval."""

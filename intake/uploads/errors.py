@@ -1,0 +1,37 @@
+"""Why an uploaded file was refused: a code and its figures (the web layer words it)."""
+
+from __future__ import annotations
+
+# The codes UploadRejected carries; intake/uploads/forms.py has a message for each.
+CODES = (
+    "too_large",  # bytes over the limit (limit_mb)
+    "not_an_image",  # not JPEG, PNG or WebP by its bytes
+    "broken_image",  # recognised, but cannot be decoded
+    "too_many_pixels",  # over the decompression-bomb guard (megapixels)
+    "request_pixels",  # the request's images together over [uploads] request_megapixels
+    "hourly_pixels",  # the account's images of the last hour over hourly_megapixels
+    "decoder_busy",  # every image decoder of this host is busy: send again shortly
+    "too_costly",  # decoding went over its CPU time or memory limit
+    "not_a_pdf",  # no %PDF- header
+    "encrypted_pdf",  # password-protected
+    "broken_pdf",  # pypdf cannot read or rewrite it
+    "too_many_pages",  # more than MAX_PDF_PAGES (pages)
+)
+
+
+class UploadRejected(ValueError):
+    """An uploaded file is refused; ``code`` is one of CODES, ``params`` fill its message."""
+
+    def __init__(self, code: str, **params: int) -> None:
+        assert code in CODES, code
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Keep the figures when the refusal comes back from a decoding process."""
+        return (_rejected, (self.code, self.params))
+
+
+def _rejected(code: str, params: dict[str, int]) -> UploadRejected:
+    return UploadRejected(code, **params)

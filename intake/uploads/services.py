@@ -1,0 +1,200 @@
+"""Flyers and images of posts: checked, cleaned, and kept privately until approval.
+
+A post's files are processed in the request that submits it (uploads_images.py,
+uploads_pdf.py): the original bytes are never written anywhere. What is kept lives under
+``$HIROBA_HOME/uploads/<token>/``, a private folder outside everything a web server
+serves, until the worker publishes the approved post and copies the files into the
+Pelican content tree (worker/media.py). The random token is the only name a file has
+outside the database; no personal data appears in a path or URL.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..config import Settings
+from ..models import Upload
+from ..posts.services import PostData, submit_post
+from ..runtime import Runtime
+from .errors import UploadRejected
+from .images import ProcessedImage, process_image
+from .pdf import process_pdf
+
+__all__ = [
+    "Attachment",
+    "UploadRejected",
+    "file_names",
+    "preview_file",
+    "process_image",
+    "process_pdf",
+    "read_limited",
+    "submit_post_with_files",
+    "upload_dir",
+    "uploads_of",
+]
+
+PDF_NAME = "flyer.pdf"
+# States: pending (kept privately, not on the site), live (copied into the site's
+# content), removed (an edit took it away: its private files are deleted). The uploads of
+# a withdrawn, rejected or erased post have no row at all (upload_erasure.py).
+KEPT_STATES = ("pending", "live")
+# proposed: added by an edit of a live post under review (post_edit_files.py); moderators
+# preview it, nothing publishes it until the edit is approved.
+PREVIEW_STATES = (*KEPT_STATES, "proposed")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One processed file of a post form, ready to store."""
+
+    kind: str  # image or pdf
+    alt: str  # an image's description, a PDF's title
+    image: ProcessedImage | None = None
+    pdf: bytes | None = None
+
+
+def read_limited(stream: object, limit: int, limit_mb: int) -> bytes:
+    """Read an uploaded file's bytes, refusing one larger than limit without reading it all."""
+    read = getattr(stream, "read")  # noqa: B009 - werkzeug FileStorage or any binary stream
+    data: bytes = read(limit + 1)
+    if len(data) > limit:
+        raise UploadRejected("too_large", limit_mb=limit_mb)
+    return data
+
+
+def uploads_root(settings: Settings) -> Path:
+    """Return the private folder of kept uploads (never served, never in content/ or site/)."""
+    return settings.home / "uploads"
+
+
+def upload_dir(settings: Settings, token: str) -> Path:
+    """Return the private folder of one upload."""
+    return uploads_root(settings) / token
+
+
+def file_names(upload: Upload) -> list[str]:
+    """Return the private file names of an upload, smallest image variant first."""
+    if upload.kind == "pdf":
+        return [PDF_NAME]
+    return [f"{width}.webp" for width in variant_list(upload)]
+
+
+def variant_list(upload: Upload) -> list[int]:
+    """Return the widths made for an image, smallest first."""
+    return [int(w) for w in upload.variants.split(",") if w.strip().isdigit()]
+
+
+def _write(folder: Path, name: str, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, folder / name)
+
+
+def _stage(settings: Settings, attachment: Attachment) -> tuple[str, Upload]:
+    """Write one attachment's files privately; return its token and its (unsaved) row."""
+    token = secrets.token_hex(16)
+    folder = upload_dir(settings, token)
+    root = uploads_root(settings)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700)
+    row = Upload(token=token, kind=attachment.kind, state="pending", alt=attachment.alt)
+    if attachment.image is not None:
+        for width, data in attachment.image.files.items():
+            _write(folder, f"{width}.webp", data)
+        row.width, row.height = attachment.image.width, attachment.image.height
+        row.size_bytes = attachment.image.size_bytes
+        row.variants = ",".join(str(w) for w in attachment.image.files)
+    elif attachment.pdf is not None:
+        _write(folder, PDF_NAME, attachment.pdf)
+        row.size_bytes = len(attachment.pdf)
+    return token, row
+
+
+def stage_attachments(settings: Settings, attachments: list[Attachment]) -> list[Upload]:
+    """Write attachments' files privately; return their unsaved rows (token set)."""
+    return [_stage(settings, attachment)[1] for attachment in attachments]
+
+
+def _discard(settings: Settings, tokens: list[str]) -> None:
+    for token in tokens:
+        shutil.rmtree(upload_dir(settings, token), ignore_errors=True)
+
+
+def submit_post_with_files(
+    rt: Runtime, account_id: int, data: PostData, attachments: list[Attachment]
+) -> int:
+    """Store a new post and its processed files together; return the post's id.
+
+    The files are written first, then their rows commit in the post's own transaction:
+    a post is never acknowledged without its files, and files whose post did not commit
+    are deleted again.
+    """
+    staged = [_stage(rt.settings, attachment) for attachment in attachments]
+
+    def attach(session: Session, post_id: int) -> None:
+        for position, (_, row) in enumerate(staged):
+            row.account_id, row.post_id, row.position = account_id, post_id, position
+            session.add(row)
+
+    try:
+        return submit_post(rt, account_id, data, attach=attach if staged else None)
+    except BaseException:
+        _discard(rt.settings, [token for token, _ in staged])
+        raise
+
+
+def uploads_of(
+    session: Session, post_id: int, states: tuple[str, ...] = KEPT_STATES
+) -> list[Upload]:
+    """Return a post's uploads in the given states, in the order the poster gave them."""
+    return list(
+        session.scalars(
+            select(Upload)
+            .where(Upload.post_id == post_id, Upload.state.in_(states))
+            .order_by(Upload.position, Upload.id)
+        )
+    )
+
+
+def post_uploads(rt: Runtime, post_id: int) -> list[Upload]:
+    """Return the kept uploads of a post (for the moderator's review page)."""
+    with rt.sessions() as session:
+        return uploads_of(session, post_id)
+
+
+@dataclass(frozen=True)
+class PreviewFile:
+    path: Path
+    mimetype: str
+    download_name: str
+
+
+def preview_file(rt: Runtime, token: str) -> PreviewFile | None:
+    """Return a kept upload's largest file for a moderator's preview, or None."""
+    if len(token) != 32 or any(c not in "0123456789abcdef" for c in token):
+        return None
+    with rt.sessions() as session:
+        upload = session.scalar(select(Upload).where(Upload.token == token))
+        if upload is None or upload.state not in PREVIEW_STATES:
+            return None
+        names = file_names(upload)
+        kind = upload.kind
+    if not names:
+        return None
+    path = upload_dir(rt.settings, token) / names[-1]
+    if not path.is_file():
+        return None
+    if kind == "pdf":
+        return PreviewFile(path, "application/pdf", f"{token}.pdf")
+    return PreviewFile(path, "image/webp", f"{token}.webp")

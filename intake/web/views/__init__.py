@@ -1,1 +1,0 @@
-"""Blueprints of the intake app, one module per area."""
