@@ -10,7 +10,7 @@ from wtforms.validators import ValidationError
 
 from ..taxonomy import AREAS, TOPICS
 from ..web.forms import MultiCheckboxField, choices, length
-from ..web.plain_text import FlaskForm
+from ..web.plain_text import FlaskForm, RefuseLineBreaks
 
 WEBSITE_MAX = 300
 
@@ -44,7 +44,8 @@ class ProfileForm(FlaskForm):
     profile = TextAreaField(_l("活動内容（公開）"), [length(2000)])
     website = StringField(_l("ウェブサイトのアドレス（公開・任意）"), [length(WEBSITE_MAX)])
     public_contact = StringField(
-        _l("公開する連絡先（任意）：サイトに誰でも見られる形で表示されます"), [length(300)]
+        _l("公開する連絡先（任意）：サイトに誰でも見られる形で表示されます"),
+        [length(300), RefuseLineBreaks(_l("連絡先は1行で入力してください。"))],
     )
     topics = MultiCheckboxField(_l("活動分野（公開）"), choices=choices(TOPICS))
     areas = MultiCheckboxField(_l("活動地域（公開）"), choices=choices(AREAS))
@@ -60,7 +61,5 @@ class ProfileForm(FlaskForm):
             raise ValidationError(_l("公開するときは活動内容を入力してください。"))
 
     def validate_public_contact(self, field: StringField) -> None:
-        text = field.data or ""
-        if "\n" in text or "\r" in text:
-            raise ValidationError(_l("連絡先は1行で入力してください。"))
-        field.data = " ".join(text.split())
+        if not field.errors:
+            field.data = " ".join((field.data or "").split())

@@ -67,6 +67,25 @@ def refuse_invisible(form: wtforms.Form, field: Field) -> None:
         )
 
 
+class RefuseLineBreaks:
+    """Refuse a line break in a one-line field with the given message, instead of the
+    default of turning it into a space (for a field whose lines would change its meaning)."""
+
+    field_flags = {"keeps_line_breaks": True}
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form: wtforms.Form, field: Field) -> None:
+        """Raise the message when the value holds a line break."""
+        if isinstance(field.data, str) and ("\n" in field.data or "\r" in field.data):
+            raise ValidationError(self.message)
+
+
+def _one_line_keeping_breaks(value: Any) -> Any:
+    return controls.multi_line(value).replace("\t", " ") if isinstance(value, str) else value
+
+
 class _PlainTextMeta:
     """Form meta that gives each text field the filter (and check) of its shape."""
 
@@ -76,7 +95,9 @@ class _PlainTextMeta:
         if isinstance(field, TextAreaField):
             field.filters = (*field.filters, _multi_line)
         elif isinstance(field, StringField) and not isinstance(field, HiddenField | PasswordField):
-            field.filters = (*field.filters, _one_line)
+            keeps_breaks = getattr(field.flags, "keeps_line_breaks", False)
+            clean = _one_line_keeping_breaks if keeps_breaks else _one_line
+            field.filters = (*field.filters, clean)
             field.validators = [*field.validators, refuse_invisible]
         return field
 
