@@ -32,6 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from intake.cli.instance import start_private_redis  # noqa: E402
 from intake.config import Settings  # noqa: E402
 from intake.crypto import create_keys  # noqa: E402
 from intake.models import Post  # noqa: E402
@@ -41,7 +42,6 @@ from intake.services.accounts import PersonData, Registration, create_staff, reg
 from intake.services.posts import PostData, submit_post  # noqa: E402
 from intake.store import migrate, transaction  # noqa: E402
 from intake.taxonomy import AREAS, TOPICS  # noqa: E402
-from intake.up import start_private_redis  # noqa: E402
 
 EMPTY_DELTA = b'{"items":[],"removed_ids":[],"removed_urls":[]}\n'
 PAGEFIND_S = re.compile(r"search re-index \(Pagefind ([0-9.]+) s\)")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from .config import Settings
+from ..config import Settings
 
 
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     """Purge applicants' personal data of events over for HIROBA_RETENTION_DAYS (counts stay)."""
-    from .runtime import Runtime
-    from .services.retention import purge
+    from ..runtime import Runtime
+    from ..services.retention import purge
 
     rt = Runtime.from_settings(settings)
     try:

@@ -13,21 +13,21 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Settings
+from ..config import Settings
 
 if TYPE_CHECKING:
-    from .runtime import Runtime
+    from ..runtime import Runtime
 
 
 def _runtime(settings: Settings) -> Runtime:
-    from .runtime import Runtime
+    from ..runtime import Runtime
 
     return Runtime.from_settings(settings)
 
 
 def _password(confirm: bool) -> str | None:
     """Return the password from HIROBA_PASSWORD or a prompt; print why and return None if bad."""
-    from .validation import InvalidInput, password
+    from ..validation import InvalidInput, password
 
     secret = os.environ.get("HIROBA_PASSWORD")
     if secret is None:
@@ -44,7 +44,7 @@ def _password(confirm: bool) -> str | None:
 
 def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     """Add a new data key and re-encrypt every stored value under it (or retire an old key)."""
-    from .services import keys
+    from ..services import keys
 
     rt = _runtime(settings)
     try:
@@ -69,7 +69,7 @@ def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     """Walk the audit log's hash chain; exit 1 when an entry was edited or deleted."""
-    from .services.audit import verify
+    from ..services.audit import verify
 
     rt = _runtime(settings)
     try:
@@ -93,7 +93,7 @@ def _day(raw: str) -> date:
 
 def cmd_audit_report(settings: Settings, args: argparse.Namespace) -> int:
     """Summarise the audit log by actor and action and flag anomalies."""
-    from .services.audit_report import Policy, build_report, render
+    from ..services.audit_report import Policy, build_report, render
 
     rt = _runtime(settings)
     try:
@@ -107,8 +107,8 @@ def cmd_audit_report(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     """Write an encrypted backup of the database and uploads (default: $HIROBA_HOME/backups)."""
-    from .services.backup import backup
-    from .store import make_engine
+    from ..services.backup import backup
+    from ..store import make_engine
 
     engine = make_engine(settings.database_url)
     try:
@@ -124,8 +124,8 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     """Bring a backup back into the database and the uploads (stop web and worker first)."""
-    from .services.backup import restore
-    from .store import make_engine
+    from ..services.backup import restore
+    from ..store import make_engine
 
     engine = make_engine(settings.database_url)
     try:
@@ -139,7 +139,7 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_backup_keys(settings: Settings, args: argparse.Namespace) -> int:
     """Write the key files into a password-protected archive, to keep apart from backups."""
-    from .services.key_archive import write_key_archive
+    from ..services.key_archive import write_key_archive
 
     secret = _password(confirm=True)
     if secret is None:
@@ -151,7 +151,7 @@ def cmd_backup_keys(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_restore_keys(settings: Settings, args: argparse.Namespace) -> int:
     """Put the key files of a key archive back into $HIROBA_HOME/keys."""
-    from .services.key_archive import restore_keys
+    from ..services.key_archive import restore_keys
 
     secret = _password(confirm=False)
     if secret is None:
@@ -163,7 +163,7 @@ def cmd_restore_keys(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_export_for_return(settings: Settings, args: argparse.Namespace) -> int:
     """Export all personal data into a password-protected ZIP and record it in the ledger."""
-    from .services.contract_end import export_for_return
+    from ..services.contract_end import export_for_return
 
     secret = _password(confirm=True)
     if secret is None:
@@ -181,7 +181,7 @@ def cmd_export_for_return(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int:
     """Erase every personal field, the managed backups and the queue; write a deletion report."""
-    from .services.contract_end import erase_personal_data
+    from ..services.contract_end import erase_personal_data
 
     if not args.yes:
         print("error: this erases all personal data for good; add --yes", file=sys.stderr)
@@ -200,8 +200,8 @@ def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int
 
 def cmd_disable_user(settings: Settings, args: argparse.Namespace) -> int:
     """Disable an account by its login and end all of its sessions at once."""
-    from .errors import InvalidTransition, NotFound
-    from .services.signin import account_by_login, disable_account
+    from ..errors import InvalidTransition, NotFound
+    from ..services.signin import account_by_login, disable_account
 
     rt = _runtime(settings)
     try:

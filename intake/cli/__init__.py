@@ -8,12 +8,12 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .cli_data import add_commands as add_data_commands
-from .cli_retention import add_commands as add_retention_commands
-from .config import Settings
-from .crypto import create_keys
-from .errors import ConfigError, HirobaError
-from .store import migrate
+from ..config import Settings
+from ..crypto import create_keys
+from ..errors import ConfigError, HirobaError
+from ..store import migrate
+from .protection import add_commands as add_data_commands
+from .retention import add_commands as add_retention_commands
 
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
@@ -31,10 +31,10 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     """Create an active moderator or ward-staff account."""
-    from .runtime import Runtime
-    from .services.accounts import LoginTaken, create_staff
-    from .services.second_factor import enrol_account
-    from .validation import InvalidInput, login_id, password
+    from ..runtime import Runtime
+    from ..services.accounts import LoginTaken, create_staff
+    from ..services.second_factor import enrol_account
+    from ..validation import InvalidInput, login_id, password
 
     secret = os.environ.get("HIROBA_PASSWORD") or getpass.getpass("password: ")
     try:
@@ -58,8 +58,8 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     """Load fictional demo data (groups, a moderator, approved events)."""
+    from ..runtime import Runtime
     from .demo import load_demo
-    from .runtime import Runtime
 
     rt = Runtime.from_settings(settings)
     try:
@@ -120,7 +120,7 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
     """Bring up the whole demo: Redis, database, demo data, a built site, worker and web."""
-    from .up import run_up
+    from .instance import run_up
 
     return run_up(settings, args)
 
@@ -166,7 +166,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
-from .cli import web_argv, worker_argv
-from .config import Settings
-from .errors import ConfigError
+from ..config import Settings
+from ..errors import ConfigError
+from . import web_argv, worker_argv
 
 
 def free_port() -> int:

@@ -12,14 +12,14 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from . import outbox
-from .models import Account, Post, utcnow
-from .runtime import Runtime
-from .services import reason_templates, recurrence
-from .services.accounts import PersonData, Registration, create_staff, register
-from .services.second_factor import enrol_account
-from .store import transaction
-from .taxonomy import TOPICS
+from .. import outbox
+from ..models import Account, Post, utcnow
+from ..runtime import Runtime
+from ..services import reason_templates, recurrence
+from ..services.accounts import PersonData, Registration, create_staff, register
+from ..services.second_factor import enrol_account
+from ..store import transaction
+from ..taxonomy import TOPICS
 
 DEMO_MODERATOR = ("demo-moderator", "demo-moderator-password")
 
