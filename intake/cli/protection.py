@@ -1,4 +1,4 @@
-"""The `hiroba` commands that protect stored data: keys, audit, backups, contract end.
+"""The `hiroba` commands that protect stored data: keys, audit, backups, contract end, purge.
 
 Each command is thin: it reads its arguments, calls a service and prints the outcome.
 """
@@ -198,24 +198,26 @@ def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int
     return 0
 
 
-def cmd_disable_user(settings: Settings, args: argparse.Namespace) -> int:
-    """Disable an account by its login and end all of its sessions at once."""
-    from ..errors import InvalidTransition, NotFound
-    from ..services.signin import account_by_login, disable_account
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    """Purge applicants' personal data of events over for HIROBA_RETENTION_DAYS (counts stay)."""
+    from ..services.retention import purge
 
     rt = _runtime(settings)
     try:
-        account_id = account_by_login(rt, args.login)
-        disable_account(rt, None, account_id, f"hiroba disable-user: {args.reason}".strip())
-    except NotFound:
-        print(f"error: no account signs in as {args.login!r}", file=sys.stderr)
-        return 2
-    except InvalidTransition:
-        print(f"error: account {args.login!r} is not active", file=sys.stderr)
-        return 2
+        events = purge(rt, dry_run=args.dry_run)
     finally:
         rt.close()
-    print(f"disabled account {account_id}; its sessions have ended")
+    verb = "would purge" if args.dry_run else "purged"
+    for event in events:
+        held = event.held_at.strftime("%Y-%m-%d")
+        print(
+            f"{verb} post {event.post_id} {held} {event.title}: {event.applications} applications"
+        )
+    total = sum(event.applications for event in events)
+    print(
+        f"{verb} {total} application(s) of {len(events)} event(s) "
+        f"over for more than {settings.retention_days} days"
+    )
     return 0
 
 
@@ -262,7 +264,6 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     erase.add_argument("--yes", action="store_true", help="confirm the erasure")
     erase.set_defaults(func=cmd_erase_personal_data)
 
-    disable = sub.add_parser("disable-user", help=cmd_disable_user.__doc__)
-    disable.add_argument("--login", required=True)
-    disable.add_argument("--reason", default="", help="kept in the audit log")
-    disable.set_defaults(func=cmd_disable_user)
+    purge = sub.add_parser("purge", help=cmd_purge.__doc__)
+    purge.add_argument("--dry-run", action="store_true", help="only show what would be purged")
+    purge.set_defaults(func=cmd_purge)
