@@ -323,7 +323,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="hiroba-bench-"))
     redis, redis_url = start_private_redis(folder)
     env = dict(os.environ, HIROBA_HOME=str(folder / "instance"), HIROBA_REDIS_URL=redis_url,
-               HIROBA_QUEUE="bench", HIROBA_RECONCILE_SECONDS="30")  # fmt: skip
+               HIROBA_REDIS_PREFIX="bench", HIROBA_RECONCILE_SECONDS="30")  # fmt: skip
     os.environ.update(env)
     try:
         home = folder / "instance"
