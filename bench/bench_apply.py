@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import apply_rush  # noqa: E402
 from apply_rush import RUSH_ENV, check, fire, fire_bare, make_event, percentile  # noqa: E402
 
+from intake.cli.instance import start_private_redis  # noqa: E402
 from intake.config import Settings  # noqa: E402
 from intake.crypto import create_keys  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
 from intake.store import migrate  # noqa: E402
-from intake.up import start_private_redis  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("HIROBA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from intake.accounts.services import PersonData, Registration, create_staff, register  # noqa: E402
+from intake.cli.instance import start_private_redis  # noqa: E402
 from intake.config import Settings  # noqa: E402
 from intake.crypto import create_keys  # noqa: E402
 from intake.models import Post  # noqa: E402
@@ -42,7 +43,6 @@ from intake.posts.services import PostData, submit_post  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
 from intake.store import migrate, transaction  # noqa: E402
 from intake.taxonomy import AREAS, TOPICS  # noqa: E402
-from intake.up import start_private_redis  # noqa: E402
 
 EMPTY_DELTA = b'{"items":[],"removed_ids":[],"removed_urls":[]}\n'
 PAGEFIND_S = re.compile(r"search re-index \(Pagefind ([0-9.]+) s\)")
@@ -324,7 +324,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="hiroba-bench-"))
     redis, redis_url = start_private_redis(folder)
     env = dict(os.environ, HIROBA_HOME=str(folder / "instance"), HIROBA_REDIS_URL=redis_url,
-               HIROBA_QUEUE="bench", HIROBA_RECONCILE_SECONDS="30")  # fmt: skip
+               HIROBA_REDIS_PREFIX="bench", HIROBA_RECONCILE_SECONDS="30")  # fmt: skip
     os.environ.update(env)
     try:
         home = folder / "instance"

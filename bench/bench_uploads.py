@@ -34,12 +34,12 @@ from apply_rush import RUSH_ENV, percentile  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from intake.accounts.services import PersonData, Registration, create_staff, register  # noqa: E402
+from intake.cli.instance import start_private_redis  # noqa: E402
 from intake.config import Settings  # noqa: E402
 from intake.crypto import create_keys  # noqa: E402
 from intake.moderation import services as moderation  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
 from intake.store import migrate  # noqa: E402
-from intake.up import start_private_redis  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 PASSWORD = "bench-password-1"  # noqa: S105 - the fictional groups' password

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import redis_keys
 from . import setting_parsers as parsers
 from .deployment import Deployment, load_deployment
 from .errors import ConfigError
@@ -33,7 +34,12 @@ SETTINGS: tuple[Setting, ...] = (
         "SQLAlchemy URL of the system of record; default SQLite at $HIROBA_HOME/hiroba.db (WAL).",
     ),
     Setting("HIROBA_REDIS_URL", "redis://127.0.0.1:6379/0", "Redis URL of the job queue."),
-    Setting("HIROBA_QUEUE", "hiroba", "Name of the rq queue the intake and worker share."),
+    Setting(
+        "HIROBA_REDIS_PREFIX",
+        "hiroba",
+        "Prefix of every Redis key, rq queue name and job id (instances sharing a Redis differ).",
+        parsers.redis_prefix,
+    ),
     Setting("HIROBA_CONTENT_DIR", None, "Pelican content folder; default $HIROBA_HOME/content."),
     Setting("HIROBA_SITE_DIR", None, "Built sites; default $HIROBA_HOME/site (live: current)."),
     Setting("HIROBA_THEME_DIR", None, "Pelican theme folder; default the repository's theme/."),
@@ -222,7 +228,7 @@ class Settings:
     home: Path
     database_url: str
     redis_url: str
-    queue_name: str
+    redis_prefix: str
     content_dir: Path
     site_dir: Path
     theme_dir: Path
@@ -264,6 +270,10 @@ class Settings:
     deployment: Deployment = field(default_factory=Deployment)
 
     @property
+    def queue_name(self) -> str:
+        return redis_keys.queue(self.redis_prefix)
+
+    @property
     def keys_dir(self) -> Path:
         return self.home / "keys"
 
@@ -291,6 +301,8 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read every setting from environ (default os.environ); raise ConfigError on bad ones."""
         env = os.environ if environ is None else environ
+        if "HIROBA_QUEUE" in env:
+            raise ConfigError("HIROBA_QUEUE is replaced by HIROBA_REDIS_PREFIX (the queue's name).")
         values: dict[str, Any] = {}
         for setting in SETTINGS:
             raw = env.get(setting.name, setting.default)
@@ -312,7 +324,7 @@ class Settings:
             home=home,
             database_url=database_url,
             redis_url=redis_url,
-            queue_name=values["HIROBA_QUEUE"],
+            redis_prefix=values["HIROBA_REDIS_PREFIX"],
             content_dir=Path(values["HIROBA_CONTENT_DIR"] or home / "content").resolve(),
             site_dir=Path(values["HIROBA_SITE_DIR"] or home / "site").resolve(),
             theme_dir=Path(values["HIROBA_THEME_DIR"] or REPO_ROOT / "theme").resolve(),

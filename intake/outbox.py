@@ -18,6 +18,7 @@ from rq import Queue
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from . import redis_keys
 from .models import Task, utcnow
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,6 @@ PURGE_EXPIRED = "worker.retention.purge_expired"
 SEND_TAKEDOWN_NOTICE = "worker.poster_mail.send_takedown_notice"
 SEND_STALE_REQUEST = "worker.poster_mail.send_stale_request"
 ARCHIVE_PAST = "worker.archive.archive_past"
-REBUILD_FLAG = "hiroba:rebuild-queued"
 
 TASK_TIMEOUT = 120
 
@@ -49,11 +49,6 @@ def add_task(session: Session, name: str, subject_id: int) -> Task:
     return task
 
 
-def job_id(task_id: int) -> str:
-    """Return the rq job id of a task, the same on every enqueue so duplicates are visible."""
-    return f"hiroba-task-{task_id}"
-
-
 def make_queue(redis: Redis, name: str) -> Queue:
     """Return the rq queue, with the JSON serializer: only ids travel, never pickles."""
     return Queue(name, connection=redis, serializer="rq.serializers.JSONSerializer")
@@ -64,7 +59,7 @@ def enqueue_task(queue: Queue, task: Task, at_front: bool = False) -> None:
     queue.enqueue(
         task.name,
         task.id,
-        job_id=job_id(task.id),
+        job_id=redis_keys.task_job(redis_keys.queue_prefix(queue.name), task.id),
         job_timeout=TASK_TIMEOUT,
         result_ttl=600,
         failure_ttl=86400,
@@ -95,7 +90,8 @@ def enqueue_rebuild(queue: Queue, force: bool = False, at_front: bool = False) -
     request (a takedown) passes force and at_front: a rebuild already queued may sit
     behind a long queue, so another one goes to the front (the later one finds nothing).
     """
-    if not queue.connection.set(REBUILD_FLAG, 1, nx=True, ex=3600) and not force:
+    flag = redis_keys.rebuild_flag(redis_keys.queue_prefix(queue.name))
+    if not queue.connection.set(flag, 1, nx=True, ex=3600) and not force:
         return False
     queue.enqueue(
         REBUILD_SITE,

@@ -77,3 +77,14 @@ def environment(raw: str) -> str:
     if raw not in {"development", "production"}:
         raise ValueError("must be 'development' or 'production'")
     return raw
+
+
+def redis_prefix(raw: str) -> str:
+    """Parse HIROBA_REDIS_PREFIX: letters, digits, '_', '-' and '.', at most 40."""
+    if (
+        not raw
+        or len(raw) > 40
+        or not all(c.isascii() and (c.isalnum() or c in "_-.") for c in raw)
+    ):
+        raise ValueError("use 1 to 40 ASCII letters, digits, '_', '-' or '.'")
+    return raw

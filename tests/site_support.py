@@ -15,9 +15,9 @@ import pytest
 from conftest import Instance, RedisServer, instance_env
 from redis import Redis
 
+from intake.cli.demo import load_demo
 from intake.config import Settings
 from intake.crypto import create_keys
-from intake.demo import load_demo
 from intake.runtime import Runtime
 from intake.store import migrate
 

@@ -112,14 +112,8 @@ def test_the_resolver_handles_relative_imports(
     }
 
 
-# The `hiroba` command's entry points; the parallel CLI work moves them into intake/cli/.
-ENTRY_POINTS = ("cli.py", "cli_data.py", "cli_retention.py", "up.py")
 # STYLE.md: no folder holds more than about 15 modules.
 MAX_MODULES_PER_FOLDER = 15
-
-
-def is_entry_point(path: Path) -> bool:
-    return path.parent == REPO_ROOT / "intake" and path.name in ENTRY_POINTS
 
 
 def domain_packages() -> list[Path]:
@@ -163,11 +157,7 @@ def test_only_a_domains_forms_and_views_import_flask(package: Path) -> None:
 
 
 def test_the_kernel_imports_neither_flask_nor_a_domains_web_code() -> None:
-    kernel = [
-        p
-        for p in python_files("intake")
-        if p.parent == REPO_ROOT / "intake" and not is_entry_point(p)
-    ]
+    kernel = [p for p in python_files("intake") if p.parent == REPO_ROOT / "intake"]
     assert kernel, "no intake kernel modules found"
     assert not violations(kernel, (*WEB_LIBRARIES, "worker", "intake.web", *web_module_names()))
 
@@ -182,7 +172,7 @@ def test_intake_never_imports_worker() -> None:
 def test_no_folder_holds_more_than_about_15_modules() -> None:
     folders: dict[Path, int] = {}
     for path in [*python_files("intake"), *python_files("pelican")]:
-        if path.name == "__init__.py" or is_entry_point(path):
+        if path.name == "__init__.py":
             continue
         folders[path.parent] = folders.get(path.parent, 0) + 1
     crowded = [
@@ -196,7 +186,7 @@ def test_no_folder_holds_more_than_about_15_modules() -> None:
 def test_worker_imports_neither_flask_nor_the_web_layer() -> None:
     worker = python_files("worker")
     assert worker, "no worker modules found"
-    forbidden = (*WEB_LIBRARIES, "intake.web", "intake.cli", "intake.up", *web_module_names())
+    forbidden = (*WEB_LIBRARIES, "intake.web", "intake.cli", *web_module_names())
     assert not violations(worker, forbidden)
 
 

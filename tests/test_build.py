@@ -148,7 +148,8 @@ def _publish_task(instance, post_id: int) -> int:  # type: ignore[no-untyped-def
 
 
 def test_a_lone_publication_is_built_first_and_a_burst_is_built_once(instance, worker_env):
-    from intake.outbox import REBUILD_SITE, job_id
+    from intake.outbox import REBUILD_SITE
+    from intake.redis_keys import task_job
     from worker.publish import publish_post
 
     queue = instance.rt.queue
@@ -167,7 +168,9 @@ def test_a_lone_publication_is_built_first_and_a_burst_is_built_once(instance, w
     publish_post(_publish_task(instance, pair[0]))
     ids = queue.get_job_ids()
     rebuilds = [n for n, i in enumerate(ids) if queue.fetch_job(i).func_name == REBUILD_SITE]
-    assert rebuilds and rebuilds[0] > ids.index(job_id(_publish_task(instance, pair[1])))
+    assert rebuilds and rebuilds[0] > ids.index(
+        task_job(instance.settings.redis_prefix, _publish_task(instance, pair[1]))
+    )
     instance.worker_burst()
     with instance.rt.sessions() as db:
         logs = [log for log in db.scalars(select(Build.log).order_by(Build.id))]

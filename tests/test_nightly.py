@@ -24,7 +24,8 @@ def _builds(instance) -> list[Build]:  # type: ignore[no-untyped-def]
 
 
 def test_nightly_build_runs_once_a_date_from_its_time(instance, worker_env):
-    from worker.nightly import NIGHTLY_JOB, schedule_nightly
+    from intake.redis_keys import nightly_job
+    from worker.nightly import schedule_nightly
 
     moderator, group = open_group(instance)
     first = _approve(instance, moderator, group, 0)
@@ -37,7 +38,7 @@ def test_nightly_build_runs_once_a_date_from_its_time(instance, worker_env):
     rt = instance.rt
     assert not schedule_nightly(rt, now=datetime(2031, 3, 4, 0, 9, tzinfo=JST))  # 00:10 default
     assert schedule_nightly(rt, now=datetime(2031, 3, 4, 0, 10, tzinfo=JST))
-    assert rt.queue.get_job_ids() == [NIGHTLY_JOB]
+    assert rt.queue.get_job_ids() == [nightly_job(rt.settings.redis_prefix)]
     # The reconciler passes every 30 s: the same date never gets a second one.
     assert not schedule_nightly(rt, now=datetime(2031, 3, 4, 23, 59, tzinfo=JST))
     _drain(instance)

@@ -9,10 +9,13 @@ import pytest
 from actors import open_group, sign_in, sign_out
 from conftest import Instance, submit
 
-from intake.accounts.sessions import INDEX_PREFIX, SESSION_PREFIX
+from intake import redis_keys
 from intake.accounts.signin import disable_account
 from intake.errors import ConfigError
 from intake.web import create_app
+
+SESSION_PREFIX = redis_keys.session("hiroba", "")  # the default HIROBA_REDIS_PREFIX
+INDEX_PREFIX = redis_keys.account_sessions("hiroba", "")
 
 COOKIE = "hiroba_session"
 GROUP = ("durable-group", "durable-password-1")

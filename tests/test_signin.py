@@ -180,7 +180,7 @@ def test_rate_limit_gives_a_japanese_429_page(instance):
     codes = [submit(forms, "/app/register", {"login": "ab"}).status_code for _ in range(3)]
     assert codes == [422, 422, 429]
     # The counters are in our Redis, not in the process.
-    assert instance.rt.redis.keys("LIMITS:LIMITER/hiroba:ratelimit/*")
+    assert instance.rt.redis.keys("hiroba:limits:LIMITER/hiroba:ratelimit/*")  # under the prefix
 
 
 def test_client_address_comes_from_the_trusted_proxy_only(instance):

@@ -66,7 +66,7 @@ def _send(client, files: list[bytes], **fields: str):  # type: ignore[no-untyped
 
 
 def _used(instance, account_id: int) -> int:  # type: ignore[no-untyped-def]
-    return pixels_used(instance.rt.redis, account_id)
+    return pixels_used(instance.rt.redis, instance.settings.redis_prefix, account_id)
 
 
 def _stored(instance) -> tuple[int, int]:  # type: ignore[no-untyped-def]

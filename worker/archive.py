@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from intake import redis_keys
 from intake.outbox import ARCHIVE_PAST
 from intake.runtime import Runtime
 from intake.site.stale import archive_past as archive_due
@@ -16,9 +17,6 @@ from .context import runtime
 from .hourly import enqueue_hourly
 
 log = logging.getLogger(__name__)
-
-SCHEDULE_KEY = "hiroba:archive-scheduled"
-ARCHIVE_JOB = "hiroba-archive"  # the job's id: the reconciler must not take it for a rebuild
 
 
 def archive_past() -> str:
@@ -31,4 +29,11 @@ def archive_past() -> str:
 
 def schedule_archiving(rt: Runtime) -> bool:
     """Enqueue the archiving job unless it was enqueued within the hour; True when it was."""
-    return enqueue_hourly(rt, SCHEDULE_KEY, ARCHIVE_PAST, ARCHIVE_JOB, "archive past events")
+    prefix = rt.settings.redis_prefix
+    return enqueue_hourly(
+        rt,
+        redis_keys.archive_schedule(prefix),
+        ARCHIVE_PAST,
+        redis_keys.archive_job(prefix),  # the reconciler must not take it for a rebuild
+        "archive past events",
+    )

@@ -24,9 +24,10 @@ from redis import Redis
 from redis.exceptions import LockError, RedisError
 from sqlalchemy import select
 
+from intake import redis_keys
 from intake.config import Settings
 from intake.models import Build, utcnow
-from intake.outbox import REBUILD_FLAG, enqueue_rebuild
+from intake.outbox import enqueue_rebuild
 from intake.runtime import Runtime
 from intake.store import transaction
 from intake.taxonomy import AREAS, AREAS_EN, AUDIENCES_EN, TOPICS, TOPICS_EN
@@ -36,8 +37,6 @@ from .context import runtime
 from .sitestate import site_state
 
 log = logging.getLogger(__name__)
-
-LOCK_NAME = "hiroba:build-lock"
 
 
 class BuildFailed(Exception):
@@ -350,7 +349,10 @@ def build_lock(redis: Redis, settings: Settings):  # type: ignore[no-untyped-def
     """Return the lock that keeps builds one at a time."""
     # thread_local=False: the heartbeat thread extends a lock the job's thread acquired.
     return redis.lock(
-        LOCK_NAME, timeout=settings.build_lock_seconds, blocking=False, thread_local=False
+        redis_keys.build_lock(settings.redis_prefix),
+        timeout=settings.build_lock_seconds,
+        blocking=False,
+        thread_local=False,
     )
 
 
@@ -394,7 +396,7 @@ def holding_build_lock(rt: Runtime, wait_seconds: float) -> Iterator[bool]:
 def rebuild_site() -> str:
     """rq job: build the newest requested revision, looping while requests arrive."""
     rt = runtime()
-    rt.redis.delete(REBUILD_FLAG)
+    rt.redis.delete(redis_keys.rebuild_flag(rt.settings.redis_prefix))
     outcome = "current"
     while pending_rev(rt) is not None:
         lock = build_lock(rt.redis, rt.settings)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from intake import redis_keys
 from intake.models import Build, Task
 from intake.outbox import PUBLISH_POST
 from intake.runtime import Runtime
@@ -30,9 +31,7 @@ from .sitestate import request_rebuild
 log = logging.getLogger(__name__)
 
 SITE_ZONE = ZoneInfo("Asia/Tokyo")  # pelicanconf TIMEZONE: the site's dates are Japan's
-NIGHTLY_JOB = "hiroba-nightly-build"  # the job's id: the reconciler must not take it for a rebuild
 NIGHTLY_BUILD = "worker.nightly.nightly_build"
-SCHEDULE_KEY = "hiroba:nightly-build:{day}"
 LOCK_WAIT_SECONDS = 1800  # a running build (a full one takes a minute or two) finishes first
 
 
@@ -73,12 +72,12 @@ def schedule_nightly(rt: Runtime, now: dt.datetime | None = None) -> bool:
         return False  # they go first (and a new site's first build is a full one)
     if _built_in_full_since(rt, dt.datetime.combine(local.date(), at, SITE_ZONE)):
         return False
-    key = SCHEDULE_KEY.format(day=local.date().isoformat())
+    key = redis_keys.nightly_schedule(rt.settings.redis_prefix, local.date().isoformat())
     if not rt.redis.set(key, 1, nx=True, ex=3 * 86400):
         return False
     rt.queue.enqueue(
         NIGHTLY_BUILD,
-        job_id=NIGHTLY_JOB,
+        job_id=redis_keys.nightly_job(rt.settings.redis_prefix),  # not taken for a rebuild
         job_timeout=LOCK_WAIT_SECONDS + 3600,
         result_ttl=86400,
         failure_ttl=7 * 86400,

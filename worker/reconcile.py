@@ -15,15 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from intake import redis_keys
 from intake.models import Post, Task
-from intake.outbox import PUBLISH_POST, due_tasks, enqueue_rebuild, enqueue_task, job_id
+from intake.outbox import PUBLISH_POST, due_tasks, enqueue_rebuild, enqueue_task
 from intake.runtime import Runtime
 
-from .archive import ARCHIVE_JOB, schedule_archiving
+from .archive import schedule_archiving
 from .build import build_lock, pending_rev
-from .nightly import NIGHTLY_JOB, schedule_nightly
+from .nightly import schedule_nightly
 from .publish import URGENT
-from .retention import RETENTION_JOB, schedule_retention
+from .retention import schedule_retention
 from .searchindex import reconcile_search
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,9 @@ def reconcile(rt: Runtime) -> Report:
     A takedown's owed task goes to the front, as take_down put it first time round.
     """
     queued = set(rt.queue.get_job_ids())
+    prefix = rt.settings.redis_prefix
     with rt.sessions() as session:
-        tasks = [t for t in due_tasks(session) if job_id(t.id) not in queued]
+        tasks = [t for t in due_tasks(session) if redis_keys.task_job(prefix, t.id) not in queued]
         urgent = _urgent(session, tasks)
     for task in tasks:
         if task.id not in urgent:
@@ -64,7 +66,12 @@ def reconcile(rt: Runtime) -> Report:
     rebuild = False
     if pending_rev(rt) is not None and not build_lock(rt.redis, rt.settings).locked():
         # A flag without a queued rebuild job is left over from a lost job: force one.
-        periodic = ("hiroba-task-", RETENTION_JOB, ARCHIVE_JOB, NIGHTLY_JOB)
+        periodic = (
+            redis_keys.task_job_prefix(prefix),
+            redis_keys.retention_job(prefix),
+            redis_keys.archive_job(prefix),
+            redis_keys.nightly_job(prefix),
+        )
         rebuild_queued = any(
             job_id_ is not None and not job_id_.startswith(periodic) for job_id_ in queued
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from intake import redis_keys
 from intake.outbox import PURGE_EXPIRED
 from intake.protection.retention import purge
 from intake.runtime import Runtime
@@ -17,9 +18,6 @@ from .context import runtime
 from .hourly import enqueue_hourly
 
 log = logging.getLogger(__name__)
-
-SCHEDULE_KEY = "hiroba:retention-scheduled"
-RETENTION_JOB = "hiroba-retention"  # the job's id: the reconciler must not take it for a rebuild
 
 
 def purge_expired() -> str:
@@ -43,8 +41,8 @@ def schedule_retention(rt: Runtime) -> bool:
     """Enqueue the purge unless one was enqueued within the hour; return True when it was."""
     return enqueue_hourly(
         rt,
-        SCHEDULE_KEY,
+        redis_keys.retention_schedule(rt.settings.redis_prefix),
         PURGE_EXPIRED,
-        RETENTION_JOB,
+        redis_keys.retention_job(rt.settings.redis_prefix),  # the reconciler leaves it alone
         "purge applicants' personal data past retention",
     )

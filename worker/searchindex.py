@@ -26,6 +26,7 @@ from typing import Any
 from rq import Queue, Worker
 from rq.registry import StartedJobRegistry
 
+from intake import redis_keys
 from intake.config import Settings
 from intake.outbox import make_queue
 from intake.runtime import Runtime
@@ -34,7 +35,6 @@ from . import sitetree
 
 log = logging.getLogger(__name__)
 
-SEARCH_FLAG = "hiroba:search-reindex-queued"
 REINDEX_JOB = "worker.searchindex.reindex_search"
 DELTA = "search/delta.json"
 LOCK_WAIT_SECONDS = 600
@@ -52,7 +52,7 @@ class Snapshot:
 
 def search_queue(rt: Runtime) -> Queue:
     """Return the search re-index queue (its own worker: Pagefind runs take seconds)."""
-    return make_queue(rt.redis, f"{rt.settings.queue_name}-search")
+    return make_queue(rt.redis, redis_keys.search_queue(rt.settings.redis_prefix))
 
 
 def make_search_worker(rt: Runtime) -> Worker:
@@ -64,7 +64,8 @@ def make_search_worker(rt: Runtime) -> Worker:
 
 def request_reindex(rt: Runtime, urgent: bool = False, force: bool = False) -> bool:
     """Queue one re-index unless one is queued already (it will cover this publication)."""
-    if not rt.redis.set(SEARCH_FLAG, 1, nx=True, ex=3600) and not force:
+    flag = redis_keys.search_flag(rt.settings.redis_prefix)
+    if not rt.redis.set(flag, 1, nx=True, ex=3600) and not force:
         return False
     delay = 0 if urgent else rt.settings.search_reindex_seconds
     search_queue(rt).enqueue(
@@ -233,7 +234,9 @@ def reindex_search(delay: float = 0) -> str:
 
     rt = runtime()
     time.sleep(max(0.0, min(float(delay), 600.0)))
-    rt.redis.delete(SEARCH_FLAG)  # from here on a publication asks for another run
+    rt.redis.delete(
+        redis_keys.search_flag(rt.settings.redis_prefix)
+    )  # from here on a publication asks for another run
     snapshot = take_snapshot(rt.settings)
     if snapshot is None:
         return "current"

@@ -17,11 +17,11 @@ import re
 
 from redis.exceptions import RedisError
 
+from .. import redis_keys
 from ..errors import HirobaError
 from ..runtime import Runtime
 
 log = logging.getLogger(__name__)
-_PREFIX = "hiroba:registration-refusals:"
 WINDOW_SECONDS = 3600
 # Compared with the ID lower-cased and without its separators: "Site.Admin" is "siteadmin".
 RESERVED_PARTS = (
@@ -56,7 +56,9 @@ def is_reserved(login: str) -> bool:
 
 
 def _key(rt: Runtime, client: str) -> str:
-    return f"{_PREFIX}{rt.vault.blind_index(client, 'client-address')}"
+    return redis_keys.registration_refusals(
+        rt.settings.redis_prefix, rt.vault.blind_index(client, "client-address")
+    )
 
 
 def may_register(rt: Runtime, client: str) -> bool:

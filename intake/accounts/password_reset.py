@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .. import outbox
+from .. import outbox, redis_keys
 from ..errors import HirobaError
 from ..models import Account, PasswordResetToken, Person, Task, utcnow
 from ..protection import audit
@@ -38,7 +38,6 @@ LIFETIME = timedelta(minutes=30)
 SELF_SERVICE_KINDS = ("individual", "group")
 # The person a reset asked for by login ID is mailed: a group's contact person first.
 MAIL_ORDER = {"self": 0, "contact": 1, "representative": 2}
-_PREFIX = "hiroba:password-reset:"
 CAP_SECONDS = 3600
 
 
@@ -80,7 +79,11 @@ def _recipients(rt: Runtime, session: Session, identifier: str) -> list[Person]:
 
 def _within_cap(rt: Runtime, person: Person) -> bool:
     """Count one more mail to person's account and address; False when either is over the cap."""
-    keys = [f"{_PREFIX}account:{person.account_id}", f"{_PREFIX}address:{person.email_index}"]
+    prefix = rt.settings.redis_prefix
+    keys = [
+        redis_keys.password_reset(prefix, "account", person.account_id),
+        redis_keys.password_reset(prefix, "address", person.email_index),
+    ]
     try:
         pipe = rt.redis.pipeline(transaction=True)
         for key in keys:
@@ -179,6 +182,6 @@ def mail_text(site_name: str, link: str) -> tuple[str, str]:
 def _end_sessions(rt: Runtime, account_id: int) -> None:
     """Revoke every server-side session of the account (after the commit that needs it)."""
     try:
-        revoke_sessions(rt.redis, account_id)
+        revoke_sessions(rt.redis, rt.settings.redis_prefix, account_id)
     except RedisError as exc:
         log.warning("sessions of an account not revoked (%s)", type(exc).__name__)

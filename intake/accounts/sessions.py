@@ -1,8 +1,8 @@
 """Server-side sessions in Redis: one key per session, one index set per account.
 
-The browser holds only a random session id. The data lives under `hiroba:session:<id>`
+The browser holds only a random session id. The data lives under `<prefix>:session:<id>`
 with a TTL that is the idle timeout (capped by the absolute deadline), and every session
-of a signed-in account is listed in `hiroba:account-sessions:<account id>`, so signing
+of a signed-in account is listed in `<prefix>:account-sessions:<account id>`, so signing
 out or disabling the account deletes every copy of its sessions at once.
 """
 
@@ -16,10 +16,9 @@ from typing import Any
 
 from redis import Redis
 
+from .. import redis_keys
 from ..config import Settings
 
-SESSION_PREFIX = "hiroba:session:"
-INDEX_PREFIX = "hiroba:account-sessions:"
 STAFF_ROLES = frozenset({"moderator", "staff"})
 
 
@@ -57,35 +56,38 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _key(session_id: str) -> str:
-    return SESSION_PREFIX + session_id
+def _key(prefix: str, session_id: str) -> str:
+    return redis_keys.session(prefix, session_id)
 
 
-def _index(account_id: int) -> str:
-    return f"{INDEX_PREFIX}{account_id}"
+def _index(prefix: str, account_id: int) -> str:
+    return redis_keys.account_sessions(prefix, account_id)
 
 
-def load(redis: Redis, session_id: str, now: float | None = None) -> StoredSession | None:
+def load(
+    redis: Redis, prefix: str, session_id: str, now: float | None = None
+) -> StoredSession | None:
     """Return the session stored under session_id, or None when unknown, idle or too old."""
     if not session_id or len(session_id) > 100:
         return None
-    raw = redis.get(_key(session_id))
+    raw = redis.get(_key(prefix, session_id))
     if raw is None:
         return None
     try:
         record = json.loads(raw)
         stored = StoredSession(data=dict(record["data"]), deadline=record.get("deadline"))
     except (ValueError, KeyError, TypeError):
-        redis.delete(_key(session_id))
+        redis.delete(_key(prefix, session_id))
         return None
     if stored.deadline is not None and (now or time.time()) >= stored.deadline:
-        delete(redis, session_id, stored.data.get("account_id"))
+        delete(redis, prefix, session_id, stored.data.get("account_id"))
         return None
     return stored
 
 
 def save(
     redis: Redis,
+    prefix: str,
     session_id: str,
     stored: StoredSession,
     policy: SessionPolicy,
@@ -101,39 +103,43 @@ def save(
         ttl = max(1, min(ttl, int(stored.deadline - now)))
     payload = json.dumps({"data": stored.data, "deadline": stored.deadline})
     pipe = redis.pipeline()
-    pipe.set(_key(session_id), payload, ex=ttl)
+    pipe.set(_key(prefix, session_id), payload, ex=ttl)
     if account_id is not None:
-        pipe.sadd(_index(int(account_id)), session_id)
-        pipe.expire(_index(int(account_id)), max(policy.staff_seconds, policy.member_seconds))
+        pipe.sadd(_index(prefix, int(account_id)), session_id)
+        pipe.expire(
+            _index(prefix, int(account_id)), max(policy.staff_seconds, policy.member_seconds)
+        )
     pipe.execute()
 
 
-def touch(redis: Redis, session_id: str, stored: StoredSession, policy: SessionPolicy) -> None:
+def touch(
+    redis: Redis, prefix: str, session_id: str, stored: StoredSession, policy: SessionPolicy
+) -> None:
     """Restart the idle timeout of an unchanged session (never past its absolute deadline)."""
     ttl = policy.idle_seconds
     if stored.deadline is not None:
         ttl = max(1, min(ttl, int(stored.deadline - time.time())))
-    redis.expire(_key(session_id), ttl)
+    redis.expire(_key(prefix, session_id), ttl)
 
 
-def delete(redis: Redis, session_id: str, account_id: Any = None) -> None:
+def delete(redis: Redis, prefix: str, session_id: str, account_id: Any = None) -> None:
     """Delete one session (signing out, rotation)."""
     pipe = redis.pipeline()
-    pipe.delete(_key(session_id))
+    pipe.delete(_key(prefix, session_id))
     if account_id is not None:
-        pipe.srem(_index(int(account_id)), session_id)
+        pipe.srem(_index(prefix, int(account_id)), session_id)
     pipe.execute()
 
 
-def revoke_sessions(redis: Redis, account_id: int) -> int:
+def revoke_sessions(redis: Redis, prefix: str, account_id: int) -> int:
     """Delete every session of the account at once; return how many were live."""
-    index = _index(account_id)
+    index = _index(prefix, account_id)
     session_ids = [
         sid.decode() if isinstance(sid, bytes) else str(sid) for sid in redis.smembers(index)
     ]
     pipe = redis.pipeline()
     for session_id in session_ids:
-        pipe.delete(_key(session_id))
+        pipe.delete(_key(prefix, session_id))
     pipe.delete(index)
     results = pipe.execute()
     return sum(int(n) for n in results[: len(session_ids)])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from .. import outbox
+from .. import outbox, redis_keys
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, utcnow
 from ..protection import audit
@@ -25,7 +25,6 @@ from .services import authenticate, login_index
 from .sessions import revoke_sessions
 
 SECOND_FACTOR_ROLES = frozenset({"moderator", "staff"})
-_PREFIX = "hiroba:signin:"
 
 
 class SignInRefused(HirobaError):
@@ -44,17 +43,19 @@ class PasswordAccepted:
     needs_second_factor: bool
 
 
-def _account_keys(index: str) -> tuple[str, str]:
-    return f"{_PREFIX}failures:{index}", f"{_PREFIX}locked:{index}"
+def _account_keys(rt: Runtime, index: str) -> tuple[str, str]:
+    prefix = rt.settings.redis_prefix
+    return redis_keys.signin(prefix, "failures", index), redis_keys.signin(prefix, "locked", index)
 
 
 def _address_key(rt: Runtime, address: str) -> str:
-    return f"{_PREFIX}address:{rt.vault.blind_index(address, 'address')}"
+    index = rt.vault.blind_index(address, "address")
+    return redis_keys.signin(rt.settings.redis_prefix, "address", index)
 
 
 def is_locked(rt: Runtime, index: str, address: str) -> str | None:
     """Return 'locked' or 'address' when sign-in is blocked right now, else None."""
-    _failures, locked = _account_keys(index)
+    _failures, locked = _account_keys(rt, index)
     if rt.redis.exists(locked):
         return "locked"
     count = rt.redis.get(_address_key(rt, address))
@@ -68,7 +69,7 @@ def _record_failure(
 ) -> None:
     """Count the failure per login and per address, lock when over the limit, audit it."""
     settings = rt.settings
-    failures, locked = _account_keys(index)
+    failures, locked = _account_keys(rt, index)
     address_key = _address_key(rt, address)
     pipe = rt.redis.pipeline()
     pipe.incr(failures)
@@ -94,7 +95,7 @@ def _record_failure(
 
 
 def _clear_failures(rt: Runtime, index: str) -> None:
-    rt.redis.delete(_account_keys(index)[0])
+    rt.redis.delete(_account_keys(rt, index)[0])
 
 
 def check_password(rt: Runtime, login: str, password: str, address: str) -> PasswordAccepted:
@@ -181,7 +182,7 @@ def disable_account(
             else []
         )
     outbox.enqueue_tasks(rt.queue, tasks)
-    revoke_sessions(rt.redis, account_id)
+    revoke_sessions(rt.redis, rt.settings.redis_prefix, account_id)
 
 
 def account_by_login(rt: Runtime, login: str) -> int:

@@ -139,6 +139,6 @@ def _delete_all(
 def _end_sessions(rt: Runtime, account_id: int) -> None:
     """Revoke every server-side session of the account (after the commit that needs it)."""
     try:
-        revoke_sessions(rt.redis, account_id)
+        revoke_sessions(rt.redis, rt.settings.redis_prefix, account_id)
     except RedisError as exc:
         log.warning("sessions of an account not revoked (%s)", type(exc).__name__)

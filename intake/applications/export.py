@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pyzipper
 
+from .. import redis_keys
 from ..models import Account
 from ..protection import audit, ledger
 from ..runtime import Runtime
@@ -44,7 +45,6 @@ HEADER = [
     "申込日時",
     "出欠",
 ]
-KEY = "hiroba:export:{token}"
 
 
 @dataclass(frozen=True)
@@ -135,16 +135,17 @@ def create_export(rt: Runtime, account_id: int, post_id: int) -> ExportTicket:
     # Parked only once the ledger entry is committed; a Redis error reaches the caller.
     pipe = rt.redis.pipeline(transaction=True)
     pipe.hset(
-        KEY.format(token=token), mapping={"account": account_id, "name": file_name, "data": archive}
+        redis_keys.export(rt.settings.redis_prefix, token),
+        mapping={"account": account_id, "name": file_name, "data": archive},
     )
-    pipe.expire(KEY.format(token=token), EXPORT_SECONDS)
+    pipe.expire(redis_keys.export(rt.settings.redis_prefix, token), EXPORT_SECONDS)
     pipe.execute()
     return ExportTicket(token, password, file_name, len(rows), ledger_id)
 
 
 def take_export(rt: Runtime, account_id: int, token: str) -> tuple[str, bytes] | None:
     """Return (file name, encrypted ZIP) once, to its creator; None when gone or not theirs."""
-    key = KEY.format(token=token)
+    key = redis_keys.export(rt.settings.redis_prefix, token)
     owner = rt.redis.hget(key, "account")
     if owner is None or int(owner) != account_id:
         return None

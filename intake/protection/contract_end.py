@@ -308,7 +308,7 @@ def _empty_queue(rt: Runtime, account_ids: list[int]) -> int:
             registry.remove(job_id, delete_job=True)
             removed += 1
     for account_id in account_ids:
-        revoke_sessions(rt.redis, account_id)
+        revoke_sessions(rt.redis, rt.settings.redis_prefix, account_id)
     return removed
 
 

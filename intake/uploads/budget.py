@@ -3,26 +3,27 @@
 Decoding costs CPU in proportion to pixels, not bytes (a 113 KB PNG can hold 39 million
 of them), so each account may have `[uploads] hourly_megapixels` decoded within a fixed
 window of an hour that starts with its first image. The counter lives under
-`hiroba:upload-pixels:<account id>` and carries no personal data.
+`<prefix>:upload-pixels:<account id>` and carries no personal data.
 """
 
 from __future__ import annotations
 
 from redis import Redis
 
-KEY = "hiroba:upload-pixels:{account_id}"
+from .. import redis_keys
+
 WINDOW_SECONDS = 3600
 
 
-def pixels_used(redis: Redis, account_id: int) -> int:
+def pixels_used(redis: Redis, prefix: str, account_id: int) -> int:
     """Return the pixels charged to an account within its current hour."""
-    value = redis.get(KEY.format(account_id=account_id))
+    value = redis.get(redis_keys.upload_pixels(prefix, account_id))
     return int(value) if value is not None else 0
 
 
-def reserve_pixels(redis: Redis, account_id: int, pixels: int, cap: int) -> bool:
+def reserve_pixels(redis: Redis, prefix: str, account_id: int, pixels: int, cap: int) -> bool:
     """Charge pixels to the account's hour; return False (charging nothing) when over cap."""
-    key = KEY.format(account_id=account_id)
+    key = redis_keys.upload_pixels(prefix, account_id)
     pipe = redis.pipeline()
     pipe.incrby(key, pixels)
     pipe.ttl(key)

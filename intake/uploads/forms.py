@@ -141,7 +141,10 @@ def _decode_images(images: list[_File], limits: UploadLimits) -> list[Attachment
     ok = True
     try:
         with decoder_slot(decode_limits):
-            if me is None or not reserve_pixels(runtime.redis, me.id, total, limits.hourly_pixels):
+            prefix = runtime.settings.redis_prefix
+            if me is None or not reserve_pixels(
+                runtime.redis, prefix, me.id, total, limits.hourly_pixels
+            ):
                 refusal = UploadRejected("hourly_pixels", megapixels=limits.hourly_megapixels)
                 _refuse(images, refusal)
                 return None

@@ -15,6 +15,7 @@ from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .. import redis_keys
 from ..accounts.sessions import SessionPolicy
 from ..config import Settings
 from ..crypto import load_vault
@@ -71,13 +72,14 @@ def install(app: Flask, settings: Settings, runtime: Runtime) -> Limiter:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     app.session_interface = RedisSessionInterface(
-        runtime.redis, SessionPolicy.from_settings(settings)
+        runtime.redis, settings.redis_prefix, SessionPolicy.from_settings(settings)
     )
     limiter = Limiter(
         key_func=get_remote_address,
         storage_uri=_storage_uri(settings.redis_url),
         strategy="fixed-window",
-        key_prefix="hiroba:ratelimit",
+        key_prefix=redis_keys.rate_limits(settings.redis_prefix),
+        storage_options={"key_prefix": redis_keys.rate_limit_storage(settings.redis_prefix)},
         default_limits=[settings.rate_limit_forms],
         default_limits_exempt_when=_not_a_post,
         swallow_errors=True,

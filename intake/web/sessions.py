@@ -72,8 +72,9 @@ class ServerSession(CallbackDict[str, Any], SessionMixin):
 class RedisSessionInterface(SessionInterface):
     """Keeps sessions in Redis under random ids, with idle and absolute timeouts."""
 
-    def __init__(self, redis: Redis, policy: store.SessionPolicy) -> None:
+    def __init__(self, redis: Redis, prefix: str, policy: store.SessionPolicy) -> None:
         self.redis = redis
+        self.prefix = prefix
         self.policy = policy
 
     def _degraded(self, app: Flask) -> URLSafeSerializer:
@@ -92,7 +93,7 @@ class RedisSessionInterface(SessionInterface):
             return session
         if cookie:
             try:
-                stored = store.load(self.redis, cookie)
+                stored = store.load(self.redis, self.prefix, cookie)
             except RedisError as exc:
                 log.warning("sessions unavailable: %s", type(exc).__name__)
                 stored = None
@@ -106,7 +107,7 @@ class RedisSessionInterface(SessionInterface):
         name = self.get_cookie_name(app)
         try:
             for old_id, account_id in session.dropped:
-                store.delete(self.redis, old_id, account_id)
+                store.delete(self.redis, self.prefix, old_id, account_id)
         except RedisError as exc:
             log.warning("could not delete a session: %s", type(exc).__name__)
         if session.accessed or session.modified:
@@ -121,9 +122,11 @@ class RedisSessionInterface(SessionInterface):
             if session.modified or session.stored is None:
                 stored = session.stored or store.StoredSession()
                 stored.data = dict(session)
-                store.save(self.redis, session.session_id, stored, self.policy)
+                store.save(self.redis, self.prefix, session.session_id, stored, self.policy)
             else:
-                store.touch(self.redis, session.session_id, session.stored, self.policy)
+                store.touch(
+                    self.redis, self.prefix, session.session_id, session.stored, self.policy
+                )
                 return
         except RedisError as exc:
             log.warning("sessions unavailable: %s", type(exc).__name__)
@@ -135,7 +138,7 @@ class RedisSessionInterface(SessionInterface):
     def _delete_quietly(self, session: ServerSession) -> None:
         account_id = session.stored.data.get("account_id") if session.stored else None
         try:
-            store.delete(self.redis, session.session_id, account_id)
+            store.delete(self.redis, self.prefix, session.session_id, account_id)
         except RedisError as exc:
             log.warning("could not delete a session: %s", type(exc).__name__)
 

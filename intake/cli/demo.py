@@ -12,15 +12,15 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from . import outbox
-from .accounts.second_factor import enrol_account
-from .accounts.services import PersonData, Registration, create_staff, register
-from .models import Account, Post, utcnow
-from .moderation import reasons as reason_templates
-from .posts import recurrence
-from .runtime import Runtime
-from .store import transaction
-from .taxonomy import TOPICS
+from .. import outbox
+from ..accounts.second_factor import enrol_account
+from ..accounts.services import PersonData, Registration, create_staff, register
+from ..models import Account, Post, utcnow
+from ..moderation import reasons as reason_templates
+from ..posts import recurrence
+from ..runtime import Runtime
+from ..store import transaction
+from ..taxonomy import TOPICS
 
 DEMO_MODERATOR = ("demo-moderator", "demo-moderator-password")
 

@@ -1,4 +1,4 @@
-"""The `hiroba` commands that protect stored data: keys, audit, backups, contract end.
+"""The `hiroba` commands that protect stored data: keys, audit, backups, contract end, purge.
 
 Each command is thin: it reads its arguments, calls a service and prints the outcome.
 """
@@ -13,21 +13,21 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Settings
+from ..config import Settings
 
 if TYPE_CHECKING:
-    from .runtime import Runtime
+    from ..runtime import Runtime
 
 
 def _runtime(settings: Settings) -> Runtime:
-    from .runtime import Runtime
+    from ..runtime import Runtime
 
     return Runtime.from_settings(settings)
 
 
 def _password(confirm: bool) -> str | None:
     """Return the password from HIROBA_PASSWORD or a prompt; print why and return None if bad."""
-    from .validation import InvalidInput, password
+    from ..validation import InvalidInput, password
 
     secret = os.environ.get("HIROBA_PASSWORD")
     if secret is None:
@@ -44,7 +44,7 @@ def _password(confirm: bool) -> str | None:
 
 def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     """Add a new data key and re-encrypt every stored value under it (or retire an old key)."""
-    from .protection import keys
+    from ..protection import keys
 
     rt = _runtime(settings)
     try:
@@ -69,7 +69,7 @@ def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     """Walk the audit log's hash chain; exit 1 when an entry was edited or deleted."""
-    from .protection.audit import verify
+    from ..protection.audit import verify
 
     rt = _runtime(settings)
     try:
@@ -93,7 +93,7 @@ def _day(raw: str) -> date:
 
 def cmd_audit_report(settings: Settings, args: argparse.Namespace) -> int:
     """Summarise the audit log by actor and action and flag anomalies."""
-    from .oversight.report import Policy, build_report, render
+    from ..oversight.report import Policy, build_report, render
 
     rt = _runtime(settings)
     try:
@@ -107,8 +107,8 @@ def cmd_audit_report(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     """Write an encrypted backup of the database and uploads (default: $HIROBA_HOME/backups)."""
-    from .protection.backup import backup
-    from .store import make_engine
+    from ..protection.backup import backup
+    from ..store import make_engine
 
     engine = make_engine(settings.database_url)
     try:
@@ -124,8 +124,8 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     """Bring a backup back into the database and the uploads (stop web and worker first)."""
-    from .protection.backup import restore
-    from .store import make_engine
+    from ..protection.backup import restore
+    from ..store import make_engine
 
     engine = make_engine(settings.database_url)
     try:
@@ -139,7 +139,7 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_backup_keys(settings: Settings, args: argparse.Namespace) -> int:
     """Write the key files into a password-protected archive, to keep apart from backups."""
-    from .protection.key_archive import write_key_archive
+    from ..protection.key_archive import write_key_archive
 
     secret = _password(confirm=True)
     if secret is None:
@@ -151,7 +151,7 @@ def cmd_backup_keys(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_restore_keys(settings: Settings, args: argparse.Namespace) -> int:
     """Put the key files of a key archive back into $HIROBA_HOME/keys."""
-    from .protection.key_archive import restore_keys
+    from ..protection.key_archive import restore_keys
 
     secret = _password(confirm=False)
     if secret is None:
@@ -163,7 +163,7 @@ def cmd_restore_keys(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_export_for_return(settings: Settings, args: argparse.Namespace) -> int:
     """Export all personal data into a password-protected ZIP and record it in the ledger."""
-    from .protection.contract_end import export_for_return
+    from ..protection.contract_end import export_for_return
 
     secret = _password(confirm=True)
     if secret is None:
@@ -181,7 +181,7 @@ def cmd_export_for_return(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int:
     """Erase every personal field, the managed backups and the queue; write a deletion report."""
-    from .protection.contract_end import erase_personal_data
+    from ..protection.contract_end import erase_personal_data
 
     if not args.yes:
         print("error: this erases all personal data for good; add --yes", file=sys.stderr)
@@ -198,24 +198,26 @@ def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int
     return 0
 
 
-def cmd_disable_user(settings: Settings, args: argparse.Namespace) -> int:
-    """Disable an account by its login and end all of its sessions at once."""
-    from .accounts.signin import account_by_login, disable_account
-    from .errors import InvalidTransition, NotFound
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    """Purge applicants' personal data of events over for HIROBA_RETENTION_DAYS (counts stay)."""
+    from ..protection.retention import purge
 
     rt = _runtime(settings)
     try:
-        account_id = account_by_login(rt, args.login)
-        disable_account(rt, None, account_id, f"hiroba disable-user: {args.reason}".strip())
-    except NotFound:
-        print(f"error: no account signs in as {args.login!r}", file=sys.stderr)
-        return 2
-    except InvalidTransition:
-        print(f"error: account {args.login!r} is not active", file=sys.stderr)
-        return 2
+        events = purge(rt, dry_run=args.dry_run)
     finally:
         rt.close()
-    print(f"disabled account {account_id}; its sessions have ended")
+    verb = "would purge" if args.dry_run else "purged"
+    for event in events:
+        held = event.held_at.strftime("%Y-%m-%d")
+        print(
+            f"{verb} post {event.post_id} {held} {event.title}: {event.applications} applications"
+        )
+    total = sum(event.applications for event in events)
+    print(
+        f"{verb} {total} application(s) of {len(events)} event(s) "
+        f"over for more than {settings.retention_days} days"
+    )
     return 0
 
 
@@ -262,7 +264,6 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     erase.add_argument("--yes", action="store_true", help="confirm the erasure")
     erase.set_defaults(func=cmd_erase_personal_data)
 
-    disable = sub.add_parser("disable-user", help=cmd_disable_user.__doc__)
-    disable.add_argument("--login", required=True)
-    disable.add_argument("--reason", default="", help="kept in the audit log")
-    disable.set_defaults(func=cmd_disable_user)
+    purge = sub.add_parser("purge", help=cmd_purge.__doc__)
+    purge.add_argument("--dry-run", action="store_true", help="only show what would be purged")
+    purge.set_defaults(func=cmd_purge)

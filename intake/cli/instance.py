@@ -1,4 +1,4 @@
-"""`hiroba up`: the whole demo on one machine, each part a child process, stopped together."""
+"""The `hiroba` commands for an instance: init, demo and up (the whole demo on one machine)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,38 @@ import sys
 import time
 from pathlib import Path
 
-from .cli import web_argv, worker_argv
-from .config import Settings
-from .errors import ConfigError
+from ..config import Settings
+from ..crypto import create_keys
+from ..errors import ConfigError
+from ..store import migrate
+from .running import web_argv, worker_argv
+
+
+def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
+    """Create the instance folder, its keys (mode 0600) and the database schema."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    for path in create_keys(settings.keys_dir):
+        print(f"created {path}")
+    print("migrating the database ...", flush=True)
+    migrate(settings.database_url)
+    for folder in (settings.content_dir / "posts", settings.builds_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    print(f"instance ready at {settings.home}")
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Load fictional demo data (groups, a moderator, approved events)."""
+    from ..runtime import Runtime
+    from .demo import load_demo
+
+    rt = Runtime.from_settings(settings)
+    try:
+        report = load_demo(rt, progress=lambda text: print(text, flush=True))
+    finally:
+        rt.close()
+    print(report)
+    return 0
 
 
 def free_port() -> int:
@@ -107,3 +136,18 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+
+def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
+    """Bring up the whole demo: Redis, database, demo data, a built site, worker and web."""
+    return run_up(settings, args)
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register this module's commands on the `hiroba` parser."""
+    sub.add_parser("init", help=cmd_init.__doc__).set_defaults(func=cmd_init)
+    sub.add_parser("demo", help=cmd_demo.__doc__).set_defaults(func=cmd_demo)
+    up = sub.add_parser("up", help=cmd_up.__doc__)
+    up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    up.set_defaults(func=cmd_up)

@@ -1,0 +1,36 @@
+"""The `hiroba` command: set up an instance, create users, load demo data, run the parts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from ..config import Settings
+from ..errors import ConfigError, HirobaError
+from . import instance, protection, running, users
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the `hiroba` parser with every topic's commands."""
+    parser = argparse.ArgumentParser(prog="hiroba", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for topic in (instance, users, running, protection):
+        topic.add_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one `hiroba` command; print a one-line error and return its exit code on failure."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        return int(args.func(settings, args))
+    except ConfigError as exc:
+        print(f"hiroba: {exc}", file=sys.stderr)
+        return 2
+    except HirobaError as exc:
+        print(f"hiroba: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,70 @@
+"""The `hiroba` commands that run the parts: web (gunicorn), worker and a full build."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..config import Settings
+
+
+def _python_module(module: str, *argv: str) -> list[str]:
+    return [sys.executable, "-m", module, *argv]
+
+
+def _become(argv: list[str]) -> int:
+    """Replace this process with argv, so signals reach the program itself."""
+    sys.stdout.flush()
+    os.execv(argv[0], argv)  # noqa: S606 - a fixed argument list, no shell
+    return 1  # not reached
+
+
+def worker_argv(burst: bool = False) -> list[str]:
+    """Return the command of the worker (the worker package, never imported by intake)."""
+    return _python_module("worker", "run", *(["--burst"] if burst else []))
+
+
+def web_argv(host: str, port: int, workers: int) -> list[str]:
+    """Return the gunicorn command serving the intake app and the live site."""
+    access = '%(t)s "%(m)s %(U)s" %(s)s %(L)ss'
+    return _python_module(
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        access,
+        "intake.web:create_app()",
+    )
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the rq worker and its reconciler (the worker package, in its own process)."""
+    return _become(worker_argv(args.burst))
+
+
+def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
+    """Run a full build of the site and switch it live; print the live folder."""
+    return _become(_python_module("worker", "build"))
+
+
+def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
+    """Serve the intake app (and the live site) with gunicorn on the loopback address."""
+    return _become(web_argv(args.host, args.port, args.workers))
+
+
+def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register this module's commands on the `hiroba` parser."""
+    sub.add_parser("build", help=cmd_build.__doc__).set_defaults(func=cmd_build)
+    worker = sub.add_parser("worker", help=cmd_worker.__doc__)
+    worker.add_argument("--burst", action="store_true", help="drain the queue, then exit")
+    worker.set_defaults(func=cmd_worker)
+    web = sub.add_parser("web", help=cmd_web.__doc__)
+    web.add_argument("--host", default="127.0.0.1")
+    web.add_argument("--port", type=int, default=8000)
+    web.add_argument("--workers", type=int, default=2)
+    web.set_defaults(func=cmd_web)
