@@ -17,7 +17,7 @@ from intake.models import SEALED_COLUMNS, Application, AuditEntry, Post
 from intake.services import moderation
 from intake.services.applications import apply, cancel_application
 from intake.services.organizer import counts_of
-from worker.retention import schedule_retention
+from worker.schedule import schedule_retention
 
 SEALED_NAMES = [column for model, column in SEALED_COLUMNS if model is Application]
 INDEXES = ["email_index", "phone_index"]

@@ -17,7 +17,7 @@ from intake.services.accounts import PersonData, Registration, register
 from intake.services.changes import propose
 from intake.services.posts import PostData, submit_post
 from intake.store import transaction
-from worker.sitestate import request_rebuild
+from worker.build.revisions import request_rebuild
 
 STATUS = "/app/moderation/status"
 

@@ -15,16 +15,22 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from intake.jobs import PUBLISH_POST
 from intake.models import Post, Task
-from intake.outbox import PUBLISH_POST, due_tasks, enqueue_rebuild, enqueue_task, job_id
+from intake.outbox import due_tasks, enqueue_rebuild, enqueue_task, job_id
 from intake.runtime import Runtime
 
-from .archive import ARCHIVE_JOB, schedule_archiving
-from .build import build_lock, pending_rev
-from .nightly import NIGHTLY_JOB, schedule_nightly
-from .publish import URGENT
-from .retention import RETENTION_JOB, schedule_retention
-from .searchindex import reconcile_search
+from .build.search import reconcile_search
+from .build.switch import build_lock, pending_rev
+from .jobs.posts import URGENT
+from .schedule import (
+    ARCHIVE_JOB,
+    NIGHTLY_JOB,
+    RETENTION_JOB,
+    schedule_archiving,
+    schedule_nightly,
+    schedule_retention,
+)
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from .. import outbox
+from .. import jobs, outbox
 from ..models import Decision, Post, PostRevision, utcnow
 from ..runtime import Runtime
 from ..store import transaction
@@ -74,7 +74,7 @@ def archive_past(rt: Runtime, now: datetime | None = None) -> list[int]:
             post.archived_at = utcnow()
             erase = close_pending_edits(session, post_id)
             audit.record(session, None, "archive_post", "post", post_id, detail=f"{days}日経過")
-            task = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
+            task = outbox.add_task(session, jobs.PUBLISH_POST, post_id)
         remove_folders(rt.settings, erase)
         outbox.enqueue_tasks(rt.queue, [task])
         archived.append(post_id)
@@ -103,7 +103,7 @@ def request_removal(
             )
         )
         audit.record(session, moderator_id, "request_stale_removal", "post", post_id)
-        task = outbox.add_task(session, outbox.SEND_STALE_REQUEST, post_id)
+        task = outbox.add_task(session, jobs.SEND_STALE_REQUEST, post_id)
     outbox.enqueue_tasks(rt.queue, [task])
     return deadline
 
@@ -177,7 +177,7 @@ def remove_overdue(
                 )
             )
             audit.record(session, moderator_id, "remove_stale_post", "post", post_id)
-            task = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
+            task = outbox.add_task(session, jobs.PUBLISH_POST, post_id)
         remove_folders(rt.settings, erase)
         outbox.enqueue_tasks(rt.queue, [task])
         removed.append(post_id)
