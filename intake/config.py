@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from . import redis_keys
 from . import setting_parsers as parsers
@@ -204,7 +206,30 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("HIROBA_SMTP_HOST", "127.0.0.1", "SMTP server the worker sends mail through."),
     Setting("HIROBA_SMTP_PORT", "25", "Port of the SMTP server.", parsers.positive_int),
-    Setting("HIROBA_MAIL_FROM", "hiroba@localhost", "Sender address of the mail Hiroba sends."),
+    Setting(
+        "HIROBA_SMTP_TLS",
+        "off",
+        "TLS to the SMTP server: starttls, tls (implicit, port 465) or off (a local relay).",
+        parsers.smtp_tls,
+    ),
+    Setting("HIROBA_SMTP_USER", "", "User name for SMTP AUTH (empty: no login).", parsers.one_line),
+    Setting("HIROBA_SMTP_PASSWORD", "", "Password for SMTP AUTH (or HIROBA_SMTP_PASSWORD_FILE)."),
+    Setting(
+        "HIROBA_SMTP_PASSWORD_FILE",
+        "",
+        "File holding the SMTP password (mode 0600), instead of HIROBA_SMTP_PASSWORD.",
+    ),
+    Setting(
+        "HIROBA_SMTP_CA_FILE",
+        "",
+        "CA certificates (PEM) that verify the SMTP server; empty: the system's.",
+    ),
+    Setting(
+        "HIROBA_MAIL_FROM",
+        None,
+        "Sender of Hiroba's mail, with a display name; default `<site name> 事務局 <office@host>`.",
+        parsers.sender,
+    ),
     Setting(
         "HIROBA_PUBLIC_URL",
         "http://127.0.0.1:8000",
@@ -216,9 +241,83 @@ SETTINGS: tuple[Setting, ...] = (
         "Days to keep applicants past an event.",
         parsers.positive_int,
     ),
+    Setting(
+        "HIROBA_LOG_FORMAT",
+        "text",
+        "Log lines of the web and worker processes: text or json (one object per line).",
+        parsers.log_format,
+    ),
+    Setting(
+        "HIROBA_METRICS_ALLOW",
+        "",
+        "Addresses or networks (comma-separated) besides loopback that may read /metrics.",
+        parsers.networks,
+    ),
+    Setting(
+        "HIROBA_WORKER_SILENCE_SECONDS",
+        "300",
+        "A worker without a heartbeat this long is silent: /healthz answers 503, an alert is sent.",
+        parsers.positive_int,
+    ),
+    Setting(
+        "HIROBA_OWED_TASK_SECONDS",
+        "900",
+        "An owed task older than this makes /healthz answer 503.",
+        parsers.positive_int,
+    ),
 )
 
 MIN_SECRET_KEY_LENGTH = 32
+
+
+def default_sender(site_name: str, public_url: str) -> str:
+    """Return `<site name> 事務局 <office@host of the public URL>` (localhost for an address)."""
+    host = urlsplit(public_url).hostname or "localhost"
+    try:
+        ip_address(host)
+        host = "localhost"
+    except ValueError:
+        pass
+    name = "".join(c for c in site_name if c not in '<>@"\\' and c.isprintable())
+    return f"{name} 事務局 <office@{host}>"
+
+
+def _smtp_login(values: dict[str, Any]) -> dict[str, Any]:
+    """Resolve TLS, user and password (from the variable or its file) of the SMTP server."""
+    tls, user = values["HIROBA_SMTP_TLS"], values["HIROBA_SMTP_USER"]
+    password, password_file = values["HIROBA_SMTP_PASSWORD"], values["HIROBA_SMTP_PASSWORD_FILE"]
+    if password and password_file:
+        raise ConfigError("Set HIROBA_SMTP_PASSWORD or HIROBA_SMTP_PASSWORD_FILE, not both.")
+    if password_file:
+        path = Path(password_file)
+        if not path.is_file():
+            raise ConfigError(f"HIROBA_SMTP_PASSWORD_FILE={password_file!r} is not a file.")
+        password = path.read_text(encoding="utf-8").rstrip("\r\n")
+    if password and not user:
+        raise ConfigError("An SMTP password is set without HIROBA_SMTP_USER; set the user too.")
+    if user and tls == "off" and not _is_loopback(values["HIROBA_SMTP_HOST"]):
+        raise ConfigError(
+            "HIROBA_SMTP_USER is set with HIROBA_SMTP_TLS=off to a remote server: the password "
+            "would travel in clear; set HIROBA_SMTP_TLS=starttls or tls."
+        )
+    ca_file = values["HIROBA_SMTP_CA_FILE"]
+    if ca_file and not Path(ca_file).is_file():
+        raise ConfigError(f"HIROBA_SMTP_CA_FILE={ca_file!r} is not a file.")
+    return {
+        "smtp_tls": tls,
+        "smtp_user": user,
+        "smtp_password": password,
+        "smtp_ca_file": ca_file,
+    }
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -261,7 +360,15 @@ class Settings:
     apply_min_seconds: int = 3
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
-    mail_from: str = "hiroba@localhost"
+    smtp_tls: str = "off"
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_ca_file: str = ""
+    mail_from: str = "しんじゅく広場 事務局 <office@localhost>"
+    log_format: str = "text"
+    metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
+    worker_silence_seconds: int = 300
+    owed_task_seconds: int = 900
     public_url: str = "http://127.0.0.1:8000"
     retention_days: int = 90
     image_decoders: int = 1
@@ -356,7 +463,13 @@ class Settings:
             apply_min_seconds=values["HIROBA_APPLY_MIN_SECONDS"],
             smtp_host=values["HIROBA_SMTP_HOST"],
             smtp_port=values["HIROBA_SMTP_PORT"],
-            mail_from=values["HIROBA_MAIL_FROM"],
+            **_smtp_login(values),
+            mail_from=values["HIROBA_MAIL_FROM"]
+            or default_sender(values["HIROBA_SITE_NAME"], values["HIROBA_PUBLIC_URL"]),
+            log_format=values["HIROBA_LOG_FORMAT"],
+            metrics_allow=values["HIROBA_METRICS_ALLOW"],
+            worker_silence_seconds=values["HIROBA_WORKER_SILENCE_SECONDS"],
+            owed_task_seconds=values["HIROBA_OWED_TASK_SECONDS"],
             public_url=values["HIROBA_PUBLIC_URL"].rstrip("/"),
             retention_days=values["HIROBA_RETENTION_DAYS"],
             image_decoders=values["HIROBA_IMAGE_DECODERS"],

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .setting_parsers import ADDRESS
 from .taxonomy import AUDIENCES
 from .uploads.limits import UploadLimits, load_upload_limits
 
@@ -71,6 +72,8 @@ class Deployment:
     # When the worker rebuilds the whole site each night (Japan time), or None for never:
     # right after midnight, so what is "upcoming" and what is past turn over on time.
     nightly_build: dt.time | None = NIGHTLY_BUILD
+    # Who gets the alert mail of `hiroba watch` ([operator] alert_email); empty: nobody.
+    alert_email: tuple[str, ...] = ()
 
 
 def _table(doc: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
@@ -98,7 +101,7 @@ def load_deployment(home: Path) -> Deployment:
         raise ConfigError(f"{path} is not valid TOML ({reason}).") from None
     known_sections = (
         "personal_fields", "withdrawal", "applications", "content", "audiences", "uploads",
-        "publishing",
+        "publishing", "operator",
     )  # fmt: skip
     for section in doc:
         if section not in known_sections:
@@ -129,7 +132,24 @@ def load_deployment(home: Path) -> Deployment:
         audiences=_audiences(doc, path),
         uploads=load_upload_limits(doc, path),
         nightly_build=_nightly_build(doc, path),
+        alert_email=_alert_email(doc, path),
     )
+
+
+def _alert_email(doc: dict[str, Any], path: Path) -> tuple[str, ...]:
+    """Read [operator] alert_email: one address, or a list of addresses."""
+    table = _table(doc, "operator", path)
+    _unknown(table, ("alert_email",), "operator", path)
+    value = table.get("alert_email", [])
+    addresses = [value] if isinstance(value, str) else value
+    if not isinstance(addresses, list) or not all(
+        isinstance(a, str) and ADDRESS.fullmatch(a) for a in addresses
+    ):
+        raise ConfigError(
+            f'{path}: operator.alert_email must be an address such as "it@example.jp" '
+            "or a list of them."
+        )
+    return tuple(addresses)
 
 
 def _nightly_build(doc: dict[str, Any], path: Path) -> dt.time | None:
