@@ -68,11 +68,27 @@ def send(settings: Settings, message: EmailMessage) -> None:
     """
     with _connect(settings) as smtp:
         if settings.smtp_user:
-            try:
-                smtp.login(settings.smtp_user, settings.smtp_password)
-            except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError) as exc:
-                raise MailLoginRefused(
-                    f"the SMTP server {settings.smtp_host} refused the login of "
-                    f"HIROBA_SMTP_USER ({type(exc).__name__}); check the user and password"
-                ) from None
+            _login(smtp, settings)
         smtp.send_message(message)
+
+
+def _login(smtp: smtplib.SMTP, settings: Settings) -> None:
+    """Log in once with PLAIN or LOGIN (smtplib's login would retry the password with each
+    mechanism the server offers, and servers count those failures)."""
+    smtp.ehlo_or_helo_if_needed()
+    offered = smtp.esmtp_features.get("auth", "").upper().split()
+    mechanism = next((m for m in ("PLAIN", "LOGIN") if m in offered), None)
+    if mechanism is None:
+        raise MailLoginRefused(
+            f"the SMTP server {settings.smtp_host} offers no AUTH PLAIN or LOGIN; "
+            "check HIROBA_SMTP_TLS (most servers offer a login only over TLS)"
+        )
+    smtp.user, smtp.password = settings.smtp_user, settings.smtp_password
+    method = smtp.auth_plain if mechanism == "PLAIN" else smtp.auth_login
+    try:
+        smtp.auth(mechanism, method)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise MailLoginRefused(
+            f"the SMTP server {settings.smtp_host} refused the login of HIROBA_SMTP_USER "
+            f"(code {exc.smtp_code}); check the user and password"
+        ) from None

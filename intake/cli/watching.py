@@ -9,7 +9,9 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import Settings
+from ..outbox import retry_failed
 from ..runtime import Runtime
+from ..store import transaction
 from ..watching.checks import watch
 from ..watching.logs import configure_logging
 
@@ -41,6 +43,20 @@ def cmd_watch(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retry_failed(settings: Settings, args: argparse.Namespace) -> int:
+    """Owe again every task given up after its tries (e.g. mail, once SMTP is fixed)."""
+    rt = Runtime.from_settings(settings)
+    try:
+        with transaction(rt.sessions) as session:
+            count = retry_failed(session)
+    finally:
+        rt.close()
+    print(f"{count} failed tasks owed again; the worker's reconciler enqueues them")
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register this module's commands on the `hiroba` parser."""
     sub.add_parser("watch", help=cmd_watch.__doc__).set_defaults(func=cmd_watch)
+    retry = sub.add_parser("retry-failed", help=cmd_retry_failed.__doc__)
+    retry.set_defaults(func=cmd_retry_failed)
