@@ -23,7 +23,8 @@ from ..config import Settings
 from ..models import utcnow
 from ..runtime import Runtime
 from ..store import ping
-from . import metrics, probes
+from . import metrics as readings
+from . import probes
 from .logs import REQUEST_ID
 
 bp = Blueprint("watching", __name__)
@@ -98,11 +99,11 @@ def metrics_allowed(settings: Settings, address: str | None) -> bool:
 
 
 @bp.route("/metrics")
-def metrics_page() -> Response:
+def metrics() -> Response:
     rt = _runtime()
     if not metrics_allowed(rt.settings, request.remote_addr):
         abort(404)
-    response = Response(metrics.render(rt), mimetype="text/plain")
+    response = Response(readings.render(rt), mimetype="text/plain")
     response.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
     response.headers["Cache-Control"] = "no-store"
     return response
