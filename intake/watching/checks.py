@@ -63,17 +63,18 @@ def worker_problem(rt: Runtime, now: datetime) -> str | None:
 
 
 def jobs_problem(rt: Runtime) -> str | None:
-    """rq jobs failed and were not retried since, or tasks were given up after their tries."""
+    """Tasks were given up after their tries, or jobs no task owns failed (a task's job that
+    failed once is retried by the reconciler: a passing hiccup is no incident)."""
     queues = probes.queues(rt)
     with rt.sessions() as session:
         tasks = probes.owed_tasks(session)
-    failed_jobs = sum(queues.failed.values())
-    if not failed_jobs and not tasks.failed:
+    if not queues.failed_untracked and not tasks.failed:
         return None
     return (
-        f"失敗したジョブ {failed_jobs} 件（"
+        f"試行を打ち切ったタスク {tasks.failed} 件、失敗したその他のジョブ "
+        f"{queues.failed_untracked} 件（rq の失敗ジョブ: "
         + "、".join(f"{role} {count} 件" for role, count in queues.failed.items())
-        + f"）、試行を打ち切ったタスク {tasks.failed} 件。"
+        + "）。"
     )
 
 
@@ -82,8 +83,12 @@ def audit_problem(rt: Runtime) -> tuple[bool, str | None]:
     key = redis_keys.audit_verified(rt.settings.redis_prefix)
     if not rt.redis.set(key, 1, nx=True, ex=AUDIT_EVERY_SECONDS):
         return False, None
-    with rt.sessions() as session:
-        verdict = audit.verify(session)
+    try:
+        with rt.sessions() as session:
+            verdict = audit.verify(session)
+    except BaseException:
+        rt.redis.delete(key)  # not walked after all: the next run tries again
+        raise
     if verdict.ok:
         return True, None
     return True, f"監査ログの連鎖が壊れています: {verdict.problem}（hiroba audit verify）。"

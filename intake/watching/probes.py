@@ -84,6 +84,9 @@ class Queues:
 
     waiting: dict[str, int]
     failed: dict[str, int]
+    # Of those, the jobs no task row owns (rebuilds, the search index, the hourly jobs): a
+    # task's job is retried by the reconciler and counts as failed only once it gives up.
+    failed_untracked: int = 0
 
 
 def queue_names(rt: Runtime) -> dict[str, str]:
@@ -94,16 +97,19 @@ def queue_names(rt: Runtime) -> dict[str, str]:
 
 def queues(rt: Runtime) -> Queues:
     """Read queue lengths and still-failed jobs (a job retried since is not counted)."""
-    waiting, failed = {}, {}
+    waiting, failed, untracked = {}, {}, 0
+    task_jobs = redis_keys.task_job_prefix(rt.settings.redis_prefix)
     for role, name in queue_names(rt).items():
         queue = make_queue(rt.redis, name)
         waiting[role] = queue.count
         ids = queue.failed_job_registry.get_job_ids()
         jobs = Job.fetch_many(ids, connection=rt.redis, serializer=queue.serializer) if ids else []
-        failed[role] = sum(
-            1 for job in jobs if job is not None and job.get_status() == JobStatus.FAILED
-        )
-    return Queues(waiting, failed)
+        still_failed = [
+            job for job in jobs if job is not None and job.get_status() == JobStatus.FAILED
+        ]
+        failed[role] = len(still_failed)
+        untracked += sum(1 for job in still_failed if not job.id.startswith(task_jobs))
+    return Queues(waiting, failed, untracked)
 
 
 @dataclass(frozen=True)
