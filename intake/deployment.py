@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .setting_parsers import ADDRESS
 from .taxonomy import AUDIENCES
 from .uploads.limits import UploadLimits, load_upload_limits
+from .validation import InvalidInput, email
 
 FILE_NAME = "hiroba.toml"
 NIGHTLY_BUILD = dt.time(0, 10)  # [publishing] nightly_build by default
@@ -142,14 +142,19 @@ def _alert_email(doc: dict[str, Any], path: Path) -> tuple[str, ...]:
     _unknown(table, ("alert_email",), "operator", path)
     value = table.get("alert_email", [])
     addresses = [value] if isinstance(value, str) else value
-    if not isinstance(addresses, list) or not all(
-        isinstance(a, str) and ADDRESS.fullmatch(a) for a in addresses
-    ):
-        raise ConfigError(
-            f'{path}: operator.alert_email must be an address such as "it@example.jp" '
-            "or a list of them."
-        )
-    return tuple(addresses)
+    message = (
+        f'{path}: operator.alert_email must be an address such as "it@example.jp" '
+        "or a list of them."
+    )
+    if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+        raise ConfigError(message)
+    try:
+        checked = tuple(email(address) for address in addresses)
+    except InvalidInput:
+        raise ConfigError(message) from None
+    if not all(address.isascii() for address in checked):
+        raise ConfigError(message)
+    return checked
 
 
 def _nightly_build(doc: dict[str, Any], path: Path) -> dt.time | None:

@@ -21,6 +21,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from rq import Worker
 from sqlalchemy import select, text
 
+from intake.deployment import load_deployment
+from intake.errors import ConfigError
 from intake.models import Task, utcnow
 from intake.outbox import add_task
 from intake.protection import audit
@@ -295,3 +297,22 @@ def test_the_backup_hook_opens_once_retries_an_unsent_alert_and_resolves(alertin
     assert len(alerts(sink, "バックアップ")) == 2 and "解消" in str(
         alerts(sink, "バックアップ")[1]["Subject"]
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"it@example.jp"', ("it@example.jp",)),
+        ('["it@example.jp", "ward@city.example"]', ("it@example.jp", "ward@city.example")),
+        ('"not an address"', None),
+        ('"it@example.jp\\nBcc: x@example.jp"', None),
+        ("3", None),
+    ],
+)
+def test_operator_alert_email_is_read_and_checked(tmp_path, value, expected):
+    (tmp_path / "hiroba.toml").write_text(f"[operator]\nalert_email = {value}\n", encoding="utf-8")
+    if expected is None:
+        with pytest.raises(ConfigError, match="operator.alert_email"):
+            load_deployment(tmp_path)
+    else:
+        assert load_deployment(tmp_path).alert_email == expected
