@@ -1,14 +1,18 @@
-"""Ingest jobs: move acknowledged submissions into the moderation queue; mail applicants."""
+"""Jobs of accounts: put a received registration before the moderators; mail a reset link."""
 
 from __future__ import annotations
 
+import smtplib
+
 from sqlalchemy.orm import Session
 
-from intake.models import Account, Post
+from intake import mail
+from intake.accounts.password_reset import CONTEXT, mail_text
+from intake.models import Account, PasswordResetToken, Person, utcnow
 from intake.runtime import Runtime
 
-from .application_mail import mail_standing
-from .tasks import tracked
+from ..mail import MailNotSent
+from ..tasks import tracked
 
 
 @tracked
@@ -20,14 +24,23 @@ def ingest_account(rt: Runtime, session: Session, account_id: int) -> None:
 
 
 @tracked
-def ingest_post(rt: Runtime, session: Session, post_id: int) -> None:
-    """Put a received post in front of the moderators."""
-    post = session.get(Post, post_id)
-    if post is not None and post.status == "received":
-        post.status = "pending"
-
-
-@tracked
-def ingest_application(rt: Runtime, session: Session, application_id: int) -> None:
-    """Mail the applicant their confirmation or waiting-list place (allocated in the request)."""
-    mail_standing(rt, session, application_id, promoted=False)
+def send_password_reset(rt: Runtime, session: Session, token_id: int) -> None:
+    """Mail the reset link of one token row, once; a used or expired token is not mailed."""
+    row = session.get(PasswordResetToken, token_id, with_for_update=True)
+    if row is None or row.token_enc is None:
+        return
+    person = session.get(Person, row.person_id) if row.person_id is not None else None
+    address = rt.vault.open(person.email_enc, "persons.email") if person else None
+    if row.used_at is not None or row.expires_at <= utcnow() or not address:
+        row.token_enc = None
+        return
+    token = rt.vault.open(row.token_enc, CONTEXT)
+    link = f"{rt.settings.public_url}/app/password/reset/{token}"
+    subject, body = mail_text(rt.settings.site_name, link)
+    try:
+        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
+    except (OSError, smtplib.SMTPException) as exc:
+        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
+        raise MailNotSent(type(exc).__name__) from None
+    row.token_enc = None
+    row.sent_at = utcnow()

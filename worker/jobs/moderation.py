@@ -1,68 +1,31 @@
-"""The poster's mail about a moderator's decision on their post or on an edit of it.
+"""Jobs of moderation: the poster's mails about a decision, a takedown, a stale item.
 
-The task carries only the Decision's id. The job reads the post and the poster's address
-itself (a group's contact person first) and sends the outcome: approved, approved with
-the moderator's edits (each one listed), or rejected with the reason. With no mail server
-configured (HIROBA_SMTP_HOST empty) the mail is skipped; /app/my shows the same.
+Each task carries only an id. The job checks the post is still in the state the mail is
+about, reads the poster's address itself (a group's contact person first) and sends: a
+decision (approved, approved with the moderator's edits listed, or rejected with the
+reason), a takedown with its reason, or a request to update or withdraw a stale item by a
+deadline. With no mail server configured (HIROBA_SMTP_HOST empty) the mail is skipped;
+/app/my shows the same.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import smtplib
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from intake import mail
-from intake.models import Decision, Post, PostRevision
-from intake.posts.fields import edits_text
+from intake.models import Decision, Post
 from intake.runtime import Runtime
 
-from .mail import MailNotSent
-from .poster_mail import poster_address
-from .tasks import tracked
+from ..mail import MailNotSent
+from ..mail.posters import decided_post, decision_text, poster_address, send_notice
+from ..tasks import tracked
 
 log = logging.getLogger(__name__)
-
-
-def decided_post(session: Session, decision: Decision) -> Post | None:
-    """Return the post a decision is about (through its revision for an edit)."""
-    if decision.subject_kind == "revision":
-        revision = session.get(PostRevision, decision.subject_id)
-        return session.get(Post, revision.post_id) if revision is not None else None
-    return session.get(Post, decision.subject_id) if decision.subject_kind == "post" else None
-
-
-def mail_text(site_name: str, my_url: str, decision: Decision, post: Post) -> tuple[str, str]:
-    """Return the subject and body telling a poster what was decided, and why or what changed."""
-    edit = decision.subject_kind == "revision"
-    name = f"「{post.title}」（投稿番号 {post.id}）"
-    if decision.action == "approve":
-        subject = "投稿の変更を承認しました" if edit else "投稿を承認しました"
-        lines = [
-            f"{name}の変更を承認しました。公開中のページにまもなく反映されます。"
-            if edit
-            else f"{name}を承認しました。まもなくサイトに公開されます。"
-        ]
-        edits = edits_text(json.loads(decision.edits)) if decision.edits else []
-        if edits:
-            lines += ["", "運営者が次の点を修正してから承認しました。", ""]
-            lines += [f"・{line}" for line in edits]
-    else:
-        subject = "投稿の変更を差し戻しました" if edit else "投稿を差し戻しました"
-        lines = [
-            f"{name}の変更は承認されませんでした。公開中の内容はそのままです。"
-            if edit
-            else f"{name}は、このままでは掲載できないため差し戻しました。",
-            "",
-            "理由:",
-            decision.reason,
-            "",
-            "マイページから内容を修正して、もう一度審査に送ることができます。",
-        ]
-    body = "\n".join(lines) + f"\n\nマイページ: {my_url}\n\n{site_name}\n"
-    return f"【{site_name}】{subject}", body
+JST_HOURS = 9
 
 
 @tracked
@@ -78,7 +41,7 @@ def send_post_decision(rt: Runtime, session: Session, decision_id: int) -> None:
     address = poster_address(rt, post.account)
     if address is None:
         return
-    subject, body = mail_text(
+    subject, body = decision_text(
         rt.settings.site_name, f"{rt.settings.public_url}/app/my", decision, post
     )
     try:
@@ -86,3 +49,35 @@ def send_post_decision(rt: Runtime, session: Session, decision_id: int) -> None:
     except (OSError, smtplib.SMTPException) as exc:
         # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
         raise MailNotSent(type(exc).__name__) from None
+
+
+@tracked
+def send_takedown_notice(rt: Runtime, session: Session, post_id: int) -> None:
+    """Tell the poster that a moderator took their item off the site, and why."""
+    post = session.get(Post, post_id)
+    if post is None or post.status != "taken_down":
+        return
+    body = (
+        f"「{post.title}」（投稿番号 {post.id}）は、運営者の判断により公開を停止しました。\n\n"
+        f"理由:\n{post.takedown_reason}\n\n"
+        "ご不明な点は運営者までお問い合わせください。"
+    )
+    send_notice(rt, post, "投稿の公開を停止しました", body)
+
+
+@tracked
+def send_stale_request(rt: Runtime, session: Session, post_id: int) -> None:
+    """Ask the poster to update or withdraw an item by the deadline."""
+    post = session.get(Post, post_id)
+    if post is None or post.status != "approved" or post.stale_deadline is None:
+        return
+    at = post.stale_deadline + timedelta(hours=JST_HOURS)
+    deadline = f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"
+    body = (
+        f"「{post.title}」（投稿番号 {post.id}）について、"
+        "運営者から古い情報の削除依頼が届いています。\n\n"
+        f"理由:\n{post.stale_reason}\n\n"
+        f"{deadline} までに、マイページから内容を更新するか、取り下げてください。"
+        "期限を過ぎると、運営者が削除することがあります。"
+    )
+    send_notice(rt, post, "古い情報の削除依頼", body)

@@ -1,42 +1,9 @@
-"""Mail jobs: the worker builds and sends each message; the queue carries only a row id."""
+"""The worker's mails: each job builds and sends its message; the queue carries only a row id."""
 
 from __future__ import annotations
 
-import smtplib
-
-from sqlalchemy.orm import Session
-
-from intake import mail
-from intake.accounts.password_reset import CONTEXT, mail_text
 from intake.errors import HirobaError
-from intake.models import PasswordResetToken, Person, utcnow
-from intake.runtime import Runtime
-
-from .tasks import tracked
 
 
 class MailNotSent(HirobaError):
     """The SMTP server did not take the message; the task is tried again."""
-
-
-@tracked
-def send_password_reset(rt: Runtime, session: Session, token_id: int) -> None:
-    """Mail the reset link of one token row, once; a used or expired token is not mailed."""
-    row = session.get(PasswordResetToken, token_id, with_for_update=True)
-    if row is None or row.token_enc is None:
-        return
-    person = session.get(Person, row.person_id) if row.person_id is not None else None
-    address = rt.vault.open(person.email_enc, "persons.email") if person else None
-    if row.used_at is not None or row.expires_at <= utcnow() or not address:
-        row.token_enc = None
-        return
-    token = rt.vault.open(row.token_enc, CONTEXT)
-    link = f"{rt.settings.public_url}/app/password/reset/{token}"
-    subject, body = mail_text(rt.settings.site_name, link)
-    try:
-        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
-    except (OSError, smtplib.SMTPException) as exc:
-        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
-        raise MailNotSent(type(exc).__name__) from None
-    row.token_enc = None
-    row.sent_at = utcnow()

@@ -1,29 +1,28 @@
-"""Mails to a poster about their live item: a takedown, or a request to remove stale content.
+"""Mails to a poster: a moderator's decision on their post or an edit of it, a takedown of
+their live item, or a request to remove stale content.
 
-The task carries only the post's id. The job checks the post is still in the state the
-mail is about, reads the poster's address itself (a group's contact person first, like a
-password reset), and sends. With no mail server configured (HIROBA_SMTP_HOST empty) the
-mail is skipped: the poster still sees the same text on their page (/app/my).
+A poster's mails go to a group's contact person first, like a password reset. With no
+mail server configured (HIROBA_SMTP_HOST empty) a notice is skipped: the poster still sees
+the same text on their page (/app/my). The jobs that send them: worker/jobs/moderation.py.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import smtplib
-from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from intake import mail
 from intake.accounts.password_reset import MAIL_ORDER
-from intake.models import Account, Post
+from intake.models import Account, Decision, Post, PostRevision
+from intake.posts.fields import edits_text
 from intake.runtime import Runtime
 
-from .mail import MailNotSent
-from .tasks import tracked
+from . import MailNotSent
 
 log = logging.getLogger(__name__)
-JST_HOURS = 9
 
 
 def poster_address(rt: Runtime, account: Account) -> str | None:
@@ -36,7 +35,8 @@ def poster_address(rt: Runtime, account: Account) -> str | None:
     return rt.vault.open(mailable[0].email_enc, "persons.email") or None
 
 
-def _send(rt: Runtime, post: Post, subject: str, body: str) -> None:
+def send_notice(rt: Runtime, post: Post, subject: str, body: str) -> None:
+    """Mail the poster a notice about their post (skipped without a mail server or address)."""
     if not rt.settings.smtp_host:
         log.info("no mail server configured; poster notice for post %s skipped", post.id)
         return
@@ -53,33 +53,40 @@ def _send(rt: Runtime, post: Post, subject: str, body: str) -> None:
         raise MailNotSent(type(exc).__name__) from None
 
 
-@tracked
-def send_takedown_notice(rt: Runtime, session: Session, post_id: int) -> None:
-    """Tell the poster that a moderator took their item off the site, and why."""
-    post = session.get(Post, post_id)
-    if post is None or post.status != "taken_down":
-        return
-    body = (
-        f"「{post.title}」（投稿番号 {post.id}）は、運営者の判断により公開を停止しました。\n\n"
-        f"理由:\n{post.takedown_reason}\n\n"
-        "ご不明な点は運営者までお問い合わせください。"
-    )
-    _send(rt, post, "投稿の公開を停止しました", body)
+def decided_post(session: Session, decision: Decision) -> Post | None:
+    """Return the post a decision is about (through its revision for an edit)."""
+    if decision.subject_kind == "revision":
+        revision = session.get(PostRevision, decision.subject_id)
+        return session.get(Post, revision.post_id) if revision is not None else None
+    return session.get(Post, decision.subject_id) if decision.subject_kind == "post" else None
 
 
-@tracked
-def send_stale_request(rt: Runtime, session: Session, post_id: int) -> None:
-    """Ask the poster to update or withdraw an item by the deadline."""
-    post = session.get(Post, post_id)
-    if post is None or post.status != "approved" or post.stale_deadline is None:
-        return
-    at = post.stale_deadline + timedelta(hours=JST_HOURS)
-    deadline = f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"
-    body = (
-        f"「{post.title}」（投稿番号 {post.id}）について、"
-        "運営者から古い情報の削除依頼が届いています。\n\n"
-        f"理由:\n{post.stale_reason}\n\n"
-        f"{deadline} までに、マイページから内容を更新するか、取り下げてください。"
-        "期限を過ぎると、運営者が削除することがあります。"
-    )
-    _send(rt, post, "古い情報の削除依頼", body)
+def decision_text(site_name: str, my_url: str, decision: Decision, post: Post) -> tuple[str, str]:
+    """Return the subject and body telling a poster what was decided, and why or what changed."""
+    edit = decision.subject_kind == "revision"
+    name = f"「{post.title}」（投稿番号 {post.id}）"
+    if decision.action == "approve":
+        subject = "投稿の変更を承認しました" if edit else "投稿を承認しました"
+        lines = [
+            f"{name}の変更を承認しました。公開中のページにまもなく反映されます。"
+            if edit
+            else f"{name}を承認しました。まもなくサイトに公開されます。"
+        ]
+        edits = edits_text(json.loads(decision.edits)) if decision.edits else []
+        if edits:
+            lines += ["", "運営者が次の点を修正してから承認しました。", ""]
+            lines += [f"・{line}" for line in edits]
+    else:
+        subject = "投稿の変更を差し戻しました" if edit else "投稿を差し戻しました"
+        lines = [
+            f"{name}の変更は承認されませんでした。公開中の内容はそのままです。"
+            if edit
+            else f"{name}は、このままでは掲載できないため差し戻しました。",
+            "",
+            "理由:",
+            decision.reason,
+            "",
+            "マイページから内容を修正して、もう一度審査に送ることができます。",
+        ]
+    body = "\n".join(lines) + f"\n\nマイページ: {my_url}\n\n{site_name}\n"
+    return f"【{site_name}】{subject}", body
