@@ -1,6 +1,6 @@
 """Old content: past events are archived, and posters are asked to remove stale items.
 
-Archiving is automatic: the worker's periodic job (worker/archive.py) takes every live
+Archiving is automatic: the worker's periodic job (worker/jobs/site.py) takes every live
 event or recruitment whose last date ended more than ``[content] archive_after_days`` ago
 off the site (status ``archived``); the poster still sees it as アーカイブ済み.
 
