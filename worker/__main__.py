@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from intake.config import Settings
 from intake.errors import ConfigError
 from intake.runtime import Runtime
+from intake.watching.logs import configure_logging
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("build", help="full build of the site, switched live")
     sub.add_parser("reconcile", help="one reconciler pass")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging()  # HIROBA_LOG_FORMAT: the same lines as the web's (intake/watching)
     try:
         rt = Runtime.from_settings(Settings.from_env())
     except ConfigError as exc:
