@@ -30,6 +30,7 @@ from . import sitetree
 log = logging.getLogger(__name__)
 
 MEDIA = "media"  # the content folder Pelican copies as it is (STATIC_PATHS)
+PUBLIC_FILE = 0o644
 
 
 def media_folder(content_dir: Path, post_id: int) -> Path:
@@ -72,8 +73,13 @@ def media_json(post: Post) -> str:
 
 
 def _copy(source: Path, target: Path) -> None:
-    """Copy a file so that readers of the content tree never see half of it."""
+    """Copy a file so that readers of the content tree never see half of it.
+
+    Published files are for everyone: 0644, so nginx (another user) can read them. mkstemp
+    makes 0600, and Pelican's copy into the site keeps a file's mode.
+    """
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    os.fchmod(fd, PUBLIC_FILE)
     os.close(fd)
     shutil.copyfile(source, tmp)
     os.replace(tmp, target)
