@@ -180,7 +180,7 @@ class Proxy:
         conf = run / "nginx.conf"
         conf.write_text(made.stdout, encoding="utf-8")
         checked = subprocess.run(
-            [str(NGINX), "-t", "-p", str(run), "-c", str(conf), "-g", "daemon off;"],
+            [str(NGINX), "-t", "-p", str(run), "-e", str(run / "error.log"), "-c", str(conf)],
             capture_output=True,
             text=True,
             check=False,
@@ -193,7 +193,17 @@ class Proxy:
         log = conf.parent / "stderr.log"
         with open(log, "wb") as out:
             process = subprocess.Popen(
-                [str(NGINX), "-p", str(conf.parent), "-c", str(conf), "-g", "daemon off;"],
+                [
+                    str(NGINX),
+                    "-p",
+                    str(conf.parent),
+                    "-e",
+                    str(conf.parent / "error.log"),
+                    "-c",
+                    str(conf),
+                    "-g",
+                    "daemon off;",
+                ],  # fmt: skip
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
