@@ -3,7 +3,8 @@ and two approved posts with an image and a flyer (the first published by a full 
 second by the incremental publisher), site/current is 0644 files in 0755 folders, while
 uploads/, keys/ and the SQLite database are 0600 files in 0700 folders.
 
-The worker runs with the mask the systemd units set (UMask=0022, intake/deploy/templates).
+The worker is started under a strict login mask (077, as on a hardened host): it sets the
+mask the systemd units set too (UMask=0022, intake/deploy/templates) itself.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from uploads_support import publish_post_with_files
 
 
 @pytest.fixture
-def unit_umask() -> Iterator[None]:
-    previous = os.umask(0o022)
+def strict_umask() -> Iterator[None]:
+    previous = os.umask(0o077)  # the worker processes the test starts inherit it
     yield
     os.umask(previous)
 
@@ -35,7 +36,7 @@ def _modes(root: Path) -> dict[str, int]:
 
 
 def test_public_files_are_world_readable_and_private_ones_are_not(
-    instance: Instance, client, unit_umask: None
+    instance: Instance, client, strict_umask: None
 ) -> None:
     open_group(instance)
     make_moderator(instance)
