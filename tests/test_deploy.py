@@ -155,3 +155,19 @@ def test_bad_values_are_refused_in_one_sentence(tmp_path: Path, argv, sentence) 
     assert made.returncode == 2
     assert made.stdout == ""
     assert made.stderr.count("\n") == 1 and sentence in made.stderr, made.stderr
+
+
+def test_standalone_config_runs_from_its_folder_as_the_user_asked(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    plain = _hiroba("deploy", "nginx", "--standalone", str(run), home=tmp_path).stdout
+    assert f"pid {run}/nginx.pid;" in plain and f"client_body_temp_path {run}/" in plain
+    assert f"access_log {run}/access.log" in plain
+    assert not any(line.startswith("user ") for line in plain.splitlines())  # as its caller
+    as_www = _hiroba(
+        "deploy", "nginx", "--standalone", str(run), "--standalone-user", "www-data",
+        home=tmp_path,
+    ).stdout  # fmt: skip
+    assert "\nuser www-data;\n" in as_www
+    site = _hiroba("deploy", "nginx", home=tmp_path).stdout
+    assert "pid " not in site and "events {" not in site  # a site file for sites-available
+    assert plain.count("server {") == site.count("server {") == 2
