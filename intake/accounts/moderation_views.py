@@ -10,9 +10,9 @@ from werkzeug.wrappers import Response
 
 from ..applications.views import LOGIN_TAKEN
 from ..errors import StoreUnavailable
+from ..moderation.forms import DecisionForm
 from ..moderation.views import decided
 from ..web.auth import current_account, role_required, rt
-from ..web.forms import DecisionForm
 from ..web.responses import retry_later
 from . import changes
 from . import services as account_service

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from ..web.auth import await_second_factor, pending_account_id, rt
 from ..web.auth import sign_in as start_session
 from ..web.auth import sign_out as end_session
-from ..web.forms import SecondFactorForm, SignInForm, SignOutForm
+from .forms import SecondFactorForm, SignInForm, SignOutForm
 from .signin import SignInRefused, check_password, check_second_factor
 
 bp = Blueprint("auth", __name__)

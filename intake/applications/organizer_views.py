@@ -15,7 +15,7 @@ from ..web.auth import current_account, role_required, rt
 from . import export as organizer_export
 from . import mail as organizer_mail
 from . import organizer
-from .organizer_forms import ApplicationActionForm, ExportForm, MessageForm
+from .forms import ApplicationActionForm, ExportForm, MessageForm
 
 bp = Blueprint("organizer", __name__)
 

@@ -22,10 +22,9 @@ from ..errors import StoreUnavailable
 from ..models import Post
 from ..posts.services import open_event
 from ..web.auth import rt
-from ..web.forms import CancelForm
 from ..web.responses import retry_later
 from . import services as application_service
-from .forms import ApplicationFormBase, application_form
+from .forms import ApplicationFormBase, CancelForm, application_form
 from .links import BadLink, read_link_token
 
 bp = Blueprint("public", __name__)

@@ -10,18 +10,24 @@ from werkzeug.wrappers import Response
 from ..applications.questions import ASK_CONTACT, Question, encode_questions, split_options
 from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..models import Post
-from ..moderation.forms import WithdrawForm
 from ..taxonomy import POST_KINDS
 from ..uploads.forms import with_attachments
 from ..uploads.services import submit_post_with_files
 from ..web.auth import current_account, role_required, rt
-from ..web.forms import ASK_CONTACT_CHOICES, PostForm, choices
+from ..web.fields import choices
 from ..web.responses import retry_later
 from . import edits as post_edits
-from . import prefill_forms as post_prefill
 from . import recurrence
 from .edit_files import FileEdit
-from .edit_forms import edit_form
+from .forms import (
+    ASK_CONTACT_CHOICES,
+    PostForm,
+    WithdrawForm,
+    edit_form,
+    fix_kind,
+    form_data,
+    prepare,
+)
 from .services import PostData, posts_of
 
 bp = Blueprint("posts", __name__)
@@ -171,10 +177,10 @@ def _edit_form(
     post, fields = post_edits.fields_for_editing(rt(), account_id, post_id)
     files, removing = post_edits.editable_files(rt(), account_id, post_id)
     settings = rt().settings.deployment
-    data = {**post_prefill.form_data(fields), "remove_files": removing}
+    data = {**form_data(fields), "remove_files": removing}
     form = edit_form(settings.uploads, files, data, formdata)
-    post_prefill.prepare(form, settings.application_contact, settings.audiences)
-    post_prefill.fix_kind(form, post.kind)
+    prepare(form, settings.application_contact, settings.audiences)
+    fix_kind(form, post.kind)
     return post, form
 
 

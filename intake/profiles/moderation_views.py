@@ -6,9 +6,9 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from ..moderation.forms import DecisionForm
 from ..moderation.views import decided
 from ..web.auth import role_required, rt
-from ..web.forms import DecisionForm
 from . import services as profiles
 
 bp = Blueprint("moderation_profiles", __name__)
