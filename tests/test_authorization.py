@@ -48,9 +48,9 @@ class Rule:
 EXCLUDED = {"site.serve", "static"}
 
 RULES: dict[str, Rule] = {
-    "public.register_individual": Rule(EVERYONE),
-    "public.register_group": Rule(EVERYONE),
-    "public.registered": Rule(EVERYONE),
+    "account.register_individual": Rule(EVERYONE),
+    "account.register_group": Rule(EVERYONE),
+    "account.registered": Rule(EVERYONE),
     "public.apply": Rule(EVERYONE, args="live_event"),
     "public.applied": Rule(EVERYONE, args="live_event"),
     "public.availability": Rule(EVERYONE, args="live_event"),

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from ..applications.views import LOGIN_TAKEN
 from ..errors import StoreUnavailable
 from ..moderation.forms import DecisionForm
 from ..moderation.views import decided
@@ -17,7 +16,7 @@ from ..web.responses import retry_later
 from . import changes
 from . import services as account_service
 from .forms import group_registration_form, individual_registration_form
-from .views import ROLE_LABELS
+from .views import LOGIN_TAKEN, ROLE_LABELS
 
 bp = Blueprint("moderation_accounts", __name__)
 
