@@ -29,7 +29,7 @@ from .forms import (
 from .login_ids import RegistrationPaused
 from .services import person_from
 
-bp = Blueprint("account", __name__)
+bp = Blueprint("account", __name__, template_folder="templates")
 
 MEMBERS = ("individual", "group")
 ROLE_LABELS = {"self": _l("本人"), "representative": _l("代表者"), "contact": _l("連絡担当者")}
@@ -40,6 +40,11 @@ STATUS_LABELS = {
 }
 
 
+# The public form and a moderator's paper entry show the same page.
+REGISTRATION_TEMPLATES = {
+    "individual": "accounts/register_individual.html",
+    "group": "accounts/register_group.html",
+}
 # One answer for an ID that any account holds (staff's too) and for a reserved one.
 LOGIN_TAKEN = _l(
     "このログインIDは使えません（使用中か、予約されたIDです）。別のIDを選んでください。"
@@ -68,8 +73,10 @@ def register_individual() -> str | Response | tuple[str, int]:
             public_name=form.public_name.data.strip(),
             persons={"self": _person(form.person.data, "individual")},
         )
-        return _register(reg, form, "register_individual.html")
-    return render_template("register_individual.html", form=form), 200 if not form.errors else 422
+        return _register(reg, form, REGISTRATION_TEMPLATES["individual"])
+    return render_template(
+        REGISTRATION_TEMPLATES["individual"], form=form
+    ), 200 if not form.errors else 422
 
 
 @bp.route("/register/group", methods=["GET", "POST"])
@@ -89,8 +96,10 @@ def register_group() -> str | Response | tuple[str, int]:
                 "contact": _person(form.contact.data, "group"),
             },
         )
-        return _register(reg, form, "register_group.html")
-    return render_template("register_group.html", form=form), 200 if not form.errors else 422
+        return _register(reg, form, REGISTRATION_TEMPLATES["group"])
+    return render_template(
+        REGISTRATION_TEMPLATES["group"], form=form
+    ), 200 if not form.errors else 422
 
 
 def _register(
@@ -130,7 +139,7 @@ def _me_id() -> int:
 def show() -> str:
     data = changes.own_data(rt(), _me_id())
     return render_template(
-        "account/show.html",
+        "accounts/show.html",
         data=data,
         roles=ROLE_LABELS,
         labels=changes.FIELD_LABELS,
@@ -151,12 +160,12 @@ def change(role: str) -> str | Response | tuple[str, int]:
         except changes.NoChanges:
             form.form_errors.append(_l("変更された項目がありません。"))
         except StoreUnavailable:
-            return retry_later("account/change.html", form=form, role=ROLE_LABELS[role])
+            return retry_later("accounts/change.html", form=form, role=ROLE_LABELS[role])
         else:
             flash(_("変更を申請しました。運営者が確認してから反映されます。"))
             return redirect(url_for("account.show"))
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("account/change.html", form=form, role=ROLE_LABELS[role]), status
+    return render_template("accounts/change.html", form=form, role=ROLE_LABELS[role]), status
 
 
 @bp.route("/account/withdraw", methods=["GET", "POST"])
@@ -170,11 +179,11 @@ def withdraw() -> str | Response | tuple[str, int]:
         except withdrawal.WrongPassword:
             form.password.errors.append(_l("パスワードが正しくありません。"))
         except StoreUnavailable:
-            return retry_later("account/withdraw.html", form=form, withdrawal_posts=posts)
+            return retry_later("accounts/withdraw.html", form=form, withdrawal_posts=posts)
         else:
             end_session()
             return redirect(url_for("account.withdrawn"))
-    page = render_template("account/withdraw.html", form=form, withdrawal_posts=posts)
+    page = render_template("accounts/withdraw.html", form=form, withdrawal_posts=posts)
     return page, 422 if form.errors else 200
 
 
@@ -194,9 +203,9 @@ def forgot_password() -> str | Response | tuple[str, int]:
         try:
             password_reset.request_reset(rt(), form.identifier.data)
         except StoreUnavailable:
-            return retry_later("account/forgot.html", form=form)
+            return retry_later("accounts/forgot.html", form=form)
         return redirect(url_for("account.reset_requested"))
-    return render_template("account/forgot.html", form=form), 422 if form.errors else 200
+    return render_template("accounts/forgot.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/password/requested")
@@ -238,8 +247,8 @@ def reset_password(token: str) -> str | Response | tuple[str, int]:
         except password_reset.InvalidToken:
             return _invalid_link()
         except StoreUnavailable:
-            return retry_later("account/reset.html", form=form)
+            return retry_later("accounts/reset.html", form=form)
         end_session()
         flash(_("パスワードを変更しました。新しいパスワードでログインしてください。"))
         return redirect(url_for("auth.sign_in"))
-    return render_template("account/reset.html", form=form), 422 if form.errors else 200
+    return render_template("accounts/reset.html", form=form), 422 if form.errors else 200

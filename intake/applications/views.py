@@ -20,7 +20,7 @@ from . import services as application_service
 from .forms import ApplicationFormBase, CancelForm, application_form
 from .links import BadLink, read_link_token
 
-bp = Blueprint("public", __name__)
+bp = Blueprint("public", __name__, template_folder="templates")
 
 
 @bp.route("/events/<int:post_id>/apply", methods=["GET", "POST"])
@@ -46,14 +46,14 @@ def apply(post_id: int) -> str | Response | tuple[str, int]:
         except application_service.ApplicationRefused as refused:
             form.form_errors.append(_(refused.message))
         except StoreUnavailable:
-            return retry_later("apply.html", **context)
+            return retry_later("applications/apply.html", **context)
         else:
             # Nothing of the outcome goes into the answer or the session: not even a
             # duplicate may be told apart from a new application.
             return redirect(url_for("public.applied", post_id=post_id))
     status = 422 if form.errors or form.form_errors else 200
     context["availability"] = application_service.availability(rt(), post_id)
-    return render_template("apply.html", **context), status
+    return render_template("applications/apply.html", **context), status
 
 
 def _closed(event: Post, message: str) -> tuple[str, int]:
@@ -77,7 +77,7 @@ def _application_data(form: ApplicationFormBase) -> application_service.Applicat
 
 @bp.route("/events/<int:post_id>/applied")
 def applied(post_id: int) -> str:
-    return render_template("applied.html", event=open_event(rt(), post_id))
+    return render_template("applications/applied.html", event=open_event(rt(), post_id))
 
 
 @bp.route("/events/<int:post_id>/availability")
@@ -103,7 +103,7 @@ def application(token: str) -> str | Response | tuple[str, int]:
         return redirect(url_for("public.application", token=token, cancelled=1))
     standing = application_service.view_application(rt(), application_id)
     return render_template(
-        "application.html",
+        "applications/application.html",
         standing=standing,
         form=form,
         cancelled=request.args.get("cancelled") == "1",

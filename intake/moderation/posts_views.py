@@ -25,7 +25,7 @@ from .decisions import Subject
 from .forms import BulkDecisionForm, ReviewDecisionForm
 from .views import index_page, reason_choices, reason_text
 
-bp = Blueprint("moderation_posts", __name__)
+bp = Blueprint("moderation_posts", __name__, template_folder="templates")
 
 STAFF = ("moderator",)
 

@@ -28,7 +28,7 @@ from .forms import (
 )
 from .queue import QueueFilter
 
-bp = Blueprint("moderation", __name__)
+bp = Blueprint("moderation", __name__, template_folder="templates")
 
 STAFF = ("moderator",)
 DISABLEABLE = frozenset({"individual", "group"})

@@ -30,7 +30,7 @@ from .forms import (
 )
 from .services import PostData, posts_of
 
-bp = Blueprint("posts", __name__)
+bp = Blueprint("posts", __name__, template_folder="templates")
 
 POSTERS = ("individual", "group")
 
@@ -45,9 +45,9 @@ def new() -> str | Response | tuple[str, int]:
         try:
             submit_post_with_files(rt(), me.id, _post_data(form), form.attachments)
         except StoreUnavailable:
-            return retry_later("post_new.html", form=form)
+            return retry_later("posts/form.html", form=form)
         return redirect(url_for("posts.mine", submitted=1))
-    return render_template("post_new.html", form=form), 422 if form.errors else 200
+    return render_template("posts/form.html", form=form), 422 if form.errors else 200
 
 
 def _form_class() -> type[PostForm]:
@@ -82,14 +82,14 @@ def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
         except (NotFound, InvalidTransition):
             pass
         else:
-            page = render_template("post_new.html", form=form, editing=post, too_large=True)
+            page = render_template("posts/form.html", form=form, editing=post, too_large=True)
             return page, 413
     if request.endpoint != "posts.new":
         return render_template(
             "message.html", title=f"{exc.code} {exc.name}", message=exc.description
         ), 413
     form = _prepare(_form_class()(formdata=None))
-    return render_template("post_new.html", form=form, too_large=True), 413
+    return render_template("posts/form.html", form=form, too_large=True), 413
 
 
 def _post_data(form: PostForm) -> PostData:
@@ -144,7 +144,7 @@ def mine() -> str:
     me = current_account()
     assert me is not None
     return render_template(
-        "my.html",
+        "posts/my.html",
         posts=posts_of(rt(), me.id),
         items=post_edits.poster_overview(rt(), me.id),
         kinds=POST_KINDS,
@@ -164,10 +164,10 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
         try:
             outcome = post_edits.edit_post(rt(), me.id, post_id, _post_data(form), files)
         except StoreUnavailable:
-            return retry_later("post_new.html", form=form, editing=post)
+            return retry_later("posts/form.html", form=form, editing=post)
         flash(EDITED[outcome.outcome]())
         return redirect(url_for("posts.mine"))
-    return render_template("post_new.html", form=form, editing=post), 422 if form.errors else 200
+    return render_template("posts/form.html", form=form, editing=post), 422 if form.errors else 200
 
 
 def _edit_form(
