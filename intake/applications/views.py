@@ -20,7 +20,7 @@ from . import services as application_service
 from .forms import ApplicationFormBase, CancelForm, application_form
 from .links import BadLink, read_link_token
 
-bp = Blueprint("public", __name__, template_folder="templates")
+bp = Blueprint("applications", __name__, template_folder="templates")
 
 
 @bp.route("/events/<int:post_id>/apply", methods=["GET", "POST"])
@@ -50,7 +50,7 @@ def apply(post_id: int) -> str | Response | tuple[str, int]:
         else:
             # Nothing of the outcome goes into the answer or the session: not even a
             # duplicate may be told apart from a new application.
-            return redirect(url_for("public.applied", post_id=post_id))
+            return redirect(url_for("applications.applied", post_id=post_id))
     status = 422 if form.errors or form.form_errors else 200
     context["availability"] = application_service.availability(rt(), post_id)
     return render_template("applications/apply.html", **context), status
@@ -100,7 +100,7 @@ def application(token: str) -> str | Response | tuple[str, int]:
     form = CancelForm()
     if form.validate_on_submit():
         application_service.cancel_application(rt(), application_id)
-        return redirect(url_for("public.application", token=token, cancelled=1))
+        return redirect(url_for("applications.application", token=token, cancelled=1))
     standing = application_service.view_application(rt(), application_id)
     return render_template(
         "applications/application.html",
