@@ -23,7 +23,7 @@ from .. import redis_keys
 from ..config import Settings
 from ..controls import one_line
 from ..models import utcnow
-from . import alert_mail
+from . import mail as alert_mail
 
 log = logging.getLogger(__name__)
 

@@ -60,7 +60,7 @@ def create_app(
     from ..accounts import signin_views as auth
     from ..accounts import views as account
     from ..applications import organizer_views as organizer
-    from ..applications import views as public
+    from ..applications import views as applications
     from ..moderation import posts_views as moderation_posts
     from ..moderation import reasons_views as moderation_reasons
     from ..moderation import views as moderation
@@ -73,7 +73,7 @@ def create_app(
     from ..uploads import views as uploads
     from ..watching import views as watching
 
-    for module in (public, auth, posts, moderation):
+    for module in (applications, auth, posts, moderation):
         app.register_blueprint(module.bp, url_prefix="/app")
     watching.install(app)  # /healthz, /metrics, and every request's id for the logs
     app.register_blueprint(staff.bp, url_prefix="/app")
