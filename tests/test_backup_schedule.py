@@ -150,3 +150,19 @@ def test_scheduled_and_output_do_not_mix(instance: Instance, tmp_path: Path) -> 
     result = hiroba(instance.env, "backup", "--scheduled", "--output", str(tmp_path / "x"))
     assert result.returncode == 2 and "not allowed with" in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_erasure_deletes_only_our_files_in_a_shared_folder(
+    instance: Instance, tmp_path: Path
+) -> None:
+    seed(instance)
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    (instance.settings.home / "hiroba.toml").write_text(f'[backup]\nfolder = "{folder}"\n')
+    (folder / "someone-elses.txt").write_text("not Hiroba's")
+    ok(hiroba(instance.env, "backup", "--scheduled"))
+    ok(hiroba(instance.env, "backup", "--output", str(folder / "by-hand.backup")))
+    assert len(list(folder.glob("*.backup"))) == 2 and (folder / OUTCOME_FILE).exists()
+    erased = ok(hiroba(instance.env, "erase-personal-data", "--operator", "訓練", "--yes"))
+    assert "deletion report" in erased.stdout
+    assert sorted(p.name for p in folder.iterdir()) == ["someone-elses.txt"]
