@@ -42,18 +42,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from intake.store import transaction
 
-    from .build import build_and_switch
-    from .sitestate import request_rebuild
+    from .build.revisions import request_rebuild
+    from .build.switch import build_and_switch
 
-    if args.command == "republish":
-        from .republish import republish
+    with transaction(rt.sessions) as session:
+        if args.command == "republish":
+            from .content.republish import republish
 
-        done = republish(rt)
-        rev = done.revision
-        print(f"republished {done.posts} post(s), removed {done.removed} stale file(s)")
-    else:
-        with transaction(rt.sessions) as session:
-            rev = request_rebuild(session)
+            done = republish(rt.settings, session)
+            print(f"republished {done.posts} post(s), removed {done.removed} stale file(s)")
+        rev = request_rebuild(session)
     print(f"building revision {rev} ...", flush=True)
     record = build_and_switch(rt, rev, full=True)
     if record.status != "ok":
