@@ -170,6 +170,10 @@ def test_pg_dump_route_round_trip(
     files = private_files(instance)
     (instance.settings.home / "hiroba.toml").write_text("[backup]\nkeep_daily = 5\n")
     path = tmp_path / "pg.backup"
+    missing = failed(hiroba(instance.env, "backup", "--pg-dump", "--output", str(path),
+                            PATH=str(tmp_path / "no-tools")))  # fmt: skip
+    assert "pg_dump is not installed" in missing and missing.count("\n") == 1
+    assert not list(tmp_path.glob("*pg.backup*"))
     made = ok(hiroba(instance.env, "backup", "--pg-dump", "--output", str(path)))
     assert "postgresql backup" in made.stdout and "2 upload files" in made.stdout
     stored = path.read_bytes()

@@ -79,10 +79,11 @@ def dump(engine: Engine, out: Sink, scratch: Path) -> int:
                 while block := stdout.read(BLOCK):
                     out.write(block)
                     size += len(block)
-        finally:
-            if process.poll() is None and not stdout.closed:
-                process.kill()
-            code = process.wait()
+        except BaseException:
+            process.kill()  # our side failed: the dump is of no use
+            process.wait()
+            raise
+        code = process.wait()
     if code:
         raise PgToolError(_last_line(errors, "pg_dump", code))
     return size
