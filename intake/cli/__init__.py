@@ -8,14 +8,14 @@ from collections.abc import Sequence
 
 from ..config import Settings
 from ..errors import ConfigError, HirobaError
-from . import instance, protection, running, users
+from . import deploy, instance, protection, running, users
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the `hiroba` parser with every topic's commands."""
     parser = argparse.ArgumentParser(prog="hiroba", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    for topic in (instance, users, running, protection):
+    for topic in (instance, users, running, protection, deploy):
         topic.add_commands(sub)
     return parser
 
