@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 
 from ..config import Settings
 from .backup import BackupResult, backup, backups_dir, managed_folder
+from .sealed_stream import BackupError
 
 PREFIX = "hiroba-scheduled-"
 OUTCOME_FILE = "last-backup.json"
@@ -100,26 +101,28 @@ def run_scheduled(settings: Settings, engine: Engine) -> ScheduledResult:
         # Any failure at all must reach the record the alerts read, whatever raised it.
         record_outcome(settings, ok=False, file=None, error=f"{type(exc).__name__}: {exc}")
         raise
-    record_outcome(settings, ok=True, file=result.path, error="")
+    if not record_outcome(settings, ok=True, file=result.path, error=""):
+        raise BackupError(f"{result.path} was written, but {OUTCOME_FILE} could not be")
     return ScheduledResult(result, pruned)
 
 
-def record_outcome(settings: Settings, ok: bool, file: Path | None, error: str) -> None:
-    """Write last-backup.json in the managed folder (atomically; best effort on failure)."""
-    try:
-        folder = managed_folder(settings)
-    except OSError:
-        return  # the folder itself is the failure; the command's exit code reports it
+def record_outcome(settings: Settings, ok: bool, file: Path | None, error: str) -> bool:
+    """Write last-backup.json in the managed folder atomically; False when it cannot be."""
     record = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "ok": ok,
         "file": str(file) if file else "",
         "error": error.splitlines()[0][:500] if error else "",
     }
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".last-backup-")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(record, handle, ensure_ascii=False)
-    os.replace(tmp, folder / OUTCOME_FILE)
+    try:
+        folder = managed_folder(settings)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".last-backup-")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(record, handle, ensure_ascii=False)
+        os.replace(tmp, folder / OUTCOME_FILE)
+    except OSError:
+        return False  # the folder itself is the failure; the command's exit code reports it
+    return True
 
 
 def last_outcome(settings: Settings) -> dict[str, Any] | None:
