@@ -12,10 +12,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .config import REPO_ROOT
 from .errors import StoreUnavailable
-
-MIGRATIONS_DIR = REPO_ROOT / "migrations"
+from .installation.resources import migrations_dir
 
 
 def make_engine(database_url: str) -> Engine:
@@ -66,7 +64,7 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
 def alembic_config(database_url: str) -> Config:
     """Return an Alembic configuration pointing at our migrations and database_url."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["database_url"] = database_url
     return config
 
