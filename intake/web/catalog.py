@@ -15,11 +15,13 @@ and merges them into every catalog, keeping the translations already written.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
 import tempfile
 from collections.abc import Iterable
+from functools import cache
 from importlib import import_module
 from pathlib import Path
 
@@ -161,6 +163,17 @@ def _atomic_write(path: Path, write: object) -> None:
         raise
 
 
+@cache
+def _compiled(po: Path, mtime_ns: int) -> bytes:
+    """Return the .mo bytes of po as it was at mtime_ns (each app of a process, and each
+    test's instance, reuses them instead of parsing the .po again)."""
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=po.parent.parent.name, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
 def compile_stale(root: Path = TRANSLATIONS, target: Path | None = None) -> list[Path]:
     """Compile every .po of root whose .mo in target (default root) is missing or older;
     return the .mo files written.
@@ -172,11 +185,10 @@ def compile_stale(root: Path = TRANSLATIONS, target: Path | None = None) -> list
         mo = (target or root) / po.relative_to(root).with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
-        with po.open("rb") as handle:
-            catalog = read_po(handle, locale=po.parent.parent.name, domain=DOMAIN)
+        data = _compiled(po, po.stat().st_mtime_ns)
         try:
             mo.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(mo, lambda h, c=catalog: write_mo(h, c))
+            _atomic_write(mo, lambda h, d=data: h.write(d))
         except OSError as exc:  # an unwritable cache: English falls back to Japanese
             log.error("cannot write %s: %s", mo, exc)
             continue

@@ -1,0 +1,194 @@
+"""The wheel: built from a copy of the checkout, installed in a fresh venv outside it, and run
+from there (init, demo, worker, build) with no checkout on sys.path.
+
+The fresh venv gets its dependencies from this venv's site-packages through a .pth line
+(no download; a .pth line adds a folder without running that folder's own .pth files, so
+this checkout's editable install stays out), and Hiroba itself from the wheel only.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import uuid
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import RedisServer
+from personal_data import ok
+
+from intake.config import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+# Files of the checkout that are sources or notes, not something an installed Hiroba reads.
+NOT_SHIPPED = {"README.md", "babel.cfg"}  # babel.cfg: `make messages` only
+SITE_FOLDERS = ("content/pages", "theme", "pelican", "migrations")
+COPY_IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "instance", "output",
+    ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules", "*.mo",
+)  # fmt: skip
+
+
+@dataclass
+class Installed:
+    """A fresh venv with the wheel installed, and the wheel it came from."""
+
+    wheel: Path
+    python: Path
+    hiroba: Path
+    packages: Path
+
+
+def files_under(folder: Path) -> set[str]:
+    return {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def run(*argv: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return ok(subprocess.run([str(a) for a in argv], capture_output=True, text=True, **kwargs))  # type: ignore[call-overload]
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+    root = tmp_path_factory.mktemp("wheel")
+    source = root / "source"  # setuptools writes build/ and *.egg-info beside its sources
+    shutil.copytree(REPO_ROOT, source, ignore=COPY_IGNORE, symlinks=True)
+    out = root / "dist"
+    run(
+        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+        "--wheel-dir", out, source, timeout=600,
+    )  # fmt: skip
+    (wheel,) = out.glob("hiroba-*.whl")
+    venv = root / "venv"
+    run(sys.executable, "-m", "venv", "--without-pip", venv, timeout=120)
+    python = venv / "bin" / "python"
+    packages = Path(
+        run(
+            python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+        ).stdout.strip()
+    )
+    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (packages / "hiroba-dependencies.pth").write_text("".join(f"{p}\n" for p in sorted(ours)))
+    run(
+        sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index",
+        wheel, timeout=300,
+    )  # fmt: skip
+    yield Installed(wheel=wheel, python=python, hiroba=venv / "bin" / "hiroba", packages=packages)
+
+
+def test_the_wheel_holds_every_file_hiroba_reads(installed: Installed) -> None:
+    names = set(zipfile.ZipFile(installed.wheel).namelist())
+    intake = REPO_ROOT / "intake"
+    wanted = {
+        f"intake/{name}"
+        for name in files_under(intake)
+        if not name.endswith((".py", ".po", ".mo")) and Path(name).name not in NOT_SHIPPED
+    }
+    for folder in SITE_FOLDERS:
+        wanted |= {
+            f"hiroba_site/{folder}/{name}"
+            for name in files_under(REPO_ROOT / folder)
+            if Path(name).name not in NOT_SHIPPED
+        }
+    assert sorted(wanted - names) == []
+    assert [n for n in names if n.startswith(("intake/web/templates/", "hiroba_site/theme/"))]
+    # The intake's catalog ships compiled (built from the .po when the wheel was built).
+    catalogs = sorted(intake.glob("translations/*/LC_MESSAGES/messages.po"))
+    assert catalogs
+    for po in catalogs:
+        mo = po.relative_to(REPO_ROOT).with_suffix(".mo").as_posix()
+        assert mo in names and po.relative_to(REPO_ROOT).as_posix() not in names
+    english = gettext.GNUTranslations(
+        io.BytesIO(
+            zipfile.ZipFile(installed.wheel).read("intake/translations/en/LC_MESSAGES/messages.mo")
+        )
+    )
+    assert english.gettext("個人で登録") == "Register as an individual"
+    # Nothing installs at the top of site-packages under the Pelican library's name.
+    assert not [
+        n for n in names if n.split("/")[0] in {"pelican", "theme", "content", "migrations"}
+    ]
+    assert not [n for n in names if "__pycache__" in n or n.endswith((".pyc", "/README.md"))]
+
+
+def test_init_demo_worker_and_build_from_the_installed_wheel(
+    installed: Installed, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    if redis_server.process is None or redis_server.process.poll() is not None:
+        redis_server.start()
+    before = files_under(installed.packages / "intake") | files_under(
+        installed.packages / "hiroba_site"
+    )
+    elsewhere = tmp_path / "elsewhere"  # no checkout here or above
+    elsewhere.mkdir()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HIROBA_", "PYTHON", "VIRTUAL_ENV"))
+    }
+    env.update(
+        {
+            "HIROBA_HOME": str(tmp_path / "home"),
+            "HIROBA_REDIS_URL": redis_server.url,
+            "HIROBA_REDIS_PREFIX": f"wheel{uuid.uuid4().hex[:8]}",
+            "HIROBA_SMTP_HOST": "",
+        }
+    )
+
+    def hiroba(*argv: str) -> subprocess.CompletedProcess[str]:
+        return run(installed.hiroba, *argv, env=env, cwd=elsewhere, timeout=900)
+
+    where = run(
+        installed.python,
+        "-c",
+        "import intake, worker; from intake.installation.resources import site_root;"
+        "print(intake.__file__); print(worker.__file__); print(site_root())",
+        env=env,
+        cwd=elsewhere,
+        timeout=120,
+    ).stdout.split()
+    assert [Path(p).is_relative_to(installed.packages) for p in where] == [True, True, True]
+    assert not [p for p in where if Path(p).is_relative_to(REPO_ROOT)]
+
+    assert hiroba("--version").stdout.strip() == "hiroba 0.1.0"
+    assert "instance ready" in hiroba("init").stdout
+    assert "already at revision" in hiroba("migrate").stdout
+    hiroba("demo")
+    hiroba("worker", "--burst")
+    built = hiroba("build")
+    live = Path(env["HIROBA_HOME"]) / "site" / "current"
+    assert built.stdout.strip().splitlines()[-1].endswith(str(live))
+    events = sorted(live.glob("events/*/index.html"))
+    assert len(events) >= 10, "the demo's events were not published"
+    assert '<html lang="ja"' in events[0].read_text(encoding="utf-8")
+    assert (live / "en" / "index.html").is_file()  # the theme's English catalog, from the wheel
+    assert (live / "theme" / "css" / "site.css").is_file()
+    assert (live / "pages" / "about" / "index.html").is_file()
+
+    english = run(
+        installed.python,
+        "-c",
+        "from intake.web import create_app; c = create_app().test_client();"
+        "print(c.get('/app/register?lang=en').get_data(as_text=True))",
+        env=env,
+        cwd=elsewhere,
+        timeout=120,
+    ).stdout
+    assert "Register as an individual" in english
+
+    after = files_under(installed.packages / "intake") | files_under(
+        installed.packages / "hiroba_site"
+    )
+    assert sorted(after - before) == [], "running Hiroba wrote into its installed code"
