@@ -3,8 +3,8 @@
 A checkout keeps the site's files at the top (content/, theme/, pelican/, migrations/). A wheel
 installs them under one data package, ``hiroba_site/<the same folder>``, so nothing installed
 is named ``pelican`` at the top of site-packages (it would shadow the Pelican library);
-intake/resources.py finds them in either layout. The intake's English catalog is compiled
-here, into the wheel, so an installed Hiroba never writes into its own code at start.
+intake/resources.py finds them in either layout. The English catalogs (intake and theme) are
+compiled here, into the wheel, so an installed Hiroba never writes into its own code.
 The project's metadata and dependencies are in pyproject.toml.
 """
 
@@ -23,10 +23,16 @@ SITE_FOLDERS = {
 }
 SITE_DATA = {
     f"{SITE_PACKAGE}.content": ["pages/*.md"],
-    f"{SITE_PACKAGE}.theme": ["templates/**/*", "static/**/*", "translations/*/LC_MESSAGES/*.po"],
+    f"{SITE_PACKAGE}.theme": ["templates/**/*", "static/**/*"],
     f"{SITE_PACKAGE}.migrations": ["script.py.mako"],
 }
 INTAKE_DATA = ["**/templates/**/*", "web/static/**/*", "data/*.txt"]
+# Gettext catalogs: the committed .po files (checkout folder) and where their compiled .mo
+# files go in the wheel. The wheel holds no .po.
+CATALOGS = {
+    "intake/translations": "intake/translations",
+    "theme/translations": f"{SITE_PACKAGE}/theme/translations",
+}
 
 
 def folder_packages(package: str, folder: str) -> dict[str, str]:
@@ -42,22 +48,27 @@ def folder_packages(package: str, folder: str) -> dict[str, str]:
 
 
 class BuildWithCatalogs(build_py):
-    """build_py that also compiles the intake's .po catalogs into .mo files in the build."""
+    """build_py that also compiles the .po catalogs into .mo files in the build."""
 
     def run(self) -> None:
         super().run()
         if self.editable_mode:  # a checkout compiles at start, outside its tree
             return
+        for source, built in CATALOGS.items():
+            for po in sorted((HERE / source).glob("*/LC_MESSAGES/*.po")):
+                target = Path(self.build_lib, built, po.relative_to(HERE / source))
+                self._compile(po, target.with_suffix(".mo"))
+
+    @staticmethod
+    def _compile(po: Path, target: Path) -> None:
         from babel.messages.mofile import write_mo
         from babel.messages.pofile import read_po
 
-        for po in sorted((HERE / "intake" / "translations").glob("*/LC_MESSAGES/*.po")):
-            target = Path(self.build_lib) / po.relative_to(HERE).with_suffix(".mo")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with po.open("rb") as handle:
-                catalog = read_po(handle, locale=po.parent.parent.name)
-            with target.open("wb") as handle:
-                write_mo(handle, catalog, use_fuzzy=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as handle:
+            catalog = read_po(handle, locale=po.parent.parent.name)
+        with target.open("wb") as handle:
+            write_mo(handle, catalog, use_fuzzy=False)
 
 
 SITE = {
@@ -70,7 +81,7 @@ setup(
     packages=[*(name for name in CODE if "__pycache__" not in name), *SITE],
     package_dir=SITE,
     package_data={"intake": INTAKE_DATA, **SITE_DATA},
-    # Only what package_data names: the intake's .po is a source, the wheel holds its .mo.
+    # Only what package_data names: a .po is a source, the wheel holds its .mo.
     include_package_data=False,
     cmdclass={"build_py": BuildWithCatalogs},
 )
