@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import redis_keys
-from . import setting_parsers as parsers
-from .deployment import Deployment, load_deployment
-from .errors import ConfigError
-from .installation import resources
+from .. import redis_keys
+from ..deployment import Deployment, load_deployment
+from ..errors import ConfigError
+from ..installation import resources
+from . import parsers
 
 # The checkout's root, for tests and development tools; the code reads its own files
 # (pages, theme, Pelican config, migrations) through intake.installation.resources.
