@@ -32,10 +32,17 @@ pytestmark = pytest.mark.slow
 # Files of the checkout that are sources or notes, not something an installed Hiroba reads.
 NOT_SHIPPED = {"README.md", "babel.cfg"}  # babel.cfg: `make messages` only
 SITE_FOLDERS = ("content/pages", "theme", "pelican", "migrations")
-COPY_IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "instance", "output",
-    ".mypy_cache", ".ruff_cache", ".pytest_cache", "node_modules", "*.mo",
-)  # fmt: skip
+# Left out of the copy the wheel is built from: at the top only (worker/build/ is code) ...
+TOP_IGNORED = {".git", ".venv", "build", "dist", "instance", "output", "node_modules"}
+# ... and anywhere.
+IGNORED = shutil.ignore_patterns(
+    "*.egg-info", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", "*.mo"
+)
+
+
+def copy_ignore(folder: str, names: list[str]) -> set[str]:
+    top = TOP_IGNORED.intersection(names) if Path(folder) == REPO_ROOT else set()
+    return top | IGNORED(folder, names)
 
 
 @dataclass
@@ -64,7 +71,7 @@ def run(*argv: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     root = tmp_path_factory.mktemp("wheel")
     source = root / "source"  # setuptools writes build/ and *.egg-info beside its sources
-    shutil.copytree(REPO_ROOT, source, ignore=COPY_IGNORE, symlinks=True)
+    shutil.copytree(REPO_ROOT, source, ignore=copy_ignore, symlinks=True)
     out = root / "dist"
     run(
         sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
