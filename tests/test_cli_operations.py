@@ -67,6 +67,16 @@ def test_migrate_creates_the_schema_and_is_safe_to_repeat(cli_env: dict[str, str
     assert again.stdout.strip() == f"database already at revision {head} (newest)"
 
 
+def test_migrate_names_an_unreachable_database_in_one_line(
+    cli_env: dict[str, str],  # noqa: F811 - the fixture
+) -> None:
+    port = free_port()
+    url = f"postgresql+psycopg://hiroba:db-password-xyz@127.0.0.1:{port}/hiroba"
+    message = failed(hiroba(cli_env, "migrate", HIROBA_DATABASE_URL=url)).strip()
+    shown = f"postgresql+psycopg://hiroba:***@127.0.0.1:{port}/hiroba"
+    assert message == (f"hiroba: StoreUnavailable: {shown}: OperationalError; nothing was changed")
+
+
 def test_check_sends_an_older_schema_to_migrate(cli_env: dict[str, str]) -> None:  # noqa: F811 - the fixture
     ok(hiroba(cli_env, "init"))
     settings = Settings.from_env(cli_env)

@@ -13,10 +13,12 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ..config import Settings
 from ..crypto import create_keys
-from ..errors import ConfigError
-from ..installation.checkup import Finding, run_checks
+from ..errors import ConfigError, StoreUnavailable
+from ..installation.checkup import Finding, run_checks, shown_url
 from ..store import head_revision, make_engine, migrate, schema_revision
 from .running import web_argv, worker_argv
 
@@ -41,6 +43,9 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
         before = schema_revision(engine)
         migrate(settings.database_url)
         after = schema_revision(engine)
+    except SQLAlchemyError as exc:
+        shown = shown_url(settings.database_url)
+        raise StoreUnavailable(f"{shown}: {type(exc).__name__}; nothing was changed") from None
     finally:
         engine.dispose()
     if before == after:
