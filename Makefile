@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 APT_GET := $(shell command -v apt-get 2>/dev/null)
 
-.PHONY: up test lint messages bench bench-publish bench-apply bench-uploads audit system-deps browser-deps clean
+.PHONY: up test lint messages deploy-examples bench bench-publish bench-apply bench-uploads audit system-deps browser-deps clean
 
 $(BIN)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ messages: $(BIN)/.installed
 # npm installs into a throw-away folder; only the generated CSS is committed.
 tokens: $(BIN)/.installed
 	$(BIN)/python pelican/design_tokens.py
+
+# deploy/: the server files rendered for the example instance (tests/test_deploy.py compares).
+deploy-examples: $(BIN)/.installed
+	$(BIN)/hiroba deploy all --example --output deploy
 
 # Benchmarks print figures (tests never assert timings). `make bench` runs them all.
 bench: bench-publish bench-apply bench-uploads

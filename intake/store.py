@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,12 +20,20 @@ from .errors import ConfigError, StoreUnavailable
 from .installation.resources import migrations_dir
 
 
+def _create_private(path: str) -> None:
+    """Create a new SQLite file readable by its owner only (its -wal and -shm files take
+    the same mode); leave an existing one as it is."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(database_url: str) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and secure delete."""
     if database_url.startswith("sqlite"):
         path = database_url.split(":///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path.split("?", 1)[0])
         engine = create_engine(database_url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")

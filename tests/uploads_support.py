@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from actors import EVENT, sign_in, sign_out
+from actors import EVENT, MODERATOR, sign_in, sign_out
 from conftest import Instance, csrf_token
 from sqlalchemy import select
 from upload_samples import pdf_with_metadata, photo_with_gps
@@ -59,3 +59,18 @@ def private_files(instance: Instance) -> dict[str, bytes]:
     if not root.exists():
         return {}
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def publish_post_with_files(instance: Instance, client, title: str) -> int:  # type: ignore[no-untyped-def]
+    """Send a post with an image and a PDF, approve it as the test moderator through the
+    review form (actors.make_moderator made them), run a worker; return the post's id."""
+    post_id = post_with_files(instance, client, title)
+    sign_in(client, *MODERATOR)
+    page = client.get(f"/app/moderation/posts/{post_id}").get_data(as_text=True)
+    data = {**EVENT, "title": title, "action": "approve", "reason": "",
+            "csrf_token": csrf_token(page)}  # fmt: skip
+    response = client.post(f"/app/moderation/posts/{post_id}", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    sign_out(client)
+    instance.worker_burst()
+    return post_id

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from intake.config import Settings
 from intake.errors import ConfigError
 from intake.runtime import Runtime
 
+# The site the worker builds is for everyone (nginx reads it as another user): whatever the
+# login's mask (027 on hardened hosts), its files are 0644 and its folders 0755. Private
+# files (uploads, keys, backups, the database) are made 0600/0700 explicitly.
+PUBLIC_UMASK = 0o022
+
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(PUBLIC_UMASK)
     parser = argparse.ArgumentParser(prog="python -m worker")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="work on the queue (with a reconciler)")

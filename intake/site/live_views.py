@@ -6,15 +6,9 @@ from flask import Blueprint, abort, current_app, redirect, send_from_directory
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
-bp = Blueprint("site", __name__)
+from ..deploy.headers import SITE_CSP
 
-# The site's search page runs Pagefind's WebAssembly (same origin): compiling it needs
-# 'wasm-unsafe-eval', which allows no eval of JavaScript. Production's nginx sends the same.
-SITE_CSP = (
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
-    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
-    "object-src 'none'"
-)
+bp = Blueprint("site", __name__)
 
 
 @bp.route("/", defaults={"path": ""})

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 from flask import Response, request
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
-)
+from ..deploy.headers import APP_CSP, COMMON, HSTS
 
 
 def apply_security_headers(response: Response) -> Response:
     """Add CSP, nosniff, frame and referrer policies; HSTS when the request came over HTTPS."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Content-Security-Policy", APP_CSP)
+    for name, value in COMMON:
+        headers.setdefault(name, value)
     if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        headers.setdefault(*HSTS)
     if request.path.startswith("/app/"):
         headers.setdefault("Cache-Control", "no-store")
     return response

@@ -23,6 +23,7 @@ from intake.config import Settings
 from intake.taxonomy import AREAS, AREAS_EN, AUDIENCES_EN, TOPICS, TOPICS_EN
 
 MEDIA = "media"  # the content folder Pelican copies as it is (STATIC_PATHS)
+PUBLIC_FILE = 0o644  # what anyone may read: nginx runs as another user
 
 STATE_SUFFIX = ".state.pickle"  # written by the listings plugin's save_state
 SIGNATURES_SUFFIX = ".sigs.json"
@@ -222,8 +223,13 @@ def remove_build(build_dir: Path) -> None:
 
 
 def copy_file(source: Path, target: Path) -> None:
-    """Copy a file so that readers of the content tree never see half of it."""
+    """Copy a public file so that readers of the content tree never see half of it.
+
+    Published files are for everyone: 0644, so nginx (another user) can read them. mkstemp
+    makes 0600, and Pelican's copy into the site keeps a file's mode.
+    """
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    os.fchmod(fd, PUBLIC_FILE)
     os.close(fd)
     shutil.copyfile(source, tmp)
     os.replace(tmp, target)
