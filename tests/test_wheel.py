@@ -172,6 +172,8 @@ def test_init_demo_worker_and_build_from_the_installed_wheel(
     assert hiroba("--version").stdout.strip() == "hiroba 0.1.0"
     assert "instance ready" in hiroba("init").stdout
     assert "already at revision" in hiroba("migrate").stdout
+    nginx = hiroba("deploy", "nginx", "--server-name", "hiroba.example.jp").stdout
+    assert f"{env['HIROBA_HOME']}/site/current" in nginx  # intake/deploy/templates, shipped
     hiroba("demo")
     hiroba("worker", "--burst")
     built = hiroba("build")
