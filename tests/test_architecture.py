@@ -116,20 +116,26 @@ def test_the_resolver_handles_relative_imports(
 MAX_MODULES_PER_FOLDER = 15
 
 
+# Packages of intake/ that are no domain: the app glue, the command, and the kernel's settings.
+NOT_DOMAINS = {"web", "cli"}
+KERNEL_PACKAGES = {"config"}
+
+
 def domain_packages() -> list[Path]:
     """Every intake/<domain>/ package: each holds one concept, the web layer excepted."""
     root = REPO_ROOT / "intake"
     return sorted(
         p.parent
         for p in root.glob("*/__init__.py")
-        if p.parent.name not in {"web", "cli"} and not SKIP_DIRS.intersection(p.parts)
+        if p.parent.name not in NOT_DOMAINS | KERNEL_PACKAGES
+        and not SKIP_DIRS.intersection(p.parts)
     )
 
 
 def is_web_module(path: Path) -> bool:
-    """A domain's Flask code: its forms.py/views.py (or a named *_forms.py/*_views.py)."""
+    """A domain's Flask code: its forms.py and views.py (or a named *_views.py)."""
     stem = path.stem
-    return stem in {"forms", "views"} or stem.endswith(("_forms", "_views"))
+    return stem in {"forms", "views"} or stem.endswith("_views")
 
 
 def web_module_names() -> tuple[str, ...]:
@@ -156,9 +162,116 @@ def test_only_a_domains_forms_and_views_import_flask(package: Path) -> None:
     assert not violations(core, web_module_names())
 
 
+# STYLE.md: every domain package uses the same file names for the same roles: models.py,
+# services.py (or modules named for their concept), forms.py, views.py (a domain with several
+# blueprints names the others <topic>_views.py), mail.py, errors.py, and templates/<domain>/.
+ROLE_MODULES = {"models", "services", "forms", "views", "mail", "errors"}
+# Other words for those roles: a module so named hides its role from whoever looks for it.
+ROLE_ALIASES = {
+    "model",
+    "service",
+    "form",
+    "view",
+    "routes",
+    "handlers",
+    "controllers",
+    "blueprints",
+    "emails",
+    "mails",
+    "mailer",
+    "tasks",
+    "jobs",
+    "exceptions",
+}
+IGNORED_ENTRIES = {"__pycache__"}
+
+
+@pytest.mark.parametrize("package", domain_packages(), ids=lambda p: p.name)
+def test_a_domain_holds_modules_and_its_templates_only(package: Path) -> None:
+    """A domain is one flat folder of modules, plus templates/<domain>/ when it has pages."""
+    entries = {p.name: p for p in package.iterdir() if p.name not in IGNORED_ENTRIES}
+    other = sorted(n for n, p in entries.items() if p.suffix != ".py" and n != "templates")
+    assert not other, f"{package.name}/ holds {other}: only modules and templates/"
+    templates = entries.get("templates")
+    if templates is not None:
+        inside = sorted(p.name for p in templates.iterdir())
+        assert inside == [package.name], f"{package.name}/templates/ holds {inside}"
+
+
+@pytest.mark.parametrize("package", domain_packages(), ids=lambda p: p.name)
+def test_a_domains_modules_use_the_agreed_names(package: Path) -> None:
+    """No routes.py, handlers.py, service.py, tasks.py, ... beside the agreed names."""
+    stems = [p.stem for p in python_files(str(package.relative_to(REPO_ROOT)))]
+    aliased = sorted(
+        stem
+        for stem in stems
+        if stem in ROLE_ALIASES or any(stem.endswith(f"_{alias}") for alias in ROLE_ALIASES)
+    )
+    assert not aliased, f"{package.name}: rename {aliased} to a role ({sorted(ROLE_MODULES)})"
+    named_role = sorted(
+        stem
+        for stem in stems
+        if stem.endswith(tuple(f"_{role}" for role in ROLE_MODULES - {"views"}))
+    )
+    assert not named_role, f"{package.name}: one {named_role} module per domain, no prefix"
+
+
+def _name_of(node: ast.expr) -> str:
+    """Return the last name of a class base or callee (`Form`, `wtforms.Form`: "Form")."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _blueprints_and_forms(path: Path) -> tuple[list[ast.Call], list[str]]:
+    """Return a module's Blueprint(...) calls and the classes it derives from a form base."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    calls = [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and _name_of(node.func) == "Blueprint"
+    ]
+    forms = [
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+        and any(_name_of(base).endswith(("Form", "FormBase")) for base in node.bases)
+    ]
+    return calls, forms
+
+
+@pytest.mark.parametrize("package", domain_packages(), ids=lambda p: p.name)
+def test_blueprints_live_in_views_and_forms_in_forms(package: Path) -> None:
+    """A domain's blueprints are in its views modules, its form classes in its forms.py;
+    each blueprint that renders pages finds them in the domain's templates/."""
+    misplaced = []
+    for path in python_files(str(package.relative_to(REPO_ROOT))):
+        calls, forms = _blueprints_and_forms(path)
+        renders = {"render_template", "retry_later"} & {
+            m.rpartition(".")[2] for m in imported_modules(path)
+        }
+        if calls and not (path.stem == "views" or path.stem.endswith("_views")):
+            misplaced.append(f"{path.name} creates a Blueprint")
+        if forms and path.stem != "forms":
+            misplaced.append(f"{path.name} defines forms {forms}")
+        for call in calls:
+            folder = {k.arg: getattr(k.value, "value", None) for k in call.keywords}
+            if renders and folder.get("template_folder") != "templates":
+                misplaced.append(f'{path.name}: a Blueprint without template_folder="templates"')
+        if renders and not (package / "templates" / package.name).is_dir():
+            misplaced.append(f"{path.name} renders pages, but {package.name}/templates/ is missing")
+    assert not misplaced, f"{package.name}: {misplaced}"
+
+
 def test_the_kernel_imports_neither_flask_nor_a_domains_web_code() -> None:
-    kernel = [p for p in python_files("intake") if p.parent == REPO_ROOT / "intake"]
+    kernel = [
+        p
+        for p in python_files("intake")
+        if p.parent == REPO_ROOT / "intake"
+        or p.parent in {REPO_ROOT / "intake" / name for name in KERNEL_PACKAGES}
+    ]
     assert kernel, "no intake kernel modules found"
+    assert REPO_ROOT / "intake" / "config" / "parsers.py" in kernel
     assert not violations(kernel, (*WEB_LIBRARIES, "worker", "intake.web", *web_module_names()))
 
 

@@ -48,14 +48,14 @@ class Rule:
 EXCLUDED = {"site.serve", "static"}
 
 RULES: dict[str, Rule] = {
-    "public.register_individual": Rule(EVERYONE),
-    "public.register_group": Rule(EVERYONE),
-    "public.registered": Rule(EVERYONE),
-    "public.apply": Rule(EVERYONE, args="live_event"),
-    "public.applied": Rule(EVERYONE, args="live_event"),
-    "public.availability": Rule(EVERYONE, args="live_event"),
+    "account.register_individual": Rule(EVERYONE),
+    "account.register_group": Rule(EVERYONE),
+    "account.registered": Rule(EVERYONE),
+    "applications.apply": Rule(EVERYONE, args="live_event"),
+    "applications.applied": Rule(EVERYONE, args="live_event"),
+    "applications.availability": Rule(EVERYONE, args="live_event"),
     # A made-up link token: every role gets the same "link not usable" page.
-    "public.application": Rule(EVERYONE, args="token", statuses=frozenset({404})),
+    "applications.application": Rule(EVERYONE, args="token", statuses=frozenset({404})),
     "auth.sign_in": Rule(EVERYONE),
     # Without a password step in progress the code page sends everyone back to sign in.
     "auth.second_factor": Rule(EVERYONE, statuses=frozenset({302})),

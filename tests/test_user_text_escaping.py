@@ -410,7 +410,7 @@ def test_labels_from_a_mapping_render_as_text(app, payload: str) -> None:
     from flask import render_template_string  # noqa: PLC0415
     from wtforms import Form, RadioField  # noqa: PLC0415
 
-    from intake.web.forms import choices  # noqa: PLC0415
+    from intake.web.fields import choices  # noqa: PLC0415
 
     class Picker(Form):
         pick = RadioField("pick", choices=choices({"a": payload}))

@@ -1,4 +1,5 @@
-"""Forms whose fields depend on the deployment (optional personal fields), and account forms.
+"""The account forms: registration, sign-in, the second factor, change requests, withdrawal and
+password reset; registration and change forms are built per deployment (optional personal fields).
 
 A personal field that the deployment's hiroba.toml leaves off is not a field of the form
 at all: it is not rendered, and a value posted for it is never read.
@@ -9,21 +10,20 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, FormField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    FormField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import EqualTo, InputRequired, ValidationError
 
 from .. import validation as v
 from ..deployment import PersonalFields
-from ..web.fields import Normalised
-from ..web.forms import (
-    GroupPersonForm,
-    GroupRegistrationForm,
-    IndividualRegistrationForm,
-    PersonForm,
-    choices,
-    length,
-    required,
-)
+from ..taxonomy import AREAS, TOPICS
+from ..web.fields import MultiCheckboxField, Normalised, choices, length, required
 from ..web.plain_text import FlaskForm, Form
 
 GENDERS = {"female": _l("女性"), "male": _l("男性"), "other": _l("その他")}
@@ -38,6 +38,49 @@ class ChoiceField(SelectField):
             self.data = data = ""
         if data not in {value for value, *_ in self.iter_choices()}:
             raise ValidationError(_l("選択肢の中から選んでください。"))
+
+
+class PersonForm(Form):
+    """One person's contact data, used for individuals and for a group's two persons."""
+
+    name = StringField(_l("氏名"), [required(), length(100), Normalised(v.text)])
+    kana = StringField(_l("ふりがな"), [required(), length(100), Normalised(v.kana)])
+    postal_code = StringField(_l("郵便番号"), [required(), Normalised(v.postal_code)])
+    address = StringField(_l("住所"), [required(), length(300), Normalised(v.text)])
+    phone = StringField(_l("電話番号"), [required(), Normalised(v.phone)])
+    fax = StringField(
+        _l("FAX番号（任意）"), [Normalised(lambda s: v.phone(s, v.N_("FAX番号")), optional=True)]
+    )
+    email = StringField(_l("メールアドレス"), [required(), Normalised(v.email)])
+
+
+class GroupPersonForm(PersonForm):
+    title = StringField(_l("役職"), [required(), length(100), Normalised(v.text)])
+
+
+class CredentialsMixin:
+    login = StringField(_l("ログインID"), [required(), Normalised(v.login_id)])
+    password = PasswordField(_l("パスワード（10文字以上）"), [required(), Normalised(v.password)])
+    password_confirm = PasswordField(
+        _l("パスワード（確認）"),
+        [required(), EqualTo("password", message=_l("パスワードが一致しません。"))],
+    )
+
+
+class IndividualRegistrationForm(CredentialsMixin, FlaskForm):
+    person = FormField(PersonForm, label=_l("本人"))
+    public_name = StringField(
+        _l("公開する表示名（投稿の主催者名として表示されます）"), [required(), length(100)]
+    )
+
+
+class GroupRegistrationForm(CredentialsMixin, FlaskForm):
+    group_name = StringField(_l("団体名"), [required(), length(200)])
+    profile = TextAreaField(_l("活動内容"), [required(), length(2000)])
+    topics = MultiCheckboxField(_l("活動分野"), choices=choices(TOPICS))
+    areas = MultiCheckboxField(_l("活動地域"), choices=choices(AREAS))
+    representative = FormField(GroupPersonForm, label=_l("代表者"))
+    contact = FormField(GroupPersonForm, label=_l("連絡担当者"))
 
 
 def _optional_fields(optional: frozenset[str], minimum_age: int) -> dict[str, object]:
@@ -123,4 +166,19 @@ class ResetPasswordForm(FlaskForm):
     password_confirm = PasswordField(
         _l("新しいパスワード（確認）"),
         [required(), EqualTo("password", message=_l("パスワードが一致しません。"))],
+    )
+
+
+class SignInForm(FlaskForm):
+    login = StringField(_l("ログインID"), [required(), length(64)])
+    password = PasswordField(_l("パスワード"), [required(), length(256)])
+
+
+class SignOutForm(FlaskForm):
+    """Only a CSRF token: signing out changes state."""
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        _l("確認コード（認証アプリの6桁の数字、またはリカバリーコード）"), [required(), length(32)]
     )

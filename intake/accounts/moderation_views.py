@@ -8,18 +8,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from ..applications.views import LOGIN_TAKEN
 from ..errors import StoreUnavailable
+from ..moderation.forms import DecisionForm
 from ..moderation.views import decided
 from ..web.auth import current_account, role_required, rt
-from ..web.forms import DecisionForm
 from ..web.responses import retry_later
 from . import changes
 from . import services as account_service
 from .forms import group_registration_form, individual_registration_form
-from .views import ROLE_LABELS
+from .views import LOGIN_TAKEN, REGISTRATION_TEMPLATES, ROLE_LABELS
 
-bp = Blueprint("moderation_accounts", __name__)
+bp = Blueprint("moderation_accounts", __name__, template_folder="templates")
 
 STAFF = ("moderator",)
 KINDS = {"individual": _l("個人"), "group": _l("団体")}
@@ -66,7 +65,7 @@ def paper(kind: str) -> str | Response | tuple[str, int]:
     personal = rt().settings.deployment.personal_fields
     factory = individual_registration_form if kind == "individual" else group_registration_form
     form = factory(personal, paper=True)()
-    template = f"register_{kind}.html"
+    template = REGISTRATION_TEMPLATES[kind]
     if form.validate_on_submit():
         try:
             account_id, password = account_service.register_on_paper(
@@ -80,7 +79,7 @@ def paper(kind: str) -> str | Response | tuple[str, int]:
             # The initial password is shown once, in this response, and never stored in clear.
             response = make_response(
                 render_template(
-                    "moderation/paper_done.html",
+                    "accounts/moderation/paper_done.html",
                     account_id=account_id,
                     login=form.login.data,
                     password=password,
@@ -102,7 +101,7 @@ def change(request_id: int) -> str | Response | tuple[str, int]:
         return done
     review = changes.review(rt(), _me_id(), request_id)
     page = render_template(
-        "moderation/change.html",
+        "accounts/moderation/change.html",
         review=review,
         form=form,
         labels=changes.FIELD_LABELS,

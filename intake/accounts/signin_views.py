@@ -11,10 +11,10 @@ from werkzeug.wrappers import Response
 from ..web.auth import await_second_factor, pending_account_id, rt
 from ..web.auth import sign_in as start_session
 from ..web.auth import sign_out as end_session
-from ..web.forms import SecondFactorForm, SignInForm, SignOutForm
+from .forms import SecondFactorForm, SignInForm, SignOutForm
 from .signin import SignInRefused, check_password, check_second_factor
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("auth", __name__, template_folder="templates")
 
 HOME_OF_ROLE = {
     "moderator": "moderation.index",
@@ -77,7 +77,7 @@ def sign_in() -> str | Response | tuple[str, int]:
         except SignInRefused as refused:
             form.password.errors.append(REFUSALS[refused.reason])
             if refused.reason == "unavailable":
-                return render_template("login.html", form=form), 503
+                return render_template("accounts/login.html", form=form), 503
         else:
             if passed.needs_second_factor:
                 await_second_factor(passed.account.id)
@@ -86,7 +86,7 @@ def sign_in() -> str | Response | tuple[str, int]:
                 )
             start_session(passed.account)
             return redirect(_home(passed.account.kind))
-    return render_template("login.html", form=form), 422 if form.errors else 200
+    return render_template("accounts/login.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
@@ -102,11 +102,11 @@ def second_factor() -> str | Response | tuple[str, int]:
             message = CODE_REFUSED if refused.reason == "invalid" else REFUSALS[refused.reason]
             form.code.errors.append(message)
             if refused.reason == "unavailable":
-                return render_template("login_verify.html", form=form), 503
+                return render_template("accounts/login_verify.html", form=form), 503
         else:
             start_session(account)
             return redirect(_home(account.kind))
-    return render_template("login_verify.html", form=form), 422 if form.errors else 200
+    return render_template("accounts/login_verify.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/logout", methods=["POST"])

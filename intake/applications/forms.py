@@ -1,4 +1,5 @@
-"""The application form of one event: its contact fields, its questions and the anti-abuse checks.
+"""The applications' forms: the application form of one event (its contact fields, its questions
+and the anti-abuse checks), the applicant's cancellation and the organizers' forms.
 
 The form class is built per event: which of phone and email it asks (the post's choice
 within the deployment's), and up to five organizer questions as fields q0..q4. Two
@@ -23,14 +24,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .. import validation as v
 from ..models import Post
-from ..web.fields import Normalised
-from ..web.forms import MultiCheckboxField, length, required
+from ..web.fields import REQUIRED, MultiCheckboxField, Normalised, length, required
 from ..web.plain_text import FlaskForm
 from .links import form_stamp, stamp_age
+from .mail import AUDIENCES
 from .questions import Question, contact_fields, questions_of
 
 HONEYPOT_MESSAGE = _l("送信を受け付けられませんでした。入力欄以外の項目が変更されています。")
@@ -166,3 +167,42 @@ def application_form(
     if not form.is_submitted():
         form.started.data = form_stamp(secret)
     return form
+
+
+class CancelForm(FlaskForm):
+    """Only a CSRF token: an applicant cancels their application."""
+
+
+class ApplicationActionForm(FlaskForm):
+    """One application picked from the list (attendance or cancellation)."""
+
+    application_id = IntegerField(_l("申込番号"), [InputRequired(message=REQUIRED)])
+    attended = HiddenField(_l("出欠"))
+
+
+class ExportForm(FlaskForm):
+    """Only the CSRF token: the export is made for the event in the URL."""
+
+
+class MessageForm(FlaskForm):
+    """A mail to the event's applicants; the site sends it, addresses stay hidden."""
+
+    audience = RadioField(
+        _l("送り先"),
+        choices=[SelectChoice(key, _l(label)) for key, (label, _) in AUDIENCES.items()],
+        default="confirmed",
+        validators=[required()],
+    )
+    subject = StringField(_l("件名"), [required(), length(150)])
+    body = TextAreaField(
+        _l("本文"), [required(), Length(max=5000, message=_l("5000文字以内で入力してください。"))]
+    )
+
+    def validate_subject(self, field: StringField) -> None:
+        field.data = " ".join((field.data or "").split())  # one line: no header injection
+        if not field.data:
+            raise ValidationError(REQUIRED)
+
+    def validate_body(self, field: TextAreaField) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(REQUIRED)

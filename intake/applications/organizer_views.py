@@ -15,9 +15,9 @@ from ..web.auth import current_account, role_required, rt
 from . import export as organizer_export
 from . import mail as organizer_mail
 from . import organizer
-from .organizer_forms import ApplicationActionForm, ExportForm, MessageForm
+from .forms import ApplicationActionForm, ExportForm, MessageForm
 
-bp = Blueprint("organizer", __name__)
+bp = Blueprint("organizer", __name__, template_folder="templates")
 
 ORGANIZERS = ("individual", "group")
 PRIVATE = {"Cache-Control": "no-store"}
@@ -32,7 +32,9 @@ def _me_id() -> int:
 @bp.route("/organizer/events")
 @role_required(*ORGANIZERS)
 def events() -> str:
-    return render_template("organizer/events.html", events=organizer.events_of(rt(), _me_id()))
+    return render_template(
+        "applications/organizer/events.html", events=organizer.events_of(rt(), _me_id())
+    )
 
 
 @bp.route("/organizer/events/<int:post_id>")
@@ -44,7 +46,7 @@ def event(post_id: int) -> tuple[str, int, dict[str, str]]:
 def _event_page(post_id: int, status: int) -> tuple[str, int, dict[str, str]]:
     """Render an event's applicants (the service audits the read)."""
     page = render_template(
-        "organizer/event.html",
+        "applications/organizer/event.html",
         event=organizer.applicants(rt(), _me_id(), post_id),
         action_form=ApplicationActionForm(formdata=None),
         export_form=ExportForm(formdata=None),
@@ -93,7 +95,7 @@ def export(post_id: int) -> Response | tuple[str, int, dict[str, str]]:
         flash(_("ファイルを用意できませんでした。少し待ってからもう一度お試しください。"))
         return _event_page(post_id, 503)
     page = render_template(
-        "organizer/export.html",
+        "applications/organizer/export.html",
         ticket=ticket,
         post_id=post_id,
         minutes=organizer_export.EXPORT_SECONDS // 60,
@@ -130,7 +132,7 @@ def message(post_id: int) -> Response | tuple[str, int]:
         for key in organizer_mail.AUDIENCES
     }
     page = render_template(
-        "organizer/message.html",
+        "applications/organizer/message.html",
         form=form,
         post_id=post_id,
         event_title=organizer.event_title(rt(), _me_id(), post_id),

@@ -1,7 +1,5 @@
-"""Public forms: registration of individuals and groups, and applications to events.
-
-Applying: the form, the confirmation, the availability JSON of the static event page,
-and the applicant's own page behind a signed link, where they can cancel. The answer to
+"""Applying to an event: the form, the confirmation, the availability JSON of the static
+event page, and the applicant's own page behind a signed link, where they can cancel. The answer to
 an accepted form is the same whether it took a place or its details had applied already
 (see intake/applications/services.py): the standing and the link go by mail only.
 """
@@ -11,102 +9,18 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from ..accounts import services as account_service
-from ..accounts.forms import group_registration_form, individual_registration_form
-from ..accounts.login_ids import RegistrationPaused
-from ..deployment import PersonalFields
 from ..errors import StoreUnavailable
 from ..models import Post
 from ..posts.services import open_event
 from ..web.auth import rt
-from ..web.forms import CancelForm
 from ..web.responses import retry_later
 from . import services as application_service
-from .forms import ApplicationFormBase, application_form
+from .forms import ApplicationFormBase, CancelForm, application_form
 from .links import BadLink, read_link_token
 
-bp = Blueprint("public", __name__)
-
-# One answer for an ID that any account holds (staff's too) and for a reserved one.
-LOGIN_TAKEN = _l(
-    "このログインIDは使えません（使用中か、予約されたIDです）。別のIDを選んでください。"
-)
-REGISTRATION_PAUSED = _l(
-    "時間をおいて（1時間ほど）、もう一度お試しください。入力内容はそのまま残っています。"
-)
-
-
-def _personal() -> PersonalFields:
-    return rt().settings.deployment.personal_fields
-
-
-def _person(form_data: dict, kind: str) -> account_service.PersonData:
-    return account_service.person_from(form_data, kind, _personal())
-
-
-@bp.route("/register", methods=["GET", "POST"])
-def register_individual() -> str | Response | tuple[str, int]:
-    form = individual_registration_form(_personal())()
-    if form.validate_on_submit():
-        reg = account_service.Registration(
-            kind="individual",
-            login=form.login.data,
-            password=form.password.data,
-            public_name=form.public_name.data.strip(),
-            persons={"self": _person(form.person.data, "individual")},
-        )
-        return _register(reg, form, "register_individual.html")
-    return render_template("register_individual.html", form=form), 200 if not form.errors else 422
-
-
-@bp.route("/register/group", methods=["GET", "POST"])
-def register_group() -> str | Response | tuple[str, int]:
-    form = group_registration_form(_personal())()
-    if form.validate_on_submit():
-        reg = account_service.Registration(
-            kind="group",
-            login=form.login.data,
-            password=form.password.data,
-            public_name=form.group_name.data.strip(),
-            profile=form.profile.data.strip(),
-            topics=form.topics.data or [],
-            areas=form.areas.data or [],
-            persons={
-                "representative": _person(form.representative.data, "group"),
-                "contact": _person(form.contact.data, "group"),
-            },
-        )
-        return _register(reg, form, "register_group.html")
-    return render_template("register_group.html", form=form), 200 if not form.errors else 422
-
-
-def _register(
-    reg: account_service.Registration, form: FlaskForm, template: str
-) -> Response | tuple[str, int]:
-    """Store a public registration, or show the form again with why not, input kept."""
-    try:
-        account_service.register_public(rt(), reg, request.remote_addr or "unknown")
-    except account_service.LoginTaken:
-        form.login.errors.append(LOGIN_TAKEN)
-    except RegistrationPaused:
-        return render_template(template, form=form, paused=REGISTRATION_PAUSED), 429
-    except StoreUnavailable:
-        return retry_later(template, form=form)
-    else:
-        return redirect(url_for("public.registered"))
-    return render_template(template, form=form), 422
-
-
-@bp.route("/registered")
-def registered() -> str:
-    return render_template(
-        "message.html",
-        title=_l("登録を受け付けました"),
-        message=_l("運営者が確認して承認すると、ログインできるようになります。"),
-    )
+bp = Blueprint("applications", __name__, template_folder="templates")
 
 
 @bp.route("/events/<int:post_id>/apply", methods=["GET", "POST"])
@@ -132,14 +46,14 @@ def apply(post_id: int) -> str | Response | tuple[str, int]:
         except application_service.ApplicationRefused as refused:
             form.form_errors.append(_(refused.message))
         except StoreUnavailable:
-            return retry_later("apply.html", **context)
+            return retry_later("applications/apply.html", **context)
         else:
             # Nothing of the outcome goes into the answer or the session: not even a
             # duplicate may be told apart from a new application.
-            return redirect(url_for("public.applied", post_id=post_id))
+            return redirect(url_for("applications.applied", post_id=post_id))
     status = 422 if form.errors or form.form_errors else 200
     context["availability"] = application_service.availability(rt(), post_id)
-    return render_template("apply.html", **context), status
+    return render_template("applications/apply.html", **context), status
 
 
 def _closed(event: Post, message: str) -> tuple[str, int]:
@@ -163,7 +77,7 @@ def _application_data(form: ApplicationFormBase) -> application_service.Applicat
 
 @bp.route("/events/<int:post_id>/applied")
 def applied(post_id: int) -> str:
-    return render_template("applied.html", event=open_event(rt(), post_id))
+    return render_template("applications/applied.html", event=open_event(rt(), post_id))
 
 
 @bp.route("/events/<int:post_id>/availability")
@@ -186,10 +100,10 @@ def application(token: str) -> str | Response | tuple[str, int]:
     form = CancelForm()
     if form.validate_on_submit():
         application_service.cancel_application(rt(), application_id)
-        return redirect(url_for("public.application", token=token, cancelled=1))
+        return redirect(url_for("applications.application", token=token, cancelled=1))
     standing = application_service.view_application(rt(), application_id)
     return render_template(
-        "application.html",
+        "applications/application.html",
         standing=standing,
         form=form,
         cancelled=request.args.get("cancelled") == "1",

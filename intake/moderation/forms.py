@@ -1,5 +1,5 @@
-"""Forms of post moderation: a review's decision, bulk decisions, reason templates, and the
-poster's withdrawal confirmation."""
+"""Forms of moderation: a review's decision, bulk decisions, the decision on an account or a
+profile, stopping an account, reason templates and the queue's filters."""
 
 from __future__ import annotations
 
@@ -13,20 +13,16 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
+from ..web.fields import REQUIRED, choices, length, required
 from ..web.plain_text import FlaskForm
 from .decisions import Subject
 
-REQUIRED = _l("この項目は必須です。")
 DECISIONS = [
     SelectChoice("approve", _l("承認する")),
     SelectChoice("reject", _l("差し戻す（却下）")),
 ]
-
-
-def _length(maximum: int) -> Length:
-    return Length(max=maximum, message=_l("%(n)s文字以内で入力してください。", n=maximum))
 
 
 class ReasonMixin:
@@ -39,7 +35,7 @@ class ReasonMixin:
         validate_choice=False,
     )
     reason = TextAreaField(
-        _l("理由（自由記述。ひな形に続けて投稿者に伝えられます）"), [_length(2000)]
+        _l("理由（自由記述。ひな形に続けて投稿者に伝えられます）"), [length(2000)]
     )
 
     def validate_reason(self, field: TextAreaField) -> None:
@@ -72,9 +68,9 @@ class ReasonTemplateForm(FlaskForm):
     """Add or change a rejection reason template."""
 
     title = StringField(
-        _l("見出し（審査画面の選択肢に表示）"), [InputRequired(REQUIRED), _length(100)]
+        _l("見出し（審査画面の選択肢に表示）"), [InputRequired(REQUIRED), length(100)]
     )
-    body = TextAreaField(_l("投稿者に伝える文"), [InputRequired(REQUIRED), _length(2000)])
+    body = TextAreaField(_l("投稿者に伝える文"), [InputRequired(REQUIRED), length(2000)])
     active = BooleanField(_l("使用する（外すと選択肢に表示されません）"), default=True)
 
     def validate_title(self, field: StringField) -> None:
@@ -90,15 +86,6 @@ class MoveForm(FlaskForm):
     """Move a reason template up or down the list."""
 
     step = IntegerField("step", [InputRequired(REQUIRED), NumberRange(min=-1, max=1)])
-
-
-class WithdrawForm(FlaskForm):
-    """The poster confirms withdrawing (取り下げ) a post."""
-
-    confirm = BooleanField(
-        _l("この投稿を取り下げます（公開中の場合はサイトから削除されます）"),
-        [InputRequired(message=_l("取り下げるときは、確認のチェックを入れてください。"))],
-    )
 
 
 class QueueFilterForm(FlaskForm):
@@ -120,5 +107,32 @@ class QueueFilterForm(FlaskForm):
         id="filter-older-than",
     )
     poster = StringField(
-        _l("投稿者（表示名の一部）"), [Optional(), _length(100)], id="filter-poster"
+        _l("投稿者（表示名の一部）"), [Optional(), length(100)], id="filter-poster"
     )
+
+
+class DecisionForm(FlaskForm):
+    action = SelectField(
+        _l("判断"),
+        choices=choices({"approve": _l("承認"), "reject": _l("差し戻し（却下）")}),
+        validators=[required()],
+    )
+    reason = TextAreaField(_l("理由（却下のときは必須。投稿者に伝えられます）"), [length(2000)])
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if self.action.data == "reject" and not (field.data or "").strip():
+            raise ValidationError(_l("却下するときは理由を入力してください。"))
+
+
+class DisableForm(FlaskForm):
+    """A moderator stops an account (利用停止); the reason goes to the audit log only."""
+
+    reason = TextAreaField(
+        _l("利用停止の理由（監査ログに記録されます）"),
+        [required(), length(500)],
+        id="disable-reason",
+    )
+
+    def validate_reason(self, field: TextAreaField) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(REQUIRED)

@@ -15,18 +15,17 @@ from ..models import Post, PostRevision
 from ..posts import diff as post_diff
 from ..posts import edit_files as post_edit_files
 from ..posts import fields as post_fields
-from ..posts import prefill_forms as post_prefill
+from ..posts import forms as post_forms
 from ..posts.views import _post_data as post_data_of
 from ..taxonomy import POST_KINDS
 from ..web.auth import current_account, role_required, rt
-from ..web.forms import PostForm
 from . import decisions as post_decisions
 from . import queue as moderation_queue
 from .decisions import Subject
 from .forms import BulkDecisionForm, ReviewDecisionForm
 from .views import index_page, reason_choices, reason_text
 
-bp = Blueprint("moderation_posts", __name__)
+bp = Blueprint("moderation_posts", __name__, template_folder="templates")
 
 STAFF = ("moderator",)
 
@@ -81,11 +80,11 @@ def _review(
 ) -> str | Response | tuple[str, int]:
     decision = ReviewDecisionForm()
     reason_choices(decision)
-    form = PostForm(data=post_prefill.form_data(proposed), meta={"csrf": False})
+    form = post_forms.PostForm(data=post_forms.form_data(proposed), meta={"csrf": False})
     settings = rt().settings.deployment
-    post_prefill.prepare(form, settings.application_contact, settings.audiences)
+    post_forms.prepare(form, settings.application_contact, settings.audiences)
     if subject.kind == "revision":
-        post_prefill.fix_kind(form, record.kind)
+        post_forms.fix_kind(form, record.kind)
     if waiting and decision.validate_on_submit():
         if decision.action.data == "reject":
             try:

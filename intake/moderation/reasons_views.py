@@ -10,7 +10,7 @@ from ..web.auth import role_required, rt
 from . import reasons as reason_templates
 from .forms import MoveForm, ReasonTemplateForm
 
-bp = Blueprint("moderation_reasons", __name__)
+bp = Blueprint("moderation_reasons", __name__, template_folder="templates")
 
 STAFF = ("moderator",)
 

@@ -16,14 +16,19 @@ from ..profiles import services as profiles
 from ..runtime import Runtime
 from ..taxonomy import AREAS, POST_KINDS, TOPICS
 from ..web.auth import current_account, role_required, rt
-from ..web.forms import DecisionForm, DisableForm
 from . import queue as moderation_queue
 from . import reasons as reason_templates
 from . import services as moderation
-from .forms import BulkDecisionForm, QueueFilterForm, ReviewDecisionForm
+from .forms import (
+    BulkDecisionForm,
+    DecisionForm,
+    DisableForm,
+    QueueFilterForm,
+    ReviewDecisionForm,
+)
 from .queue import QueueFilter
 
-bp = Blueprint("moderation", __name__)
+bp = Blueprint("moderation", __name__, template_folder="templates")
 
 STAFF = ("moderator",)
 DISABLEABLE = frozenset({"individual", "group"})

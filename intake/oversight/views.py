@@ -12,7 +12,7 @@ from ..web.auth import role_required, rt
 from .report import JST, Policy, build_report
 from .statistics import status_counts
 
-bp = Blueprint("staff", __name__)
+bp = Blueprint("staff", __name__, template_folder="templates")
 
 TABLE_LABELS = {"accounts": _l("アカウント"), "posts": _l("投稿"), "applications": _l("参加申込")}
 ANOMALY_LABELS = {
@@ -45,7 +45,7 @@ def index() -> str:
     with rt().sessions() as session:
         report = build_report(session, since, Policy.from_settings(rt().settings))
     return render_template(
-        "staff/index.html",
+        "oversight/index.html",
         counts=status_counts(rt()),
         labels=TABLE_LABELS,
         report=report,

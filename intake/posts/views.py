@@ -10,21 +10,27 @@ from werkzeug.wrappers import Response
 from ..applications.questions import ASK_CONTACT, Question, encode_questions, split_options
 from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..models import Post
-from ..moderation.forms import WithdrawForm
 from ..taxonomy import POST_KINDS
 from ..uploads.forms import with_attachments
 from ..uploads.services import submit_post_with_files
 from ..web.auth import current_account, role_required, rt
-from ..web.forms import ASK_CONTACT_CHOICES, PostForm, choices
+from ..web.fields import choices
 from ..web.responses import retry_later
 from . import edits as post_edits
-from . import prefill_forms as post_prefill
 from . import recurrence
 from .edit_files import FileEdit
-from .edit_forms import edit_form
+from .forms import (
+    ASK_CONTACT_CHOICES,
+    PostForm,
+    WithdrawForm,
+    edit_form,
+    fix_kind,
+    form_data,
+    prepare,
+)
 from .services import PostData, posts_of
 
-bp = Blueprint("posts", __name__)
+bp = Blueprint("posts", __name__, template_folder="templates")
 
 POSTERS = ("individual", "group")
 
@@ -39,9 +45,9 @@ def new() -> str | Response | tuple[str, int]:
         try:
             submit_post_with_files(rt(), me.id, _post_data(form), form.attachments)
         except StoreUnavailable:
-            return retry_later("post_new.html", form=form)
+            return retry_later("posts/form.html", form=form)
         return redirect(url_for("posts.mine", submitted=1))
-    return render_template("post_new.html", form=form), 422 if form.errors else 200
+    return render_template("posts/form.html", form=form), 422 if form.errors else 200
 
 
 def _form_class() -> type[PostForm]:
@@ -76,14 +82,14 @@ def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
         except (NotFound, InvalidTransition):
             pass
         else:
-            page = render_template("post_new.html", form=form, editing=post, too_large=True)
+            page = render_template("posts/form.html", form=form, editing=post, too_large=True)
             return page, 413
     if request.endpoint != "posts.new":
         return render_template(
             "message.html", title=f"{exc.code} {exc.name}", message=exc.description
         ), 413
     form = _prepare(_form_class()(formdata=None))
-    return render_template("post_new.html", form=form, too_large=True), 413
+    return render_template("posts/form.html", form=form, too_large=True), 413
 
 
 def _post_data(form: PostForm) -> PostData:
@@ -138,7 +144,7 @@ def mine() -> str:
     me = current_account()
     assert me is not None
     return render_template(
-        "my.html",
+        "posts/my.html",
         posts=posts_of(rt(), me.id),
         items=post_edits.poster_overview(rt(), me.id),
         kinds=POST_KINDS,
@@ -158,10 +164,10 @@ def edit(post_id: int) -> str | Response | tuple[str, int]:
         try:
             outcome = post_edits.edit_post(rt(), me.id, post_id, _post_data(form), files)
         except StoreUnavailable:
-            return retry_later("post_new.html", form=form, editing=post)
+            return retry_later("posts/form.html", form=form, editing=post)
         flash(EDITED[outcome.outcome]())
         return redirect(url_for("posts.mine"))
-    return render_template("post_new.html", form=form, editing=post), 422 if form.errors else 200
+    return render_template("posts/form.html", form=form, editing=post), 422 if form.errors else 200
 
 
 def _edit_form(
@@ -171,10 +177,10 @@ def _edit_form(
     post, fields = post_edits.fields_for_editing(rt(), account_id, post_id)
     files, removing = post_edits.editable_files(rt(), account_id, post_id)
     settings = rt().settings.deployment
-    data = {**post_prefill.form_data(fields), "remove_files": removing}
+    data = {**form_data(fields), "remove_files": removing}
     form = edit_form(settings.uploads, files, data, formdata)
-    post_prefill.prepare(form, settings.application_contact, settings.audiences)
-    post_prefill.fix_kind(form, post.kind)
+    prepare(form, settings.application_contact, settings.audiences)
+    fix_kind(form, post.kind)
     return post, form
 
 

@@ -9,7 +9,7 @@ from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from ..taxonomy import AREAS, TOPICS
-from ..web.forms import MultiCheckboxField, choices, length
+from ..web.fields import MultiCheckboxField, choices, length
 from ..web.plain_text import FlaskForm, RefuseLineBreaks
 
 WEBSITE_MAX = 300

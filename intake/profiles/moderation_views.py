@@ -6,12 +6,12 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from ..moderation.forms import DecisionForm
 from ..moderation.views import decided
 from ..web.auth import role_required, rt
-from ..web.forms import DecisionForm
 from . import services as profiles
 
-bp = Blueprint("moderation_profiles", __name__)
+bp = Blueprint("moderation_profiles", __name__, template_folder="templates")
 
 STAFF = ("moderator",)
 
@@ -20,7 +20,7 @@ STAFF = ("moderator",)
 @role_required(*STAFF)
 def index() -> str:
     return render_template(
-        "moderation/profiles.html",
+        "profiles/moderation/profiles.html",
         pending=profiles.pending_profiles(rt()),
         labels=profiles.REVIEWED,
     )
@@ -34,7 +34,7 @@ def review(account_id: int) -> str | Response | tuple[str, int]:
     if done := decided(form, profiles.decide, account_id, message, "moderation_profiles.index"):
         return done
     page = render_template(
-        "moderation/profile.html",
+        "profiles/moderation/profile.html",
         review=profiles.review(rt(), account_id),
         form=form,
         labels=profiles.REVIEWED,

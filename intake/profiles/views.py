@@ -12,9 +12,9 @@ from ..web.responses import retry_later
 from . import services as profiles
 from .forms import ProfileForm
 
-bp = Blueprint("profile", __name__)
+bp = Blueprint("profile", __name__, template_folder="templates")
 
-TEMPLATE = "account/profile.html"
+TEMPLATE = "profiles/edit.html"
 
 
 def _me_id() -> int:

@@ -17,7 +17,7 @@ from . import status as status_panel
 from . import takedown
 from .forms import RemoveOverdueForm, StaleRequestForm, TakedownForm
 
-bp = Blueprint("moderation_site", __name__)
+bp = Blueprint("moderation_site", __name__, template_folder="templates")
 
 STAFF = ("moderator",)
 
@@ -50,7 +50,7 @@ def _me_id() -> int:
 def status() -> str:
     panel = status_panel.status_panel(rt(), tuple(POST_KINDS))
     return render_template(
-        "moderation/status.html",
+        "site/status.html",
         panel=panel,
         kinds=POST_KINDS,
         silence=status_panel.WORKER_SILENCE_SECONDS,
@@ -63,7 +63,7 @@ def status() -> str:
 def live() -> str:
     query = request.args.get("q", "")[:200]
     return render_template(
-        "moderation/live.html",
+        "site/live.html",
         posts=takedown.live_posts(rt(), query),
         query=query,
         kinds=POST_KINDS,
@@ -76,7 +76,7 @@ def _post_page(
 ) -> tuple[str, int]:
     post = takedown.live_post(rt(), post_id)
     page = render_template(
-        "moderation/live_post.html",
+        "site/live_post.html",
         post=post,
         is_live=post.status in LIVE,
         takedown_form=takedown_form,
@@ -127,7 +127,7 @@ def stale() -> Response | tuple[str, int]:
         return redirect(url_for("moderation_site.stale"))
     requests = stale_content.open_requests(rt())
     page = render_template(
-        "moderation/stale.html",
+        "site/stale.html",
         requests=requests,
         overdue=[r for r in requests if r.overdue],
         form=form,

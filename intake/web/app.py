@@ -58,7 +58,7 @@ def create_app(
     from ..accounts import signin_views as auth
     from ..accounts import views as account
     from ..applications import organizer_views as organizer
-    from ..applications import views as public
+    from ..applications import views as applications
     from ..moderation import posts_views as moderation_posts
     from ..moderation import reasons_views as moderation_reasons
     from ..moderation import views as moderation
@@ -71,7 +71,7 @@ def create_app(
     from ..uploads import views as uploads
     from .health import bp as health_bp
 
-    for module in (public, auth, posts, moderation):
+    for module in (applications, auth, posts, moderation):
         app.register_blueprint(module.bp, url_prefix="/app")
     app.register_blueprint(health_bp)
     app.register_blueprint(staff.bp, url_prefix="/app")

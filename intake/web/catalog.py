@@ -40,7 +40,8 @@ HEADER = (
     "# The Hiroba intake in English. The message ids are the Japanese text of the pages.\n"
     "# Update with `make messages`; translate every empty msgstr; keep %(name)s placeholders."
 )
-METHODS = [("web/templates/**.html", "jinja2"), ("**.py", "python")]
+# Templates: the shared ones in web/templates, each domain's in <domain>/templates.
+METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 # Label maps shown in intake pages through `_()` at render time: module, attribute.
 LABEL_MAPS = (
     ("intake.taxonomy", "POST_KINDS"),

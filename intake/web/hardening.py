@@ -53,7 +53,7 @@ def _not_a_post() -> bool:
     return request.method != "POST"
 
 
-APPLYING_ENDPOINTS = ("public.apply", "public.application")
+APPLYING_ENDPOINTS = ("applications.apply", "applications.application")
 
 
 def limit_applying(app: Flask, limiter: Limiter, settings: Settings) -> None:

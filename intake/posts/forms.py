@@ -1,8 +1,19 @@
-"""The intake's forms: registration, sign-in, posting, applying and moderation decisions."""
+"""The posts' forms: the post form, the poster's edit form with its current files, filling
+either from stored fields, and the withdrawal confirmation.
+
+The edit form's new files go in the same slots, with the same checks, as on the first
+submission (intake/uploads/forms.py). Together with the kept ones they must stay within
+the deployment's limits, checked before any file is processed so that a form over the
+limit keeps nothing. Stored fields have PostData's shape (intake/posts/fields.py); the few
+whose form differs (questions, recurrence, audience) are converted in form_data(), in one
+place, so a new posting field needs at most a line there.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -14,107 +25,22 @@ from wtforms import (
     FieldList,
     FormField,
     IntegerField,
-    PasswordField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import (
-    EqualTo,
-    InputRequired,
-    Length,
-    NumberRange,
-    Optional,
-    ValidationError,
-)
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from .. import validation as v
-from ..applications.questions import KINDS, split_options
-from ..posts import recurrence
+from ..applications.questions import ASK_CONTACT, KINDS, split_options
 from ..taxonomy import AREAS, AUDIENCES, POST_KINDS, TOPICS
-from .fields import Normalised
-from .locale import lazy_text
-from .plain_text import FlaskForm, Form
-
-REQUIRED = _l("この項目は必須です。")
-
-
-def choices(options: dict[str, str], blank: str | None = None) -> list[SelectChoice]:
-    """Return select options from a key-to-label mapping of our own msgids (the taxonomy's,
-    the deployment's), optionally after a blank one. Text people typed is no msgid: give
-    it as plain strings (see apply_forms)."""
-    head = [SelectChoice("", blank)] if blank else []
-    return head + [SelectChoice(key, _label(label)) for key, label in options.items()]
-
-
-def _label(label: object) -> object:
-    """Translate a plain label at render time, as text (escaped where it is inserted)."""
-    return lazy_text(label) if isinstance(label, str) else label
-
-
-def required() -> InputRequired:
-    return InputRequired(message=REQUIRED)
-
-
-def length(maximum: int) -> Length:
-    return Length(max=maximum, message=_l("%(n)s文字以内で入力してください。", n=maximum))
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-class PersonForm(Form):
-    """One person's contact data, used for individuals and for a group's two persons."""
-
-    name = StringField(_l("氏名"), [required(), length(100), Normalised(v.text)])
-    kana = StringField(_l("ふりがな"), [required(), length(100), Normalised(v.kana)])
-    postal_code = StringField(_l("郵便番号"), [required(), Normalised(v.postal_code)])
-    address = StringField(_l("住所"), [required(), length(300), Normalised(v.text)])
-    phone = StringField(_l("電話番号"), [required(), Normalised(v.phone)])
-    fax = StringField(
-        _l("FAX番号（任意）"), [Normalised(lambda s: v.phone(s, v.N_("FAX番号")), optional=True)]
-    )
-    email = StringField(_l("メールアドレス"), [required(), Normalised(v.email)])
-
-
-class GroupPersonForm(PersonForm):
-    title = StringField(_l("役職"), [required(), length(100), Normalised(v.text)])
-
-
-class CredentialsMixin:
-    login = StringField(_l("ログインID"), [required(), Normalised(v.login_id)])
-    password = PasswordField(_l("パスワード（10文字以上）"), [required(), Normalised(v.password)])
-    password_confirm = PasswordField(
-        _l("パスワード（確認）"),
-        [required(), EqualTo("password", message=_l("パスワードが一致しません。"))],
-    )
-
-
-class IndividualRegistrationForm(CredentialsMixin, FlaskForm):
-    person = FormField(PersonForm, label=_l("本人"))
-    public_name = StringField(
-        _l("公開する表示名（投稿の主催者名として表示されます）"), [required(), length(100)]
-    )
-
-
-class GroupRegistrationForm(CredentialsMixin, FlaskForm):
-    group_name = StringField(_l("団体名"), [required(), length(200)])
-    profile = TextAreaField(_l("活動内容"), [required(), length(2000)])
-    topics = MultiCheckboxField(_l("活動分野"), choices=choices(TOPICS))
-    areas = MultiCheckboxField(_l("活動地域"), choices=choices(AREAS))
-    representative = FormField(GroupPersonForm, label=_l("代表者"))
-    contact = FormField(GroupPersonForm, label=_l("連絡担当者"))
-
-
-class SignInForm(FlaskForm):
-    login = StringField(_l("ログインID"), [required(), length(64)])
-    password = PasswordField(_l("パスワード"), [required(), length(256)])
-
+from ..uploads.forms import with_attachments
+from ..uploads.limits import UploadLimits
+from ..web.fields import MultiCheckboxField, choices, length, required
+from ..web.plain_text import FlaskForm, Form
+from . import recurrence
+from .edit_files import EditableFile
+from .fields import Fields, to_data
 
 ASK_CONTACT_CHOICES = {
     "both": _l("電話番号とメールアドレス（どちらか一方は必須）"),
@@ -269,42 +195,115 @@ class PostForm(FlaskForm):
             raise ValidationError(_l("お知らせでは参加申込を受け付けられません。"))
 
 
-class DecisionForm(FlaskForm):
-    action = SelectField(
-        _l("判断"),
-        choices=choices({"approve": _l("承認"), "reject": _l("差し戻し（却下）")}),
-        validators=[required()],
-    )
-    reason = TextAreaField(_l("理由（却下のときは必須。投稿者に伝えられます）"), [length(2000)])
+class WithdrawForm(FlaskForm):
+    """The poster confirms withdrawing (取り下げ) a post."""
 
-    def validate_reason(self, field: TextAreaField) -> None:
-        if self.action.data == "reject" and not (field.data or "").strip():
-            raise ValidationError(_l("却下するときは理由を入力してください。"))
-
-
-class DisableForm(FlaskForm):
-    """A moderator stops an account (利用停止); the reason goes to the audit log only."""
-
-    reason = TextAreaField(
-        _l("利用停止の理由（監査ログに記録されます）"),
-        [required(), length(500)],
-        id="disable-reason",
+    confirm = BooleanField(
+        _l("この投稿を取り下げます（公開中の場合はサイトから削除されます）"),
+        [InputRequired(message=_l("取り下げるときは、確認のチェックを入れてください。"))],
     )
 
-    def validate_reason(self, field: TextAreaField) -> None:
-        if not (field.data or "").strip():
-            raise ValidationError(REQUIRED)
+
+TOO_MANY = {
+    "image": _l("画像は%(n)s枚までです。外す画像を選ぶか、追加を減らしてください。"),
+    "pdf": _l("PDF は%(n)sつまでです。外す PDF を選ぶか、追加を減らしてください。"),
+}
 
 
-class CancelForm(FlaskForm):
-    """Only a CSRF token: an applicant cancels their application."""
+class EditPostForm(PostForm):
+    """PostForm with the post's current files, each of which the poster may take away."""
+
+    remove_files = MultiCheckboxField(_l("外すファイル（チェックしたファイルを削除します）"))
+    current_files: list[EditableFile] = []
+
+    def validate_remove_files(self, field: Any) -> None:
+        """Refuse adding files beyond the deployment's limit, counting the kept ones."""
+        limits: UploadLimits = self.upload_limits  # type: ignore[attr-defined]
+        removing = set(field.data or [])
+        for kind, slots, limit in (
+            ("image", self.images, limits.images),  # type: ignore[attr-defined]
+            ("pdf", self.pdfs, limits.pdfs),  # type: ignore[attr-defined]
+        ):
+            kept = sum(1 for f in self.current_files if f.kind == kind and f.token not in removing)
+            new = sum(1 for slot in slots if slot.form.file.data)
+            if new and kept + new > limit:  # a lowered limit never blocks a text edit
+                raise ValidationError(str(TOO_MANY[kind]) % {"n": limit})
 
 
-class SignOutForm(FlaskForm):
-    """Only a CSRF token: signing out changes state."""
+def file_label(file: EditableFile) -> str:
+    """Return how the edit form names a current file (its kind and state in words)."""
+    size_kb = max(1, round(file.size_bytes / 1024))
+    if file.kind == "image":
+        text = gettext("画像「%(alt)s」", alt=file.alt)
+    else:
+        text = gettext(
+            "PDF「%(title)s」（%(kb)s KB）", title=file.alt or gettext("チラシ"), kb=size_kb
+        )
+    state = gettext("審査中の変更で追加") if file.proposed else gettext("登録済み")
+    return f"{text}（{state}）"
 
 
-class SecondFactorForm(FlaskForm):
-    code = StringField(
-        _l("確認コード（認証アプリの6桁の数字、またはリカバリーコード）"), [required(), length(32)]
+def edit_form(
+    limits: UploadLimits,
+    files: list[EditableFile],
+    data: dict[str, Any] | None = None,
+    formdata: Any = "request",
+) -> EditPostForm:
+    """Return the edit form with this deployment's file slots and the post's current files."""
+    cls = with_attachments(EditPostForm, limits)
+    kwargs: dict[str, Any] = {"data": data or {}}
+    if formdata != "request":
+        kwargs["formdata"] = formdata
+    form: EditPostForm = cls(**kwargs)
+    form.current_files = files
+    form.remove_files.choices = [SelectChoice(f.token, file_label(f)) for f in files]
+    return form
+
+
+def _questions(raw: str) -> list[dict[str, Any]]:
+    try:
+        items = json.loads(raw or "[]")
+    except ValueError:
+        return []
+    return [
+        {
+            "label": q.get("label", ""),
+            "kind": q.get("kind", "text"),
+            "options": "、".join(q.get("options") or []),
+            "required": bool(q.get("required")),
+        }
+        for q in items
+        if isinstance(q, dict)
+    ]
+
+
+def form_data(fields: Fields) -> dict[str, Any]:
+    """Return the data= of a PostForm showing stored fields."""
+    data: dict[str, Any] = dict(vars(to_data(fields)))
+    data["questions"] = _questions(str(fields.get("questions") or "[]"))
+    rule = recurrence.parse(str(fields.get("recurrence") or ""))
+    data["recurrence"] = rule.frequency if rule else ""
+    data["repeat_until"] = rule.until if rule else None
+    data["audience"] = [a for a in str(fields.get("audience") or "").split(",") if a]
+    return data
+
+
+def prepare(form: PostForm, allowed_contact: tuple[str, ...], audiences: dict[str, str]) -> None:
+    """Set the choices the deployment decides (as the new-post form does)."""
+    form.ask_contact.choices = choices(
+        {
+            k: v
+            for k, v in ASK_CONTACT_CHOICES.items()
+            if set(ASK_CONTACT[k]) <= set(allowed_contact)
+        }
     )
+    if form.ask_contact.data not in {c.value for c in form.ask_contact.choices}:
+        form.ask_contact.data = form.ask_contact.choices[0].value
+    if hasattr(form, "audience"):
+        form.audience.choices = choices(audiences)
+
+
+def fix_kind(form: PostForm, kind: str) -> None:
+    """Offer only the post's own kind: a live post's kind is its page's address."""
+    form.kind.choices = [c for c in form.kind.choices if c.value == kind]
+    form.kind.data = kind
