@@ -26,7 +26,9 @@ SITE_DATA = {
     f"{SITE_PACKAGE}.theme": ["templates/**/*", "static/**/*"],
     f"{SITE_PACKAGE}.migrations": ["script.py.mako"],
 }
-INTAKE_DATA = ["**/templates/**/*", "web/static/**/*", "data/*.txt"]
+# Pages (templates of the app and of each domain), static files, data, the server's files
+# `hiroba deploy` fills in.
+INTAKE_DATA = ["**/templates/**/*", "web/static/**/*", "data/*.txt", "deploy/files/*"]
 # Gettext catalogs: the committed .po files (checkout folder) and where their compiled .mo
 # files go in the wheel. The wheel holds no .po.
 CATALOGS = {

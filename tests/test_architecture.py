@@ -116,8 +116,9 @@ def test_the_resolver_handles_relative_imports(
 MAX_MODULES_PER_FOLDER = 15
 
 
-# Packages of intake/ that are no domain: the app glue, the command, and the kernel's settings.
-NOT_DOMAINS = {"web", "cli"}
+# Packages of intake/ that are no domain: the app glue, the command and its server files, and
+# the kernel's settings.
+NOT_DOMAINS = {"web", "cli", "deploy"}  # deploy: the server's files, rendered by `hiroba deploy`
 KERNEL_PACKAGES = {"config"}
 
 

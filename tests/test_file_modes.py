@@ -4,7 +4,7 @@ second by the incremental publisher), site/current is 0644 files in 0755 folders
 uploads/, keys/ and the SQLite database are 0600 files in 0700 folders.
 
 The worker is started under a strict login mask (077, as on a hardened host): it sets the
-mask the systemd units set too (UMask=0022, intake/deploy/templates) itself.
+mask the systemd units set too (UMask=0022, intake/deploy/files) itself.
 """
 
 from __future__ import annotations

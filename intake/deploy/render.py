@@ -1,4 +1,4 @@
-"""Fill the deployment templates (package data in intake/deploy/templates) for one instance.
+"""Fill the deployment templates (package data in intake/deploy/files) for one instance.
 
 Every value that reaches a file is checked first: a server name, a path or a port that
 could end a directive (`;`, `{`, a quote, a space) is refused with one sentence, so no
@@ -113,7 +113,7 @@ def _server_name(settings: Settings, options: DeployOptions) -> str:
 
 
 def _template(name: str) -> str:
-    return (resources.files("intake.deploy") / "templates" / name).read_text(encoding="utf-8")
+    return (resources.files("intake.deploy") / "files" / name).read_text(encoding="utf-8")
 
 
 def _environment() -> Environment:
