@@ -316,3 +316,39 @@ def test_operator_alert_email_is_read_and_checked(tmp_path, value, expected):
             load_deployment(tmp_path)
     else:
         assert load_deployment(tmp_path).alert_email == expected
+
+
+def run_hiroba(instance: Instance, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "intake.cli", *argv],
+        env=instance.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=REPO_ROOT,
+    )
+
+
+def test_a_failed_scheduled_backup_is_one_alert_and_the_next_good_one_resolves_it(alerting):
+    """The real `hiroba backup --scheduled` records its outcome; `hiroba watch` reads it."""
+    instance, sink = alerting
+    assert run_hiroba(instance, "backup", "--scheduled").returncode == 0
+    hiroba_watch(instance)
+    assert alerts(sink, "バックアップ") == []
+
+    key = instance.settings.keys_dir / "backup.key"
+    kept = key.read_bytes()
+    key.unlink()
+    assert run_hiroba(instance, "backup", "--scheduled").returncode != 0
+    assert "opened backup (mailed)" in hiroba_watch(instance).stdout
+    sink.wait_for(1)
+    [alert] = alerts(sink, "バックアップ")
+    assert "が失敗しました（ConfigError）" in alert.get_content()
+    hiroba_watch(instance)
+    assert len(alerts(sink, "バックアップ")) == 1
+
+    key.write_bytes(kept)
+    key.chmod(0o600)
+    assert run_hiroba(instance, "backup", "--scheduled").returncode == 0
+    assert "resolved backup" in hiroba_watch(instance).stdout
+    assert [("解消" in str(m["Subject"])) for m in alerts(sink, "バックアップ")] == [False, True]

@@ -4,11 +4,12 @@ incidents (one alert mail each). A timer runs it every minute."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from .. import redis_keys
 from ..models import utcnow
 from ..protection import audit
+from ..protection.backup_schedule import last_outcome
 from ..runtime import Runtime
 from . import probes
 from .incidents import Incident, Kind, clear_incident, deliver, open_incidents, raise_incident
@@ -17,6 +18,8 @@ from .incidents import Incident, Kind, clear_incident, deliver, open_incidents, 
 AUDIT_EVERY_SECONDS = 3600
 # Longer than a run takes, shorter than the timer's minute: two hosts never run at once.
 LOCK_SECONDS = 50
+# The backup timer runs daily: a last scheduled backup older than this means it stopped.
+BACKUP_LATE_HOURS = 36
 
 
 @dataclass
@@ -94,6 +97,29 @@ def audit_problem(rt: Runtime) -> tuple[bool, str | None]:
     return True, f"監査ログの連鎖が壊れています: {verdict.problem}（hiroba audit verify）。"
 
 
+def backup_problem(rt: Runtime, now: datetime) -> tuple[bool, str | None]:
+    """Read the last scheduled backup's record: (known, problem). No record yet (backups not
+    scheduled, or not yet run) leaves a `backup` incident, e.g. one reported, as it is."""
+    outcome = last_outcome(rt.settings)
+    if outcome is None:
+        return False, None
+    try:
+        at = datetime.fromisoformat(str(outcome.get("at", ""))).astimezone(UTC)
+    except ValueError:
+        return True, "最後の定期バックアップの記録（last-backup.json）が読めません。"
+    when = _jst(at.replace(tzinfo=None))
+    if not outcome.get("ok"):
+        # The error's class only: a message may quote paths or values.
+        error = str(outcome.get("error", "")).split(":", 1)[0] or "不明なエラー"
+        return True, f"最後の定期バックアップ（{when}）が失敗しました（{error}）。"
+    if now - at.replace(tzinfo=None) > timedelta(hours=BACKUP_LATE_HOURS):
+        return True, (
+            f"最後の定期バックアップは {when} です。{BACKUP_LATE_HOURS} 時間以上、"
+            "定期バックアップが行われていません（タイマーを確かめてください）。"
+        )
+    return True, None
+
+
 def watch(rt: Runtime, now: datetime | None = None) -> WatchReport:
     """Run every check once, open or close incidents, and retry alerts not yet mailed."""
     moment = now or utcnow()
@@ -109,6 +135,9 @@ def watch(rt: Runtime, now: datetime | None = None) -> WatchReport:
         walked, problem = audit_problem(rt)
         if walked:
             report.problems[Kind.AUDIT] = problem
+        known, problem = backup_problem(rt, moment)
+        if known:
+            report.problems[Kind.BACKUP] = problem
         for kind, problem in report.problems.items():
             if problem is None:
                 cleared = clear_incident(rt.settings, rt.redis, kind, moment)
