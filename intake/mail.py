@@ -72,6 +72,18 @@ def send(settings: Settings, message: EmailMessage) -> None:
         smtp.send_message(message)
 
 
+def probe(settings: Settings) -> int:
+    """Connect as send does (TLS, login) and say EHLO, sending nothing; return EHLO's code.
+
+    Raises what send raises: OSError, smtplib.SMTPException, MailLoginRefused.
+    """
+    with _connect(settings) as smtp:
+        code, _banner = smtp.ehlo()
+        if settings.smtp_user:
+            _login(smtp, settings)
+        return int(code)
+
+
 def _login(smtp: smtplib.SMTP, settings: Settings) -> None:
     """Log in once with PLAIN or LOGIN (smtplib's login would retry the password with each
     mechanism the server offers, and servers count those failures)."""

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from intake import mail
 from intake.config import Settings
 from intake.errors import ConfigError
+from intake.installation.checkup import check_smtp
 from intake.models import PasswordResetToken, Task
 
 SENDER = "しんじゅく広場 事務局 <office@hiroba.example.jp>"
@@ -164,3 +165,14 @@ def test_a_refused_login_leaves_the_mail_owed_until_fixed(instance, starttls_sin
     assert "/app/password/reset/" in message.get_content()
     with instance.rt.sessions() as db:
         assert db.get(Task, task.id).state == "done"
+
+
+def test_hiroba_check_talks_to_the_server_as_mail_is_sent(tmp_path, tls_sink):  # noqa: F811
+    """`hiroba check`'s SMTP line uses TLS and the login, so a wrong password shows there."""
+    good = settings_for(tmp_path, **smtp_env(tls_sink, "tls"))
+    [finding] = list(check_smtp(good))
+    assert finding.ok, finding
+    bad = settings_for(tmp_path, **smtp_env(tls_sink, "tls", password="wrong"))
+    [finding] = list(check_smtp(bad))
+    assert not finding.ok and "refused the login of HIROBA_SMTP_USER" in str(finding)
+    assert tls_sink.messages == []  # a check sends nothing
