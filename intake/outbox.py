@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from . import redis_keys
-from .models import Task, utcnow
+from .models import Task, TaskState, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def due_tasks(session: Session, limit: int = 5000) -> list[Task]:
     now = utcnow()
     query = (
         select(Task)
-        .where(Task.state == "pending")
+        .where(Task.state == TaskState.PENDING)
         .where(or_(Task.lease_until.is_(None), Task.lease_until < now))
         .order_by(Task.id)
         .limit(limit)

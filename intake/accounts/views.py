@@ -15,6 +15,7 @@ from ..web.auth import sign_out as end_session
 from ..web.responses import retry_later
 from . import changes, password_reset, withdrawal
 from .forms import ForgotPasswordForm, ResetPasswordForm, WithdrawForm, change_request_form
+from .models import ChangeRequestStatus
 from .services import person_from
 
 bp = Blueprint("account", __name__)
@@ -22,9 +23,9 @@ bp = Blueprint("account", __name__)
 MEMBERS = ("individual", "group")
 ROLE_LABELS = {"self": _l("本人"), "representative": _l("代表者"), "contact": _l("連絡担当者")}
 STATUS_LABELS = {
-    "pending": _l("審査待ち"),
-    "approved": _l("承認済み（反映しました）"),
-    "rejected": _l("却下"),
+    ChangeRequestStatus.PENDING: _l("審査待ち"),
+    ChangeRequestStatus.APPROVED: _l("承認済み（反映しました）"),
+    ChangeRequestStatus.REJECTED: _l("却下"),
 }
 
 

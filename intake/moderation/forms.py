@@ -17,11 +17,12 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from ..web.plain_text import FlaskForm
 from .decisions import Subject
+from .models import DecisionAction
 
 REQUIRED = _l("この項目は必須です。")
 DECISIONS = [
-    SelectChoice("approve", _l("承認する")),
-    SelectChoice("reject", _l("差し戻す（却下）")),
+    SelectChoice(DecisionAction.APPROVE, _l("承認する")),
+    SelectChoice(DecisionAction.REJECT, _l("差し戻す（却下）")),
 ]
 
 
@@ -43,7 +44,7 @@ class ReasonMixin:
     )
 
     def validate_reason(self, field: TextAreaField) -> None:
-        rejecting = self.action.data == "reject"  # type: ignore[attr-defined]
+        rejecting = self.action.data == DecisionAction.REJECT  # type: ignore[attr-defined]
         if rejecting and not self.reason_template.data and not (field.data or "").strip():
             raise ValidationError(
                 _l("差し戻すときは、理由のひな形を選ぶか理由を入力してください。")

@@ -33,6 +33,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import validation as v
 from ..applications.questions import KINDS, split_options
+from ..moderation.models import DecisionAction
 from ..posts import recurrence
 from ..taxonomy import AREAS, AUDIENCES, POST_KINDS, TOPICS
 from .fields import Normalised
@@ -272,13 +273,15 @@ class PostForm(FlaskForm):
 class DecisionForm(FlaskForm):
     action = SelectField(
         _l("判断"),
-        choices=choices({"approve": _l("承認"), "reject": _l("差し戻し（却下）")}),
+        choices=choices(
+            {DecisionAction.APPROVE: _l("承認"), DecisionAction.REJECT: _l("差し戻し（却下）")}
+        ),
         validators=[required()],
     )
     reason = TextAreaField(_l("理由（却下のときは必須。投稿者に伝えられます）"), [length(2000)])
 
     def validate_reason(self, field: TextAreaField) -> None:
-        if self.action.data == "reject" and not (field.data or "").strip():
+        if self.action.data == DecisionAction.REJECT and not (field.data or "").strip():
             raise ValidationError(_l("却下するときは理由を入力してください。"))
 
 
