@@ -101,7 +101,7 @@ def seed_published(rt: Runtime, groups: list[int], count: int, rng: random.Rando
     """Write count approved events to the database and their Markdown files (setup only)."""
     import hashlib
 
-    from worker.publish import post_path, render
+    from worker.content.posts import post_path, render
 
     today = date.today()
     (rt.settings.content_dir / "posts").mkdir(parents=True, exist_ok=True)
@@ -122,8 +122,8 @@ def seed_published(rt: Runtime, groups: list[int], count: int, rng: random.Rando
 
 
 def full_build(rt: Runtime) -> float:
-    from worker.build import build_and_switch
-    from worker.sitestate import request_rebuild
+    from worker.build.revisions import request_rebuild
+    from worker.build.switch import build_and_switch
 
     with transaction(rt.sessions) as session:
         rev = request_rebuild(session)
@@ -274,7 +274,7 @@ def p95(values: list[float]) -> float:
 
 def full_only(rt: Runtime, cache: str) -> None:
     """Time a cold full build and an add-one rebuild with the given Pelican caching."""
-    from worker.build import build_site
+    from worker.build.full import build_site
 
     extra: dict[str, object] = {}
     if cache != "off":
@@ -288,7 +288,7 @@ def full_only(rt: Runtime, cache: str) -> None:
             with transaction(rt.sessions) as session:
                 (group,) = session.query(Post.account_id).limit(1).one()
             seed_one = submit_post(rt, group, data)
-            from worker.publish import post_path, render
+            from worker.content.posts import post_path, render
 
             with rt.sessions() as session:
                 post = session.get(Post, seed_one)

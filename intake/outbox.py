@@ -19,24 +19,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from . import redis_keys
+from .jobs import REBUILD_SITE
 from .models import Task, TaskState, utcnow
 
 log = logging.getLogger(__name__)
 
-# Jobs are named by dotted path: intake never imports worker.
-INGEST_ACCOUNT = "worker.ingest.ingest_account"
-INGEST_POST = "worker.ingest.ingest_post"
-INGEST_APPLICATION = "worker.ingest.ingest_application"
-PUBLISH_POST = "worker.publish.publish_post"
-PUBLISH_PROFILES = "worker.profiles.publish_profiles"  # subject: the group changed
-REBUILD_SITE = "worker.build.rebuild_site"
-SEND_PASSWORD_RESET = "worker.mail.send_password_reset"  # noqa: S105 - a job name
-SEND_EVENT_MESSAGE = "worker.messages.send_event_message"
-SEND_POST_DECISION = "worker.post_mail.send_post_decision"
-PURGE_EXPIRED = "worker.retention.purge_expired"
-SEND_TAKEDOWN_NOTICE = "worker.poster_mail.send_takedown_notice"
-SEND_STALE_REQUEST = "worker.poster_mail.send_stale_request"
-ARCHIVE_PAST = "worker.archive.archive_past"
 
 TASK_TIMEOUT = 120
 

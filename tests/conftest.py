@@ -252,11 +252,12 @@ def instance(tmp_path: Path, database_url: str, redis_server: RedisServer) -> It
 @pytest.fixture
 def worker_env(instance: Instance, monkeypatch: pytest.MonkeyPatch) -> Iterator[Instance]:
     """The instance's environment in this process, for calling job functions directly."""
+    from worker.context import close_runtime
+
+    close_runtime()  # not a runtime an earlier test's worker was handed
     for key, value in instance.env.items():
         monkeypatch.setenv(key, value)
     yield instance
-    from worker.context import close_runtime
-
     close_runtime()
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import update
 from intake.models import Build, Post
 from intake.site.takedown import take_down
 from intake.store import transaction
-from worker.publish import post_path
+from worker.content.posts import post_path
 
 STATUS = "/app/moderation/status"
 BROKEN_TITLE = "壊れた検査の催し"

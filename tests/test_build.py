@@ -117,7 +117,8 @@ def test_content_error_fails_the_build(instance):
 
 def test_builds_never_overlap_and_fold_requests(instance, worker_env):
     publish(instance, count=3)
-    from worker.build import build_lock, rebuild_site
+    from worker.build.switch import build_lock
+    from worker.jobs.site import rebuild_site
     from worker.run import make_worker
 
     lock = build_lock(instance.rt.redis, instance.settings)
@@ -138,8 +139,8 @@ def test_builds_never_overlap_and_fold_requests(instance, worker_env):
 
 
 def _publish_task(instance, post_id: int) -> int:  # type: ignore[no-untyped-def]
+    from intake.jobs import PUBLISH_POST
     from intake.models import Task
-    from intake.outbox import PUBLISH_POST
 
     with instance.rt.sessions() as db:
         return db.scalar(
@@ -148,9 +149,9 @@ def _publish_task(instance, post_id: int) -> int:  # type: ignore[no-untyped-def
 
 
 def test_a_lone_publication_is_built_first_and_a_burst_is_built_once(instance, worker_env):
-    from intake.outbox import REBUILD_SITE
+    from intake.jobs import REBUILD_SITE
     from intake.redis_keys import task_job
-    from worker.publish import publish_post
+    from worker.jobs.posts import publish_post
 
     queue = instance.rt.queue
     moderator, group = open_group(instance)

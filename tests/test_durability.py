@@ -10,9 +10,9 @@ from actors import applicant, new_post, open_group
 from conftest import Instance, csrf_token
 from sqlalchemy import func, select, text
 
+from intake.jobs import INGEST_APPLICATION
 from intake.models import Application, Build, Post, SiteState, Task
 from intake.moderation import decisions as post_decisions
-from intake.outbox import INGEST_APPLICATION
 
 pytestmark = pytest.mark.slow
 
@@ -125,7 +125,7 @@ def test_jobs_are_idempotent(instance, worker_env):
     post_decisions.approve(instance.rt, moderator, post_decisions.Subject("post", post_id))
     with instance.rt.sessions() as db:
         task = db.scalars(select(Task).where(Task.name.like("%publish_post"))).one()
-    from worker.publish import publish_post
+    from worker.jobs.posts import publish_post
 
     assert publish_post(task.id) == "done"
     assert publish_post(task.id) == "skipped"

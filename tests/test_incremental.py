@@ -14,7 +14,7 @@ from pathlib import Path
 from actors import open_group
 from sqlalchemy import select
 
-from intake import outbox
+from intake import jobs, outbox
 from intake.accounts.services import PersonData, Registration, register
 from intake.accounts.withdrawal import withdraw
 from intake.models import Build, Post
@@ -109,7 +109,7 @@ def _edit(instance, post_id: int, title: str) -> None:  # type: ignore[no-untype
     with transaction(instance.rt.sessions) as session:
         post = session.get(Post, post_id)
         post.title = title
-        task = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
+        task = outbox.add_task(session, jobs.PUBLISH_POST, post_id)
     outbox.enqueue_tasks(instance.rt.queue, [task])
 
 
@@ -142,7 +142,7 @@ def _without_search(tree: dict[str, bytes]) -> dict[str, bytes]:
 
 def _settle_search(instance) -> None:  # type: ignore[no-untyped-def]
     """Run the follow-up search re-index the publications asked for (a real rq worker)."""
-    from worker.searchindex import make_search_worker
+    from worker.run import make_search_worker
 
     make_search_worker(instance.rt).work(burst=True, with_scheduler=False)
 
@@ -182,7 +182,7 @@ def _publish_series(instance) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 def test_incremental_equals_full_build(instance, worker_env, tmp_path):
     _publish_series(instance)
-    from worker.build import build_site
+    from worker.build.full import build_site
 
     full = tmp_path / "full-build"
     build_site(instance.settings, full)
@@ -296,7 +296,9 @@ def test_missing_state_or_changed_theme_falls_back_to_a_full_build(
 ):
     import shutil
 
-    from intake.config import REPO_ROOT
+    from intake.config import REPO_ROOT, Settings
+    from intake.runtime import Runtime
+    from worker.run import make_worker
 
     moderator, group = open_group(instance)
     _approve(instance, moderator, group, 0)
@@ -311,8 +313,13 @@ def test_missing_state_or_changed_theme_falls_back_to_a_full_build(
     css = theme / "static" / "css" / "site.css"
     css.write_text(css.read_text(encoding="utf-8") + "\n/* changed */\n", encoding="utf-8")
     monkeypatch.setenv("HIROBA_THEME_DIR", str(theme))  # the in-process worker's settings
-    _approve(instance, moderator, group, 2)
-    _drain(instance)
+    # A worker reads its settings once, at its start: the changed theme needs a restart.
+    restarted = Runtime.from_settings(Settings.from_env())
+    try:
+        _approve(instance, moderator, group, 2)
+        make_worker(restarted).work(burst=True, with_scheduler=False)
+    finally:
+        restarted.close()
     assert "full build" in _last_build_log(instance)
     live = instance.settings.live_dir
     assert "/* changed */" in (live / "theme" / "css" / "site.css").read_text(encoding="utf-8")
@@ -320,7 +327,7 @@ def test_missing_state_or_changed_theme_falls_back_to_a_full_build(
 
 def _same_as_full_build(instance, tmp_path: Path, name: str) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
     """Assert the live build equals a full build of the same content; return the live tree."""
-    from worker.build import build_site
+    from worker.build.full import build_site
 
     _settle_search(instance)  # the follow-up Pagefind re-index the publications asked for
     full = tmp_path / name

@@ -25,7 +25,7 @@ def _builds(instance) -> list[Build]:  # type: ignore[no-untyped-def]
 
 def test_nightly_build_runs_once_a_date_from_its_time(instance, worker_env):
     from intake.redis_keys import nightly_job
-    from worker.nightly import schedule_nightly
+    from worker.schedule import schedule_nightly
 
     moderator, group = open_group(instance)
     first = _approve(instance, moderator, group, 0)
@@ -62,7 +62,7 @@ def test_nightly_build_runs_once_a_date_from_its_time(instance, worker_env):
 
 
 def test_no_nightly_build_when_a_full_build_went_live_since_its_time(instance, worker_env):
-    from worker.nightly import schedule_nightly
+    from worker.schedule import schedule_nightly
 
     moderator, group = open_group(instance)
     _approve(instance, moderator, group, 0)
@@ -79,7 +79,7 @@ def test_no_nightly_build_when_a_full_build_went_live_since_its_time(instance, w
 
 
 def test_no_nightly_build_while_publications_are_owed(instance, worker_env):
-    from worker.nightly import schedule_nightly
+    from worker.schedule import schedule_nightly
 
     moderator, group = open_group(instance)
     _approve(instance, moderator, group, 0)  # a new site: its first build is owed
@@ -90,7 +90,7 @@ def test_no_nightly_build_while_publications_are_owed(instance, worker_env):
 
 
 def test_nightly_build_time_is_configurable_and_can_be_switched_off(instance, worker_env):
-    from worker.nightly import schedule_nightly
+    from worker.schedule import schedule_nightly
 
     reconfigure(instance, '[publishing]\nnightly_build = "03:30"\n')
     assert not schedule_nightly(instance.rt, now=datetime(2031, 4, 1, 3, 29, tzinfo=JST))

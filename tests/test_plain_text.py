@@ -156,7 +156,7 @@ def test_every_intake_form_cleans_its_text():
 
 @pytest.mark.parametrize("ch", [*CONTROLS, "\ud800", "\ufffe", "\uffff"])
 def test_the_publish_boundary_drops_what_xml_forbids(ch):
-    from worker.publish import one_line
+    from worker.content.posts import one_line
 
     assert one_line(f"{ch}題{ch}名{ch}") == "題名"
     assert controls.xml_safe(f"a{ch}\n\tb") == "a\n\tb"

@@ -17,7 +17,7 @@ from intake.applications.services import apply, cancel_application
 from intake.config import REPO_ROOT, Settings
 from intake.models import SEALED_COLUMNS, Application, AuditEntry, Post
 from intake.moderation import decisions as post_decisions
-from worker.retention import schedule_retention
+from worker.schedule import schedule_retention
 
 SEALED_NAMES = [column for model, column in SEALED_COLUMNS if model is Application]
 INDEXES = ["email_index", "phone_index"]

@@ -58,7 +58,7 @@ def _drain(instance) -> None:  # type: ignore[no-untyped-def]
 
 def _settle(instance) -> None:  # type: ignore[no-untyped-def]
     """Run the follow-up Pagefind re-index the publications asked for (its own rq queue)."""
-    from worker.searchindex import make_search_worker
+    from worker.run import make_search_worker
 
     make_search_worker(instance.rt).work(burst=True, with_scheduler=False)
 

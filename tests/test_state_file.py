@@ -7,7 +7,7 @@ import datetime as dt
 import pickle
 from pathlib import Path
 
-from worker import sitetree
+from worker.build import tree
 
 
 class _Planted:
@@ -23,8 +23,8 @@ def test_state_round_trips_plain_values_and_dates(tmp_path):
     build.mkdir()
     entry = {"slug": "12", "days": [dt.date(2026, 12, 5)], "memo": {"vevent": (b"X", ())}}
     state = {"version": 4, "posts": {"posts/12.md": {"stat": [1, 2, 3], "entry": entry}}}
-    sitetree.state_path(build).write_bytes(pickle.dumps(state, protocol=5))
-    assert sitetree.load_state(build) == state
+    tree.state_path(build).write_bytes(pickle.dumps(state, protocol=5))
+    assert tree.load_state(build) == state
 
 
 def test_a_planted_state_file_is_refused_not_run(tmp_path):
@@ -32,8 +32,8 @@ def test_a_planted_state_file_is_refused_not_run(tmp_path):
     build.mkdir()
     marker = tmp_path / "ran"
     state = {"posts": {"posts/1.md": {"entry": _Planted(marker)}}}
-    sitetree.state_path(build).write_bytes(pickle.dumps(state))
-    assert sitetree.load_state(build) is None  # so the next publication is a full build
+    tree.state_path(build).write_bytes(pickle.dumps(state))
+    assert tree.load_state(build) is None  # so the next publication is a full build
     assert not marker.exists()
-    sitetree.state_path(build).write_bytes(b"not a pickle")
-    assert sitetree.load_state(build) is None
+    tree.state_path(build).write_bytes(b"not a pickle")
+    assert tree.load_state(build) is None

@@ -17,7 +17,7 @@ from intake.accounts.services import PersonData, Registration, register
 from intake.models import Account, Post, PostRevision, Task, utcnow
 from intake.posts.services import PostData, submit_post
 from intake.store import transaction
-from worker.sitestate import request_rebuild
+from worker.build.revisions import request_rebuild
 
 STATUS = "/app/moderation/status"
 

@@ -23,6 +23,7 @@ from lifecycle_support import (
 from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from sqlalchemy import select
 
+from intake.jobs import PUBLISH_POST
 from intake.models import AuditEntry, Build, Decision, Post, PostRevision, Task
 from intake.site.takedown import take_down as take_down_now
 from intake.store import transaction
@@ -180,7 +181,7 @@ def test_takedown_goes_to_the_front_of_the_queue(instance):
         assert db.get(PostRevision, edit_id).status == "closed"  # nothing left to review
         publish = db.scalars(
             select(Task.id)
-            .where(Task.name == "worker.publish.publish_post", Task.subject_id == target)
+            .where(Task.name == PUBLISH_POST, Task.subject_id == target)
             .order_by(Task.id.desc())
         ).first()
     assert instance.rt.queue.job_ids[0] == f"hiroba-task-{publish}"
@@ -244,7 +245,7 @@ def test_the_reconciler_puts_an_owed_takedown_at_the_front(instance):
     with instance.rt.sessions() as db:
         publish = db.scalars(
             select(Task.id)
-            .where(Task.name == "worker.publish.publish_post", Task.subject_id == target)
+            .where(Task.name == PUBLISH_POST, Task.subject_id == target)
             .order_by(Task.id.desc())
         ).first()
     queue = instance.rt.queue

@@ -111,7 +111,7 @@ def test_the_retention_job_sweeps_folders_left_without_a_row(instance, client, w
     for token in upload_rows(instance)[post_id]:
         os.utime(root / token, (two_hours_ago, two_hours_ago))
 
-    from worker.retention import purge_expired
+    from worker.jobs.protection import purge_expired
 
     purge_expired()
     assert private_folders(instance) == upload_rows(instance)[post_id] | {young.name}

@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from intake.store import transaction
 
-    from .build import build_and_switch
-    from .sitestate import request_rebuild
+    from .build.revisions import request_rebuild
+    from .build.switch import build_and_switch
 
     with transaction(rt.sessions) as session:
         rev = request_rebuild(session)

@@ -16,16 +16,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from intake import redis_keys
+from intake.jobs import PUBLISH_POST
 from intake.models import Post, Task
-from intake.outbox import PUBLISH_POST, due_tasks, enqueue_rebuild, enqueue_task
+from intake.outbox import due_tasks, enqueue_rebuild, enqueue_task
 from intake.runtime import Runtime
 
-from .archive import schedule_archiving
-from .build import build_lock, pending_rev
-from .nightly import schedule_nightly
-from .publish import URGENT
-from .retention import schedule_retention
-from .searchindex import reconcile_search
+from .build.search import reconcile_search
+from .build.switch import build_lock, pending_rev
+from .jobs.posts import URGENT
+from .schedule import schedule_archiving, schedule_nightly, schedule_retention
 
 log = logging.getLogger(__name__)
 

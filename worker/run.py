@@ -12,28 +12,29 @@ from rq.job import Job
 from sqlalchemy import func, select
 
 from intake.config import Settings
+from intake.jobs import NIGHTLY_BUILD, REBUILD_SITE
 from intake.models import Task
-from intake.outbox import REBUILD_SITE
 from intake.runtime import Runtime
 
-from .build import pending_rev
-from .nightly import NIGHTLY_BUILD
+from .build.preload import refresh_state, warm_up
+from .build.search import search_queue
+from .build.switch import pending_rev
+from .context import use_runtime
+from .jobs import accounts, applications, moderation, posts, protection, site  # noqa: F401
 from .reconcile import reconcile, reconcile_forever
-from .searchindex import make_search_worker, search_queue
-from .warmup import refresh_state, warm_up
 
 log = logging.getLogger(__name__)
 
 
 def make_worker(rt: Runtime) -> Worker:
-    """Return an rq worker on our queue with the JSON serializer.
+    """Return an rq worker on our queue with the JSON serializer, whose jobs get rt.
 
-    The job modules are imported here, in the parent, so each forked work-horse starts
-    with them loaded instead of importing SQLAlchemy, Pelican and our code per job; the
-    same goes for Pelican's plugins and readers (warmup).
+    The job modules are imported by the parent (at the top of this module), so each
+    forked work-horse starts with them loaded instead of importing SQLAlchemy, Pelican and
+    our code per job; the same goes for Pelican's plugins and readers (preload). rt is
+    handed to the jobs now, before work starts: the horses inherit it.
     """
-    from . import build, ingest, publish  # noqa: F401
-
+    use_runtime(rt)
     worker = PublishingWorker(
         [rt.queue], connection=rt.redis, serializer="rq.serializers.JSONSerializer"
     )
@@ -54,14 +55,22 @@ class PublishingWorker(Worker):
             refresh_state(self.settings)
 
 
-def _reconciler_main() -> None:
+def make_search_worker(rt: Runtime) -> Worker:
+    """Return an rq worker on the search queue, whose jobs get rt."""
+    use_runtime(rt)
+    return Worker(
+        [search_queue(rt)], connection=rt.redis, serializer="rq.serializers.JSONSerializer"
+    )
+
+
+def _reconciler_main(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s reconciler %(message)s")
-    reconcile_forever(Runtime.from_settings(Settings.from_env()))
+    reconcile_forever(Runtime.from_settings(settings))
 
 
-def _search_worker_main() -> None:
+def _search_worker_main(settings: Settings) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s search %(message)s")
-    make_search_worker(Runtime.from_settings(Settings.from_env())).work(with_scheduler=False)
+    make_search_worker(Runtime.from_settings(settings)).work(with_scheduler=False)
 
 
 def run_forever(rt: Runtime) -> None:
@@ -72,9 +81,15 @@ def run_forever(rt: Runtime) -> None:
     # threaded process can copy held locks into the child. The search worker has its own
     # queue so a Pagefind run (seconds) never holds up an approval.
     spawn = multiprocessing.get_context("spawn")
+    # They get the worker's settings, read once at its start (a spawned process starts
+    # afresh, so each opens its own connections).
     helpers = [
-        spawn.Process(target=_reconciler_main, name="hiroba-reconciler", daemon=True),
-        spawn.Process(target=_search_worker_main, name="hiroba-search", daemon=True),
+        spawn.Process(
+            target=_reconciler_main, args=(rt.settings,), name="hiroba-reconciler", daemon=True
+        ),
+        spawn.Process(
+            target=_search_worker_main, args=(rt.settings,), name="hiroba-search", daemon=True
+        ),
     ]
     for helper in helpers:
         helper.start()

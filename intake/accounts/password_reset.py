@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .. import outbox, redis_keys
+from .. import jobs, outbox, redis_keys
 from ..errors import HirobaError
 from ..models import Account, PasswordResetToken, Person, Task, utcnow
 from ..protection import audit
@@ -122,7 +122,7 @@ def request_reset(rt: Runtime, identifier: str) -> None:
             )
             session.add(row)
             session.flush()
-            tasks.append(outbox.add_task(session, outbox.SEND_PASSWORD_RESET, row.id))
+            tasks.append(outbox.add_task(session, jobs.SEND_PASSWORD_RESET, row.id))
     outbox.enqueue_tasks(rt.queue, tasks)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import outbox
+from .. import jobs, outbox
 from ..crypto import Vault
 from ..deployment import PersonalFields
 from ..errors import HirobaError
@@ -150,7 +150,7 @@ def register(
                 count=len(account.persons),
                 detail=f"{source} registration",
             )
-        task = outbox.add_task(session, outbox.INGEST_ACCOUNT, account.id)
+        task = outbox.add_task(session, jobs.INGEST_ACCOUNT, account.id)
         account_id = account.id
     outbox.enqueue_tasks(rt.queue, [task])
     return account_id

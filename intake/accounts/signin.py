@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from .. import outbox, redis_keys
+from .. import jobs, outbox, redis_keys
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, utcnow
 from ..protection import audit
@@ -178,7 +178,7 @@ def disable_account(
         )
         # Only active groups' profiles are public: a disabled one's leaves the site.
         tasks = (
-            [outbox.add_task(session, outbox.PUBLISH_PROFILES, account_id)]
+            [outbox.add_task(session, jobs.PUBLISH_PROFILES, account_id)]
             if account.profile_public
             else []
         )

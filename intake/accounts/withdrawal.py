@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from .. import outbox
+from .. import jobs, outbox
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, ChangeRequest, PasswordResetToken, Post, Task
 from ..posts.models import POST_WAITING, PostStatus
@@ -77,7 +77,7 @@ def withdraw(rt: Runtime, account_id: int, password: str) -> Erasure:
         unpublished, kept = 0, 0
         tasks: list[Task] = []
         if account.profile_public:  # the public profile leaves the site with the account
-            tasks.append(outbox.add_task(session, outbox.PUBLISH_PROFILES, account_id))
+            tasks.append(outbox.add_task(session, jobs.PUBLISH_PROFILES, account_id))
         account.profile_public = False
         account.website = account.public_contact = account.profile_pending = ""
         posts = list(
@@ -96,7 +96,7 @@ def withdraw(rt: Runtime, account_id: int, password: str) -> Erasure:
                 post.status = PostStatus.WITHDRAWN
                 unpublished += 1
             if was_live or post.published_hash is not None:
-                tasks.append(outbox.add_task(session, outbox.PUBLISH_POST, post.id))
+                tasks.append(outbox.add_task(session, jobs.PUBLISH_POST, post.id))
         # Every post of the account that does not stay live (also rejected, taken-down
         # and archived ones, which nobody can bring back now) loses its private files.
         erased = session.scalars(

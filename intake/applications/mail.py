@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import outbox
+from .. import jobs, outbox
 from ..models import Application, EventMessage, MessageDelivery, Post
 from ..protection import audit
 from ..runtime import Runtime
@@ -67,7 +67,7 @@ def send_message(
             delivery = MessageDelivery(message_id=message.id, application_id=application_id)
             session.add(delivery)
             session.flush()
-            tasks.append(outbox.add_task(session, outbox.SEND_EVENT_MESSAGE, delivery.id))
+            tasks.append(outbox.add_task(session, jobs.SEND_EVENT_MESSAGE, delivery.id))
         audit.record(
             session,
             account_id,

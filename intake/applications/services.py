@@ -23,7 +23,7 @@ from datetime import timedelta
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import outbox
+from .. import jobs, outbox
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Application, Post, Task, utcnow
 from ..posts.models import POST_LIVE
@@ -34,9 +34,6 @@ from ..validation import N_
 from .links import local_now
 from .models import APPLICATION_HOLDING, ApplicationStatus, Availability
 
-APPLICATION_MAIL = "worker.ingest.ingest_application"  # confirmation or waiting-list mail
-PROMOTED_MAIL = "worker.application_mail.send_promoted"
-DUPLICATE_NOTICE = "worker.application_mail.send_duplicate_notice"
 DUPLICATE_NOTICES_PER_DAY = 3
 # "few" places left: at most this share of the capacity, and never fewer than this count.
 FEW_SHARE, FEW_MIN = 0.2, 3
@@ -183,13 +180,13 @@ def _notices(session: Session, existing: list[int]) -> list[Task]:
     for application_id in existing:
         sent = session.scalar(
             select(func.count()).where(
-                Task.name == DUPLICATE_NOTICE,
+                Task.name == jobs.SEND_DUPLICATE_NOTICE,
                 Task.subject_id == application_id,
                 Task.created_at >= since,
             )
         )
         if int(sent or 0) < DUPLICATE_NOTICES_PER_DAY:
-            tasks.append(outbox.add_task(session, DUPLICATE_NOTICE, application_id))
+            tasks.append(outbox.add_task(session, jobs.SEND_DUPLICATE_NOTICE, application_id))
     return tasks
 
 
@@ -253,7 +250,7 @@ def apply(rt: Runtime, post_id: int, data: ApplicationData) -> Outcome:
             session.add(application)
             session.flush()
             if data.email:
-                tasks.append(outbox.add_task(session, APPLICATION_MAIL, application.id))
+                tasks.append(outbox.add_task(session, jobs.INGEST_APPLICATION, application.id))
             outcome = Outcome(
                 application.id,
                 post_id,
@@ -285,7 +282,7 @@ def promote(session: Session, post: Post) -> tuple[list[int], list[Task]]:
             free -= application.party_size
         promoted.append(application.id)
         if application.email_enc is not None:
-            tasks.append(outbox.add_task(session, PROMOTED_MAIL, application.id))
+            tasks.append(outbox.add_task(session, jobs.SEND_PROMOTED, application.id))
     return promoted, tasks
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from .. import outbox
+from .. import jobs, outbox
 from ..accounts.models import AccountStatus
 from ..accounts.second_factor import enrol_account
 from ..accounts.services import PersonData, Registration, create_staff, register
@@ -182,8 +182,8 @@ def load_demo(
         session.add_all(posts)
         session.flush()
         reason_templates.ensure_defaults(session)  # the moderators' rejection reasons
-        tasks = [outbox.add_task(session, outbox.PUBLISH_POST, p.id) for p in posts]
-        tasks.append(outbox.add_task(session, outbox.PUBLISH_PROFILES, group_ids[0]))
+        tasks = [outbox.add_task(session, jobs.PUBLISH_POST, p.id) for p in posts]
+        tasks.append(outbox.add_task(session, jobs.PUBLISH_PROFILES, group_ids[0]))
     outbox.enqueue_tasks(rt.queue, tasks)
     progress(f"{len(posts)} approved posts, publication queued")
     return f"demo ready: {len(group_ids)} groups, {len(posts)} posts"

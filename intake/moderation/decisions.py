@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .. import outbox
+from .. import jobs, outbox
 from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..models import Decision, Post, PostRevision, Task, utcnow
 from ..posts import edit_files as post_edit_files
@@ -200,8 +200,8 @@ def reject(
 
 def _tell(session: Session, decision_id: int, publish: int | None) -> list[Task]:
     """Owe the publication (when approving) and the poster's mail, in the decision's commit."""
-    tasks = [outbox.add_task(session, outbox.PUBLISH_POST, publish)] if publish else []
-    tasks.append(outbox.add_task(session, outbox.SEND_POST_DECISION, decision_id))
+    tasks = [outbox.add_task(session, jobs.PUBLISH_POST, publish)] if publish else []
+    tasks.append(outbox.add_task(session, jobs.SEND_POST_DECISION, decision_id))
     return tasks
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import outbox
+from .. import jobs, outbox
 from ..errors import InvalidTransition, NotFound
 from ..models import Decision, Post, PostRevision, Upload, utcnow
 from ..runtime import Runtime
@@ -164,7 +164,7 @@ def withdraw_post(rt: Runtime, account_id: int, post_id: int) -> None:
         post.withdrawn_at = post.updated_at = utcnow()
         _close_pending(session, post_id, RevisionStatus.WITHDRAWN)
         tokens = delete_upload_rows(session, [post_id])
-        task = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
+        task = outbox.add_task(session, jobs.PUBLISH_POST, post_id)
     remove_folders(rt.settings, tokens)
     outbox.enqueue_tasks(rt.queue, [task])
 

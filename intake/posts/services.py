@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import outbox
+from .. import jobs, outbox
 from ..errors import InvalidTransition, NotFound
 from ..models import Post, utcnow
 from ..runtime import Runtime
@@ -77,7 +77,7 @@ def submit_post(
         session.flush()
         if attach is not None:
             attach(session, post.id)
-        task = outbox.add_task(session, outbox.INGEST_POST, post.id)
+        task = outbox.add_task(session, jobs.INGEST_POST, post.id)
         post_id = post.id
     outbox.enqueue_tasks(rt.queue, [task])
     return post_id

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from .. import outbox
+from .. import jobs, outbox
 from ..accounts.models import AccountStatus
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, Decision, Task, utcnow
@@ -137,7 +137,7 @@ def update_profile(rt: Runtime, account_id: int, edit: ProfileEdit) -> bool:
             raise NoProfileChanges(str(account_id))
         account.profile_pending = new_pending if changed else ""
         if listed_changed:
-            tasks.append(outbox.add_task(session, outbox.PUBLISH_PROFILES, account_id))
+            tasks.append(outbox.add_task(session, jobs.PUBLISH_PROFILES, account_id))
     outbox.enqueue_tasks(rt.queue, tasks)
     return bool(changed)
 
@@ -184,7 +184,7 @@ def decide(
             for name, value in pending.items():
                 setattr(account, name, value)
             if account.profile_public:
-                tasks.append(outbox.add_task(session, outbox.PUBLISH_PROFILES, account_id))
+                tasks.append(outbox.add_task(session, jobs.PUBLISH_PROFILES, account_id))
         account.profile_pending = ""
         action = DecisionAction.APPROVE if approve else DecisionAction.REJECT
         record_decision(session, moderator_id, SUBJECT, account_id, action, reason, edits)

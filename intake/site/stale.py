@@ -1,6 +1,6 @@
 """Old content: past events are archived, and posters are asked to remove stale items.
 
-Archiving is automatic: the worker's periodic job (worker/archive.py) takes every live
+Archiving is automatic: the worker's periodic job (worker/jobs/site.py) takes every live
 event or recruitment whose last date ended more than ``[content] archive_after_days`` ago
 off the site (status ``archived``); the poster still sees it as アーカイブ済み.
 
@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from .. import outbox
+from .. import jobs, outbox
 from ..models import Post, PostRevision, utcnow
 from ..moderation.models import DecisionAction
 from ..moderation.records import record_decision
@@ -76,7 +76,7 @@ def archive_past(rt: Runtime, now: datetime | None = None) -> list[int]:
             post.archived_at = utcnow()
             erase = close_pending_edits(session, post_id)
             audit.record(session, None, "archive_post", "post", post_id, detail=f"{days}日経過")
-            task = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
+            task = outbox.add_task(session, jobs.PUBLISH_POST, post_id)
         remove_folders(rt.settings, erase)
         outbox.enqueue_tasks(rt.queue, [task])
         archived.append(post_id)
@@ -99,7 +99,7 @@ def request_removal(
             session, moderator_id, "post", post_id, DecisionAction.STALE_REQUEST, reason
         )
         audit.record(session, moderator_id, "request_stale_removal", "post", post_id)
-        task = outbox.add_task(session, outbox.SEND_STALE_REQUEST, post_id)
+        task = outbox.add_task(session, jobs.SEND_STALE_REQUEST, post_id)
     outbox.enqueue_tasks(rt.queue, [task])
     return deadline
 
@@ -172,7 +172,7 @@ def remove_overdue(
                 post.stale_reason,
             )
             audit.record(session, moderator_id, "remove_stale_post", "post", post_id)
-            task = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
+            task = outbox.add_task(session, jobs.PUBLISH_POST, post_id)
         remove_folders(rt.settings, erase)
         outbox.enqueue_tasks(rt.queue, [task])
         removed.append(post_id)

@@ -114,7 +114,7 @@ class StatusPanel:
         ]
 
 
-# What worker/build.py logs first for a publication that is not a full build: an
+# What worker/build/switch.py logs first for a publication that is not a full build: an
 # incremental one, or one that also brings in a fresh search index.
 INCREMENTAL_NOTES = ("incremental:", "search re-index")
 
@@ -124,7 +124,7 @@ def build_mode(log: str) -> str:
     return "incremental" if log.startswith(INCREMENTAL_NOTES) else "full"
 
 
-# worker/setaside.py ends each build's log with one such line per post it keeps aside.
+# worker/build/setaside.py ends each build's log with one such line per post it keeps aside.
 SET_ASIDE_MARK = "SET ASIDE post "
 _SET_ASIDE = re.compile(rf"^{SET_ASIDE_MARK}(\d+)$", re.M)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from .. import outbox
+from .. import jobs, outbox
 from ..errors import NotFound
 from ..models import Post, PostRevision, utcnow
 from ..moderation.models import DecisionAction
@@ -91,8 +91,8 @@ def take_down(rt: Runtime, moderator_id: int, post_id: int, reason: str) -> None
         erase = close_pending_edits(session, post_id)
         record_decision(session, moderator_id, "post", post_id, DecisionAction.TAKEDOWN, reason)
         audit.record(session, moderator_id, "takedown_post", "post", post_id, detail="緊急非公開")
-        publish = outbox.add_task(session, outbox.PUBLISH_POST, post_id)
-        notice = outbox.add_task(session, outbox.SEND_TAKEDOWN_NOTICE, post_id)
+        publish = outbox.add_task(session, jobs.PUBLISH_POST, post_id)
+        notice = outbox.add_task(session, jobs.SEND_TAKEDOWN_NOTICE, post_id)
     remove_folders(rt.settings, erase)
     outbox.enqueue_tasks(rt.queue, [publish], at_front=True)
     outbox.enqueue_tasks(rt.queue, [notice])

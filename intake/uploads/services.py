@@ -4,7 +4,7 @@ A post's files are processed in the request that submits it (uploads_images.py,
 uploads_pdf.py): the original bytes are never written anywhere. What is kept lives under
 ``$HIROBA_HOME/uploads/<token>/``, a private folder outside everything a web server
 serves, until the worker publishes the approved post and copies the files into the
-Pelican content tree (worker/media.py). The random token is the only name a file has
+Pelican content tree (worker/content/media.py). The random token is the only name a file has
 outside the database; no personal data appears in a path or URL.
 """
 

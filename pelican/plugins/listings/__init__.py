@@ -3,7 +3,7 @@
 
 Stateless Pelican plugin. At the end of the article writer it turns every article into
 an ``Entry`` (public metadata only), asks ``plan`` for the site's listing pages and
-renders each one. The worker's incremental publisher (worker/incremental.py) loads this
+renders each one. The worker's incremental publisher (worker/build/incremental.py) loads this
 same module through Pelican and calls the same functions, so both paths write the same
 bytes. When the build code sets ``HIROBA_STATE_PREFIX``, the entries and every page's
 signature are saved in ``<prefix>.state.pickle`` and ``<prefix>.sigs.json`` for it.

@@ -61,7 +61,7 @@ def _when(name: str, moments: list[dt.date], zone: ZoneInfo) -> tuple[str, str |
     if isinstance(first.tzinfo, ZoneInfo):
         values = ",".join(m.strftime("%Y%m%dT%H%M%S") for m in moments)  # type: ignore[union-attr]
         return f"{name};TZID={first.tzinfo.key}:{values}", first.tzinfo.key
-    utc = ",".join(m.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ") for m in moments)  # type: ignore[union-attr]
+    utc = ",".join(m.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ") for m in moments)  # type: ignore[union-attr,attr-defined]
     return f"{name}:{utc}", None
 
 

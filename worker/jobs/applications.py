@@ -1,4 +1,5 @@
-"""Organizers' messages to applicants: one mail per applicant, sent by the worker."""
+"""Jobs of applications: the applicant's confirmation, promotion and duplicate notices, and
+organizers' messages to applicants (one mail per applicant)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from intake.applications.mail import AUDIENCES, mail_text
 from intake.models import Application, EventMessage, MessageDelivery, Post, utcnow
 from intake.runtime import Runtime
 
-from .mail import MailNotSent
-from .tasks import tracked
+from ..mail import MailNotSent
+from ..mail.applicants import mail_standing
+from ..tasks import tracked
 
 
 @tracked
@@ -42,3 +44,21 @@ def send_event_message(rt: Runtime, session: Session, delivery_id: int) -> None:
         raise MailNotSent(type(exc).__name__) from None
     delivery.state = "sent"
     delivery.sent_at = utcnow()
+
+
+@tracked
+def ingest_application(rt: Runtime, session: Session, application_id: int) -> None:
+    """Mail the applicant their confirmation or waiting-list place (allocated in the request)."""
+    mail_standing(rt, session, application_id, promoted=False)
+
+
+@tracked
+def send_promoted(rt: Runtime, session: Session, application_id: int) -> None:
+    """Tell an applicant promoted from the waiting list that their place is confirmed."""
+    mail_standing(rt, session, application_id, promoted=True)
+
+
+@tracked
+def send_duplicate_notice(rt: Runtime, session: Session, application_id: int) -> None:
+    """Tell an applicant that someone applied again with their details (nothing was taken)."""
+    mail_standing(rt, session, application_id, promoted=False, duplicate=True)

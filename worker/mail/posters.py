@@ -1,9 +1,9 @@
-"""The poster's mail about a moderator's decision on their post or on an edit of it.
+"""Mails to a poster: a moderator's decision on their post or an edit of it, a takedown of
+their live item, or a request to remove stale content.
 
-The task carries only the Decision's id. The job reads the post and the poster's address
-itself (a group's contact person first) and sends the outcome: approved, approved with
-the moderator's edits (each one listed), or rejected with the reason. With no mail server
-configured (HIROBA_SMTP_HOST empty) the mail is skipped; /app/my shows the same.
+A poster's mails go to a group's contact person first, like a password reset. With no
+mail server configured (HIROBA_SMTP_HOST empty) a notice is skipped: the poster still sees
+the same text on their page (/app/my). The jobs that send them: worker/jobs/moderation.py.
 """
 
 from __future__ import annotations
@@ -15,15 +15,42 @@ import smtplib
 from sqlalchemy.orm import Session
 
 from intake import mail
-from intake.models import Decision, Post, PostRevision
+from intake.accounts.password_reset import MAIL_ORDER
+from intake.models import Account, Decision, Post, PostRevision
 from intake.posts.fields import edits_text
 from intake.runtime import Runtime
 
-from .mail import MailNotSent
-from .poster_mail import poster_address
-from .tasks import tracked
+from . import MailNotSent
 
 log = logging.getLogger(__name__)
+
+
+def poster_address(rt: Runtime, account: Account) -> str | None:
+    """Return the address a poster's notices go to, or None when none is registered."""
+    mailable = sorted(
+        (p for p in account.persons if p.email_enc), key=lambda p: MAIL_ORDER.get(p.role, 9)
+    )
+    if not mailable:
+        return None
+    return rt.vault.open(mailable[0].email_enc, "persons.email") or None
+
+
+def send_notice(rt: Runtime, post: Post, subject: str, body: str) -> None:
+    """Mail the poster a notice about their post (skipped without a mail server or address)."""
+    if not rt.settings.smtp_host:
+        log.info("no mail server configured; poster notice for post %s skipped", post.id)
+        return
+    address = poster_address(rt, post.account)
+    if address is None:
+        return
+    site = rt.settings.site_name
+    text = f"{body}\n\nマイページ: {rt.settings.public_url}/app/my\n\n{site}\n"
+    try:
+        message = mail.build_message(rt.settings, address, f"【{site}】{subject}", text)
+        mail.send(rt.settings, message)
+    except (OSError, smtplib.SMTPException) as exc:
+        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
+        raise MailNotSent(type(exc).__name__) from None
 
 
 def decided_post(session: Session, decision: Decision) -> Post | None:
@@ -34,7 +61,7 @@ def decided_post(session: Session, decision: Decision) -> Post | None:
     return session.get(Post, decision.subject_id) if decision.subject_kind == "post" else None
 
 
-def mail_text(site_name: str, my_url: str, decision: Decision, post: Post) -> tuple[str, str]:
+def decision_text(site_name: str, my_url: str, decision: Decision, post: Post) -> tuple[str, str]:
     """Return the subject and body telling a poster what was decided, and why or what changed."""
     edit = decision.subject_kind == "revision"
     name = f"「{post.title}」（投稿番号 {post.id}）"
@@ -63,26 +90,3 @@ def mail_text(site_name: str, my_url: str, decision: Decision, post: Post) -> tu
         ]
     body = "\n".join(lines) + f"\n\nマイページ: {my_url}\n\n{site_name}\n"
     return f"【{site_name}】{subject}", body
-
-
-@tracked
-def send_post_decision(rt: Runtime, session: Session, decision_id: int) -> None:
-    """Mail the poster one decision, once (the task's completion commits with the send)."""
-    decision = session.get(Decision, decision_id)
-    post = decided_post(session, decision) if decision is not None else None
-    if decision is None or post is None:
-        return
-    if not rt.settings.smtp_host:
-        log.info("no mail server configured; decision mail %s skipped", decision_id)
-        return
-    address = poster_address(rt, post.account)
-    if address is None:
-        return
-    subject, body = mail_text(
-        rt.settings.site_name, f"{rt.settings.public_url}/app/my", decision, post
-    )
-    try:
-        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
-    except (OSError, smtplib.SMTPException) as exc:
-        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
-        raise MailNotSent(type(exc).__name__) from None

@@ -1,4 +1,7 @@
-"""The nightly full build: the whole site rebuilt once a day, at `[publishing]
+"""The reconciler's schedules: the nightly full build once a day, and the housekeeping jobs
+(retention purge, archiving of past events) at most once an hour.
+
+The nightly full build rebuilds the whole site once a day, at `[publishing]
 nightly_build` (Japan time, 00:10 by default).
 
 Approvals are published incrementally; the nightly build is the check that a build from
@@ -18,21 +21,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from intake import redis_keys
+from intake.jobs import ARCHIVE_PAST, NIGHTLY_BUILD, PUBLISH_POST, PURGE_EXPIRED
 from intake.models import Build, Task
-from intake.outbox import PUBLISH_POST
 from intake.runtime import Runtime
 from intake.site.status import build_mode
-from intake.store import transaction
 
-from .build import build_and_switch, holding_build_lock, pending_rev
-from .context import runtime
-from .sitestate import request_rebuild
+from .build.switch import pending_rev
 
 log = logging.getLogger(__name__)
 
 SITE_ZONE = ZoneInfo("Asia/Tokyo")  # pelicanconf TIMEZONE: the site's dates are Japan's
-NIGHTLY_BUILD = "worker.nightly.nightly_build"
 LOCK_WAIT_SECONDS = 1800  # a running build (a full one takes a minute or two) finishes first
+INTERVAL_SECONDS = 3600  # the housekeeping jobs' period
 
 
 def _built_in_full_since(rt: Runtime, since: dt.datetime) -> bool:
@@ -86,14 +86,42 @@ def schedule_nightly(rt: Runtime, now: dt.datetime | None = None) -> bool:
     return True
 
 
-def nightly_build() -> str:
-    """rq job: build the whole site from its content and switch it live."""
-    rt = runtime()
-    with holding_build_lock(rt, LOCK_WAIT_SECONDS) as held:
-        if not held:
-            log.warning("nightly full build skipped: the build lock stayed taken")
-            return "busy"
-        with transaction(rt.sessions) as session:
-            rev = request_rebuild(session)
-        record = build_and_switch(rt, rev, full=True, note="nightly full build")
-    return record.status
+def enqueue_hourly(rt: Runtime, schedule_key: str, func: str, job_id: str, what: str) -> bool:
+    """Enqueue func unless schedule_key says it was enqueued within the hour; True when it was.
+
+    The fixed job id keeps the reconciler from taking the job for a rebuild.
+    """
+    if not rt.redis.set(schedule_key, 1, nx=True, ex=INTERVAL_SECONDS):
+        return False
+    rt.queue.enqueue(
+        func,
+        job_id=job_id,
+        job_timeout=1800,
+        result_ttl=3600,
+        failure_ttl=86400,
+        description=what,
+    )
+    return True
+
+
+def schedule_retention(rt: Runtime) -> bool:
+    """Enqueue the purge unless one was enqueued within the hour; return True when it was."""
+    return enqueue_hourly(
+        rt,
+        redis_keys.retention_schedule(rt.settings.redis_prefix),
+        PURGE_EXPIRED,
+        redis_keys.retention_job(rt.settings.redis_prefix),  # the reconciler leaves it alone
+        "purge applicants' personal data past retention",
+    )
+
+
+def schedule_archiving(rt: Runtime) -> bool:
+    """Enqueue the archiving job unless it was enqueued within the hour; True when it was."""
+    prefix = rt.settings.redis_prefix
+    return enqueue_hourly(
+        rt,
+        redis_keys.archive_schedule(prefix),
+        ARCHIVE_PAST,
+        redis_keys.archive_job(prefix),  # the reconciler must not take it for a rebuild
+        "archive past events",
+    )

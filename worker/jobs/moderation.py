@@ -1,9 +1,11 @@
-"""Mails to a poster about their live item: a takedown, or a request to remove stale content.
+"""Jobs of moderation: the poster's mails about a decision, a takedown, a stale item.
 
-The task carries only the post's id. The job checks the post is still in the state the
-mail is about, reads the poster's address itself (a group's contact person first, like a
-password reset), and sends. With no mail server configured (HIROBA_SMTP_HOST empty) the
-mail is skipped: the poster still sees the same text on their page (/app/my).
+Each task carries only an id. The job checks the post is still in the state the mail is
+about, reads the poster's address itself (a group's contact person first) and sends: a
+decision (approved, approved with the moderator's edits listed, or rejected with the
+reason), a takedown with its reason, or a request to update or withdraw a stale item by a
+deadline. With no mail server configured (HIROBA_SMTP_HOST empty) the mail is skipped;
+/app/my shows the same.
 """
 
 from __future__ import annotations
@@ -15,39 +17,35 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from intake import mail
-from intake.accounts.password_reset import MAIL_ORDER
-from intake.models import Account, Post
+from intake.models import Decision, Post
 from intake.runtime import Runtime
 
-from .mail import MailNotSent
-from .tasks import tracked
+from ..mail import MailNotSent
+from ..mail.posters import decided_post, decision_text, poster_address, send_notice
+from ..tasks import tracked
 
 log = logging.getLogger(__name__)
 JST_HOURS = 9
 
 
-def poster_address(rt: Runtime, account: Account) -> str | None:
-    """Return the address a poster's notices go to, or None when none is registered."""
-    mailable = sorted(
-        (p for p in account.persons if p.email_enc), key=lambda p: MAIL_ORDER.get(p.role, 9)
-    )
-    if not mailable:
-        return None
-    return rt.vault.open(mailable[0].email_enc, "persons.email") or None
-
-
-def _send(rt: Runtime, post: Post, subject: str, body: str) -> None:
+@tracked
+def send_post_decision(rt: Runtime, session: Session, decision_id: int) -> None:
+    """Mail the poster one decision, once (the task's completion commits with the send)."""
+    decision = session.get(Decision, decision_id)
+    post = decided_post(session, decision) if decision is not None else None
+    if decision is None or post is None:
+        return
     if not rt.settings.smtp_host:
-        log.info("no mail server configured; poster notice for post %s skipped", post.id)
+        log.info("no mail server configured; decision mail %s skipped", decision_id)
         return
     address = poster_address(rt, post.account)
     if address is None:
         return
-    site = rt.settings.site_name
-    text = f"{body}\n\nマイページ: {rt.settings.public_url}/app/my\n\n{site}\n"
+    subject, body = decision_text(
+        rt.settings.site_name, f"{rt.settings.public_url}/app/my", decision, post
+    )
     try:
-        message = mail.build_message(rt.settings, address, f"【{site}】{subject}", text)
-        mail.send(rt.settings, message)
+        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
     except (OSError, smtplib.SMTPException) as exc:
         # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
         raise MailNotSent(type(exc).__name__) from None
@@ -64,7 +62,7 @@ def send_takedown_notice(rt: Runtime, session: Session, post_id: int) -> None:
         f"理由:\n{post.takedown_reason}\n\n"
         "ご不明な点は運営者までお問い合わせください。"
     )
-    _send(rt, post, "投稿の公開を停止しました", body)
+    send_notice(rt, post, "投稿の公開を停止しました", body)
 
 
 @tracked
@@ -82,4 +80,4 @@ def send_stale_request(rt: Runtime, session: Session, post_id: int) -> None:
         f"{deadline} までに、マイページから内容を更新するか、取り下げてください。"
         "期限を過ぎると、運営者が削除することがあります。"
     )
-    _send(rt, post, "古い情報の削除依頼", body)
+    send_notice(rt, post, "古い情報の削除依頼", body)

@@ -1,4 +1,4 @@
-"""Mail jobs: the worker builds and sends each message; the queue carries only a row id."""
+"""Jobs of accounts: put a received registration before the moderators; mail a reset link."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ from sqlalchemy.orm import Session
 
 from intake import mail
 from intake.accounts.password_reset import CONTEXT, mail_text
-from intake.errors import HirobaError
-from intake.models import PasswordResetToken, Person, utcnow
+from intake.models import Account, PasswordResetToken, Person, utcnow
 from intake.runtime import Runtime
 
-from .tasks import tracked
+from ..mail import MailNotSent
+from ..tasks import tracked
 
 
-class MailNotSent(HirobaError):
-    """The SMTP server did not take the message; the task is tried again."""
+@tracked
+def ingest_account(rt: Runtime, session: Session, account_id: int) -> None:
+    """Put a received registration in front of the moderators."""
+    account = session.get(Account, account_id)
+    if account is not None and account.status == "received":
+        account.status = "pending"
 
 
 @tracked

@@ -3,13 +3,14 @@ Pagefind re-index.
 
 An incremental publication does not run Pagefind (20 s at 10,000 pages): it deletes
 the changed pages' fragments and writes ``search/delta.json`` (see the listings plugin's
-``searchfresh``). Afterwards it asks for ``reindex_search`` on a queue of its own
-(``<queue>-search``, worked by a second rq worker so a long Pagefind run never delays an
-approval). One job at a time is queued (a Redis flag, cleared when the job starts, so a
-publication after that asks again). The job waits HIROBA_SEARCH_REINDEX_SECONDS (none
-after a removal), runs Pagefind at low priority over a hard-link snapshot of the live
-folder outside the build lock, then, under the build lock, publishes a new build folder
-with the fresh index (and a delta of what changed during the run) and switches to it.
+``searchfresh``). Afterwards it asks for ``reindex_search`` (worker/jobs/site.py) on a
+queue of its own (``<queue>-search``, worked by a second rq worker so a long Pagefind run
+never delays an approval). One job at a time is queued (a Redis flag, cleared when the
+job starts, so a publication after that asks again). The job waits
+HIROBA_SEARCH_REINDEX_SECONDS (none after a removal), runs Pagefind at low priority over a
+hard-link snapshot of the live folder outside the build lock, then, under the build lock,
+publishes a new build folder with the fresh index (and a delta of what changed during the
+run) and switches to it.
 """
 
 from __future__ import annotations
@@ -21,23 +22,26 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rq import Queue, Worker
+from rq import Queue
 from rq.registry import StartedJobRegistry
 
 from intake import redis_keys
 from intake.config import Settings
+from intake.jobs import REINDEX_SEARCH
 from intake.outbox import make_queue
 from intake.runtime import Runtime
 
-from . import sitetree
+from . import tree
+from .session import listings_for
+
+if TYPE_CHECKING:
+    from listings.api import Listings
 
 log = logging.getLogger(__name__)
 
-REINDEX_JOB = "worker.searchindex.reindex_search"
 DELTA = "search/delta.json"
-LOCK_WAIT_SECONDS = 600
 
 
 @dataclass
@@ -55,13 +59,6 @@ def search_queue(rt: Runtime) -> Queue:
     return make_queue(rt.redis, redis_keys.search_queue(rt.settings.redis_prefix))
 
 
-def make_search_worker(rt: Runtime) -> Worker:
-    """Return an rq worker on the search queue."""
-    return Worker(
-        [search_queue(rt)], connection=rt.redis, serializer="rq.serializers.JSONSerializer"
-    )
-
-
 def request_reindex(rt: Runtime, urgent: bool = False, force: bool = False) -> bool:
     """Queue one re-index unless one is queued already (it will cover this publication)."""
     flag = redis_keys.search_flag(rt.settings.redis_prefix)
@@ -69,7 +66,7 @@ def request_reindex(rt: Runtime, urgent: bool = False, force: bool = False) -> b
         return False
     delay = 0 if urgent else rt.settings.search_reindex_seconds
     search_queue(rt).enqueue(
-        REINDEX_JOB,
+        REINDEX_SEARCH,
         delay,
         job_timeout=3600,
         result_ttl=60,
@@ -115,10 +112,10 @@ def reconcile_search(rt: Runtime) -> bool:
 
 
 def update(
-    listings: Any,
+    listings: type[Listings],
     target: Path,
     live: tuple[Path, dict[str, str]],
-    searches: tuple[Any, Any],
+    searches: tuple[dict[str, Any] | None, Snapshot | None],
     signatures: dict[str, str],
 ) -> str:
     """Bring a publication's search up to date (delta, or Pagefind when none can serve);
@@ -126,30 +123,17 @@ def update(
     started = time.perf_counter()
     live_state, fresh = searches
     fresh_index = (fresh.folder, fresh.state, fresh.signatures) if fresh is not None else None
-    searchfresh = listings.searchfresh
-    result = searchfresh.refresh(target, live, live_state, signatures, fresh_index)
-    if result is None:
-        listings.index_site(str(target))
-        searchfresh.write_delta(target, searchfresh.EMPTY_DELTA)
-        state, note = searchfresh.new_state(target), "search: Pagefind over all pages"
+    result = listings.refresh_search(target, live, live_state, signatures, fresh_index)
+    state, counts = result.state, result.counts
+    if counts is None:
+        note = "search: Pagefind over all pages"
     else:
-        state, counts = result
         note = (
             f"search: {counts['items']} page(s) in the delta, "
             f"{counts['deleted']} taken out of the index ({counts['gone']} gone)"
         )
-    searchfresh.write_state(str(sitetree.state_prefix(target)), state)
+    listings.write_search_state(str(tree.state_prefix(target)), state)
     return f"{note} in {time.perf_counter() - started:.3f} s"
-
-
-def _listings(settings: Settings, output: Path) -> Any:
-    """Return the listings plugin module, loaded by Pelican the way the builds load it."""
-    from pelican import Pelican
-
-    from .build import pelican_settings
-
-    pelican = Pelican(pelican_settings(settings, output, incremental=True))
-    return next(p for p in pelican.plugins if p.__name__.rpartition(".")[2] == "listings")
 
 
 def take_snapshot(settings: Settings) -> Snapshot | None:
@@ -166,81 +150,42 @@ def take_snapshot(settings: Settings) -> Snapshot | None:
         live = settings.live_dir.resolve()
         if not behind(live)[0]:
             return None
-        signatures = sitetree.load_signatures(live)
+        signatures = tree.load_signatures(live)
         if signatures is None:  # just switched: its state is saved right after the switch
             time.sleep(0.5)
             continue
         folder = settings.site_dir / f".search-{os.getpid()}-{time.time_ns()}"
         try:
-            sitetree.link_copy(live, folder)
+            tree.link_copy(live, folder)
         except OSError:
             shutil.rmtree(folder, ignore_errors=True)
             continue
-        if signatures and sitetree.signatures_path(live).exists():
+        if signatures and tree.signatures_path(live).exists():
             break
         shutil.rmtree(folder, ignore_errors=True)
     else:
         return None
     started = time.perf_counter()
     try:
-        listings = _listings(settings, folder)
-        listings.index_site(str(folder), background=True)
-        state = listings.searchfresh.new_state(folder)
+        state = listings_for(settings, folder).index_in_background(folder)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return Snapshot(folder, state, signatures["signatures"], time.perf_counter() - started)
 
 
-def _relink_spare(settings: Settings) -> None:
+def relink_spare(settings: Settings) -> None:
     """Give the folder the next publication will reuse the new index now, under the build
     lock, so that publication need not hard-link 10,000 fragments itself."""
     live = settings.live_dir.resolve()
     entry = Path("pagefind") / "pagefind-entry.json"
-    for folder in reversed(sitetree.build_folders(settings)):
-        if folder == live or not sitetree.signatures_path(folder).exists():
+    for folder in reversed(tree.build_folders(settings)):
+        if folder == live or not tree.signatures_path(folder).exists():
             continue
         try:
             if (folder / entry).stat().st_ino != (live / entry).stat().st_ino:
                 shutil.rmtree(folder / "pagefind", ignore_errors=True)
-                sitetree.link_copy(live / "pagefind", folder / "pagefind")
+                tree.link_copy(live / "pagefind", folder / "pagefind")
         except OSError as exc:  # the next publication relinks it instead
             log.warning("could not relink the spare's search index (%s)", exc)
         return
-
-
-def _install(rt: Runtime, snapshot: Snapshot) -> str:
-    """Under the build lock: publish the fresh index as a new build, then any pending revision."""
-    from .build import build_and_switch, holding_build_lock, pending_rev
-    from .sitestate import site_state
-
-    with holding_build_lock(rt, LOCK_WAIT_SECONDS) as held:
-        if not held:
-            return "busy"
-        with rt.sessions() as session:
-            rev = site_state(session).built_rev
-            session.commit()
-        status = build_and_switch(rt, rev, fresh=snapshot).status
-        if status == "ok":
-            _relink_spare(rt.settings)
-        while (pending := pending_rev(rt)) is not None:
-            build_and_switch(rt, pending)
-    return status
-
-
-def reindex_search(delay: float = 0) -> str:
-    """rq job: after delay seconds, switch the live site to a fresh full search index."""
-    from .context import runtime
-
-    rt = runtime()
-    time.sleep(max(0.0, min(float(delay), 600.0)))
-    rt.redis.delete(
-        redis_keys.search_flag(rt.settings.redis_prefix)
-    )  # from here on a publication asks for another run
-    snapshot = take_snapshot(rt.settings)
-    if snapshot is None:
-        return "current"
-    try:
-        return _install(rt, snapshot)
-    finally:
-        shutil.rmtree(snapshot.folder, ignore_errors=True)

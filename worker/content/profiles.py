@@ -1,18 +1,17 @@
-"""Publish job: write every group's public profile (an allow-list of fields) as one JSON file.
+"""Every group's public profile (an allow-list of fields), written as one JSON file.
 
 ``content/groups.json`` holds, for each active group that chose to publish its profile,
 only what the group wrote for the public: its name, 活動内容, website, public contact,
 and its 分野 and 地域 keys. Nothing from its persons is ever read here. The listings
 plugin reads the file for the group pages and the group directory (see
-docs/content-format.md). The job rewrites the whole file from the database, so running
-it twice, or for another group, gives the same file: it is idempotent and catches up.
+docs/content-format.md). The publish_profiles job (worker/jobs/site.py) rewrites the whole
+file from the database, so running it twice, or for another group, gives the same file: it
+is idempotent and catches up.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,9 @@ from sqlalchemy.orm import Session
 
 from intake.controls import xml_safe
 from intake.models import Account
-from intake.outbox import enqueue_rebuild
-from intake.runtime import Runtime
 from intake.taxonomy import AREAS, TOPICS
 
-from .publish import one_line, write_atomically
-from .sitestate import request_rebuild
-from .tasks import tracked
+from .posts import one_line, write_atomically
 
 PROFILES_FILE = "groups.json"
 FORMAT_VERSION = 1
@@ -79,18 +74,12 @@ def render_profiles(session: Session) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
-@tracked
-def publish_profiles(rt: Runtime, session: Session, account_id: int) -> Callable[[], None] | None:
-    """Bring content/groups.json in line with the database; ask for a rebuild if it moved."""
-    path = profiles_path(rt.settings.content_dir)
+def write_profiles(content_dir: Path, session: Session) -> bool:
+    """Bring content/groups.json in line with the database; True when the file changed."""
+    path = profiles_path(content_dir)
     text = render_profiles(session)
     on_disk = path.read_text(encoding="utf-8") if path.exists() else None
     if on_disk == text:
-        return None
+        return False
     write_atomically(path, text)
-    request_rebuild(session)
-    return functools.partial(_ask_rebuild, rt)
-
-
-def _ask_rebuild(rt: Runtime) -> None:
-    enqueue_rebuild(rt.queue)
+    return True

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import redis_keys
-from . import setting_parsers as parsers
-from .deployment import Deployment, load_deployment
-from .errors import ConfigError
+from .. import redis_keys
+from ..deployment import Deployment, load_deployment
+from ..errors import ConfigError
+from . import parsers
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

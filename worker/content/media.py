@@ -3,7 +3,7 @@
 An approved post's processed files are copied from the private uploads folder to
 ``content/media/<post_id>/`` (``<token>-<width>.webp``, ``<token>.pdf``); Pelican's static
 generator copies them into the site (STATIC_PATHS), and the incremental publisher
-mirrors that folder (worker/incremental.py). The post file lists them in its ``Media``
+mirrors that folder (worker/build/tree.py, mirror_media). The post file lists them in its ``Media``
 metadata key, one line of JSON (docs/content-format.md). When the post leaves the site,
 its media folder goes too.
 """
@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +23,9 @@ from intake.models import Post, Upload
 from intake.uploads.erasure import forget_files
 from intake.uploads.services import PDF_NAME, upload_dir, uploads_of, variant_list
 
-from . import sitetree
+from ..build.tree import MEDIA, copy_file
 
 log = logging.getLogger(__name__)
-
-MEDIA = "media"  # the content folder Pelican copies as it is (STATIC_PATHS)
 
 
 def media_folder(content_dir: Path, post_id: int) -> Path:
@@ -71,14 +67,6 @@ def media_json(post: Post) -> str:
     return json.dumps(items, ensure_ascii=False, separators=(",", ":"))
 
 
-def _copy(source: Path, target: Path) -> None:
-    """Copy a file so that readers of the content tree never see half of it."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    os.close(fd)
-    shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
-
-
 def publish_media(settings: Settings, session: Session, post: Post) -> None:
     """Make the post's media folder hold exactly its kept files; mark them live."""
     folder = media_folder(settings.content_dir, post.id)
@@ -98,7 +86,7 @@ def publish_media(settings: Settings, session: Session, post: Post) -> None:
             continue
         if target.is_file() and target.stat().st_size == source.stat().st_size:
             continue  # names are unique per upload and files never change
-        _copy(source, target)
+        copy_file(source, target)
     for present in folder.iterdir():
         if present.name not in wanted:
             present.unlink()
@@ -123,45 +111,3 @@ def unpublish_media(settings: Settings, session: Session, post: Post) -> None:
     else:
         for upload in uploads:
             upload.state = "pending"
-
-
-def _listing(root: Path) -> dict[str, int]:
-    """Return {path relative to root: size} of every file under root (none: empty)."""
-    found: dict[str, int] = {}
-    for folder, _, names in os.walk(root):
-        for name in names:
-            path = Path(folder) / name
-            # A copy in progress (see _copy) starts with a dot; a symlink is never followed
-            # (the full build refuses a content root holding one: worker/output_check.py).
-            if not name.startswith(".") and not path.is_symlink():
-                found[str(path.relative_to(root))] = path.stat().st_size
-    return found
-
-
-def mirror_media(content_dir: Path, live: Path, target: Path) -> list[str]:
-    """Make a build folder's media/ hold exactly what Pelican would copy from content/media.
-
-    Called by the incremental publisher on a spare build folder (never the live one).
-    File names are unique per upload and files never change, so a name with the same
-    size is the same file. A file the live build already has is hard-linked from it;
-    another is copied. Returns the paths (under target) it added or replaced, for the
-    output check.
-    """
-    want = _listing(content_dir / MEDIA)
-    have = _listing(target / MEDIA)
-    written: list[str] = []
-    for rel in set(have) - set(want):
-        sitetree.remove_file(target, f"{MEDIA}/{rel}")
-    for rel, size in want.items():
-        if have.get(rel) == size:
-            continue
-        name = f"{MEDIA}/{rel}"
-        live_file = live / name
-        if live_file.is_file() and live_file.stat().st_size == size:
-            sitetree.link_from(live, target, name)
-        else:
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            (target / name).unlink(missing_ok=True)  # never write through a shared inode
-            _copy(content_dir / name, target / name)
-        written.append(name)
-    return written

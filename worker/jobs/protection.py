@@ -1,4 +1,5 @@
-"""The retention job: purge applicants' personal data of events long over, at most hourly.
+"""Jobs of data protection: the retention purge of applicants' personal data of events long
+over, enqueued at most hourly (worker/schedule.py).
 
 It also sweeps upload folders no row names any more (a crash between an erasure's commit
 and its folder removal leaves one; see intake/services/upload_erasure.py).
@@ -8,14 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from intake import redis_keys
-from intake.outbox import PURGE_EXPIRED
 from intake.protection.retention import purge
-from intake.runtime import Runtime
 from intake.uploads.erasure import sweep_orphans
 
-from .context import runtime
-from .hourly import enqueue_hourly
+from ..context import runtime
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +32,3 @@ def purge_expired() -> str:
             sum(event.applications for event in done),
         )
     return f"purged {len(done)} event(s)"
-
-
-def schedule_retention(rt: Runtime) -> bool:
-    """Enqueue the purge unless one was enqueued within the hour; return True when it was."""
-    return enqueue_hourly(
-        rt,
-        redis_keys.retention_schedule(rt.settings.redis_prefix),
-        PURGE_EXPIRED,
-        redis_keys.retention_job(rt.settings.redis_prefix),  # the reconciler leaves it alone
-        "purge applicants' personal data past retention",
-    )

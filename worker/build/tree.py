@@ -1,4 +1,4 @@
-"""Build folders and what the incremental publisher knows about them.
+"""Build folders, their hard-link copies, and what the incremental publisher knows about them.
 
 Each build folder ``site/builds/<name>`` may have a state file beside it,
 ``<name>.state.pickle``, written by the listings plugin (full build) or the incremental
@@ -15,11 +15,14 @@ import json
 import os
 import pickle
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from intake.config import Settings
 from intake.taxonomy import AREAS, AREAS_EN, AUDIENCES_EN, TOPICS, TOPICS_EN
+
+MEDIA = "media"  # the content folder Pelican copies as it is (STATIC_PATHS)
 
 STATE_SUFFIX = ".state.pickle"  # written by the listings plugin's save_state
 SIGNATURES_SUFFIX = ".sigs.json"
@@ -140,7 +143,7 @@ def scan_posts(content_dir: Path) -> dict[str, list[int]]:
         return found
     with os.scandir(folder) as entries:
         for entry in entries:
-            # A symlink is never read (a full build refuses it: worker/output_check.py).
+            # A symlink is never read (a full build refuses it: output_check.py).
             if (
                 entry.name.endswith(".md")
                 and not entry.name.startswith(".")
@@ -216,3 +219,70 @@ def remove_build(build_dir: Path) -> None:
     """Delete a build folder and its state."""
     drop_state(build_dir)
     shutil.rmtree(build_dir, ignore_errors=True)
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """Copy a file so that readers of the content tree never see half of it."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    os.close(fd)
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def _listing(root: Path) -> dict[str, int]:
+    """Return {path relative to root: size} of every file under root (none: empty)."""
+    found: dict[str, int] = {}
+    for folder, _, names in os.walk(root):
+        for name in names:
+            path = Path(folder) / name
+            # A copy in progress (see copy_file) starts with a dot; a symlink is never followed
+            # (the full build refuses a content root holding one: output_check.py).
+            if not name.startswith(".") and not path.is_symlink():
+                found[str(path.relative_to(root))] = path.stat().st_size
+    return found
+
+
+def mirror_media(content_dir: Path, live: Path, target: Path) -> list[str]:
+    """Make a build folder's media/ hold exactly what Pelican would copy from content/media.
+
+    Called by the incremental publisher on a spare build folder (never the live one).
+    File names are unique per upload and files never change, so a name with the same
+    size is the same file. A file the live build already has is hard-linked from it;
+    another is copied. Returns the paths (under target) it added or replaced, for the
+    output check.
+    """
+    want = _listing(content_dir / MEDIA)
+    have = _listing(target / MEDIA)
+    written: list[str] = []
+    for rel in set(have) - set(want):
+        remove_file(target, f"{MEDIA}/{rel}")
+    for rel, size in want.items():
+        if have.get(rel) == size:
+            continue
+        name = f"{MEDIA}/{rel}"
+        live_file = live / name
+        if live_file.is_file() and live_file.stat().st_size == size:
+            link_from(live, target, name)
+        else:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            (target / name).unlink(missing_ok=True)  # never write through a shared inode
+            copy_file(content_dir / name, target / name)
+        written.append(name)
+    return written
+
+
+def prune_builds(settings: Settings) -> None:
+    """Delete every build folder (and its state) but the live one and the spare.
+
+    An older folder is an older site: it may still hold what a takedown removed.
+    """
+    if not settings.live_dir.exists():
+        return
+    kept = kept_folders(settings, settings.live_dir.resolve())
+    for old in build_folders(settings):
+        if old not in kept:
+            remove_build(old)
+    for suffix in (STATE_SUFFIX, SIGNATURES_SUFFIX, SEARCH_SUFFIX):
+        for state in settings.builds_dir.glob("*" + suffix):
+            if not state.with_name(state.name[: -len(suffix)]).is_dir():
+                state.unlink(missing_ok=True)

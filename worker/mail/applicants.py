@@ -19,8 +19,7 @@ from intake.applications.services import position_of
 from intake.models import Application, Post
 from intake.runtime import Runtime
 
-from .mail import MailNotSent
-from .tasks import tracked
+from . import MailNotSent
 
 log = logging.getLogger(__name__)
 
@@ -95,15 +94,3 @@ def mail_standing(
     except (OSError, smtplib.SMTPException) as exc:
         # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
         raise MailNotSent(type(exc).__name__) from None
-
-
-@tracked
-def send_promoted(rt: Runtime, session: Session, application_id: int) -> None:
-    """Tell an applicant promoted from the waiting list that their place is confirmed."""
-    mail_standing(rt, session, application_id, promoted=True)
-
-
-@tracked
-def send_duplicate_notice(rt: Runtime, session: Session, application_id: int) -> None:
-    """Tell an applicant that someone applied again with their details (nothing was taken)."""
-    mail_standing(rt, session, application_id, promoted=False, duplicate=True)

@@ -16,12 +16,14 @@ import gc
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from intake.config import Settings
 
-from . import sitetree
+from . import tree
+from .session import SiteRenderer, pelican_settings
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +31,18 @@ log = logging.getLogger(__name__)
 _loaded: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
 
-_entry_class: Any = None  # the listings plugin's Entry, as the renderer loaded it
+# The listings plugin's restore_entry, as the renderer loaded the plugin.
+_restore_entry: Callable[[Any], Any] | None = None
 
 
 def warm_up(settings: Settings) -> None:
     """Import what a publication uses and read the live state; a failure only costs the
     horses the time."""
-    global _entry_class
-    from .build import pelican_settings
-    from .incremental import SiteRenderer
-
+    global _restore_entry
     try:
         with tempfile.TemporaryDirectory(prefix="hiroba-warm-") as scratch:
             renderer = SiteRenderer(pelican_settings(settings, Path(scratch), incremental=True))
-        _entry_class = renderer.listings.Entry
+        _restore_entry = renderer.listings.restore_entry
     except Exception as exc:  # the jobs load it themselves then
         log.warning("could not preload the publisher (%s: %s)", type(exc).__name__, exc)
         return
@@ -51,23 +51,23 @@ def warm_up(settings: Settings) -> None:
 
 def refresh_state(settings: Settings) -> None:
     """Read the live folder's saved state if this process does not hold it yet."""
-    if _entry_class is None:
+    if _restore_entry is None:
         return
     try:
-        preload_state(settings, _entry_class)
+        preload_state(settings, _restore_entry)
     except Exception as exc:  # a horse reads the file itself then
         log.warning("could not preload the live state (%s: %s)", type(exc).__name__, exc)
 
 
 def _identity(live: Path) -> tuple[Any, ...] | None:
     try:
-        st = os.stat(sitetree.state_path(live))
+        st = os.stat(tree.state_path(live))
     except OSError:
         return None
     return (live.name, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def preload_state(settings: Settings, entry_class: Any) -> None:
+def preload_state(settings: Settings, restore_entry: Callable[[Any], Any]) -> None:
     """Read the live folder's saved state into this process, unless it has it already."""
     global _loaded
     if not settings.live_dir.exists():
@@ -79,12 +79,12 @@ def preload_state(settings: Settings, entry_class: Any) -> None:
     _loaded = None
     gc.disable()  # a few hundred thousand objects, none of them in a cycle
     try:
-        state = sitetree.load_state(live)
+        state = tree.load_state(live)
         if state is None or _identity(live) != identity:
             return
         for post in state["posts"].values():
             if post.get("entry") is not None:
-                post["entry"] = entry_class.restore(post["entry"])
+                post["entry"] = restore_entry(post["entry"])
         _loaded = (identity, state)
     finally:
         gc.enable()

@@ -1,33 +1,21 @@
-"""Publish job: write an approved post's allow-listed public fields as Pelican Markdown."""
+"""An approved post's allow-listed public fields, written as Pelican Markdown."""
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from intake.controls import xml_safe
-from intake.models import Post, Task
-from intake.outbox import PUBLISH_POST, enqueue_rebuild
+from intake.models import Post
 from intake.posts.recurrence import decode
-from intake.runtime import Runtime
 from intake.taxonomy import KIND_SEGMENTS
 
-from .media import media_json, publish_media, unpublish_media
-from .sitestate import request_rebuild
-from .tasks import tracked
+from .media import media_json
 
 JST = timezone(timedelta(hours=9), "Asia/Tokyo")
-# Statuses whose removal from the site jumps the queue (a moderator's emergency takedown).
-URGENT = frozenset({"taken_down"})
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
@@ -101,44 +89,3 @@ def write_atomically(path: Path, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
-
-
-@tracked
-def publish_post(rt: Runtime, session: Session, post_id: int) -> Callable[[], None] | None:
-    """Bring a post's content file in line with its status, and ask for a rebuild if it moved."""
-    post = session.get(Post, post_id)
-    if post is None:
-        return None
-    path = post_path(rt.settings.content_dir, post_id)
-    if post.status == "approved":
-        publish_media(rt.settings, session, post)  # the files first: the page points at them
-        text = render(post)
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        on_disk = path.read_text(encoding="utf-8") if path.exists() else None
-        if on_disk != text:
-            write_atomically(path, text)
-        if post.published_hash == digest and on_disk == text:
-            return None
-        post.published_hash = digest
-    else:
-        unpublish_media(rt.settings, session, post)
-        if post.published_hash is None and not path.exists():
-            return None
-        path.unlink(missing_ok=True)
-        post.published_hash = None
-    request_rebuild(session)
-    # The rebuild goes to the front (before the decision mails and whatever else is
-    # queued) unless other publications are still to run: then it goes after them and
-    # one build takes them all in.
-    others = session.scalar(
-        select(Task.id)
-        .where(Task.name == PUBLISH_POST, Task.state == "pending", Task.subject_id != post_id)
-        .limit(1)
-    )
-    urgent = post.status in URGENT
-    return functools.partial(_ask_rebuild, rt, urgent=urgent, first=others is None)
-
-
-def _ask_rebuild(rt: Runtime, urgent: bool = False, first: bool = False) -> None:
-    # A takedown must not wait behind a rebuild queued at the back of a long queue.
-    enqueue_rebuild(rt.queue, force=urgent, at_front=urgent or first)

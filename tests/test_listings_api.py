@@ -1,0 +1,113 @@
+"""The listings plugin's typed interface (pelican/plugins/listings/api.py), called on a
+small set of entries the way the worker's incremental publisher calls it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from intake.config import REPO_ROOT, Settings
+from worker.build.session import pelican_settings
+
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def _load_listings() -> ModuleType:
+    """Import the listings plugin (as a package, under a private name) and its api module."""
+    path = REPO_ROOT / "pelican" / "plugins" / "listings" / "__init__.py"
+    spec = importlib.util.spec_from_file_location(
+        "_hiroba_api_listings", path, submodule_search_locations=[str(path.parent)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return importlib.import_module(f"{spec.name}.api")
+
+
+api = _load_listings()
+Listings = api.Listings
+
+
+def _article(n: int, kind: str, starts: str, status: str = "published") -> SimpleNamespace:
+    return SimpleNamespace(
+        slug=str(n),
+        category=SimpleNamespace(slug=kind),
+        url=f"{kind}/{n}/",
+        save_as=f"{kind}/{n}/index.html",
+        status=status,
+        title=f"催し{n}",
+        summary=f"催し{n}の概要",
+        date=dt.datetime(2026, 11, 1, 9, 0, tzinfo=JST),
+        starts=starts,
+        ends=starts,
+        topic="welfare",
+        area="yotsuya",
+        organizer="テスト団体",
+        organizer_id="3",
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> dict:
+    config = Settings.from_env({"HIROBA_HOME": str(tmp_path / "instance")})
+    config.content_dir.mkdir(parents=True)
+    return pelican_settings(config, tmp_path / "out")
+
+
+def test_a_site_is_planned_from_entries_with_a_signature_for_every_page(settings: dict) -> None:
+    entries = [
+        Listings.entry_from_article(
+            _article(n, kind, starts),
+            f"posts/{n}.md",
+            Listings.source_digest(f"posts/{n}.md", f"本文{n}".encode()),
+        )
+        for n, kind, starts in [
+            (1, "events", "2026-12-05T14:00"),
+            (2, "recruitment", "2027-01-10T10:00"),
+            (3, "notices", ""),
+        ]
+    ]
+    hidden = Listings.entry_from_article(
+        _article(4, "events", "2026-12-06T10:00", status="hidden"), "posts/4.md", "sig4"
+    )
+    site = Listings.plan_site([*entries, hidden], settings, [])
+    assert isinstance(site, api.SitePlan)
+    assert site.today == dt.datetime.now(ZoneInfo(settings["TIMEZONE"])).date()
+    assert site.language_prefixes == ["en/"]
+    assert {"index.html", "sitemap.xml", "search/index.json"} <= set(site.pages)
+    for entry in [*entries, hidden]:  # each post's page has its source's digest, in each language
+        assert site.signatures[entry.page] == entry.page_sig
+        assert site.signatures["en/" + entry.page] == entry.page_sig
+    assert set(site.pages) <= set(site.signatures)
+    assert all(isinstance(page, api.Page) for page in site.pages.values())
+    # A hidden entry has its page but is in no listing.
+    assert "催し4" not in str(site.pages["index.html"].data)
+    again = Listings.plan_site(list(reversed([*entries, hidden])), settings, [])
+    assert again.signatures == site.signatures  # the plan does not depend on the order
+
+
+def test_entries_survive_a_saved_state_and_digests_tell_files_apart(tmp_path: Path) -> None:
+    entry = Listings.entry_from_article(
+        _article(1, "events", "2026-12-05T14:00"), "posts/1.md", "sig1"
+    )
+    restored = Listings.restore_entry(entry.snapshot())
+    assert restored == entry and restored.start_key == entry.start_key
+    assert Listings.restore_entry(restored) is restored
+    first = Listings.source_digest("posts/1.md", b"a")
+    assert first == Listings.source_digest("posts/1.md", b"a")
+    assert first != Listings.source_digest("posts/1.md", b"b")
+    assert first != Listings.source_digest("posts/2.md", b"a")
+    post = tmp_path / "1.md"
+    assert Listings.post_stat(str(post)) is None
+    post.write_text("x", encoding="utf-8")
+    st = post.stat()
+    assert Listings.post_stat(str(post)) == [st.st_ino, st.st_size, st.st_mtime_ns]
+    assert isinstance(Listings.STATE_VERSION, int)

@@ -1,0 +1,141 @@
+"""Full builds: Pelican over the whole content into a fresh folder, refused when it reads or
+writes beyond the build's boundary, retried without the posts that broke it."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pelican import Pelican
+
+from intake.config import Settings
+from intake.runtime import Runtime
+
+from . import output_check, setaside, tree
+from .session import pelican_settings
+
+log = logging.getLogger(__name__)
+
+
+class BuildFailed(Exception):
+    """Pelican reported an error or raised; the message holds the log."""
+
+
+@dataclass
+class BuildResult:
+    output_dir: Path
+    seconds: float
+    log: str
+
+
+class _Collector(logging.Handler):
+    """Collects a build's warnings and errors for the moderators' status page."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+        self.errors = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname}: {record.getMessage()}")
+        if record.levelno >= logging.ERROR:
+            self.errors += 1
+
+
+def sync_pages(settings: Settings) -> None:
+    """Copy the hand-written pages into the content folder, removing ones deleted upstream."""
+    target = settings.content_dir / "pages"
+    target.mkdir(parents=True, exist_ok=True)
+    (settings.content_dir / "posts").mkdir(parents=True, exist_ok=True)
+    wanted = {p.name for p in settings.pages_dir.glob("*.md")}
+    for stale in target.glob("*.md"):
+        if stale.name not in wanted:
+            stale.unlink()
+    for page in settings.pages_dir.glob("*.md"):
+        shutil.copyfile(page, target / page.name)
+
+
+def build_site(settings: Settings, output_dir: Path, **extra: object) -> BuildResult:
+    """Run a full Pelican build into output_dir; raise BuildFailed on any error."""
+    sync_pages(settings)
+    collector = _Collector()
+    pelican_logger = logging.getLogger("pelican")
+    pelican_logger.addHandler(collector)
+    started = time.perf_counter()
+    try:
+        values = pelican_settings(settings, output_dir, overrides=extra)
+        output_check.check_inputs(settings, values)  # the build reads only what we wrote
+        Pelican(values).run()
+        output_check.check_tree(settings, output_dir)  # and writes only what a build writes
+    except Exception as exc:  # any exception from Pelican or the theme is a failed build
+        collector.lines.append(f"EXCEPTION: {type(exc).__name__}: {exc}")
+        collector.errors += 1
+    finally:
+        pelican_logger.removeHandler(collector)
+    text = "\n".join(collector.lines)
+    if collector.errors:
+        raise BuildFailed(text or "the build failed")
+    return BuildResult(output_dir, time.perf_counter() - started, text)
+
+
+def full_build(settings: Settings, out: Path) -> BuildResult:
+    """Run a full build that also saves the state the incremental publisher starts from."""
+    stats = tree.scan_posts(settings.content_dir)
+    return build_site(
+        settings,
+        out,
+        HIROBA_STATE_PREFIX=str(tree.state_prefix(out)),
+        HIROBA_FINGERPRINT=tree.fingerprint(settings),
+        HIROBA_SOURCE_STATS=stats,
+    )
+
+
+def full_build_setting_aside(rt: Runtime, out: Path) -> BuildResult:
+    """Run a full build; when it fails because of post files, set them aside and retry."""
+    settings, notes = rt.settings, list[str]()
+    for _ in range(setaside.MAX_ROUNDS):
+        try:
+            result = full_build(settings, out)
+        except BuildFailed as exc:
+            culprits = setaside.culprits(rt, str(exc))
+            if not culprits:
+                raise BuildFailed("\n".join([*notes, str(exc)])) from None
+            ids = setaside.set_aside(settings, culprits)
+            notes.append(f"set aside post(s) {ids}, which broke the build:\n{str(exc)[-3000:]}")
+            tree.remove_build(out)
+            out.mkdir(parents=True)
+        else:
+            return BuildResult(out, result.seconds, "\n".join([*notes, result.log]).strip())
+    return full_build(settings, out)
+
+
+def prepare_spare(settings: Settings, live: Path) -> None:
+    """Make a hard-link copy of a fresh full build for the next incremental publication.
+
+    Copying thousands of folders takes seconds on some disks; doing it here, after the
+    switch, keeps that cost off the path from an approval to the live site.
+    """
+    if settings.keep_builds < 2 or tree.load_signatures(live) is None:
+        return
+    spare = new_build_dir(settings, 0)
+    spare.rmdir()
+    try:
+        tree.link_copy(live, spare)
+        shutil.copyfile(tree.signatures_path(live), tree.signatures_path(spare))
+        if tree.search_path(live).exists():  # same Pagefind index: no relinking later
+            shutil.copyfile(tree.search_path(live), tree.search_path(spare))
+    except OSError as exc:
+        log.warning("could not prepare a spare build folder (%s)", exc)
+        tree.remove_build(spare)
+
+
+def new_build_dir(settings: Settings, rev: int) -> Path:
+    """Return a fresh, empty folder for one build."""
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
+    path = settings.builds_dir / f"{stamp}-r{rev}"
+    path.mkdir(parents=True)
+    return path

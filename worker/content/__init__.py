@@ -1,0 +1,1 @@
+"""What the worker writes into content/ for Pelican: posts, group profiles, their media."""

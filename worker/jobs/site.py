@@ -1,0 +1,117 @@
+"""Jobs of the public site: publish the group profiles, rebuild, the nightly full build, the
+search re-index, and the archiving of past events (each calls the build layer or a service)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+import time
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from intake import redis_keys
+from intake.outbox import enqueue_rebuild
+from intake.runtime import Runtime
+from intake.site.stale import archive_past as archive_due
+from intake.store import transaction
+
+from ..build.revisions import request_rebuild, site_state
+from ..build.search import Snapshot, relink_spare, take_snapshot
+from ..build.switch import (
+    build_and_switch,
+    build_lock,
+    holding_build_lock,
+    kept_alive,
+    pending_rev,
+)
+from ..content.profiles import write_profiles
+from ..context import runtime
+from ..schedule import LOCK_WAIT_SECONDS as NIGHTLY_LOCK_WAIT_SECONDS
+from ..tasks import tracked
+
+log = logging.getLogger(__name__)
+
+REINDEX_LOCK_WAIT_SECONDS = 600
+
+
+@tracked
+def publish_profiles(rt: Runtime, session: Session, account_id: int) -> Callable[[], None] | None:
+    """Bring content/groups.json in line with the database; ask for a rebuild if it moved."""
+    if not write_profiles(rt.settings.content_dir, session):
+        return None
+    request_rebuild(session)
+    return functools.partial(_ask_rebuild, rt)
+
+
+def _ask_rebuild(rt: Runtime) -> None:
+    enqueue_rebuild(rt.queue)
+
+
+def rebuild_site() -> str:
+    """rq job: build the newest requested revision, looping while requests arrive."""
+    rt = runtime()
+    rt.redis.delete(redis_keys.rebuild_flag(rt.settings.redis_prefix))
+    outcome = "current"
+    while pending_rev(rt) is not None:
+        lock = build_lock(rt.redis, rt.settings)
+        if not lock.acquire():
+            # Another build is running; it re-reads the revision after it releases the lock.
+            return "busy"
+        with kept_alive(rt, lock):
+            while (rev := pending_rev(rt)) is not None:
+                outcome = build_and_switch(rt, rev).status
+    return outcome
+
+
+def nightly_build() -> str:
+    """rq job: build the whole site from its content and switch it live."""
+    rt = runtime()
+    with holding_build_lock(rt, NIGHTLY_LOCK_WAIT_SECONDS) as held:
+        if not held:
+            log.warning("nightly full build skipped: the build lock stayed taken")
+            return "busy"
+        with transaction(rt.sessions) as session:
+            rev = request_rebuild(session)
+        record = build_and_switch(rt, rev, full=True, note="nightly full build")
+    return record.status
+
+
+def _install(rt: Runtime, snapshot: Snapshot) -> str:
+    """Under the build lock: publish the fresh index as a new build, then any pending revision."""
+    with holding_build_lock(rt, REINDEX_LOCK_WAIT_SECONDS) as held:
+        if not held:
+            return "busy"
+        with rt.sessions() as session:
+            rev = site_state(session).built_rev
+            session.commit()
+        status = build_and_switch(rt, rev, fresh=snapshot).status
+        if status == "ok":
+            relink_spare(rt.settings)
+        while (pending := pending_rev(rt)) is not None:
+            build_and_switch(rt, pending)
+    return status
+
+
+def reindex_search(delay: float = 0) -> str:
+    """rq job: after delay seconds, switch the live site to a fresh full search index."""
+    rt = runtime()
+    time.sleep(max(0.0, min(float(delay), 600.0)))
+    # from here on a publication asks for another run
+    rt.redis.delete(redis_keys.search_flag(rt.settings.redis_prefix))
+    snapshot = take_snapshot(rt.settings)
+    if snapshot is None:
+        return "current"
+    try:
+        return _install(rt, snapshot)
+    finally:
+        shutil.rmtree(snapshot.folder, ignore_errors=True)
+
+
+def archive_past() -> str:
+    """Archive every live event over for longer than the period (idempotent)."""
+    done = archive_due(runtime())
+    if done:
+        log.info("archived %d past post(s)", len(done))
+    return f"archived {len(done)} post(s)"
