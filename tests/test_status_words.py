@@ -106,7 +106,7 @@ STATUS_ENUMS: list[type[StrEnum]] = [enum for enum, _, _ in STORED] + UNSTORED
 # (file relative to the repository, value): why this word there is not a status.
 ALLOWED: dict[tuple[str, str], str] = {}
 
-SCANNED = ("intake",)  # worker/ joins once it is moved to its new layout
+SCANNED = ("intake", "worker")
 STATUS_NAME = re.compile(r"^(status|state|action)(es|s)?$|_(status|state)(es|s)?$")
 STATUS_KEYWORDS = {"status", "state", "action"}
 IN_METHODS = {"in_", "not_in", "notin_"}
