@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
@@ -15,12 +16,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
+from .accounts.models import AccountStatus, ChangeRequestStatus
+from .applications.models import ApplicationStatus, DeliveryState
 from .controls import stored
+from .posts.models import PostStatus, RevisionStatus
+from .site.models import BuildStatus
+from .uploads.models import UploadState
 
 
 def utcnow() -> datetime:
     """Return the current UTC time without tzinfo (stored the same on SQLite and PostgreSQL)."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+class TaskState(StrEnum):
+    """Where a piece of owed work stands: `tasks.state` (the outbox is the kernel's)."""
+
+    PENDING = "pending"  # owed to the worker
+    DONE = "done"
+    FAILED = "failed"  # gave up after its attempts; shown on the status panel
+    CANCELLED = "cancelled"  # cancelled at the end of the contract
 
 
 class Base(DeclarativeBase):
@@ -34,7 +49,7 @@ class Account(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=AccountStatus.RECEIVED, index=True)
     source: Mapped[str] = mapped_column(String(8), default="web")
     login_index: Mapped[str | None] = mapped_column(String(64), unique=True)  # None once erased
     login_enc: Mapped[str | None] = mapped_column(Text)  # None once withdrawn
@@ -91,7 +106,7 @@ class Post(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=PostStatus.RECEIVED, index=True)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
@@ -147,7 +162,7 @@ class PostRevision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
     data: Mapped[str] = mapped_column(Text)  # JSON of the post's public fields as edited
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=RevisionStatus.PENDING, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     moderator_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
@@ -167,7 +182,7 @@ class Upload(Base):
     revision_id: Mapped[int | None] = mapped_column(ForeignKey("post_revisions.id"), index=True)
     kind: Mapped[str] = mapped_column(String(8))  # image, pdf
     token: Mapped[str] = mapped_column(String(40), unique=True)  # random file stem
-    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=UploadState.PENDING, index=True)
     alt: Mapped[str] = mapped_column(String(300), default="")  # image description / PDF title
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
@@ -196,7 +211,7 @@ class Application(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="received", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ApplicationStatus.RECEIVED, index=True)
     party_size: Mapped[int] = mapped_column(Integer, default=1)
     name_enc: Mapped[str | None] = mapped_column(Text)
     address_enc: Mapped[str | None] = mapped_column(Text)
@@ -235,7 +250,7 @@ class MessageDelivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(ForeignKey("event_messages.id"), index=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
-    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, skipped
+    state: Mapped[str] = mapped_column(String(16), default=DeliveryState.PENDING)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
@@ -249,7 +264,7 @@ class ChangeRequest(Base):
     person_role: Mapped[str] = mapped_column(String(16))
     proposed_enc: Mapped[str | None] = mapped_column(Text)  # JSON of the changed fields only
     fields: Mapped[str] = mapped_column(String(200), default="")  # their names, never values
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ChangeRequestStatus.PENDING, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     moderator_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
@@ -307,7 +322,7 @@ class Task(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     subject_id: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    state: Mapped[str] = mapped_column(String(16), default=TaskState.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime)
     last_error: Mapped[str] = mapped_column(Text, default="")
@@ -332,7 +347,7 @@ class Build(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rev: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    status: Mapped[str] = mapped_column(String(16), default=BuildStatus.RUNNING)
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     duration_s: Mapped[float | None] = mapped_column()

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from . import redis_keys
 from .jobs import REBUILD_SITE
-from .models import Task, utcnow
+from .models import Task, TaskState, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def due_tasks(session: Session, limit: int = 5000) -> list[Task]:
     now = utcnow()
     query = (
         select(Task)
-        .where(Task.state == "pending")
+        .where(Task.state == TaskState.PENDING)
         .where(or_(Task.lease_until.is_(None), Task.lease_until < now))
         .order_by(Task.id)
         .limit(limit)
@@ -112,9 +112,9 @@ def lease(task: Task, seconds: int) -> None:
 
 def retry_failed(session: Session) -> int:
     """Make every task given up after its tries owed again (after fixing the cause)."""
-    failed = list(session.scalars(select(Task).where(Task.state == "failed")))
+    failed = list(session.scalars(select(Task).where(Task.state == TaskState.FAILED)))
     for task in failed:
-        task.state = "pending"
+        task.state = TaskState.PENDING
         task.attempts = 0
         task.lease_until = None
     return len(failed)

@@ -10,6 +10,7 @@ import sys
 from intake.config import Settings
 from intake.errors import ConfigError
 from intake.runtime import Runtime
+from intake.site.models import BuildStatus
 from intake.watching.logs import configure_logging
 
 # The site the worker builds is for everyone (nginx reads it as another user): whatever the
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         rev = request_rebuild(session)
     print(f"building revision {rev} ...", flush=True)
     record = build_and_switch(rt, rev, full=True)
-    if record.status != "ok":
+    if record.status != BuildStatus.OK:
         print(record.log, file=sys.stderr)
         print("build failed; the previous site stays live", file=sys.stderr)
         return 1

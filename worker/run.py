@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from intake.config import Settings
 from intake.jobs import NIGHTLY_BUILD, REBUILD_SITE
-from intake.models import Task
+from intake.models import Task, TaskState
 from intake.runtime import Runtime
 from intake.watching.logs import configure_logging
 
@@ -119,7 +119,7 @@ def run_burst(rt: Runtime, max_seconds: float = 900) -> None:
             continue
         with rt.sessions() as session:
             owed = session.scalar(
-                select(func.count()).select_from(Task).where(Task.state == "pending")
+                select(func.count()).select_from(Task).where(Task.state == TaskState.PENDING)
             )
         if not owed and pending_rev(rt) is None:
             if not search_queue(rt).count:

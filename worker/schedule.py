@@ -22,8 +22,9 @@ from sqlalchemy import func, select
 
 from intake import redis_keys
 from intake.jobs import ARCHIVE_PAST, NIGHTLY_BUILD, PUBLISH_POST, PURGE_EXPIRED
-from intake.models import Build, Task
+from intake.models import Build, Task, TaskState
 from intake.runtime import Runtime
+from intake.site.models import BuildStatus
 from intake.site.status import build_mode
 
 from .build.switch import pending_rev
@@ -41,7 +42,7 @@ def _built_in_full_since(rt: Runtime, since: dt.datetime) -> bool:
     with rt.sessions() as session:
         notes = session.scalars(
             select(func.substr(Build.log, 1, 40)).where(
-                Build.status == "ok", Build.finished_at >= started
+                Build.status == BuildStatus.OK, Build.finished_at >= started
             )
         )
         return any(build_mode(note or "") == "full" for note in notes)
@@ -53,7 +54,9 @@ def _publications_owed(rt: Runtime) -> bool:
         return True
     with rt.sessions() as session:
         owed = session.scalar(
-            select(Task.id).where(Task.name == PUBLISH_POST, Task.state == "pending").limit(1)
+            select(Task.id)
+            .where(Task.name == PUBLISH_POST, Task.state == TaskState.PENDING)
+            .limit(1)
         )
     return owed is not None
 

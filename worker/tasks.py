@@ -9,7 +9,7 @@ from collections.abc import Callable
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
-from intake.models import Task, utcnow
+from intake.models import Task, TaskState, utcnow
 from intake.outbox import lease
 from intake.runtime import Runtime
 from intake.store import transaction
@@ -37,16 +37,16 @@ def tracked(fn: Callable[[Runtime, Session, int], AfterCommit]) -> Callable[[int
         rt = runtime()
         with transaction(rt.sessions) as session:
             task = session.get(Task, task_id)
-            if task is None or task.state != "pending":
+            if task is None or task.state != TaskState.PENDING:
                 return "skipped"
             lease(task, rt.settings.task_lease_seconds)
         try:
             with transaction(rt.sessions) as session:
                 task = session.get(Task, task_id, with_for_update=True)
-                if task is None or task.state != "pending":
+                if task is None or task.state != TaskState.PENDING:
                     return "skipped"
                 after = fn(rt, session, task.subject_id)
-                task.state = "done"
+                task.state = TaskState.DONE
                 task.done_at = utcnow()
         except Exception as exc:
             # Any failure is recorded on the task; after MAX_ATTEMPTS it is shown to moderators.
@@ -55,7 +55,7 @@ def tracked(fn: Callable[[Runtime, Session, int], AfterCommit]) -> Callable[[int
                 if task is not None:
                     task.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                     if task.attempts >= MAX_ATTEMPTS:
-                        task.state = "failed"
+                        task.state = TaskState.FAILED
             raise
         if after is not None:
             try:

@@ -17,6 +17,7 @@ from ..models import Account, ChangeRequest, Person, utcnow
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
+from .models import AccountStatus, ChangeRequestStatus
 from .services import PersonData, collected_fields, open_person
 
 CONTEXT = "change_requests.proposed"
@@ -101,7 +102,7 @@ def propose(rt: Runtime, account_id: int, role: str, proposed: PersonData) -> in
         account = session.get(Account, account_id)
         person = _person(account, role)
         assert account is not None
-        if account.status != "active":
+        if account.status != AccountStatus.ACTIVE:
             raise InvalidTransition(f"account {account_id} is {account.status}")
         current = open_person(rt.vault, person)
         changed = {
@@ -116,7 +117,7 @@ def propose(rt: Runtime, account_id: int, role: str, proposed: PersonData) -> in
             person_role=role,
             proposed_enc=rt.vault.seal(json.dumps(changed, ensure_ascii=False), CONTEXT),
             fields=",".join(changed),
-            status="pending",
+            status=ChangeRequestStatus.PENDING,
         )
         session.add(request)
         session.flush()
@@ -129,7 +130,7 @@ def pending_requests(rt: Runtime) -> list[ChangeRequest]:
         return list(
             session.scalars(
                 select(ChangeRequest)
-                .where(ChangeRequest.status == "pending")
+                .where(ChangeRequest.status == ChangeRequestStatus.PENDING)
                 .order_by(ChangeRequest.id)
             )
         )
@@ -183,7 +184,7 @@ def decide(
         request = session.get(ChangeRequest, request_id, with_for_update=True)
         if request is None:
             raise NotFound(f"change request {request_id}")
-        if request.status != "pending":
+        if request.status != ChangeRequestStatus.PENDING:
             raise InvalidTransition(f"change request {request_id} is {request.status}")
         if approve:
             account = session.get(Account, request.account_id)
@@ -208,7 +209,7 @@ def decide(
                 detail=f"change request {request_id}; {request.person_role}; "
                 f"fields: {','.join(applied)}",
             )
-        request.status = "approved" if approve else "rejected"
+        request.status = ChangeRequestStatus.APPROVED if approve else ChangeRequestStatus.REJECTED
         request.reason = reason
         request.moderator_id = moderator_id
         request.decided_at = utcnow()

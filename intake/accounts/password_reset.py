@@ -28,6 +28,7 @@ from ..models import Account, PasswordResetToken, Person, Task, utcnow
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
+from .models import AccountStatus
 from .passwords import hash_password
 from .services import login_index
 from .sessions import revoke_sessions
@@ -55,7 +56,7 @@ def _recipients(rt: Runtime, session: Session, identifier: str) -> list[Person]:
         select(Account).where(Account.login_index == login_index(rt.vault, identifier))
     ).first()
     if account is not None:
-        if account.status != "active" or account.kind not in SELF_SERVICE_KINDS:
+        if account.status != AccountStatus.ACTIVE or account.kind not in SELF_SERVICE_KINDS:
             return []
         mailable = [p for p in account.persons if p.email_index]
         mailable.sort(key=lambda p: MAIL_ORDER.get(p.role, 9))
@@ -68,7 +69,7 @@ def _recipients(rt: Runtime, session: Session, identifier: str) -> list[Person]:
             .join(Account, Person.account_id == Account.id)
             .where(
                 Person.email_index == rt.vault.blind_index(identifier, "email"),
-                Account.status == "active",
+                Account.status == AccountStatus.ACTIVE,
                 Account.kind.in_(SELF_SERVICE_KINDS),
             )
             .order_by(Person.id)
@@ -149,7 +150,7 @@ def reset_password(rt: Runtime, token: str, new_password: str) -> int:
         if row is None or not _usable(row):
             raise InvalidToken("reset token")
         account = session.get(Account, row.account_id)
-        if account is None or account.status != "active":
+        if account is None or account.status != AccountStatus.ACTIVE:
             raise InvalidToken("reset token")
         account.password_hash = hash_password(new_password)
         session.execute(

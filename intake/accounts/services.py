@@ -18,6 +18,7 @@ from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
 from . import login_ids
+from .models import AccountStatus
 from .passwords import hash_password, needs_rehash, verify_password
 
 ROLES = ("individual", "group", "moderator", "staff")
@@ -126,7 +127,7 @@ def register(
             raise LoginTaken(reg.login)
         account = Account(
             kind=reg.kind,
-            status="received",
+            status=AccountStatus.RECEIVED,
             source=source,
             login_index=index,
             login_enc=rt.vault.seal(reg.login, "accounts.login"),
@@ -200,7 +201,7 @@ def authenticate(rt: Runtime, login: str, password: str) -> Account | None:
         if not verify_password(account.password_hash if account else None, password):
             return None
         assert account is not None
-        if account.status != "active":
+        if account.status != AccountStatus.ACTIVE:
             return None
         if needs_rehash(account.password_hash):
             account.password_hash = hash_password(password)
@@ -217,7 +218,7 @@ def create_staff(rt: Runtime, role: str, login: str, password: str, name: str) -
             raise LoginTaken(login)
         account = Account(
             kind=role,
-            status="active",
+            status=AccountStatus.ACTIVE,
             source="cli",
             login_index=index,
             login_enc=rt.vault.seal(login, "accounts.login"),

@@ -21,6 +21,7 @@ from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
 from . import second_factor
+from .models import AccountStatus
 from .services import authenticate, login_index
 from .sessions import revoke_sessions
 
@@ -137,7 +138,7 @@ def check_second_factor(rt: Runtime, account_id: int, code: str, address: str) -
 def _check_second_factor(rt: Runtime, account_id: int, code: str, address: str) -> Account:
     with rt.sessions() as session:
         account = session.get(Account, account_id)
-        if account is None or account.status != "active" or account.login_index is None:
+        if account is None or account.status != AccountStatus.ACTIVE or account.login_index is None:
             raise SignInRefused("invalid")
         index = account.login_index
     blocked = is_locked(rt, index, address)
@@ -168,9 +169,9 @@ def disable_account(
         account = session.get(Account, account_id)
         if account is None or (kinds is not None and account.kind not in kinds):
             raise NotFound(f"account {account_id}")
-        if account.status != "active":
+        if account.status != AccountStatus.ACTIVE:
             raise InvalidTransition(f"account {account_id} is {account.status}")
-        account.status = "disabled"
+        account.status = AccountStatus.DISABLED
         account.decided_at = utcnow()
         audit.record(
             session, actor_id, "account_disabled", "account", account_id, detail=reason[:500]

@@ -27,6 +27,7 @@ from .forms import (
     individual_registration_form,
 )
 from .login_ids import RegistrationPaused
+from .models import ChangeRequestStatus
 from .services import person_from
 
 bp = Blueprint("account", __name__, template_folder="templates")
@@ -34,9 +35,9 @@ bp = Blueprint("account", __name__, template_folder="templates")
 MEMBERS = ("individual", "group")
 ROLE_LABELS = {"self": _l("本人"), "representative": _l("代表者"), "contact": _l("連絡担当者")}
 STATUS_LABELS = {
-    "pending": _l("審査待ち"),
-    "approved": _l("承認済み（反映しました）"),
-    "rejected": _l("却下"),
+    ChangeRequestStatus.PENDING: _l("審査待ち"),
+    ChangeRequestStatus.APPROVED: _l("承認済み（反映しました）"),
+    ChangeRequestStatus.REJECTED: _l("却下"),
 }
 
 

@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 from .. import jobs, outbox
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, ChangeRequest, PasswordResetToken, Post, Task
+from ..posts.models import POST_WAITING, PostStatus
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
 from ..uploads.erasure import delete_upload_rows, remove_folders
+from .models import AccountStatus
 from .passwords import verify_password
 from .sessions import revoke_sessions
 
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 WITHDRAWN_NAME = "退会した利用者"
 # A stored value that is no Argon2 hash: no password ever verifies against it.
 UNUSABLE_PASSWORD = "!withdrawn"  # noqa: S105 - a marker, not a password
-OPEN_POST_STATUSES = ("received", "pending", "approved")
+OPEN_POST_STATUSES = (*POST_WAITING, PostStatus.APPROVED)
 
 
 class WrongPassword(HirobaError):
@@ -56,7 +58,7 @@ def withdraw(rt: Runtime, account_id: int, password: str) -> Erasure:
         account = session.get(Account, account_id, with_for_update=True)
         if account is None or account.kind not in ("individual", "group"):
             raise NotFound(f"account {account_id}")
-        if account.status != "active":
+        if account.status != AccountStatus.ACTIVE:
             raise InvalidTransition(f"account {account_id} is {account.status}")
         if not verify_password(account.password_hash, password):
             raise WrongPassword(str(account_id))
@@ -71,7 +73,7 @@ def withdraw(rt: Runtime, account_id: int, password: str) -> Erasure:
         account.profile = ""
         account.topics = ""
         account.areas = ""
-        account.status = "withdrawn"
+        account.status = AccountStatus.WITHDRAWN
         unpublished, kept = 0, 0
         tasks: list[Task] = []
         if account.profile_public:  # the public profile leaves the site with the account
@@ -86,19 +88,19 @@ def withdraw(rt: Runtime, account_id: int, password: str) -> Erasure:
             )
         )
         for post in posts:
-            was_live = post.status == "approved"
+            was_live = post.status == PostStatus.APPROVED
             if keep_posts and was_live:
                 post.contact_public = ""  # it may name the person who left
                 kept += 1
             else:
-                post.status = "withdrawn"
+                post.status = PostStatus.WITHDRAWN
                 unpublished += 1
             if was_live or post.published_hash is not None:
                 tasks.append(outbox.add_task(session, jobs.PUBLISH_POST, post.id))
         # Every post of the account that does not stay live (also rejected, taken-down
         # and archived ones, which nobody can bring back now) loses its private files.
         erased = session.scalars(
-            select(Post.id).where(Post.account_id == account_id, Post.status != "approved")
+            select(Post.id).where(Post.account_id == account_id, Post.status != PostStatus.APPROVED)
         )
         upload_tokens = delete_upload_rows(session, list(erased))
         audit.record(

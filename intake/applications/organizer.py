@@ -22,17 +22,17 @@ from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
 from . import services as applications
+from .models import ApplicationStatus
 
-CONFIRMED = frozenset({"confirmed"})
-WAITING = frozenset({"waitlisted", "waiting"})
-CANCELLED = frozenset({"cancelled", "canceled"})
-STATUS_LABELS = {
-    "received": "受付処理中",
-    "confirmed": "参加確定",
-    "waitlisted": "キャンセル待ち",
-    "waiting": "キャンセル待ち",
-    "cancelled": "キャンセル",
-    "canceled": "キャンセル",
+# The statuses an organizer counts and mails together.
+CONFIRMED = frozenset({ApplicationStatus.CONFIRMED})
+WAITING = frozenset({ApplicationStatus.WAITLISTED})
+CANCELLED = frozenset({ApplicationStatus.CANCELLED})
+STATUS_LABELS: dict[str, str] = {
+    ApplicationStatus.RECEIVED: "受付処理中",
+    ApplicationStatus.CONFIRMED: "参加確定",
+    ApplicationStatus.WAITLISTED: "キャンセル待ち",
+    ApplicationStatus.CANCELLED: "キャンセル",
 }
 PERSONAL = ("name", "address", "phone", "email")
 

@@ -26,23 +26,23 @@ from sqlalchemy.orm import Session
 from .. import jobs, outbox
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Application, Post, Task, utcnow
-from ..posts.services import LIVE
+from ..posts.models import POST_LIVE
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
 from ..validation import N_
 from .links import local_now
+from .models import APPLICATION_HOLDING, ApplicationStatus, Availability
 
 DUPLICATE_NOTICES_PER_DAY = 3
-ACTIVE = ("confirmed", "waitlisted")
 # "few" places left: at most this share of the capacity, and never fewer than this count.
 FEW_SHARE, FEW_MIN = 0.2, 3
 LABELS = {
-    "available": "空きあり",
-    "few": "残りわずか",
-    "full": "満員",
-    "waitlist": "キャンセル待ち受付中",
-    "closed": "受付終了",
+    Availability.AVAILABLE: "空きあり",
+    Availability.FEW: "残りわずか",
+    Availability.FULL: "満員",
+    Availability.WAITLIST: "キャンセル待ち受付中",
+    Availability.CLOSED: "受付終了",
 }
 
 
@@ -113,7 +113,7 @@ def _lock_event(session: Session, post_id: int, advance: int) -> int | None:
 
 def is_open(post: Post) -> bool:
     """Return True while an event takes applications (live, switched on, before the deadline)."""
-    if post.status not in LIVE or not post.accepts_applications:
+    if post.status not in POST_LIVE or not post.accepts_applications:
         return False
     return post.apply_until is None or local_now() <= post.apply_until
 
@@ -122,7 +122,7 @@ def taken_places(session: Session, post_id: int) -> int:
     """Return the people confirmed for an event."""
     taken = session.scalar(
         select(func.sum(Application.party_size)).where(
-            Application.post_id == post_id, Application.status == "confirmed"
+            Application.post_id == post_id, Application.status == ApplicationStatus.CONFIRMED
         )
     )
     return int(taken or 0)
@@ -132,7 +132,7 @@ def _waiting(session: Session, post_id: int) -> int:
     return int(
         session.scalar(
             select(func.count()).where(
-                Application.post_id == post_id, Application.status == "waitlisted"
+                Application.post_id == post_id, Application.status == ApplicationStatus.WAITLISTED
             )
         )
         or 0
@@ -141,12 +141,12 @@ def _waiting(session: Session, post_id: int) -> int:
 
 def position_of(session: Session, application: Application) -> int | None:
     """Return an application's place on the waiting list (1 is next), or None."""
-    if application.status != "waitlisted":
+    if application.status != ApplicationStatus.WAITLISTED:
         return None
     ahead = session.scalar(
         select(func.count()).where(
             Application.post_id == application.post_id,
-            Application.status == "waitlisted",
+            Application.status == ApplicationStatus.WAITLISTED,
             Application.seq < (application.seq or 0),
         )
     )
@@ -168,7 +168,7 @@ def _existing(
     if not matches:
         return []
     query = select(Application.id).where(
-        Application.post_id == post_id, Application.status.in_(ACTIVE), or_(*matches)
+        Application.post_id == post_id, Application.status.in_(APPLICATION_HOLDING), or_(*matches)
     )
     return list(session.scalars(query.order_by(Application.id).limit(2)))
 
@@ -215,7 +215,12 @@ def apply(rt: Runtime, post_id: int, data: ApplicationData) -> Outcome:
     with transaction(rt.sessions) as session:
         seq = _lock_event(session, post_id, 1)
         post = session.get(Post, post_id)
-        if seq is None or post is None or post.status not in LIVE or not post.accepts_applications:
+        if (
+            seq is None
+            or post is None
+            or post.status not in POST_LIVE
+            or not post.accepts_applications
+        ):
             raise NotFound(f"post {post_id}")
         if not is_open(post):
             raise ApplicationsClosed()
@@ -234,7 +239,7 @@ def apply(rt: Runtime, post_id: int, data: ApplicationData) -> Outcome:
         else:
             application = Application(
                 post_id=post_id,
-                status="confirmed" if fits else "waitlisted",
+                status=ApplicationStatus.CONFIRMED if fits else ApplicationStatus.WAITLISTED,
                 party_size=data.party_size,
                 seq=seq,
                 email_index=email_index,
@@ -265,13 +270,13 @@ def promote(session: Session, post: Post) -> tuple[list[int], list[Task]]:
     free = None if post.capacity is None else post.capacity - taken_places(session, post.id)
     waiting = session.scalars(
         select(Application)
-        .where(Application.post_id == post.id, Application.status == "waitlisted")
+        .where(Application.post_id == post.id, Application.status == ApplicationStatus.WAITLISTED)
         .order_by(Application.seq, Application.id)
     )
     for application in waiting:
         if free is not None and application.party_size > free:
             break  # strictly in order: a smaller party behind does not overtake
-        application.status = "confirmed"
+        application.status = ApplicationStatus.CONFIRMED
         application.processed_at = utcnow()
         if free is not None:
             free -= application.party_size
@@ -297,9 +302,9 @@ def cancel_application(rt: Runtime, application_id: int, actor_id: int | None = 
         application = session.get(Application, application_id)
         post = session.get(Post, post_id)
         assert application is not None and post is not None
-        if application.status not in ACTIVE:
+        if application.status not in APPLICATION_HOLDING:
             raise InvalidTransition(f"application {application_id} is {application.status}")
-        application.status = "cancelled"
+        application.status = ApplicationStatus.CANCELLED
         application.cancelled_at = utcnow()
         promoted, tasks = promote(session, post)
         if actor_id is not None:
@@ -350,7 +355,7 @@ def availability(rt: Runtime, post_id: int) -> dict[str, object]:
     """Return the event's availability for the static page: status, label, places remaining."""
     with rt.sessions() as session:
         post = session.get(Post, post_id)
-        if post is None or post.status not in LIVE or not post.accepts_applications:
+        if post is None or post.status not in POST_LIVE or not post.accepts_applications:
             raise NotFound(f"post {post_id}")
         remaining: int | None = None
         if post.capacity is not None:
@@ -358,13 +363,13 @@ def availability(rt: Runtime, post_id: int) -> dict[str, object]:
             waiting = _waiting(session, post_id)
             remaining = max(0, post.capacity - taken) if waiting == 0 else 0
         if not is_open(post):
-            status = "closed"
+            status = Availability.CLOSED
         elif remaining is None:
-            status = "available"
+            status = Availability.AVAILABLE
         elif remaining == 0:
-            status = "waitlist" if post.waitlist else "full"
+            status = Availability.WAITLIST if post.waitlist else Availability.FULL
         elif remaining <= max(FEW_MIN, int(post.capacity * FEW_SHARE) if post.capacity else 0):
-            status = "few"
+            status = Availability.FEW
         else:
-            status = "available"
+            status = Availability.AVAILABLE
     return {"status": status, "label": LABELS[status], "remaining": remaining}

@@ -13,11 +13,13 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 
 from .. import jobs, outbox
+from ..accounts.models import AccountStatus
 from ..accounts.second_factor import enrol_account
 from ..accounts.services import PersonData, Registration, create_staff, register
 from ..models import Account, Post, utcnow
 from ..moderation import reasons as reason_templates
 from ..posts import recurrence
+from ..posts.models import PostStatus
 from ..runtime import Runtime
 from ..store import transaction
 from ..taxonomy import TOPICS
@@ -127,7 +129,7 @@ def load_demo(
     posts = []
     with transaction(rt.sessions) as session:
         for account in session.scalars(select(Account).where(Account.id.in_(group_ids))):
-            account.status = "active"
+            account.status = AccountStatus.ACTIVE
             account.decided_at = utcnow()
             # Most demo groups publish their profile page (公開プロフィール); a few do not.
             account.profile_public = account.id in group_ids[:9]
@@ -146,7 +148,7 @@ def load_demo(
                 Post(
                     account_id=group_ids[n],
                     kind=kind,
-                    status="approved",
+                    status=PostStatus.APPROVED,
                     title=f"{name} {suffix}",
                     summary=f"{TOPICS[topic]}の活動: {summary}",
                     body=f"## 内容\n\n{summary}\n\n- 持ち物: 筆記用具\n- 対象: どなたでも",
@@ -168,7 +170,7 @@ def load_demo(
             Post(
                 account_id=group_ids[0],
                 kind="notice",
-                status="approved",
+                status=PostStatus.APPROVED,
                 title="年末年始の活動休止のお知らせ",
                 summary="12月29日から1月3日まで活動を休みます。",
                 body="ご不便をおかけします。",

@@ -27,14 +27,15 @@ from ..models import Decision, Post, PostRevision, Task, utcnow
 from ..posts import edit_files as post_edit_files
 from ..posts import fields as post_fields
 from ..posts.fields import Fields
+from ..posts.models import POST_WAITING, PostStatus, RevisionStatus
 from ..posts.services import PostData, lock_post
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
 from ..uploads.erasure import delete_upload_rows, remove_folders
+from .models import DecisionAction
 from .records import record_decision
 
-WAITING = ("received", "pending")
 KINDS = ("post", "revision")
 
 
@@ -107,9 +108,9 @@ def _pending_revision(session: Session, revision_id: int) -> tuple[PostRevision,
         raise NotFound(f"revision {revision_id}")
     post = session.get(Post, revision.post_id, with_for_update=True)
     assert post is not None
-    if revision.status == "superseded":
+    if revision.status == RevisionStatus.SUPERSEDED:
         raise ChangedMeanwhile(f"revision {revision_id} was superseded by a newer edit")
-    if revision.status != "pending" or post.status != "approved":
+    if revision.status != RevisionStatus.PENDING or post.status != PostStatus.APPROVED:
         raise InvalidTransition(f"revision {revision_id} is {revision.status}")
     return revision, post
 
@@ -138,23 +139,23 @@ def approve(
     erase: list[str] = []
     with transaction(rt.sessions) as session:
         if subject.kind == "post":
-            post = lock_post(session, subject.id, WAITING)
+            post = lock_post(session, subject.id, POST_WAITING)
             _check_seen(post, seen)
             proposed = post_fields.from_post(post)
             final = _final(proposed, edited, None)
-            post.status, post.reject_reason = "approved", ""
+            post.status, post.reject_reason = PostStatus.APPROVED, ""
             post.approved_at = utcnow()
         else:
             revision, post = _pending_revision(session, subject.id)
             proposed = post_fields.from_post(post) | post_fields.decode(revision.data)
             final = _final(proposed, edited, post.kind)
-            revision.status, revision.decided_at = "approved", utcnow()
+            revision.status, revision.decided_at = RevisionStatus.APPROVED, utcnow()
             revision.moderator_id = moderator_id
             erase = post_edit_files.apply_revision(session, revision)
         edits = post_fields.changed(proposed, final)
         post_fields.apply(post, final)
         post.updated_at = utcnow()
-        decision = _record(session, moderator_id, subject, "approve", edits=edits)
+        decision = _record(session, moderator_id, subject, DecisionAction.APPROVE, edits=edits)
         tasks = _tell(session, decision.id, publish=post.id)
         decision_id = decision.id
     remove_folders(rt.settings, erase)  # files the edit took away (the site's copies: publish)
@@ -179,17 +180,17 @@ def reject(
     tokens: list[str] = []
     with transaction(rt.sessions) as session:
         if subject.kind == "post":
-            post = lock_post(session, subject.id, WAITING)
+            post = lock_post(session, subject.id, POST_WAITING)
             _check_seen(post, seen)
-            post.status, post.reject_reason = "rejected", reason
+            post.status, post.reject_reason = PostStatus.REJECTED, reason
             post.updated_at = utcnow()
             tokens = delete_upload_rows(session, [post.id])
         else:
             revision, _post = _pending_revision(session, subject.id)
-            revision.status, revision.decided_at = "rejected", utcnow()
+            revision.status, revision.decided_at = RevisionStatus.REJECTED, utcnow()
             revision.moderator_id = moderator_id
             tokens = post_edit_files.drop_proposed(session, [revision.id])  # never published
-        decision = _record(session, moderator_id, subject, "reject", reason=reason)
+        decision = _record(session, moderator_id, subject, DecisionAction.REJECT, reason=reason)
         tasks = _tell(session, decision.id, publish=None)
         decision_id = decision.id
     remove_folders(rt.settings, tokens)

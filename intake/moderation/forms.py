@@ -18,10 +18,11 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 from ..web.fields import REQUIRED, choices, length, required
 from ..web.plain_text import FlaskForm
 from .decisions import Subject
+from .models import DecisionAction
 
 DECISIONS = [
-    SelectChoice("approve", _l("承認する")),
-    SelectChoice("reject", _l("差し戻す（却下）")),
+    SelectChoice(DecisionAction.APPROVE, _l("承認する")),
+    SelectChoice(DecisionAction.REJECT, _l("差し戻す（却下）")),
 ]
 
 
@@ -39,7 +40,7 @@ class ReasonMixin:
     )
 
     def validate_reason(self, field: TextAreaField) -> None:
-        rejecting = self.action.data == "reject"  # type: ignore[attr-defined]
+        rejecting = self.action.data == DecisionAction.REJECT  # type: ignore[attr-defined]
         if rejecting and not self.reason_template.data and not (field.data or "").strip():
             raise ValidationError(
                 _l("差し戻すときは、理由のひな形を選ぶか理由を入力してください。")
@@ -114,13 +115,15 @@ class QueueFilterForm(FlaskForm):
 class DecisionForm(FlaskForm):
     action = SelectField(
         _l("判断"),
-        choices=choices({"approve": _l("承認"), "reject": _l("差し戻し（却下）")}),
+        choices=choices(
+            {DecisionAction.APPROVE: _l("承認"), DecisionAction.REJECT: _l("差し戻し（却下）")}
+        ),
         validators=[required()],
     )
     reason = TextAreaField(_l("理由（却下のときは必須。投稿者に伝えられます）"), [length(2000)])
 
     def validate_reason(self, field: TextAreaField) -> None:
-        if self.action.data == "reject" and not (field.data or "").strip():
+        if self.action.data == DecisionAction.REJECT and not (field.data or "").strip():
             raise ValidationError(_l("却下するときは理由を入力してください。"))
 
 

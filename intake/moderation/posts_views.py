@@ -16,6 +16,7 @@ from ..posts import diff as post_diff
 from ..posts import edit_files as post_edit_files
 from ..posts import fields as post_fields
 from ..posts import forms as post_forms
+from ..posts.models import POST_WAITING, PostStatus, RevisionStatus
 from ..posts.views import _post_data as post_data_of
 from ..taxonomy import POST_KINDS
 from ..web.auth import current_account, role_required, rt
@@ -23,6 +24,7 @@ from . import decisions as post_decisions
 from . import queue as moderation_queue
 from .decisions import Subject
 from .forms import BulkDecisionForm, ReviewDecisionForm
+from .models import DecisionAction
 from .views import index_page, reason_choices, reason_text
 
 bp = Blueprint("moderation_posts", __name__, template_folder="templates")
@@ -46,7 +48,7 @@ def post(post_id: int) -> str | Response | tuple[str, int]:
             raise NotFound(f"post {post_id}")
         organizer = record.account.public_name
     proposed = post_fields.from_post(record)
-    waiting = record.status in post_decisions.WAITING
+    waiting = record.status in POST_WAITING
     return _review(Subject("post", post_id), record, organizer, proposed, None, waiting)
 
 
@@ -62,7 +64,7 @@ def revision(revision_id: int) -> str | Response | tuple[str, int]:
         organizer = record.account.public_name
     live = post_fields.from_post(record)
     proposed = live | post_fields.decode(found.data)
-    waiting = found.status == "pending" and record.status == "approved"
+    waiting = found.status == RevisionStatus.PENDING and record.status == PostStatus.APPROVED
     changes = post_diff.changes(live, proposed)
     files = post_edit_files.revision_changes(rt(), revision_id)
     subject = Subject("revision", revision_id)
@@ -86,7 +88,7 @@ def _review(
     if subject.kind == "revision":
         post_forms.fix_kind(form, record.kind)
     if waiting and decision.validate_on_submit():
-        if decision.action.data == "reject":
+        if decision.action.data == DecisionAction.REJECT:
             try:
                 post_decisions.reject(
                     rt(), _me_id(), subject, reason_text(decision), request.form.get("seen")
@@ -141,7 +143,7 @@ def bulk() -> str | Response | tuple[str, int]:
         valid = False
     if not valid:
         return index_page(bulk_form=form, selected=keys)
-    approving = form.action.data == "approve"
+    approving = form.action.data == DecisionAction.APPROVE
     reason = "" if approving else reason_text(form)
     # Each row carries the version it showed; a post changed since is refused, not decided.
     seen = {s: request.form.get(f"seen-{s.key}", "") for s in subjects}

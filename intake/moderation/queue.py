@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import Select, exists, select
 
 from ..models import Account, Decision, Post, PostRevision, utcnow
+from ..posts.models import POST_WAITING, PostStatus, RevisionStatus
 from ..runtime import Runtime
-from .decisions import WAITING, Subject, seen_stamp
+from .decisions import Subject, seen_stamp
+from .models import DecisionAction
 
 PAGE_SIZE = 50
 AnySelect = Select[*tuple[Any, ...]]  # a query of any row shape
@@ -73,7 +75,7 @@ def _posts(wanted: QueueFilter) -> AnySelect:
     rejected_before = exists().where(
         Decision.subject_kind == "post",
         Decision.subject_id == Post.id,
-        Decision.action == "reject",
+        Decision.action == DecisionAction.REJECT,
     )
     query = (
         select(
@@ -87,7 +89,7 @@ def _posts(wanted: QueueFilter) -> AnySelect:
             Post.updated_at,
         )
         .join(Account, Account.id == Post.account_id)
-        .where(Post.status.in_(WAITING))
+        .where(Post.status.in_(POST_WAITING))
     )
     if wanted.state == "new":
         query = query.where(~rejected_before)
@@ -109,7 +111,7 @@ def _revisions(wanted: QueueFilter) -> AnySelect:
         )
         .join(Post, Post.id == PostRevision.post_id)
         .join(Account, Account.id == Post.account_id)
-        .where(PostRevision.status == "pending", Post.status == "approved")
+        .where(PostRevision.status == RevisionStatus.PENDING, Post.status == PostStatus.APPROVED)
     )
     return _filtered(query, wanted, PostRevision.created_at)
 

@@ -8,15 +8,17 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..accounts.models import ACCOUNT_WAITING, AccountStatus
 from ..accounts.services import PersonData, open_person
 from ..errors import InvalidTransition, NotFound
-from ..models import Account, Build, Post, SiteState, Task, utcnow
+from ..models import Account, Build, Post, SiteState, Task, TaskState, utcnow
+from ..posts.models import POST_WAITING
 from ..protection import audit
 from ..runtime import Runtime
+from ..site.models import BuildStatus
 from ..store import transaction
+from .models import DecisionAction
 from .records import record_decision
-
-WAITING = ("received", "pending")
 
 
 @dataclass
@@ -42,10 +44,12 @@ def waiting_items(rt: Runtime) -> QueueView:
     """Return accounts and posts awaiting a decision, oldest first."""
     with rt.sessions() as session:
         accounts = list(
-            session.scalars(select(Account).where(Account.status.in_(WAITING)).order_by(Account.id))
+            session.scalars(
+                select(Account).where(Account.status.in_(ACCOUNT_WAITING)).order_by(Account.id)
+            )
         )
         posts = list(
-            session.scalars(select(Post).where(Post.status.in_(WAITING)).order_by(Post.id))
+            session.scalars(select(Post).where(Post.status.in_(POST_WAITING)).order_by(Post.id))
         )
         for post in posts:
             _ = post.account.public_name
@@ -89,11 +93,17 @@ def _decide(
     kind = "account" if model is Account else "post"
     if subject is None:
         raise NotFound(f"{kind} {subject_id}")
-    if subject.status not in WAITING:
+    waiting = ACCOUNT_WAITING if model is Account else POST_WAITING
+    if subject.status not in waiting:
         raise InvalidTransition(f"{kind} {subject_id} is {subject.status}")
     subject.reject_reason = "" if approve else reason
     record_decision(
-        session, moderator_id, kind, subject_id, "approve" if approve else "reject", reason
+        session,
+        moderator_id,
+        kind,
+        subject_id,
+        DecisionAction.APPROVE if approve else DecisionAction.REJECT,
+        reason,
     )
     return subject
 
@@ -104,7 +114,7 @@ def decide_account(
     """Activate or reject a waiting registration, recording the decision."""
     with transaction(rt.sessions) as session:
         account = _decide(session, Account, account_id, moderator_id, approve, reason)
-        account.status = "active" if approve else "rejected"
+        account.status = AccountStatus.ACTIVE if approve else AccountStatus.REJECTED
         account.decided_at = utcnow()
 
 
@@ -114,9 +124,12 @@ def site_view(rt: Runtime) -> SiteView:
         state = session.get(SiteState, 1) or SiteState(requested_rev=0, built_rev=0)
         last = session.scalars(select(Build).order_by(Build.id.desc()).limit(1)).first()
         failure = session.scalars(
-            select(Build).where(Build.status == "failed").order_by(Build.id.desc()).limit(1)
+            select(Build)
+            .where(Build.status == BuildStatus.FAILED)
+            .order_by(Build.id.desc())
+            .limit(1)
         ).first()
-        failed = session.scalar(select(Task.id).where(Task.state == "failed").limit(1))
+        failed = session.scalar(select(Task.id).where(Task.state == TaskState.FAILED).limit(1))
         return SiteView(
             requested_rev=state.requested_rev,
             built_rev=state.built_rev,

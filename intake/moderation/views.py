@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..accounts import changes
+from ..accounts.models import AccountStatus
 from ..accounts.signin import disable_account
 from ..profiles import services as profiles
 from ..runtime import Runtime
@@ -26,6 +27,7 @@ from .forms import (
     QueueFilterForm,
     ReviewDecisionForm,
 )
+from .models import DecisionAction
 from .queue import QueueFilter
 
 bp = Blueprint("moderation", __name__, template_folder="templates")
@@ -101,7 +103,7 @@ def decided(
     """Record a submitted approve/reject through decide and redirect; None shows the page."""
     if not form.validate_on_submit():
         return None
-    approve = form.action.data == "approve"
+    approve = form.action.data == DecisionAction.APPROVE
     decide(rt(), _me_id(), subject_id, approve, (form.reason.data or "").strip())
     flash(message)
     return redirect(url_for(endpoint))
@@ -163,7 +165,7 @@ def _account_page(
         persons=persons,
         form=form,
         disable_form=disable_form,
-        disableable=record.kind in DISABLEABLE and record.status == "active",
+        disableable=record.kind in DISABLEABLE and record.status == AccountStatus.ACTIVE,
         topics=TOPICS,
         areas=AREAS,
     )

@@ -22,9 +22,8 @@ from sqlalchemy.orm import Session
 
 from ..models import Post, PostRevision, Upload
 from ..runtime import Runtime
+from ..uploads.models import UploadState
 from ..uploads.services import Attachment, uploads_of
-
-PROPOSED = "proposed"
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def proposed_of(session: Session, revision_id: int) -> list[Upload]:
     return list(
         session.scalars(
             select(Upload)
-            .where(Upload.revision_id == revision_id, Upload.state == PROPOSED)
+            .where(Upload.revision_id == revision_id, Upload.state == UploadState.PROPOSED)
             .order_by(Upload.position, Upload.id)
         )
     )
@@ -79,7 +78,8 @@ def editable_files(
     if revision is not None:
         uploads += proposed_of(session, revision.id)
     files = [
-        EditableFile(u.token, u.kind, u.alt, u.size_bytes, u.state == PROPOSED) for u in uploads
+        EditableFile(u.token, u.kind, u.alt, u.size_bytes, u.state == UploadState.PROPOSED)
+        for u in uploads
     ]
     return files, [u.token for u in uploads if u.id in removing]
 
@@ -139,7 +139,7 @@ def change_in_place(
 ) -> list[str]:
     """Change a waiting post's files now (none is on the site); return tokens to erase."""
     gone = _erase(session, [u for u in uploads_of(session, post.id) if u.token in remove])
-    _add(session, post, account_id, staged, "pending", None)
+    _add(session, post, account_id, staged, UploadState.PENDING, None)
     return gone
 
 
@@ -165,7 +165,7 @@ def change_by_revision(
         for upload in carried:
             if upload.token not in remove:
                 upload.revision_id = revision.id
-    _add(session, post, account_id, staged, PROPOSED, revision.id)
+    _add(session, post, account_id, staged, UploadState.PROPOSED, revision.id)
     return gone
 
 
@@ -174,7 +174,9 @@ def apply_revision(session: Session, revision: PostRevision) -> list[str]:
     the live ones it takes away are erased (the publish job unpublishes them); return the
     tokens to erase."""
     for upload in proposed_of(session, revision.id):
-        upload.state = "pending"  # the publish job copies it into the site and marks it live
+        upload.state = (
+            UploadState.PENDING
+        )  # the publish job copies it into the site and marks it live
     gone = set(removed_ids(revision))
     return _erase(session, [u for u in uploads_of(session, revision.post_id) if u.id in gone])
 
@@ -184,6 +186,8 @@ def drop_proposed(session: Session, revision_ids: list[int]) -> list[str]:
     if not revision_ids:
         return []
     found = session.scalars(
-        select(Upload).where(Upload.revision_id.in_(revision_ids), Upload.state == PROPOSED)
+        select(Upload).where(
+            Upload.revision_id.in_(revision_ids), Upload.state == UploadState.PROPOSED
+        )
     )
     return _erase(session, list(found))

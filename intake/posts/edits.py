@@ -26,10 +26,10 @@ from ..uploads.erasure import delete_upload_rows, remove_folders
 from ..uploads.services import stage_attachments
 from . import edit_files as post_edit_files
 from . import fields as post_fields
+from .models import POST_WAITING, PostStatus, RevisionStatus
 from .services import PostData
 
-WAITING = ("received", "pending")
-EDITABLE = (*WAITING, "rejected", "approved")
+EDITABLE = (*POST_WAITING, PostStatus.REJECTED, PostStatus.APPROVED)
 WITHDRAWABLE = EDITABLE
 
 
@@ -53,7 +53,7 @@ def pending_revision(session: Session, post_id: int) -> PostRevision | None:
     """Return a post's edit awaiting review, if any."""
     return session.scalars(
         select(PostRevision)
-        .where(PostRevision.post_id == post_id, PostRevision.status == "pending")
+        .where(PostRevision.post_id == post_id, PostRevision.status == RevisionStatus.PENDING)
         .order_by(PostRevision.id.desc())
         .limit(1)
     ).first()
@@ -68,7 +68,9 @@ def fields_for_editing(rt: Runtime, account_id: int, post_id: int) -> tuple[Post
         post = owned_post(session, account_id, post_id)
         if post.status not in EDITABLE:
             raise InvalidTransition(f"post {post_id} is {post.status}")
-        revision = pending_revision(session, post_id) if post.status == "approved" else None
+        revision = (
+            pending_revision(session, post_id) if post.status == PostStatus.APPROVED else None
+        )
         fields = post_fields.from_post(post)
         if revision is not None:
             fields.update(post_fields.decode(revision.data))
@@ -81,7 +83,9 @@ def editable_files(
     """Return the files the poster's edit form lists, and those the edit under review removes."""
     with rt.sessions() as session:
         post = owned_post(session, account_id, post_id)
-        revision = pending_revision(session, post_id) if post.status == "approved" else None
+        revision = (
+            pending_revision(session, post_id) if post.status == PostStatus.APPROVED else None
+        )
         return post_edit_files.editable_files(session, post, revision)
 
 
@@ -120,18 +124,18 @@ def _edit(
     with transaction(rt.sessions) as session:
         post = owned_post(session, account_id, post_id, lock=True)
         fields["kind"] = post.kind  # the kind fixes the page's address; it is not edited
-        if post.status in WAITING or post.status == "rejected":
-            resubmitted = post.status == "rejected"
+        if post.status in POST_WAITING or post.status == PostStatus.REJECTED:
+            resubmitted = post.status == PostStatus.REJECTED
             post_fields.apply(post, fields)
             post.updated_at = utcnow()
             if resubmitted:
-                post.status, post.reject_reason = "pending", ""
+                post.status, post.reject_reason = PostStatus.PENDING, ""
             erase = post_edit_files.change_in_place(session, post, account_id, remove, staged)
             return EditOutcome("resubmitted" if resubmitted else "updated"), erase
-        if post.status != "approved":
+        if post.status != PostStatus.APPROVED:
             raise InvalidTransition(f"post {post_id} is {post.status}")
         previous = pending_revision(session, post_id)
-        _close_pending(session, post_id, "superseded")
+        _close_pending(session, post_id, RevisionStatus.SUPERSEDED)
         revision = PostRevision(post_id=post_id, data=post_fields.encode(fields))
         session.add(revision)
         session.flush()
@@ -141,10 +145,10 @@ def _edit(
         return EditOutcome("revision", revision.id), erase
 
 
-def _close_pending(session: Session, post_id: int, status: str) -> None:
+def _close_pending(session: Session, post_id: int, status: RevisionStatus) -> None:
     session.execute(
         update(PostRevision)
-        .where(PostRevision.post_id == post_id, PostRevision.status == "pending")
+        .where(PostRevision.post_id == post_id, PostRevision.status == RevisionStatus.PENDING)
         .values(status=status, decided_at=utcnow())
     )
 
@@ -156,9 +160,9 @@ def withdraw_post(rt: Runtime, account_id: int, post_id: int) -> None:
         post = owned_post(session, account_id, post_id, lock=True)
         if post.status not in WITHDRAWABLE:
             raise InvalidTransition(f"post {post_id} is {post.status}")
-        post.status = "withdrawn"
+        post.status = PostStatus.WITHDRAWN
         post.withdrawn_at = post.updated_at = utcnow()
-        _close_pending(session, post_id, "withdrawn")
+        _close_pending(session, post_id, RevisionStatus.WITHDRAWN)
         tokens = delete_upload_rows(session, [post_id])
         task = outbox.add_task(session, jobs.PUBLISH_POST, post_id)
     remove_folders(rt.settings, tokens)
@@ -214,7 +218,7 @@ def poster_overview(rt: Runtime, account_id: int) -> list[PosterItem]:
                 else revision_post[decision.subject_id]
             )
             latest[post_id] = decision
-        pending = {r.post_id: r for r in revisions if r.status == "pending"}
+        pending = {r.post_id: r for r in revisions if r.status == RevisionStatus.PENDING}
         items = []
         for post in posts:
             last = latest.get(post.id)

@@ -14,9 +14,9 @@ from ..errors import InvalidTransition, NotFound
 from ..models import Post, utcnow
 from ..runtime import Runtime
 from ..store import transaction
+from .models import POST_LIVE, PostStatus
 
 # Statuses in which a post is live on the public site.
-LIVE = ("approved",)
 
 
 def lock_post(session: Session, post_id: int, statuses: tuple[str, ...]) -> Post:
@@ -71,7 +71,7 @@ def submit_post(
     same transaction.
     """
     with transaction(rt.sessions) as session:
-        post = Post(account_id=account_id, status="received", **vars(data))
+        post = Post(account_id=account_id, status=PostStatus.RECEIVED, **vars(data))
         post.updated_at = utcnow()
         session.add(post)
         session.flush()
@@ -97,6 +97,6 @@ def open_event(rt: Runtime, post_id: int) -> Post:
     """Return a live post that takes applications, or raise NotFound."""
     with rt.sessions() as session:
         post = session.get(Post, post_id)
-        if post is None or post.status not in LIVE or not post.accepts_applications:
+        if post is None or post.status not in POST_LIVE or not post.accepts_applications:
             raise NotFound(f"post {post_id}")
         return post

@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from .. import jobs, outbox
+from ..accounts.models import AccountStatus
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, Decision, Task, utcnow
+from ..moderation.models import DecisionAction
 from ..moderation.records import record_decision
 from ..protection import audit
 from ..runtime import Runtime
@@ -117,7 +119,7 @@ def update_profile(rt: Runtime, account_id: int, edit: ProfileEdit) -> bool:
     tasks: list[Task] = []
     with transaction(rt.sessions) as session:
         account = _group(session, account_id, lock=True)
-        if account.status != "active":
+        if account.status != AccountStatus.ACTIVE:
             raise InvalidTransition(f"account {account_id} is {account.status}")
         shown = (account.profile_public, account.topics, account.areas)
         account.profile_public = edit.publish
@@ -184,7 +186,7 @@ def decide(
             if account.profile_public:
                 tasks.append(outbox.add_task(session, jobs.PUBLISH_PROFILES, account_id))
         account.profile_pending = ""
-        action = "approve" if approve else "reject"
+        action = DecisionAction.APPROVE if approve else DecisionAction.REJECT
         record_decision(session, moderator_id, SUBJECT, account_id, action, reason, edits)
         audit.record(
             session,

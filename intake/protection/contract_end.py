@@ -20,6 +20,7 @@ import pyzipper
 from redis.exceptions import RedisError
 from sqlalchemy import func, or_, select, text, update
 
+from ..accounts.models import AccountStatus
 from ..accounts.services import PERSON_FIELDS, open_person
 from ..crypto import DATA_KEYS_FILE
 from ..models import (
@@ -31,9 +32,10 @@ from ..models import (
     Person,
     Post,
     Task,
+    TaskState,
     utcnow,
 )
-from ..posts.services import LIVE
+from ..posts.models import POST_LIVE
 from ..runtime import Runtime
 from ..spreadsheet import BOM, spreadsheet_csv
 from ..store import transaction
@@ -234,9 +236,11 @@ def _null_everything(rt: Runtime, operator: str, counts: dict[str, int]) -> list
             cleared = {c: None for m, c in [*SEALED_COLUMNS, *BLIND_INDEX_COLUMNS] if m is model}
             session.execute(update(model).values(cleared))
         account_ids = list(session.scalars(select(Account.id)))
-        session.execute(update(Account).values(password_hash=ERASED_PASSWORD, status="erased"))
+        session.execute(
+            update(Account).values(password_hash=ERASED_PASSWORD, status=AccountStatus.ERASED)
+        )
         cancelled = session.execute(
-            update(Task).where(Task.state.in_(["pending", "started"])).values(state="cancelled")
+            update(Task).where(Task.state == TaskState.PENDING).values(state=TaskState.CANCELLED)
         )
         counts["tasks_cancelled"] = int(getattr(cancelled, "rowcount", 0) or 0)
         audit.record(
@@ -258,7 +262,7 @@ def _erase_uploads(rt: Runtime) -> int:
     The files of live posts stay: they are public already, and the site is rebuilt from them.
     """
     with transaction(rt.sessions) as session:
-        off_site = session.scalars(select(Post.id).where(Post.status.not_in(LIVE)))
+        off_site = session.scalars(select(Post.id).where(Post.status.not_in(POST_LIVE)))
         tokens = delete_upload_rows(session, list(off_site))
     remove_folders(rt.settings, tokens)
     with rt.sessions() as session:  # the app is stopped: no submission is in progress

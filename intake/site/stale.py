@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from .. import jobs, outbox
 from ..models import Post, PostRevision, utcnow
+from ..moderation.models import DecisionAction
 from ..moderation.records import record_decision
-from ..posts.services import LIVE
+from ..posts.models import POST_LIVE, PostStatus
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
@@ -60,7 +61,7 @@ def archive_past(rt: Runtime, now: datetime | None = None) -> list[int]:
         candidates = list(
             session.scalars(
                 select(Post.id).where(
-                    Post.status.in_(LIVE), Post.kind.in_(DATED_KINDS), held < cutoff
+                    Post.status.in_(POST_LIVE), Post.kind.in_(DATED_KINDS), held < cutoff
                 )
             )
         )
@@ -69,9 +70,9 @@ def archive_past(rt: Runtime, now: datetime | None = None) -> list[int]:
         with transaction(rt.sessions) as session:
             post = session.get(Post, post_id, with_for_update=True)
             end = last_end(post) if post is not None else None
-            if post is None or post.status not in LIVE or end is None or end >= cutoff:
+            if post is None or post.status not in POST_LIVE or end is None or end >= cutoff:
                 continue  # changed meanwhile, or a later occurrence keeps it on the site
-            post.status = "archived"
+            post.status = PostStatus.ARCHIVED
             post.archived_at = utcnow()
             erase = close_pending_edits(session, post_id)
             audit.record(session, None, "archive_post", "post", post_id, detail=f"{days}日経過")
@@ -94,7 +95,9 @@ def request_removal(
     with transaction(rt.sessions) as session:
         post = lock_live_post(session, post_id)
         post.stale_requested_at, post.stale_deadline, post.stale_reason = at, deadline, reason
-        record_decision(session, moderator_id, "post", post_id, "stale_request", reason)
+        record_decision(
+            session, moderator_id, "post", post_id, DecisionAction.STALE_REQUEST, reason
+        )
         audit.record(session, moderator_id, "request_stale_removal", "post", post_id)
         task = outbox.add_task(session, jobs.SEND_STALE_REQUEST, post_id)
     outbox.enqueue_tasks(rt.queue, [task])
@@ -130,7 +133,7 @@ def open_requests(rt: Runtime, now: datetime | None = None) -> list[StaleRequest
     with rt.sessions() as session:
         posts = session.scalars(
             select(Post)
-            .where(Post.status.in_(LIVE), Post.stale_requested_at.is_not(None))
+            .where(Post.status.in_(POST_LIVE), Post.stale_requested_at.is_not(None))
             .order_by(Post.stale_deadline, Post.id)
         )
         rows = []
@@ -152,16 +155,21 @@ def remove_overdue(
             post = session.get(Post, post_id, with_for_update=True)
             if (
                 post is None
-                or post.status not in LIVE
+                or post.status not in POST_LIVE
                 or post.stale_deadline is None
                 or post.stale_deadline >= at
                 or _answered(session, post)
             ):
                 continue
-            post.status = "removed"
+            post.status = PostStatus.REMOVED
             erase = close_pending_edits(session, post_id)
             record_decision(
-                session, moderator_id, "post", post_id, "remove_stale", post.stale_reason
+                session,
+                moderator_id,
+                "post",
+                post_id,
+                DecisionAction.REMOVE_STALE,
+                post.stale_reason,
             )
             audit.record(session, moderator_id, "remove_stale_post", "post", post_id)
             task = outbox.add_task(session, jobs.PUBLISH_POST, post_id)

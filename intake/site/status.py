@@ -16,11 +16,22 @@ from rq import Worker
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from ..accounts.models import ACCOUNT_WAITING, ChangeRequestStatus
 from ..controls import one_line
-from ..models import Account, Build, ChangeRequest, Post, PostRevision, SiteState, Task, utcnow
+from ..models import (
+    Account,
+    Build,
+    ChangeRequest,
+    Post,
+    PostRevision,
+    SiteState,
+    Task,
+    TaskState,
+    utcnow,
+)
+from ..posts.models import POST_WAITING, RevisionStatus
 from ..runtime import Runtime
-
-WAITING = ("received", "pending")
+from .models import BuildStatus
 
 
 @dataclass
@@ -124,7 +135,10 @@ def set_aside_ids(log: str) -> list[int]:
 
 def _set_aside(session: Session) -> list[SetAsidePost]:
     last = session.scalars(
-        select(Build).where(Build.status.in_(("ok", "failed"))).order_by(Build.id.desc()).limit(1)
+        select(Build)
+        .where(Build.status.in_((BuildStatus.OK, BuildStatus.FAILED)))
+        .order_by(Build.id.desc())
+        .limit(1)
     ).first()
     ids = set_aside_ids(last.log or "") if last else []
     if not ids:
@@ -161,7 +175,7 @@ def _waiting(
 def _database_part(session: Session, kinds: tuple[str, ...]) -> StatusPanel:
     rows = session.execute(
         select(Post.kind, func.count(), func.min(Post.created_at))
-        .where(Post.status.in_(WAITING))
+        .where(Post.status.in_(POST_WAITING))
         .group_by(Post.kind)
     ).all()
     found = {kind: (int(count), oldest) for kind, count, oldest in rows}
@@ -170,10 +184,10 @@ def _database_part(session: Session, kinds: tuple[str, ...]) -> StatusPanel:
     for key, row in (
         (
             "accounts",
-            _waiting(session, Account, WAITING, Account.kind.in_(("individual", "group"))),
+            _waiting(session, Account, ACCOUNT_WAITING, Account.kind.in_(("individual", "group"))),
         ),
-        ("change_requests", _waiting(session, ChangeRequest, ("pending",))),
-        ("revisions", _waiting(session, PostRevision, ("pending",))),
+        ("change_requests", _waiting(session, ChangeRequest, (ChangeRequestStatus.PENDING,))),
+        ("revisions", _waiting(session, PostRevision, (RevisionStatus.PENDING,))),
     ):
         row.key = key
         queues.append(row)
@@ -181,12 +195,12 @@ def _database_part(session: Session, kinds: tuple[str, ...]) -> StatusPanel:
     state = session.get(SiteState, 1)
     last = session.scalars(select(Build).order_by(Build.id.desc()).limit(1)).first()
     failure = session.scalars(
-        select(Build).where(Build.status == "failed").order_by(Build.id.desc()).limit(1)
+        select(Build).where(Build.status == BuildStatus.FAILED).order_by(Build.id.desc()).limit(1)
     ).first()
     tasks = dict(
         session.execute(
             select(Task.state, func.count())
-            .where(Task.state.in_(("failed", "pending")))
+            .where(Task.state.in_((TaskState.FAILED, TaskState.PENDING)))
             .group_by(Task.state)
         ).all()
     )
@@ -198,8 +212,8 @@ def _database_part(session: Session, kinds: tuple[str, ...]) -> StatusPanel:
         built_rev=state.built_rev if state else 0,
         last_build=_build_info(last),
         last_failure=_build_info(failure),
-        failed_tasks=int(tasks.get("failed", 0)),
-        pending_tasks=int(tasks.get("pending", 0)),
+        failed_tasks=int(tasks.get(TaskState.FAILED, 0)),
+        pending_tasks=int(tasks.get(TaskState.PENDING, 0)),
         set_aside=_set_aside(session),
     )
 

@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 from .. import jobs, outbox
 from ..errors import NotFound
 from ..models import Post, PostRevision, utcnow
+from ..moderation.models import DecisionAction
 from ..moderation.records import record_decision
 from ..posts import edit_files as post_edit_files
-from ..posts.services import LIVE, lock_post
+from ..posts.models import POST_LIVE, PostStatus, RevisionStatus
+from ..posts.services import lock_post
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
@@ -28,7 +30,7 @@ LIST_LIMIT = 200
 def live_posts(rt: Runtime, query: str = "", limit: int = LIST_LIMIT) -> list[Post]:
     """Return live posts, newest first, whose title contains query or whose id is query."""
     words = query.strip()
-    statement = select(Post).where(Post.status.in_(LIVE))
+    statement = select(Post).where(Post.status.in_(POST_LIVE))
     if words:
         match = Post.title.icontains(words, autoescape=True)
         if words.isdigit():
@@ -53,7 +55,7 @@ def live_post(rt: Runtime, post_id: int) -> Post:
 
 def lock_live_post(session: Session, post_id: int) -> Post:
     """Return a live post locked for update, or raise NotFound / InvalidTransition."""
-    return lock_post(session, post_id, LIVE)
+    return lock_post(session, post_id, POST_LIVE)
 
 
 def close_pending_edits(session: Session, post_id: int) -> list[str]:
@@ -64,14 +66,14 @@ def close_pending_edits(session: Session, post_id: int) -> list[str]:
     """
     pending = session.scalars(
         select(PostRevision.id).where(
-            PostRevision.post_id == post_id, PostRevision.status == "pending"
+            PostRevision.post_id == post_id, PostRevision.status == RevisionStatus.PENDING
         )
     )
     tokens = post_edit_files.drop_proposed(session, list(pending))
     session.execute(
         update(PostRevision)
-        .where(PostRevision.post_id == post_id, PostRevision.status == "pending")
-        .values(status="closed", decided_at=utcnow())
+        .where(PostRevision.post_id == post_id, PostRevision.status == RevisionStatus.PENDING)
+        .values(status=RevisionStatus.CLOSED, decided_at=utcnow())
     )
     return tokens
 
@@ -83,11 +85,11 @@ def take_down(rt: Runtime, moderator_id: int, post_id: int, reason: str) -> None
         raise ValueError("a takedown needs a reason")
     with transaction(rt.sessions) as session:
         post = lock_live_post(session, post_id)
-        post.status = "taken_down"
+        post.status = PostStatus.TAKEN_DOWN
         post.taken_down_at = utcnow()
         post.takedown_reason = reason
         erase = close_pending_edits(session, post_id)
-        record_decision(session, moderator_id, "post", post_id, "takedown", reason)
+        record_decision(session, moderator_id, "post", post_id, DecisionAction.TAKEDOWN, reason)
         audit.record(session, moderator_id, "takedown_post", "post", post_id, detail="緊急非公開")
         publish = outbox.add_task(session, jobs.PUBLISH_POST, post_id)
         notice = outbox.add_task(session, jobs.SEND_TAKEDOWN_NOTICE, post_id)

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from ..models import utcnow
-from ..posts.services import LIVE
+from ..posts.models import POST_LIVE
 from ..taxonomy import AREAS, POST_KINDS, TOPICS
 from ..web.auth import current_account, role_required, rt
 from . import stale as stale_content
@@ -78,7 +78,7 @@ def _post_page(
     page = render_template(
         "site/live_post.html",
         post=post,
-        is_live=post.status in LIVE,
+        is_live=post.status in POST_LIVE,
         takedown_form=takedown_form,
         stale_form=stale_form,
         kinds=POST_KINDS,

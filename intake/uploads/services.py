@@ -26,6 +26,7 @@ from ..posts.services import PostData, submit_post
 from ..runtime import Runtime
 from .errors import UploadRejected
 from .images import ProcessedImage, process_image
+from .models import UPLOAD_KEPT, UPLOAD_PREVIEWED, UploadState
 from .pdf import process_pdf
 
 __all__ = [
@@ -42,13 +43,6 @@ __all__ = [
 ]
 
 PDF_NAME = "flyer.pdf"
-# States: pending (kept privately, not on the site), live (copied into the site's
-# content), removed (an edit took it away: its private files are deleted). The uploads of
-# a withdrawn, rejected or erased post have no row at all (upload_erasure.py).
-KEPT_STATES = ("pending", "live")
-# proposed: added by an edit of a live post under review (post_edit_files.py); moderators
-# preview it, nothing publishes it until the edit is approved.
-PREVIEW_STATES = (*KEPT_STATES, "proposed")
 
 
 @dataclass(frozen=True)
@@ -108,7 +102,7 @@ def _stage(settings: Settings, attachment: Attachment) -> tuple[str, Upload]:
     root = uploads_root(settings)
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.mkdir(mode=0o700)
-    row = Upload(token=token, kind=attachment.kind, state="pending", alt=attachment.alt)
+    row = Upload(token=token, kind=attachment.kind, state=UploadState.PENDING, alt=attachment.alt)
     if attachment.image is not None:
         for width, data in attachment.image.files.items():
             _write(folder, f"{width}.webp", data)
@@ -155,7 +149,7 @@ def submit_post_with_files(
 
 
 def uploads_of(
-    session: Session, post_id: int, states: tuple[str, ...] = KEPT_STATES
+    session: Session, post_id: int, states: tuple[str, ...] = UPLOAD_KEPT
 ) -> list[Upload]:
     """Return a post's uploads in the given states, in the order the poster gave them."""
     return list(
@@ -186,7 +180,7 @@ def preview_file(rt: Runtime, token: str) -> PreviewFile | None:
         return None
     with rt.sessions() as session:
         upload = session.scalar(select(Upload).where(Upload.token == token))
-        if upload is None or upload.state not in PREVIEW_STATES:
+        if upload is None or upload.state not in UPLOAD_PREVIEWED:
             return None
         names = file_names(upload)
         kind = upload.kind

@@ -11,6 +11,7 @@ from ..models import utcnow
 from ..protection import audit
 from ..protection.backup_schedule import last_outcome
 from ..runtime import Runtime
+from ..site.models import BuildStatus
 from . import probes
 from .incidents import Incident, Kind, clear_incident, deliver, open_incidents, raise_incident
 
@@ -41,7 +42,7 @@ def build_problem(rt: Runtime) -> str | None:
     """The last finished build failed (the previous site stays live)."""
     with rt.sessions() as session:
         last = probes.builds(session)
-    if last.status != "failed":
+    if last.status != BuildStatus.FAILED:
         return None
     when = _jst(last.finished_at) if last.finished_at else "時刻不明"
     return (

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..models import utcnow
 from ..runtime import Runtime
+from ..site.models import BuildStatus
 from ..store import ping
 from . import probes
 from .incidents import Kind, open_incidents
@@ -81,7 +82,7 @@ class HirobaCollector(Collector):
             yield _gauge(
                 "hiroba_last_build_success",
                 "1 when the last build succeeded, 0 when it failed.",
-                float(builds.status == "ok"),
+                float(builds.status == BuildStatus.OK),
             )
             if builds.duration_s is not None:
                 yield _gauge(

@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import redis_keys
-from ..models import Build, SiteState, Task
+from ..models import Build, SiteState, Task, TaskState
 from ..outbox import make_queue
 from ..runtime import Runtime
+from ..site.models import BuildStatus
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:
@@ -70,12 +71,16 @@ def owed_tasks(session: Session) -> OwedTasks:
     counts = dict(
         session.execute(
             select(Task.state, func.count())
-            .where(Task.state.in_(("pending", "failed")))
+            .where(Task.state.in_((TaskState.PENDING, TaskState.FAILED)))
             .group_by(Task.state)
         ).all()
     )
-    oldest = session.scalar(select(func.min(Task.created_at)).where(Task.state == "pending"))
-    return OwedTasks(int(counts.get("pending", 0)), int(counts.get("failed", 0)), oldest)
+    oldest = session.scalar(
+        select(func.min(Task.created_at)).where(Task.state == TaskState.PENDING)
+    )
+    return OwedTasks(
+        int(counts.get(TaskState.PENDING, 0)), int(counts.get(TaskState.FAILED, 0)), oldest
+    )
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,10 @@ class Builds:
 def builds(session: Session) -> Builds:
     """Read the last finished build and the site's revisions."""
     last = session.scalars(
-        select(Build).where(Build.status.in_(("ok", "failed"))).order_by(Build.id.desc()).limit(1)
+        select(Build)
+        .where(Build.status.in_((BuildStatus.OK, BuildStatus.FAILED)))
+        .order_by(Build.id.desc())
+        .limit(1)
     ).first()
     state = session.get(SiteState, 1)
     behind = max(0, state.requested_rev - state.built_rev) if state else 0
@@ -137,5 +145,5 @@ def builds(session: Session) -> Builds:
         last.finished_at,
         last.duration_s,
         behind,
-        last.rev if last.status == "failed" else None,
+        last.rev if last.status == BuildStatus.FAILED else None,
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
+from ..accounts.models import AccountStatus
 from ..models import Account
 from ..runtime import Runtime
 
@@ -28,7 +29,7 @@ def current_account() -> Account | None:
         if account_id is not None:
             with rt().sessions() as db:
                 found = db.get(Account, account_id)
-                if found is not None and found.status == "active":
+                if found is not None and found.status == AccountStatus.ACTIVE:
                     account = found
         g.me = account
     return g.me  # type: ignore[no-any-return]

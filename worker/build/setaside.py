@@ -20,6 +20,7 @@ from pathlib import Path
 from intake.config import Settings
 from intake.controls import xml_safe
 from intake.models import Post
+from intake.posts.models import PostStatus
 from intake.runtime import Runtime
 from intake.site.status import SET_ASIDE_MARK
 
@@ -50,7 +51,7 @@ def culprits(rt: Runtime, build_log: str) -> list[Path]:
             for path in found
             if path.is_file()
             and path.stem.isdigit()
-            and getattr(session.get(Post, int(path.stem)), "status", None) == "approved"
+            and getattr(session.get(Post, int(path.stem)), "status", None) == PostStatus.APPROVED
         )
 
 
@@ -75,7 +76,7 @@ def review(rt: Runtime) -> str:
         for path in sorted(target.glob("*.md")):
             post = session.get(Post, int(path.stem)) if path.stem.isdigit() else None
             rewritten = (rt.settings.content_dir / "posts" / path.name).exists()
-            if post is None or post.status != "approved" or rewritten:
+            if post is None or post.status != PostStatus.APPROVED or rewritten:
                 path.unlink(missing_ok=True)
             else:
                 lines.append(f"{SET_ASIDE_MARK}{post.id}")

@@ -27,6 +27,7 @@ from intake.config import Settings
 from intake.models import Build, utcnow
 from intake.outbox import enqueue_rebuild
 from intake.runtime import Runtime
+from intake.site.models import BuildStatus
 from intake.store import transaction
 
 from . import incremental, search, setaside, tree
@@ -88,10 +89,10 @@ def build_and_switch(
     settings = rt.settings
     with transaction(rt.sessions) as session:
         # We hold the build lock, so any other running build was killed: say so.
-        for stale in session.scalars(select(Build).where(Build.status == "running")):
-            stale.status = "interrupted"
+        for stale in session.scalars(select(Build).where(Build.status == BuildStatus.RUNNING)):
+            stale.status = BuildStatus.INTERRUPTED
             stale.finished_at = utcnow()
-        record = Build(rev=rev, status="running", started_at=utcnow())
+        record = Build(rev=rev, status=BuildStatus.RUNNING, started_at=utcnow())
         session.add(record)
         session.flush()
         build_id = record.id
@@ -101,7 +102,7 @@ def build_and_switch(
         out = done.build_dir
         switch_live(settings, out)
         _save_state(done)  # after the switch: no reader waits for it
-        status, text = "ok", note
+        status, text = BuildStatus.OK, note
         try:  # the search delta is folded into a full index soon after
             search.after_publication(rt, out)
         except RedisError as exc:
@@ -112,11 +113,11 @@ def build_and_switch(
             result = full_build_setting_aside(rt, out)
         except BuildFailed as exc:
             tree.remove_build(out)
-            status, text = "failed", f"{note}\n{exc}"
+            status, text = BuildStatus.FAILED, f"{note}\n{exc}"
             log.error("site build of revision %s failed; the previous site stays live", rev)
         else:
             switch_live(settings, out)
-            status, text = "ok", f"{note}\n{result.log}".strip()
+            status, text = BuildStatus.OK, f"{note}\n{result.log}".strip()
             prepare_spare(settings, out)
     text = "\n".join(part for part in (text, setaside.review(rt)) if part)
     with transaction(rt.sessions) as session:
@@ -126,12 +127,12 @@ def build_and_switch(
         record.status = status
         record.finished_at = utcnow()
         record.duration_s = round(time.perf_counter() - started, 3)
-        record.output_dir = str(out) if status == "ok" else ""
+        record.output_dir = str(out) if status == BuildStatus.OK else ""
         record.log = text[-20000:]
-        if status == "ok":
+        if status == BuildStatus.OK:
             state = site_state(session, for_update=True)
             state.built_rev = max(state.built_rev, rev)
-    if status == "ok":
+    if status == BuildStatus.OK:
         tree.prune_builds(settings)
     return record
 
@@ -159,7 +160,9 @@ def pending_rev(rt: Runtime) -> int | None:
         if state.requested_rev <= state.built_rev:
             return None
         failed = session.scalar(
-            select(Build.id).where(Build.rev == state.requested_rev, Build.status == "failed")
+            select(Build.id).where(
+                Build.rev == state.requested_rev, Build.status == BuildStatus.FAILED
+            )
         )
         return None if failed else state.requested_rev
 

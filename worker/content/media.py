@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session, object_session
 
 from intake.config import Settings
 from intake.models import Post, Upload
+from intake.posts.models import PostStatus
 from intake.uploads.erasure import forget_files
+from intake.uploads.models import UploadState
 from intake.uploads.services import PDF_NAME, upload_dir, uploads_of, variant_list
 
 from ..build.tree import MEDIA, copy_file
@@ -74,7 +76,7 @@ def publish_media(settings: Settings, session: Session, post: Post) -> None:
     for upload in uploads_of(session, post.id):
         for name, private in _sources(upload).items():
             wanted[name] = upload_dir(settings, upload.token) / private
-        upload.state = "live"
+        upload.state = UploadState.LIVE
     if not wanted:
         remove_media_folder(settings, post.id)
         return
@@ -106,8 +108,8 @@ def unpublish_media(settings: Settings, session: Session, post: Post) -> None:
     """
     remove_media_folder(settings, post.id)
     uploads = uploads_of(session, post.id)
-    if post.status == "withdrawn" or post.withdrawn_at is not None:
+    if post.status == PostStatus.WITHDRAWN or post.withdrawn_at is not None:
         forget_files(settings, session, uploads)
     else:
         for upload in uploads:
-            upload.state = "pending"
+            upload.state = UploadState.PENDING

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake.accounts.models import AccountStatus
 from intake.controls import xml_safe
 from intake.models import Account
 from intake.taxonomy import AREAS, TOPICS
@@ -63,7 +64,9 @@ def render_profiles(session: Session) -> str:
     groups = session.scalars(
         select(Account)
         .where(
-            Account.kind == "group", Account.status == "active", Account.profile_public.is_(True)
+            Account.kind == "group",
+            Account.status == AccountStatus.ACTIVE,
+            Account.profile_public.is_(True),
         )
         .order_by(Account.id)
     )

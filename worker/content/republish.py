@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from intake.config import Settings
 from intake.models import Post
+from intake.posts.models import PostStatus
 
 from ..build.tree import MEDIA
 from .posts import write_post
@@ -60,7 +61,7 @@ def republish(settings: Settings, session: Session) -> Republished:
     """Rewrite content/ from the database in the caller's transaction (which also records
     each approved post's published digest, as the publish job does)."""
     approved = session.scalars(
-        select(Post).where(Post.status == "approved").order_by(Post.id)
+        select(Post).where(Post.status == PostStatus.APPROVED).order_by(Post.id)
     ).all()
     for post in approved:
         post.published_hash, _ = write_post(settings, session, post)

@@ -7,6 +7,7 @@ import smtplib
 from sqlalchemy.orm import Session
 
 from intake import mail
+from intake.accounts.models import AccountStatus
 from intake.accounts.password_reset import CONTEXT, mail_text
 from intake.models import Account, PasswordResetToken, Person, utcnow
 from intake.runtime import Runtime
@@ -19,8 +20,8 @@ from ..tasks import tracked
 def ingest_account(rt: Runtime, session: Session, account_id: int) -> None:
     """Put a received registration in front of the moderators."""
     account = session.get(Account, account_id)
-    if account is not None and account.status == "received":
-        account.status = "pending"
+    if account is not None and account.status == AccountStatus.RECEIVED:
+        account.status = AccountStatus.PENDING
 
 
 @tracked

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from intake import mail
 from intake.applications.mail import AUDIENCES, mail_text
+from intake.applications.models import DeliveryState
 from intake.models import Application, EventMessage, MessageDelivery, Post, utcnow
 from intake.runtime import Runtime
 
@@ -21,7 +22,7 @@ from ..tasks import tracked
 def send_event_message(rt: Runtime, session: Session, delivery_id: int) -> None:
     """Mail one applicant their copy of an organizer's message, once."""
     delivery = session.get(MessageDelivery, delivery_id, with_for_update=True)
-    if delivery is None or delivery.state != "pending":
+    if delivery is None or delivery.state != DeliveryState.PENDING:
         return
     message = session.get(EventMessage, delivery.message_id)
     application = session.get(Application, delivery.application_id)
@@ -34,7 +35,8 @@ def send_event_message(rt: Runtime, session: Session, delivery_id: int) -> None:
         or not address
         or application.status not in AUDIENCES[message.audience][1]
     ):
-        delivery.state = "skipped"  # purged, cancelled or moved since the message was written
+        # Purged, cancelled or moved since the message was written.
+        delivery.state = DeliveryState.SKIPPED
         return
     subject, body = mail_text(rt.settings.site_name, post, message)
     try:
@@ -42,7 +44,7 @@ def send_event_message(rt: Runtime, session: Session, delivery_id: int) -> None:
     except (OSError, smtplib.SMTPException) as exc:
         # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
         raise MailNotSent(type(exc).__name__) from None
-    delivery.state = "sent"
+    delivery.state = DeliveryState.SENT
     delivery.sent_at = utcnow()
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from intake import mail
 from intake.models import Decision, Post
+from intake.posts.models import PostStatus
 from intake.runtime import Runtime
 
 from ..mail import MailNotSent
@@ -55,7 +56,7 @@ def send_post_decision(rt: Runtime, session: Session, decision_id: int) -> None:
 def send_takedown_notice(rt: Runtime, session: Session, post_id: int) -> None:
     """Tell the poster that a moderator took their item off the site, and why."""
     post = session.get(Post, post_id)
-    if post is None or post.status != "taken_down":
+    if post is None or post.status != PostStatus.TAKEN_DOWN:
         return
     body = (
         f"「{post.title}」（投稿番号 {post.id}）は、運営者の判断により公開を停止しました。\n\n"
@@ -69,7 +70,7 @@ def send_takedown_notice(rt: Runtime, session: Session, post_id: int) -> None:
 def send_stale_request(rt: Runtime, session: Session, post_id: int) -> None:
     """Ask the poster to update or withdraw an item by the deadline."""
     post = session.get(Post, post_id)
-    if post is None or post.status != "approved" or post.stale_deadline is None:
+    if post is None or post.status != PostStatus.APPROVED or post.stale_deadline is None:
         return
     at = post.stale_deadline + timedelta(hours=JST_HOURS)
     deadline = f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"

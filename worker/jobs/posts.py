@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.jobs import PUBLISH_POST
-from intake.models import Post, Task
+from intake.models import Post, Task, TaskState
 from intake.outbox import enqueue_rebuild
+from intake.posts.models import PostStatus
 from intake.runtime import Runtime
 
 from ..build.revisions import request_rebuild
@@ -19,15 +20,15 @@ from ..content.posts import post_path, write_post
 from ..tasks import tracked
 
 # Statuses whose removal from the site jumps the queue (a moderator's emergency takedown).
-URGENT = frozenset({"taken_down"})
+URGENT = frozenset({PostStatus.TAKEN_DOWN})
 
 
 @tracked
 def ingest_post(rt: Runtime, session: Session, post_id: int) -> None:
     """Put a received post in front of the moderators."""
     post = session.get(Post, post_id)
-    if post is not None and post.status == "received":
-        post.status = "pending"
+    if post is not None and post.status == PostStatus.RECEIVED:
+        post.status = PostStatus.PENDING
 
 
 @tracked
@@ -37,7 +38,7 @@ def publish_post(rt: Runtime, session: Session, post_id: int) -> Callable[[], No
     if post is None:
         return None
     path = post_path(rt.settings.content_dir, post_id)
-    if post.status == "approved":
+    if post.status == PostStatus.APPROVED:
         digest, written = write_post(rt.settings, session, post)
         if post.published_hash == digest and not written:
             return None
@@ -54,7 +55,9 @@ def publish_post(rt: Runtime, session: Session, post_id: int) -> Callable[[], No
     # one build takes them all in.
     others = session.scalar(
         select(Task.id)
-        .where(Task.name == PUBLISH_POST, Task.state == "pending", Task.subject_id != post_id)
+        .where(
+            Task.name == PUBLISH_POST, Task.state == TaskState.PENDING, Task.subject_id != post_id
+        )
         .limit(1)
     )
     urgent = post.status in URGENT

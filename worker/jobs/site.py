@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from intake import redis_keys
 from intake.outbox import enqueue_rebuild
 from intake.runtime import Runtime
+from intake.site.models import BuildStatus
 from intake.site.stale import archive_past as archive_due
 from intake.store import transaction
 
@@ -87,7 +88,7 @@ def _install(rt: Runtime, snapshot: Snapshot) -> str:
             rev = site_state(session).built_rev
             session.commit()
         status = build_and_switch(rt, rev, fresh=snapshot).status
-        if status == "ok":
+        if status == BuildStatus.OK:
             relink_spare(rt.settings)
         while (pending := pending_rev(rt)) is not None:
             build_and_switch(rt, pending)

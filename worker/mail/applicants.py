@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from intake import mail
 from intake.applications.links import application_path, link_expiry, make_link_token
+from intake.applications.models import APPLICATION_HOLDING, ApplicationStatus
 from intake.applications.services import position_of
 from intake.models import Application, Post
 from intake.runtime import Runtime
@@ -28,9 +29,9 @@ def mail_text(
     site_name: str, post: Post, application: Application, position: int | None, link: str
 ) -> tuple[str, str]:
     """Return the subject and body of an applicant's mail for their current standing."""
-    if application.status == "confirmed":
+    if application.status == ApplicationStatus.CONFIRMED:
         standing, headline = "参加確定", f"「{post.title}」への参加が確定しました。"
-    elif application.status == "waitlisted":
+    elif application.status == ApplicationStatus.WAITLISTED:
         standing = f"キャンセル待ち {position}番目"
         headline = (
             f"「{post.title}」は定員に達しているため、キャンセル待ち（{position}番目）で"
@@ -68,9 +69,9 @@ def mail_standing(
     application = session.get(Application, application_id)
     if application is None or application.email_enc is None:
         return  # purged or no address given
-    if promoted and application.status != "confirmed":
+    if promoted and application.status != ApplicationStatus.CONFIRMED:
         return  # cancelled again before the mail went out
-    if duplicate and application.status not in ("confirmed", "waitlisted"):
+    if duplicate and application.status not in APPLICATION_HOLDING:
         return  # cancelled since: nothing left to tell about
     if not rt.settings.smtp_host:
         log.info("no mail server configured; application mail %s skipped", application_id)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from intake import mail
 from intake.accounts.password_reset import MAIL_ORDER
 from intake.models import Account, Decision, Post, PostRevision
+from intake.moderation.models import DecisionAction
 from intake.posts.fields import edits_text
 from intake.runtime import Runtime
 
@@ -65,7 +66,7 @@ def decision_text(site_name: str, my_url: str, decision: Decision, post: Post) -
     """Return the subject and body telling a poster what was decided, and why or what changed."""
     edit = decision.subject_kind == "revision"
     name = f"「{post.title}」（投稿番号 {post.id}）"
-    if decision.action == "approve":
+    if decision.action == DecisionAction.APPROVE:
         subject = "投稿の変更を承認しました" if edit else "投稿を承認しました"
         lines = [
             f"{name}の変更を承認しました。公開中のページにまもなく反映されます。"

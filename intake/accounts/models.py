@@ -1,0 +1,29 @@
+"""The words an account and a change request are stored with (the tables: intake/models.py)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AccountStatus(StrEnum):
+    """Where an account stands: `accounts.status`."""
+
+    RECEIVED = "received"  # registered, not yet seen by the worker
+    PENDING = "pending"  # waits for a moderator
+    ACTIVE = "active"  # may sign in
+    REJECTED = "rejected"
+    DISABLED = "disabled"  # switched off by a moderator or an administrator
+    WITHDRAWN = "withdrawn"  # its holder left (退会)
+    ERASED = "erased"  # personal data erased at the end of the contract
+
+
+# A registration a moderator has still to decide on.
+ACCOUNT_WAITING = (AccountStatus.RECEIVED, AccountStatus.PENDING)
+
+
+class ChangeRequestStatus(StrEnum):
+    """A change to registered data (登録情報変更申請): `change_requests.status`."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"

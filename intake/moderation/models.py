@@ -1,0 +1,15 @@
+"""The words a moderator's decision is stored with (the table: intake/models.py)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DecisionAction(StrEnum):
+    """What a moderator decided: `decisions.action`."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    TAKEDOWN = "takedown"  # a live post unpublished now
+    STALE_REQUEST = "stale_request"  # the poster asked to update or withdraw old content
+    REMOVE_STALE = "remove_stale"  # old content removed after the deadline
