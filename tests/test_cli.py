@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,39 @@ def test_demo_worker_and_build(cli_env: dict[str, str]) -> None:
     last_line = built.stdout.strip().splitlines()[-1]
     assert last_line.endswith(str(live)), last_line
     assert (live / "index.html").is_file()
+
+
+def test_build_waits_for_the_build_lock(cli_env: dict[str, str]) -> None:
+    """`hiroba build` takes the build lock a worker's build holds: run beside one, it waited
+    for nothing, and the worker's pruning removed the folder it was writing (seen on a
+    server: the live site held only the search index). Holding the lock, a build gives up
+    after --wait and leaves the live site alone; released, it builds."""
+    from intake.runtime import Runtime
+    from worker.build.switch import build_lock
+
+    ok(hiroba(cli_env, "init"))
+    ok(hiroba(cli_env, "demo"))
+    ok(hiroba(cli_env, "worker", "--burst", timeout=600))
+    settings = settings_of(cli_env)
+    live = settings.live_dir.resolve()
+    rt = Runtime.from_settings(settings)
+    try:
+        # The fixture's 1 s lock would expire under the test; a worker's build renews its lock.
+        lock = build_lock(rt.redis, replace(rt.settings, build_lock_seconds=600))
+        assert lock.acquire()
+        try:
+            held = hiroba(cli_env, "build", "--wait", "0.5", timeout=600)
+            assert refused(held) == (
+                "another build held the build lock for 0.5 s; nothing was built"
+            )
+            assert settings.live_dir.resolve() == live
+            assert (live / "index.html").is_file()
+            assert "another build" in refused(hiroba(cli_env, "republish", "--wait", "0"))
+        finally:
+            lock.release()
+        built = ok(hiroba(cli_env, "build", timeout=600))
+        assert built.stdout.strip().splitlines()[-1].endswith(str(settings.live_dir))
+        assert settings.live_dir.resolve() != live
+        assert any(settings.live_dir.glob("events/*/index.html"))
+    finally:
+        rt.close()

@@ -13,6 +13,8 @@ from intake.runtime import Runtime
 from intake.site.models import BuildStatus
 from intake.watching.logs import configure_logging
 
+from .schedule import LOCK_WAIT_SECONDS
+
 # The site the worker builds is for everyone (nginx reads it as another user): whatever the
 # login's mask (027 on hardened hosts), its files are 0644 and its folders 0755. Private
 # files (uploads, keys, backups, the database) are made 0600/0700 explicitly.
@@ -25,8 +27,17 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="work on the queue (with a reconciler)")
     run.add_argument("--burst", action="store_true")
-    sub.add_parser("build", help="full build of the site, switched live")
-    sub.add_parser("republish", help="rewrite content/ from the database, then a full build")
+    for name, what in (
+        ("build", "full build of the site, switched live"),
+        ("republish", "rewrite content/ from the database, then a full build"),
+    ):
+        one = sub.add_parser(name, help=what)
+        one.add_argument(
+            "--wait",
+            type=float,
+            default=LOCK_WAIT_SECONDS,
+            help="seconds to wait for a running build (the build lock) before giving up",
+        )
     sub.add_parser("reconcile", help="one reconciler pass")
     args = parser.parse_args(argv)
     configure_logging()  # HIROBA_LOG_FORMAT: the same lines as the web's (intake/watching)
@@ -48,20 +59,34 @@ def main(argv: list[str] | None = None) -> int:
 
         print(reconcile(rt))
         return 0
+    return build_now(rt, republish_first=args.command == "republish", wait=args.wait)
+
+
+def build_now(rt: Runtime, *, republish_first: bool, wait: float) -> int:
+    """A full build (after rewriting content/ when republish_first), switched live, under
+    the build lock: a worker's build running meanwhile would otherwise prune the folder
+    this one writes, and the site would go live half built."""
     from intake.store import transaction
 
     from .build.revisions import request_rebuild
-    from .build.switch import build_and_switch
+    from .build.switch import build_and_switch, holding_build_lock
 
-    with transaction(rt.sessions) as session:
-        if args.command == "republish":
-            from .content.republish import republish
+    with holding_build_lock(rt, wait) as held:
+        if not held:
+            print(
+                f"another build held the build lock for {wait:g} s; nothing was built",
+                file=sys.stderr,
+            )
+            return 1
+        with transaction(rt.sessions) as session:
+            if republish_first:
+                from .content.republish import republish
 
-            done = republish(rt.settings, session)
-            print(f"republished {done.posts} post(s), removed {done.removed} stale file(s)")
-        rev = request_rebuild(session)
-    print(f"building revision {rev} ...", flush=True)
-    record = build_and_switch(rt, rev, full=True)
+                done = republish(rt.settings, session)
+                print(f"republished {done.posts} post(s), removed {done.removed} stale file(s)")
+            rev = request_rebuild(session)
+        print(f"building revision {rev} ...", flush=True)
+        record = build_and_switch(rt, rev, full=True)
     if record.status != BuildStatus.OK:
         print(record.log, file=sys.stderr)
         print("build failed; the previous site stays live", file=sys.stderr)

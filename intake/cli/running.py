@@ -50,15 +50,19 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return _become(worker_argv(args.burst))
 
 
+def _wait(args: argparse.Namespace) -> list[str]:
+    return [] if args.wait is None else ["--wait", str(args.wait)]
+
+
 def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
     """Run a full build of the site and switch it live; print the live folder."""
-    return _become(_python_module("worker", "build"))
+    return _become(_python_module("worker", "build", *_wait(args)))
 
 
 def cmd_republish(settings: Settings, args: argparse.Namespace) -> int:
     """Rewrite content/ from the database (approved posts, their media, group profiles) and
     run a full build: what a restored instance needs to serve its site again."""
-    return _become(_python_module("worker", "republish"))
+    return _become(_python_module("worker", "republish", *_wait(args)))
 
 
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
@@ -68,8 +72,14 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register this module's commands on the `hiroba` parser."""
-    sub.add_parser("build", help=cmd_build.__doc__).set_defaults(func=cmd_build)
-    sub.add_parser("republish", help=cmd_republish.__doc__).set_defaults(func=cmd_republish)
+    for name, func in (("build", cmd_build), ("republish", cmd_republish)):
+        one = sub.add_parser(name, help=func.__doc__)
+        one.add_argument(
+            "--wait",
+            type=float,
+            help="seconds to wait for a running build to finish (default 1800)",
+        )
+        one.set_defaults(func=func)
     worker = sub.add_parser("worker", help=cmd_worker.__doc__)
     worker.add_argument("--burst", action="store_true", help="drain the queue, then exit")
     worker.set_defaults(func=cmd_worker)
