@@ -1,9 +1,9 @@
 """The deployment's configuration file, `$HIROBA_HOME/hiroba.toml`: what each ward chooses.
 
 It holds the choices that are policy rather than plumbing: which optional personal
-fields are collected (all off by default: collect only what is configured) and what
-happens to a withdrawn user's posts. A missing file means the defaults; a bad one
-stops start-up with one sentence that names the key.
+fields are collected (all off by default: collect only what is configured), what
+happens to a withdrawn user's posts and how scheduled backups are kept. A missing file
+means the defaults; a bad one stops start-up with one sentence that names the key.
 """
 
 from __future__ import annotations
@@ -58,6 +58,16 @@ class PersonalFields:
 
 
 @dataclass(frozen=True)
+class BackupPolicy:
+    """Where `hiroba backup --scheduled` writes and how many of its backups it keeps."""
+
+    folder: Path | None = None  # None: $HIROBA_HOME/backups
+    keep_daily: int = 7  # the newest backup of each of this many latest days (Japan time)
+    keep_weekly: int = 4  # and of each of this many latest ISO weeks
+    pg_dump: bool = False  # PostgreSQL: seal pg_dump's archive instead of the JSON rows
+
+
+@dataclass(frozen=True)
 class Deployment:
     """The resolved contents of hiroba.toml."""
 
@@ -76,6 +86,7 @@ class Deployment:
     # When the worker rebuilds the whole site each night (Japan time), or None for never:
     # right after midnight, so what is "upcoming" and what is past turn over on time.
     nightly_build: dt.time | None = NIGHTLY_BUILD
+    backup: BackupPolicy = field(default_factory=BackupPolicy)
 
 
 def _table(doc: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
@@ -103,7 +114,7 @@ def load_deployment(home: Path) -> Deployment:
         raise ConfigError(f"{path} is not valid TOML ({reason}).") from None
     known_sections = (
         "personal_fields", "withdrawal", "applications", "content", "audiences", "uploads",
-        "publishing",
+        "publishing", "backup",
     )  # fmt: skip
     for section in doc:
         if section not in known_sections:
@@ -134,6 +145,32 @@ def load_deployment(home: Path) -> Deployment:
         audiences=_audiences(doc, path),
         uploads=load_upload_limits(doc, path),
         nightly_build=_nightly_build(doc, path),
+        backup=_backup(doc, path, home),
+    )
+
+
+def _backup(doc: dict[str, Any], path: Path, home: Path) -> BackupPolicy:
+    """Read [backup]: folder (absolute, or relative to $HIROBA_HOME), keep_daily, keep_weekly,
+    pg_dump."""
+    table = _table(doc, "backup", path)
+    _unknown(table, ("folder", "keep_daily", "keep_weekly", "pg_dump"), "backup", path)
+    folder = table.get("folder")
+    if folder is not None and (not isinstance(folder, str) or not folder.strip()):
+        raise ConfigError(f"{path}: backup.folder must be a folder path.")
+    counts = {"keep_daily": (7, 1, 3650), "keep_weekly": (4, 0, 520)}
+    keep: dict[str, int] = {}
+    for key, (default, low, high) in counts.items():
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(f"{path}: backup.{key} must be a whole number, {low} to {high}.")
+        keep[key] = value
+    pg_dump = table.get("pg_dump", False)
+    if not isinstance(pg_dump, bool):
+        raise ConfigError(f"{path}: backup.pg_dump must be true or false.")
+    return BackupPolicy(
+        folder=(home / Path(folder).expanduser()).resolve() if folder else None,
+        pg_dump=pg_dump,
+        **keep,
     )
 
 

@@ -156,3 +156,59 @@ def test_backup_carries_the_uploads_byte_for_byte(instance: Instance, client, tm
     for file in uploads.rglob("*"):
         assert stat.S_IMODE(file.stat().st_mode) == (0o700 if file.is_dir() else 0o600)
     assert not [p for p in instance.settings.home.iterdir() if "restore" in p.name]
+
+
+def test_pg_dump_route_round_trip(
+    instance: Instance, fresh_env: dict[str, str], client, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]  # noqa: E501
+    seed(instance)
+    if instance.settings.is_sqlite:
+        message = failed(hiroba(instance.env, "backup", "--pg-dump"))
+        assert "pg_dump backs up PostgreSQL only" in message
+        return
+    post_with_files(instance, client, "pg_dump で守られる催し")
+    files = private_files(instance)
+    (instance.settings.home / "hiroba.toml").write_text("[backup]\nkeep_daily = 5\n")
+    path = tmp_path / "pg.backup"
+    missing = failed(hiroba(instance.env, "backup", "--pg-dump", "--output", str(path),
+                            PATH=str(tmp_path / "no-tools")))  # fmt: skip
+    assert "pg_dump is not installed" in missing and missing.count("\n") == 1
+    assert not list(tmp_path.glob("*pg.backup*"))
+    made = ok(hiroba(instance.env, "backup", "--pg-dump", "--output", str(path)))
+    assert "postgresql backup" in made.stdout and "2 upload files" in made.stdout
+    stored = path.read_bytes()
+    assert b'"format": "pg_dump"' in stored.split(b"\n", 2)[1]
+    assert not plaintext_in(stored) and b"PGDMP" not in stored  # sealed, not pg_dump's bytes
+    tokens = sealed_values(instance)
+    assert not [t for t in tokens.values() if t.split(":", 1)[1].encode() in stored]
+
+    # A new machine: the same keys, `hiroba init`, then the sealed pg_dump archive.
+    fresh_env["HIROBA_REDIS_URL"] = instance.env["HIROBA_REDIS_URL"]
+    fresh = Settings.from_env(fresh_env)
+    shutil.copytree(instance.settings.keys_dir, fresh.keys_dir)
+    ok(hiroba(fresh_env, "init"))
+    restored = ok(hiroba(fresh_env, "restore", str(path)))
+    assert "accounts 3" in restored.stdout and "upload files 2" in restored.stdout
+    assert "config file 1" in restored.stdout
+    assert (fresh.home / "hiroba.toml").read_text() == "[backup]\nkeep_daily = 5\n"
+    assert all_rows(fresh.database_url) == all_rows(instance.settings.database_url)
+    assert private_files(Instance(fresh_env, fresh, instance.rt, instance.redis_server)) == files
+    vault = load_vault(fresh.keys_dir)
+    models = {m.__tablename__: m for m in Base.__subclasses__()}
+    plain = {
+        key: vault.open(token, context_of(models[key[0]], key[1])) for key, token in tokens.items()
+    }
+    assert plain == opened(instance, tokens)
+    # Sequences came along: the next row gets a fresh id, not one the backup holds.
+    ok(hiroba(fresh_env, "create-user", "--role", "moderator", "--login", "after-restore",
+              "--name", "復元後", HIROBA_PASSWORD="after-restore-password-1"))  # fmt: skip
+
+    # A second restore needs --force; with it, pg_restore replaces everything again, and a
+    # different hiroba.toml on the machine stays, the backup's is set beside it.
+    assert "--force" in failed(hiroba(fresh_env, "restore", str(path)))
+    (fresh.home / "hiroba.toml").write_text("[backup]\nkeep_daily = 9\n")
+    again = ok(hiroba(fresh_env, "restore", "--force", str(path)))
+    assert "config file set aside 1" in again.stdout and "from-backup" in again.stderr
+    assert (fresh.home / "hiroba.toml").read_text() == "[backup]\nkeep_daily = 9\n"
+    assert (fresh.home / "hiroba.toml.from-backup").read_text() == "[backup]\nkeep_daily = 5\n"
+    assert all_rows(fresh.database_url) == all_rows(instance.settings.database_url)

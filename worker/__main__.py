@@ -1,4 +1,5 @@
-"""`python -m worker run [--burst] | build | reconcile`: the worker side of the hiroba command."""
+"""`python -m worker run [--burst] | build | republish | reconcile`: the worker side of the
+hiroba command."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="work on the queue (with a reconciler)")
     run.add_argument("--burst", action="store_true")
     sub.add_parser("build", help="full build of the site, switched live")
+    sub.add_parser("republish", help="rewrite content/ from the database, then a full build")
     sub.add_parser("reconcile", help="one reconciler pass")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -51,6 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     from .build.switch import build_and_switch
 
     with transaction(rt.sessions) as session:
+        if args.command == "republish":
+            from .content.republish import republish
+
+            done = republish(rt.settings, session)
+            print(f"republished {done.posts} post(s), removed {done.removed} stale file(s)")
         rev = request_rebuild(session)
     print(f"building revision {rev} ...", flush=True)
     record = build_and_switch(rt, rev, full=True)

@@ -106,18 +106,43 @@ def cmd_audit_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    """Write an encrypted backup of the database and uploads (default: $HIROBA_HOME/backups)."""
+    """Write an encrypted backup of the database, hiroba.toml and uploads (default folder:
+    $HIROBA_HOME/backups, or [backup] folder); --scheduled also prunes and records it."""
     from ..protection.backup import backup
     from ..store import make_engine
 
+    if args.scheduled:
+        return _scheduled_backup(settings)
     engine = make_engine(settings.database_url)
     try:
-        result = backup(settings, engine, args.output)
+        result = backup(settings, engine, args.output, use_pg_dump=args.pg_dump or None)
     finally:
         engine.dispose()
     print(
         f"{result.kind} backup ({result.size} bytes, schema {result.revision}, "
         f"{result.files} upload files): {result.path}"
+    )
+    return 0
+
+
+def _scheduled_backup(settings: Settings) -> int:
+    """Run the timer's backup; on any failure print one line and exit 1 (it is recorded)."""
+    from ..protection.backup_schedule import run_scheduled
+    from ..store import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        done = run_scheduled(settings, engine)
+    except Exception as exc:  # every failure is the timer's one line; run_scheduled recorded it
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        print(f"hiroba: scheduled backup failed: {reason}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    result = done.backup
+    print(
+        f"{result.kind} backup ({result.size} bytes, {result.files} upload files): "
+        f"{result.path}; pruned {len(done.pruned)}"
     )
     return 0
 
@@ -134,6 +159,12 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
         engine.dispose()
     rows = ", ".join(f"{name} {n}" for name, n in counts.items() if n)
     print(f"restored {args.path}: {rows or 'no rows'}")
+    if counts.get("config file set aside"):
+        print(
+            f"{settings.home / 'hiroba.toml'} differs from the backup's; the backup's is "
+            "hiroba.toml.from-backup beside it: compare them, keep one",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -240,7 +271,16 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     report.set_defaults(func=cmd_audit_report)
 
     backup = sub.add_parser("backup", help=cmd_backup.__doc__)
-    backup.add_argument("--output", type=Path)
+    where = backup.add_mutually_exclusive_group()
+    where.add_argument("--output", type=Path)
+    where.add_argument(
+        "--scheduled",
+        action="store_true",
+        help="the timer's run: into the backup folder, prune (keep_daily, keep_weekly), record",
+    )
+    backup.add_argument(
+        "--pg-dump", action="store_true", help="PostgreSQL: seal pg_dump's archive (needs pg_dump)"
+    )
     backup.set_defaults(func=cmd_backup)
     restore = sub.add_parser("restore", help=cmd_restore.__doc__)
     restore.add_argument("path", type=Path)

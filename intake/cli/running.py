@@ -1,4 +1,4 @@
-"""The `hiroba` commands that run the parts: web (gunicorn), worker and a full build."""
+"""The `hiroba` commands that run the parts: web (gunicorn), worker, a full build, republish."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
     return _become(_python_module("worker", "build"))
 
 
+def cmd_republish(settings: Settings, args: argparse.Namespace) -> int:
+    """Rewrite content/ from the database (approved posts, their media, group profiles) and
+    run a full build: what a restored instance needs to serve its site again."""
+    return _become(_python_module("worker", "republish"))
+
+
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the intake app (and the live site) with gunicorn on the loopback address."""
     return _become(web_argv(args.host, args.port, args.workers))
@@ -60,6 +66,7 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register this module's commands on the `hiroba` parser."""
     sub.add_parser("build", help=cmd_build.__doc__).set_defaults(func=cmd_build)
+    sub.add_parser("republish", help=cmd_republish.__doc__).set_defaults(func=cmd_republish)
     worker = sub.add_parser("worker", help=cmd_worker.__doc__)
     worker.add_argument("--burst", action="store_true", help="drain the queue, then exit")
     worker.set_defaults(func=cmd_worker)

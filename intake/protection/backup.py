@@ -1,14 +1,13 @@
-"""Encrypted backups of the database and the private uploads, and their restore.
+"""Encrypted backups of the database, the config file and the private uploads; restore.
 
 SQLite is copied with its online backup API (a consistent snapshot while the app runs);
 PostgreSQL is dumped table by table as JSON lines inside one REPEATABLE READ, read-only
-transaction (a consistent snapshot without pg_dump). Either payload is compressed and
-sealed with AES-256-GCM under $HIROBA_HOME/keys/backup.key in 1 MiB chunks; each chunk is
-bound to the file's header, its position and whether it is the last, so a truncated,
-reordered or altered backup fails to open. The files of $HIROBA_HOME/uploads/ follow the
-database inside the same stream (backup_sections.py), read after the database snapshot:
-files are written before their row commits, so an upload row the snapshot holds has its
-files in the backup unless an erasure removed them in between.
+transaction (a consistent snapshot without pg_dump), or, when asked, by pg_dump itself
+(pg_dump.py). Any payload is sealed under $HIROBA_HOME/keys/backup.key (sealed_stream.py).
+hiroba.toml and the files of $HIROBA_HOME/uploads/ follow the database inside the same
+stream (backup_sections.py), read after the database snapshot: files are written before
+their row commits, so an upload row the snapshot holds has its files in the backup unless
+an erasure removed them in between.
 """
 
 from __future__ import annotations
@@ -16,41 +15,34 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import struct
 import tempfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import DateTime, Engine, func, insert, inspect, select, text
 
 from ..config import Settings, read_key_file
 from ..crypto import BACKUP_KEY_FILE
-from ..errors import ConfigError, HirobaError
+from ..errors import ConfigError
 from ..models import Base, utcnow
+from . import pg_dump
 from .backup_sections import (
     LAYOUT,
     DatabaseFrames,
     SectionReader,
     Sink,
     UploadsRestore,
+    write_config,
     write_uploads,
 )
+from .sealed_stream import CHUNK, BackupError, SealedWriter, open_stream, read_header
 
-MAGIC = b"HIROBA-BACKUP 1\n"
-CHUNK = 1 << 20
 INSERT_BATCH = 500
 BACKUPS_DIR = "backups"
 SKIP_WHEN_COUNTING = {"site_state"}  # written by any worker start; not user data
-
-
-class BackupError(HirobaError):
-    """A backup cannot be written, opened or restored."""
 
 
 class DatabaseNotEmpty(BackupError):
@@ -58,8 +50,9 @@ class DatabaseNotEmpty(BackupError):
 
 
 def backups_dir(settings: Settings) -> Path:
-    """Return the folder of managed backups (the ones erasure deletes)."""
-    return settings.home / BACKUPS_DIR
+    """Return the folder of managed backups (the ones erasure deletes): `[backup] folder`
+    of hiroba.toml, by default $HIROBA_HOME/backups."""
+    return settings.deployment.backup.folder or settings.home / BACKUPS_DIR
 
 
 def backup_key(settings: Settings) -> bytes:
@@ -72,82 +65,6 @@ def backup_key(settings: Settings) -> bytes:
     if len(key) != 32:
         raise ConfigError(f"{path} must hold a 32-byte key.")
     return key
-
-
-class _SealedWriter:
-    """Writes a compressed, chunked AES-GCM stream after a header."""
-
-    def __init__(self, handle: IO[bytes], key: bytes, header: dict[str, Any]) -> None:
-        self._handle = handle
-        self._aead = AESGCM(key)
-        self._prefix = os.urandom(8)
-        self._header = MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n"
-        self._zip = zlib.compressobj(6)
-        self._buffer = bytearray()
-        self._index = 0
-        handle.write(self._header + self._prefix)
-
-    def write(self, data: bytes) -> None:
-        self._buffer += self._zip.compress(data)
-        while len(self._buffer) >= CHUNK:
-            self._emit(bytes(self._buffer[:CHUNK]), final=False)
-            del self._buffer[:CHUNK]
-
-    def close(self) -> None:
-        self._buffer += self._zip.flush()
-        while len(self._buffer) > CHUNK:
-            self._emit(bytes(self._buffer[:CHUNK]), final=False)
-            del self._buffer[:CHUNK]
-        self._emit(bytes(self._buffer), final=True)
-
-    def _emit(self, chunk: bytes, final: bool) -> None:
-        nonce = self._prefix + struct.pack(">I", self._index)
-        aad = self._header + struct.pack(">I?", self._index, final)
-        sealed = self._aead.encrypt(nonce, chunk, aad)
-        self._handle.write(struct.pack(">I?", len(sealed), final) + sealed)
-        self._index += 1
-
-
-def read_header(path: Path) -> dict[str, Any]:
-    """Return the clear header of a backup file (kind, date, schema revision)."""
-    with path.open("rb") as handle:
-        if handle.read(len(MAGIC)) != MAGIC:
-            raise BackupError(f"{path} is not a Hiroba backup")
-        try:
-            header: dict[str, Any] = json.loads(handle.readline())
-        except ValueError:
-            raise BackupError(f"{path} has a damaged header") from None
-    return header
-
-
-def _open_stream(path: Path, key: bytes) -> Iterator[bytes]:
-    """Yield the decrypted, decompressed payload of a backup file."""
-    with path.open("rb") as handle:
-        if handle.read(len(MAGIC)) != MAGIC:
-            raise BackupError(f"{path} is not a Hiroba backup")
-        header_line = handle.readline()
-        header = MAGIC + header_line
-        prefix = handle.read(8)
-        aead, unzip, index, final = AESGCM(key), zlib.decompressobj(), 0, False
-        while not final:
-            frame = handle.read(5)
-            if len(frame) < 5:
-                raise BackupError(f"{path} is truncated")
-            size, final = struct.unpack(">I?", frame)
-            sealed = handle.read(size)
-            try:
-                chunk = aead.decrypt(
-                    prefix + struct.pack(">I", index),
-                    sealed,
-                    header + struct.pack(">I?", index, final),
-                )
-            except InvalidTag:
-                raise BackupError(f"{path} does not open with this backup key") from None
-            yield unzip.decompress(chunk)
-            index += 1
-        yield unzip.flush()
-        if handle.read(1):
-            raise BackupError(f"{path} has data after its last chunk")
 
 
 def _kind(engine: Engine) -> str:
@@ -205,19 +122,37 @@ class BackupResult:
     files: int = 0
 
 
-def backup(settings: Settings, engine: Engine, output: Path | None = None) -> BackupResult:
-    """Write a consistent, encrypted backup of the database and the uploads; return where."""
+def managed_folder(settings: Settings) -> Path:
+    """Return the managed backups' folder, made (mode 0700) if it is missing."""
+    folder = backups_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    return folder
+
+
+def backup(
+    settings: Settings,
+    engine: Engine,
+    output: Path | None = None,
+    use_pg_dump: bool | None = None,
+    prefix: str = "hiroba-",
+) -> BackupResult:
+    """Write a consistent, encrypted backup of the database, hiroba.toml and the uploads;
+    return where. use_pg_dump (PostgreSQL only) defaults to `[backup] pg_dump`."""
     key = backup_key(settings)
     kind, revision = _kind(engine), _revision(engine)
+    if use_pg_dump is None:
+        use_pg_dump = settings.deployment.backup.pg_dump
+    if use_pg_dump and kind != "postgresql":
+        raise BackupError("pg_dump backs up PostgreSQL only; this database is SQLite")
     if output is None:
-        folder = backups_dir(settings)
-        folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o700)
-        output = folder / f"hiroba-{utcnow().strftime('%Y%m%dT%H%M%S%fZ')}.backup"
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
+        output = managed_folder(settings) / f"{prefix}{stamp}.backup"
     output = output.resolve()
+    payload = "sqlite-file" if kind == "sqlite" else "jsonl"
     header = {
         "kind": kind,
-        "format": "sqlite-file" if kind == "sqlite" else "jsonl",
+        "format": pg_dump.FORMAT if use_pg_dump else payload,
         "revision": revision,
         "created_at": utcnow().isoformat() + "Z",
         "layout": LAYOUT,
@@ -226,13 +161,17 @@ def backup(settings: Settings, engine: Engine, output: Path | None = None) -> Ba
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
-            writer = _SealedWriter(handle, key, header)
+            writer = SealedWriter(handle, key, header)
             database = DatabaseFrames(writer)
             if kind == "sqlite":
                 _dump_sqlite(settings, engine, database)
+            elif use_pg_dump:
+                with tempfile.TemporaryDirectory(dir=settings.home, prefix=".backup-") as tmp:
+                    pg_dump.dump(engine, database, Path(tmp))
             else:
                 _dump_postgresql(engine, database)
             database.close()
+            write_config(settings, writer)
             files = write_uploads(settings, writer)  # after the snapshot: see the docstring
             writer.close()
             handle.flush()
@@ -270,8 +209,9 @@ def row_count(engine: Engine) -> int:
 
 
 def restore(settings: Settings, engine: Engine, path: Path, force: bool = False) -> dict[str, int]:
-    """Bring a backup back into this database and uploads folder; refuse to overwrite data
-    unless force. Returns the rows per table and, as "upload files", the files restored.
+    """Bring a backup back into this database, uploads folder and hiroba.toml; refuse to
+    overwrite data unless force. Returns the rows per table, as "upload files" the files
+    restored, and "config file" or "config file set aside" (hiroba.toml.from-backup) as 1.
 
     A backup from before uploads were included leaves the uploads folder as it is.
     """
@@ -283,19 +223,50 @@ def restore(settings: Settings, engine: Engine, path: Path, force: bool = False)
         )
     if row_count(engine) and not force:
         raise DatabaseNotEmpty("the database holds data; restore only with --force")
-    stream = _open_stream(path, key)
+    stream = open_stream(path, key)
     reader = SectionReader(stream) if header.get("layout") == LAYOUT else None
     blocks = reader.database() if reader is not None else stream
     uploads = UploadsRestore(settings, reader)
     try:
+        revision = header.get("revision", "")
         if header["kind"] == "sqlite":
             counts = _restore_sqlite(settings, engine, path, blocks, uploads)
+        elif header.get("format") == pg_dump.FORMAT:
+            counts = _restore_pg_dump(settings, engine, path, blocks, revision, uploads)
         else:
-            counts = _restore_postgresql(engine, path, blocks, header.get("revision", ""), uploads)
+            counts = _restore_postgresql(engine, path, blocks, revision, uploads)
         uploads.swap()
+        config = uploads.place_config()
     finally:
         uploads.discard()
-    return {**counts, "upload files": uploads.files}
+    extra = {f"config file{' set aside' if config == 'set aside' else ''}": 1} if config else {}
+    return {**counts, "upload files": uploads.files, **extra}
+
+
+def _same_schema(engine: Engine, path: Path, revision: str) -> None:
+    """Migrate this database to the code's schema; refuse a backup of another schema."""
+    from ..store import migrate
+
+    migrate(engine.url.render_as_string(hide_password=False))
+    if _revision(engine) != revision:
+        raise BackupError(f"{path} has schema {revision!r}; this code has {_revision(engine)!r}")
+
+
+def _restore_pg_dump(
+    settings: Settings,
+    engine: Engine,
+    path: Path,
+    blocks: Iterator[bytes],
+    revision: str,
+    uploads: UploadsRestore,
+) -> dict[str, int]:
+    _same_schema(engine, path, revision)
+    with tempfile.TemporaryDirectory(dir=settings.home, prefix=".restore-") as tmp:
+        archive = pg_dump.write_archive(blocks, Path(tmp))
+        uploads.stage()  # the rest of the backup is read (and verified) before any change
+        engine.dispose()  # pg_restore drops tables: no pooled connection may hold them
+        pg_dump.load(engine, archive, Path(tmp))
+    return _table_counts(engine)
 
 
 def _restore_sqlite(
@@ -339,11 +310,7 @@ def _rows(blocks: Iterator[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
 def _restore_postgresql(
     engine: Engine, path: Path, blocks: Iterator[bytes], revision: str, uploads: UploadsRestore
 ) -> dict[str, int]:
-    from ..store import migrate
-
-    migrate(engine.url.render_as_string(hide_password=False))
-    if _revision(engine) != revision:
-        raise BackupError(f"{path} has schema {revision!r}; this code has {_revision(engine)!r}")
+    _same_schema(engine, path, revision)
     tables = {t.name: t for t in Base.metadata.sorted_tables}
     with engine.begin() as conn:
         names = ", ".join(f'"{name}"' for name in tables)

@@ -1,15 +1,18 @@
-"""The sections of a backup's sealed payload: the database, then the private uploads.
+"""The sections of a backup's sealed payload: the database, the config file, the uploads.
 
 Inside the encrypted, compressed stream (backup.py) a backup made since uploads are
 included is a sequence of frames: one kind byte, an 8-byte big-endian length, the body.
-``D`` frames carry the database payload (the SQLite file or the JSON lines, as before);
+``D`` frames carry the database payload (the SQLite file, the JSON lines or pg_dump's
+archive); one ``C`` frame, when the instance has one, carries ``$HIROBA_HOME/hiroba.toml``;
 each ``F`` frame carries one file of ``$HIROBA_HOME/uploads/``: its path relative to that
 folder, a NUL byte, and its bytes. Files are streamed in blocks, never read whole. Older
-backups, without frames, hold only the database and still restore.
+backups, without frames, hold only the database and still restore; backups without a ``C``
+frame leave the config file alone.
 
 A restore writes the files into a fresh folder first and swaps it for the uploads folder
 only when the whole backup has been read and the database restored, so a damaged backup
-leaves the uploads as they were.
+leaves the uploads as they were. The config file is put in place only where the new
+instance has none; one that differs stays, and the backup's is written beside it.
 """
 
 from __future__ import annotations
@@ -18,16 +21,20 @@ import os
 import re
 import shutil
 import struct
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Protocol
 
 from ..config import Settings
+from ..deployment import FILE_NAME as CONFIG_FILE
 from ..errors import HirobaError
 from ..uploads.services import uploads_root
 
 LAYOUT = "sections"
-DATABASE, FILE = b"D", b"F"
+DATABASE, CONFIG, FILE = b"D", b"C", b"F"
+CONFIG_LIMIT = 1 << 20  # a hiroba.toml is a few kilobytes; a bigger C frame is refused
+CONFIG_ASIDE = f"{CONFIG_FILE}.from-backup"
 FRAME = struct.Struct(">cQ")
 BLOCK = 1 << 20
 # Upload paths are <token>/<name>; anything else in a backup is refused, not written.
@@ -77,6 +84,18 @@ def upload_files(settings: Settings) -> Iterator[tuple[str, Path]]:
                 yield f"{folder.name}/{path.name}", path  # a dot: a write in progress
 
 
+def write_config(settings: Settings, out: Sink) -> bool:
+    """Write $HIROBA_HOME/hiroba.toml as a C frame when there is one; return whether."""
+    path = settings.home / CONFIG_FILE
+    if not path.is_file():
+        return False
+    data = path.read_bytes()
+    if len(data) > CONFIG_LIMIT:
+        raise SectionError(f"{path} is larger than {CONFIG_LIMIT} bytes")
+    out.write(FRAME.pack(CONFIG, len(data)) + data)
+    return True
+
+
 def write_uploads(settings: Settings, out: Sink) -> int:
     """Write every upload file as an F frame; return how many."""
     count = 0
@@ -102,6 +121,7 @@ class SectionReader:
     def __init__(self, blocks: Iterator[bytes]) -> None:
         self._blocks = blocks
         self._buffer = bytearray()
+        self.config: bytes | None = None  # the C frame's hiroba.toml, once read
 
     def _fill(self, size: int) -> bool:
         while len(self._buffer) < size:
@@ -134,9 +154,14 @@ class SectionReader:
         """Write every remaining F frame under folder; read to the end; return how many."""
         count = 0
         while (kind := self._next_kind()) is not None:
-            if kind != FILE:
+            if kind not in (FILE, CONFIG):
                 raise SectionError(f"unexpected section {kind!r}")
             _, size = FRAME.unpack(self._take(FRAME.size))
+            if kind == CONFIG:
+                if size > CONFIG_LIMIT or self.config is not None:
+                    raise SectionError("the backup holds a bad config section")
+                self.config = self._take(size)
+                continue
             name, left = self._label(size)
             target = folder / name
             target.parent.mkdir(mode=0o700, exist_ok=True)
@@ -194,6 +219,24 @@ class UploadsRestore:
             os.replace(root, old)
         os.replace(self._staging, root)
         shutil.rmtree(old, ignore_errors=True)
+
+    def place_config(self) -> str:
+        """Put the backup's hiroba.toml in place where there is none; return what was done:
+        "" (none in the backup, or the same file), "restored", or "set aside" (a different
+        one is here: the backup's is written beside it as hiroba.toml.from-backup)."""
+        data = self._reader.config if self._reader is not None else None
+        if data is None:
+            return ""
+        target = self._settings.home / CONFIG_FILE
+        if target.exists():
+            if target.read_bytes() == data:
+                return ""
+            target = self._settings.home / CONFIG_ASIDE
+        fd, tmp = tempfile.mkstemp(dir=self._settings.home, prefix=".restore-config-")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+        return "restored" if target.name == CONFIG_FILE else "set aside"
 
     def discard(self) -> None:
         """Delete what was staged and not swapped in (a failed restore)."""

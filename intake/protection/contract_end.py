@@ -40,6 +40,7 @@ from ..store import transaction
 from ..uploads.erasure import delete_upload_rows, remove_folders, sweep_orphans
 from . import audit, ledger
 from .backup import backups_dir
+from .backup_schedule import OUTCOME_FILE
 from .keys import write_data_keys
 
 REPORTS_DIR = "reports"
@@ -278,12 +279,16 @@ def _compact(rt: Runtime) -> None:
 
 
 def _delete_backups(rt: Runtime) -> int:
+    """Delete the managed backups: every file of $HIROBA_HOME/backups, or of a `[backup]
+    folder` only what Hiroba wrote there (it may be shared with other files)."""
     folder = backups_dir(rt.settings)
     if not folder.is_dir():
         return 0
+    shared = rt.settings.deployment.backup.folder is not None
     removed = 0
     for path in folder.iterdir():
-        if path.is_file():
+        ours = path.name.endswith((".backup", ".backup.partial")) or path.name == OUTCOME_FILE
+        if path.is_file() and (ours or not shared):
             path.unlink()
             removed += 1
     return removed

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
+from intake.config import Settings
 from intake.controls import xml_safe
 from intake.models import Post
 from intake.posts.recurrence import decode
 from intake.taxonomy import KIND_SEGMENTS
 
-from .media import media_json
+from .media import media_json, publish_media
 
 JST = timezone(timedelta(hours=9), "Asia/Tokyo")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
@@ -89,3 +93,15 @@ def write_atomically(path: Path, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def write_post(settings: Settings, session: Session, post: Post) -> tuple[str, bool]:
+    """Write an approved post's media, then its Markdown file when it differs; return the
+    file's digest and whether it was written."""
+    publish_media(settings, session, post)  # the files first: the page points at them
+    text = render(post)
+    path = post_path(settings.content_dir, post.id)
+    on_disk = path.read_text(encoding="utf-8") if path.exists() else None
+    if on_disk != text:
+        write_atomically(path, text)
+    return hashlib.sha256(text.encode()).hexdigest(), on_disk != text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
 
 from sqlalchemy import select
@@ -15,8 +14,8 @@ from intake.outbox import enqueue_rebuild
 from intake.runtime import Runtime
 
 from ..build.revisions import request_rebuild
-from ..content.media import publish_media, unpublish_media
-from ..content.posts import post_path, render, write_atomically
+from ..content.media import unpublish_media
+from ..content.posts import post_path, write_post
 from ..tasks import tracked
 
 # Statuses whose removal from the site jumps the queue (a moderator's emergency takedown).
@@ -39,13 +38,8 @@ def publish_post(rt: Runtime, session: Session, post_id: int) -> Callable[[], No
         return None
     path = post_path(rt.settings.content_dir, post_id)
     if post.status == "approved":
-        publish_media(rt.settings, session, post)  # the files first: the page points at them
-        text = render(post)
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        on_disk = path.read_text(encoding="utf-8") if path.exists() else None
-        if on_disk != text:
-            write_atomically(path, text)
-        if post.published_hash == digest and on_disk == text:
+        digest, written = write_post(rt.settings, session, post)
+        if post.published_hash == digest and not written:
             return None
         post.published_hash = digest
     else:
