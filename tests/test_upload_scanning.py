@@ -12,12 +12,12 @@ import io
 import logging
 import socket
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from accounts_support import client_for, reconfigure
-from actors import EVENT, open_group, sign_in
+from actors import EVENT, make_moderator, open_group, sign_in
 from clamd_support import CLAMD, DB_VERSION, MARKER, SIGNATURE, Clamd, start_clamd
 from conftest import csrf_token
 from PIL import Image, PngImagePlugin
@@ -29,7 +29,12 @@ from werkzeug.test import encode_multipart
 from intake.config import Settings
 from intake.errors import ConfigError
 from intake.models import AuditEntry, Post, Upload
-from intake.uploads.scanning import Scanner, ScannerUnavailable, parse_version
+from intake.uploads.scanning import (
+    Scanner,
+    ScannerUnavailable,
+    database_report,
+    parse_version,
+)
 
 pytestmark = pytest.mark.skipif(
     not CLAMD.exists(), reason="Debian's clamav-daemon (/usr/sbin/clamd) is not installed"
@@ -163,6 +168,19 @@ def test_a_stopped_scanner_refuses_every_file_and_says_what_to_check(instance, t
     assert "cannot be checked for viruses right now" in english
     # A post without files needs no scanner.
     assert _send(client, {}, title="ファイルのない投稿").status_code == 302
+    # The moderators' status panel says it too, with where clamd was expected.
+    moderator = client_for(instance)
+    sign_in(moderator, *make_moderator(instance))
+    status = moderator.get("/app/moderation/status").get_data(as_text=True)
+    assert "ウイルス検査（clamd、" in status and str(daemon.socket) in status
+    # Once clamd answers again, the next scan clears the warning.
+    daemon.start()
+    try:
+        assert _send(client, files, title="検査が戻った投稿").status_code == 302
+    finally:
+        daemon.stop()
+    status = moderator.get("/app/moderation/status").get_data(as_text=True)
+    assert "ウイルス検査（clamd、" not in status
 
 
 def test_the_scanner_reports_its_signature_database(clamd, tmp_path):
@@ -203,3 +221,18 @@ def test_a_clamd_that_accepts_but_never_answers_times_out(tmp_path):
         scanner = Scanner(socket=str(path), timeout=1)
         with pytest.raises(ScannerUnavailable, match="no answer within 1 s"):
             scanner.scan(b"data")
+
+
+def test_the_database_report_tells_the_signatures_age(clamd, tmp_path):
+    scanner = Scanner(socket=str(clamd.socket), timeout=10)
+    ok, line = database_report(scanner)
+    assert ok and f"signatures {DB_VERSION} of " in line and "(5 days old)" in line
+    later = datetime.fromtimestamp(clamd.built_at) + timedelta(days=9)
+    ok, line = database_report(scanner, now=later)
+    assert not ok and "(9 days old)" in line and "freshclam" in line
+    ok, line = database_report(Scanner(socket=str(tmp_path / "none.sock"), timeout=2))
+    assert not ok and "none.sock" in line and "clamd" in line
+    assert database_report(None) == (
+        True,
+        "virus scanner: not configured (HIROBA_CLAMD_SOCKET unset: no scanning)",
+    )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from ..controls import one_line
 from ..models import Account, Build, ChangeRequest, Post, PostRevision, SiteState, Task, utcnow
 from ..runtime import Runtime
+from ..uploads.scanning import last_failure
 
 WAITING = ("received", "pending")
 # A live rq worker heartbeats at least every worker_ttl (420 s by default); its key
@@ -83,6 +84,8 @@ class StatusPanel:
     workers: list[WorkerRow] = field(default_factory=list)
     redis_error: str = ""  # the exception's name when Redis did not answer
     set_aside: list[SetAsidePost] = field(default_factory=list)
+    # When and where (clamd's socket or host) the virus scanner last did not answer.
+    scanner_failure: tuple[datetime, str] | None = None
 
     @property
     def no_live_worker(self) -> bool:
@@ -223,6 +226,7 @@ def status_panel(rt: Runtime, kinds: tuple[str, ...]) -> StatusPanel:
         panel.rq_length = rt.queue.count
         panel.rq_failed = rt.queue.failed_job_registry.count
         panel.workers = _worker_rows(rt, utcnow())
+        panel.scanner_failure = last_failure(rt)
     except RedisError as exc:
         panel.redis_error = type(exc).__name__
     return panel

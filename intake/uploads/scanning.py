@@ -13,8 +13,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+from redis.exceptions import RedisError
+
+from .. import redis_keys
 from ..config import Settings
 from ..protection import audit
 from ..runtime import Runtime
@@ -24,6 +27,8 @@ from .errors import UploadRejected
 
 log = logging.getLogger(__name__)
 
+# clamd itself warns when its database is older than this; so does `hiroba check`.
+STALE_AFTER = timedelta(days=7)
 # A signature's name as the audit log keeps it (clamd's names are ASCII words and dots).
 SIGNATURE_NAME = re.compile(r"[^A-Za-z0-9._:/-]")
 
@@ -103,6 +108,60 @@ def parse_version(answer: str) -> ScannerDatabase:
     return ScannerDatabase(engine, int(number) if number.isdigit() else None, date)
 
 
+def database_report(scanner: Scanner | None, now: datetime | None = None) -> tuple[bool, str]:
+    """Return whether the scanner is usable and one line on it and its signatures' age."""
+    if scanner is None:
+        return True, "virus scanner: not configured (HIROBA_CLAMD_SOCKET unset: no scanning)"
+    try:
+        database = scanner.database()
+    except ScannerUnavailable as exc:
+        return False, f"virus scanner: {exc.reason}; check that clamd runs and listens there"
+    where = f"clamd at {scanner.describe()} ({database.engine})"
+    if database.date is None:
+        return False, f"virus scanner: {where} reports no signature date; run freshclam"
+    age = (now or datetime.now()) - database.date
+    line = (
+        f"signatures {database.version} of {database.date:%Y-%m-%d %H:%M} "
+        f"({max(age.days, 0)} days old)"
+    )
+    if age > STALE_AFTER:
+        return False, f"virus scanner: {where}: {line}; check freshclam (clamav-freshclam)"
+    return True, f"virus scanner: {where}: {line}"
+
+
+# How long the moderators' status panel shows a scanner failure no later scan cleared.
+FAILURE_NOTE_SECONDS = 86400
+
+
+def _note_failure(rt: Runtime, scanner: Scanner) -> None:
+    """Leave the time and place of the failure for the status panel (best effort)."""
+    try:
+        note = f"{int(datetime.now().timestamp())} {scanner.describe()}"
+        rt.redis.set(
+            redis_keys.scanner_failure(rt.settings.redis_prefix), note, ex=FAILURE_NOTE_SECONDS
+        )
+    except RedisError:  # the log line above already tells the operator
+        log.warning("The scanner failure could not be noted in Redis for the status panel.")
+
+
+def _clear_failure(rt: Runtime) -> None:
+    try:
+        rt.redis.delete(redis_keys.scanner_failure(rt.settings.redis_prefix))
+    except RedisError:
+        log.warning("The scanner's answer could not clear its failure note in Redis.")
+
+
+def last_failure(rt: Runtime) -> tuple[datetime, str] | None:
+    """Return when and where the scanner last failed to answer, unless a scan answered since."""
+    raw = rt.redis.get(redis_keys.scanner_failure(rt.settings.redis_prefix))
+    if not raw:
+        return None
+    stamp, _, where = raw.decode("utf-8", "replace").partition(" ")
+    if not stamp.isdigit():
+        return None
+    return datetime.fromtimestamp(int(stamp), UTC).replace(tzinfo=None), where
+
+
 def scan_upload(
     rt: Runtime, scanner: Scanner, account_id: int | None, kind: str, data: bytes
 ) -> None:
@@ -121,9 +180,12 @@ def scan_upload(
             scanner.describe(),
             exc.reason,
         )
+        _note_failure(rt, scanner)
         raise UploadRejected("scanner_unavailable") from None
     if found is None:
+        _clear_failure(rt)
         return
+    _clear_failure(rt)
     log.warning("Upload refused: clamd found %s in an uploaded %s.", found, kind)
     with transaction(rt.sessions) as session:
         audit.record(
