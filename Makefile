@@ -7,7 +7,7 @@ APT_GET := $(shell command -v apt-get 2>/dev/null)
 
 .PHONY: up test lint messages deploy-examples bench bench-publish bench-apply bench-uploads audit system-deps browser-deps clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -40,7 +40,7 @@ lint: $(BIN)/.installed
 
 # The intake's English catalog: extract the Japanese message ids marked in intake/ (templates
 # and Python, plus the taxonomy labels), merge them into intake/translations/en/LC_MESSAGES/
-# messages.po keeping what is translated, compile the .mo, list what still needs English
+# messages.po keeping what is translated, list what still needs English
 # (exit 1 while anything does). Then the same for the public site's theme (theme/translations).
 # No network.
 messages: $(BIN)/.installed

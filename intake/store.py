@@ -10,14 +10,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .config import REPO_ROOT
-from .errors import StoreUnavailable
-
-MIGRATIONS_DIR = REPO_ROOT / "migrations"
+from .errors import ConfigError, StoreUnavailable
+from .installation.resources import migrations_dir
 
 
 def _create_private(path: str) -> None:
@@ -76,14 +76,28 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
 def alembic_config(database_url: str) -> Config:
     """Return an Alembic configuration pointing at our migrations and database_url."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["database_url"] = database_url
     return config
 
 
 def migrate(database_url: str) -> None:
-    """Bring the database schema to the newest migration."""
+    """Bring the database schema to the newest migration (nothing to do when it is there)."""
     command.upgrade(alembic_config(database_url), "head")
+
+
+def head_revision() -> str:
+    """Return the newest migration's revision: the schema this code expects."""
+    head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    if head is None:
+        raise ConfigError(f"no migrations found in {migrations_dir()}; reinstall Hiroba.")
+    return head
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """Return the revision the database's schema is at (None: no schema yet)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def ping(engine: Engine) -> bool:

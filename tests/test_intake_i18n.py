@@ -125,3 +125,25 @@ def test_dates_in_english_and_japanese():
     assert jadatetime(moment, "en") == "Sat 5 Dec 2026 14:00"
     assert jadatetime(datetime(2026, 12, 5), "en") == "Sat 5 Dec 2026"
     assert jadatetime(moment) == "2026年12月5日(土) 14:00"  # outside a request: Japanese
+
+
+def test_a_checkout_compiles_into_the_cache_and_never_into_its_code(tmp_path):
+    source = tmp_path / "code"
+    folder = source / "en" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_bytes(catalog.po_path("en").read_bytes())
+    cache = tmp_path / "cache"
+    assert catalog.compiled_directory(cache, source) == cache
+    assert (cache / "en" / "LC_MESSAGES" / "messages.mo").stat().st_size > 1000
+    assert sorted(p.name for p in folder.iterdir()) == ["messages.po"]
+
+
+def test_a_wheel_reads_the_catalog_compiled_when_it_was_built(tmp_path):
+    """A wheel holds the .mo and no .po (setup.py): its folder is used as it is."""
+    source = tmp_path / "installed"
+    folder = source / "en" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.mo").write_bytes(b"compiled at build time")
+    cache = tmp_path / "cache"
+    assert catalog.compiled_directory(cache, source) == source
+    assert not cache.exists()

@@ -5,15 +5,25 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from ..config import Settings
 from ..errors import ConfigError, HirobaError
 from . import deploy, instance, protection, running, users
 
 
+def installed_version() -> str:
+    """Return the installed distribution's version (a checkout installed with -e has one)."""
+    try:
+        return version("hiroba")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the `hiroba` parser with every topic's commands."""
     parser = argparse.ArgumentParser(prog="hiroba", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"hiroba {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for topic in (instance, users, running, protection, deploy):
         topic.add_commands(sub)
@@ -24,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one `hiroba` command; print a one-line error and return its exit code on failure."""
     args = build_parser().parse_args(argv)
     try:
+        if getattr(args, "reads_settings", False):  # `check` reports bad settings itself
+            return int(args.func(None, args))
         settings = Settings.from_env()
         return int(args.func(settings, args))
     except ConfigError as exc:

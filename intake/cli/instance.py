@@ -1,4 +1,5 @@
-"""The `hiroba` commands for an instance: init, demo and up (the whole demo on one machine)."""
+"""The `hiroba` commands for an instance: init, migrate, check, demo and up (the whole demo
+on one machine)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ..config import Settings
 from ..crypto import create_keys
-from ..errors import ConfigError
-from ..store import migrate
+from ..errors import ConfigError, StoreUnavailable
+from ..installation.checkup import Finding, run_checks, shown_url
+from ..store import head_revision, make_engine, migrate, schema_revision
 from .running import web_argv, worker_argv
 
 
@@ -29,6 +33,44 @@ def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     for folder in (settings.content_dir / "posts", settings.builds_dir):
         folder.mkdir(parents=True, exist_ok=True)
     print(f"instance ready at {settings.home}")
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    """Bring the database schema to the newest migration (safe to repeat); print its revision."""
+    engine = make_engine(settings.database_url)
+    try:
+        before = schema_revision(engine)
+        migrate(settings.database_url)
+        after = schema_revision(engine)
+    except SQLAlchemyError as exc:
+        shown = shown_url(settings.database_url)
+        raise StoreUnavailable(f"{shown}: {type(exc).__name__}; nothing was changed") from None
+    finally:
+        engine.dispose()
+    if before == after:
+        print(f"database already at revision {after} (newest)")
+    else:
+        print(f"database migrated from revision {before or '(empty)'} to {after} (newest)")
+    return 0 if after == head_revision() else 1
+
+
+def cmd_check(settings: Settings | None, args: argparse.Namespace) -> int:
+    """Check configuration, keys, database, Redis, SMTP, site folder and worker; exit 1 on a
+    problem, one line each."""
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        findings = [Finding("configuration", False, str(exc).rstrip("."))]
+    else:
+        findings = run_checks(settings)
+    problems = [finding for finding in findings if not finding.ok]
+    for problem in problems:
+        print(f"hiroba check: {problem.line()}", file=sys.stderr)
+    if problems:
+        return 1
+    for finding in findings:
+        print(f"ok  {finding.line()}")
     return 0
 
 
@@ -146,6 +188,9 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register this module's commands on the `hiroba` parser."""
     sub.add_parser("init", help=cmd_init.__doc__).set_defaults(func=cmd_init)
+    sub.add_parser("migrate", help=cmd_migrate.__doc__).set_defaults(func=cmd_migrate)
+    check = sub.add_parser("check", help=cmd_check.__doc__)
+    check.set_defaults(func=cmd_check, reads_settings=True)
     sub.add_parser("demo", help=cmd_demo.__doc__).set_defaults(func=cmd_demo)
     up = sub.add_parser("up", help=cmd_up.__doc__)
     up.add_argument("--port", type=int, default=8000)

@@ -11,9 +11,12 @@ from typing import Any
 from .. import redis_keys
 from ..deployment import Deployment, load_deployment
 from ..errors import ConfigError
+from ..installation import resources
 from . import parsers
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# The checkout's root, for tests and development tools; the code reads its own files
+# (pages, theme, Pelican config, migrations) through intake.installation.resources.
+REPO_ROOT = resources.CHECKOUT
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("HIROBA_CONTENT_DIR", None, "Pelican content folder; default $HIROBA_HOME/content."),
     Setting("HIROBA_SITE_DIR", None, "Built sites; default $HIROBA_HOME/site (live: current)."),
-    Setting("HIROBA_THEME_DIR", None, "Pelican theme folder; default the repository's theme/."),
+    Setting("HIROBA_THEME_DIR", None, "Pelican theme folder; default Hiroba's own theme/."),
     Setting("HIROBA_SITE_URL", "", "Absolute URL of the public site for feeds; empty: relative."),
     Setting("HIROBA_SITE_NAME", "しんじゅく広場", "The site's name shown in the header."),
     Setting(
@@ -310,11 +313,11 @@ class Settings:
 
     @property
     def pages_dir(self) -> Path:
-        return REPO_ROOT / "content" / "pages"
+        return resources.pages_dir()
 
     @property
     def pelicanconf(self) -> Path:
-        return REPO_ROOT / "pelican" / "pelicanconf.py"
+        return resources.pelicanconf()
 
     @property
     def is_sqlite(self) -> bool:
@@ -350,7 +353,7 @@ class Settings:
             redis_prefix=values["HIROBA_REDIS_PREFIX"],
             content_dir=Path(values["HIROBA_CONTENT_DIR"] or home / "content").resolve(),
             site_dir=Path(values["HIROBA_SITE_DIR"] or home / "site").resolve(),
-            theme_dir=Path(values["HIROBA_THEME_DIR"] or REPO_ROOT / "theme").resolve(),
+            theme_dir=Path(values["HIROBA_THEME_DIR"] or resources.theme_dir()).resolve(),
             site_url=values["HIROBA_SITE_URL"].rstrip("/"),
             site_name=values["HIROBA_SITE_NAME"],
             environment=values["HIROBA_ENV"],

@@ -51,7 +51,7 @@ def create_app(
 
     allow_uploads(app)  # the post form's larger limit, set before CSRF reads the form
     csrf.init_app(app)
-    install_locale(app)
+    install_locale(app, settings)
     limiter = install_protection(app, settings, app.extensions["hiroba.runtime"])
 
     from ..accounts import moderation_views as moderation_accounts

@@ -1,9 +1,11 @@
 """The intake's English catalog: extract the Japanese message ids, merge them, compile the .mo.
 
 The Japanese text is the message id, so the Japanese pages need no catalog at all; the
-English one lives in ``intake/translations/en/LC_MESSAGES/messages.po`` (committed) and
-its compiled ``messages.mo`` is built from it on the fly (never committed): at app start
-when it is missing or older than the .po, with Babel's own writer and no network.
+English one lives in ``intake/translations/en/LC_MESSAGES/messages.po`` (committed). Its
+compiled ``messages.mo`` is never committed and never written into the code: a wheel holds
+it, compiled when the wheel is built (setup.py), and a checkout compiles it at app start
+into the instance's cache folder when it is missing there or older than the .po, with
+Babel's own writer and no network.
 
 ``python -m intake.web.catalog update`` (``make messages``) extracts the marked strings of
 the intake's templates and Python (``_``, ``_l``, ``N_``, ``gettext``, ``lazy_gettext``)
@@ -13,11 +15,13 @@ and merges them into every catalog, keeping the translations already written.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
 import tempfile
 from collections.abc import Iterable
+from functools import cache
 from importlib import import_module
 from pathlib import Path
 
@@ -160,26 +164,49 @@ def _atomic_write(path: Path, write: object) -> None:
         raise
 
 
-def compile_stale(root: Path = TRANSLATIONS) -> list[Path]:
-    """Compile every .po whose .mo is missing or older; return the .mo files written.
+@cache
+def _compiled(po: Path, mtime_ns: int) -> bytes:
+    """Return the .mo bytes of po as it was at mtime_ns (each app of a process, and each
+    test's instance, reuses them instead of parsing the .po again)."""
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=po.parent.parent.name, domain=DOMAIN)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
 
-    Runs at app start, so a clean clone, `make up` and `make test` need no build step;
-    the file is replaced atomically because several workers may start at once.
+
+def compile_stale(root: Path = TRANSLATIONS, target: Path | None = None) -> list[Path]:
+    """Compile every .po of root whose .mo in target (default root) is missing or older;
+    return the .mo files written.
+
+    The file is replaced atomically because several workers may start at once.
     """
     written = []
     for po in sorted(root.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
-        mo = po.with_suffix(".mo")
+        mo = (target or root) / po.relative_to(root).with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
-        with po.open("rb") as handle:
-            catalog = read_po(handle, locale=po.parent.parent.name, domain=DOMAIN)
+        data = _compiled(po, po.stat().st_mtime_ns)
         try:
-            _atomic_write(mo, lambda h, c=catalog: write_mo(h, c))
-        except OSError as exc:  # a read-only install: English falls back to Japanese
+            mo.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_write(mo, lambda h, d=data: h.write(d))
+        except OSError as exc:  # an unwritable cache: English falls back to Japanese
             log.error("cannot write %s: %s", mo, exc)
             continue
         written.append(mo)
     return written
+
+
+def compiled_directory(cache: Path, source: Path = TRANSLATIONS) -> Path:
+    """Return the folder of compiled catalogs for Flask-Babel.
+
+    An installed wheel holds only the .mo files compiled when it was built: source is
+    returned as it is. A checkout holds only the .po files: they are compiled into cache.
+    """
+    if not any(source.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        return source
+    compile_stale(source, cache)
+    return cache
 
 
 def main(argv: list[str]) -> int:
@@ -187,7 +214,6 @@ def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else "check"
     if command == "update":
         update()
-        compile_stale()
         command = "check"
     if command == "check":
         gaps = missing("en")

@@ -7,7 +7,6 @@ Japanese is the default. Templates use ``_()``; forms use ``lazy_gettext``, and
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import quote
 
 from flask import Flask, Response, g, request
@@ -15,14 +14,14 @@ from flask_babel import Babel, gettext
 from flask_babel.speaklater import LazyString
 from markupsafe import escape
 
-from .catalog import compile_stale
+from ..config import Settings
+from .catalog import compiled_directory
 
 LANGUAGES = ("ja", "en")
 # Each language named in itself, for the switch in every page's header.
 NAMES = {"ja": "日本語", "en": "English"}
 DEFAULT = "ja"
 COOKIE = "lang"
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 class LazyText(LazyString):
@@ -63,10 +62,10 @@ def _remember(response: Response) -> Response:
     return response
 
 
-def install(app: Flask) -> None:
+def install(app: Flask, settings: Settings) -> None:
     """Attach Flask-Babel and the language cookie to the app (compiling a stale .mo first)."""
-    compile_stale(TRANSLATIONS)
-    Babel(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
+    translations = compiled_directory(settings.home / "cache" / "translations")
+    Babel(app, locale_selector=select_locale, default_translation_directories=str(translations))
     app.after_request(_remember)
 
     @app.context_processor

@@ -2,7 +2,8 @@
 
 Only ``theme/translations/<lang>/LC_MESSAGES/messages.po`` is committed: compiling it
 with Babel at build time keeps one source of truth (no ``.mo`` that can fall behind)
-and needs nothing beyond the installed ``babel`` package. For incremental publications
+and needs nothing beyond the installed ``babel`` package. A wheel ships the ``.mo``
+instead, compiled when the wheel is built. For incremental publications
 the compiled catalog is kept in HIROBA_CATALOG_CACHE under a digest of the ``.po``: each
 runs in a fresh rq work-horse, and loading a ``.mo`` with the standard library spares
 it Babel's import.
@@ -60,11 +61,18 @@ def _compiled(source: bytes, lang: str, cache_dir: str) -> bytes:
 
 @cache
 def translations(theme: str, lang: str, cache_dir: str = "") -> gettext.NullTranslations:
-    """Return the theme's translations for lang (null ones when it has no catalog)."""
+    """Return the theme's translations for lang (null ones when it has no catalog).
+
+    A theme with a .po (a checkout, an operator's theme) is compiled here; an installed
+    wheel's theme holds only the .mo compiled when the wheel was built (setup.py).
+    """
     path = catalog_path(theme, lang)
-    if not path.is_file():
-        return gettext.NullTranslations()
-    return gettext.GNUTranslations(io.BytesIO(_compiled(path.read_bytes(), lang, cache_dir)))
+    if path.is_file():
+        return gettext.GNUTranslations(io.BytesIO(_compiled(path.read_bytes(), lang, cache_dir)))
+    compiled = path.with_suffix(".mo")
+    if compiled.is_file():
+        return gettext.GNUTranslations(io.BytesIO(compiled.read_bytes()))
+    return gettext.NullTranslations()
 
 
 @cache
