@@ -20,6 +20,7 @@ from accounts_support import client_for, reconfigure
 from actors import EVENT, make_moderator, open_group, sign_in
 from clamd_support import CLAMD, DB_VERSION, MARKER, SIGNATURE, Clamd, start_clamd
 from conftest import csrf_token
+from personal_data import hiroba
 from PIL import Image, PngImagePlugin
 from pypdf import PdfWriter
 from sqlalchemy import select
@@ -28,11 +29,11 @@ from werkzeug.test import encode_multipart
 
 from intake.config import Settings
 from intake.errors import ConfigError
+from intake.installation.checkup import check_scanner
 from intake.models import AuditEntry, Post, Upload
 from intake.uploads.scanning import (
     Scanner,
     ScannerUnavailable,
-    database_report,
     parse_version,
 )
 
@@ -223,16 +224,23 @@ def test_a_clamd_that_accepts_but_never_answers_times_out(tmp_path):
             scanner.scan(b"data")
 
 
-def test_the_database_report_tells_the_signatures_age(clamd, tmp_path):
-    scanner = Scanner(socket=str(clamd.socket), timeout=10)
-    ok, line = database_report(scanner)
-    assert ok and f"signatures {DB_VERSION} of " in line and "(5 days old)" in line
+def test_check_reports_the_scanners_signature_age(instance, clamd, tmp_path):
+    env = {"HIROBA_HOME": str(tmp_path)}
+    settings = Settings.from_env({**env, "HIROBA_CLAMD_SOCKET": str(clamd.socket)})
+    [finding] = check_scanner(settings)
+    assert finding.ok and finding.part == "scanner"
+    assert f"clamd at unix socket {clamd.socket} (ClamAV " in finding.text
+    assert f"signatures {DB_VERSION} of " in finding.text and "(5 days old)" in finding.text
     later = datetime.fromtimestamp(clamd.built_at) + timedelta(days=9)
-    ok, line = database_report(scanner, now=later)
-    assert not ok and "(9 days old)" in line and "freshclam" in line
-    ok, line = database_report(Scanner(socket=str(tmp_path / "none.sock"), timeout=2))
-    assert not ok and "none.sock" in line and "clamd" in line
-    assert database_report(None) == (
-        True,
-        "virus scanner: not configured (HIROBA_CLAMD_SOCKET unset: no scanning)",
-    )
+    [stale] = check_scanner(settings, now=later)
+    assert not stale.ok and "(9 days old)" in stale.text and "freshclam" in stale.text
+    gone = Settings.from_env({**env, "HIROBA_CLAMD_SOCKET": str(tmp_path / "none.sock")})
+    [silent] = check_scanner(gone)
+    assert not silent.ok and "none.sock" in silent.text and "refused" in silent.text
+    [off] = check_scanner(Settings.from_env(env))
+    assert off.ok and off.text.startswith("off")
+    # And through the command, beside the other parts (the instance's private Redis): a
+    # silent clamd is one of the problems it prints.
+    result = hiroba(instance.env, "check", HIROBA_CLAMD_SOCKET=str(tmp_path / "none.sock"))
+    assert result.returncode == 1
+    assert f"hiroba check: scanner: clamd at unix socket {tmp_path / 'none.sock'}" in result.stderr

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from redis.exceptions import RedisError
 
@@ -27,8 +27,6 @@ from .errors import UploadRejected
 
 log = logging.getLogger(__name__)
 
-# clamd itself warns when its database is older than this; so does `hiroba check`.
-STALE_AFTER = timedelta(days=7)
 # A signature's name as the audit log keeps it (clamd's names are ASCII words and dots).
 SIGNATURE_NAME = re.compile(r"[^A-Za-z0-9._:/-]")
 
@@ -106,27 +104,6 @@ def parse_version(answer: str) -> ScannerDatabase:
     except ValueError:
         date = None
     return ScannerDatabase(engine, int(number) if number.isdigit() else None, date)
-
-
-def database_report(scanner: Scanner | None, now: datetime | None = None) -> tuple[bool, str]:
-    """Return whether the scanner is usable and one line on it and its signatures' age."""
-    if scanner is None:
-        return True, "virus scanner: not configured (HIROBA_CLAMD_SOCKET unset: no scanning)"
-    try:
-        database = scanner.database()
-    except ScannerUnavailable as exc:
-        return False, f"virus scanner: {exc.reason}; check that clamd runs and listens there"
-    where = f"clamd at {scanner.describe()} ({database.engine})"
-    if database.date is None:
-        return False, f"virus scanner: {where} reports no signature date; run freshclam"
-    age = (now or datetime.now()) - database.date
-    line = (
-        f"signatures {database.version} of {database.date:%Y-%m-%d %H:%M} "
-        f"({max(age.days, 0)} days old)"
-    )
-    if age > STALE_AFTER:
-        return False, f"virus scanner: {where}: {line}; check freshclam (clamav-freshclam)"
-    return True, f"virus scanner: {where}: {line}"
 
 
 # How long the moderators' status panel shows a scanner failure no later scan cleared.
