@@ -133,7 +133,8 @@ def last_failure(rt: Runtime) -> tuple[datetime, str] | None:
     raw = rt.redis.get(redis_keys.scanner_failure(rt.settings.redis_prefix))
     if not raw:
         return None
-    stamp, _, where = raw.decode("utf-8", "replace").partition(" ")
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+    stamp, _, where = text.partition(" ")
     if not stamp.isdigit():
         return None
     return datetime.fromtimestamp(int(stamp), UTC).replace(tzinfo=None), where
