@@ -197,7 +197,7 @@ async def time_healthz(port: int, stop: asyncio.Event, pause: float) -> list[flo
         begin = time.perf_counter()
         status, _, _ = await send(port, "GET", "/healthz", {})
         latencies.append(time.perf_counter() - begin)
-        assert status == 200, status
+        assert status in (200, 503), status  # 503: no worker runs beside the bench's web
         await asyncio.sleep(pause)
     return latencies
 

@@ -18,6 +18,7 @@ from typing import Any
 from .errors import ConfigError
 from .taxonomy import AUDIENCES
 from .uploads.limits import UploadLimits, load_upload_limits
+from .validation import InvalidInput, email
 
 FILE_NAME = "hiroba.toml"
 NIGHTLY_BUILD = dt.time(0, 10)  # [publishing] nightly_build by default
@@ -87,6 +88,8 @@ class Deployment:
     # right after midnight, so what is "upcoming" and what is past turn over on time.
     nightly_build: dt.time | None = NIGHTLY_BUILD
     backup: BackupPolicy = field(default_factory=BackupPolicy)
+    # Who gets the alert mail of `hiroba watch` ([operator] alert_email); empty: nobody.
+    alert_email: tuple[str, ...] = ()
 
 
 def _table(doc: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
@@ -114,7 +117,7 @@ def load_deployment(home: Path) -> Deployment:
         raise ConfigError(f"{path} is not valid TOML ({reason}).") from None
     known_sections = (
         "personal_fields", "withdrawal", "applications", "content", "audiences", "uploads",
-        "publishing", "backup",
+        "publishing", "backup", "operator",
     )  # fmt: skip
     for section in doc:
         if section not in known_sections:
@@ -146,6 +149,7 @@ def load_deployment(home: Path) -> Deployment:
         uploads=load_upload_limits(doc, path),
         nightly_build=_nightly_build(doc, path),
         backup=_backup(doc, path, home),
+        alert_email=_alert_email(doc, path),
     )
 
 
@@ -172,6 +176,27 @@ def _backup(doc: dict[str, Any], path: Path, home: Path) -> BackupPolicy:
         pg_dump=pg_dump,
         **keep,
     )
+
+
+def _alert_email(doc: dict[str, Any], path: Path) -> tuple[str, ...]:
+    """Read [operator] alert_email: one address, or a list of addresses."""
+    table = _table(doc, "operator", path)
+    _unknown(table, ("alert_email",), "operator", path)
+    value = table.get("alert_email", [])
+    addresses = [value] if isinstance(value, str) else value
+    message = (
+        f'{path}: operator.alert_email must be an address such as "it@example.jp" '
+        "or a list of them."
+    )
+    if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+        raise ConfigError(message)
+    try:
+        checked = tuple(email(address) for address in addresses)
+    except InvalidInput:
+        raise ConfigError(message) from None
+    if not all(address.isascii() for address in checked):
+        raise ConfigError(message)
+    return checked
 
 
 def _nightly_build(doc: dict[str, Any], path: Path) -> dt.time | None:

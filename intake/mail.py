@@ -1,29 +1,106 @@
-"""Sending mail through the deployment's SMTP server (HIROBA_SMTP_HOST, HIROBA_SMTP_PORT)."""
+"""Sending mail through the deployment's SMTP server: HIROBA_SMTP_HOST and _PORT, TLS
+(HIROBA_SMTP_TLS: starttls, tls or off), an optional login, and HIROBA_MAIL_FROM as sender."""
 
 from __future__ import annotations
 
 import smtplib
+import ssl
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 
 from .config import Settings
 
 SMTP_TIMEOUT = 30
 
 
+class MailLoginRefused(smtplib.SMTPException):
+    """The SMTP server refused HIROBA_SMTP_USER's password (or offers no login we can use)."""
+
+
+def sender(settings: Settings) -> Address:
+    """Return the deployment's sender: display name and address (validated at start-up)."""
+    name, address = parseaddr(settings.mail_from)
+    return Address(display_name=name, addr_spec=address)
+
+
 def build_message(settings: Settings, to: str, subject: str, body: str) -> EmailMessage:
     """Return a plain-text UTF-8 message from the deployment's sender."""
     message = EmailMessage()
-    message["From"] = settings.mail_from
+    from_ = sender(settings)
+    message["From"] = from_  # a Japanese display name is encoded (RFC 2047) when sent
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain=settings.mail_from.rpartition("@")[2] or None)
+    message["Message-ID"] = make_msgid(domain=from_.domain or None)
     message.set_content(body, charset="utf-8")
     return message
 
 
+def _tls_context(settings: Settings) -> ssl.SSLContext:
+    """Return a context that verifies the server (against HIROBA_SMTP_CA_FILE when set)."""
+    return ssl.create_default_context(cafile=settings.smtp_ca_file or None)
+
+
+def _connect(settings: Settings) -> smtplib.SMTP:
+    if settings.smtp_tls == "tls":
+        return smtplib.SMTP_SSL(
+            settings.smtp_host,
+            settings.smtp_port,
+            timeout=SMTP_TIMEOUT,
+            context=_tls_context(settings),
+        )
+    smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT)
+    if settings.smtp_tls == "starttls":
+        try:
+            smtp.starttls(context=_tls_context(settings))
+        except BaseException:
+            smtp.close()
+            raise
+    return smtp
+
+
 def send(settings: Settings, message: EmailMessage) -> None:
-    """Hand message to the SMTP server; raise OSError or smtplib.SMTPException on failure."""
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=SMTP_TIMEOUT) as smtp:
+    """Hand message to the SMTP server; raise OSError or smtplib.SMTPException on failure.
+
+    A refused login raises MailLoginRefused, whose message names the setting to check and
+    never the password; the caller keeps the mail owed and tries again later.
+    """
+    with _connect(settings) as smtp:
+        if settings.smtp_user:
+            _login(smtp, settings)
         smtp.send_message(message)
+
+
+def probe(settings: Settings) -> int:
+    """Connect as send does (TLS, login) and say EHLO, sending nothing; return EHLO's code.
+
+    Raises what send raises: OSError, smtplib.SMTPException, MailLoginRefused.
+    """
+    with _connect(settings) as smtp:
+        code, _banner = smtp.ehlo()
+        if settings.smtp_user:
+            _login(smtp, settings)
+        return int(code)
+
+
+def _login(smtp: smtplib.SMTP, settings: Settings) -> None:
+    """Log in once with PLAIN or LOGIN (smtplib's login would retry the password with each
+    mechanism the server offers, and servers count those failures)."""
+    smtp.ehlo_or_helo_if_needed()
+    offered = smtp.esmtp_features.get("auth", "").upper().split()
+    mechanism = next((m for m in ("PLAIN", "LOGIN") if m in offered), None)
+    if mechanism is None:
+        raise MailLoginRefused(
+            f"the SMTP server {settings.smtp_host} offers no AUTH PLAIN or LOGIN; "
+            "check HIROBA_SMTP_TLS (most servers offer a login only over TLS)"
+        )
+    smtp.user, smtp.password = settings.smtp_user, settings.smtp_password
+    method = smtp.auth_plain if mechanism == "PLAIN" else smtp.auth_login
+    try:
+        smtp.auth(mechanism, method)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise MailLoginRefused(
+            f"the SMTP server {settings.smtp_host} refused the login of HIROBA_SMTP_USER "
+            f"(code {exc.smtp_code}); check the user and password"
+        ) from None

@@ -108,3 +108,13 @@ def lease(task: Task, seconds: int) -> None:
     """Mark task as taken by the current worker for seconds."""
     task.lease_until = utcnow() + timedelta(seconds=seconds)
     task.attempts += 1
+
+
+def retry_failed(session: Session) -> int:
+    """Make every task given up after its tries owed again (after fixing the cause)."""
+    failed = list(session.scalars(select(Task).where(Task.state == "failed")))
+    for task in failed:
+        task.state = "pending"
+        task.attempts = 0
+        task.lease_until = None
+    return len(failed)

@@ -126,3 +126,18 @@ def rate_limits(prefix: str) -> str:
 def rate_limit_storage(prefix: str) -> str:
     """Return the limits library's own key prefix (its default, `LIMITS`, is shared)."""
     return f"{prefix}:limits"
+
+
+def incident(prefix: str, kind: str) -> str:
+    """Return the hash of one open incident of `hiroba watch` (kind: build, worker, ...)."""
+    return f"{prefix}:incident:{kind}"
+
+
+def watch_lock(prefix: str) -> str:
+    """Return the lock that keeps two `hiroba watch` runs (two hosts) from both alerting."""
+    return f"{prefix}:watch:lock"
+
+
+def audit_verified(prefix: str) -> str:
+    """Return the key marking the audit chain as verified within the hour."""
+    return f"{prefix}:watch:audit-verified"

@@ -313,7 +313,8 @@ def test_confirmation_and_promotion_mails_carry_a_working_link(instance, mailsin
 
 
 # Per request, not per outcome: the clock, the session cookie, the rate limiter's window.
-VOLATILE_HEADERS = {"date", "set-cookie", "retry-after"}
+# x-request-id: a fresh random id per response (intake/watching/views.py), for the logs.
+VOLATILE_HEADERS = {"date", "set-cookie", "retry-after", "x-request-id"}
 TOKEN = re.compile(r'(name="csrf_token"[^>]*value=")[^"]+|(/app/applications/)[^"\s<]+')
 
 

@@ -60,7 +60,10 @@ RULES: dict[str, Rule] = {
     # Without a password step in progress the code page sends everyone back to sign in.
     "auth.second_factor": Rule(EVERYONE, statuses=frozenset({302})),
     "auth.sign_out": Rule(EVERYONE, statuses=frozenset({302})),
-    "health.healthz": Rule(EVERYONE),
+    # No worker runs here: /healthz says so with 503 (tests/test_watching.py).
+    "watching.healthz": Rule(EVERYONE, statuses=frozenset({200, 503})),
+    # The test client is loopback, the one place /metrics answers by default.
+    "watching.metrics": Rule(EVERYONE),
     "posts.new": Rule(MEMBERS),
     "posts.mine": Rule(MEMBERS),
     # Owner-only: the live event belongs to "group"; other members get 404.

@@ -132,7 +132,7 @@ def test_env_file_sets_production_and_lists_every_setting(tmp_path: Path) -> Non
     assert settings.trusted_proxies == 1
     assert settings.public_url == "https://hiroba.city.example.jp"
     assert settings.site_url == "https://hiroba.city.example.jp"
-    assert settings.mail_from == "office@hiroba.city.example.jp"
+    assert settings.mail_from == "しんじゅく広場 事務局 <office@hiroba.city.example.jp>"
     assert settings.rate_limit_forms == "30 per minute"  # defaults stay commented out
     assert "HIROBA_RATE_LIMIT_FORMS" not in values
 

@@ -82,7 +82,7 @@ def test_status_panel_counts_waiting_work_and_shows_builds_queue_and_workers(ins
     assert owed and cells(html, "キューの長さ（rq）") == [str(owed)]
     assert cells(html, "最後の構築") == ["まだありません"]
     # No worker has run yet: said in words, not by colour.
-    assert "警告: ワーカーが 480 秒以上見えません" in html
+    assert "警告: ワーカーが 300 秒以上見えません" in html  # HIROBA_WORKER_SILENCE_SECONDS
 
     # A build fails (a content file Pelican refuses) and a job fails.
     bad = instance.settings.content_dir / "posts" / "99999.md"

@@ -4,13 +4,13 @@ hiroba command."""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 
 from intake.config import Settings
 from intake.errors import ConfigError
 from intake.runtime import Runtime
+from intake.watching.logs import configure_logging
 
 # The site the worker builds is for everyone (nginx reads it as another user): whatever the
 # login's mask (027 on hardened hosts), its files are 0644 and its folders 0755. Private
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("republish", help="rewrite content/ from the database, then a full build")
     sub.add_parser("reconcile", help="one reconciler pass")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging()  # HIROBA_LOG_FORMAT: the same lines as the web's (intake/watching)
     try:
         rt = Runtime.from_settings(Settings.from_env())
     except ConfigError as exc:

@@ -15,6 +15,7 @@ from intake.config import Settings
 from intake.jobs import NIGHTLY_BUILD, REBUILD_SITE
 from intake.models import Task
 from intake.runtime import Runtime
+from intake.watching.logs import configure_logging
 
 from .build.preload import refresh_state, warm_up
 from .build.search import search_queue
@@ -24,6 +25,10 @@ from .jobs import accounts, applications, moderation, posts, protection, site  #
 from .reconcile import reconcile, reconcile_forever
 
 log = logging.getLogger(__name__)
+
+# An idle rq worker heartbeats every worker_ttl - 15 s (rq's default 420 gives 405 s), longer
+# than HIROBA_WORKER_SILENCE_SECONDS (300): at 120 a healthy idle worker beats every 105 s.
+WORKER_TTL = 120
 
 
 def make_worker(rt: Runtime) -> Worker:
@@ -36,7 +41,10 @@ def make_worker(rt: Runtime) -> Worker:
     """
     use_runtime(rt)
     worker = PublishingWorker(
-        [rt.queue], connection=rt.redis, serializer="rq.serializers.JSONSerializer"
+        [rt.queue],
+        connection=rt.redis,
+        serializer="rq.serializers.JSONSerializer",
+        worker_ttl=WORKER_TTL,
     )
     worker.settings = rt.settings
     warm_up(rt.settings)
@@ -64,12 +72,12 @@ def make_search_worker(rt: Runtime) -> Worker:
 
 
 def _reconciler_main(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s reconciler %(message)s")
+    configure_logging(settings.log_format)
     reconcile_forever(Runtime.from_settings(settings))
 
 
 def _search_worker_main(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s search %(message)s")
+    configure_logging(settings.log_format)
     make_search_worker(Runtime.from_settings(settings)).work(with_scheduler=False)
 
 

@@ -7,6 +7,7 @@ import os
 import sys
 
 from ..config import Settings
+from ..watching.access_log import ACCESS_FORMAT
 
 
 def _python_module(module: str, *argv: str) -> list[str]:
@@ -27,17 +28,19 @@ def worker_argv(burst: bool = False) -> list[str]:
 
 def web_argv(host: str, port: int, workers: int) -> list[str]:
     """Return the gunicorn command serving the intake app and the live site."""
-    access = '%(t)s "%(m)s %(U)s" %(s)s %(L)ss'
     return _python_module(
         "gunicorn",
         "--bind",
         f"{host}:{port}",
         "--workers",
         str(workers),
+        # Hiroba's format (HIROBA_LOG_FORMAT) and tokens in paths redacted (intake/watching).
+        "--logger-class",
+        "intake.watching.access_log.GunicornLogger",
         "--access-logfile",
         "-",
         "--access-logformat",
-        access,
+        ACCESS_FORMAT,
         "intake.web:create_app()",
     )
 

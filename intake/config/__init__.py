@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from ..deployment import Deployment, load_deployment
 from ..errors import ConfigError
 from ..installation import resources
 from . import parsers
+from .smtp import default_sender, smtp_login
 
 # The checkout's root, for tests and development tools; the code reads its own files
 # (pages, theme, Pelican config, migrations) through intake.installation.resources.
@@ -226,7 +228,30 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("HIROBA_SMTP_HOST", "127.0.0.1", "SMTP server the worker sends mail through."),
     Setting("HIROBA_SMTP_PORT", "25", "Port of the SMTP server.", parsers.positive_int),
-    Setting("HIROBA_MAIL_FROM", "hiroba@localhost", "Sender address of the mail Hiroba sends."),
+    Setting(
+        "HIROBA_SMTP_TLS",
+        "off",
+        "TLS to the SMTP server: starttls, tls (implicit, port 465) or off (a local relay).",
+        parsers.smtp_tls,
+    ),
+    Setting("HIROBA_SMTP_USER", "", "User name for SMTP AUTH (empty: no login).", parsers.one_line),
+    Setting("HIROBA_SMTP_PASSWORD", "", "Password for SMTP AUTH (or HIROBA_SMTP_PASSWORD_FILE)."),
+    Setting(
+        "HIROBA_SMTP_PASSWORD_FILE",
+        "",
+        "File holding the SMTP password (mode 0600), instead of HIROBA_SMTP_PASSWORD.",
+    ),
+    Setting(
+        "HIROBA_SMTP_CA_FILE",
+        "",
+        "CA certificates (PEM) that verify the SMTP server; empty: the system's.",
+    ),
+    Setting(
+        "HIROBA_MAIL_FROM",
+        None,
+        "Sender of Hiroba's mail, with a display name; default `<site name> 事務局 <office@host>`.",
+        parsers.sender,
+    ),
     Setting(
         "HIROBA_PUBLIC_URL",
         "http://127.0.0.1:8000",
@@ -236,6 +261,30 @@ SETTINGS: tuple[Setting, ...] = (
         "HIROBA_RETENTION_DAYS",
         "90",
         "Days to keep applicants past an event.",
+        parsers.positive_int,
+    ),
+    Setting(
+        "HIROBA_LOG_FORMAT",
+        "text",
+        "Log lines of the web and worker processes: text or json (one object per line).",
+        parsers.log_format,
+    ),
+    Setting(
+        "HIROBA_METRICS_ALLOW",
+        "",
+        "Addresses or networks (comma-separated) besides loopback that may read /metrics.",
+        parsers.networks,
+    ),
+    Setting(
+        "HIROBA_WORKER_SILENCE_SECONDS",
+        "300",
+        "A worker without a heartbeat this long is silent: /healthz answers 503, an alert is sent.",
+        parsers.positive_int,
+    ),
+    Setting(
+        "HIROBA_OWED_TASK_SECONDS",
+        "900",
+        "An owed task older than this makes /healthz answer 503.",
         parsers.positive_int,
     ),
 )
@@ -283,7 +332,15 @@ class Settings:
     apply_min_seconds: int = 3
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
-    mail_from: str = "hiroba@localhost"
+    smtp_tls: str = "off"
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_ca_file: str = ""
+    mail_from: str = "しんじゅく広場 事務局 <office@localhost>"
+    log_format: str = "text"
+    metrics_allow: tuple[IPv4Network | IPv6Network, ...] = ()
+    worker_silence_seconds: int = 300
+    owed_task_seconds: int = 900
     public_url: str = "http://127.0.0.1:8000"
     retention_days: int = 90
     image_decoders: int = 1
@@ -382,7 +439,13 @@ class Settings:
             apply_min_seconds=values["HIROBA_APPLY_MIN_SECONDS"],
             smtp_host=values["HIROBA_SMTP_HOST"],
             smtp_port=values["HIROBA_SMTP_PORT"],
-            mail_from=values["HIROBA_MAIL_FROM"],
+            **smtp_login(values),
+            mail_from=values["HIROBA_MAIL_FROM"]
+            or default_sender(values["HIROBA_SITE_NAME"], values["HIROBA_PUBLIC_URL"]),
+            log_format=values["HIROBA_LOG_FORMAT"],
+            metrics_allow=values["HIROBA_METRICS_ALLOW"],
+            worker_silence_seconds=values["HIROBA_WORKER_SILENCE_SECONDS"],
+            owed_task_seconds=values["HIROBA_OWED_TASK_SECONDS"],
             public_url=values["HIROBA_PUBLIC_URL"].rstrip("/"),
             retention_days=values["HIROBA_RETENTION_DAYS"],
             image_decoders=values["HIROBA_IMAGE_DECODERS"],

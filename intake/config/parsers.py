@@ -3,6 +3,10 @@ with the sentence the operator sees (``hiroba check`` and start-up print it)."""
 
 from __future__ import annotations
 
+import re
+from email.utils import getaddresses, parseaddr
+from ipaddress import IPv4Network, IPv6Network, ip_network
+
 
 def positive_int(raw: str) -> int:
     try:
@@ -88,3 +92,56 @@ def redis_prefix(raw: str) -> str:
     ):
         raise ValueError("use 1 to 40 ASCII letters, digits, '_', '-' or '.'")
     return raw
+
+
+def log_format(raw: str) -> str:
+    """Parse HIROBA_LOG_FORMAT: text (one readable line) or json (one object per line)."""
+    if raw not in {"text", "json"}:
+        raise ValueError("must be 'text' or 'json'")
+    return raw
+
+
+def smtp_tls(raw: str) -> str:
+    """Parse HIROBA_SMTP_TLS: starttls, tls (implicit, port 465) or off."""
+    if raw not in {"starttls", "tls", "off"}:
+        raise ValueError("must be 'starttls', 'tls' or 'off'")
+    return raw
+
+
+def one_line(raw: str) -> str:
+    """Refuse a value with a line break or another control character (a header's value)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in raw):
+        raise ValueError("must be one line without control characters")
+    return raw
+
+
+def networks(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Parse a comma-separated list of addresses and CIDR networks (e.g. 10.0.0.5,10.1.0.0/16)."""
+    found = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            found.append(ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an address or a network like 10.0.0.0/8") from None
+    return tuple(found)
+
+
+ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*")
+
+
+def sender(raw: str) -> str:
+    """Parse a sender such as `しんじゅく広場 事務局 <office@example.jp>` or a bare address."""
+    one_line(raw)
+    if len(getaddresses([raw])) != 1:
+        raise ValueError("must be one address")
+    name, address = parseaddr(raw)
+    if not ADDRESS.fullmatch(address):
+        raise ValueError("must be an address such as 'しんじゅく広場 事務局 <office@example.jp>'")
+    if "<" in raw and not raw.rstrip().endswith(">"):
+        raise ValueError("must end with the address in angle brackets")
+    if any(c in name for c in "<>@"):
+        raise ValueError("its display name must not hold <, > or @")
+    return raw.strip()

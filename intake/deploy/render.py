@@ -19,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from jinja2 import Environment, FunctionLoader, StrictUndefined
 
 from ..config import SETTINGS, Settings
+from ..config.smtp import default_sender
 from ..errors import ConfigError
 from .headers import COMMON, HSTS, SITE_CSP
 
@@ -236,9 +237,10 @@ def _production_values(settings: Settings, server_name: str) -> dict[str, str]:
         "HIROBA_TRUSTED_PROXIES": str(settings.trusted_proxies or 1),
         "HIROBA_SMTP_HOST": settings.smtp_host,
         "HIROBA_SMTP_PORT": str(settings.smtp_port),
+        # Unset, the sender is derived from the public URL: derive it from the origin here.
         "HIROBA_MAIL_FROM": settings.mail_from
-        if settings.mail_from != "hiroba@localhost"
-        else f"office@{server_name}",
+        if settings.mail_from != default_sender(settings.site_name, settings.public_url)
+        else default_sender(settings.site_name, origin),
     }
 
 

@@ -22,10 +22,10 @@ from urllib.parse import urlsplit, urlunsplit
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
-from rq.defaults import DEFAULT_WORKER_TTL
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import mail
 from ..config import Settings
 from ..crypto import BACKUP_KEY_FILE, DATA_KEYS_FILE, INDEX_KEY_FILE, SECRET_KEY_FILE, load_vault
 from ..errors import ConfigError
@@ -33,9 +33,6 @@ from ..store import head_revision, make_engine, schema_revision
 from ..uploads.scanning import Scanner, ScannerUnavailable
 
 KEY_FILES = (SECRET_KEY_FILE, INDEX_KEY_FILE, BACKUP_KEY_FILE, DATA_KEYS_FILE)
-# rq drops a worker's registration this long after its last heartbeat (worker_ttl + 60 s);
-# a worker silent for longer is gone, whatever its registry entry still says.
-HEARTBEAT_LIMIT_SECONDS = DEFAULT_WORKER_TTL + 60
 NETWORK_TIMEOUT = 5
 # clamd itself warns when its signatures are older than this; so does check_scanner.
 SIGNATURES_STALE_AFTER = timedelta(days=7)
@@ -173,8 +170,10 @@ def check_smtp(settings: Settings) -> Iterator[Finding]:
         return
     where = f"{settings.smtp_host}:{settings.smtp_port}"
     try:
-        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=NETWORK_TIMEOUT) as smtp:
-            code, _banner = smtp.ehlo()
+        code = mail.probe(settings)  # with HIROBA_SMTP_TLS and the login, as mail is sent
+    except mail.MailLoginRefused as exc:
+        yield Finding("smtp", False, str(exc))
+        return
     except (OSError, smtplib.SMTPException) as exc:
         yield Finding("smtp", False, f"cannot reach {where} ({type(exc).__name__})")
         return
@@ -216,7 +215,9 @@ def check_worker(settings: Settings, now: datetime | None = None) -> Iterator[Fi
         beat = worker.last_heartbeat
         beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
         ages.append((now - beat).total_seconds())
-    alive = [age for age in ages if age <= HEARTBEAT_LIMIT_SECONDS]
+    # Silent longer than HIROBA_WORKER_SILENCE_SECONDS, as /healthz and `hiroba watch` say,
+    # a worker is gone whatever its registry entry still says.
+    alive = [age for age in ages if age < settings.worker_silence_seconds]
     if not alive:
         silent = f" ({len(ages)} registered, silent)" if ages else ""
         yield Finding(

@@ -19,12 +19,9 @@ from sqlalchemy.orm import Session
 from ..controls import one_line
 from ..models import Account, Build, ChangeRequest, Post, PostRevision, SiteState, Task, utcnow
 from ..runtime import Runtime
-from ..uploads.scanning import last_failure
+from ..uploads import scanning
 
 WAITING = ("received", "pending")
-# A live rq worker heartbeats at least every worker_ttl (420 s by default); its key
-# expires 60 s after that. Older than this, the worker is taken for dead.
-WORKER_SILENCE_SECONDS = 480
 
 
 @dataclass
@@ -84,14 +81,17 @@ class StatusPanel:
     workers: list[WorkerRow] = field(default_factory=list)
     redis_error: str = ""  # the exception's name when Redis did not answer
     set_aside: list[SetAsidePost] = field(default_factory=list)
+    # No heartbeat for this long and a worker is taken for dead (HIROBA_WORKER_SILENCE_SECONDS,
+    # the same limit as /healthz and `hiroba watch`).
+    silence_seconds: int = 300
     # When and where (clamd's socket or host) the virus scanner last did not answer.
     scanner_failure: tuple[datetime, str] | None = None
 
     @property
     def no_live_worker(self) -> bool:
-        """No worker heartbeated within WORKER_SILENCE_SECONDS: nothing is being processed."""
+        """No worker heartbeated within silence_seconds: nothing is being processed."""
         return not self.redis_error and not any(
-            w.silent_seconds is not None and w.silent_seconds < WORKER_SILENCE_SECONDS
+            w.silent_seconds is not None and w.silent_seconds < self.silence_seconds
             for w in self.workers
         )
 
@@ -101,7 +101,7 @@ class StatusPanel:
         return [
             w
             for w in self.workers
-            if w.silent_seconds is not None and w.silent_seconds >= WORKER_SILENCE_SECONDS
+            if w.silent_seconds is not None and w.silent_seconds >= self.silence_seconds
         ]
 
 
@@ -222,11 +222,12 @@ def status_panel(rt: Runtime, kinds: tuple[str, ...]) -> StatusPanel:
     """Collect the panel: queue depths and ages, builds, the rq queue and the workers."""
     with rt.sessions() as session:
         panel = _database_part(session, kinds)
+    panel.silence_seconds = rt.settings.worker_silence_seconds
     try:
         panel.rq_length = rt.queue.count
         panel.rq_failed = rt.queue.failed_job_registry.count
         panel.workers = _worker_rows(rt, utcnow())
-        panel.scanner_failure = last_failure(rt)
+        panel.scanner_failure = scanning.last_failure(rt)
     except RedisError as exc:
         panel.redis_error = type(exc).__name__
     return panel

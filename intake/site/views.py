@@ -53,7 +53,7 @@ def status() -> str:
         "site/status.html",
         panel=panel,
         kinds=POST_KINDS,
-        silence=status_panel.WORKER_SILENCE_SECONDS,
+        silence=panel.silence_seconds,
         now=utcnow(),
     )
 

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
@@ -69,11 +71,11 @@ def create_app(
     from ..site import live_views as site
     from ..site import views as moderation_site
     from ..uploads import views as uploads
-    from .health import bp as health_bp
+    from ..watching import views as watching
 
     for module in (applications, auth, posts, moderation):
         app.register_blueprint(module.bp, url_prefix="/app")
-    app.register_blueprint(health_bp)
+    watching.install(app)  # /healthz, /metrics, and every request's id for the logs
     app.register_blueprint(staff.bp, url_prefix="/app")
     app.register_blueprint(account.bp, url_prefix="/app")
     app.register_blueprint(moderation_accounts.bp, url_prefix="/app")
@@ -109,8 +111,13 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("message.html", title=title, message=message), status
 
     @app.errorhandler(StoreUnavailable)
-    def _store_unavailable(exc: StoreUnavailable) -> tuple[str, int]:
-        log.error("database unavailable: %s", exc)
+    @app.errorhandler(SQLAlchemyError)
+    @app.errorhandler(RedisError)
+    def _store_unavailable(exc: Exception) -> tuple[str, int]:
+        # One line: the class only. SQL, its parameters and form values stay out of the log;
+        # the formatter adds the request's id (sent back as X-Request-ID).
+        cause = exc.__cause__ if isinstance(exc, StoreUnavailable) else exc
+        log.error("storage unavailable (%s)", type(cause or exc).__name__)
         return page(
             503,
             _l("ただいま混み合っています"),
@@ -147,6 +154,7 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[str, int]:
-        # The last line of defence: log the type only (the message may hold personal data).
-        log.exception("unexpected %s", type(exc).__name__)
+        # The last line of defence: the type and where it was raised; the formatter
+        # (intake/watching/logs.py) withholds every message, which may hold personal data.
+        log.error("unexpected %s", type(exc).__name__, exc_info=exc)
         return page(500, _l("エラーが発生しました"), _l("時間をおいてもう一度お試しください。"))

@@ -1,0 +1,1 @@
+"""Watching: logging, /healthz and /metrics, and the incidents `hiroba watch` mails about."""
