@@ -145,6 +145,13 @@ def test_clean_images_and_pdfs_pass_the_scanner_and_are_stored(instance, clamd):
     uploads, posts = _stored(instance)
     assert sorted(u.kind for u in uploads) == ["image", "pdf"] and len(posts) == 1
     assert _refusals(instance) == []
+    # The edit form is the other way files enter: an infected one added there is refused.
+    edit_url = f"/app/posts/{posts[0].id}/edit"
+    edit = {"images-0-file": png_saying(MARKER)}
+    response = _send(client, edit, path=edit_url, title="直した投稿", **{"images-0-alt": "追加"})
+    assert response.status_code == 422
+    assert INFECTED in response.get_data(as_text=True)
+    assert len(_stored(instance)[0]) == 2 and len(_refusals(instance)) == 1
 
 
 def test_a_stopped_scanner_refuses_every_file_and_says_what_to_check(instance, tmp_path, caplog):
