@@ -160,10 +160,9 @@ def scan_upload(
         )
         _note_failure(rt, scanner)
         raise UploadRejected("scanner_unavailable") from None
+    _clear_failure(rt)  # clamd answered: the status panel's warning is over
     if found is None:
-        _clear_failure(rt)
         return
-    _clear_failure(rt)
     log.warning("Upload refused: clamd found %s in an uploaded %s.", found, kind)
     with transaction(rt.sessions) as session:
         audit.record(
