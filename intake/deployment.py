@@ -30,7 +30,11 @@ OPTIONAL_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("individual_gender", "gender"),
         ("individual_birth_date", "birth_date"),
     ),
-    "group": (("group_gender", "gender"), ("group_birth_date", "birth_date")),
+    "group": (
+        ("group_title", "title"),
+        ("group_gender", "gender"),
+        ("group_birth_date", "birth_date"),
+    ),
 }
 SWITCHES = tuple(switch for pairs in OPTIONAL_FIELDS.values() for switch, _ in pairs)
 WITHDRAWAL_POSTS = ("unpublish", "keep_anonymous")
@@ -44,6 +48,7 @@ class PersonalFields:
     individual_occupation: bool = False
     individual_gender: bool = False
     individual_birth_date: bool = False
+    group_title: bool = False
     group_gender: bool = False
     group_birth_date: bool = False
     minimum_age: int = 0

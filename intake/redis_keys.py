@@ -53,6 +53,11 @@ def rebuild_flag(prefix: str) -> str:
     return f"{prefix}:rebuild-queued"
 
 
+def scanner_failure(prefix: str) -> str:
+    """Return the note of the virus scanner's last failure to answer (for the status panel)."""
+    return f"{prefix}:scanner-failed"
+
+
 def search_flag(prefix: str) -> str:
     """Return the flag saying a search re-index is queued."""
     return f"{prefix}:search-reindex-queued"

@@ -94,6 +94,7 @@ ALL_FIELDS_ON = """
 individual_occupation = true
 individual_gender = true
 individual_birth_date = true
+group_title = true
 group_gender = true
 group_birth_date = true
 minimum_age = 18

@@ -17,8 +17,12 @@ from intake.posts.services import PostData, submit_post
 MODERATOR = ("mod-tester", "moderator-password-1")
 
 
-def person(prefix: str, n: int, title: bool = True) -> dict[str, str]:
-    """Form data of one fictional person (distinctive strings the leak test looks for)."""
+def person(prefix: str, n: int, title: bool = False) -> dict[str, str]:
+    """Form data of one fictional person (distinctive strings the leak test looks for).
+
+    title adds a group person's 役職, a field only a deployment with
+    [personal_fields] group_title = true collects.
+    """
     data = {
         f"{prefix}-name": f"漏洩検査 花子{n}",
         f"{prefix}-kana": "ろうえいけんさ はなこ",

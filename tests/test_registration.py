@@ -9,11 +9,12 @@ from datetime import date
 import pytest
 from accounts_support import (
     ALL_FIELDS_ON,
+    approver,
     client_for,
     individual_form,
     reconfigure,
 )
-from actors import group_form, make_moderator, make_staff, sign_in, submit
+from actors import group_form, make_moderator, make_staff, person, sign_in, submit
 from sqlalchemy import select
 from test_config import assert_one_sentence
 
@@ -23,6 +24,7 @@ from intake.errors import ConfigError
 from intake.models import Account, AuditEntry, Person
 
 OPTIONAL_LABELS = ("職業", "性別", "生年月日")
+GROUP_OPTIONAL_LABELS = ("役職", "性別", "生年月日")
 
 
 def persons(instance) -> list[Person]:  # type: ignore[no-untyped-def]
@@ -37,9 +39,9 @@ def opened(instance, p: Person, name: str) -> str | None:  # type: ignore[no-unt
 def test_optional_fields_are_off_by_default_and_a_posted_value_is_not_stored(instance, client):
     for url in ("/app/register", "/app/register/group"):
         html = client.get(url).get_data(as_text=True)
-        for label in OPTIONAL_LABELS:
+        for label in (*OPTIONAL_LABELS, *GROUP_OPTIONAL_LABELS):
             assert label not in html, (url, label)
-        assert "occupation" not in html and "birth_date" not in html
+        assert "occupation" not in html and "birth_date" not in html and "-title" not in html
     sneaked = {
         "person-occupation": "勝手な職業",
         "person-gender": "female",
@@ -49,11 +51,13 @@ def test_optional_fields_are_off_by_default_and_a_posted_value_is_not_stored(ins
     assert response.status_code == 302
     group = group_form(2, "quiet-group")
     group.update({"representative-gender": "male", "contact-birth_date": "1970-01-01"})
+    group.update({"representative-title": "代表理事", "contact-title": "事務局長"})
     assert submit(client, "/app/register/group", group).status_code == 302
     stored = persons(instance)
     assert len(stored) == 3
     for p in stored:
         assert p.occupation_enc is None and p.gender_enc is None and p.birth_date_enc is None
+        assert p.title_enc is None
 
 
 def test_optional_fields_when_configured_are_shown_validated_and_sealed(instance):
@@ -91,11 +95,36 @@ def test_optional_fields_when_configured_are_shown_validated_and_sealed(instance
     assert opened(instance, p, "name") == "山﨑 TARO"
 
 
+def test_group_title_when_configured_is_shown_optional_validated_and_sealed(instance):
+    client = client_for(reconfigure(instance, ALL_FIELDS_ON))
+    assert "役職" not in client.get("/app/register").get_data(as_text=True)  # groups only
+    page = client.get("/app/register/group").get_data(as_text=True)
+    assert page.count("役職（任意）") == 2  # the representative's and the contact's
+    assert 'name="representative-title"' in page and 'name="contact-title"' in page
+    too_long = group_form(4, "titled-group")
+    too_long.update({"representative-title": "長" * 101, "contact-title": "事務局長"})
+    response = submit(client, "/app/register/group", too_long)
+    assert response.status_code == 422
+    assert "100文字以内" in response.get_data(as_text=True)
+    assert persons(instance) == []
+    form = {**group_form(4, "titled-group"), **person("representative", 4, title=True)}
+    form["contact-title"] = ""  # optional: a contact person without a title registers
+    assert submit(client, "/app/register/group", form).status_code == 302
+    rep, contact = persons(instance)
+    assert rep.title_enc and rep.title_enc.startswith("k1:")
+    assert opened(instance, rep, "title") == "代表理事"
+    assert contact.title_enc is None
+
+
 def test_only_the_switched_on_fields_appear(instance):
     client = client_for(reconfigure(instance, "[personal_fields]\ngroup_birth_date = true\n"))
     assert "生年月日" not in client.get("/app/register").get_data(as_text=True)
     group_page = client.get("/app/register/group").get_data(as_text=True)
     assert "生年月日" in group_page and "性別" not in group_page and "職業" not in group_page
+    assert "役職" not in group_page
+    client = client_for(reconfigure(instance, "[personal_fields]\ngroup_title = true\n"))
+    group_page = client.get("/app/register/group").get_data(as_text=True)
+    assert "役職" in group_page and "性別" not in group_page and "生年月日" not in group_page
 
 
 @pytest.mark.parametrize(
@@ -272,3 +301,35 @@ def test_unavailable_answers_are_limited_per_client_address(instance):
     assert _registration_answer(other, url, individual_form(2, "ward-tanaka"))[0] == 422
     assert submit(other, url, individual_form(3, "member-c")).status_code == 302
     assert submit(other, "/app/register/group", group_form(4, "group-d")).status_code == 302
+
+
+def test_group_title_in_the_account_pages_follows_the_configuration(instance):
+    from intake.models import ChangeRequest
+    from intake.moderation import services as moderation
+
+    client = client_for(reconfigure(instance, "[personal_fields]\ngroup_title = true\n"))
+    form = {**group_form(5, "title-group"), **person("representative", 5, title=True)}
+    assert submit(client, "/app/register/group", form).status_code == 302
+    with instance.rt.sessions() as db:
+        account_id = db.scalar(select(Account.id).where(Account.kind == "group"))
+    moderation.decide_account(instance.rt, approver(instance), account_id, approve=True)
+    sign_in(client, "title-group", "group-password-123")
+    assert "代表理事" in client.get("/app/account").get_data(as_text=True)
+    change_page = client.get("/app/account/change/representative").get_data(as_text=True)
+    assert "役職（任意）" in change_page and 'value="代表理事"' in change_page
+    # Switched off: the change form has no 役職, and a posted one is no change.
+    client = client_for(reconfigure(instance, ""))
+    sign_in(client, "title-group", "group-password-123")
+    change_page = client.get("/app/account/change/representative").get_data(as_text=True)
+    assert "役職" not in change_page
+    proposal = {
+        **person("representative", 5),
+        "representative-postal_code": "160-0022",
+        "representative-title": "勝手な役職",
+        "representative-address": "東京都新宿区引越先5-5-5",
+    }
+    proposal = {k.replace("representative-", "person-"): v for k, v in proposal.items()}
+    response = submit(client, "/app/account/change/representative", proposal)
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    with instance.rt.sessions() as db:
+        assert db.scalars(select(ChangeRequest.fields)).one() == "address"

@@ -54,10 +54,6 @@ class PersonForm(Form):
     email = StringField(_l("メールアドレス"), [required(), Normalised(v.email)])
 
 
-class GroupPersonForm(PersonForm):
-    title = StringField(_l("役職"), [required(), length(100), Normalised(v.text)])
-
-
 class CredentialsMixin:
     login = StringField(_l("ログインID"), [required(), Normalised(v.login_id)])
     password = PasswordField(_l("パスワード（10文字以上）"), [required(), Normalised(v.password)])
@@ -79,12 +75,16 @@ class GroupRegistrationForm(CredentialsMixin, FlaskForm):
     profile = TextAreaField(_l("活動内容"), [required(), length(2000)])
     topics = MultiCheckboxField(_l("活動分野"), choices=choices(TOPICS))
     areas = MultiCheckboxField(_l("活動地域"), choices=choices(AREAS))
-    representative = FormField(GroupPersonForm, label=_l("代表者"))
-    contact = FormField(GroupPersonForm, label=_l("連絡担当者"))
+    representative = FormField(PersonForm, label=_l("代表者"))
+    contact = FormField(PersonForm, label=_l("連絡担当者"))
 
 
 def _optional_fields(optional: frozenset[str], minimum_age: int) -> dict[str, object]:
     fields: dict[str, object] = {}
+    if "title" in optional:
+        fields["title"] = StringField(
+            _l("役職（任意）"), [length(100), Normalised(v.text, optional=True)]
+        )
     if "occupation" in optional:
         fields["occupation"] = StringField(
             _l("職業（任意）"), [length(100), Normalised(v.text, optional=True)]
@@ -104,9 +104,9 @@ def _optional_fields(optional: frozenset[str], minimum_age: int) -> dict[str, ob
 @lru_cache(maxsize=64)
 def person_form(kind: str, personal: PersonalFields) -> type[Form]:
     """Return the person form of an individual or a group person with the configured fields."""
-    base = PersonForm if kind == "individual" else GroupPersonForm
     extra = _optional_fields(personal.optional_for(kind), personal.minimum_age)
-    return type(f"{base.__name__}Configured", (base,), extra)
+    name = "PersonForm" if kind == "individual" else "GroupPersonForm"
+    return type(f"{name}Configured", (PersonForm,), extra)
 
 
 @lru_cache(maxsize=32)

@@ -39,7 +39,7 @@ PERSON_FIELDS = (
 
 BASE_FIELDS = {
     "individual": ("name", "kana", "postal_code", "address", "phone", "fax", "email"),
-    "group": ("name", "kana", "postal_code", "address", "phone", "fax", "email", "title"),
+    "group": ("name", "kana", "postal_code", "address", "phone", "fax", "email"),
 }
 
 

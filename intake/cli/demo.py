@@ -15,7 +15,13 @@ from sqlalchemy import func, select
 from .. import jobs, outbox
 from ..accounts.models import AccountStatus
 from ..accounts.second_factor import enrol_account
-from ..accounts.services import PersonData, Registration, create_staff, register
+from ..accounts.services import (
+    PersonData,
+    Registration,
+    create_staff,
+    person_from,
+    register,
+)
 from ..models import Account, Post, utcnow
 from ..moderation import reasons as reason_templates
 from ..posts import recurrence
@@ -81,8 +87,9 @@ PLACES = [
 ]
 
 
-def _sample_person(n: int, role: str) -> PersonData:
-    return PersonData(
+def _sample_person(rt: Runtime, n: int, role: str) -> PersonData:
+    """Return a fictional group person with only the fields this deployment collects."""
+    sample = PersonData(
         name=f"見本 {role}{n}",
         kana="みほん たろう",
         postal_code="160-0000",
@@ -91,6 +98,7 @@ def _sample_person(n: int, role: str) -> PersonData:
         email=f"sample{n}-{role}@example.jp",
         title="代表" if role == "r" else "担当",
     )
+    return person_from(vars(sample), "group", rt.settings.deployment.personal_fields)
 
 
 def load_demo(
@@ -118,8 +126,8 @@ def load_demo(
                     topics=[topic],
                     areas=[area],
                     persons={
-                        "representative": _sample_person(n, "r"),
-                        "contact": _sample_person(n, "c"),
+                        "representative": _sample_person(rt, n, "r"),
+                        "contact": _sample_person(rt, n, "c"),
                     },
                 ),
             )

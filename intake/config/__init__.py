@@ -154,6 +154,25 @@ SETTINGS: tuple[Setting, ...] = (
         parsers.positive_int,
     ),
     Setting(
+        "HIROBA_CLAMD_SOCKET",
+        None,
+        "Unix socket of ClamAV's clamd; set it (or HIROBA_CLAMD_HOST) and every upload is scanned.",
+    ),
+    Setting(
+        "HIROBA_CLAMD_HOST",
+        None,
+        "Host of ClamAV's clamd over TCP (instead of HIROBA_CLAMD_SOCKET); unset: no scanning.",
+    ),
+    Setting(
+        "HIROBA_CLAMD_PORT", "3310", "TCP port of clamd on HIROBA_CLAMD_HOST.", parsers.positive_int
+    ),
+    Setting(
+        "HIROBA_CLAMD_TIMEOUT",
+        "30",
+        "Seconds clamd may take to answer a scan; later, the upload is refused (fail closed).",
+        parsers.positive_int,
+    ),
+    Setting(
         "HIROBA_TASK_LEASE_SECONDS",
         "60",
         "Seconds a started task is left to its worker before the reconciler re-enqueues it.",
@@ -327,6 +346,10 @@ class Settings:
     image_decoders: int = 1
     image_decode_seconds: int = 20
     image_decode_megabytes: int = 2048
+    clamd_socket: str = ""
+    clamd_host: str = ""
+    clamd_port: int = 3310
+    clamd_timeout: int = 30
     deployment: Deployment = field(default_factory=Deployment)
 
     @property
@@ -428,8 +451,17 @@ class Settings:
             image_decoders=values["HIROBA_IMAGE_DECODERS"],
             image_decode_seconds=values["HIROBA_IMAGE_DECODE_SECONDS"],
             image_decode_megabytes=values["HIROBA_IMAGE_DECODE_MEGABYTES"],
+            clamd_socket=values["HIROBA_CLAMD_SOCKET"] or "",
+            clamd_host=values["HIROBA_CLAMD_HOST"] or "",
+            clamd_port=values["HIROBA_CLAMD_PORT"],
+            clamd_timeout=values["HIROBA_CLAMD_TIMEOUT"],
             deployment=load_deployment(home),
         )
+        if settings.clamd_socket and settings.clamd_host:
+            raise ConfigError(
+                "HIROBA_CLAMD_SOCKET and HIROBA_CLAMD_HOST are both set; keep only the one clamd "
+                "listens on."
+            )
         if settings.environment == "production" and settings.debug:
             raise ConfigError("HIROBA_DEBUG is on while HIROBA_ENV=production; turn debug off.")
         return settings

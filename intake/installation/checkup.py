@@ -2,8 +2,9 @@
 
 The parts: the configuration, the key files and their modes, the database (reachable, at
 the newest migration), Redis, the SMTP server (connect and EHLO), the site folders
-(present, writable, a site live) and a worker (registered in rq's worker registry for our
-queue, with a recent heartbeat). Nothing here changes anything: a missing SQLite file is
+(present, writable, a site live), a worker (registered in rq's worker registry for our
+queue, with a recent heartbeat) and, when configured, the virus scanner (clamd answers;
+its signatures' version and age). Nothing here changes anything: a missing SQLite file is
 reported, not created.
 """
 
@@ -14,7 +15,7 @@ import smtplib
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,9 +30,12 @@ from ..config import Settings
 from ..crypto import BACKUP_KEY_FILE, DATA_KEYS_FILE, INDEX_KEY_FILE, SECRET_KEY_FILE, load_vault
 from ..errors import ConfigError
 from ..store import head_revision, make_engine, schema_revision
+from ..uploads.scanning import Scanner, ScannerUnavailable
 
 KEY_FILES = (SECRET_KEY_FILE, INDEX_KEY_FILE, BACKUP_KEY_FILE, DATA_KEYS_FILE)
 NETWORK_TIMEOUT = 5
+# clamd itself warns when its signatures are older than this; so does check_scanner.
+SIGNATURES_STALE_AFTER = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,34 @@ def check_worker(settings: Settings, now: datetime | None = None) -> Iterator[Fi
     yield Finding("worker", True, text)
 
 
+def check_scanner(settings: Settings, now: datetime | None = None) -> Iterator[Finding]:
+    """The virus scanner (clamd), when configured, answers, and its signatures are fresh."""
+    scanner = Scanner.from_settings(settings)
+    if scanner is None:
+        yield Finding("scanner", True, "off (no HIROBA_CLAMD_SOCKET or HIROBA_CLAMD_HOST)")
+        return
+    try:
+        database = Scanner(
+            scanner.socket, scanner.host, scanner.port, min(scanner.timeout, NETWORK_TIMEOUT)
+        ).database()
+    except ScannerUnavailable as exc:
+        yield Finding("scanner", False, f"{exc.reason}; uploads are refused until clamd answers")
+        return
+    where = f"clamd at {scanner.describe()} ({database.engine})"
+    if database.date is None:
+        yield Finding("scanner", False, f"{where} reports no signature date; run freshclam")
+        return
+    age = (now or datetime.now()) - database.date  # clamd writes its local time
+    text = (
+        f"{where}, signatures {database.version} of {database.date:%Y-%m-%d %H:%M} "
+        f"({max(age.days, 0)} days old)"
+    )
+    if age > SIGNATURES_STALE_AFTER:
+        yield Finding("scanner", False, f"{text}; check freshclam (clamav-freshclam)")
+        return
+    yield Finding("scanner", True, text)
+
+
 def run_checks(settings: Settings) -> list[Finding]:
     """Return every finding, in the order an operator fixes them."""
     checks = (
@@ -237,5 +269,6 @@ def run_checks(settings: Settings) -> list[Finding]:
         check_smtp,
         check_site,
         check_worker,
+        check_scanner,
     )
     return [finding for check in checks for finding in check(settings)]

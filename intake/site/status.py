@@ -31,6 +31,7 @@ from ..models import (
 )
 from ..posts.models import POST_WAITING, RevisionStatus
 from ..runtime import Runtime
+from ..uploads import scanning
 from .models import BuildStatus
 
 
@@ -94,6 +95,8 @@ class StatusPanel:
     # No heartbeat for this long and a worker is taken for dead (HIROBA_WORKER_SILENCE_SECONDS,
     # the same limit as /healthz and `hiroba watch`).
     silence_seconds: int = 300
+    # When and where (clamd's socket or host) the virus scanner last did not answer.
+    scanner_failure: tuple[datetime, str] | None = None
 
     @property
     def no_live_worker(self) -> bool:
@@ -238,6 +241,7 @@ def status_panel(rt: Runtime, kinds: tuple[str, ...]) -> StatusPanel:
         panel.rq_length = rt.queue.count
         panel.rq_failed = rt.queue.failed_job_registry.count
         panel.workers = _worker_rows(rt, utcnow())
+        panel.scanner_failure = scanning.last_failure(rt)
     except RedisError as exc:
         panel.redis_error = type(exc).__name__
     return panel

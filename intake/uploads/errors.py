@@ -16,6 +16,8 @@ CODES = (
     "encrypted_pdf",  # password-protected
     "broken_pdf",  # pypdf cannot read or rewrite it
     "too_many_pages",  # more than MAX_PDF_PAGES (pages)
+    "infected",  # the virus scanner (clamd) found malware in it
+    "scanner_unavailable",  # the virus scanner did not answer: nothing is accepted unscanned
 )
 
 

@@ -28,6 +28,7 @@ from .budget import reserve_pixels
 from .decoding import DecodeLimits, decode_image, decoder_slot
 from .images import ImageHeader, inspect_image
 from .limits import UploadLimits
+from .scanning import Scanner, scan_upload
 from .services import Attachment, UploadRejected, process_pdf, read_limited
 
 IMAGE_TYPES = "image/jpeg,image/png,image/webp"
@@ -57,6 +58,14 @@ MESSAGES: dict[str, Any] = {
         "時間をおいてから、もう一度送信してください。"
     ),
     "decoder_busy": _l("画像の処理が混み合っています。少し待ってから、もう一度送信してください。"),
+    "infected": _l(
+        "このファイルからコンピュータウイルスなどの不正なプログラムが見つかったため、"
+        "受け付けられません。"
+    ),
+    "scanner_unavailable": _l(
+        "ファイルのウイルス検査が今はできないため、ファイルを受け付けられません。"
+        "時間をおいてから、もう一度送信してください。"
+    ),
     "too_costly": _l(
         "画像の処理に時間またはメモリがかかりすぎました。縮小するか、別の形式で保存してから選んでください。"
     ),
@@ -165,6 +174,29 @@ def _decode_images(images: list[_File], limits: UploadLimits) -> list[Attachment
     return done if ok else None
 
 
+def _scan(files: list[_File]) -> bool:
+    """Scan each file's original bytes when a virus scanner is configured (scanning.py).
+
+    A scanner that does not answer refuses every file of the request: none is accepted
+    unscanned.
+    """
+    runtime = rt()
+    scanner = Scanner.from_settings(runtime.settings)
+    if scanner is None or not files:
+        return True
+    me = current_account()
+    ok = True
+    for file in files:
+        try:
+            scan_upload(runtime, scanner, me.id if me else None, file.kind, file.data)
+        except UploadRejected as exc:
+            if exc.code == "scanner_unavailable":
+                return _refuse(files, exc)
+            file.slot.file.errors.append(message(exc))
+            ok = False
+    return ok
+
+
 class AttachmentsMixin:
     """Adds file checks to a form class made by with_attachments."""
 
@@ -210,7 +242,9 @@ class AttachmentsMixin:
         return ok
 
     def _process(self, files: list[_File]) -> bool:
-        """Decode the images and rewrite the PDFs of a valid form into self.attachments."""
+        """Scan every file, then decode the images and rewrite the PDFs into self.attachments."""
+        if not _scan(files):
+            return False
         images = [f for f in files if f.kind == "image"]
         decoded = _decode_images(images, self.upload_limits) if images else []
         if decoded is None:
