@@ -9,9 +9,7 @@ as www-data, as on a server, so a file only its owner may read answers 403 here 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import http.client
-import ipaddress
 import os
 import signal
 import socket
@@ -22,49 +20,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from certificates import self_signed
 from conftest import free_port
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 NGINX = Path("/usr/sbin/nginx")
 NGINX_USER = "www-data"  # Debian's nginx user, for when the tests run as root
-
-
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """Write a certificate for localhost and 127.0.0.1 and its key; return their paths."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(0o600)
-    return cert_path, key_path
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -219,5 +179,5 @@ class Proxy:
 
 def new_proxy(folder: Path) -> Proxy:
     """Return a Proxy on three free ports with a fresh certificate in folder."""
-    cert, key = self_signed(folder)
+    cert, key = self_signed(folder, "nginx", "localhost")
     return Proxy(free_port(), free_port(), free_port(), folder, cert, key)
