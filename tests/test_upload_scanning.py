@@ -31,6 +31,7 @@ from intake.config import Settings
 from intake.errors import ConfigError
 from intake.installation.checkup import check_scanner
 from intake.models import AuditEntry, Post, Upload
+from intake.uploads.clamd import Clamd as ClamdAddress
 from intake.uploads.scanning import (
     Scanner,
     ScannerUnavailable,
@@ -192,7 +193,7 @@ def test_a_stopped_scanner_refuses_every_file_and_says_what_to_check(instance, t
 
 
 def test_the_scanner_reports_its_signature_database(clamd, tmp_path):
-    scanner = Scanner(socket=str(clamd.socket), timeout=10)
+    scanner = Scanner(ClamdAddress(socket_path=str(clamd.socket), timeout=10))
     database = scanner.database()
     assert database.engine.startswith("ClamAV ")
     assert database.version == DB_VERSION
@@ -200,7 +201,7 @@ def test_the_scanner_reports_its_signature_database(clamd, tmp_path):
     assert scanner.scan(MARKER.encode()) == f"{SIGNATURE}.UNOFFICIAL"
     assert scanner.scan(b"nothing to see") is None
     with pytest.raises(ScannerUnavailable, match="clamd.sock"):
-        Scanner(socket=str(tmp_path / "clamd.sock"), timeout=2).database()
+        Scanner(ClamdAddress(socket_path=str(tmp_path / "clamd.sock"), timeout=2)).database()
 
 
 def test_a_clamd_with_local_signatures_only_answers_no_date():
@@ -226,7 +227,7 @@ def test_a_clamd_that_accepts_but_never_answers_times_out(tmp_path):
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as hung:
         hung.bind(str(path))
         hung.listen(1)  # accepts connections into its backlog, never reads nor answers
-        scanner = Scanner(socket=str(path), timeout=1)
+        scanner = Scanner(ClamdAddress(socket_path=str(path), timeout=1))
         with pytest.raises(ScannerUnavailable, match="no answer within 1 s"):
             scanner.scan(b"data")
 

@@ -14,7 +14,7 @@ import os
 import smtplib
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -238,9 +238,8 @@ def check_scanner(settings: Settings, now: datetime | None = None) -> Iterator[F
         yield Finding("scanner", True, "off (no HIROBA_CLAMD_SOCKET or HIROBA_CLAMD_HOST)")
         return
     try:
-        database = Scanner(
-            scanner.socket, scanner.host, scanner.port, min(scanner.timeout, NETWORK_TIMEOUT)
-        ).database()
+        quick = replace(scanner.clamd, timeout=min(scanner.clamd.timeout, NETWORK_TIMEOUT))
+        database = Scanner(quick).database()
     except ScannerUnavailable as exc:
         yield Finding("scanner", False, f"{exc.reason}; uploads are refused until clamd answers")
         return

@@ -50,12 +50,10 @@ class ScannerDatabase:
 
 @dataclass(frozen=True)
 class Scanner:
-    """The clamd of this deployment: a unix socket or a host and port, with a timeout."""
+    """The clamd of this deployment (where it listens, how long to wait), with the refusal
+    rules: what it answers becomes a signature name or ScannerUnavailable."""
 
-    socket: str = ""
-    host: str = ""
-    port: int = 3310
-    timeout: float = 30
+    clamd: Clamd
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Scanner | None:
@@ -63,20 +61,27 @@ class Scanner:
         if not (settings.clamd_socket or settings.clamd_host):
             return None
         return cls(
-            settings.clamd_socket, settings.clamd_host, settings.clamd_port, settings.clamd_timeout
+            Clamd(
+                settings.clamd_socket,
+                settings.clamd_host,
+                settings.clamd_port,
+                settings.clamd_timeout,
+            )
         )
 
     def describe(self) -> str:
         """Return where clamd is expected, for the operator."""
-        return f"unix socket {self.socket}" if self.socket else f"{self.host}:{self.port}"
-
-    def _client(self) -> Clamd:
-        return Clamd(self.socket, self.host, self.port, self.timeout)
+        clamd = self.clamd
+        return (
+            f"unix socket {clamd.socket_path}"
+            if clamd.socket_path
+            else f"{clamd.host}:{clamd.port}"
+        )
 
     def scan(self, data: bytes) -> str | None:
         """Return the name of the signature data matches, or None when clamd finds nothing."""
         try:
-            verdict = self._client().instream(data)
+            verdict = self.clamd.instream(data)
         except ClamdError as exc:
             raise ScannerUnavailable(f"clamd at {self.describe()}: {exc}") from None
         if verdict.found is None:
@@ -86,7 +91,7 @@ class Scanner:
     def database(self) -> ScannerDatabase:
         """Return clamd's engine and its signature database's version and date."""
         try:
-            answer = self._client().version()
+            answer = self.clamd.version()
         except ClamdError as exc:
             raise ScannerUnavailable(f"clamd at {self.describe()}: {exc}") from None
         return parse_version(answer)
