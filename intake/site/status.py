@@ -25,13 +25,12 @@ from ..models import (
     Post,
     PostRevision,
     SiteState,
-    Task,
-    TaskState,
     utcnow,
 )
 from ..posts.models import POST_WAITING, RevisionStatus
 from ..runtime import Runtime
 from ..uploads import scanning
+from ..watching.probes import owed_tasks
 from .models import BuildStatus
 
 
@@ -200,13 +199,7 @@ def _database_part(session: Session, kinds: tuple[str, ...]) -> StatusPanel:
     failure = session.scalars(
         select(Build).where(Build.status == BuildStatus.FAILED).order_by(Build.id.desc()).limit(1)
     ).first()
-    tasks = dict(
-        session.execute(
-            select(Task.state, func.count())
-            .where(Task.state.in_((TaskState.FAILED, TaskState.PENDING)))
-            .group_by(Task.state)
-        ).all()
-    )
+    tasks = owed_tasks(session)
     return StatusPanel(
         posts_by_kind=by_kind,
         queues=queues,
@@ -215,8 +208,8 @@ def _database_part(session: Session, kinds: tuple[str, ...]) -> StatusPanel:
         built_rev=state.built_rev if state else 0,
         last_build=_build_info(last),
         last_failure=_build_info(failure),
-        failed_tasks=int(tasks.get(TaskState.FAILED, 0)),
-        pending_tasks=int(tasks.get(TaskState.PENDING, 0)),
+        failed_tasks=tasks.failed,
+        pending_tasks=tasks.pending,
         set_aside=_set_aside(session),
     )
 
