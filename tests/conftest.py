@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from redis.exceptions import RedisError
+from s3_support import S3Server
 
 from intake.config import REPO_ROOT, Settings
 from intake.crypto import create_keys
@@ -91,6 +92,15 @@ class RedisServer:
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     server = RedisServer(port=free_port(), folder=tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A private S3-compatible server (moto) for the session; each test makes its own bucket."""
+    server = S3Server(folder=tmp_path_factory.mktemp("s3"))
     server.start()
     yield server
     server.stop()

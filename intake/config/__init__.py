@@ -15,6 +15,7 @@ from ..errors import ConfigError
 from ..installation import resources
 from . import parsers
 from .smtp import default_sender, smtp_login
+from .storage import Location, storage_settings
 
 # The checkout's root, for tests and development tools; the code reads its own files
 # (pages, theme, Pelican config, migrations) through intake.installation.resources.
@@ -172,6 +173,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds clamd may take to answer a scan; later, the upload is refused (fail closed).",
         parsers.positive_int,
     ),
+    Setting(
+        "HIROBA_UPLOADS_URL",
+        None,
+        "Private uploads: file:///folder (default $HIROBA_HOME/uploads) or s3://bucket/prefix.",
+    ),
+    Setting(
+        "HIROBA_PUBLISH_URL",
+        None,
+        "The published site: file:///folder (default $HIROBA_SITE_DIR/current) or s3://bucket/prefix.",
+    ),
+    Setting(
+        "HIROBA_S3_ENDPOINT_URL", None, "S3 endpoint of a provider other than AWS (https://…)."
+    ),
+    Setting("HIROBA_S3_REGION", None, "S3 region (ap-northeast-1, …); unset: boto3's default."),
     Setting(
         "HIROBA_TASK_LEASE_SECONDS",
         "60",
@@ -350,6 +365,11 @@ class Settings:
     clamd_host: str = ""
     clamd_port: int = 3310
     clamd_timeout: int = 30
+    # from_env always sets both (see storage.py); the defaults only keep the field order legal.
+    uploads_location: Location = field(default_factory=lambda: Location("file"))
+    publish_location: Location = field(default_factory=lambda: Location("file"))
+    s3_endpoint_url: str = ""
+    s3_region: str = ""
     deployment: Deployment = field(default_factory=Deployment)
 
     @property
@@ -397,6 +417,7 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(f"{setting.name}={raw!r} is not valid: {exc}.") from None
         home = Path(values["HIROBA_HOME"]).expanduser().resolve()
+        site_dir = Path(values["HIROBA_SITE_DIR"] or home / "site").resolve()
         database_url = values["HIROBA_DATABASE_URL"] or f"sqlite:///{home / 'hiroba.db'}"
         if "://" not in database_url:
             raise ConfigError(f"HIROBA_DATABASE_URL={database_url!r} is not a database URL.")
@@ -409,7 +430,7 @@ class Settings:
             redis_url=redis_url,
             redis_prefix=values["HIROBA_REDIS_PREFIX"],
             content_dir=Path(values["HIROBA_CONTENT_DIR"] or home / "content").resolve(),
-            site_dir=Path(values["HIROBA_SITE_DIR"] or home / "site").resolve(),
+            site_dir=site_dir,
             theme_dir=Path(values["HIROBA_THEME_DIR"] or resources.theme_dir()).resolve(),
             site_url=values["HIROBA_SITE_URL"].rstrip("/"),
             site_name=values["HIROBA_SITE_NAME"],
@@ -455,6 +476,7 @@ class Settings:
             clamd_host=values["HIROBA_CLAMD_HOST"] or "",
             clamd_port=values["HIROBA_CLAMD_PORT"],
             clamd_timeout=values["HIROBA_CLAMD_TIMEOUT"],
+            **storage_settings(values, home, site_dir),
             deployment=load_deployment(home),
         )
         if settings.clamd_socket and settings.clamd_host:
