@@ -245,18 +245,30 @@ def instance_env(tmp_path: Path, database_url: str, redis_url: str) -> dict[str,
     return env
 
 
-@pytest.fixture
-def instance(tmp_path: Path, database_url: str, redis_server: RedisServer) -> Iterator[Instance]:
+def open_instance(
+    tmp_path: Path,
+    database_url: str,
+    redis_server: RedisServer,
+    extra: dict[str, str] | None = None,
+) -> Instance:
+    """Make a fresh instance (keys, migrated database, empty private Redis); extra: settings
+    over the test defaults (an S3 location, say). The caller closes instance.rt."""
     if redis_server.process is None or redis_server.process.poll() is not None:
         redis_server.start()
     Redis.from_url(redis_server.url).flushall()  # our private server, never the machine's
-    env = instance_env(tmp_path, database_url, redis_server.url)
+    env = {**instance_env(tmp_path, database_url, redis_server.url), **(extra or {})}
     settings = Settings.from_env(env)
     create_keys(settings.keys_dir)
     migrate(settings.database_url)
     rt = Runtime.from_settings(settings)
-    yield Instance(env=env, settings=settings, rt=rt, redis_server=redis_server)
-    rt.close()
+    return Instance(env=env, settings=settings, rt=rt, redis_server=redis_server)
+
+
+@pytest.fixture
+def instance(tmp_path: Path, database_url: str, redis_server: RedisServer) -> Iterator[Instance]:
+    made = open_instance(tmp_path, database_url, redis_server)
+    yield made
+    made.rt.close()
 
 
 @pytest.fixture
