@@ -27,9 +27,17 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import mail
 from ..config import Settings
-from ..crypto import BACKUP_KEY_FILE, DATA_KEYS_FILE, INDEX_KEY_FILE, SECRET_KEY_FILE, load_vault
+from ..crypto import (
+    BACKUP_KEY_FILE,
+    DATA_KEYS_FILE,
+    INDEX_KEY_FILE,
+    SECRET_KEY_FILE,
+    Vault,
+    load_vault,
+)
 from ..errors import ConfigError
-from ..store import head_revision, make_engine, schema_revision
+from ..protection.keys import MissingKeys, missing_key_ids
+from ..store import head_revision, make_engine, schema_revision, session_factory
 from ..uploads.scanning import Scanner, ScannerUnavailable
 
 KEY_FILES = (SECRET_KEY_FILE, INDEX_KEY_FILE, BACKUP_KEY_FILE, DATA_KEYS_FILE)
@@ -101,16 +109,36 @@ def check_keys(settings: Settings) -> Iterator[Finding]:
     uploads = settings.home / "uploads"
     if uploads.is_dir() and (text := _private(uploads, 0o700)):
         problems.append(text)
+    vault = None
     if not problems:
         try:
             settings.secret_key()
-            load_vault(folder)
+            vault = load_vault(folder)
         except ConfigError as exc:
             problems.append(str(exc).rstrip("."))
+    if vault is not None and (missing := _missing_key_ids(settings, vault)):
+        problems.append(str(MissingKeys(missing, folder / DATA_KEYS_FILE)).rstrip("."))
     if problems:
         yield from (Finding("keys", False, text) for text in problems)
     else:
         yield Finding("keys", True, f"{len(KEY_FILES)} key files, private")
+
+
+def _missing_key_ids(settings: Settings, vault: Vault) -> list[str]:
+    """Return the key ids the database uses that vault lacks ([] when it cannot be asked:
+    check_database says why)."""
+    if settings.is_sqlite:
+        path = settings.database_url.split(":///", 1)[-1]
+        if path and path != ":memory:" and not Path(path).is_file():
+            return []  # asking would create the file; check_database reports it
+    engine = make_engine(settings.database_url)
+    try:
+        with session_factory(engine)() as session:
+            return missing_key_ids(session, vault)
+    except SQLAlchemyError:
+        return []
+    finally:
+        engine.dispose()
 
 
 def check_database(settings: Settings) -> Iterator[Finding]:
