@@ -266,7 +266,7 @@ class BucketStore:
             self._s3.delete_object(Bucket=self.bucket, Key=key)
         except (BotoCoreError, ClientError) as exc:
             code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-            why = f"{type(exc).__name__}{f' {code}' if code else ''}"
+            why = code or type(exc).__name__
             return False, f"cannot write to {self.location.describe()} ({why})"
         return True, f"bucket {self.location.describe()}, writable, encrypted ({SSE})"
 
