@@ -2,10 +2,11 @@
 
 The parts: the configuration, the key files and their modes, the database (reachable, at
 the newest migration), Redis, the SMTP server (connect and EHLO), the site folders
-(present, writable, a site live), a worker (registered in rq's worker registry for our
+(present, writable, a site live), where private uploads are kept (a private folder, or a
+bucket that takes and deletes a probe object), a worker (registered in rq's worker registry for our
 queue, with a recent heartbeat) and, when configured, the virus scanner (clamd answers;
-its signatures' version and age). Nothing here changes anything: a missing SQLite file is
-reported, not created.
+its signatures' version and age). Nothing here changes anything (but for the bucket's probe
+object, deleted at once): a missing SQLite file is reported, not created.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ..errors import ConfigError
 from ..protection.keys import MissingKeys, missing_key_ids
 from ..store import head_revision, make_engine, schema_revision, session_factory
 from ..uploads.scanning import Scanner, ScannerUnavailable
+from ..uploads.storage import upload_store
 
 KEY_FILES = (SECRET_KEY_FILE, INDEX_KEY_FILE, BACKUP_KEY_FILE, DATA_KEYS_FILE)
 NETWORK_TIMEOUT = 5
@@ -106,9 +108,6 @@ def check_keys(settings: Settings) -> Iterator[Finding]:
             problems.append(f"{path} is missing; restore it or run `hiroba init`")
         elif text := _private(path, 0o600):
             problems.append(text)
-    uploads = settings.home / "uploads"
-    if uploads.is_dir() and (text := _private(uploads, 0o700)):
-        problems.append(text)
     vault = None
     if not problems:
         try:
@@ -228,6 +227,12 @@ def check_site(settings: Settings) -> Iterator[Finding]:
         yield Finding("site", True, f"live at {live}")
 
 
+def check_uploads(settings: Settings) -> Iterator[Finding]:
+    """Private uploads: their folder is 0700, or their bucket takes and deletes an object."""
+    fine, text = upload_store(settings).check()
+    yield Finding("uploads", fine, text)
+
+
 def check_worker(settings: Settings, now: datetime | None = None) -> Iterator[Finding]:
     """A worker is registered on our queue and its last heartbeat is recent."""
     try:
@@ -295,6 +300,7 @@ def run_checks(settings: Settings) -> list[Finding]:
         check_redis,
         check_smtp,
         check_site,
+        check_uploads,
         check_worker,
         check_scanner,
     )
