@@ -331,3 +331,31 @@ def test_the_operator_defaults_to_nothing_shown_and_a_year_of_retention(tmp_path
     assert deployment.operator.public() == dict.fromkeys(
         ("name", "address", "phone", "hours", "email"), ""
     )
+
+
+def test_every_public_page_shows_the_operator_in_both_languages(instance, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from worker.build.full import build_site
+    from worker.build.tree import fingerprint
+
+    before = fingerprint(instance.settings)
+    reconfigure(instance, OPERATOR_TOML)
+    assert fingerprint(instance.settings) != before  # a change of details rebuilds in full
+    out = tmp_path / "site"
+    build_site(instance.settings, out)
+    pages = {
+        "ja": [out / "index.html", out / "pages" / "privacy" / "index.html"],
+        "en": [out / "en" / "index.html", out / "en" / "pages" / "privacy" / "index.html"],
+    }
+    for lang, paths in pages.items():
+        for path in paths:
+            html = path.read_text(encoding="utf-8")
+            assert "&lt;b&gt;運営事務局&lt;/b&gt;" in html and "<b>運営事務局" not in html, path
+            assert "03-5555-0123" in html and "平日 9:00〜17:00" in html, path
+            query = "?lang=en" if lang == "en" else ""
+            assert f'href="/app/contact{query}"' in html, path
+    english = pages["en"][0].read_text(encoding="utf-8")
+    assert ">Hours<" in english and ">Contact<" in english
+    privacy = pages["ja"][1].read_text(encoding="utf-8")
+    assert re.search(r'href="/app/contact"[^>]*>お問い合わせページ</a>', privacy)
+    privacy = pages["en"][1].read_text(encoding="utf-8")
+    assert re.search(r'href="/app/contact\?lang=en"[^>]*>contact page</a>', privacy)
