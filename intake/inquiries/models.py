@@ -38,7 +38,7 @@ CATEGORIES = {
     "privacy": N_("個人情報"),
     "other": N_("その他"),
 }
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     InquiryStatus.NEW: N_("新規"),
     InquiryStatus.IN_PROGRESS: N_("対応中"),
     InquiryStatus.DONE: N_("完了"),
