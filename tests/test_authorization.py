@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from intake.accounts import changes
 from intake.accounts.services import PersonData, Registration, register
-from intake.models import Account, Post
 from intake.inquiries import services as inquiries
+from intake.models import Account, Post
 from intake.moderation import decisions as post_decisions
 from intake.moderation import reasons as reason_templates
 from intake.moderation import services as moderation

@@ -200,7 +200,8 @@ def test_moderators_answer_from_the_inbox_and_the_reply_is_mailed(office) -> Non
     assert replied.status_code == 302
     assert "送信待ち" in moderator.get(path).get_data(as_text=True)
 
-    instance.worker_burst()
+    worker = instance.worker_burst()
+    assert "asker-en" not in worker.stdout + worker.stderr  # nothing personal in the log
     messages = sink.wait_for(1)
     assert len(messages) == 1  # the reply only: a note is never mailed
     mail = messages[0]

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .. import jobs, outbox
+from ..accounts.models import AccountStatus
 from ..errors import HirobaError, NotFound
 from ..models import Account, Inquiry, InquiryEntry, utcnow
 from ..protection import audit
@@ -114,18 +115,18 @@ def submit(rt: Runtime, data: InquiryData) -> int:
         return inquiry.id
 
 
-def _names(session: Session) -> dict[int, str]:
-    """Return every moderator's id and public name (the assignees shown)."""
-    rows = session.execute(
-        select(Account.id, Account.public_name).where(Account.kind == "moderator")
-    )
-    return {int(account_id): str(name) for account_id, name in rows}
+def _names(session: Session, active_only: bool = False) -> dict[int, str]:
+    """Return the moderators' ids and public names (every one, or those who may sign in)."""
+    query = select(Account.id, Account.public_name).where(Account.kind == "moderator")
+    if active_only:
+        query = query.where(Account.status == AccountStatus.ACTIVE)
+    return {int(account_id): str(name) for account_id, name in session.execute(query)}
 
 
 def moderators(rt: Runtime) -> dict[int, str]:
-    """Return the moderators an inquiry may be assigned to: id to public name."""
+    """Return the moderators an inquiry may be assigned to (active ones): id to public name."""
     with rt.sessions() as session:
-        return _names(session)
+        return _names(session, active_only=True)
 
 
 def inbox(rt: Runtime, status: str | None = None, page: int = 1) -> list[InquirySummary]:
@@ -216,7 +217,7 @@ def update(
     """Set an inquiry's status and assignee (a moderator, or nobody); audited."""
     with transaction(rt.sessions) as session:
         inquiry = _inquiry(session, inquiry_id)
-        if assignee_id is not None and assignee_id not in _names(session):
+        if assignee_id is not None and assignee_id not in _names(session, active_only=True):
             raise NotAModerator()
         changed = []
         if inquiry.status != status:
