@@ -254,6 +254,22 @@ def test_a_phone_only_inquiry_takes_no_reply_by_mail(instance) -> None:  # type:
         assert db.scalars(select(InquiryEntry)).all() == []
 
 
+def test_without_a_mail_server_a_reply_is_kept_and_shown_as_not_sent(instance) -> None:  # type: ignore[no-untyped-def]
+    assert submit(client_for(instance), "/app/contact", ASKER).status_code == 302
+    path = f"/app/moderation/inquiries/{_inquiries(instance)[0].id}"
+    make_moderator(instance)
+    moderator = client_for(instance)
+    sign_in(moderator, "mod-tester", "moderator-password-1")
+    token = csrf_token(moderator.get(path).get_data(as_text=True))
+    sent = moderator.post(f"{path}/reply", data={"csrf_token": token, "reply-body": "回答です"})
+    assert sent.status_code == 302
+    instance.worker_burst()
+    thread = moderator.get(path).get_data(as_text=True)
+    assert "送信できませんでした" in thread and "回答です" in thread
+    with instance.rt.sessions() as db:
+        assert [e.mail_state for e in db.scalars(select(InquiryEntry))] == ["skipped"]
+
+
 def test_only_moderators_reach_the_inbox(instance) -> None:  # type: ignore[no-untyped-def]
     assert submit(client_for(instance), "/app/contact", ASKER).status_code == 302
     inquiry = _inquiries(instance)[0]

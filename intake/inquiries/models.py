@@ -27,7 +27,7 @@ class ReplyState(StrEnum):
 
     PENDING = "pending"  # owed to the worker
     SENT = "sent"
-    SKIPPED = "skipped"  # no address to mail (the person left only a phone number), or purged
+    SKIPPED = "skipped"  # no address or no mail server: not sent, as the thread says
 
 
 # The categories of the contact form, in the order shown: key (stored) to label (a msgid).

@@ -328,6 +328,13 @@ def mark_sent(session: Session, entry_id: int) -> None:
         entry.sent_at = utcnow()
 
 
+def mark_unsent(session: Session, entry_id: int) -> None:
+    """Record that a reply cannot be mailed (no mail server): the thread says so."""
+    entry = session.get(InquiryEntry, entry_id)
+    if entry is not None:
+        entry.mail_state = ReplyState.SKIPPED
+
+
 def purge_old(rt: Runtime, days: int, now: datetime | None = None, dry_run: bool = False) -> int:
     """Delete the inquiries without activity for more than days, with their threads; audited.
 

@@ -4,7 +4,7 @@ The task carries the thread entry's id. The job checks the entry is a reply stil
 opens the address itself and sends; the entry is marked sent in the transaction that
 completes the task, so a reply goes out once. An inquiry purged meanwhile, or one
 without an address, is skipped. With no mail server (HIROBA_SMTP_HOST empty) the reply
-stays owed in the thread.
+is marked as not sent, which the thread shows: the moderator then answers by phone.
 """
 
 from __future__ import annotations
@@ -28,11 +28,12 @@ log = logging.getLogger(__name__)
 @tracked
 def send_inquiry_reply(rt: Runtime, session: Session, entry_id: int) -> None:
     """Mail one reply to an inquiry, once."""
-    if not rt.settings.smtp_host:
-        log.info("no mail server configured; inquiry reply %s not sent", entry_id)
-        return
     owed = inquiries.reply_to_send(rt, session, entry_id)
     if owed is None:
+        return
+    if not rt.settings.smtp_host:
+        log.info("no mail server configured; inquiry reply %s not sent", entry_id)
+        inquiries.mark_unsent(session, entry_id)
         return
     subject, body = reply_text(
         rt.settings.site_name,
