@@ -2,7 +2,8 @@
 
 It holds the choices that are policy rather than plumbing: which optional personal
 fields are collected (all off by default: collect only what is configured), what
-happens to a withdrawn user's posts and how scheduled backups are kept. A missing file
+happens to a withdrawn user's posts, how scheduled backups are kept and how long refused
+registrations are. A missing file
 means the defaults; a bad one stops start-up with one sentence that names the key.
 """
 
@@ -90,6 +91,10 @@ class Deployment:
     backup: BackupPolicy = field(default_factory=BackupPolicy)
     # Who gets the alert mail of `hiroba watch` ([operator] alert_email); empty: nobody.
     alert_email: tuple[str, ...] = ()
+    # [retention] refused_registration_days: a refused registration, or one never decided,
+    # is erased (its rows and sealed personal data) this many days after its refusal or
+    # its registration.
+    refused_registration_days: int = 30
 
 
 def _table(doc: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
@@ -117,7 +122,7 @@ def load_deployment(home: Path) -> Deployment:
         raise ConfigError(f"{path} is not valid TOML ({reason}).") from None
     known_sections = (
         "personal_fields", "withdrawal", "applications", "content", "audiences", "uploads",
-        "publishing", "backup", "operator",
+        "publishing", "backup", "operator", "retention",
     )  # fmt: skip
     for section in doc:
         if section not in known_sections:
@@ -150,7 +155,22 @@ def load_deployment(home: Path) -> Deployment:
         nightly_build=_nightly_build(doc, path),
         backup=_backup(doc, path, home),
         alert_email=_alert_email(doc, path),
+        **_retention(doc, path),
     )
+
+
+def _retention(doc: dict[str, Any], path: Path) -> dict[str, int]:
+    """Read [retention]: refused_registration_days, a whole number of days."""
+    table = _table(doc, "retention", path)
+    known = ("refused_registration_days",)
+    _unknown(table, known, "retention", path)
+    value = table.get("refused_registration_days", 30)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+        raise ConfigError(
+            f"{path}: retention.refused_registration_days must be a whole number of days, "
+            "1 to 3650."
+        )
+    return {"refused_registration_days": value}
 
 
 def _backup(doc: dict[str, Any], path: Path, home: Path) -> BackupPolicy:

@@ -230,12 +230,15 @@ def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int
 
 
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
-    """Purge applicants' personal data of events over for HIROBA_RETENTION_DAYS (counts stay)."""
+    """Purge applicants' personal data of events over for HIROBA_RETENTION_DAYS (counts stay)
+    and registrations refused or undecided for [retention] refused_registration_days."""
+    from ..protection import registrations
     from ..protection.retention import purge
 
     rt = _runtime(settings)
     try:
         events = purge(rt, dry_run=args.dry_run)
+        erased = registrations.purge(rt, dry_run=args.dry_run)
     finally:
         rt.close()
     verb = "would purge" if args.dry_run else "purged"
@@ -249,6 +252,8 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
         f"{verb} {total} application(s) of {len(events)} event(s) "
         f"over for more than {settings.retention_days} days"
     )
+    days = settings.deployment.refused_registration_days
+    print(f"{verb} {len(erased)} registration(s) refused or undecided for more than {days} days")
     return 0
 
 

@@ -1,5 +1,6 @@
 """Jobs of data protection: the retention purge of applicants' personal data of events long
-over, enqueued at most hourly (worker/schedule.py).
+over, and of registrations refused or never decided, enqueued at most hourly
+(worker/schedule.py).
 
 It also sweeps upload folders no row names any more (a crash between an erasure's commit
 and its folder removal leaves one; see intake/services/upload_erasure.py).
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from intake.protection import registrations
 from intake.protection.retention import purge
 from intake.uploads.erasure import sweep_orphans
 
@@ -18,9 +20,13 @@ log = logging.getLogger(__name__)
 
 
 def purge_expired() -> str:
-    """Purge every event past its retention period (idempotent: purged rows are skipped)."""
+    """Purge every event past its retention period, and every registration refused or left
+    undecided for too long (idempotent: purged rows are skipped)."""
     rt = runtime()
     done = purge(rt)
+    erased = registrations.purge(rt)
+    if erased:
+        log.info("retention purge: %d registration(s) erased", len(erased))
     with rt.sessions() as session:
         strays = sweep_orphans(rt.settings, session)
     if strays:
