@@ -17,6 +17,7 @@ from conftest import Instance, csrf_token, submit
 from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from sqlalchemy import select, update
 from test_config import assert_one_sentence
+from test_retention import hiroba
 
 from intake.accounts.models import AccountStatus
 from intake.accounts.services import PersonData, Registration, register_on_paper
@@ -261,6 +262,8 @@ def test_refused_and_abandoned_registrations_are_erased_after_the_period(mailing
         ]
     assert len(sealed) == 3  # one individual, a group's two persons
 
+    dry = hiroba(instance, "purge", "--dry-run").stdout
+    assert "would purge 2 registration(s) refused or undecided for more than 10 days" in dry
     rt = replace(instance.rt, settings=instance.settings)
     assert schedule_retention(rt) is True
     instance.worker_burst()
