@@ -19,11 +19,14 @@ from sqlalchemy import select, update
 from test_config import assert_one_sentence
 from test_retention import hiroba
 
+from intake import mail
+from intake.accounts import mail as outcome
 from intake.accounts.models import AccountStatus
 from intake.accounts.services import PersonData, Registration, register_on_paper
 from intake.deployment import load_deployment
 from intake.errors import ConfigError
 from intake.models import Account, AuditEntry, Decision, Person, Task, TaskState, utcnow
+from intake.web import catalog
 from worker.schedule import schedule_retention
 
 PUBLIC_URL = "https://hiroba.example.jp"
@@ -314,3 +317,25 @@ def test_a_bad_refused_registration_days_is_one_sentence(tmp_path, value):
     assert "must be a whole number of days" in str(error.value)
     assert_one_sentence(str(error.value), "retention.refused_registration_days")
     assert load_deployment(tmp_path / "absent").refused_registration_days == 30
+
+
+@pytest.mark.parametrize("shipped", ["po", "mo"])
+def test_mail_texts_read_the_catalog_of_a_checkout_and_of_a_wheel(tmp_path, shipped):
+    """A checkout holds the .po (compiled in memory), a wheel only the .mo (setup.py)."""
+    folder = tmp_path / "en" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    if shipped == "po":
+        (folder / "messages.po").write_bytes(catalog.po_path("en").read_bytes())
+    else:
+        catalog.compile_stale(catalog.TRANSLATIONS, tmp_path)
+    assert sorted(p.suffix for p in folder.iterdir()) == [f".{shipped}"]
+    english = mail.translations("en", tmp_path).gettext(outcome.APPROVED_SUBJECT)
+    assert english == "[%(site)s] Your registration was approved"
+    assert sorted(p.suffix for p in folder.iterdir()) == [f".{shipped}"]  # nothing written
+    japanese = mail.translations("ja", tmp_path).gettext(outcome.APPROVED_SUBJECT)
+    assert japanese == outcome.APPROVED_SUBJECT
+    subject, body = outcome.outcome_text(
+        "Hiroba", PUBLIC_URL, outcome.Outcome("Group", False, "100% <full>"), "en", 30
+    )
+    assert subject == "[Hiroba] Your registration was not approved"
+    assert "Reason:\n100% <full>\n" in body and body.endswith("\n\nHiroba\n")
