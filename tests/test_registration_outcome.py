@@ -209,7 +209,7 @@ def test_refusal_mails_the_reason_and_sign_in_says_so_after_the_right_password(m
     assert sum("reason=password" in r for r in reasons) == 4
 
 
-def test_a_paper_registrant_without_an_address_gets_no_mail_and_nothing_fails(mailing):
+def test_no_mail_without_an_address_or_once_stopped_and_nothing_fails(mailing):
     instance, sink = mailing
     moderator = moderator_client(instance)
     paper = Registration(
@@ -221,6 +221,15 @@ def test_a_paper_registrant_without_an_address_gets_no_mail_and_nothing_fails(ma
     )
     account_id, _initial = register_on_paper(instance.rt, moderator_id(instance), paper)
     decide(moderator, f"/app/moderation/accounts/{account_id}", approve=True)
+    # Approved, then stopped before the worker ran: no mail invites them to sign in.
+    stopped = register_individual(instance, 72, "stopped-at-once")
+    decide(moderator, f"/app/moderation/accounts/{stopped}", approve=True)
+    page = moderator.get(f"/app/moderation/accounts/{stopped}").get_data(as_text=True)
+    stop = moderator.post(
+        f"/app/moderation/accounts/{stopped}/disable",
+        data={"reason": "誤って承認", "csrf_token": csrf_token(page)},
+    )
+    assert stop.status_code == 302
     instance.worker_burst()
     assert sink.messages == []
     with instance.rt.sessions() as db:

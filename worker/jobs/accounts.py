@@ -62,15 +62,16 @@ def send_account_decision(rt: Runtime, session: Session, decision_id: int) -> No
     if decision is None or decision.subject_kind != "account":
         return  # erased with its registration
     account = session.get(Account, decision.subject_id)
-    if account is None:
-        return
+    approved = decision.action == DecisionAction.APPROVE
+    outcome = AccountStatus.ACTIVE if approved else AccountStatus.REJECTED
+    if account is None or account.status != outcome:
+        return  # erased, or stopped or withdrawn before the mail went out
     if not rt.settings.smtp_host:
         log.info("no mail server configured; registration decision mail %s skipped", decision_id)
         return
     address = poster_address(rt, account)  # a group's contact person first
     if address is None:
-        return  # registered on paper without an address, or withdrawn since
-    approved = decision.action == DecisionAction.APPROVE
+        return  # registered on paper without an address
     subject, body = outcome_text(
         rt.settings.site_name,
         rt.settings.public_url,
