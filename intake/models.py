@@ -65,6 +65,8 @@ class Account(Base):
     topics: Mapped[str] = mapped_column(String(400), default="")
     areas: Mapped[str] = mapped_column(String(400), default="")
     reject_reason: Mapped[str] = mapped_column(Text, default="")
+    # The language the registrant registered in ("ja", "en"): their mails are written in it.
+    language: Mapped[str] = mapped_column(String(8), default="ja")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     totp_secret_enc: Mapped[str | None] = mapped_column(Text)  # moderators and staff only
