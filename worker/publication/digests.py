@@ -1,0 +1,75 @@
+"""The files of a built site folder and their SHA-256 digests, cached on this host by
+(inode, size, mtime): an incremental build hard-links every file it did not change, so
+only the files it wrote are read again."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Beside the build folders (site/), never inside one: it is not part of the site.
+CACHE_NAME = ".publish-digests.json"
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """One file of the built site: where it is, its digest and its size."""
+
+    path: Path
+    sha256: str
+    size: int
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(CHUNK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _walk(folder: Path) -> dict[str, Path]:
+    """Return {relative POSIX path: path} of every regular file under folder."""
+    found: dict[str, Path] = {}
+    for top, _dirs, names in os.walk(folder):
+        base = Path(top)
+        for name in names:
+            path = base / name
+            if path.is_file() and not path.is_symlink():
+                found[path.relative_to(folder).as_posix()] = path
+    return found
+
+
+def _load(cache: Path) -> dict[str, str]:
+    try:
+        data = json.loads(cache.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def site_files(folder: Path, cache: Path) -> dict[str, LocalFile]:
+    """Return every file of the built site in folder with its digest; cache is the host's
+    digest cache, rewritten with the files seen now (so it never grows past one site)."""
+    known = _load(cache)
+    seen: dict[str, str] = {}
+    files: dict[str, LocalFile] = {}
+    for rel, path in _walk(folder).items():
+        st = path.stat()
+        key = f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+        digest = seen.get(key) or known.get(key) or _sha256(path)
+        seen[key] = digest
+        files[rel] = LocalFile(path, digest, st.st_size)
+    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(seen, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, cache)
+    except OSError:  # only a cache: the next publication hashes again
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    return files
