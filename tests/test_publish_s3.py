@@ -84,9 +84,11 @@ def _publications(instance: Instance) -> list[tuple[str, dict[str, int]]]:
 
 
 def _manifest(instance: Instance) -> dict[str, str | None]:
+    """Return the manifest's rows of the instance's bucket, by path under the prefix."""
+    base = instance.settings.publish_location.describe()
     with instance.rt.sessions() as db:
         rows = db.execute(select(PublishedObject.path, PublishedObject.sha256))
-        return {path: digest for path, digest in rows}
+        return {path.removeprefix(base): digest for path, digest in rows}
 
 
 def test_approvals_and_a_takedown_leave_the_bucket_equal_to_a_full_build(

@@ -57,6 +57,7 @@ class Publication:
     def __init__(self, rt: Runtime, rev: int, folder: Path) -> None:
         self.rt, self.rev, self.folder = rt, rev, folder
         self.location = rt.settings.publish_location
+        self.base = self.location.describe()  # the manifest's rows of this bucket and prefix
         self.s3 = objectstore.client(rt.settings)
         self.token = ""
         self.local: dict[str, LocalFile] = {}
@@ -71,17 +72,17 @@ class Publication:
         self.local = site_files(self.folder, self.rt.settings.site_dir / CACHE_NAME)
         with transaction(self.rt.sessions) as session:
             fence.check(session, self.rev, self.token)
-            known = manifest.load(session)
+            known = manifest.load(session, self.base)
             changed = sorted(rel for rel, f in self.local.items() if known.get(rel) != f.sha256)
             gone = sorted(set(known) - set(self.local))
-            manifest.mark_unknown(session, changed, known)
+            manifest.mark_unknown(session, self.base, changed, known)
         return changed, gone, len(self.local) - len(changed)
 
     def checkpoint(self) -> None:
         """Check the fence and record the batch written since the last checkpoint."""
         with transaction(self.rt.sessions) as session:
             fence.check(session, self.rev, self.token)
-            manifest.record(session, self.unrecorded)
+            manifest.record(session, self.base, self.unrecorded)
         self.unrecorded = {}
 
     def write(self, pool: ThreadPoolExecutor, files: list[str]) -> None:
@@ -102,7 +103,7 @@ class Publication:
             objectstore.delete_keys(self.s3, self.location.bucket, map(self.location.key, gone))
         with transaction(self.rt.sessions) as session:
             fence.finish(session, self.rev, self.token)
-            manifest.forget(session, gone)
+            manifest.forget(session, self.base, gone)
 
 
 def publish(rt: Runtime, rev: int, folder: Path) -> Published:

@@ -1,5 +1,9 @@
-"""The bucket's manifest in the database: {path: SHA-256} of every object a publication
-wrote, NULL while one may be writing it, so the next one rewrites what is uncertain."""
+"""The bucket's manifest in the database: the SHA-256 of every object a publication wrote,
+NULL while one may be writing it, so the next one rewrites what is uncertain.
+
+Rows are named by the object's whole address (s3://bucket/prefix/path), so a change of
+HIROBA_PUBLISH_URL starts from an empty manifest and uploads the whole site.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +20,10 @@ from .digests import LocalFile
 BATCH = 500
 
 
-def load(session: Session) -> dict[str, str | None]:
-    """Return {path: digest or None (unknown)} of every object the bucket may hold."""
+def load(session: Session, base: str) -> dict[str, str | None]:
+    """Return {path under base: digest or None (unknown)} of every object there."""
     rows = session.execute(select(PublishedObject.path, PublishedObject.sha256))
-    return {path: digest for path, digest in rows}
+    return {path[len(base) :]: digest for path, digest in rows if path.startswith(base)}
 
 
 def _chunks(items: list[str]) -> Iterable[list[str]]:
@@ -27,30 +31,34 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
         yield items[start : start + BATCH]
 
 
-def mark_unknown(session: Session, paths: Iterable[str], known: dict[str, str | None]) -> None:
+def mark_unknown(
+    session: Session, base: str, paths: Iterable[str], known: dict[str, str | None]
+) -> None:
     """Record paths as being written (digest unknown) before any of them is uploaded."""
     wanted = sorted(set(paths))
-    existing = [p for p in wanted if p in known]
+    existing = [base + p for p in wanted if p in known]
     for chunk in _chunks(existing):
         session.execute(
             update(PublishedObject).where(PublishedObject.path.in_(chunk)).values(sha256=None)
         )
-    session.add_all(PublishedObject(path=p, sha256=None, size=0) for p in wanted if p not in known)
+    session.add_all(
+        PublishedObject(path=base + p, sha256=None, size=0) for p in wanted if p not in known
+    )
     session.flush()
 
 
-def record(session: Session, written: dict[str, LocalFile]) -> None:
+def record(session: Session, base: str, written: dict[str, LocalFile]) -> None:
     """Record the digests of objects now written."""
     for path, local in written.items():
-        row = session.get(PublishedObject, path)
+        row = session.get(PublishedObject, base + path)
         if row is None:
-            session.add(PublishedObject(path=path, sha256=local.sha256, size=local.size))
+            session.add(PublishedObject(path=base + path, sha256=local.sha256, size=local.size))
         else:
             row.sha256, row.size = local.sha256, local.size
     session.flush()
 
 
-def forget(session: Session, paths: Iterable[str]) -> None:
+def forget(session: Session, base: str, paths: Iterable[str]) -> None:
     """Drop the rows of objects deleted from the bucket."""
-    for chunk in _chunks(sorted(set(paths))):
+    for chunk in _chunks(sorted(base + p for p in set(paths))):
         session.execute(delete(PublishedObject).where(PublishedObject.path.in_(chunk)))
