@@ -346,8 +346,8 @@ class SiteState(Base):
 
 
 class PublishedObject(Base):
-    """One object of the site in the publication bucket: its path under the prefix and the
-    SHA-256 of its bytes, or None while a publication may be writing it (unknown)."""
+    """One object of the site in the publication bucket: its address (s3://bucket/prefix/
+    path) and the SHA-256 of its bytes, or None while a publication may be writing it."""
 
     __tablename__ = "published_objects"
 

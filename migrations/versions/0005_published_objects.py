@@ -2,8 +2,9 @@
 
 Revision ID: 0005
 Revises: 0004
-published_objects holds the site's objects in the publication bucket (path under the
-prefix, SHA-256, size; a NULL digest while a publication may be writing the object), so
+published_objects holds the site's objects in the publication bucket (the object's
+address s3://bucket/prefix/path, SHA-256, size; a NULL digest while a publication may be
+writing the object), so
 a publication uploads only what changed. site_state.published_rev is the revision the
 bucket holds and publisher_token the one publication allowed to write it.
 
