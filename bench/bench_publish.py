@@ -50,7 +50,7 @@ from intake.taxonomy import AREAS, TOPICS  # noqa: E402
 
 EMPTY_DELTA = b'{"items":[],"removed_ids":[],"removed_urls":[]}\n'
 PAGEFIND_S = re.compile(r"search re-index \(Pagefind ([0-9.]+) s\)")
-PUBLISHED = re.compile(r"uploaded=(\d+) .* deleted=(\d+) .* in ([0-9.]+) s")
+PUBLISHED = re.compile(r"uploaded=(\d+) .* deleted=(\d+) unchanged=\d+ in ([0-9.]+) s")
 PLACES = [
     "区民センター 集会室",
     "地域センター 多目的室",

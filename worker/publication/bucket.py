@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from intake import objectstore
+from intake.config import Settings
 from intake.runtime import Runtime
 from intake.store import transaction
 
@@ -37,6 +38,8 @@ class Published:
     pages: int
     deleted: int
     unchanged: int
+    hashed: int  # files read for their digest (the rest were in the host's cache)
+    plan_s: float  # listing and hashing the folder, comparing with the manifest
     seconds: float
 
     @property
@@ -47,7 +50,8 @@ class Published:
         return (
             f"published revision {self.rev} to {self.where}: uploaded={self.uploaded} "
             f"(assets={self.assets} pages={self.pages}) deleted={self.deleted} "
-            f"unchanged={self.unchanged} in {self.seconds:.2f} s"
+            f"unchanged={self.unchanged} in {self.seconds:.2f} s (hashed={self.hashed}, "
+            f"planned in {self.plan_s:.2f} s)"
         )
 
 
@@ -62,6 +66,7 @@ class Publication:
         self.token = ""
         self.local: dict[str, LocalFile] = {}
         self.unrecorded: dict[str, LocalFile] = {}
+        self.hashed = 0
 
     def claim(self) -> None:
         self.token = fence.claim(self.rt, self.rev)
@@ -69,7 +74,7 @@ class Publication:
     def plan(self) -> tuple[list[str], list[str], int]:
         """Return (files to write, keys to delete, files unchanged); the files to write are
         recorded as unknown first."""
-        self.local = site_files(self.folder, self.rt.settings.site_dir / CACHE_NAME)
+        self.local, self.hashed = site_files(self.folder, self.rt.settings.site_dir / CACHE_NAME)
         with transaction(self.rt.sessions) as session:
             fence.check(session, self.rev, self.token)
             known = manifest.load(session, self.base)
@@ -106,6 +111,13 @@ class Publication:
             manifest.forget(session, self.base, gone)
 
 
+def warm_up(settings: Settings) -> None:
+    """Make the S3 client in the worker's parent process when the site goes to a bucket, so
+    each forked job starts with boto3 imported and the client made (a second or so)."""
+    if settings.publish_location.is_s3:
+        objectstore.client(settings)
+
+
 def publish(rt: Runtime, rev: int, folder: Path) -> Published:
     """Publish the built site in folder as revision rev; raise Fenced when a newer
     publication holds the bucket (nothing more is written), or the S3 client's error."""
@@ -113,6 +125,7 @@ def publish(rt: Runtime, rev: int, folder: Path) -> Published:
     run = Publication(rt, rev, folder)
     run.claim()
     changed, gone, unchanged = run.plan()
+    planned = time.perf_counter()
     assets = [rel for rel in changed if not objects.is_page(rel)]
     pages = [rel for rel in changed if objects.is_page(rel)]
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="publish") as pool:
@@ -126,6 +139,8 @@ def publish(rt: Runtime, rev: int, folder: Path) -> Published:
         pages=len(pages),
         deleted=len(gone),
         unchanged=unchanged,
+        hashed=run.hashed,
+        plan_s=planned - started,
         seconds=time.perf_counter() - started,
     )
 

@@ -8,6 +8,7 @@ import contextlib
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,16 +34,17 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _walk(folder: Path) -> dict[str, Path]:
-    """Return {relative POSIX path: path} of every regular file under folder."""
-    found: dict[str, Path] = {}
-    for top, _dirs, names in os.walk(folder):
-        base = Path(top)
-        for name in names:
-            path = base / name
-            if path.is_file() and not path.is_symlink():
-                found[path.relative_to(folder).as_posix()] = path
-    return found
+def _walk(folder: Path) -> Iterator[tuple[str, str, os.stat_result]]:
+    """Yield (relative POSIX path, path, stat) of every regular file under folder."""
+    pending = [(str(folder), "")]
+    while pending:
+        top, prefix = pending.pop()
+        with os.scandir(top) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, f"{prefix}{entry.name}/"))
+                elif entry.is_file(follow_symlinks=False):
+                    yield prefix + entry.name, entry.path, entry.stat(follow_symlinks=False)
 
 
 def _load(cache: Path) -> dict[str, str]:
@@ -53,18 +55,21 @@ def _load(cache: Path) -> dict[str, str]:
     return data if isinstance(data, dict) else {}
 
 
-def site_files(folder: Path, cache: Path) -> dict[str, LocalFile]:
-    """Return every file of the built site in folder with its digest; cache is the host's
-    digest cache, rewritten with the files seen now (so it never grows past one site)."""
+def site_files(folder: Path, cache: Path) -> tuple[dict[str, LocalFile], int]:
+    """Return every file of the built site in folder with its digest, and how many were
+    read (not in cache, the host's digest cache, rewritten with the files seen now so it
+    never grows past one site)."""
     known = _load(cache)
     seen: dict[str, str] = {}
     files: dict[str, LocalFile] = {}
-    for rel, path in _walk(folder).items():
-        st = path.stat()
+    hashed = 0
+    for rel, path, st in _walk(folder):
         key = f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
-        digest = seen.get(key) or known.get(key) or _sha256(path)
+        digest = seen.get(key) or known.get(key)
+        if digest is None:
+            digest, hashed = _sha256(Path(path)), hashed + 1
         seen[key] = digest
-        files[rel] = LocalFile(path, digest, st.st_size)
+        files[rel] = LocalFile(Path(path), digest, st.st_size)
     tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(json.dumps(seen, separators=(",", ":")), encoding="utf-8")
@@ -72,4 +77,4 @@ def site_files(folder: Path, cache: Path) -> dict[str, LocalFile]:
     except OSError:  # only a cache: the next publication hashes again
         with contextlib.suppress(OSError):
             tmp.unlink()
-    return files
+    return files, hashed
