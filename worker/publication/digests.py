@@ -9,26 +9,26 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 # Beside the build folders (site/), never inside one: it is not part of the site.
 CACHE_NAME = ".publish-digests.json"
 CHUNK = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class LocalFile:
-    """One file of the built site: where it is, its digest and its size."""
+class LocalFile(NamedTuple):
+    """One file of the built site: where it is, its digest and its size (a tuple: a site
+    has tens of thousands, listed on every publication)."""
 
-    path: Path
+    path: str
     sha256: str
     size: int
 
 
-def _sha256(path: Path) -> str:
+def _sha256(path: str) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as f:
+    with open(path, "rb") as f:
         while block := f.read(CHUNK):
             digest.update(block)
     return digest.hexdigest()
@@ -67,9 +67,9 @@ def site_files(folder: Path, cache: Path) -> tuple[dict[str, LocalFile], int]:
         key = f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
         digest = seen.get(key) or known.get(key)
         if digest is None:
-            digest, hashed = _sha256(Path(path)), hashed + 1
+            digest, hashed = _sha256(path), hashed + 1
         seen[key] = digest
-        files[rel] = LocalFile(Path(path), digest, st.st_size)
+        files[rel] = LocalFile(path, digest, st.st_size)
     tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
     try:
         tmp.write_text(json.dumps(seen, separators=(",", ":")), encoding="utf-8")

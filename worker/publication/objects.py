@@ -50,7 +50,7 @@ def is_page(rel: str) -> bool:
 
 def upload(s3: Any, location: Location, rel: str, local: LocalFile) -> None:
     """Write one file of the site to its key in the bucket, with its headers."""
-    with local.path.open("rb") as body:
+    with open(local.path, "rb") as body:
         s3.put_object(
             Bucket=location.bucket,
             Key=location.key(rel),
