@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -224,4 +225,58 @@ def test_a_file_location_other_than_the_default_is_the_live_link(
         assert "別の公開先の催し" in (link / f"events/{post_id}/index.html").read_text("utf-8")
         assert not (instance.settings.site_dir / "current").exists()
     finally:
+        instance.rt.close()
+
+
+def test_a_bucket_that_cannot_be_written_is_retried_until_it_holds_the_site(
+    tmp_path: Path,
+    database_url: str,
+    redis_server: RedisServer,
+    s3_server: S3Server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The bucket is missing at the first publication (as when the provider is down): the
+    build is UNPUBLISHED, the watch says the publication is retried, and a running worker
+    publishes by itself once the bucket answers."""
+    from intake.watching.checks import build_problem
+
+    bucket = f"hiroba-later-{tmp_path.name[-8:].lower().replace('_', '-')}"
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    extra = {**s3_server.env(), "HIROBA_PUBLISH_URL": f"s3://{bucket}/site"}
+    instance = open_instance(tmp_path, database_url, redis_server, extra=extra)
+    worker = None
+    try:
+        moderator, group = poster_group(instance)
+        post_id = approved_event(instance, moderator, group, "再試行検査の催し")
+        instance.worker_burst()
+        with instance.rt.sessions() as db:
+            last = db.scalars(select(Build).order_by(Build.id.desc())).first()
+            assert last is not None and last.status == BuildStatus.UNPUBLISHED
+            assert "publication failed" in last.log and "NoSuchBucket" in last.log
+            state = db.get(SiteState, 1)
+            assert state is not None and state.built_rev < state.requested_rev
+        problem = build_problem(instance.rt)
+        assert problem is not None and "再試行" in problem
+
+        s3_server.client().create_bucket(
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"}
+        )
+        worker = instance.start_worker()  # its reconciler retries after a build lock's time
+        page = f"{PREFIX}events/{post_id}/index.html"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with instance.rt.sessions() as db:
+                state = db.get(SiteState, 1)
+                assert state is not None
+                if state.built_rev == state.requested_rev:
+                    break
+            time.sleep(0.5)
+        assert state.built_rev == state.requested_rev, "the publication was never retried"
+        body = s3_server.client().get_object(Bucket=bucket, Key=page)["Body"].read()
+        assert "再試行検査の催し" in body.decode("utf-8")
+        assert build_problem(instance.rt) is None
+    finally:
+        if worker is not None:
+            Instance.kill_group(worker)
         instance.rt.close()

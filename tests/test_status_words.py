@@ -101,7 +101,7 @@ STORED: list[tuple[type[StrEnum], InstrumentedAttribute[str], set[str]]] = [
         {"approve", "reject", "takedown", "stale_request", "remove_stale"},
     ),
     (TaskState, Task.state, {"pending", "done", "failed", "cancelled"}),
-    (BuildStatus, Build.status, {"running", "ok", "failed", "interrupted"}),
+    (BuildStatus, Build.status, {"running", "ok", "failed", "interrupted", "unpublished"}),
     (InquiryStatus, Inquiry.status, {"received", "in_progress", "done"}),
     (EntryKind, InquiryEntry.kind, {"note", "reply"}),
     (ReplyState, InquiryEntry.mail_state, {"pending", "sent", "skipped"}),

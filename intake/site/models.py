@@ -12,3 +12,12 @@ class BuildStatus(StrEnum):
     OK = "ok"  # switched live
     FAILED = "failed"  # the previous site stays live
     INTERRUPTED = "interrupted"  # its worker stopped before it finished
+    # built, but the bucket of HIROBA_PUBLISH_URL did not take it (unreachable, refused
+    # credentials): the bucket keeps its previous site and the publication is retried
+    UNPUBLISHED = "unpublished"
+
+
+# A build that ended (the status panel's and the watch's "last build").
+FINISHED = (BuildStatus.OK, BuildStatus.FAILED, BuildStatus.UNPUBLISHED)
+# A build that left the public site as it was.
+FAILURES = (BuildStatus.FAILED, BuildStatus.UNPUBLISHED)

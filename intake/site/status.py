@@ -31,7 +31,7 @@ from ..posts.models import POST_WAITING, RevisionStatus
 from ..runtime import Runtime
 from ..uploads import scanning
 from ..watching.probes import owed_tasks
-from .models import BuildStatus
+from .models import FAILURES, FINISHED
 
 
 @dataclass
@@ -137,10 +137,7 @@ def set_aside_ids(log: str) -> list[int]:
 
 def _set_aside(session: Session) -> list[SetAsidePost]:
     last = session.scalars(
-        select(Build)
-        .where(Build.status.in_((BuildStatus.OK, BuildStatus.FAILED)))
-        .order_by(Build.id.desc())
-        .limit(1)
+        select(Build).where(Build.status.in_(FINISHED)).order_by(Build.id.desc()).limit(1)
     ).first()
     ids = set_aside_ids(last.log or "") if last else []
     if not ids:
@@ -197,7 +194,7 @@ def _database_part(session: Session, kinds: tuple[str, ...]) -> StatusPanel:
     state = session.get(SiteState, 1)
     last = session.scalars(select(Build).order_by(Build.id.desc()).limit(1)).first()
     failure = session.scalars(
-        select(Build).where(Build.status == BuildStatus.FAILED).order_by(Build.id.desc()).limit(1)
+        select(Build).where(Build.status.in_(FAILURES)).order_by(Build.id.desc()).limit(1)
     ).first()
     tasks = owed_tasks(session)
     return StatusPanel(

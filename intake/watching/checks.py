@@ -11,7 +11,7 @@ from ..models import utcnow
 from ..protection import audit
 from ..protection.backup_schedule import last_outcome
 from ..runtime import Runtime
-from ..site.models import BuildStatus
+from ..site.models import FAILURES, BuildStatus
 from . import probes
 from .incidents import Incident, Kind, clear_incident, deliver, open_incidents, raise_incident
 
@@ -42,9 +42,15 @@ def build_problem(rt: Runtime) -> str | None:
     """The last finished build failed (the previous site stays live)."""
     with rt.sessions() as session:
         last = probes.builds(session)
-    if last.status != BuildStatus.FAILED:
+    if last.status not in FAILURES:
         return None
     when = _jst(last.finished_at) if last.finished_at else "時刻不明"
+    if last.status == BuildStatus.UNPUBLISHED:
+        return (
+            f"リビジョン {last.failed_rev} をバケットに公開できませんでした（{when}）。"
+            "バケットには前のサイトが公開されたままで、公開は自動で再試行されます。"
+            "ログはサイトの状態のページにあります。"
+        )
     return (
         f"リビジョン {last.failed_rev} の構築が失敗しました（{when}）。"
         "前のサイトが公開されたままです。ログはサイトの状態のページにあります。"

@@ -18,7 +18,7 @@ from .. import redis_keys
 from ..models import Build, SiteState, Task, TaskState
 from ..outbox import make_queue
 from ..runtime import Runtime
-from ..site.models import BuildStatus
+from ..site.models import FAILURES, FINISHED
 
 
 def _naive_utc(moment: datetime | None) -> datetime | None:
@@ -131,10 +131,7 @@ class Builds:
 def builds(session: Session) -> Builds:
     """Read the last finished build and the site's revisions."""
     last = session.scalars(
-        select(Build)
-        .where(Build.status.in_((BuildStatus.OK, BuildStatus.FAILED)))
-        .order_by(Build.id.desc())
-        .limit(1)
+        select(Build).where(Build.status.in_(FINISHED)).order_by(Build.id.desc()).limit(1)
     ).first()
     state = session.get(SiteState, 1)
     behind = max(0, state.requested_rev - state.built_rev) if state else 0
@@ -145,5 +142,5 @@ def builds(session: Session) -> Builds:
         last.finished_at,
         last.duration_s,
         behind,
-        last.rev if last.status == BuildStatus.FAILED else None,
+        last.rev if last.status in FAILURES else None,
     )

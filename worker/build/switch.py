@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from intake.config import Settings
 from intake.models import Build, utcnow
 from intake.outbox import enqueue_rebuild
 from intake.runtime import Runtime
-from intake.site.models import BuildStatus
+from intake.site.models import FAILURES, BuildStatus
 from intake.store import transaction
 from worker.publication import bucket
 
@@ -124,9 +125,9 @@ def build_and_switch(
     if status == BuildStatus.OK and settings.publish_location.is_s3:
         # The local folder stays this host's cache, which the next incremental build starts
         # from; the build counts once the bucket holds it.
-        published, line = bucket.publish_build(rt, rev, out)
+        outcome, line = bucket.publish_build(rt, rev, out)
         text = f"{text}\n{line}"
-        status = BuildStatus.OK if published else BuildStatus.FAILED
+        status = outcome
     text = "\n".join(part for part in (text, setaside.review(rt)) if part)
     with transaction(rt.sessions) as session:
         finished = session.get(Build, build_id)
@@ -161,18 +162,32 @@ class _Heartbeat(threading.Thread):
 
 
 def pending_rev(rt: Runtime) -> int | None:
-    """Return the revision to build, or None when the live site is current or it failed."""
+    """Return the revision to build, or None when the live site is current or it failed.
+
+    A revision whose publication to the bucket failed (UNPUBLISHED) is built and published
+    again once a build lock's time has passed since, so a bucket that is down is retried
+    (by the reconciler's next pass) without a loop.
+    """
     with rt.sessions() as session:
         state = site_state(session)
         session.commit()
         if state.requested_rev <= state.built_rev:
             return None
-        failed = session.scalar(
-            select(Build.id).where(
-                Build.rev == state.requested_rev, Build.status == BuildStatus.FAILED
-            )
+        ended = session.execute(
+            select(Build.status, Build.finished_at)
+            .where(Build.rev == state.requested_rev, Build.status.in_(FAILURES))
+            .order_by(Build.id.desc())
+        ).all()
+    if any(status == BuildStatus.FAILED for status, _ in ended):
+        return None
+    if ended:
+        finished = ended[0].finished_at
+        retry_at = (
+            finished + timedelta(seconds=rt.settings.build_lock_seconds) if finished else None
         )
-        return None if failed else state.requested_rev
+        if retry_at is not None and utcnow() < retry_at:
+            return None
+    return state.requested_rev
 
 
 def build_lock(redis: Redis, settings: Settings):  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from pathlib import Path
 from intake import objectstore
 from intake.config import Settings
 from intake.runtime import Runtime
+from intake.site.models import BuildStatus
 from intake.store import transaction
 
 from . import fence, manifest, objects
@@ -145,16 +146,17 @@ def publish(rt: Runtime, rev: int, folder: Path) -> Published:
     )
 
 
-def publish_build(rt: Runtime, rev: int, folder: Path) -> tuple[bool, str]:
-    """Publish a successful build for build_and_switch: (whether the bucket now holds rev,
-    the line for the build log)."""
+def publish_build(rt: Runtime, rev: int, folder: Path) -> tuple[BuildStatus, str]:
+    """Publish a successful build for build_and_switch: (the build's status: OK when the
+    bucket now holds rev, FAILED when a newer publication holds it, UNPUBLISHED when the
+    bucket could not be written (retried); the line for the build log)."""
     try:
         done = publish(rt, rev, folder)
     except Fenced as exc:
         log.error("%s; the bucket keeps the newer site", exc)
-        return False, f"publication refused: {exc}"
+        return BuildStatus.FAILED, f"publication refused: {exc}"
     except Exception as exc:  # any failure to write the bucket: it keeps its previous site
-        log.error("publication of revision %s failed (%s)", rev, type(exc).__name__)
-        return False, f"publication failed: {type(exc).__name__}: {exc}"[:4000]
+        log.error("publication of revision %s failed (%s); retried", rev, type(exc).__name__)
+        return BuildStatus.UNPUBLISHED, f"publication failed: {type(exc).__name__}: {exc}"[:4000]
     log.info("%s", done.describe())
-    return True, done.describe()
+    return BuildStatus.OK, done.describe()
