@@ -46,7 +46,9 @@ def differences(site: dict[str, bytes], full: dict[str, bytes]) -> list[str]:
 
     def pages(tree: dict[str, bytes]) -> list[bytes]:
         return sorted(
-            gzip.decompress(data) for rel, data in tree.items() if rel.startswith("pagefind/fragment/")
+            gzip.decompress(data)
+            for rel, data in tree.items()
+            if rel.startswith("pagefind/fragment/")
         )
 
     def rest(tree: dict[str, bytes]) -> dict[str, bytes]:
