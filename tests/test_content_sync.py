@@ -132,3 +132,53 @@ def test_a_host_catches_up_incrementally_or_in_full_and_equals_a_full_build(
         assert content_posts(host_a.settings).keys() <= posts_b.keys()
     finally:
         host_b.rt.close()
+
+
+def _rev(host) -> int:  # type: ignore[no-untyped-def]
+    with host.rt.sessions() as db:
+        return db.get(SiteState, 1).requested_rev
+
+
+def test_group_profiles_reach_every_host(instance, tmp_path: Path):
+    from intake.profiles import services as profiles
+
+    host_a, host_b = instance, second_host(instance, tmp_path / "host-b")
+    try:
+        moderator, group = poster_group(host_a)
+        approved_event(host_a, moderator, group, "紹介文の検査の催し")
+        host_a.worker_burst()
+
+        def save(text: str) -> None:
+            edit = profiles.ProfileEdit(True, text, "https://example.jp/", "事務局", ["welfare"],
+                                        ["okubo"])  # fmt: skip
+            assert profiles.update_profile(host_a.rt, group, edit)
+            profiles.decide(host_a.rt, moderator, group, approve=True)
+
+        # Host B's job publishes the profile; host A renders groups.json at its next build.
+        save("二台目が公開した団体紹介です。")
+        host_b.worker_burst()
+        with transaction(host_a.rt.sessions) as session:
+            session.get(SiteState, 1).requested_rev += 1  # host A is asked to build once
+        mark = _last_build_id(host_a)
+        host_a.worker_burst()
+        assert "groups.json written" in _publication(host_a, mark)
+        live = same_as_full_build(host_a, tmp_path / "full-a")
+        assert "二台目が公開した団体紹介です。".encode() in live[f"groups/{group}/index.html"]
+
+        # Host B's build renders a newer profile before its job runs (the job still owed):
+        # that job, finding the file already right, still publishes a revision, so every
+        # other host renders it too.
+        save("先に書かれた団体紹介です。")
+        done, _statements = _sync_counting(host_b)
+        assert done.groups
+        before = _rev(host_b)
+        host_b.worker_burst()
+        assert _rev(host_b) > before
+        mark = _last_build_id(host_a)
+        host_a.worker_burst()  # nothing owed here: host B built it
+        assert _last_build_id(host_a) == mark
+        assert record.load(host_a.settings).groups_rev < _rev(host_a)  # renders it next time
+        live = same_as_full_build(host_b, tmp_path / "full-b")
+        assert "先に書かれた団体紹介です。".encode() in live[f"groups/{group}/index.html"]
+    finally:
+        host_b.rt.close()

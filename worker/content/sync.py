@@ -6,9 +6,9 @@ content/ then holds the new file and this one's does not. The database is the re
 reads {post id: published_hash} of the approved posts in one query, compares it with this
 host's manifest (worker/content/manifest.py) and the post files present, rewrites the
 posts whose hash differs (with the publish job's own code), removes the files and media
-of posts no longer approved (those the manifest says this host wrote: a file put there
-by hand is the build's to refuse), and renders groups.json only when a revision it has not seen
-was published. With one host it finds nothing to do.
+of posts no longer approved (those the manifest says this host wrote: a file of no post
+at all was put there by hand, and is the build's to refuse), and renders groups.json only
+when a revision it has not seen was published. With one host it finds nothing to do.
 
 A groups.json the sync rewrote may hold a profile change whose publish_profiles job has
 not run yet; the manifest remembers it, so that job, finding the file already right on
@@ -94,11 +94,14 @@ def sync_content(settings: Settings, session: Session, rev: int) -> Synced:
             write_post(settings, session, post)
             manifest.posts[str(post.id)] = approved[str(post.id)] or ""
             done.written.append(post.id)
-        # Only files this host wrote: one put there by hand is the build's to refuse.
-        for pid in [pid for pid in manifest.posts if pid not in approved]:
-            _remove(settings, pid)
-            del manifest.posts[pid]
+        # Only files this host wrote, of posts that left the site: a file of no post at all
+        # was put there by hand, and is the build's to refuse.
+        gone = [int(pid) for pid in manifest.posts if pid not in approved]
+        for post_id in session.scalars(select(Post.id).where(Post.id.in_(gone))) if gone else ():
+            _remove(settings, str(post_id))
             done.removed += 1
+        for post_id in gone:
+            del manifest.posts[str(post_id)]
         if manifest.groups_rev < rev:
             done.groups = write_profiles(settings.content_dir, session)
             manifest.groups_rev = rev
