@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .taxonomy import AUDIENCES
@@ -66,6 +67,7 @@ class BackupPolicy:
     keep_daily: int = 7  # the newest backup of each of this many latest days (Japan time)
     keep_weekly: int = 4  # and of each of this many latest ISO weeks
     pg_dump: bool = False  # PostgreSQL: seal pg_dump's archive instead of the JSON rows
+    offsite: str = ""  # "s3://bucket/prefix": each scheduled backup is copied there too
 
 
 @dataclass(frozen=True)
@@ -155,9 +157,10 @@ def load_deployment(home: Path) -> Deployment:
 
 def _backup(doc: dict[str, Any], path: Path, home: Path) -> BackupPolicy:
     """Read [backup]: folder (absolute, or relative to $HIROBA_HOME), keep_daily, keep_weekly,
-    pg_dump."""
+    pg_dump, offsite (s3://bucket/prefix)."""
     table = _table(doc, "backup", path)
-    _unknown(table, ("folder", "keep_daily", "keep_weekly", "pg_dump"), "backup", path)
+    known = ("folder", "keep_daily", "keep_weekly", "pg_dump", "offsite")
+    _unknown(table, known, "backup", path)
     folder = table.get("folder")
     if folder is not None and (not isinstance(folder, str) or not folder.strip()):
         raise ConfigError(f"{path}: backup.folder must be a folder path.")
@@ -171,9 +174,14 @@ def _backup(doc: dict[str, Any], path: Path, home: Path) -> BackupPolicy:
     pg_dump = table.get("pg_dump", False)
     if not isinstance(pg_dump, bool):
         raise ConfigError(f"{path}: backup.pg_dump must be true or false.")
+    offsite = table.get("offsite", "")
+    parts = urlsplit(offsite) if isinstance(offsite, str) and offsite else None
+    if offsite != "" and (parts is None or parts.scheme != "s3" or not parts.netloc):
+        raise ConfigError(f'{path}: backup.offsite must be a bucket URL, "s3://bucket/prefix".')
     return BackupPolicy(
         folder=(home / Path(folder).expanduser()).resolve() if folder else None,
         pg_dump=pg_dump,
+        offsite=offsite,
         **keep,
     )
 

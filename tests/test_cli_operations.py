@@ -22,7 +22,8 @@ from test_cli import cli_env  # noqa: F401 - the fixture
 from intake.config import Settings
 from intake.store import alembic_config, head_revision, make_engine, schema_revision
 
-PARTS = ("configuration", "keys", "database", "redis", "smtp", "site", "worker", "scanner")
+PARTS = ("configuration", "keys", "database", "redis", "smtp", "site", "uploads", "worker",
+         "scanner")  # fmt: skip
 
 
 def problems(result: subprocess.CompletedProcess[str]) -> list[str]:

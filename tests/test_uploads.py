@@ -25,6 +25,13 @@ from upload_samples import (
     png,
     png_claiming,
 )
+from uploads_support import (
+    BACKENDS,
+    backend_instance,
+    encryption_of,
+    private_files,
+    private_folders,
+)
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -40,6 +47,12 @@ GROUP = ("durable-group", "durable-password-1")
 TITLE = "チラシつきの催し"
 LEAKS = (LEAK_MAKE.encode(), LEAK_COMMENT, LEAK_AUTHOR.encode(), LEAK_PRODUCER.encode(),
          LEAK_XMP.encode(), b"Exif", b"GPS")  # fmt: skip
+
+
+@pytest.fixture(params=BACKENDS)
+def instance(request, tmp_path, database_url, redis_server, monkeypatch):  # type: ignore[no-untyped-def]
+    """Each instance test runs with the uploads in this host's folder and in a bucket."""
+    yield from backend_instance(request, tmp_path, database_url, redis_server, monkeypatch)
 
 
 def _no_leaks(data: bytes) -> None:
@@ -155,9 +168,7 @@ def test_wrong_content_and_missing_alt_get_field_messages_and_input_is_kept(inst
     assert re.search(r'id="images-0-file-error"', html)
     assert 'aria-describedby="images-0-file-error"' in html
     assert _uploads(instance) == []
-    assert not (instance.settings.home / "uploads").exists() or not any(
-        (instance.settings.home / "uploads").iterdir()
-    )
+    assert private_files(instance) == {}
     with instance.rt.sessions() as db:
         assert db.scalars(select(Post)).all() == []
 
@@ -258,13 +269,12 @@ def test_files_stay_private_until_approval_then_publish_and_leave_with_the_post(
     moderator_id, _ = open_group(instance)
     make_moderator(instance)
     post_id, image, pdf = _post_with_files(instance, client)
-    private = instance.settings.home / "uploads" / image.token
-    assert sorted(p.name for p in private.iterdir()) == ["20.webp"]
-    for data in (
-        (private / "20.webp").read_bytes(),
-        (instance.settings.home / "uploads" / pdf.token / "flyer.pdf").read_bytes(),
-    ):
+    kept = private_files(instance)
+    assert sorted(kept) == sorted([f"{image.token}/20.webp", f"{pdf.token}/flyer.pdf"])
+    for data in kept.values():
         _no_leaks(data)
+    if instance.settings.uploads_location.is_s3:
+        assert set(encryption_of(instance).values()) == {"AES256"}  # encrypted at rest
     instance.worker_burst()  # ingest: still nothing public
     assert not _site_has(instance, image.token) and not _site_has(instance, pdf.token)
     assert _status(client, f"/media/{post_id}/{image.token}-20.webp") == 404
@@ -325,7 +335,7 @@ def test_files_stay_private_until_approval_then_publish_and_leave_with_the_post(
     assert not (instance.settings.content_dir / "media" / str(post_id)).exists()
     assert _status(client, f"/media/{post_id}/{image.token}-20.webp") == 404
     assert {u.state for u in _uploads(instance)} == {"pending"}  # kept privately
-    assert private.is_dir()
+    assert private_files(instance) == kept
 
 
 def test_a_withdrawn_post_takes_its_files_off_the_site_and_deletes_them(instance, client):
@@ -340,7 +350,13 @@ def test_a_withdrawn_post_takes_its_files_off_the_site_and_deletes_them(instance
     withdraw_post(instance.rt, group, post_id)
     instance.worker_burst()
     assert not _site_has(instance, image.token) and not _site_has(instance, pdf.token)
-    assert not (instance.settings.home / "uploads" / image.token).exists()
+    assert image.token not in private_folders(instance)
+    assert private_files(instance) == {}
+    if instance.settings.uploads_location.is_s3:
+        s3 = instance.settings.uploads_location
+        from intake.objectstore import client
+
+        assert client(instance.settings).list_objects_v2(Bucket=s3.bucket).get("KeyCount") == 0
     assert _uploads(instance) == []  # the rows go with the files
 
 

@@ -9,6 +9,7 @@ import sys
 
 from intake.config import Settings
 from intake.errors import ConfigError
+from intake.protection.keys import require_keys
 from intake.runtime import Runtime
 from intake.site.models import BuildStatus
 from intake.watching.logs import configure_logging
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging()  # HIROBA_LOG_FORMAT: the same lines as the web's (intake/watching)
     try:
         rt = Runtime.from_settings(Settings.from_env())
+        require_keys(rt.sessions, rt.vault)  # a job would fail on a value it cannot open
     except ConfigError as exc:
         print(f"hiroba: {exc}", file=sys.stderr)
         return 2

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from ..config import Settings
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from ..runtime import Runtime
 
 
@@ -43,9 +45,20 @@ def _password(confirm: bool) -> str | None:
 
 
 def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
-    """Add a new data key and re-encrypt every stored value under it (or retire an old key)."""
+    """Add a new data key and re-encrypt every stored value under it (or retire an old key).
+
+    On several hosts: --prepare adds the key inactive; copy data-keys.json to every host;
+    then --activate KEYID on one host makes it active and re-encrypts."""
     from ..protection import keys
 
+    if args.prepare:
+        new_id = keys.add_key(settings.keys_dir, activate=False)
+        print(
+            f"added data key {new_id} (not active yet): copy {settings.keys_dir}/"
+            f"{keys.DATA_KEYS_FILE} to every host, then run "
+            f"`hiroba rotate-keys --activate {new_id}` on one of them"
+        )
+        return 0
     rt = _runtime(settings)
     try:
         if args.retire:
@@ -53,7 +66,11 @@ def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
             print(f"retired data key {args.retire}")
             return 0
         say = (lambda text: print(text, flush=True)) if args.verbose else (lambda _text: None)
-        if args.resume:
+        if args.activate:
+            keys.activate_key(settings.keys_dir, args.activate)
+            say(f"data key {args.activate} is active")
+            result = keys.reencrypt_all(rt.sessions, rt.vault, args.batch_size, say)
+        elif args.resume:
             result = keys.reencrypt_all(rt.sessions, rt.vault, args.batch_size, say)
         else:
             result = keys.rotate(rt.sessions, rt.vault, settings.keys_dir, args.batch_size, say)
@@ -107,7 +124,10 @@ def cmd_audit_report(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     """Write an encrypted backup of the database, hiroba.toml and uploads (default folder:
-    $HIROBA_HOME/backups, or [backup] folder); --scheduled also prunes and records it."""
+    $HIROBA_HOME/backups, or [backup] folder; --to s3://bucket/prefix: into a bucket);
+    --scheduled also prunes and records it."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from ..protection.backup import backup
     from ..store import make_engine
 
@@ -115,12 +135,48 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
         return _scheduled_backup(settings)
     engine = make_engine(settings.database_url)
     try:
+        if args.to:
+            return _backup_to_bucket(settings, engine, args)
         result = backup(settings, engine, args.output, use_pg_dump=args.pg_dump or None)
+    except SQLAlchemyError as exc:
+        _unreachable(settings, exc)
+        return 1
     finally:
         engine.dispose()
     print(
         f"{result.kind} backup ({result.size} bytes, schema {result.revision}, "
         f"{result.files} upload files): {result.path}"
+    )
+    return 0
+
+
+def _unreachable(settings: Settings, exc: Exception) -> None:
+    from ..installation.checkup import shown_url
+
+    print(
+        f"hiroba: cannot reach the database {shown_url(settings.database_url)} "
+        f"({type(exc).__name__}); no backup was written",
+        file=sys.stderr,
+    )
+
+
+def _backup_to_bucket(settings: Settings, engine: Engine, args: argparse.Namespace) -> int:
+    """Write the backup into a private temporary folder, copy it to the bucket, remove it."""
+    import tempfile
+
+    from ..models import utcnow
+    from ..protection import offsite
+    from ..protection.backup import backup
+
+    location = offsite.bucket_location("--to", args.to)
+    with tempfile.TemporaryDirectory(dir=settings.home, prefix=".backup-") as tmp:
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
+        output = Path(tmp) / f"hiroba-{stamp}.backup"
+        result = backup(settings, engine, output, use_pg_dump=args.pg_dump or None)
+        url = offsite.push(settings, result.path, location)
+    print(
+        f"{result.kind} backup ({result.size} bytes, schema {result.revision}, "
+        f"{result.files} upload files): {url}"
     )
     return 0
 
@@ -144,17 +200,28 @@ def _scheduled_backup(settings: Settings) -> int:
         f"{result.kind} backup ({result.size} bytes, {result.files} upload files): "
         f"{result.path}; pruned {len(done.pruned)}"
     )
+    if done.offsite:
+        print(f"off-site copy: {done.offsite}; pruned {len(done.offsite_pruned)} there")
     return 0
 
 
 def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
-    """Bring a backup back into the database and the uploads (stop web and worker first)."""
+    """Bring a backup (a file, or s3://bucket/prefix/name) back into the database and the
+    uploads (stop web and worker first)."""
+    import tempfile
+
+    from ..protection import offsite
     from ..protection.backup import restore
     from ..store import make_engine
 
     engine = make_engine(settings.database_url)
     try:
-        counts = restore(settings, engine, args.path, force=args.force)
+        if args.path.startswith("s3://"):
+            with tempfile.TemporaryDirectory(dir=settings.home, prefix=".restore-") as tmp:
+                local = offsite.fetch(settings, args.path, Path(tmp))
+                counts = restore(settings, engine, local, force=args.force)
+        else:
+            counts = restore(settings, engine, Path(args.path), force=args.force)
     finally:
         engine.dispose()
     rows = ", ".join(f"{name} {n}" for name, n in counts.items() if n)
@@ -255,8 +322,15 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register this module's commands on the `hiroba` parser."""
     rotate = sub.add_parser("rotate-keys", help=cmd_rotate_keys.__doc__)
-    rotate.add_argument("--resume", action="store_true", help="re-encrypt without a new key")
-    rotate.add_argument("--retire", metavar="KEYID", help="remove an unused old key")
+    step = rotate.add_mutually_exclusive_group()
+    step.add_argument("--resume", action="store_true", help="re-encrypt without a new key")
+    step.add_argument("--retire", metavar="KEYID", help="remove an unused old key")
+    step.add_argument(
+        "--prepare", action="store_true", help="add a new key, not active (several hosts)"
+    )
+    step.add_argument(
+        "--activate", metavar="KEYID", help="make a prepared key active and re-encrypt under it"
+    )
     rotate.add_argument("--batch-size", type=int, default=200)
     rotate.add_argument("--verbose", action="store_true")
     rotate.set_defaults(func=cmd_rotate_keys)
@@ -274,6 +348,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     where = backup.add_mutually_exclusive_group()
     where.add_argument("--output", type=Path)
     where.add_argument(
+        "--to", metavar="s3://BUCKET/PREFIX", help="write the backup into a bucket instead"
+    )
+    where.add_argument(
         "--scheduled",
         action="store_true",
         help="the timer's run: into the backup folder, prune (keep_daily, keep_weekly), record",
@@ -283,7 +360,7 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     backup.set_defaults(func=cmd_backup)
     restore = sub.add_parser("restore", help=cmd_restore.__doc__)
-    restore.add_argument("path", type=Path)
+    restore.add_argument("path", help="a backup file, or s3://bucket/prefix/name")
     restore.add_argument("--force", action="store_true", help="overwrite a database with data")
     restore.set_defaults(func=cmd_restore)
     keys_out = sub.add_parser("backup-keys", help=cmd_backup_keys.__doc__)

@@ -65,8 +65,22 @@ def cmd_republish(settings: Settings, args: argparse.Namespace) -> int:
     return _become(_python_module("worker", "republish", *_wait(args)))
 
 
+def _require_keys(settings: Settings) -> None:
+    """Raise MissingKeys (a ConfigError) when the database uses a key id this host lacks."""
+    from ..crypto import load_vault
+    from ..protection.keys import require_keys
+    from ..store import make_engine, session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        require_keys(session_factory(engine), load_vault(settings.keys_dir))
+    finally:
+        engine.dispose()
+
+
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the intake app (and the live site) with gunicorn on the loopback address."""
+    _require_keys(settings)  # one sentence here rather than gunicorn's traceback
     return _become(web_argv(args.host, args.port, args.workers))
 
 

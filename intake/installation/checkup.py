@@ -2,10 +2,11 @@
 
 The parts: the configuration, the key files and their modes, the database (reachable, at
 the newest migration), Redis, the SMTP server (connect and EHLO), the site folders
-(present, writable, a site live), a worker (registered in rq's worker registry for our
+(present, writable, a site live), where private uploads are kept (a private folder, or a
+bucket that takes and deletes a probe object), a worker (registered in rq's worker registry for our
 queue, with a recent heartbeat) and, when configured, the virus scanner (clamd answers;
-its signatures' version and age). Nothing here changes anything: a missing SQLite file is
-reported, not created.
+its signatures' version and age). Nothing here changes anything (but for the bucket's probe
+object, deleted at once): a missing SQLite file is reported, not created.
 """
 
 from __future__ import annotations
@@ -27,10 +28,19 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import mail
 from ..config import Settings
-from ..crypto import BACKUP_KEY_FILE, DATA_KEYS_FILE, INDEX_KEY_FILE, SECRET_KEY_FILE, load_vault
+from ..crypto import (
+    BACKUP_KEY_FILE,
+    DATA_KEYS_FILE,
+    INDEX_KEY_FILE,
+    SECRET_KEY_FILE,
+    Vault,
+    load_vault,
+)
 from ..errors import ConfigError
-from ..store import head_revision, make_engine, schema_revision
+from ..protection.keys import MissingKeys, missing_key_ids
+from ..store import head_revision, make_engine, schema_revision, session_factory
 from ..uploads.scanning import Scanner, ScannerUnavailable
+from ..uploads.storage import upload_store
 
 KEY_FILES = (SECRET_KEY_FILE, INDEX_KEY_FILE, BACKUP_KEY_FILE, DATA_KEYS_FILE)
 NETWORK_TIMEOUT = 5
@@ -98,19 +108,36 @@ def check_keys(settings: Settings) -> Iterator[Finding]:
             problems.append(f"{path} is missing; restore it or run `hiroba init`")
         elif text := _private(path, 0o600):
             problems.append(text)
-    uploads = settings.home / "uploads"
-    if uploads.is_dir() and (text := _private(uploads, 0o700)):
-        problems.append(text)
+    vault = None
     if not problems:
         try:
             settings.secret_key()
-            load_vault(folder)
+            vault = load_vault(folder)
         except ConfigError as exc:
             problems.append(str(exc).rstrip("."))
+    if vault is not None and (missing := _missing_key_ids(settings, vault)):
+        problems.append(str(MissingKeys(missing, folder / DATA_KEYS_FILE)).rstrip("."))
     if problems:
         yield from (Finding("keys", False, text) for text in problems)
     else:
         yield Finding("keys", True, f"{len(KEY_FILES)} key files, private")
+
+
+def _missing_key_ids(settings: Settings, vault: Vault) -> list[str]:
+    """Return the key ids the database uses that vault lacks ([] when it cannot be asked:
+    check_database says why)."""
+    if settings.is_sqlite:
+        path = settings.database_url.split(":///", 1)[-1]
+        if path and path != ":memory:" and not Path(path).is_file():
+            return []  # asking would create the file; check_database reports it
+    engine = make_engine(settings.database_url)
+    try:
+        with session_factory(engine)() as session:
+            return missing_key_ids(session, vault)
+    except SQLAlchemyError:
+        return []
+    finally:
+        engine.dispose()
 
 
 def check_database(settings: Settings) -> Iterator[Finding]:
@@ -200,6 +227,12 @@ def check_site(settings: Settings) -> Iterator[Finding]:
         yield Finding("site", True, f"live at {live}")
 
 
+def check_uploads(settings: Settings) -> Iterator[Finding]:
+    """Private uploads: their folder is 0700, or their bucket takes and deletes an object."""
+    fine, text = upload_store(settings).check()
+    yield Finding("uploads", fine, text)
+
+
 def check_worker(settings: Settings, now: datetime | None = None) -> Iterator[Finding]:
     """A worker is registered on our queue and its last heartbeat is recent."""
     try:
@@ -267,6 +300,7 @@ def run_checks(settings: Settings) -> list[Finding]:
         check_redis,
         check_smtp,
         check_site,
+        check_uploads,
         check_worker,
         check_scanner,
     )

@@ -6,8 +6,11 @@ default $HIROBA_HOME/backups), then prunes the scheduled backups there: it keeps
 newest of each of the latest `keep_daily` days and of each of the latest `keep_weekly`
 ISO weeks (Japan time) that have one, and deletes the rest. Backups written by hand
 (`hiroba backup`) are never pruned: one taken before an upgrade stays until someone
-deletes it. Every run, good or bad, rewrites ``last-backup.json`` in that folder (time,
-ok or failed, file, error), which `hiroba check` and the watcher read.
+deletes it. With `[backup] offsite = "s3://bucket/prefix"` each scheduled backup is also
+copied to that bucket (offsite.py), which is pruned by the same rules; a copy that fails
+fails the run (the local backup stays). Every run, good or bad, rewrites
+``last-backup.json`` in that folder (time, ok or failed, file, error), which
+`hiroba check` and the watcher read.
 """
 
 from __future__ import annotations
@@ -16,14 +19,15 @@ import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
 from ..config import Settings
+from . import offsite
 from .backup import BackupResult, backup, backups_dir, managed_folder
 from .sealed_stream import BackupError
 
@@ -31,6 +35,7 @@ PREFIX = "hiroba-scheduled-"
 OUTCOME_FILE = "last-backup.json"
 JST = timezone(timedelta(hours=9), "JST")  # Japan keeps no daylight saving time
 _NAME = re.compile(rf"{PREFIX}(\d{{8}}T\d{{6}}\d{{6}})Z\.backup")
+Item = TypeVar("Item")
 
 
 def scheduled_time(path: Path) -> datetime | None:
@@ -41,11 +46,11 @@ def scheduled_time(path: Path) -> datetime | None:
     return datetime.strptime(match.group(1), "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
 
 
-def to_keep(stamps: dict[Path, datetime], keep_daily: int, keep_weekly: int) -> set[Path]:
+def to_keep(stamps: dict[Item, datetime], keep_daily: int, keep_weekly: int) -> set[Item]:
     """Return the backups the policy keeps: the newest of each of the latest keep_daily
     days and of each of the latest keep_weekly ISO weeks (Japan time)."""
     newest_first = sorted(stamps, key=lambda path: stamps[path], reverse=True)
-    kept: set[Path] = set()
+    kept: set[Item] = set()
     for count, bucket in ((keep_daily, _day), (keep_weekly, _week)):
         seen: set[tuple[int, int]] = set()
         for path in newest_first:
@@ -82,28 +87,55 @@ def prune(folder: Path, keep_daily: int, keep_weekly: int) -> list[Path]:
     return removed
 
 
+def prune_offsite(settings: Settings, url: str, keep_daily: int, keep_weekly: int) -> list[str]:
+    """Delete the scheduled backups under the bucket URL that the policy does not keep;
+    return their keys."""
+    location = offsite.bucket_location("backup.offsite", url)
+    stamps = {
+        key: when
+        for name, key in offsite.names(settings, location).items()
+        if (when := scheduled_time(Path(name))) is not None
+    }
+    kept = to_keep(stamps, keep_daily, keep_weekly)
+    removed = sorted(key for key in stamps if key not in kept)
+    offsite.delete(settings, location, removed)
+    return removed
+
+
 @dataclass
 class ScheduledResult:
-    """A scheduled backup and what pruning deleted."""
+    """A scheduled backup, what pruning deleted, and its off-site copy (if configured)."""
 
     backup: BackupResult
     pruned: list[Path]
+    offsite: str = ""  # the copy's s3:// URL
+    offsite_pruned: list[str] = field(default_factory=list)
 
 
 def run_scheduled(settings: Settings, engine: Engine) -> ScheduledResult:
     """Write a scheduled backup, prune the old ones and record the outcome; a failure is
     recorded too, then raised."""
     policy = settings.deployment.backup
+    result: BackupResult | None = None
     try:
         result = backup(settings, engine, prefix=PREFIX)
-        pruned = prune(result.path.parent, policy.keep_daily, policy.keep_weekly)
+        done = ScheduledResult(
+            result, prune(result.path.parent, policy.keep_daily, policy.keep_weekly)
+        )
+        if policy.offsite:
+            location = offsite.bucket_location("backup.offsite", policy.offsite)
+            done.offsite = offsite.push(settings, result.path, location)
+            done.offsite_pruned = prune_offsite(
+                settings, policy.offsite, policy.keep_daily, policy.keep_weekly
+            )
     except Exception as exc:
         # Any failure at all must reach the record the alerts read, whatever raised it.
-        record_outcome(settings, ok=False, file=None, error=f"{type(exc).__name__}: {exc}")
+        file = result.path if result is not None else None
+        record_outcome(settings, ok=False, file=file, error=f"{type(exc).__name__}: {exc}")
         raise
     if not record_outcome(settings, ok=True, file=result.path, error=""):
         raise BackupError(f"{result.path} was written, but {OUTCOME_FILE} could not be")
-    return ScheduledResult(result, pruned)
+    return done
 
 
 def record_outcome(settings: Settings, ok: bool, file: Path | None, error: str) -> bool:

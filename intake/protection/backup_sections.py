@@ -4,12 +4,14 @@ Inside the encrypted, compressed stream (backup.py) a backup made since uploads 
 included is a sequence of frames: one kind byte, an 8-byte big-endian length, the body.
 ``D`` frames carry the database payload (the SQLite file, the JSON lines or pg_dump's
 archive); one ``C`` frame, when the instance has one, carries ``$HIROBA_HOME/hiroba.toml``;
-each ``F`` frame carries one file of ``$HIROBA_HOME/uploads/``: its path relative to that
-folder, a NUL byte, and its bytes. Files are streamed in blocks, never read whole. Older
+each ``F`` frame carries one kept upload file (``$HIROBA_HOME/uploads/`` or the uploads
+bucket: uploads/storage.py): its path ``<token>/<name>``, a NUL byte, and its bytes. Files
+are streamed in blocks, never read whole. Older
 backups, without frames, hold only the database and still restore; backups without a ``C``
 frame leave the config file alone.
 
 A restore writes the files into a fresh folder first and swaps it for the uploads folder
+(or, with a bucket, uploads them and then deletes the objects the backup does not hold)
 only when the whole backup has been read and the database restored, so a damaged backup
 leaves the uploads as they were. The config file is put in place only where the new
 instance has none; one that differs stays, and the backup's is written beside it.
@@ -29,7 +31,7 @@ from typing import IO, Protocol
 from ..config import Settings
 from ..deployment import FILE_NAME as CONFIG_FILE
 from ..errors import HirobaError
-from ..uploads.services import uploads_root
+from ..uploads.storage import upload_store
 
 LAYOUT = "sections"
 DATABASE, CONFIG, FILE = b"D", b"C", b"F"
@@ -71,19 +73,6 @@ class DatabaseFrames:
         self._out.write(FRAME.pack(DATABASE, len(data)) + data)
 
 
-def upload_files(settings: Settings) -> Iterator[tuple[str, Path]]:
-    """Yield (relative path, path) of every kept upload file, in a stable order."""
-    root = uploads_root(settings)
-    if not root.is_dir():
-        return
-    for folder in sorted(root.iterdir()):
-        if folder.name.startswith(".") or not folder.is_dir() or folder.is_symlink():
-            continue
-        for path in sorted(folder.iterdir()):
-            if not path.name.startswith(".") and path.is_file() and not path.is_symlink():
-                yield f"{folder.name}/{path.name}", path  # a dot: a write in progress
-
-
 def write_config(settings: Settings, out: Sink) -> bool:
     """Write $HIROBA_HOME/hiroba.toml as a C frame when there is one; return whether."""
     path = settings.home / CONFIG_FILE
@@ -99,16 +88,17 @@ def write_config(settings: Settings, out: Sink) -> bool:
 def write_uploads(settings: Settings, out: Sink) -> int:
     """Write every upload file as an F frame; return how many."""
     count = 0
-    for name, path in upload_files(settings):
-        with path.open("rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
+    store = upload_store(settings)
+    for token, file_name in store.files():
+        name = f"{token}/{file_name}"
+        with store.opened(token, file_name) as (size, handle):
             label = name.encode() + b"\0"
             out.write(FRAME.pack(FILE, len(label) + size) + label)
             left = size
             while left:
                 block = handle.read(min(BLOCK, left))
                 if not block:
-                    raise SectionError(f"{path} shrank while it was backed up")
+                    raise SectionError(f"upload {name} shrank while it was backed up")
                 out.write(block)
                 left -= len(block)
         count += 1
@@ -199,7 +189,8 @@ class UploadsRestore:
     def __init__(self, settings: Settings, reader: SectionReader | None) -> None:
         self._settings = settings
         self._reader = reader
-        self._staging = settings.home / f".restore-uploads-{os.urandom(6).hex()}"
+        self._store = upload_store(settings)
+        self._staging = self._store.staging_folder(settings)
         self.files = 0
 
     def stage(self) -> None:
@@ -210,15 +201,10 @@ class UploadsRestore:
         self.files = self._reader.restore_files(self._staging)
 
     def swap(self) -> None:
-        """Make the staged folder the uploads folder; the previous one is deleted."""
+        """Make the staged files the uploads; the previous ones are deleted."""
         if self._reader is None:
             return
-        root = uploads_root(self._settings)
-        old = root.with_name(f".uploads-replaced-{os.urandom(6).hex()}")
-        if root.exists():
-            os.replace(root, old)
-        os.replace(self._staging, root)
-        shutil.rmtree(old, ignore_errors=True)
+        self._store.replace_all(self._staging)
 
     def place_config(self) -> str:
         """Put the backup's hiroba.toml in place where there is none; return what was done:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -17,13 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import and_, func, not_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..crypto import DATA_KEYS_FILE, Vault, read_data_keys
-from ..errors import HirobaError
+from ..errors import ConfigError, HirobaError
 from ..models import SEALED_COLUMNS, Base
 from ..store import transaction
 from . import audit
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 MAX_PASSES = 5
@@ -35,6 +39,19 @@ class KeyInUse(HirobaError):
 
 class UnknownKey(HirobaError):
     """No data key has this id."""
+
+
+class MissingKeys(ConfigError):
+    """The database holds values sealed with data keys this host's key file lacks."""
+
+    def __init__(self, missing: list[str], keys_file: Path) -> None:
+        self.missing = missing
+        ids = ", ".join(missing)
+        super().__init__(
+            f"the database holds values sealed with data key{'s' if len(missing) > 1 else ''} "
+            f"{ids}, which {keys_file} lacks: copy the keys folder (data-keys.json) from the "
+            "host that ran `hiroba rotate-keys`, then start again."
+        )
 
 
 def context_of(model: type[Base], column: str) -> str:
@@ -60,13 +77,26 @@ def _next_key_id(keys: dict[str, bytes]) -> str:
     return f"k{max(numbers, default=0) + 1}"
 
 
-def add_key(keys_dir: Path) -> str:
-    """Add a fresh 256-bit data key, make it active and return its id."""
+def add_key(keys_dir: Path, activate: bool = True) -> str:
+    """Add a fresh 256-bit data key, make it active (unless told not to) and return its id.
+
+    Several hosts add it inactive first (`rotate-keys --prepare`): once the key file is on
+    every host, every host can open what the new key seals before any value uses it.
+    """
+    path = keys_dir / DATA_KEYS_FILE
+    keys, active = read_data_keys(path)
+    new_id = _next_key_id(keys)
+    write_data_keys(path, {**keys, new_id: os.urandom(32)}, new_id if activate else active)
+    return new_id
+
+
+def activate_key(keys_dir: Path, key_id: str) -> None:
+    """Make an existing data key the active one (the key that seals new values)."""
     path = keys_dir / DATA_KEYS_FILE
     keys, _ = read_data_keys(path)
-    new_id = _next_key_id(keys)
-    write_data_keys(path, {**keys, new_id: os.urandom(32)}, new_id)
-    return new_id
+    if key_id not in keys:
+        raise UnknownKey(f"there is no data key {key_id!r} in {path}")
+    write_data_keys(path, keys, key_id)
 
 
 @dataclass
@@ -93,6 +123,41 @@ def key_usage(session: Session, key_id: str | None = None) -> dict[str, int]:
             kid = token.partition(":")[0]
             usage[kid] = usage.get(kid, 0) + 1
     return usage
+
+
+def key_ids_in_use(session: Session) -> set[str]:
+    """Return every key id that seals a stored value: one SELECT DISTINCT over the id prefix
+    of each sealed column (a few rows back, however many values there are)."""
+    position = func.instr if session.get_bind().dialect.name == "sqlite" else func.strpos
+    found: set[str] = set()
+    for model, column in SEALED_COLUMNS:
+        col = getattr(model, column)
+        prefix = func.substr(col, 1, position(col, ":") - 1)
+        found.update(session.scalars(select(prefix).where(col.like("%:%")).distinct()))
+    return found
+
+
+def missing_key_ids(session: Session, vault: Vault) -> list[str]:
+    """Return the key ids that seal stored values but are not in vault's key file, sorted."""
+    vault.refresh()
+    return sorted(kid for kid in key_ids_in_use(session) if kid not in vault.keys)
+
+
+def require_keys(sessions: sessionmaker[Session], vault: Vault) -> None:
+    """Refuse to start (MissingKeys) when a stored value's key id is not in the key file.
+
+    A database that does not answer (or has no schema yet) is not this check's to judge:
+    the process starts, its requests answer 503 until the database is back, and the next
+    start or `hiroba check` compares the keys.
+    """
+    try:
+        with sessions() as session:
+            missing = missing_key_ids(session, vault)
+    except SQLAlchemyError as exc:
+        log.warning("could not compare the data keys with the database (%s)", type(exc).__name__)
+        return
+    if missing:
+        raise MissingKeys(missing, vault.keys_file or Path(DATA_KEYS_FILE))
 
 
 def _reencrypt_column(

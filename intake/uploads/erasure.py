@@ -4,14 +4,14 @@ A post's flyers and images may show names, faces and phone numbers, so they live
 longer than their purpose: they go when the poster withdraws the post, when a moderator
 rejects it, when the poster's account is withdrawn, and at contract end (except the files
 of posts still on the site, which are public already). The rows are deleted in the same
-transaction as the decision; the folders are removed after it commits, so a rolled-back
-decision never loses files. A folder left behind by a crash between the two has no row,
-and the sweep (run by the hourly retention job and at contract end) removes it.
+transaction as the decision; the folders (or a bucket's objects: storage.py) are removed
+after it commits, so a rolled-back decision never loses files. A folder left behind by a
+crash between the two has no row, and the sweep (run by the hourly retention job and at
+contract end) removes it.
 """
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterable
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..models import Upload
-from .services import upload_dir, uploads_root
+from .storage import upload_store
 
 # A folder is written just before its row commits (uploads.submit_post_with_files): the
 # sweep leaves younger folders alone so that it never races a submission in progress.
@@ -40,19 +40,15 @@ def delete_upload_rows(session: Session, post_ids: Iterable[int]) -> list[str]:
 
 def remove_folders(settings: Settings, tokens: Iterable[str]) -> int:
     """Delete the private folders of uploads whose rows are gone; return how many existed."""
-    removed = 0
-    for token in tokens:
-        folder = upload_dir(settings, token)
-        if folder.exists():
-            removed += 1
-        shutil.rmtree(folder, ignore_errors=True)
-    return removed
+    store = upload_store(settings)
+    return sum(1 for token in tokens if store.delete(token))
 
 
 def forget_files(settings: Settings, session: Session, uploads: list[Upload]) -> None:
     """Delete uploads' private files and their rows (the worker's path for a withdrawn post)."""
+    store = upload_store(settings)
     for upload in uploads:
-        shutil.rmtree(upload_dir(settings, upload.token), ignore_errors=True)
+        store.delete(upload.token)
         session.delete(upload)
 
 
@@ -60,18 +56,13 @@ def sweep_orphans(
     settings: Settings, session: Session, grace_seconds: float = SWEEP_GRACE_SECONDS
 ) -> int:
     """Delete upload folders no row names (older than grace_seconds); return how many."""
-    root = uploads_root(settings)
-    if not root.is_dir():
-        return 0
+    store = upload_store(settings)
     known = set(session.scalars(select(Upload.token)))
     cutoff = time.time() - grace_seconds
     removed = 0
-    for entry in root.iterdir():
-        if entry.name in known or entry.lstat().st_mtime > cutoff:
+    for token, changed in list(store.tokens()):
+        if token in known or changed > cutoff:
             continue
-        if entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry, ignore_errors=True)
-        else:
-            entry.unlink(missing_ok=True)
+        store.delete(token)
         removed += 1
     return removed

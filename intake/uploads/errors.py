@@ -1,6 +1,9 @@
-"""Why an uploaded file was refused: a code and its figures (the web layer words it)."""
+"""Why an uploaded file was refused (a code and its figures, the web layer words it), and
+why a kept one could not be read."""
 
 from __future__ import annotations
+
+from ..errors import HirobaError
 
 # The codes UploadRejected carries; intake/uploads/forms.py has a message for each.
 CODES = (
@@ -37,3 +40,16 @@ class UploadRejected(ValueError):
 
 def _rejected(code: str, params: dict[str, int]) -> UploadRejected:
     return UploadRejected(code, **params)
+
+
+class UploadFileMissing(HirobaError):
+    """A kept upload's file cannot be found where uploads are kept: the job that needs it
+    fails (and is retried, then given up and shown) rather than publishing without it."""
+
+    def __init__(self, token: str, name: str, where: str) -> None:
+        super().__init__(
+            f"upload file {token}/{name} is missing from {where}; put it back (a backup "
+            "holds it) or withdraw the post, then run `hiroba retry-failed`"
+        )
+        self.token = token
+        self.name = name

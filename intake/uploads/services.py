@@ -2,18 +2,16 @@
 
 A post's files are processed in the request that submits it (uploads_images.py,
 uploads_pdf.py): the original bytes are never written anywhere. What is kept lives under
-``$HIROBA_HOME/uploads/<token>/``, a private folder outside everything a web server
-serves, until the worker publishes the approved post and copies the files into the
-Pelican content tree (worker/content/media.py). The random token is the only name a file has
-outside the database; no personal data appears in a path or URL.
+``<token>/`` in the upload store (storage.py: ``$HIROBA_HOME/uploads/`` by default, or a
+private bucket), outside everything a web server serves, until the worker publishes the
+approved post and copies the files into the Pelican content tree (worker/content/media.py).
+The random token is the only name a file has outside the database; no personal data
+appears in a path, key or URL.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,10 +22,11 @@ from ..config import Settings
 from ..models import Upload
 from ..posts.services import PostData, submit_post
 from ..runtime import Runtime
-from .errors import UploadRejected
+from .errors import UploadFileMissing, UploadRejected
 from .images import ProcessedImage, process_image
 from .models import UPLOAD_KEPT, UPLOAD_PREVIEWED, UploadState
 from .pdf import process_pdf
+from .storage import upload_store
 
 __all__ = [
     "Attachment",
@@ -38,7 +37,6 @@ __all__ = [
     "process_pdf",
     "read_limited",
     "submit_post_with_files",
-    "upload_dir",
     "uploads_of",
 ]
 
@@ -64,16 +62,6 @@ def read_limited(stream: object, limit: int, limit_mb: int) -> bytes:
     return data
 
 
-def uploads_root(settings: Settings) -> Path:
-    """Return the private folder of kept uploads (never served, never in content/ or site/)."""
-    return settings.home / "uploads"
-
-
-def upload_dir(settings: Settings, token: str) -> Path:
-    """Return the private folder of one upload."""
-    return uploads_root(settings) / token
-
-
 def file_names(upload: Upload) -> list[str]:
     """Return the private file names of an upload, smallest image variant first."""
     if upload.kind == "pdf":
@@ -86,31 +74,19 @@ def variant_list(upload: Upload) -> list[int]:
     return [int(w) for w in upload.variants.split(",") if w.strip().isdigit()]
 
 
-def _write(folder: Path, name: str, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, folder / name)
-
-
 def _stage(settings: Settings, attachment: Attachment) -> tuple[str, Upload]:
     """Write one attachment's files privately; return its token and its (unsaved) row."""
     token = secrets.token_hex(16)
-    folder = upload_dir(settings, token)
-    root = uploads_root(settings)
-    root.mkdir(mode=0o700, parents=True, exist_ok=True)
-    folder.mkdir(mode=0o700)
+    store = upload_store(settings)
     row = Upload(token=token, kind=attachment.kind, state=UploadState.PENDING, alt=attachment.alt)
     if attachment.image is not None:
         for width, data in attachment.image.files.items():
-            _write(folder, f"{width}.webp", data)
+            store.put(token, f"{width}.webp", data)
         row.width, row.height = attachment.image.width, attachment.image.height
         row.size_bytes = attachment.image.size_bytes
         row.variants = ",".join(str(w) for w in attachment.image.files)
     elif attachment.pdf is not None:
-        _write(folder, PDF_NAME, attachment.pdf)
+        store.put(token, PDF_NAME, attachment.pdf)
         row.size_bytes = len(attachment.pdf)
     return token, row
 
@@ -121,8 +97,9 @@ def stage_attachments(settings: Settings, attachments: list[Attachment]) -> list
 
 
 def _discard(settings: Settings, tokens: list[str]) -> None:
+    store = upload_store(settings)
     for token in tokens:
-        shutil.rmtree(upload_dir(settings, token), ignore_errors=True)
+        store.delete(token)
 
 
 def submit_post_with_files(
@@ -169,7 +146,10 @@ def post_uploads(rt: Runtime, post_id: int) -> list[Upload]:
 
 @dataclass(frozen=True)
 class PreviewFile:
-    path: Path
+    """A file to show a moderator: its path on this host, or its bytes (from a bucket)."""
+
+    path: Path | None
+    data: bytes | None
     mimetype: str
     download_name: str
 
@@ -186,9 +166,13 @@ def preview_file(rt: Runtime, token: str) -> PreviewFile | None:
         kind = upload.kind
     if not names:
         return None
-    path = upload_dir(rt.settings, token) / names[-1]
-    if not path.is_file():
-        return None
+    store = upload_store(rt.settings)
+    path, data = store.local_path(token, names[-1]), None
+    if path is None:  # not a file of this host: a bucket's object, or missing
+        try:
+            data = store.read(token, names[-1])
+        except UploadFileMissing:
+            return None
     if kind == "pdf":
-        return PreviewFile(path, "application/pdf", f"{token}.pdf")
-    return PreviewFile(path, "image/webp", f"{token}.webp")
+        return PreviewFile(path, data, "application/pdf", f"{token}.pdf")
+    return PreviewFile(path, data, "image/webp", f"{token}.webp")

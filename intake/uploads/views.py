@@ -7,6 +7,7 @@ its random token.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask import Blueprint, Flask, request, send_file
@@ -36,8 +37,9 @@ def preview(token: str) -> Response:
     found = preview_file(rt(), token)
     if found is None:
         raise NotFound("upload")
+    # A file of this host is sent as before; a bucket's object comes as its bytes.
     response = send_file(
-        found.path,
+        found.path if found.path is not None else io.BytesIO(found.data or b""),
         mimetype=found.mimetype,
         as_attachment=False,
         download_name=found.download_name,

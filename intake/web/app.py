@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
 from ..errors import InvalidTransition, NotFound, StoreUnavailable
+from ..protection.keys import require_keys
 from ..runtime import Runtime
 from .converters import install as install_converters
 from .filters import jadatetime, jst
@@ -48,7 +49,8 @@ def create_app(
         HIROBA=settings,
     )
     app.config.update(config or {})
-    app.extensions["hiroba.runtime"] = runtime or Runtime.from_settings(settings)
+    app.extensions["hiroba.runtime"] = rt = runtime or Runtime.from_settings(settings)
+    require_keys(rt.sessions, rt.vault)  # every key id the database uses, on this host too
     from ..uploads.views import allow_uploads
 
     allow_uploads(app)  # the post form's larger limit, set before CSRF reads the form

@@ -1,18 +1,24 @@
 """A published post's flyers and images: copied into the content tree, and removed again.
 
-An approved post's processed files are copied from the private uploads folder to
-``content/media/<post_id>/`` (``<token>-<width>.webp``, ``<token>.pdf``); Pelican's static
-generator copies them into the site (STATIC_PATHS), and the incremental publisher
-mirrors that folder (worker/build/tree.py, mirror_media). The post file lists them in its ``Media``
-metadata key, one line of JSON (docs/content-format.md). When the post leaves the site,
+An approved post's processed files are copied from the private upload store (a folder
+of this host or a bucket: intake/uploads/storage.py) to ``content/media/<post_id>/``
+(``<token>-<width>.webp``, ``<token>.pdf``); Pelican's static generator copies them into
+the site (STATIC_PATHS), and the incremental publisher mirrors that folder
+(worker/build/tree.py, mirror_media). The post file lists them in its ``Media`` metadata
+key, one line of JSON (docs/content-format.md). When the post leaves the site,
 its media folder goes too.
+
+A kept file the store does not have fails the publication (UploadFileMissing): the task
+is retried, then given up and shown on the status panel and by `hiroba watch`, and the
+post is not published without it.
 """
 
 from __future__ import annotations
 
 import json
-import logging
+import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +28,12 @@ from intake.config import Settings
 from intake.models import Post, Upload
 from intake.posts.models import PostStatus
 from intake.uploads.erasure import forget_files
+from intake.uploads.errors import UploadFileMissing
 from intake.uploads.models import UploadState
-from intake.uploads.services import PDF_NAME, upload_dir, uploads_of, variant_list
+from intake.uploads.services import PDF_NAME, uploads_of, variant_list
+from intake.uploads.storage import UploadStore, upload_store
 
-from ..build.tree import MEDIA, copy_file
-
-log = logging.getLogger(__name__)
+from ..build.tree import MEDIA, PUBLIC_FILE
 
 
 def media_folder(content_dir: Path, post_id: int) -> Path:
@@ -70,28 +76,48 @@ def media_json(post: Post) -> str:
 
 
 def publish_media(settings: Settings, session: Session, post: Post) -> None:
-    """Make the post's media folder hold exactly its kept files; mark them live."""
+    """Make the post's media folder hold exactly its kept files; mark them live.
+
+    Raises UploadFileMissing, before anything is copied, when a kept file is not in the
+    store (another host's folder, a lost file): the post is not published without it.
+    """
     folder = media_folder(settings.content_dir, post.id)
-    wanted: dict[str, Path] = {}
+    wanted: dict[str, tuple[str, str]] = {}
     for upload in uploads_of(session, post.id):
         for name, private in _sources(upload).items():
-            wanted[name] = upload_dir(settings, upload.token) / private
+            wanted[name] = (upload.token, private)
         upload.state = UploadState.LIVE
     if not wanted:
         remove_media_folder(settings, post.id)
         return
+    store = upload_store(settings)
+    sizes = {name: store.size(*source) for name, source in wanted.items()}
+    for name, size in sizes.items():
+        if size is None:
+            raise UploadFileMissing(*wanted[name], store.location.describe())
     folder.mkdir(parents=True, exist_ok=True)
-    for name, source in wanted.items():
+    for name, (token, private) in wanted.items():
         target = folder / name
-        if not source.is_file():
-            log.error("upload file %s of post %s is missing", name, post.id)
-            continue
-        if target.is_file() and target.stat().st_size == source.stat().st_size:
+        if target.is_file() and target.stat().st_size == sizes[name]:
             continue  # names are unique per upload and files never change
-        copy_file(source, target)
+        _copy_public(store, token, private, target)
     for present in folder.iterdir():
         if present.name not in wanted:
             present.unlink()
+
+
+def _copy_public(store: UploadStore, token: str, private: str, target: Path) -> None:
+    """Copy a kept file into the content tree as build/tree.py's copy_file does: readers
+    never see half of it, and it is 0644 (public, for nginx)."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    os.fchmod(fd, PUBLIC_FILE)
+    os.close(fd)
+    try:
+        store.copy_to(token, private, Path(tmp))
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    os.replace(tmp, target)
 
 
 def remove_media_folder(settings: Settings, post_id: int) -> None:
