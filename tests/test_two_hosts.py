@@ -1,8 +1,10 @@
-"""Two hosts, one system: two instance folders sharing one PostgreSQL database and one Redis
-(the same HIROBA_REDIS_PREFIX), each with its own web app (its test client) and its own
-long-running worker (a real rq worker, its reconciler and search worker).
+"""Two hosts, one system: two instance folders sharing one PostgreSQL database, one Redis
+(the same HIROBA_REDIS_PREFIX) and one private uploads bucket, each with its own web app
+(its test client) and its own long-running worker (a real rq worker, its reconciler and
+search worker).
 
-Approvals made through both hosts all reach the published site; a worker killed in the
+Approvals made through both hosts all reach the published site (a post with an image
+and a PDF sent through host A among them); a worker killed in the
 middle of a build on host A is finished by host B; a takedown made through host B is gone
 within seconds. With file publishing each host serves the site it built itself: the
 published site is the newest build's folder, and each host's site equals a full build
@@ -16,11 +18,13 @@ from pathlib import Path
 
 import pytest
 from accounts_support import client_for
-from actors import MODERATOR, decide, make_moderator, sign_in
+from actors import EVENT, MODERATOR, decide, make_moderator, open_group, sign_in
 from conftest import Instance, RedisServer, csrf_token, open_instance
 from hosts_support import content_posts, differences, same_as_full_build, second_host
-from lifecycle_support import poster_group, wait_until
+from lifecycle_support import wait_until
+from s3_support import S3Server
 from sqlalchemy import func, select
+from uploads_support import post_with_files
 
 from intake.models import Build, Post, SiteState, Task, TaskState
 from intake.posts.models import PostStatus
@@ -33,6 +37,7 @@ from worker.build.search import behind
 pytestmark = pytest.mark.slow
 
 REASON = "二台構成の検査のため非公開にします。"
+KINDS = ("notices", "events")
 
 
 def _submit(host: Instance, group: int, title: str) -> int:
@@ -89,13 +94,22 @@ def _settled(host: Instance) -> bool:
     return not owed and not running and built and folder is not None and not behind(folder)[0]
 
 
-def _page(folder: Path, post_id: int) -> Path:
-    return folder / "notices" / str(post_id) / "index.html"
+def _on_site(folder: Path, post_id: int) -> bool:
+    return any((folder / kind / str(post_id) / "index.html").is_file() for kind in KINDS)
 
 
 def _building(host: Instance) -> bool:
     with host.rt.sessions() as db:
         return bool(db.scalar(select(Build.id).where(Build.status == BuildStatus.RUNNING)))
+
+
+def _approve_as_sent(client, post_id: int, title: str) -> None:  # type: ignore[no-untyped-def]
+    """Approve a post through the review form, its fields as the group sent them."""
+    page = client.get(f"/app/moderation/posts/{post_id}").get_data(as_text=True)
+    data = {**EVENT, "title": title, "action": "approve", "reason": "",
+            "csrf_token": csrf_token(page)}  # fmt: skip
+    response = client.post(f"/app/moderation/posts/{post_id}", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
 
 
 def _take_down(client, post_id: int) -> None:  # type: ignore[no-untyped-def]
@@ -110,29 +124,40 @@ def _take_down(client, post_id: int) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_hosts_publish_as_one_site(
-    database_url: str, redis_server: RedisServer, tmp_path: Path
+    database_url: str,
+    redis_server: RedisServer,
+    s3_server: S3Server,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    host_a = open_instance(tmp_path / "host-a", database_url, redis_server)
+    uploads = {**s3_server.env(), "HIROBA_UPLOADS_URL": f"s3://{s3_server.new_bucket()}/uploads"}
+    for key, value in s3_server.env().items():  # the in-process web apps' client reads them
+        monkeypatch.setenv(key, value)
+    host_a = open_instance(tmp_path / "host-a", database_url, redis_server, extra=uploads)
     host_b = second_host(host_a, tmp_path / "host-b")
     hosts = [host_a, host_b]
     workers: dict[str, subprocess.Popen[str]] = {}
     try:
-        _moderator, group = poster_group(host_a)
+        _moderator, group = open_group(host_a)
         make_moderator(host_a)
         web_a, web_b = client_for(host_a), client_for(host_b)
+        # A group sends an image and a PDF through host A (kept in the uploads bucket).
+        flyer = post_with_files(host_a, client_for(host_a), "二台構成のチラシ付きの催し")
         sign_in(web_a, *MODERATOR)
         sign_in(web_b, *MODERATOR)  # the same keys: host B reads what host A stored
 
         # Approvals through both hosts' web apps, both workers running.
         first = [_submit(host_a, group, f"二台構成のお知らせ{n}") for n in range(4)]
         workers = {"a": host_a.start_worker(), "b": host_b.start_worker()}
-        wait_until(lambda: _pending(host_a, first), 120, "the posts before the moderators")
+        wait_until(lambda: _pending(host_a, [*first, flyer]), 120, "the posts before review")
         for n, post_id in enumerate(first):
             decide(web_a if n % 2 else web_b, f"/app/moderation/posts/{post_id}")
+        _approve_as_sent(web_b, flyer, "二台構成のチラシ付きの催し")
         wait_until(lambda: _settled(host_a), 240, "both hosts' workers publish every approval")
         site = _published(host_a)
         assert site is not None
-        assert all(_page(site, post_id).is_file() for post_id in first)
+        assert all(_on_site(site, post_id) for post_id in [*first, flyer])
+        assert len(list((site / "media" / str(flyer)).iterdir())) >= 2  # the image, the PDF
 
         # Host A's worker is killed in the middle of a build; host B finishes it.
         host_b.kill_group(workers.pop("b"))
@@ -146,7 +171,7 @@ def test_two_hosts_publish_as_one_site(
         wait_until(lambda: _settled(host_b), 240, "host B to finish the publication")
         site = _published(host_b)
         assert site is not None and _builder(hosts, site) is host_b
-        assert _page(site, late).is_file()
+        assert _on_site(site, late)
         with host_b.rt.sessions() as db:
             killed = db.scalars(select(Build).where(Build.status == BuildStatus.INTERRUPTED))
             assert killed.all(), "the killed build is recorded as interrupted"
@@ -156,7 +181,7 @@ def test_two_hosts_publish_as_one_site(
         gone = first[0]
         _take_down(web_b, gone)
         wait_until(
-            lambda: (found := _published(host_a)) is not None and not _page(found, gone).exists(),
+            lambda: (found := _published(host_a)) is not None and not _on_site(found, gone),
             60,
             "the taken-down post leaves the published site",
         )
@@ -179,6 +204,8 @@ def test_two_hosts_publish_as_one_site(
         assert content_posts(builder.settings) == content_posts(other.settings)
         expected = {f"notices/{n}/index.html" for n in [*first[1:], late]}
         assert expected <= set(live) and f"notices/{gone}/index.html" not in live
+        assert f"events/{flyer}/index.html" in live
+        assert any(rel.startswith(f"media/{flyer}/") for rel in live)
     finally:
         for worker in workers.values():
             Instance.kill_group(worker)
