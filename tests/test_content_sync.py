@@ -8,9 +8,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from accounts_support import client_for
+from actors import make_moderator, open_group
 from hosts_support import content_posts, same_as_full_build, second_host
 from lifecycle_support import approved_event, poster_group
 from sqlalchemy import event, select
+from uploads_support import publish_post_with_files
 
 from intake.models import Build, SiteState
 from intake.site.takedown import take_down
@@ -180,5 +183,33 @@ def test_group_profiles_reach_every_host(instance, tmp_path: Path):
         assert record.load(host_a.settings).groups_rev < _rev(host_a)  # renders it next time
         live = same_as_full_build(host_b, tmp_path / "full-b")
         assert "先に書かれた団体紹介です。".encode() in live[f"groups/{group}/index.html"]
+    finally:
+        host_b.rt.close()
+
+
+def test_a_host_that_cannot_read_an_upload_fails_its_build_and_keeps_its_site(
+    instance, tmp_path: Path
+):
+    """Uploads in host A's folder (not a bucket): host B cannot write that post's media, so
+    its build fails loudly and its previous site stays; it never publishes without them."""
+    host_a, host_b = instance, second_host(instance, tmp_path / "host-b")
+    try:
+        moderator, group = open_group(host_a)
+        make_moderator(host_a)
+        notice = approved_event(host_a, moderator, group, "画像のない催し")
+        host_b.worker_burst()
+        serving = host_b.settings.live_dir.resolve()
+        assert (serving / "events" / str(notice) / "index.html").is_file()
+        flyer = publish_post_with_files(host_a, client_for(host_a), "画像付きの催し")  # host A
+        mark = _last_build_id(host_a)
+        with transaction(host_b.rt.sessions) as session:
+            session.get(SiteState, 1).requested_rev += 1
+        host_b.worker_burst()
+        with host_b.rt.sessions() as db:
+            [failed] = db.scalars(select(Build).where(Build.id > mark)).all()
+        assert failed.status == "failed"
+        assert failed.log.startswith("content sync failed: UploadFileMissing: upload file")
+        assert host_b.settings.live_dir.resolve() == serving
+        assert not (host_b.settings.content_dir / "posts" / f"{flyer}.md").exists()
     finally:
         host_b.rt.close()
