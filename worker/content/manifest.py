@@ -8,8 +8,11 @@ ahead of its publish job (``groups_ahead``, the file's digest). The content sync
 a host only rewrites what another host published. Lost or unreadable, it is made again
 from the post files on disk (their digest is the hash the publish job records).
 
-Every change goes through ``updating``, under an exclusive lock on a file beside it, as a
-publish job and a build on the same host may both touch it.
+Whoever writes this host's content/ (the publish jobs, the content sync, republish) does
+it inside ``updating``: an exclusive lock on a file beside the manifest, held while the
+files are written and the manifest changed with them, so a record never claims a file
+another writer on this host replaced meanwhile. No database lock is waited for before
+taking it (the jobs take it before they change any row the sync also changes).
 """
 
 from __future__ import annotations
@@ -107,21 +110,6 @@ def updating(settings: Settings) -> Iterator[Manifest]:
         yield manifest
         if manifest != before or not path.exists():
             save(settings, manifest)
-
-
-def note_post(settings: Settings, post_id: int, published_hash: str | None) -> None:
-    """Record that this host's file of a post is in line with published_hash (None: gone)."""
-    with updating(settings) as manifest:
-        if published_hash is None:
-            manifest.posts.pop(str(post_id), None)
-        else:
-            manifest.posts[str(post_id)] = published_hash
-
-
-def groups_ahead(settings: Settings, digest: str) -> bool:
-    """Tell whether this host's groups.json, of this digest, was written by the sync before
-    the job now looking at it published it."""
-    return bool(digest) and load(settings).groups_ahead == digest
 
 
 def note_own_revision(settings: Settings, rev: int, groups: bool = False) -> None:

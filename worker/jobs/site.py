@@ -27,7 +27,7 @@ from ..build.switch import (
     kept_alive,
     pending_rev,
 )
-from ..content.manifest import file_digest, groups_ahead, note_own_revision
+from ..content.manifest import file_digest, note_own_revision, updating
 from ..content.profiles import profiles_path, write_profiles
 from ..context import runtime
 from ..schedule import LOCK_WAIT_SECONDS as NIGHTLY_LOCK_WAIT_SECONDS
@@ -43,9 +43,10 @@ def publish_profiles(rt: Runtime, session: Session, account_id: int) -> Callable
     """Bring content/groups.json in line with the database; ask for a rebuild if it moved
     (or if this host's content sync wrote it first: other hosts may not have it yet)."""
     settings = rt.settings
-    if not write_profiles(settings.content_dir, session) and not groups_ahead(
-        settings, file_digest(profiles_path(settings.content_dir))
-    ):
+    with updating(settings) as manifest:  # as the content sync on this host writes it
+        changed = write_profiles(settings.content_dir, session)
+        ahead = manifest.groups_ahead == file_digest(profiles_path(settings.content_dir))
+    if not changed and not ahead:
         return None
     rev = request_rebuild(session)
     return functools.partial(_ask_rebuild, rt, rev)
