@@ -71,6 +71,28 @@ class BackupPolicy:
 
 
 @dataclass(frozen=True)
+class Operator:
+    """Who runs the site (運営事務局), as the footer and the contact page show them: text."""
+
+    name: str = ""
+    address: str = ""
+    phone: str = ""
+    hours: str = ""
+    email: str = ""
+
+    def public(self) -> dict[str, str]:
+        """Return the details as a plain mapping (what the site build hands the theme)."""
+        return {key: getattr(self, key) for key in OPERATOR_DETAILS}
+
+
+# [operator] keys shown to the public, each one line of text of at most this many characters.
+OPERATOR_DETAILS = ("name", "address", "phone", "hours", "email")
+OPERATOR_DETAIL_MAX = 200
+# [retention] keys: whole numbers of days, with their defaults.
+RETENTION_DAYS = {"inquiry_days": 365}
+
+
+@dataclass(frozen=True)
 class Deployment:
     """The resolved contents of hiroba.toml."""
 
@@ -92,6 +114,10 @@ class Deployment:
     backup: BackupPolicy = field(default_factory=BackupPolicy)
     # Who gets the alert mail of `hiroba watch` ([operator] alert_email); empty: nobody.
     alert_email: tuple[str, ...] = ()
+    # The operator's contact details ([operator] name, address, phone, hours, email).
+    operator: Operator = field(default_factory=Operator)
+    # Inquiries to the operator are deleted this many days after their last activity.
+    inquiry_days: int = RETENTION_DAYS["inquiry_days"]
 
 
 def _table(doc: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
@@ -119,7 +145,7 @@ def load_deployment(home: Path) -> Deployment:
         raise ConfigError(f"{path} is not valid TOML ({reason}).") from None
     known_sections = (
         "personal_fields", "withdrawal", "applications", "content", "audiences", "uploads",
-        "publishing", "backup", "operator",
+        "publishing", "backup", "operator", "retention",
     )  # fmt: skip
     for section in doc:
         if section not in known_sections:
@@ -152,7 +178,44 @@ def load_deployment(home: Path) -> Deployment:
         nightly_build=_nightly_build(doc, path),
         backup=_backup(doc, path, home),
         alert_email=_alert_email(doc, path),
+        operator=_operator(doc, path),
+        **_retention(doc, path),
     )
+
+
+def _operator(doc: dict[str, Any], path: Path) -> Operator:
+    """Read [operator] name, address, phone, hours, email: one line of text each."""
+    table = _table(doc, "operator", path)
+    details: dict[str, str] = {}
+    for key in OPERATOR_DETAILS:
+        value = table.get(key, "")
+        if not isinstance(value, str) or len(value) > OPERATOR_DETAIL_MAX or "\n" in value:
+            raise ConfigError(
+                f"{path}: operator.{key} must be one line of text "
+                f"of at most {OPERATOR_DETAIL_MAX} characters."
+            )
+        details[key] = value.strip()
+    if details["email"]:
+        try:
+            details["email"] = email(details["email"])
+        except InvalidInput:
+            raise ConfigError(
+                f'{path}: operator.email must be an address such as "office@example.jp".'
+            ) from None
+    return Operator(**details)
+
+
+def _retention(doc: dict[str, Any], path: Path) -> dict[str, int]:
+    """Read [retention]: how many days each kind of record is kept, 1 to 3650."""
+    table = _table(doc, "retention", path)
+    _unknown(table, tuple(RETENTION_DAYS), "retention", path)
+    values: dict[str, int] = {}
+    for key, default in RETENTION_DAYS.items():
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
+            raise ConfigError(f"{path}: retention.{key} must be a whole number of days, 1 to 3650.")
+        values[key] = value
+    return values
 
 
 def _backup(doc: dict[str, Any], path: Path, home: Path) -> BackupPolicy:
@@ -189,7 +252,7 @@ def _backup(doc: dict[str, Any], path: Path, home: Path) -> BackupPolicy:
 def _alert_email(doc: dict[str, Any], path: Path) -> tuple[str, ...]:
     """Read [operator] alert_email: one address, or a list of addresses."""
     table = _table(doc, "operator", path)
-    _unknown(table, ("alert_email",), "operator", path)
+    _unknown(table, ("alert_email", *OPERATOR_DETAILS), "operator", path)
     value = table.get("alert_email", [])
     addresses = [value] if isinstance(value, str) else value
     message = (

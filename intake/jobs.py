@@ -27,6 +27,8 @@ REBUILD_SITE = "worker.jobs.site.rebuild_site"
 NIGHTLY_BUILD = "worker.jobs.site.nightly_build"
 REINDEX_SEARCH = "worker.jobs.site.reindex_search"
 ARCHIVE_PAST = "worker.jobs.site.archive_past"
+# inquiries
+SEND_INQUIRY_REPLY = "worker.jobs.inquiries.send_inquiry_reply"
 # protection
 PURGE_EXPIRED = "worker.jobs.protection.purge_expired"
 
@@ -47,5 +49,6 @@ ALL = (
     NIGHTLY_BUILD,
     REINDEX_SEARCH,
     ARCHIVE_PAST,
+    SEND_INQUIRY_REPLY,
     PURGE_EXPIRED,
 )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relat
 from .accounts.models import AccountStatus, ChangeRequestStatus
 from .applications.models import ApplicationStatus, DeliveryState
 from .controls import stored
+from .inquiries.models import InquiryStatus
 from .posts.models import PostStatus, RevisionStatus
 from .site.models import BuildStatus
 from .uploads.models import UploadState
@@ -399,10 +400,52 @@ class LedgerEntry(Base):
     file_name: Mapped[str] = mapped_column(String(300), default="")
 
 
+class Inquiry(Base):
+    """A message to the operator from the contact form; who asked and what is sealed."""
+
+    __tablename__ = "inquiries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=InquiryStatus.NEW, index=True)
+    lang: Mapped[str] = mapped_column(String(8), default="ja")  # the reply's language
+    name_enc: Mapped[str | None] = mapped_column(Text)
+    email_enc: Mapped[str | None] = mapped_column(Text)
+    phone_enc: Mapped[str | None] = mapped_column(Text)
+    message_enc: Mapped[str | None] = mapped_column(Text)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The last change (status, assignee, note, reply): retention counts from here.
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class InquiryEntry(Base):
+    """One entry of an inquiry's thread: a moderator's internal note or a reply by mail."""
+
+    __tablename__ = "inquiry_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inquiry_id: Mapped[int] = mapped_column(ForeignKey("inquiries.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    body_enc: Mapped[str | None] = mapped_column(Text)
+    mail_state: Mapped[str | None] = mapped_column(String(16))  # a reply's; None for a note
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 # Every sealed column, as (table, column): rotation and erasure walk this list.
 SEALED_COLUMNS: tuple[tuple[type[Base], str], ...] = tuple(
     (model, column.key)
-    for model in (Account, Person, Application, ChangeRequest, PasswordResetToken)
+    for model in (
+        Account,
+        Person,
+        Application,
+        ChangeRequest,
+        PasswordResetToken,
+        Inquiry,
+        InquiryEntry,
+    )  # fmt: skip
     for column in model.__table__.columns
     if column.key.endswith("_enc")
 )

@@ -154,6 +154,9 @@ HIROBA_TOPICS_EN: dict[str, str] = {}
 HIROBA_AREAS_EN: dict[str, str] = {}
 HIROBA_AUDIENCES_EN: dict[str, str] = {}
 HIROBA_INTAKE_URL = "/app"
+# The operator's contact details (hiroba.toml [operator]: name, address, phone, hours,
+# email), shown in every page's footer; passed in by the build code.
+HIROBA_OPERATOR: dict[str, str] = {}
 # Set by the worker for its builds: where the listings plugin saves its state (a path
 # prefix: <prefix>.state.pickle and <prefix>.sigs.json) for the
 # incremental publisher, the configuration's fingerprint, and the post files' stats.

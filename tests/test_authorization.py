@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from intake.accounts import changes
 from intake.accounts.services import PersonData, Registration, register
+from intake.inquiries import services as inquiries
 from intake.models import Account, Post
 from intake.moderation import decisions as post_decisions
 from intake.moderation import reasons as reason_templates
@@ -124,6 +125,13 @@ RULES: dict[str, Rule] = {
     "organizer.export": Rule(OWNER, args="live_event", statuses=FORM_ANSWERS),
     "organizer.message": Rule(OWNER, args="live_event"),
     "organizer.download": Rule(MEMBERS, args="token", statuses=frozenset({404})),
+    "inquiries.contact": Rule(EVERYONE),
+    "inquiries.thanks": Rule(EVERYONE),
+    "moderation_inquiries.index": Rule(MODERATOR),
+    "moderation_inquiries.thread": Rule(MODERATOR, args="inquiry"),
+    "moderation_inquiries.handling": Rule(MODERATOR, args="inquiry", statuses=frozenset({422})),
+    "moderation_inquiries.note": Rule(MODERATOR, args="inquiry", statuses=frozenset({422})),
+    "moderation_inquiries.reply": Rule(MODERATOR, args="inquiry", statuses=frozenset({422})),
 }
 
 # A group's or individual's own-person pages ("owner-only"): asking for a person role
@@ -211,6 +219,12 @@ def world(instance: Instance, app):  # type: ignore[no-untyped-def]
         },
         "reason_template": {"template_id": reason_templates.all_templates(instance.rt)[0].id},
         "token": {"token": "not-a-real-token"},
+        "inquiry": {
+            "inquiry_id": inquiries.submit(
+                instance.rt,
+                inquiries.InquiryData("other", "権限テスト", "権限 問合", "", "0312345678"),
+            )
+        },
     }
     clients = {role: app.test_client() for role in ROLES}
     for role in MEMBERS:

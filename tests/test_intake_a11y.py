@@ -32,6 +32,7 @@ from intake.accounts.password_reset import CONTEXT, token_hash
 from intake.accounts.services import PersonData, Registration, register
 from intake.applications.links import application_path, link_expiry, make_link_token
 from intake.applications.services import apply
+from intake.inquiries import services as inquiries
 from intake.models import PasswordResetToken, Person, Post, utcnow
 from intake.moderation import decisions as post_decisions
 from intake.posts.edits import edit_post
@@ -91,7 +92,20 @@ def _reset_token(instance: Instance, account_id: int) -> str:
     return token
 
 
+# The operator's details every footer shows (hiroba.toml [operator]).
+OPERATOR = """
+[operator]
+name = "検査 運営事務局"
+address = "東京都新宿区検査町1-2-3"
+phone = "03-5555-0123"
+hours = "平日 9:00〜17:00"
+email = "office@example.test"
+"""
+
+
 def _make_world(folder: Path, redis_server: RedisServer) -> Iterator[World]:
+    (folder / "instance").mkdir(parents=True, exist_ok=True)
+    (folder / "instance" / "hiroba.toml").write_text(OPERATOR, encoding="utf-8")
     instance = fresh_instance(folder, redis_server)
     rt, settings = instance.rt, instance.settings
     try:
@@ -121,6 +135,9 @@ def _make_world(folder: Path, redis_server: RedisServer) -> Iterator[World]:
             rt, setup.group_a, "representative", PersonData(name="耐久 一郎", phone="0312345678")
         )
         applied = apply(rt, setup.post_id, applicant_data(9))
+        asked = inquiries.InquiryData("other", "質問です。", "検査 問合", "q@example.test", "")
+        inquiry = inquiries.submit(rt, asked)
+        inquiries.add_note(rt, inquiry, setup.moderator, "折り返し電話する。")
         # A published post with an edit under review, and a group profile text to review.
         live = new_post(instance, setup.group_a, 3)
         post_decisions.approve(rt, setup.moderator, post_decisions.Subject("post", live))
@@ -149,7 +166,7 @@ def _make_world(folder: Path, redis_server: RedisServer) -> Iterator[World]:
                 change_request=request_id,
                 reset_token=_reset_token(instance, setup.group_a),
                 application_link=link,
-                extra={"revision": revision, "profile": setup.group_a},
+                extra={"revision": revision, "profile": setup.group_a, "inquiry": inquiry},
             )
     finally:
         rt.close()
@@ -241,8 +258,9 @@ def test_public_forms_have_no_axe_violations(world, browser, axe_source):  # typ
     check.form("reset password", f"/app/password/reset/{world.reset_token}")
     check.form("apply to an event", f"/app/events/{world.post_id}/apply")
     check.form("application (check or cancel)", world.application_link, submit=False)
+    check.form("contact", "/app/contact")
     check.close()
-    assert len(check.checked) == 6 * 4 + 2
+    assert len(check.checked) == 7 * 4 + 2
     assert check.found == {}, json.dumps(check.found, ensure_ascii=False, indent=1)
 
 
@@ -292,6 +310,15 @@ def test_moderation_and_staff_forms_have_no_axe_violations(world, browser, axe_s
     revision = world.extra["revision"]
     check.form("published post edit", f"/app/moderation/revisions/{revision}", reject=True)
     check.form("site status", "/app/moderation/status", submit=False)
+    check.form("inquiries", "/app/moderation/inquiries", submit=False)
+    inquiry = f"/app/moderation/inquiries/{world.extra['inquiry']}"
+    check.form("inquiry", inquiry, submit=False)
+    for lang in LANGS:  # the thread again, after an empty reply
+        check.goto(inquiry, lang)
+        check.page.locator("form[action$='/reply'] button[type=submit]").click()
+        check.page.wait_for_load_state("load")
+        assert check.page.locator(".error").count() > 0, lang
+        check.run("inquiry (errors)", lang)
     check.close()
     staff = Checker(browser, world, axe_source)
     staff.sign_in(*STAFF, verify=True)

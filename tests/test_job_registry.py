@@ -47,6 +47,10 @@ def test_every_job_of_worker_jobs_is_registered() -> None:
     assert len(jobs.ALL) == len(set(jobs.ALL))
 
 
+# Jobs registered after migration 0004: no stored row can hold an old name of theirs.
+ADDED_SINCE_0004 = {jobs.SEND_INQUIRY_REPLY}
+
+
 def test_owed_tasks_under_the_old_job_names_are_migrated(database_url: str) -> None:
     """0004 rewrites the job names stored in Task rows; its downgrade writes them back."""
     path = REPO_ROOT / "migrations" / "versions" / "0004_job_names_in_worker_jobs.py"
@@ -75,7 +79,8 @@ def test_owed_tasks_under_the_old_job_names_are_migrated(database_url: str) -> N
             names = list(db.execute(text("SELECT name FROM tasks ORDER BY id")).scalars())
         assert names[:-1] == [migration.RENAMED[old] for old in old_names]
         assert names[-1] == "worker.no_such_module.job"  # an unknown name is left alone
-        assert set(names[:-1]) == set(jobs.ALL)  # every job that existed then, by its new name
+        # Every job that existed then, by its new name.
+        assert set(names[:-1]) == set(jobs.ALL) - ADDED_SINCE_0004
         command.downgrade(config, "0003")
         with engine.connect() as db:
             names = list(db.execute(text("SELECT name FROM tasks ORDER BY id")).scalars())

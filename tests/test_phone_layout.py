@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from browsing import CHROMIUM, browser_fixture, demo_server_fixture
-from site_support import demo_fixture, event_pages, key_pages
+from conftest import RedisServer
+from site_support import build_demo, event_pages, key_pages
 
 WIDTH = 375
 
@@ -19,7 +20,25 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
 ]
 
-demo = demo_fixture()
+# The operator's details every footer shows (hiroba.toml [operator]), long enough to wrap.
+OPERATOR = """
+[operator]
+name = "しんじゅく広場 運営事務局（特定非営利活動法人 新宿まちづくり支援センター）"
+address = "〒160-0022 東京都新宿区新宿5丁目18番21号 新宿区役所第二分庁舎分館 3階"
+phone = "03-5555-0123"
+hours = "平日 9:00〜17:00（土日祝日・年末年始を除く）"
+email = "hiroba-office-contact-desk@shinjuku-hiroba.example.jp"
+"""
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer):  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("demo")
+    (folder / "instance").mkdir()
+    (folder / "instance" / "hiroba.toml").write_text(OPERATOR, encoding="utf-8")
+    yield from build_demo(folder, redis_server)
+
+
 server = demo_server_fixture("hiroba-phone-server")
 browser = browser_fixture()
 
@@ -42,7 +61,7 @@ OVERFLOW = """() => {
 
 
 def _intake_pages(site: Path) -> dict[str, str]:
-    """The public forms of the intake: registration, sign-in and an event's application."""
+    """The public forms of the intake: registration, sign-in, an event's application, contact."""
     apply_html = next(
         page for page in event_pages(site) if "/app/events/" in page.read_text(encoding="utf-8")
     )
@@ -53,6 +72,7 @@ def _intake_pages(site: Path) -> dict[str, str]:
         "login": "/app/login",
         "forgot password": "/app/password/forgot",
         "apply": f"/app/events/{event_id}/apply",
+        "contact": "/app/contact",
     }
 
 
@@ -85,6 +105,7 @@ def _measure(browser, server: str, url: str, shots: Path, name: str) -> dict:  #
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_key_pages_do_not_scroll_sideways_at_375px(demo, server, browser, lang, tmp_path):  # type: ignore[no-untyped-def]
     site = demo.settings.live_dir.resolve()
+    assert "03-5555-0123" in (site / "index.html").read_text(encoding="utf-8")  # the footer
     pages = {**key_pages(site), **_intake_pages(site)}
     problems = {}
     for name, url in pages.items():

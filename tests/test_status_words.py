@@ -41,6 +41,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from intake.accounts.models import AccountStatus, ChangeRequestStatus
 from intake.applications.models import ApplicationStatus, Availability, DeliveryState
 from intake.config import REPO_ROOT
+from intake.inquiries.models import EntryKind, InquiryStatus, ReplyState
 from intake.models import (
     Account,
     Application,
@@ -48,6 +49,8 @@ from intake.models import (
     ChangeRequest,
     Decision,
     EventMessage,
+    Inquiry,
+    InquiryEntry,
     MessageDelivery,
     Post,
     PostRevision,
@@ -99,6 +102,9 @@ STORED: list[tuple[type[StrEnum], InstrumentedAttribute[str], set[str]]] = [
     ),
     (TaskState, Task.state, {"pending", "done", "failed", "cancelled"}),
     (BuildStatus, Build.status, {"running", "ok", "failed", "interrupted"}),
+    (InquiryStatus, Inquiry.status, {"received", "in_progress", "done"}),
+    (EntryKind, InquiryEntry.kind, {"note", "reply"}),
+    (ReplyState, InquiryEntry.mail_state, {"pending", "sent", "skipped"}),
 ]
 # Worked out per request (Availability), or kept in Redis (an incident's kind), never in a column.
 UNSTORED: list[type[StrEnum]] = [Availability, IncidentKind]
@@ -342,7 +348,11 @@ def _rows(session) -> dict[str, object]:  # type: ignore[no-untyped-def]
     session.add_all([revision, upload, application, message, change, decision, task, build])
     session.flush()
     delivery = MessageDelivery(message_id=message.id, application_id=application.id)
-    session.add(delivery)
+    inquiry = Inquiry(category="other")
+    session.add_all([delivery, inquiry])
+    session.flush()
+    entry = InquiryEntry(inquiry_id=inquiry.id, author_id=account.id, kind=EntryKind.NOTE)
+    session.add(entry)
     session.flush()
     return {
         "accounts": account,
@@ -355,6 +365,8 @@ def _rows(session) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "decisions": decision,
         "tasks": task,
         "builds": build,
+        "inquiries": inquiry,
+        "inquiry_entries": entry,
     }
 
 

@@ -297,12 +297,16 @@ def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int
 
 
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
-    """Purge applicants' personal data of events over for HIROBA_RETENTION_DAYS (counts stay)."""
+    """Purge applicants' personal data of events over for HIROBA_RETENTION_DAYS (counts stay)
+    and inquiries without activity for [retention] inquiry_days."""
+    from ..inquiries.services import purge_old
     from ..protection.retention import purge
 
     rt = _runtime(settings)
+    days = settings.deployment.inquiry_days
     try:
         events = purge(rt, dry_run=args.dry_run)
+        inquiries = purge_old(rt, days, dry_run=args.dry_run)
     finally:
         rt.close()
     verb = "would purge" if args.dry_run else "purged"
@@ -316,6 +320,7 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
         f"{verb} {total} application(s) of {len(events)} event(s) "
         f"over for more than {settings.retention_days} days"
     )
+    print(f"{verb} {inquiries} inquiry(ies) without activity for more than {days} days")
     return 0
 
 

@@ -63,6 +63,8 @@ def create_app(
     from ..accounts import views as account
     from ..applications import organizer_views as organizer
     from ..applications import views as applications
+    from ..inquiries import moderation_views as moderation_inquiries
+    from ..inquiries import views as inquiries
     from ..moderation import posts_views as moderation_posts
     from ..moderation import reasons_views as moderation_reasons
     from ..moderation import views as moderation
@@ -88,6 +90,8 @@ def create_app(
     app.register_blueprint(moderation_reasons.bp, url_prefix="/app")
     app.register_blueprint(organizer.bp, url_prefix="/app")
     app.register_blueprint(uploads.bp, url_prefix="/app")
+    app.register_blueprint(inquiries.bp, url_prefix="/app")
+    app.register_blueprint(moderation_inquiries.bp, url_prefix="/app")
     app.register_blueprint(site.bp)
     limit_applying(app, limiter, settings)
     app.after_request(apply_security_headers)
@@ -101,7 +105,11 @@ def create_app(
     def _globals() -> dict[str, Any]:
         from .auth import current_account
 
-        return {"site_name": settings.site_name, "me": current_account()}
+        return {
+            "site_name": settings.site_name,
+            "me": current_account(),
+            "operator": settings.deployment.operator,  # the footer's contact details
+        }
 
     return app
 

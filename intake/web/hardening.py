@@ -2,7 +2,8 @@
 
 Rate limits use Flask-Limiter on the deployment's Redis (never an in-memory store, which
 each gunicorn worker would keep apart). Every form POST is limited per client address and
-endpoint; both sign-in steps share a stricter limit, and so do applying and cancelling.
+endpoint; both sign-in steps share a stricter limit, and so do applying, cancelling and the
+contact form.
 A limited request gets a Japanese 429 page. When Redis is down the limits are skipped
 rather than refusing every form.
 """
@@ -53,11 +54,11 @@ def _not_a_post() -> bool:
     return request.method != "POST"
 
 
-APPLYING_ENDPOINTS = ("applications.apply", "applications.application")
+APPLYING_ENDPOINTS = ("applications.apply", "applications.application", "inquiries.contact")
 
 
 def limit_applying(app: Flask, limiter: Limiter, settings: Settings) -> None:
-    """Give applying and cancelling their own limit on top of the forms' one.
+    """Give applying, cancelling and the contact form their own limit on top of the forms' one.
 
     Called once the blueprints are registered: the limit wraps the registered views.
     """

@@ -46,6 +46,7 @@ def pelican_settings(
         "HIROBA_AREAS_EN": AREAS_EN,
         "HIROBA_AUDIENCES_EN": AUDIENCES_EN,
         "HIROBA_INTAKE_URL": "/app",
+        "HIROBA_OPERATOR": settings.deployment.operator.public(),
         "CACHE_PATH": str(settings.site_dir / "cache"),
         **(overrides or {}),
     }

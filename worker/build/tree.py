@@ -132,6 +132,7 @@ def fingerprint(settings: Settings) -> str:
     names = [settings.site_url, settings.site_name, TOPICS, AREAS]
     names += [TOPICS_EN, AREAS_EN, AUDIENCES_EN]  # the English pages' labels
     names.append(settings.deployment.audiences)  # 対象: hiroba.toml [audiences]
+    names.append(settings.deployment.operator.public())  # the footer: [operator]
     digest.update(json.dumps(names, ensure_ascii=False, sort_keys=True).encode())
     return digest.hexdigest()
 
