@@ -59,8 +59,10 @@ deploy-examples: $(BIN)/.installed
 # Benchmarks print figures (tests never assert timings). `make bench` runs them all.
 bench: bench-publish bench-apply bench-uploads
 
+# PUBLISH=s3: publish to a bucket of a private moto S3 server and time approval-to-bucket.
+PUBLISH ?= file
 bench-publish: $(BIN)/.installed system-deps
-	$(BIN)/python bench/bench_publish.py
+	$(BIN)/python bench/bench_publish.py --publish $(PUBLISH)
 
 # 2,000 concurrent applications for 100 places through gunicorn (SQLite, then PostgreSQL).
 bench-apply: $(BIN)/.installed system-deps

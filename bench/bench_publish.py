@@ -7,8 +7,10 @@ one at a time through the moderation service and measures, for each, the time fr
 approval's commit until site/current holds its page, its month listings, calendar month,
 feeds, search index entry, full-text search entry (search/delta.json) and sitemap entry.
 Then waits for the follow-up Pagefind re-index and reports it. Prints `RESULT ...` last.
+With --publish s3 the site is published to a bucket of a private moto S3 server
+(HIROBA_PUBLISH_URL=s3://…) and an approval counts as live once the bucket holds it all.
 
-    .venv/bin/python bench/bench_publish.py [--events 10000] [--approvals 30]
+    .venv/bin/python bench/bench_publish.py [--events 10000] [--approvals 30] [--publish s3]
     .venv/bin/python bench/bench_publish.py --full-only --cache reader   # caching figures
 """
 
@@ -32,6 +34,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from moto_bucket import Reader, start_moto  # noqa: E402
+
 from intake.accounts.services import PersonData, Registration, create_staff, register  # noqa: E402
 from intake.cli.instance import start_private_redis  # noqa: E402
 from intake.config import Settings  # noqa: E402
@@ -46,6 +50,7 @@ from intake.taxonomy import AREAS, TOPICS  # noqa: E402
 
 EMPTY_DELTA = b'{"items":[],"removed_ids":[],"removed_urls":[]}\n'
 PAGEFIND_S = re.compile(r"search re-index \(Pagefind ([0-9.]+) s\)")
+PUBLISHED = re.compile(r"uploaded=(\d+) .* deleted=(\d+) unchanged=\d+ in ([0-9.]+) s")
 PLACES = [
     "区民センター 集会室",
     "地域センター 多目的室",
@@ -134,14 +139,13 @@ def full_build(rt: Runtime) -> float:
     return time.perf_counter() - started
 
 
-def live_with(site: Path, post_id: int, post: PostData) -> bool:
-    """Tell whether site/current shows the post everywhere it belongs."""
-    root = site / os.readlink(site / "current")
+def live_checks(post_id: int, post: PostData) -> list[tuple[str, str]]:
+    """Return (file, text it must hold) for every place the live site shows the post."""
     url = f"/events/{post_id}/"
     start = post.starts_at
     assert start is not None
     month = f"{start.year:04d}/{start.month:02d}"
-    checks = [
+    return [
         (f"events/{post_id}/index.html", post.title),
         (f"events/{month}/index.html", url),
         (f"topics/{post.topic}/{month}/index.html", url),
@@ -154,13 +158,35 @@ def live_with(site: Path, post_id: int, post: PostData) -> bool:
         ("search/index.json", f'["{post_id}",'),
         ("sitemap.xml", url),
     ]
-    if not searchable(root, url):
+
+
+def live_with(site: Path, post_id: int, post: PostData) -> bool:
+    """Tell whether site/current shows the post everywhere it belongs."""
+    root = site / os.readlink(site / "current")
+    if not searchable(root, f"/events/{post_id}/"):
         return False
-    for rel, needle in checks:
+    for rel, needle in live_checks(post_id, post):
         try:
             if needle not in (root / rel).read_text(encoding="utf-8"):
                 return False
         except FileNotFoundError:
+            return False
+    return True
+
+
+def published_with(reader: Reader, site: Path, post_id: int, post: PostData) -> bool:
+    """Tell whether the bucket shows the post everywhere it belongs (full-text search: in
+    the bucket's search/delta.json, else in the Pagefind index of the host's live build)."""
+    url = f"/events/{post_id}/"
+    if reader.read(f"events/{post_id}/index.html") is None:
+        return False
+    delta = reader.read("search/delta.json") or b""
+    in_delta = f'"url":"{url}"'.encode() in delta
+    if not in_delta and not searchable(site / os.readlink(site / "current"), url):
+        return False
+    for rel, needle in live_checks(post_id, post):
+        data = reader.read(rel)
+        if data is None or needle.encode() not in data:
             return False
     return True
 
@@ -190,7 +216,10 @@ def wait_ingested(rt: Runtime, post_id: int) -> None:
 
 
 def measure_approvals(rt: Runtime, env: dict[str, str], moderator: int, group: int,
-                      count: int, rng: random.Random) -> list[float]:  # fmt: skip
+                      count: int, rng: random.Random,
+                      reader: Reader | None = None) -> list[float]:  # fmt: skip
+    """Approve count new events one at a time; return each one's seconds until it is live
+    (in the bucket when reader is given, else in site/current)."""
     worker = subprocess.Popen([sys.executable, "-m", "worker", "run"], cwd=REPO, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)  # fmt: skip
@@ -206,14 +235,18 @@ def measure_approvals(rt: Runtime, env: dict[str, str], moderator: int, group: i
             post_decisions.approve(rt, moderator, post_decisions.Subject("post", post_id))
             seen = ""
             while True:
-                target = os.readlink(site / "current")
-                if target != seen:
-                    seen = target
-                    if live_with(site, post_id, data):
+                if reader is not None:
+                    if published_with(reader, site, post_id, data):
                         break
+                else:
+                    target = os.readlink(site / "current")
+                    if target != seen:
+                        seen = target
+                        if live_with(site, post_id, data):
+                            break
                 if time.perf_counter() - started > 120:
                     raise SystemExit(f"post {post_id} did not go live within 120 s")
-                time.sleep(0.002)
+                time.sleep(0.01 if reader is not None else 0.002)
             latencies.append(time.perf_counter() - started)
             print(f"approval {n + 1:2d}: {latencies[-1]:.3f} s", flush=True)
         report_reindex(rt)
@@ -256,15 +289,42 @@ def report_reindex(rt: Runtime) -> None:
           f"{waited:.1f} s after the last approval went live", flush=True)  # fmt: skip
 
 
+def first_publication(rt: Runtime) -> str:
+    """Return the publication line of the full build's log."""
+    from sqlalchemy import select
+
+    from intake.models import Build
+
+    with rt.sessions() as session:
+        text = session.scalars(select(Build.log).order_by(Build.id).limit(1)).one()
+    return next((line for line in text.splitlines() if line.startswith("published")), "")
+
+
 def incremental_builds(rt: Runtime) -> list[float]:
     """Return the recorded durations of the incremental builds."""
+    return [duration for duration, _text in incremental_logs(rt)]
+
+
+def incremental_logs(rt: Runtime) -> list[tuple[float, str]]:
+    """Return the recorded duration and log of every incremental build."""
     from sqlalchemy import select
 
     from intake.models import Build
 
     with rt.sessions() as session:
         rows = session.execute(select(Build.duration_s, Build.log)).all()
-    return [float(d) for d, text in rows if d is not None and text.startswith("incremental")]
+    return [(float(d), t) for d, t in rows if d is not None and t.startswith("incremental")]
+
+
+def report_publications(rt: Runtime) -> None:
+    """Print what the incremental builds' publications to the bucket wrote and took."""
+    found = [m for _d, t in incremental_logs(rt) if (m := PUBLISHED.search(t))]
+    if found:
+        uploads = sorted(int(m.group(1)) for m in found)
+        seconds = [float(m.group(3)) for m in found]
+        print(f"publications={len(found)} uploaded_median={uploads[len(uploads) // 2]} "
+              f"uploaded_max={uploads[-1]} publish_p95_s={p95(seconds):.3f} "
+              f"(part of each incremental build)")  # fmt: skip
 
 
 def p95(values: list[float]) -> float:
@@ -320,13 +380,19 @@ def main() -> int:
     parser.add_argument("--full-only", action="store_true", help="only time full builds")
     parser.add_argument("--cache", choices=["off", "reader", "generator"], default="off")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder")
+    parser.add_argument("--publish", choices=["file", "s3"], default="file",
+                        help="publish to site/current, or to a moto bucket")  # fmt: skip
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="hiroba-bench-"))
     redis, redis_url = start_private_redis(folder)
     env = dict(os.environ, HIROBA_HOME=str(folder / "instance"), HIROBA_REDIS_URL=redis_url,
                HIROBA_REDIS_PREFIX="bench", HIROBA_RECONCILE_SECONDS="30")  # fmt: skip
-    os.environ.update(env)
+    moto = None
     try:
+        if args.publish == "s3":
+            moto, bucket_env = start_moto(folder, env)
+            env.update(bucket_env)
+        os.environ.update(env)
         home = folder / "instance"
         home.mkdir(parents=True)
         # Approvals are what is measured: no nightly full build starting in the middle.
@@ -345,18 +411,26 @@ def main() -> int:
             return 0
         full_s = full_build(rt)
         print(f"full build (Pelican, no cache) in {full_s:.1f} s", flush=True)
-        latencies = measure_approvals(rt, env, moderator, groups[0], args.approvals, rng)
+        reader = Reader(env["HIROBA_S3_ENDPOINT_URL"]) if moto is not None else None
+        if reader is not None:
+            print(f"published to {settings.publish_location.describe()}: "
+                  f"{first_publication(rt)}", flush=True)  # fmt: skip
+        latencies = measure_approvals(rt, env, moderator, groups[0], args.approvals, rng, reader)
         slowest = p95(latencies)
         builds = incremental_builds(rt)
         if builds:
             print(f"incremental builds={len(builds)} build_p95_s={p95(builds):.3f} "
                   f"(the worker's own time; the rest is queueing and job start-up)")  # fmt: skip
+        report_publications(rt)
         print(f"approvals={len(latencies)} median_s={sorted(latencies)[len(latencies) // 2]:.3f} "
               f"max_s={max(latencies):.3f}")  # fmt: skip
         print(f"RESULT events={args.events} p95_s={slowest:.2f} full_s={full_s:.1f} "
               f"ratio={round(full_s / slowest)}")  # fmt: skip
         return 0
     finally:
+        if moto is not None:
+            moto.terminate()
+            moto.wait(timeout=30)
         redis.terminate()
         redis.wait(timeout=10)
         if not args.keep:

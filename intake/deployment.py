@@ -2,7 +2,8 @@
 
 It holds the choices that are policy rather than plumbing: which optional personal
 fields are collected (all off by default: collect only what is configured), what
-happens to a withdrawn user's posts and how scheduled backups are kept. A missing file
+happens to a withdrawn user's posts, how scheduled backups are kept and how long refused
+registrations are. A missing file
 means the defaults; a bad one stops start-up with one sentence that names the key.
 """
 
@@ -89,7 +90,7 @@ class Operator:
 OPERATOR_DETAILS = ("name", "address", "phone", "hours", "email")
 OPERATOR_DETAIL_MAX = 200
 # [retention] keys: whole numbers of days, with their defaults.
-RETENTION_DAYS = {"inquiry_days": 365}
+RETENTION_DAYS = {"inquiry_days": 365, "refused_registration_days": 30}
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,9 @@ class Deployment:
     operator: Operator = field(default_factory=Operator)
     # Inquiries to the operator are deleted this many days after their last activity.
     inquiry_days: int = RETENTION_DAYS["inquiry_days"]
+    # Registrations refused, or never decided, are erased (rows and sealed personal data)
+    # this many days after the refusal or the registration.
+    refused_registration_days: int = RETENTION_DAYS["refused_registration_days"]
 
 
 def _table(doc: dict[str, Any], name: str, path: Path) -> dict[str, Any]:

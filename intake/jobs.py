@@ -9,6 +9,7 @@ from __future__ import annotations
 # accounts
 INGEST_ACCOUNT = "worker.jobs.accounts.ingest_account"
 SEND_PASSWORD_RESET = "worker.jobs.accounts.send_password_reset"  # noqa: S105 - a job name
+SEND_ACCOUNT_DECISION = "worker.jobs.accounts.send_account_decision"  # approved or refused
 # posts
 INGEST_POST = "worker.jobs.posts.ingest_post"
 PUBLISH_POST = "worker.jobs.posts.publish_post"
@@ -35,6 +36,7 @@ PURGE_EXPIRED = "worker.jobs.protection.purge_expired"
 ALL = (
     INGEST_ACCOUNT,
     SEND_PASSWORD_RESET,
+    SEND_ACCOUNT_DECISION,
     INGEST_POST,
     PUBLISH_POST,
     INGEST_APPLICATION,

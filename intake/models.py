@@ -65,6 +65,8 @@ class Account(Base):
     topics: Mapped[str] = mapped_column(String(400), default="")
     areas: Mapped[str] = mapped_column(String(400), default="")
     reject_reason: Mapped[str] = mapped_column(Text, default="")
+    # The language the registrant registered in ("ja", "en"): their mails are written in it.
+    language: Mapped[str] = mapped_column(String(8), default="ja")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     totp_secret_enc: Mapped[str | None] = mapped_column(Text)  # moderators and staff only
@@ -332,13 +334,29 @@ class Task(Base):
 
 
 class SiteState(Base):
-    """One row: the content revision requested and the one the live site was built from."""
+    """One row: the content revision requested, the one the live site was built from and
+    the one the publication bucket holds."""
 
     __tablename__ = "site_state"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     requested_rev: Mapped[int] = mapped_column(Integer, default=0)
     built_rev: Mapped[int] = mapped_column(Integer, default=0)
+    # Publishing to a bucket (worker/publication): the revision the bucket holds, and the
+    # token of the one publication allowed to write it (a newer claim fences older ones).
+    published_rev: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    publisher_token: Mapped[str] = mapped_column(String(32), default="", server_default="")
+
+
+class PublishedObject(Base):
+    """One object of the site in the publication bucket: its address (s3://bucket/prefix/
+    path) and the SHA-256 of its bytes, or None while a publication may be writing it."""
+
+    __tablename__ = "published_objects"
+
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Build(Base):

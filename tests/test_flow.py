@@ -28,12 +28,12 @@ def test_register_approve_post_publish_apply(instance, client):
     with instance.rt.sessions() as db:
         assert db.get(Account, account.id).status == "pending"
 
-    # A pending group cannot sign in yet.
+    # A pending group cannot sign in yet, and is told so after its right password.
     response = submit(
         client, "/app/login", {"login": "test-group-1", "password": "group-password-123"}
     )
     assert response.status_code == 422
-    assert "まだ承認されていません" in response.get_data(as_text=True)
+    assert "登録は審査中です" in response.get_data(as_text=True)
 
     make_moderator(instance)
     sign_in(client, "mod-tester", "moderator-password-1")

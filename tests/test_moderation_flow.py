@@ -8,7 +8,7 @@ import json
 import re
 from datetime import timedelta
 
-from accounts_support import approver
+from accounts_support import approver, forget_outcome_mails
 from actors import EVENT
 from conftest import csrf_token, submit
 from lifecycle_support import mentions
@@ -36,6 +36,7 @@ from intake.posts.services import PostData, submit_post
 def test_approve_with_edits_mails_the_poster_and_publishes_the_edited_text(mailing):
     instance, sink = mailing
     who = people(instance)
+    forget_outcome_mails(instance, sink)
     post_id = new_post(who)
     instance.worker_burst()  # ingest
     path = f"/app/moderation/posts/{post_id}"
@@ -82,6 +83,7 @@ def test_approve_with_edits_mails_the_poster_and_publishes_the_edited_text(maili
 def test_reject_with_a_template_and_free_text_reaches_mail_and_my_page(mailing):
     instance, sink = mailing
     who = people(instance)
+    forget_outcome_mails(instance, sink)
     post_id = new_post(who)
     path = f"/app/moderation/posts/{post_id}"
     template = reason_templates.all_templates(instance.rt, active_only=True)[0]
@@ -121,6 +123,7 @@ def test_reject_with_a_template_and_free_text_reaches_mail_and_my_page(mailing):
 def test_bulk_approve_of_three_publishes_each_and_reports_a_conflict(mailing):
     instance, sink = mailing
     who = people(instance)
+    forget_outcome_mails(instance, sink)
     ids = [new_post(who, title=f"まとめて承認{n}") for n in range(4)]
     index = who.moderator.get("/app/moderation").get_data(as_text=True)
     for post_id in ids:

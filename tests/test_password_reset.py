@@ -9,6 +9,7 @@ import pytest
 from accounts_support import (
     PASSWORD,
     client_for,
+    forget_outcome_mails,
     individual_form,
     reconfigure,
     register_and_approve,
@@ -54,6 +55,7 @@ def link_of(message) -> tuple[str, str]:  # type: ignore[no-untyped-def]
 def test_reset_mail_arrives_and_its_link_works_once(mailing):
     instance, client, sink = mailing
     register_and_approve(instance, client, 11, "forgetful")
+    forget_outcome_mails(instance, sink)
     other_device = client_for(instance)
     sign_in_member(other_device, "forgetful")
     assert "パスワードを忘れた方" in client.get("/app/login").get_data(as_text=True)
@@ -97,6 +99,7 @@ def test_reset_mail_arrives_and_its_link_works_once(mailing):
 def test_reset_by_email_address(mailing):
     instance, client, sink = mailing
     register_and_approve(instance, client, 12, "by-mail")
+    forget_outcome_mails(instance, sink)
     ask(client, "LEAK-PROBE-12@example.test")
     instance.worker_burst()
     [message] = sink.wait_for(1)
@@ -106,6 +109,7 @@ def test_reset_by_email_address(mailing):
 def test_an_expired_token_is_refused(mailing):
     instance, client, sink = mailing
     register_and_approve(instance, client, 13, "too-late")
+    forget_outcome_mails(instance, sink)
     ask(client, "too-late")
     instance.worker_burst()
     [message] = sink.wait_for(1)
@@ -143,6 +147,7 @@ def test_a_flood_of_requests_mails_at_most_the_cap_with_identical_answers(mailin
     proxy) deliver the cap of mails; every answer is the one an unknown ID gets."""
     instance, client, sink = mailing
     register_and_approve(instance, client, 15, "flooded")
+    forget_outcome_mails(instance, sink)
     reconfigure(instance, HIROBA_TRUSTED_PROXIES="1", HIROBA_RATE_LIMIT_FORMS="100 per minute")
     behind_proxy = client_for(instance)
     token = csrf_token(behind_proxy.get("/app/password/forgot").get_data(as_text=True))
@@ -175,6 +180,7 @@ def test_the_address_cap_holds_across_accounts_sharing_it(mailing):
     instance, client, sink = mailing
     register_and_approve(instance, client, 16, "shared-one")
     register_and_approve(instance, client, 16, "shared-two")
+    forget_outcome_mails(instance, sink)
     for n in range(8):
         ask(client, ["shared-one", "shared-two"][n % 2])
     instance.worker_burst()

@@ -1,14 +1,13 @@
 """Two hosts, one system: two instance folders sharing one PostgreSQL database, one Redis
-(the same HIROBA_REDIS_PREFIX) and one private uploads bucket, each with its own web app
-(its test client) and its own long-running worker (a real rq worker, its reconciler and
-search worker).
+(the same HIROBA_REDIS_PREFIX), one private uploads bucket and one site bucket
+(HIROBA_PUBLISH_URL=s3://…), each with its own web app (its test client) and its own
+long-running worker (a real rq worker, its reconciler and search worker).
 
-Approvals made through both hosts all reach the published site (a post with an image
-and a PDF sent through host A among them); a worker killed in the
-middle of a build on host A is finished by host B; a takedown made through host B is gone
-within seconds. With file publishing each host serves the site it built itself: the
-published site is the newest build's folder, and each host's site equals a full build
-once it has built the newest revision.
+Approvals made through both hosts all reach the bucket (a post with an image and a PDF
+sent through host A among them); a worker killed in the middle of a build on host A is
+finished by host B; a takedown made through host B is gone from the bucket within
+seconds. The bucket holds the newest build byte for byte, which equals a full build;
+each host's own folder (its cache) equals one once it has built the newest revision.
 """
 
 from __future__ import annotations
@@ -94,6 +93,27 @@ def _settled(host: Instance) -> bool:
     return not owed and not running and built and folder is not None and not behind(folder)[0]
 
 
+def _bucket(s3_server: S3Server, bucket: str) -> dict[str, bytes]:
+    """Return {path: bytes} of the published site in the bucket."""
+    objects = s3_server.objects(bucket, "site/")
+    return {key.removeprefix("site/"): data for key, data in objects.items()}
+
+
+def _keys(s3_server: S3Server, bucket: str) -> set[str]:
+    """Return the paths of the published site in the bucket (listed only: a publication may
+    delete an object between a listing and a read)."""
+    pages = (
+        s3_server.client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="site/")
+    )
+    return {
+        item["Key"].removeprefix("site/") for page in pages for item in page.get("Contents", ())
+    }
+
+
+def _in_bucket(objects: dict[str, bytes] | set[str], post_id: int) -> bool:
+    return any(f"{kind}/{post_id}/index.html" in objects for kind in KINDS)
+
+
 def _on_site(folder: Path, post_id: int) -> bool:
     return any((folder / kind / str(post_id) / "index.html").is_file() for kind in KINDS)
 
@@ -130,7 +150,12 @@ def test_two_hosts_publish_as_one_site(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    uploads = {**s3_server.env(), "HIROBA_UPLOADS_URL": f"s3://{s3_server.new_bucket()}/uploads"}
+    site_bucket = s3_server.new_bucket()
+    uploads = {
+        **s3_server.env(),
+        "HIROBA_UPLOADS_URL": f"s3://{s3_server.new_bucket()}/uploads",
+        "HIROBA_PUBLISH_URL": f"s3://{site_bucket}/site",
+    }
     for key, value in s3_server.env().items():  # the in-process web apps' client reads them
         monkeypatch.setenv(key, value)
     host_a = open_instance(tmp_path / "host-a", database_url, redis_server, extra=uploads)
@@ -158,6 +183,9 @@ def test_two_hosts_publish_as_one_site(
         assert site is not None
         assert all(_on_site(site, post_id) for post_id in [*first, flyer])
         assert len(list((site / "media" / str(flyer)).iterdir())) >= 2  # the image, the PDF
+        objects = _bucket(s3_server, site_bucket)
+        assert all(_in_bucket(objects, post_id) for post_id in [*first, flyer])
+        assert any(rel.startswith(f"media/{flyer}/") for rel in objects)
 
         # Host A's worker is killed in the middle of a build; host B finishes it.
         host_b.kill_group(workers.pop("b"))
@@ -172,6 +200,7 @@ def test_two_hosts_publish_as_one_site(
         site = _published(host_b)
         assert site is not None and _builder(hosts, site) is host_b
         assert _on_site(site, late)
+        assert _in_bucket(_keys(s3_server, site_bucket), late)
         with host_b.rt.sessions() as db:
             killed = db.scalars(select(Build).where(Build.status == BuildStatus.INTERRUPTED))
             assert killed.all(), "the killed build is recorded as interrupted"
@@ -181,9 +210,9 @@ def test_two_hosts_publish_as_one_site(
         gone = first[0]
         _take_down(web_b, gone)
         wait_until(
-            lambda: (found := _published(host_a)) is not None and not _on_site(found, gone),
+            lambda: not _in_bucket(_keys(s3_server, site_bucket), gone),
             60,
-            "the taken-down post leaves the published site",
+            "the taken-down post leaves the bucket",
         )
         wait_until(lambda: _settled(host_a), 240, "everything owed is done")
         for worker in workers.values():
@@ -197,10 +226,13 @@ def test_two_hosts_publish_as_one_site(
         builder = _builder(hosts, site)
         other = host_a if builder is host_b else host_b
         live = same_as_full_build(builder, tmp_path / "full-builder")
+        assert _bucket(s3_server, site_bucket) == live  # byte for byte: what was built
         with transaction(other.rt.sessions) as session:
             request_rebuild(session)
         other.worker_burst()
-        assert differences(same_as_full_build(other, tmp_path / "full-other"), live) == []
+        caught_up = same_as_full_build(other, tmp_path / "full-other")
+        assert differences(caught_up, live) == []
+        assert _bucket(s3_server, site_bucket) == caught_up  # the bucket: the newest build
         assert content_posts(builder.settings) == content_posts(other.settings)
         expected = {f"notices/{n}/index.html" for n in [*first[1:], late]}
         assert expected <= set(live) and f"notices/{gone}/index.html" not in live

@@ -241,7 +241,7 @@ def test_failed_jobs_and_a_broken_audit_chain_alert_once_each(instance):
         register_and_approve(instance, client, 42, "jobs-42")
         submit(client, "/app/password/forgot", {"identifier": "jobs-42"})
         instance.rt.queue.enqueue("worker.no_such_module.job", job_id="watch-failing-job")
-        instance.worker_burst()  # the reset mail fails until its task is given up
+        instance.worker_burst()  # the approval and reset mails fail until given up
         with instance.rt.sessions() as db:
             assert db.scalars(select(Task.state).where(Task.state == "failed")).all()
         with transaction(instance.rt.sessions) as db:
@@ -255,7 +255,7 @@ def test_failed_jobs_and_a_broken_audit_chain_alert_once_each(instance):
         sink.wait_for(len(opened))
         [jobs_alert] = alerts(sink, "失敗したジョブ")
         assert (
-            "試行を打ち切ったタスク 1 件、失敗したその他のジョブ 1 件" in jobs_alert.get_content()
+            "試行を打ち切ったタスク 2 件、失敗したその他のジョブ 1 件" in jobs_alert.get_content()
         )
         assert len(alerts(sink, "監査ログ")) == 1
         assert f"entry {entry.seq} was edited" in alerts(sink, "監査ログ")[0].get_content()

@@ -22,6 +22,7 @@ from .build.search import search_queue
 from .build.switch import pending_rev
 from .context import use_runtime
 from .jobs import accounts, applications, moderation, posts, protection, site  # noqa: F401
+from .publication import bucket as publication
 from .reconcile import reconcile, reconcile_forever
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ def make_worker(rt: Runtime) -> Worker:
     )
     worker.settings = rt.settings
     warm_up(rt.settings)
+    publication.warm_up(rt.settings)
     return worker
 
 
@@ -66,6 +68,7 @@ class PublishingWorker(Worker):
 def make_search_worker(rt: Runtime) -> Worker:
     """Return an rq worker on the search queue, whose jobs get rt."""
     use_runtime(rt)
+    publication.warm_up(rt.settings)
     return Worker(
         [search_queue(rt)], connection=rt.redis, serializer="rq.serializers.JSONSerializer"
     )

@@ -18,10 +18,11 @@ from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
 from . import login_ids
-from .models import AccountStatus
+from .models import ACCOUNT_WAITING, AccountStatus
 from .passwords import hash_password, needs_rehash, verify_password
 
 ROLES = ("individual", "group", "moderator", "staff")
+LANGUAGES = ("ja", "en")  # the intake's (intake/web/locale.py): what a registrant may use
 PERSON_FIELDS = (
     "name",
     "kana",
@@ -59,6 +60,15 @@ class LoginTaken(HirobaError):
     """Another account already uses this login ID."""
 
 
+class NotApproved(HirobaError):
+    """The password is right, but the registration waits for a moderator or was refused."""
+
+    def __init__(self, status: str, reason: str = "") -> None:
+        super().__init__(status)
+        self.status = status
+        self.reason = reason  # the moderator's reason of a refusal
+
+
 @dataclass
 class PersonData:
     """The personal fields of one person; empty strings mean not given."""
@@ -88,6 +98,7 @@ class Registration:
     profile: str = ""
     topics: list[str] = field(default_factory=list)
     areas: list[str] = field(default_factory=list)
+    language: str = "ja"  # of the form it came through: the outcome mail's language
 
 
 def login_index(vault: Vault, login: str) -> str:
@@ -136,6 +147,7 @@ def register(
             profile=reg.profile,
             topics=",".join(reg.topics),
             areas=",".join(reg.areas),
+            language=reg.language if reg.language in LANGUAGES else "ja",
         )
         account.persons = [seal_person(rt.vault, role, data) for role, data in reg.persons.items()]
         session.add(account)
@@ -193,7 +205,11 @@ def register_on_paper(rt: Runtime, moderator_id: int, reg: Registration) -> tupl
 
 
 def authenticate(rt: Runtime, login: str, password: str) -> Account | None:
-    """Return the active account matching login and password, or None."""
+    """Return the active account matching login and password, or None.
+
+    Raise NotApproved when the password is right but the registration is still waiting
+    or was refused: only someone who knows the password learns how it stands.
+    """
     with transaction(rt.sessions) as session:
         account = session.scalars(
             select(Account).where(Account.login_index == login_index(rt.vault, login))
@@ -201,6 +217,8 @@ def authenticate(rt: Runtime, login: str, password: str) -> Account | None:
         if not verify_password(account.password_hash if account else None, password):
             return None
         assert account is not None
+        if account.status in ACCOUNT_WAITING or account.status == AccountStatus.REJECTED:
+            raise NotApproved(account.status, account.reject_reason)
         if account.status != AccountStatus.ACTIVE:
             return None
         if needs_rehash(account.password_hash):

@@ -10,6 +10,7 @@ the same time. Every failure is written to the audit log as `signin_failed`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NoReturn
 
 from redis.exceptions import RedisError
 from sqlalchemy import select
@@ -22,18 +23,20 @@ from ..runtime import Runtime
 from ..store import transaction
 from . import second_factor
 from .models import AccountStatus
-from .services import authenticate, login_index
+from .services import NotApproved, authenticate, login_index
 from .sessions import revoke_sessions
 
 SECOND_FACTOR_ROLES = frozenset({"moderator", "staff"})
 
 
 class SignInRefused(HirobaError):
-    """The sign-in is refused: 'invalid', 'locked', 'address', 'no_factor' or 'unavailable'."""
+    """The sign-in is refused: 'invalid', 'locked', 'address', 'no_factor', 'unavailable',
+    or, after a right password, 'pending' or 'rejected' (with the moderator's reason)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,10 @@ def _check_password(rt: Runtime, login: str, password: str, address: str) -> Pas
     if blocked:
         _record_failure(rt, index, address, blocked, None)
         raise SignInRefused(blocked)
-    account = authenticate(rt, login, password)
+    try:
+        account = authenticate(rt, login, password)
+    except NotApproved as waiting:
+        _not_approved(rt, index, waiting)
     if account is None:
         with rt.sessions() as session:
             known = session.scalar(select(Account.id).where(Account.login_index == index))
@@ -125,6 +131,28 @@ def _check_password(rt: Runtime, login: str, password: str, address: str) -> Pas
         raise SignInRefused("no_factor")
     _clear_failures(rt, index)
     return PasswordAccepted(account, needs_factor)
+
+
+def _not_approved(rt: Runtime, index: str, waiting: NotApproved) -> NoReturn:
+    """Say how a registration stands to whoever gave its right password, audited.
+
+    The password is proven, so this is no guess: the failure counters are cleared, not
+    raised. A wrong password never gets here, so nobody learns whether a login exists.
+    """
+    _clear_failures(rt, index)
+    with transaction(rt.sessions) as session:
+        account_id = session.scalar(select(Account.id).where(Account.login_index == index))
+        audit.record(
+            session,
+            None,
+            "signin_failed",
+            "account",
+            account_id,
+            detail=f"login_index={index} reason={waiting.status}",
+        )
+    if waiting.status == AccountStatus.REJECTED:
+        raise SignInRefused("rejected", waiting.reason)
+    raise SignInRefused("pending")
 
 
 def check_second_factor(rt: Runtime, account_id: int, code: str, address: str) -> Account:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
@@ -54,6 +55,15 @@ REFUSALS = {
     "unavailable": _l(
         "ただいまログインを受け付けられません。少し待ってからもう一度お試しください。"
     ),
+    # Only after the right password (intake/accounts/signin.py): how the registration stands.
+    "pending": _l(
+        "登録は審査中です。運営者が承認すると、ログインできるようになります。"
+        "結果は登録のメールアドレスにお知らせします。"
+    ),
+    "rejected": _l(
+        "登録は承認されませんでした。新たに登録し直すこともできます。"
+        "ご不明な点は運営者までお問い合わせください。"
+    ),
 }
 CODE_REFUSED = _l("確認コードが正しくないか、すでに使われています。")
 
@@ -76,6 +86,8 @@ def sign_in() -> str | Response | tuple[str, int]:
             )
         except SignInRefused as refused:
             form.password.errors.append(REFUSALS[refused.reason])
+            if refused.detail:  # the moderator's words, shown as text (escaped)
+                form.password.errors.append(_("理由: %(reason)s", reason=refused.detail))
             if refused.reason == "unavailable":
                 return render_template("accounts/login.html", form=form), 503
         else:

@@ -15,6 +15,7 @@ from ..deployment import PersonalFields
 from ..errors import StoreUnavailable
 from ..web.auth import current_account, role_required, rt
 from ..web.auth import sign_out as end_session
+from ..web.locale import select_locale
 from ..web.responses import retry_later
 from . import changes, password_reset, withdrawal
 from . import services as account_service
@@ -73,6 +74,7 @@ def register_individual() -> str | Response | tuple[str, int]:
             password=form.password.data,
             public_name=form.public_name.data.strip(),
             persons={"self": _person(form.person.data, "individual")},
+            language=select_locale(),
         )
         return _register(reg, form, REGISTRATION_TEMPLATES["individual"])
     return render_template(
@@ -96,6 +98,7 @@ def register_group() -> str | Response | tuple[str, int]:
                 "representative": _person(form.representative.data, "group"),
                 "contact": _person(form.contact.data, "group"),
             },
+            language=select_locale(),
         )
         return _register(reg, form, REGISTRATION_TEMPLATES["group"])
     return render_template(
@@ -125,7 +128,10 @@ def registered() -> str:
     return render_template(
         "message.html",
         title=_l("登録を受け付けました"),
-        message=_l("運営者が確認して承認すると、ログインできるようになります。"),
+        message=_l(
+            "運営者が確認して承認すると、ログインできるようになります。"
+            "結果は登録のメールアドレスにお知らせします。"
+        ),
     )
 
 

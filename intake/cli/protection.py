@@ -298,8 +298,10 @@ def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int
 
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     """Purge applicants' personal data of events over for HIROBA_RETENTION_DAYS (counts stay)
-    and inquiries without activity for [retention] inquiry_days."""
+    and inquiries without activity for [retention] inquiry_days, and registrations refused or
+    undecided for [retention] refused_registration_days."""
     from ..inquiries.services import purge_old
+    from ..protection import registrations
     from ..protection.retention import purge
 
     rt = _runtime(settings)
@@ -307,6 +309,7 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     try:
         events = purge(rt, dry_run=args.dry_run)
         inquiries = purge_old(rt, days, dry_run=args.dry_run)
+        erased = registrations.purge(rt, dry_run=args.dry_run)
     finally:
         rt.close()
     verb = "would purge" if args.dry_run else "purged"
@@ -321,6 +324,11 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
         f"over for more than {settings.retention_days} days"
     )
     print(f"{verb} {inquiries} inquiry(ies) without activity for more than {days} days")
+    refused_days = settings.deployment.refused_registration_days
+    print(
+        f"{verb} {len(erased)} registration(s) refused or undecided "
+        f"for more than {refused_days} days"
+    )
     return 0
 
 

@@ -382,6 +382,11 @@ class Settings:
 
     @property
     def live_dir(self) -> Path:
+        """The symlink to the live build: HIROBA_PUBLISH_URL's file:// path, else (a bucket)
+        site/current, the host's copy the next build starts from."""
+        location = self.publish_location
+        if location.kind == "file" and location.path is not None:
+            return location.path
         return self.site_dir / "current"
 
     @property

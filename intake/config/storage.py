@@ -51,7 +51,8 @@ def parse_location(name: str, raw: str) -> Location:
             raise ConfigError(
                 f"{name}={raw!r}: a file:// URL names an absolute folder (file:///srv/…)."
             )
-        return Location(FILE, path=path.resolve())
+        # The parent resolved, not the path: the live site's path is a symlink to a build.
+        return Location(FILE, path=path.parent.resolve() / path.name)
     if parts.scheme == S3:
         bucket = parts.netloc
         if not bucket or parts.query or parts.fragment:

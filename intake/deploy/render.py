@@ -21,7 +21,7 @@ from jinja2 import Environment, FunctionLoader, StrictUndefined
 from ..config import SETTINGS, Settings
 from ..config.smtp import default_sender
 from ..errors import ConfigError
-from .headers import COMMON, HSTS, SITE_CSP
+from .headers import CACHE_DEFAULT, CACHE_RULES, CALENDAR_TYPE, COMMON, HSTS, SITE_CSP
 
 MEGABYTE = 1024 * 1024
 NGINX = "/usr/sbin/nginx"
@@ -178,6 +178,9 @@ def _context(settings: Settings, options: DeployOptions) -> dict[str, object]:
             for name, value in (("Content-Security-Policy", SITE_CSP), *COMMON)
         ],  # fmt: skip
         "hsts": (HSTS[0], _quoted(HSTS[1])),
+        "cache_default": _quoted(CACHE_DEFAULT),
+        "cache_rules": [(f"~{rule}".ljust(41), _quoted(value)) for rule, value in CACHE_RULES],
+        "calendar_type": _quoted(CALENDAR_TYPE),
         "user": options.user,
         "group": options.group,
         "env_file": _path("--env-file", options.env_file),

@@ -8,10 +8,11 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import jobs, outbox
 from ..accounts.models import ACCOUNT_WAITING, AccountStatus
 from ..accounts.services import PersonData, open_person
 from ..errors import InvalidTransition, NotFound
-from ..models import Account, Build, Post, SiteState, Task, TaskState, utcnow
+from ..models import Account, Build, Decision, Post, SiteState, Task, TaskState, utcnow
 from ..posts.models import POST_WAITING
 from ..protection import audit
 from ..runtime import Runtime
@@ -87,8 +88,8 @@ def _decide(
     moderator_id: int,
     approve: bool,
     reason: str,
-) -> Subject:
-    """Lock a waiting subject, set its outcome and record the decision; return it."""
+) -> tuple[Subject, Decision]:
+    """Lock a waiting subject, set its outcome and record the decision; return both."""
     subject = session.get(model, subject_id, with_for_update=True)
     kind = "account" if model is Account else "post"
     if subject is None:
@@ -97,7 +98,7 @@ def _decide(
     if subject.status not in waiting:
         raise InvalidTransition(f"{kind} {subject_id} is {subject.status}")
     subject.reject_reason = "" if approve else reason
-    record_decision(
+    decision = record_decision(
         session,
         moderator_id,
         kind,
@@ -105,17 +106,23 @@ def _decide(
         DecisionAction.APPROVE if approve else DecisionAction.REJECT,
         reason,
     )
-    return subject
+    session.flush()
+    return subject, decision
 
 
 def decide_account(
     rt: Runtime, moderator_id: int, account_id: int, approve: bool, reason: str = ""
 ) -> None:
-    """Activate or reject a waiting registration, recording the decision."""
+    """Activate or reject a waiting registration, recording and auditing the decision; the
+    worker mails the registrant the outcome (with the sign-in link, or the reason)."""
     with transaction(rt.sessions) as session:
-        account = _decide(session, Account, account_id, moderator_id, approve, reason)
+        account, decision = _decide(session, Account, account_id, moderator_id, approve, reason)
         account.status = AccountStatus.ACTIVE if approve else AccountStatus.REJECTED
         account.decided_at = utcnow()
+        action = DecisionAction.APPROVE if approve else DecisionAction.REJECT
+        audit.record(session, moderator_id, "decide_account", "account", account_id, 0, action)
+        task = outbox.add_task(session, jobs.SEND_ACCOUNT_DECISION, decision.id)
+    outbox.enqueue_tasks(rt.queue, [task])
 
 
 def site_view(rt: Runtime) -> SiteView:

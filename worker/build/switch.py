@@ -29,6 +29,7 @@ from intake.outbox import enqueue_rebuild
 from intake.runtime import Runtime
 from intake.site.models import BuildStatus
 from intake.store import transaction
+from worker.publication import bucket
 
 from ..content.sync import sync_before_build
 from . import incremental, search, setaside, tree
@@ -40,10 +41,11 @@ log = logging.getLogger(__name__)
 
 
 def switch_live(settings: Settings, build_dir: Path) -> None:
-    """Point site/current at build_dir with one rename of a symlink."""
-    link = settings.live_dir
-    tmp = settings.site_dir / f".current-{uuid.uuid4().hex}"
-    os.symlink(os.path.relpath(build_dir, settings.site_dir), tmp)
+    """Point the live link (site/current) at build_dir with one rename of a symlink."""
+    link = settings.live_dir  # site/current, or the folder of HIROBA_PUBLISH_URL=file://…
+    # Made beside the link, so the rename stays on one file system (atomic).
+    tmp = link.with_name(f".{link.name}-{uuid.uuid4().hex}")
+    os.symlink(os.path.relpath(build_dir, link.parent), tmp)
     os.replace(tmp, link)
 
 
@@ -137,6 +139,12 @@ def build_and_switch(
             switch_live(settings, out)
             status, text = BuildStatus.OK, f"{note}\n{result.log}".strip()
             prepare_spare(settings, out)
+    if status == BuildStatus.OK and settings.publish_location.is_s3:
+        # The local folder stays this host's cache, which the next incremental build starts
+        # from; the build counts once the bucket holds it.
+        published, line = bucket.publish_build(rt, rev, out)
+        text = f"{text}\n{line}"
+        status = BuildStatus.OK if published else BuildStatus.FAILED
     text = "\n".join(part for part in (text, synced, setaside.review(rt)) if part)
     with transaction(rt.sessions) as session:
         finished = session.get(Build, build_id)

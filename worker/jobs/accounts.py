@@ -1,19 +1,26 @@
-"""Jobs of accounts: put a received registration before the moderators; mail a reset link."""
+"""Jobs of accounts: put a received registration before the moderators; mail a reset link;
+mail a registrant the moderator's decision on their registration."""
 
 from __future__ import annotations
 
+import logging
 import smtplib
 
 from sqlalchemy.orm import Session
 
 from intake import mail
+from intake.accounts.mail import Outcome, outcome_text
 from intake.accounts.models import AccountStatus
 from intake.accounts.password_reset import CONTEXT, mail_text
-from intake.models import Account, PasswordResetToken, Person, utcnow
+from intake.models import Account, Decision, PasswordResetToken, Person, utcnow
+from intake.moderation.models import DecisionAction
 from intake.runtime import Runtime
 
 from ..mail import MailNotSent
+from ..mail.posters import poster_address
 from ..tasks import tracked
+
+log = logging.getLogger(__name__)
 
 
 @tracked
@@ -45,3 +52,35 @@ def send_password_reset(rt: Runtime, session: Session, token_id: int) -> None:
         raise MailNotSent(type(exc).__name__) from None
     row.token_enc = None
     row.sent_at = utcnow()
+
+
+@tracked
+def send_account_decision(rt: Runtime, session: Session, decision_id: int) -> None:
+    """Mail a registrant the decision on their registration, once, in the language they
+    registered in; skipped without a mail server, or without an address (paper)."""
+    decision = session.get(Decision, decision_id)
+    if decision is None or decision.subject_kind != "account":
+        return  # erased with its registration
+    account = session.get(Account, decision.subject_id)
+    approved = decision.action == DecisionAction.APPROVE
+    outcome = AccountStatus.ACTIVE if approved else AccountStatus.REJECTED
+    if account is None or account.status != outcome:
+        return  # erased, or stopped or withdrawn before the mail went out
+    if not rt.settings.smtp_host:
+        log.info("no mail server configured; registration decision mail %s skipped", decision_id)
+        return
+    address = poster_address(rt, account)  # a group's contact person first
+    if address is None:
+        return  # registered on paper without an address
+    subject, body = outcome_text(
+        rt.settings.site_name,
+        rt.settings.public_url,
+        Outcome(account.public_name, approved, decision.reason),
+        account.language,
+        rt.settings.deployment.refused_registration_days,
+    )
+    try:
+        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
+    except (OSError, smtplib.SMTPException) as exc:
+        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
+        raise MailNotSent(type(exc).__name__) from None

@@ -1,6 +1,6 @@
 """Jobs of data protection: the retention purge of applicants' personal data of events long
-over and of inquiries without activity for `[retention] inquiry_days`, enqueued at most
-hourly (worker/schedule.py).
+over, of inquiries without activity for `[retention] inquiry_days`, and of registrations
+refused or never decided, enqueued at most hourly (worker/schedule.py).
 
 It also sweeps upload folders no row names any more (a crash between an erasure's commit
 and its folder removal leaves one; see intake/services/upload_erasure.py).
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from intake.inquiries.services import purge_old as purge_inquiries
+from intake.protection import registrations
 from intake.protection.retention import purge
 from intake.uploads.erasure import sweep_orphans
 
@@ -20,12 +21,16 @@ log = logging.getLogger(__name__)
 
 
 def purge_expired() -> str:
-    """Purge every event past its retention period (idempotent: purged rows are skipped)."""
+    """Purge every event past its retention period, and every registration refused or left
+    undecided for too long (idempotent: purged rows are skipped)."""
     rt = runtime()
     done = purge(rt)
     inquiries = purge_inquiries(rt, rt.settings.deployment.inquiry_days)
     if inquiries:
         log.info("retention purge: %d inquiry(ies)", inquiries)
+    erased = registrations.purge(rt)
+    if erased:
+        log.info("retention purge: %d registration(s) erased", len(erased))
     with rt.sessions() as session:
         strays = sweep_orphans(rt.settings, session)
     if strays:

@@ -1,0 +1,227 @@
+"""Publishing the site to a bucket (HIROBA_PUBLISH_URL=s3://…) with real workers, real
+Pelican builds and moto's S3 server: what the bucket holds after approvals and a takedown,
+the headers of its objects, how little a second approval uploads, and the fence that keeps
+an older publisher from overwriting a newer site.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import Instance, RedisServer, open_instance
+from lifecycle_support import approved_event, poster_group
+from s3_support import S3Server
+from sqlalchemy import select
+
+from intake.models import Build, PublishedObject, SiteState
+from intake.site.models import BuildStatus
+from intake.site.takedown import take_down
+from worker.build.full import build_site
+from worker.build.switch import build_and_switch
+from worker.publication.bucket import Publication, publish
+from worker.publication.errors import Fenced
+
+PREFIX = "site/"
+COUNTS = re.compile(r"uploaded=(\d+) \(assets=(\d+) pages=(\d+)\) deleted=(\d+) unchanged=(\d+)")
+
+
+@pytest.fixture
+def bucketed(
+    tmp_path: Path,
+    database_url: str,
+    redis_server: RedisServer,
+    s3_server: S3Server,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[Instance, str]]:
+    """An instance publishing to a fresh bucket under site/ (moto's credentials in this
+    process too, for the publications the tests run themselves)."""
+    bucket = s3_server.new_bucket()
+    for name, value in s3_server.env().items():
+        monkeypatch.setenv(name, value)
+    extra = {**s3_server.env(), "HIROBA_PUBLISH_URL": f"s3://{bucket}/site"}
+    made = open_instance(tmp_path, database_url, redis_server, extra=extra)
+    yield made, bucket
+    made.rt.close()
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def _bucket_tree(s3_server: S3Server, bucket: str) -> dict[str, bytes]:
+    objects = s3_server.objects(bucket, PREFIX)
+    return {key.removeprefix(PREFIX): data for key, data in objects.items()}
+
+
+def _pagefind_pages(tree: dict[str, bytes]) -> list[bytes]:
+    return sorted(
+        gzip.decompress(data) for rel, data in tree.items() if rel.startswith("pagefind/fragment/")
+    )
+
+
+def _without_pagefind(tree: dict[str, bytes]) -> dict[str, bytes]:
+    return {rel: data for rel, data in tree.items() if not rel.startswith("pagefind/")}
+
+
+def _publications(instance: Instance) -> list[tuple[str, dict[str, int]]]:
+    """Return (the build's first log line, its publication counts) of every build, oldest first."""
+    with instance.rt.sessions() as db:
+        builds = db.scalars(select(Build).order_by(Build.id)).all()
+        found = []
+        for build in builds:
+            assert build.status == BuildStatus.OK, build.log
+            match = COUNTS.search(build.log)
+            assert match, build.log
+            names = ("uploaded", "assets", "pages", "deleted", "unchanged")
+            counts = dict(zip(names, map(int, match.groups()), strict=True))
+            found.append((build.log.splitlines()[0], counts))
+        return found
+
+
+def _manifest(instance: Instance) -> dict[str, str | None]:
+    """Return the manifest's rows of the instance's bucket, by path under the prefix."""
+    base = instance.settings.publish_location.describe()
+    with instance.rt.sessions() as db:
+        rows = db.execute(select(PublishedObject.path, PublishedObject.sha256))
+        return {path.removeprefix(base): digest for path, digest in rows}
+
+
+def test_approvals_and_a_takedown_leave_the_bucket_equal_to_a_full_build(
+    bucketed: tuple[Instance, str], s3_server: S3Server, tmp_path: Path
+) -> None:
+    instance, bucket = bucketed
+    moderator, group = poster_group(instance)
+    first = [approved_event(instance, moderator, group, f"公開先検査の催し{n}") for n in range(3)]
+    instance.worker_burst()
+    s3 = s3_server.client()
+    objects = _bucket_tree(s3_server, bucket)
+    for post_id in first:
+        assert f"events/{post_id}/index.html" in objects
+        assert "公開先検査の催し".encode() in objects[f"events/{post_id}/index.html"]
+    live = _tree(instance.settings.live_dir.resolve())
+    assert objects == live  # the host's copy and the bucket are the same site
+
+    def head(rel: str) -> tuple[str, str]:
+        answer = s3.head_object(Bucket=bucket, Key=PREFIX + rel)
+        return answer["ContentType"], answer["CacheControl"]
+
+    assert head(f"events/{first[0]}/index.html") == (
+        "text/html; charset=utf-8",
+        "public, max-age=60",
+    )
+    assert head(f"events/{first[0]}/event.ics") == (
+        "text/calendar; charset=utf-8",
+        "public, max-age=300",
+    )
+    assert head("feeds/all.atom.xml") == ("text/xml; charset=utf-8", "public, max-age=300")
+    assert head("search/index.json") == ("application/json", "public, max-age=60")
+    css = next(rel for rel in objects if rel.startswith("theme/") and rel.endswith(".css"))
+    assert head(css) == ("text/css", "public, max-age=3600")
+    fragment = next(rel for rel in objects if rel.startswith("pagefind/fragment/"))
+    assert head(fragment) == ("application/octet-stream", "public, max-age=31536000, immutable")
+
+    # One more approval: its incremental build uploads a few pages, not the site.
+    later = approved_event(instance, moderator, group, "公開先検査の追加の催し")
+    instance.worker_burst()
+    step, counts = [
+        (line, counts) for line, counts in _publications(instance) if line.startswith("incremental")
+    ][-1]
+    assert step.startswith("incremental: 1 changed post")
+    total = counts["uploaded"] + counts["unchanged"]
+    assert 0 < counts["uploaded"] <= total // 4, counts
+    assert counts["assets"] == 0 and counts["pages"] == counts["uploaded"], counts
+    assert f"{PREFIX}events/{later}/index.html" in s3_server.objects(bucket, PREFIX + "events/")
+
+    # A takedown: the page and its calendar leave the bucket, in the same publication.
+    take_down(instance.rt, moderator, first[0], "検査のための緊急非公開です。")
+    instance.worker_burst()
+    gone = [f"events/{first[0]}/index.html", f"events/{first[0]}/event.ics"]
+    objects = _bucket_tree(s3_server, bucket)
+    assert not set(gone) & set(objects)
+    assert any(counts["deleted"] >= len(gone) for _line, counts in _publications(instance))
+
+    # The bucket equals a full build of the same content (search compared by what it holds,
+    # as tests/test_incremental.py does: Pagefind's chunk order differs between runs).
+    full = tmp_path / "full-build"
+    build_site(instance.settings, full)
+    rebuilt = _tree(full)
+    assert _pagefind_pages(objects) == _pagefind_pages(rebuilt) != []
+    objects, rebuilt = _without_pagefind(objects), _without_pagefind(rebuilt)
+    assert sorted(objects) == sorted(rebuilt)
+    assert [rel for rel in objects if objects[rel] != rebuilt[rel]] == []
+    # The manifest names exactly the bucket's objects, none of them unknown.
+    manifest = _manifest(instance)
+    assert set(manifest) == set(_bucket_tree(s3_server, bucket))
+    assert None not in manifest.values()
+
+
+def test_an_older_publisher_is_fenced_off_and_the_bucket_keeps_the_newer_site(
+    bucketed: tuple[Instance, str], s3_server: S3Server, tmp_path: Path
+) -> None:
+    instance, bucket = bucketed
+    moderator, group = poster_group(instance)
+    approved_event(instance, moderator, group, "フェンス検査の催し 一")
+    instance.worker_burst()
+    older = tmp_path / "older"
+    shutil.copytree(instance.settings.live_dir.resolve(), older)
+    newer_post = approved_event(instance, moderator, group, "フェンス検査の催し 二")
+    instance.worker_burst()
+    newer = tmp_path / "newer"
+    shutil.copytree(instance.settings.live_dir.resolve(), newer)
+    with instance.rt.sessions() as db:
+        base = db.get(SiteState, 1).published_rev  # type: ignore[union-attr]
+
+    # Revision base+1 claims the bucket and marks what it will write, then stalls...
+    stale = Publication(instance.rt, base + 1, older)
+    stale.claim()
+    changed, _gone, _unchanged = stale.plan()
+    assert f"events/{newer_post}/index.html" not in changed  # the older site has no such page
+    assert any(_manifest(instance)[rel] is None for rel in changed)
+    # ... revision base+2 claims it, publishes and commits ...
+    done = publish(instance.rt, base + 2, newer)
+    # It rewrote (or deleted) what the stalled one had marked unknown.
+    assert done.uploaded + done.deleted >= len(changed) > 0
+    # ... and the stalled publisher is refused at its next batch and at its commit.
+    with pytest.raises(Fenced, match="newer publication"):
+        stale.checkpoint()
+    with pytest.raises(Fenced):
+        stale.finish([])
+    with pytest.raises(Fenced, match="the bucket holds revision"):
+        Publication(instance.rt, base + 1, older).claim()
+    assert _bucket_tree(s3_server, bucket) == _tree(newer)
+    with instance.rt.sessions() as db:
+        state = db.get(SiteState, 1)
+        assert state is not None and state.published_rev == base + 2
+
+    # A whole build of an older revision: built on the host, refused for the bucket,
+    # recorded failed with the reason.
+    record = build_and_switch(instance.rt, base + 1)
+    assert record.status == BuildStatus.FAILED
+    assert "publication refused" in record.log
+    assert _bucket_tree(s3_server, bucket) == _tree(newer)
+
+
+def test_a_file_location_other_than_the_default_is_the_live_link(
+    tmp_path: Path, database_url: str, redis_server: RedisServer
+) -> None:
+    www = tmp_path / "www"
+    www.mkdir()
+    extra = {"HIROBA_PUBLISH_URL": f"file://{www}/hiroba"}
+    instance = open_instance(tmp_path, database_url, redis_server, extra=extra)
+    try:
+        assert instance.settings.live_dir == www.resolve() / "hiroba"
+        moderator, group = poster_group(instance)
+        post_id = approved_event(instance, moderator, group, "別の公開先の催し")
+        instance.worker_burst()
+        link = www / "hiroba"
+        assert link.is_symlink()
+        assert link.resolve().parent == instance.settings.builds_dir.resolve()
+        assert "別の公開先の催し" in (link / f"events/{post_id}/index.html").read_text("utf-8")
+        assert not (instance.settings.site_dir / "current").exists()
+    finally:
+        instance.rt.close()

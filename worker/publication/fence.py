@@ -1,0 +1,65 @@
+"""One publisher at a time: a publication claims a token on the site_state row (under
+SELECT … FOR UPDATE) and checks it before each batch it writes and when it commits; a newer
+claim, or a newer revision already published, stops an older publication."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from sqlalchemy.orm import Session
+
+from intake.models import SiteState
+from intake.runtime import Runtime
+from intake.store import transaction
+
+from .errors import Fenced
+
+log = logging.getLogger(__name__)
+
+
+def _state(session: Session) -> SiteState:
+    state = session.get(SiteState, 1, with_for_update=True)
+    if state is None:
+        state = SiteState(id=1, requested_rev=0, built_rev=0, published_rev=0, publisher_token="")
+        session.add(state)
+        session.flush()
+    return state
+
+
+def claim(rt: Runtime, rev: int) -> str:
+    """Claim the bucket for revision rev; return the token; raise Fenced when the bucket
+    already holds a newer revision."""
+    with transaction(rt.sessions) as session:
+        state = _state(session)
+        if rev < state.published_rev:
+            raise Fenced(
+                f"publication of revision {rev} refused: the bucket holds revision "
+                f"{state.published_rev}"
+            )
+        token = uuid.uuid4().hex
+        state.publisher_token = token
+    return token
+
+
+def check(session: Session, rev: int, token: str) -> SiteState:
+    """Lock the site_state row and return it if token still holds the bucket and rev is
+    not older than what it holds; else raise Fenced (the caller's transaction rolls back)."""
+    state = _state(session)
+    if state.publisher_token != token:
+        raise Fenced(
+            f"publication of revision {rev} stopped: a newer publication claimed the bucket"
+        )
+    if rev < state.published_rev:
+        raise Fenced(
+            f"publication of revision {rev} stopped: the bucket holds revision "
+            f"{state.published_rev}"
+        )
+    return state
+
+
+def finish(session: Session, rev: int, token: str) -> None:
+    """Check the fence once more and record rev as the bucket's revision."""
+    state = check(session, rev, token)
+    state.published_rev = rev
+    state.publisher_token = ""

@@ -1,0 +1,64 @@
+"""The bucket's manifest in the database: the SHA-256 of every object a publication wrote,
+NULL while one may be writing it, so the next one rewrites what is uncertain.
+
+Rows are named by the object's whole address (s3://bucket/prefix/path), so a change of
+HIROBA_PUBLISH_URL starts from an empty manifest and uploads the whole site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from intake.models import PublishedObject
+
+from .digests import LocalFile
+
+# Rows per statement: well under every database's bound-parameter limit.
+BATCH = 500
+
+
+def load(session: Session, base: str) -> dict[str, str | None]:
+    """Return {path under base: digest or None (unknown)} of every object there."""
+    rows = session.execute(select(PublishedObject.path, PublishedObject.sha256))
+    return {path[len(base) :]: digest for path, digest in rows if path.startswith(base)}
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), BATCH):
+        yield items[start : start + BATCH]
+
+
+def mark_unknown(
+    session: Session, base: str, paths: Iterable[str], known: dict[str, str | None]
+) -> None:
+    """Record paths as being written (digest unknown) before any of them is uploaded."""
+    wanted = sorted(set(paths))
+    existing = [base + p for p in wanted if p in known]
+    for chunk in _chunks(existing):
+        session.execute(
+            update(PublishedObject).where(PublishedObject.path.in_(chunk)).values(sha256=None)
+        )
+    session.add_all(
+        PublishedObject(path=base + p, sha256=None, size=0) for p in wanted if p not in known
+    )
+    session.flush()
+
+
+def record(session: Session, base: str, written: dict[str, LocalFile]) -> None:
+    """Record the digests of objects now written."""
+    for path, local in written.items():
+        row = session.get(PublishedObject, base + path)
+        if row is None:
+            session.add(PublishedObject(path=base + path, sha256=local.sha256, size=local.size))
+        else:
+            row.sha256, row.size = local.sha256, local.size
+    session.flush()
+
+
+def forget(session: Session, base: str, paths: Iterable[str]) -> None:
+    """Drop the rows of objects deleted from the bucket."""
+    for chunk in _chunks(sorted(base + p for p in set(paths))):
+        session.execute(delete(PublishedObject).where(PublishedObject.path.in_(chunk)))
