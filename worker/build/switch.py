@@ -32,6 +32,7 @@ from intake.site.models import FAILURES, BuildStatus
 from intake.store import transaction
 from worker.publication import bucket
 
+from ..content.sync import sync_before_build
 from . import incremental, search, setaside, tree
 from .full import BuildFailed, full_build_setting_aside, new_build_dir, prepare_spare
 from .revisions import site_state
@@ -79,6 +80,22 @@ def _save_state(outcome: incremental.Outcome) -> None:
         gc.enable()
 
 
+def _sync_content(rt: Runtime, rev: int, build_id: int) -> str:
+    """Bring this host's content/ in line with the database (another host may have
+    published); return the line for the build log. When it cannot, the build is recorded
+    as failed (the previous site stays) and the error is raised: never a wrong site."""
+    try:
+        return sync_before_build(rt, rev).describe()
+    except Exception as exc:  # whatever it was, building from this content/ could be wrong
+        log.error("content sync before the build of revision %s failed", rev)
+        with transaction(rt.sessions) as session:
+            failed = session.get(Build, build_id)
+            if failed is not None:
+                failed.status, failed.finished_at = BuildStatus.FAILED, utcnow()
+                failed.log = f"content sync failed: {type(exc).__name__}: {exc}"[:4000]
+        raise
+
+
 def build_and_switch(
     rt: Runtime,
     rev: int,
@@ -100,6 +117,7 @@ def build_and_switch(
         session.flush()
         build_id = record.id
     started = time.perf_counter()
+    synced = _sync_content(rt, rev, build_id)
     done, note = (None, note) if full else _try_incremental(settings, rev, fresh)
     if done is not None:
         out = done.build_dir
@@ -128,7 +146,7 @@ def build_and_switch(
         outcome, line = bucket.publish_build(rt, rev, out)
         text = f"{text}\n{line}"
         status = outcome
-    text = "\n".join(part for part in (text, setaside.review(rt)) if part)
+    text = "\n".join(part for part in (text, synced, setaside.review(rt)) if part)
     with transaction(rt.sessions) as session:
         finished = session.get(Build, build_id)
         assert finished is not None

@@ -23,6 +23,7 @@ from intake.models import Post
 from intake.posts.models import PostStatus
 
 from ..build.tree import MEDIA
+from . import manifest as record
 from .posts import write_post
 from .profiles import write_profiles
 
@@ -63,8 +64,12 @@ def republish(settings: Settings, session: Session) -> Republished:
     approved = session.scalars(
         select(Post).where(Post.status == PostStatus.APPROVED).order_by(Post.id)
     ).all()
-    for post in approved:
-        post.published_hash, _ = write_post(settings, session, post)
-    removed = _remove_strays(settings.content_dir, {str(post.id) for post in approved})
-    write_profiles(settings.content_dir, session)
+    with record.updating(settings) as manifest:
+        for post in approved:
+            post.published_hash, _ = write_post(settings, session, post)
+        removed = _remove_strays(settings.content_dir, {str(post.id) for post in approved})
+        write_profiles(settings.content_dir, session)
+        # groups.json goes out with the revision the caller asks for: no rev is claimed
+        manifest.posts = {str(post.id): post.published_hash or "" for post in approved}
+        manifest.groups_rev, manifest.groups_ahead = record.UNKNOWN, ""
     return Republished(len(approved), removed)

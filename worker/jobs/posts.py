@@ -15,6 +15,7 @@ from intake.posts.models import PostStatus
 from intake.runtime import Runtime
 
 from ..build.revisions import request_rebuild
+from ..content.manifest import note_own_revision, updating
 from ..content.media import unpublish_media
 from ..content.posts import post_path, write_post
 from ..tasks import tracked
@@ -38,18 +39,27 @@ def publish_post(rt: Runtime, session: Session, post_id: int) -> Callable[[], No
     if post is None:
         return None
     path = post_path(rt.settings.content_dir, post_id)
-    if post.status == PostStatus.APPROVED:
-        digest, written = write_post(rt.settings, session, post)
+    approved = post.status == PostStatus.APPROVED
+    # This host's content/ and its manifest change together: a build's content sync on
+    # this host (the same lock) sees both or neither.
+    with updating(rt.settings) as manifest:
+        if approved:
+            digest, written = write_post(rt.settings, session, post)
+            manifest.posts[str(post_id)] = digest
+        else:
+            unpublish_media(rt.settings, session, post)
+            written = path.exists()
+            path.unlink(missing_ok=True)
+            manifest.posts.pop(str(post_id), None)
+    if approved:
         if post.published_hash == digest and not written:
             return None
         post.published_hash = digest
     else:
-        unpublish_media(rt.settings, session, post)
-        if post.published_hash is None and not path.exists():
+        if post.published_hash is None and not written:
             return None
-        path.unlink(missing_ok=True)
         post.published_hash = None
-    request_rebuild(session)
+    rev = request_rebuild(session)
     # The rebuild goes to the front (before the decision mails and whatever else is
     # queued) unless other publications are still to run: then it goes after them and
     # one build takes them all in.
@@ -61,9 +71,10 @@ def publish_post(rt: Runtime, session: Session, post_id: int) -> Callable[[], No
         .limit(1)
     )
     urgent = post.status in URGENT
-    return functools.partial(_ask_rebuild, rt, urgent=urgent, first=others is None)
+    return functools.partial(_ask_rebuild, rt, rev, urgent=urgent, first=others is None)
 
 
-def _ask_rebuild(rt: Runtime, urgent: bool = False, first: bool = False) -> None:
+def _ask_rebuild(rt: Runtime, rev: int, urgent: bool = False, first: bool = False) -> None:
+    note_own_revision(rt.settings, rev)
     # A takedown must not wait behind a rebuild queued at the back of a long queue.
     enqueue_rebuild(rt.queue, force=urgent, at_front=urgent or first)

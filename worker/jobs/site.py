@@ -27,7 +27,8 @@ from ..build.switch import (
     kept_alive,
     pending_rev,
 )
-from ..content.profiles import write_profiles
+from ..content.manifest import file_digest, note_own_revision, updating
+from ..content.profiles import profiles_path, write_profiles
 from ..context import runtime
 from ..schedule import LOCK_WAIT_SECONDS as NIGHTLY_LOCK_WAIT_SECONDS
 from ..tasks import tracked
@@ -39,14 +40,20 @@ REINDEX_LOCK_WAIT_SECONDS = 600
 
 @tracked
 def publish_profiles(rt: Runtime, session: Session, account_id: int) -> Callable[[], None] | None:
-    """Bring content/groups.json in line with the database; ask for a rebuild if it moved."""
-    if not write_profiles(rt.settings.content_dir, session):
+    """Bring content/groups.json in line with the database; ask for a rebuild if it moved
+    (or if this host's content sync wrote it first: other hosts may not have it yet)."""
+    settings = rt.settings
+    with updating(settings) as manifest:  # as the content sync on this host writes it
+        changed = write_profiles(settings.content_dir, session)
+        ahead = manifest.groups_ahead == file_digest(profiles_path(settings.content_dir))
+    if not changed and not ahead:
         return None
-    request_rebuild(session)
-    return functools.partial(_ask_rebuild, rt)
+    rev = request_rebuild(session)
+    return functools.partial(_ask_rebuild, rt, rev)
 
 
-def _ask_rebuild(rt: Runtime) -> None:
+def _ask_rebuild(rt: Runtime, rev: int) -> None:
+    note_own_revision(rt.settings, rev, groups=True)
     enqueue_rebuild(rt.queue)
 
 
