@@ -170,6 +170,10 @@ POST_ROUTES = [
     "/app/moderation/live/{post}/takedown",
     "/app/moderation/live/{post}/stale",
     "/app/moderation/stale",
+    "/app/contact",
+    "/app/moderation/inquiries/{inquiry}/handling",
+    "/app/moderation/inquiries/{inquiry}/note",
+    "/app/moderation/inquiries/{inquiry}/reply",
 ]
 # How each placeholder above is written in the URL map, and the value a request uses.
 PLACEHOLDERS = {
@@ -181,6 +185,7 @@ PLACEHOLDERS = {
     "{token}": "<token>",
     "{revision}": "<int:revision_id>",
     "{template}": "<int:template_id>",
+    "{inquiry}": "<int:inquiry_id>",
 }
 
 
@@ -207,6 +212,7 @@ def test_every_state_changing_route_refuses_a_missing_csrf_token(instance, app, 
             token="some-token",
             revision=1,
             template=1,
+            inquiry=1,
         )
         response = client.post(url, data={"action": "approve", "login": "x", "name": "y"})
         assert response.status_code == 400, url

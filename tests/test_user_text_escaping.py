@@ -33,6 +33,7 @@ from intake.applications import mail as organizer_mail
 from intake.applications.links import link_expiry, make_link_token
 from intake.applications.questions import Question, encode_questions
 from intake.applications.services import ApplicationData, apply
+from intake.inquiries import services as inquiries
 from intake.models import Account, Post
 from intake.moderation import decisions as post_decisions
 from intake.moderation import reasons as reason_templates
@@ -318,6 +319,18 @@ def world(instance: Instance, app) -> tuple[World, Seeds]:  # type: ignore[no-un
         assert post is not None
         expires = link_expiry(post)
     token = make_link_token(instance.settings.secret_key(), outcome.application_id, expires)
+    inquiry = inquiries.submit(
+        rt,
+        inquiries.InquiryData(
+            category="other",
+            message=seeds("inquiry.message"),
+            name=seeds("inquiry.name"),
+            email=seeds("inquiry.email"),
+            phone=seeds("inquiry.phone"),
+        ),
+    )
+    inquiries.add_note(rt, inquiry, moderator_id, seeds("inquiry.note"))
+    inquiries.reply(rt, inquiry, moderator_id, seeds("inquiry.reply"))
 
     clients = {role: app.test_client() for role in ROLES}
     sign_in(clients["group"], "escape-group", PASSWORD)
@@ -333,6 +346,7 @@ def world(instance: Instance, app) -> tuple[World, Seeds]:  # type: ignore[no-un
         "kind": ["individual", "group"],
         "token": [token, "not-a-token"],
         "template_id": [template],
+        "inquiry_id": [inquiry],
     }
     return World(clients, arguments, live, pending), seeds
 

@@ -2,10 +2,8 @@
 and the anti-abuse checks), the applicant's cancellation and the organizers' forms.
 
 The form class is built per event: which of phone and email it asks (the post's choice
-within the deployment's), and up to five organizer questions as fields q0..q4. Two
-checks without third parties: a honeypot field people never see (`website`) and a
-signed stamp of when the form was handed out (`started`), refused when sent back
-sooner than HIROBA_APPLY_MIN_SECONDS.
+within the deployment's), and up to five organizer questions as fields q0..q4. The
+checks against scripts are web/public_forms.py's.
 """
 
 from __future__ import annotations
@@ -30,15 +28,10 @@ from .. import validation as v
 from ..models import Post
 from ..web.fields import REQUIRED, MultiCheckboxField, Normalised, length, required
 from ..web.plain_text import FlaskForm
-from .links import form_stamp, stamp_age
+from ..web.public_forms import PublicForm
 from .mail import AUDIENCES
 from .questions import Question, contact_fields, questions_of
 
-HONEYPOT_MESSAGE = _l("送信を受け付けられませんでした。入力欄以外の項目が変更されています。")
-TOO_FAST_MESSAGE = _l(
-    "送信が早すぎます。入力内容を確認してから、もう一度「申し込む」を押してください。"
-)
-STALE_MESSAGE = _l("フォームの有効期限が切れました。内容を確認して、もう一度送信してください。")
 MAX_PARTY = 10
 BOTH_MISSING = _l("電話番号かメールアドレスのどちらかを入力してください。")
 
@@ -49,7 +42,7 @@ def _party_size(form: Any, field: Field) -> None:
         raise ValidationError(_l("1〜10人で入力してください。"))
 
 
-class ApplicationFormBase(FlaskForm):
+class ApplicationFormBase(PublicForm):
     """The fields every event's application form has."""
 
     name = StringField(_l("氏名"), [required(), length(100)])
@@ -59,15 +52,11 @@ class ApplicationFormBase(FlaskForm):
         _l("個人情報の取扱いに同意します"),
         [InputRequired(message=_l("申し込むには同意が必要です。"))],
     )
-    # Hidden from people by CSS and from assistive technology; bots fill it in.
-    website = StringField(_l("この欄は入力しないでください"), [Optional()])
-    started = HiddenField()
-
+    too_fast_message = _l(
+        "送信が早すぎます。入力内容を確認してから、もう一度「申し込む」を押してください。"
+    )
     contact: tuple[str, ...] = ()
     questions: list[Question] = []
-    secret: bytes = b""
-    min_seconds: int = 0
-    form_errors: list[str]
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Check the fields, then that one contact way is given and the anti-abuse checks."""
@@ -77,19 +66,7 @@ class ApplicationFormBase(FlaskForm):
             if not self.email.errors:
                 self.email.errors = [*self.email.errors, BOTH_MISSING]
             valid = False
-        if (self.website.data or "").strip():
-            self.form_errors.append(HONEYPOT_MESSAGE)
-            valid = False
-        elif self.min_seconds:
-            age = stamp_age(self.secret, self.started.data or "")
-            if age is None:
-                self.form_errors.append(STALE_MESSAGE)
-                self.started.data = form_stamp(self.secret)
-                valid = False
-            elif age < self.min_seconds:
-                self.form_errors.append(TOO_FAST_MESSAGE)
-                valid = False
-        return valid
+        return self.looks_human() and valid
 
     def answers(self) -> list[str | list[str]]:
         """Return the answers to the event's questions, in order."""
@@ -146,12 +123,7 @@ def application_form(
     """Build and bind the application form of one event."""
     contact = contact_fields(post, allowed_contact)
     questions = questions_of(post)
-    attrs: dict[str, Any] = {
-        "contact": contact,
-        "questions": questions,
-        "secret": secret,
-        "min_seconds": min_seconds,
-    }
+    attrs: dict[str, Any] = {"contact": contact, "questions": questions}
     alone = len(contact) == 1
     if "phone" in contact:
         checks = [required(), Normalised(v.phone)] if alone else [Normalised(v.phone, True)]
@@ -163,9 +135,7 @@ def application_form(
         attrs[f"q{n}"] = _question_field(question)
     form_class = type("ApplicationForm", (ApplicationFormBase,), attrs)
     form: ApplicationFormBase = form_class()
-    form.form_errors = []
-    if not form.is_submitted():
-        form.started.data = form_stamp(secret)
+    form.stamp(secret, min_seconds)
     return form
 
 

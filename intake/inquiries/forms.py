@@ -12,22 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from .. import validation as v
-from ..applications.links import form_stamp, stamp_age
 from ..web.fields import REQUIRED, Normalised, choices, length, required
 from ..web.plain_text import FlaskForm
+from ..web.public_forms import PublicForm
 from .models import CATEGORIES, STATUS_LABELS
 
 MESSAGE_MAX = 4000
 REPLY_MAX = 5000
-HONEYPOT_MESSAGE = _l("送信を受け付けられませんでした。入力欄以外の項目が変更されています。")
-TOO_FAST_MESSAGE = _l(
-    "送信が早すぎます。入力内容を確認してから、もう一度「送信する」を押してください。"
-)
-STALE_MESSAGE = _l("フォームの有効期限が切れました。内容を確認して、もう一度送信してください。")
 NO_CONTACT = _l("返信先のメールアドレスか電話番号のどちらかを入力してください。")
 
 
@@ -38,7 +33,7 @@ def _text(maximum: int) -> list[Any]:
     ]
 
 
-class ContactForm(FlaskForm):
+class ContactForm(PublicForm):
     """An inquiry to the operator: what about, the message, who asks and how to answer."""
 
     category = RadioField(
@@ -55,13 +50,9 @@ class ContactForm(FlaskForm):
         _l("個人情報の取扱いに同意します"),
         [InputRequired(message=_l("送信するには同意が必要です。"))],
     )
-    # Hidden from people by CSS and from assistive technology; bots fill it in.
-    website = StringField(_l("この欄は入力しないでください"), [Optional()])
-    started = HiddenField()
-
-    secret: bytes = b""
-    min_seconds: int = 0
-    form_errors: list[str]
+    too_fast_message = _l(
+        "送信が早すぎます。入力内容を確認してから、もう一度「送信する」を押してください。"
+    )
 
     def validate_category(self, field: RadioField) -> None:
         if field.data not in CATEGORIES:
@@ -78,27 +69,13 @@ class ContactForm(FlaskForm):
         if not self.email.data and not self.phone.data and not self.email.errors:
             self.email.errors = [*self.email.errors, NO_CONTACT]
             valid = False
-        if (self.website.data or "").strip():
-            self.form_errors.append(HONEYPOT_MESSAGE)
-            valid = False
-        elif self.min_seconds:
-            age = stamp_age(self.secret, self.started.data or "")
-            if age is None:
-                self.form_errors.append(STALE_MESSAGE)
-                self.started.data = form_stamp(self.secret)
-                valid = False
-            elif age < self.min_seconds:
-                self.form_errors.append(TOO_FAST_MESSAGE)
-                valid = False
-        return valid
+        return self.looks_human() and valid
 
 
 def contact_form(secret: bytes, min_seconds: int) -> ContactForm:
     """Build and bind the contact form, stamped when it is handed out."""
     form = ContactForm()
-    form.secret, form.min_seconds, form.form_errors = secret, min_seconds, []
-    if not form.is_submitted():
-        form.started.data = form_stamp(secret)
+    form.stamp(secret, min_seconds)
     return form
 
 
