@@ -9,21 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Instance, RedisServer, open_instance
+from conftest import Instance, RedisServer
+from hosts_support import second_host
 from personal_data import failed, hiroba, ok, opened, sealed_values, seed
 
 from intake.config import REPO_ROOT
 from intake.crypto import DATA_KEYS_FILE
 from intake.protection.keys import MissingKeys
 from intake.web import create_app
-
-
-def second_host(a: Instance, tmp_path: Path, database_url: str, redis: RedisServer) -> Instance:
-    """Host B: its own instance folder with a copy of A's keys, on A's database and Redis."""
-    home_b = tmp_path / "b" / "instance"
-    home_b.mkdir(parents=True)
-    shutil.copytree(a.settings.keys_dir, home_b / "keys")
-    return open_instance(tmp_path / "b", database_url, redis)
 
 
 def copy_key_file(a: Instance, b: Instance) -> None:
@@ -50,7 +43,7 @@ def test_a_rotation_on_one_host_stops_the_other_until_the_keys_are_copied(
     instance: Instance, tmp_path: Path, database_url: str, redis_server: RedisServer
 ) -> None:
     a = instance
-    b = second_host(a, tmp_path, database_url, redis_server)
+    b = second_host(a, tmp_path / "b")
     try:
         seed(a)
         create_app(runtime=b.rt)  # the same keys: B starts
@@ -88,7 +81,7 @@ def test_the_rolling_rotation_keeps_every_host_reading(
     instance: Instance, tmp_path: Path, database_url: str, redis_server: RedisServer
 ) -> None:
     a = instance
-    b = second_host(a, tmp_path, database_url, redis_server)
+    b = second_host(a, tmp_path / "b")
     try:
         seed(a)
         plain = opened(a, sealed_values(a))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Instance, RedisServer, open_instance
+from hosts_support import site_tree
 from lifecycle_support import approved_event, poster_group
 from s3_support import S3Server
 from sqlalchemy import select
@@ -48,10 +49,6 @@ def bucketed(
     made = open_instance(tmp_path, database_url, redis_server, extra=extra)
     yield made, bucket
     made.rt.close()
-
-
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def _bucket_tree(s3_server: S3Server, bucket: str) -> dict[str, bytes]:
@@ -104,7 +101,7 @@ def test_approvals_and_a_takedown_leave_the_bucket_equal_to_a_full_build(
     for post_id in first:
         assert f"events/{post_id}/index.html" in objects
         assert "公開先検査の催し".encode() in objects[f"events/{post_id}/index.html"]
-    live = _tree(instance.settings.live_dir.resolve())
+    live = site_tree(instance.settings.live_dir.resolve())
     assert objects == live  # the host's copy and the bucket are the same site
 
     def head(rel: str) -> tuple[str, str]:
@@ -150,7 +147,7 @@ def test_approvals_and_a_takedown_leave_the_bucket_equal_to_a_full_build(
     # as tests/test_incremental.py does: Pagefind's chunk order differs between runs).
     full = tmp_path / "full-build"
     build_site(instance.settings, full)
-    rebuilt = _tree(full)
+    rebuilt = site_tree(full)
     assert _pagefind_pages(objects) == _pagefind_pages(rebuilt) != []
     objects, rebuilt = _without_pagefind(objects), _without_pagefind(rebuilt)
     assert sorted(objects) == sorted(rebuilt)
@@ -194,7 +191,7 @@ def test_an_older_publisher_is_fenced_off_and_the_bucket_keeps_the_newer_site(
         stale.finish([])
     with pytest.raises(Fenced, match="the bucket holds revision"):
         Publication(instance.rt, base + 1, older).claim()
-    assert _bucket_tree(s3_server, bucket) == _tree(newer)
+    assert _bucket_tree(s3_server, bucket) == site_tree(newer)
     with instance.rt.sessions() as db:
         state = db.get(SiteState, 1)
         assert state is not None and state.published_rev == base + 2
@@ -204,7 +201,7 @@ def test_an_older_publisher_is_fenced_off_and_the_bucket_keeps_the_newer_site(
     record = build_and_switch(instance.rt, base + 1)
     assert record.status == BuildStatus.FAILED
     assert "publication refused" in record.log
-    assert _bucket_tree(s3_server, bucket) == _tree(newer)
+    assert _bucket_tree(s3_server, bucket) == site_tree(newer)
 
 
 def test_a_file_location_other_than_the_default_is_the_live_link(
