@@ -30,8 +30,11 @@ browser-deps:
 up: $(BIN)/.installed system-deps
 	HIROBA_HOME=$${HIROBA_HOME:-./instance} $(BIN)/hiroba up
 
+# The test files run in parallel, one pytest-xdist worker per core (TEST_WORKERS=0: serial);
+# each worker has its own Redis, S3 server, databases and temporary folders.
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 test: $(BIN)/.installed system-deps browser-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -71,8 +71,13 @@ class RedisServer:
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"private redis-server exited (port {self.port} taken?)")
             with contextlib.suppress(OSError, RedisError):  # not listening or still loading
-                if Redis(port=self.port, socket_connect_timeout=0.2).ping():
+                info = Redis(port=self.port, socket_connect_timeout=0.2).info("server")
+                # Ours, not another session's server that took the port first (xdist workers
+                # pick ports concurrently): sharing one would mix their jobs.
+                if int(info["process_id"]) == self.process.pid:
                     return
             time.sleep(0.05)
         pytest.fail("private redis-server did not start")
@@ -91,8 +96,16 @@ class RedisServer:
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(port=free_port(), folder=tmp_path_factory.mktemp("redis"))
-    server.start()
+    folder = tmp_path_factory.mktemp("redis")
+    for attempt in range(3):  # another process may take the free port before redis binds it
+        server = RedisServer(port=free_port(), folder=folder)
+        try:
+            server.start()
+            break
+        except pytest.fail.Exception:
+            server.stop()
+            if attempt == 2:
+                raise
     yield server
     server.stop()
 
