@@ -14,6 +14,7 @@ from .. import jobs, outbox
 from ..accounts.models import AccountStatus
 from ..errors import InvalidTransition, NotFound
 from ..models import Account, Post, utcnow
+from ..moderation.models import DecisionAction
 from ..moderation.records import record_decision
 from ..posts import fields as post_fields
 from ..posts.models import POST_LIVE, PostStatus
@@ -22,7 +23,6 @@ from ..protection import audit
 from ..runtime import Runtime
 from ..site.stale import DATED_KINDS, last_end, now_jst
 from ..store import transaction
-from .models import HelpAction
 
 REENABLEABLE = frozenset({"individual", "group"})
 
@@ -77,7 +77,7 @@ def correct_post(
         post_fields.apply(post, final)
         post.updated_at = utcnow()
         decision = record_decision(
-            session, moderator_id, "post", post_id, HelpAction.CORRECT, reason, edits
+            session, moderator_id, "post", post_id, DecisionAction.CORRECT, reason, edits
         )
         session.flush()
         audit.record(
@@ -117,7 +117,7 @@ def restore_post(rt: Runtime, moderator_id: int, post_id: int, reason: str) -> N
         post.status = PostStatus.APPROVED
         post.taken_down_at, post.takedown_reason = None, ""
         post.updated_at = utcnow()
-        record_decision(session, moderator_id, "post", post_id, HelpAction.RESTORE, reason)
+        record_decision(session, moderator_id, "post", post_id, DecisionAction.RESTORE, reason)
         audit.record(session, moderator_id, "restore_post", "post", post_id, detail=reason[:500])
         publish = outbox.add_task(session, jobs.PUBLISH_POST, post_id)
         notice = outbox.add_task(session, jobs.SEND_POST_RESTORED, post_id)

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from intake import mail
 from intake.accounts.models import AccountStatus
 from intake.helping import mail as texts
-from intake.helping.models import HelpAction
 from intake.models import Account, Decision, Post
+from intake.moderation.models import DecisionAction
 from intake.posts.models import PostStatus
 from intake.runtime import Runtime
 
@@ -60,7 +60,7 @@ def send_account_reenabled(rt: Runtime, session: Session, account_id: int) -> No
 def send_post_corrected(rt: Runtime, session: Session, decision_id: int) -> None:
     """Mail the poster the list of what a moderator changed in their live post."""
     decision = session.get(Decision, decision_id)
-    if decision is None or decision.action != HelpAction.CORRECT:
+    if decision is None or decision.action != DecisionAction.CORRECT:
         return
     post = session.get(Post, decision.subject_id)
     if post is None:
