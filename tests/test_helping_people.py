@@ -293,6 +293,9 @@ def test_a_moderator_corrects_a_live_post_and_the_poster_is_told_what_changed(ma
     assert message["To"] == POSTER_ADDRESS and "修正しました" in message["Subject"]
     assert "・会場名: 落合第一地域センター → 落合第二地域センター" in body
     assert f"・タイトル: 川沿いクリーン作戦 → {HOSTILE}" in body and "会場の誤り" in body
+    mine = who.poster.get("/app/my").get_data(as_text=True)
+    assert "運営者が公開中の内容を次のとおり修正しました" in mine and "会場の誤り" in mine
+    assert "<script>alert" not in mine
 
     # In English for a poster who registered in English.
     with instance.rt.sessions.begin() as db:
@@ -339,6 +342,7 @@ def test_a_taken_down_post_is_restored_and_the_poster_told(mailing) -> None:  # 
     [message] = sink.wait_for(1)
     assert message["To"] == POSTER_ADDRESS and "再び公開しました" in message["Subject"]
     assert "再び公開しました" in message.get_content()
+    assert "運営者が再び公開しました" in who.poster.get("/app/my").get_data(as_text=True)
     assert submit(who.moderator, path, {"reason": "二度目"}).status_code == 200  # not down
 
 
