@@ -32,6 +32,7 @@ from moderation_support import (
 from sqlalchemy import select, update
 
 from intake.accounts.models import AccountStatus
+from intake.helping.mail import restored_text
 from intake.helping.search import normalise
 from intake.models import Account, AuditEntry, Decision, FactorReset, Post, RecoveryCode, utcnow
 from intake.posts.models import PostStatus
@@ -368,3 +369,15 @@ def test_a_past_taken_down_post_is_not_restored(instance) -> None:  # type: igno
     with instance.rt.sessions() as db:
         assert db.get(Post, post_id).status == PostStatus.TAKEN_DOWN
     assert not _audit(instance, "restore_post")
+
+
+def test_the_restoration_mail_reads_in_english_and_japanese() -> None:
+    subject, body = restored_text("Hiroba", "https://h.example", 7, "Clean-up", "en")
+    assert subject == "[Hiroba] Your post is published again"
+    assert 'published "Clean-up" (post No. 7) again' in body
+    assert "My page: https://h.example/app/my?lang=en" in body
+    subject, body = restored_text("広場", "https://h.example", 7, "清掃", "ja")
+    assert (
+        subject == "【広場】投稿を再び公開しました"
+        and "マイページ: https://h.example/app/my\n" in body
+    )
