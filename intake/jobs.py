@@ -30,6 +30,10 @@ REINDEX_SEARCH = "worker.jobs.site.reindex_search"
 ARCHIVE_PAST = "worker.jobs.site.archive_past"
 # inquiries
 SEND_INQUIRY_REPLY = "worker.jobs.inquiries.send_inquiry_reply"
+# helping people
+SEND_ACCOUNT_REENABLED = "worker.jobs.helping.send_account_reenabled"
+SEND_POST_CORRECTED = "worker.jobs.helping.send_post_corrected"  # subject: the decision
+SEND_POST_RESTORED = "worker.jobs.helping.send_post_restored"
 # protection
 PURGE_EXPIRED = "worker.jobs.protection.purge_expired"
 
@@ -52,5 +56,8 @@ ALL = (
     REINDEX_SEARCH,
     ARCHIVE_PAST,
     SEND_INQUIRY_REPLY,
+    SEND_ACCOUNT_REENABLED,
+    SEND_POST_CORRECTED,
+    SEND_POST_RESTORED,
     PURGE_EXPIRED,
 )

@@ -452,6 +452,20 @@ class InquiryEntry(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class FactorReset(Base):
+    """A staff member's second factor reset: asked by one moderator, confirmed by another."""
+
+    __tablename__ = "factor_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    requested_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    enrolled_at: Mapped[datetime | None] = mapped_column(DateTime)  # the new factor, at sign-in
+
+
 # Every sealed column, as (table, column): rotation and erasure walk this list.
 SEALED_COLUMNS: tuple[tuple[type[Base], str], ...] = tuple(
     (model, column.key)

@@ -132,6 +132,18 @@ RULES: dict[str, Rule] = {
     "moderation_inquiries.handling": Rule(MODERATOR, args="inquiry", statuses=frozenset({422})),
     "moderation_inquiries.note": Rule(MODERATOR, args="inquiry", statuses=frozenset({422})),
     "moderation_inquiries.reply": Rule(MODERATOR, args="inquiry", statuses=frozenset({422})),
+    "helping.accounts": Rule(MODERATOR),
+    # The group is not disabled: the page says so, with no form.
+    "helping.reenable": Rule(MODERATOR, args="active_account"),
+    "helping.staff": Rule(MODERATOR),
+    # Without a reason nothing is requested: the staff page comes back with the message.
+    "helping.request_reset": Rule(MODERATOR, args="active_account", statuses=frozenset({422})),
+    "helping.confirm_reset": Rule(MODERATOR, args="factor_reset", statuses=frozenset({404})),
+    "helping.correct": Rule(MODERATOR, args="live_event"),
+    # The live event is not taken down: the page says so, with no form.
+    "helping.restore": Rule(MODERATOR, args="live_event"),
+    # Without a password step after a factor reset, everyone is sent back to sign in.
+    "helping_enrol.enrol": Rule(EVERYONE, statuses=frozenset({302})),
 }
 
 # A group's or individual's own-person pages ("owner-only"): asking for a person role
@@ -219,6 +231,7 @@ def world(instance: Instance, app):  # type: ignore[no-untyped-def]
         },
         "reason_template": {"template_id": reason_templates.all_templates(instance.rt)[0].id},
         "token": {"token": "not-a-real-token"},
+        "factor_reset": {"reset_id": 999},
         "inquiry": {
             "inquiry_id": inquiries.submit(
                 instance.rt,

@@ -174,6 +174,13 @@ POST_ROUTES = [
     "/app/moderation/inquiries/{inquiry}/handling",
     "/app/moderation/inquiries/{inquiry}/note",
     "/app/moderation/inquiries/{inquiry}/reply",
+    "/app/moderation/accounts",
+    "/app/moderation/accounts/{account}/enable",
+    "/app/moderation/staff/{account}/factor-reset",
+    "/app/moderation/factor-resets/{reset}/confirm",
+    "/app/moderation/live/{post}/correct",
+    "/app/moderation/live/{post}/restore",
+    "/app/login/enrol",
 ]
 # How each placeholder above is written in the URL map, and the value a request uses.
 PLACEHOLDERS = {
@@ -186,6 +193,7 @@ PLACEHOLDERS = {
     "{revision}": "<int:revision_id>",
     "{template}": "<int:template_id>",
     "{inquiry}": "<int:inquiry_id>",
+    "{reset}": "<int:reset_id>",
 }
 
 
@@ -213,6 +221,7 @@ def test_every_state_changing_route_refuses_a_missing_csrf_token(instance, app, 
             revision=1,
             template=1,
             inquiry=1,
+            reset=1,
         )
         response = client.post(url, data={"action": "approve", "login": "x", "name": "y"})
         assert response.status_code == 400, url

@@ -30,14 +30,17 @@ from test_site_a11y import WCAG_TAGS, axe_source  # noqa: F401 - the module fixt
 from intake.accounts import changes
 from intake.accounts.password_reset import CONTEXT, token_hash
 from intake.accounts.services import PersonData, Registration, register
+from intake.accounts.signin import disable_account
 from intake.applications.links import application_path, link_expiry, make_link_token
 from intake.applications.services import apply
 from intake.inquiries import services as inquiries
 from intake.models import PasswordResetToken, Person, Post, utcnow
 from intake.moderation import decisions as post_decisions
+from intake.moderation import services as moderation
 from intake.posts.edits import edit_post
 from intake.posts.services import PostData, submit_post
 from intake.profiles.services import ProfileEdit, update_profile
+from intake.site.takedown import take_down
 
 pytestmark = [
     pytest.mark.browser,
@@ -147,6 +150,22 @@ def _make_world(folder: Path, redis_server: RedisServer) -> Iterator[World]:
         revision = edit_post(rt, setup.group_a, live, edit).revision_id
         assert revision is not None
         update_profile(rt, setup.group_a, ProfileEdit(True, "地域の清掃をしています。", "", ""))
+        # A taken-down post and a disabled account, for the pages that help people.
+        down = new_post(instance, setup.group_a, 4)
+        post_decisions.approve(rt, setup.moderator, post_decisions.Subject("post", down))
+        take_down(rt, setup.moderator, down, "確認のため非公開にします。")
+        stopped = register(
+            rt,
+            Registration(
+                kind="individual",
+                login="a11y-stopped",
+                password="a11y-stopped-password",
+                public_name="利用停止中の人",
+                persons={"self": PersonData(name="停止 花子", kana="ていし はなこ")},
+            ),
+        )
+        moderation.decide_account(rt, setup.moderator, stopped, approve=True)
+        disable_account(rt, setup.moderator, stopped, "確認のため")
         with rt.sessions() as db:
             event = db.get(Post, setup.post_id)
             assert event is not None
@@ -166,7 +185,13 @@ def _make_world(folder: Path, redis_server: RedisServer) -> Iterator[World]:
                 change_request=request_id,
                 reset_token=_reset_token(instance, setup.group_a),
                 application_link=link,
-                extra={"revision": revision, "profile": setup.group_a, "inquiry": inquiry},
+                extra={
+                    "revision": revision,
+                    "profile": setup.group_a,
+                    "inquiry": inquiry,
+                    "taken_down": down,
+                    "disabled": stopped,
+                },
             )
     finally:
         rt.close()
@@ -319,6 +344,28 @@ def test_moderation_and_staff_forms_have_no_axe_violations(world, browser, axe_s
         check.page.wait_for_load_state("load")
         assert check.page.locator(".error").count() > 0, lang
         check.run("inquiry (errors)", lang)
+    # Helping people: the account search (and its results), factor resets, re-enabling an
+    # account, correcting a published post, restoring a taken-down one.
+    check.form("find accounts", "/app/moderation/accounts")
+    for lang in LANGS:
+        check.goto("/app/moderation/accounts", lang)
+        check.page.fill("#search-query", "ﾃｲｼ")
+        check.page.locator("main form[role=search] button[type=submit]").click()
+        check.page.wait_for_load_state("load")
+        assert check.page.locator("table").count() > 0, lang
+        check.run("find accounts (results)", lang)
+    check.form("factor resets", "/app/moderation/staff", submit=False)
+    check.form("re-enable an account", f"/app/moderation/accounts/{world.extra['disabled']}/enable")
+    correct = f"/app/moderation/live/{world.post_id}/correct"
+    check.form("correct a published post", correct, submit=False)
+    for lang in LANGS:  # sent without a title: the form comes back with the message
+        check.goto(correct, lang)
+        check.page.fill("#title", "")
+        check.page.locator("main form[novalidate] button[type=submit]").first.click()
+        check.page.wait_for_load_state("load")
+        assert check.page.locator(".error").count() > 0, lang
+        check.run("correct a published post (errors)", lang)
+    check.form("restore a post", f"/app/moderation/live/{world.extra['taken_down']}/restore")
     check.close()
     staff = Checker(browser, world, axe_source)
     staff.sign_in(*STAFF, verify=True)

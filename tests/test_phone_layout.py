@@ -120,3 +120,61 @@ def test_key_pages_do_not_scroll_sideways_at_375px(demo, server, browser, lang, 
         shot = (tmp_path / f"{lang}-{name.replace(' ', '-')}.png").read_bytes()
         assert int.from_bytes(shot[16:20], "big") == WIDTH * 2  # PNG IHDR width, at 2x
     assert problems == {}
+
+
+def _moderator_pages(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The pages of helping people, for a post and a group account of the demo."""
+    from sqlalchemy import select
+
+    from intake.models import Account, Post
+
+    with demo.rt.sessions() as db:
+        post = db.scalars(select(Post.id).where(Post.status == "approved")).first()
+        group = db.scalars(select(Account.id).where(Account.kind == "group")).first()
+    return {
+        "find accounts": "/app/moderation/accounts",
+        "factor resets": "/app/moderation/staff",
+        "correct a post": f"/app/moderation/live/{post}/correct",
+        "restore a post": f"/app/moderation/live/{post}/restore",
+        "re-enable an account": f"/app/moderation/accounts/{group}/enable",
+    }
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_helping_pages_do_not_scroll_sideways_at_375px(demo, server, browser, lang, tmp_path):  # type: ignore[no-untyped-def]
+    from actors import make_staff, second_factor_code
+
+    login = f"phone-mod-{lang}"
+    make_staff(demo, "moderator", login, "phone-mod-password-1", "電話幅の運営")
+    context = browser.new_context(
+        base_url=server,
+        viewport={"width": WIDTH, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"/app/login?lang={lang}")
+    page.fill("#login", login)
+    page.fill("#password", "phone-mod-password-1")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/app/login/verify" in url)
+    page.fill("#code", second_factor_code(login))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/app/login" not in url)
+    problems = {}
+    for name, url in _moderator_pages(demo).items():
+        response = page.goto(url)
+        page.wait_for_load_state("networkidle")
+        assert response is not None and response.status == 200, (name, url)
+        if name == "find accounts":  # the results, after a search (POST)
+            page.fill("#search-query", "ｹﾝｻ")
+            page.locator("main form[role=search] button[type=submit]").click()
+            page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(tmp_path / f"{lang}-{name.replace(' ', '-')}.png"), full_page=True)
+        measured = page.evaluate(OVERFLOW)
+        if measured["scrollWidth"] > WIDTH or measured["moved"] or measured["outside"]:
+            problems[name] = measured
+    context.close()
+    assert problems == {}

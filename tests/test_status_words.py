@@ -98,7 +98,7 @@ STORED: list[tuple[type[StrEnum], InstrumentedAttribute[str], set[str]]] = [
     (
         DecisionAction,
         Decision.action,
-        {"approve", "reject", "takedown", "stale_request", "remove_stale"},
+        {"approve", "reject", "takedown", "stale_request", "remove_stale", "correct", "restore"},
     ),
     (TaskState, Task.state, {"pending", "done", "failed", "cancelled"}),
     (BuildStatus, Build.status, {"running", "ok", "failed", "interrupted", "unpublished"}),

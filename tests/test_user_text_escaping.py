@@ -413,6 +413,10 @@ def test_no_page_of_the_intake_renders_peoples_text_as_markup(app, world):
         follow_redirects=True,
     )
     scan.check("POST bulk approve, flash", refused)
+    # The account search's results name accounts (seeded names; found by their login).
+    found = submit(moderator, "/app/moderation/accounts", {"query": "escape-"})
+    assert found.status_code == 200
+    scan.check("POST account search", found)
 
     assert scan.bad == {}, json.dumps(scan.bad, ensure_ascii=False, indent=1)[:6000]
     unseen = sorted(seeds.fields[m] for m in set(seeds.fields) - scan.seen)

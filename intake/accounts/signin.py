@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from .. import jobs, outbox, redis_keys
 from ..errors import HirobaError, InvalidTransition, NotFound
-from ..models import Account, utcnow
+from ..models import Account, FactorReset, utcnow
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
@@ -45,6 +45,7 @@ class PasswordAccepted:
 
     account: Account
     needs_second_factor: bool
+    enrol: bool = False  # a confirmed factor reset: a new factor is enrolled before the code
 
 
 def _account_keys(rt: Runtime, index: str) -> tuple[str, str]:
@@ -126,11 +127,25 @@ def _check_password(rt: Runtime, login: str, password: str, address: str) -> Pas
         _record_failure(rt, index, address, "password", known)
         raise SignInRefused("invalid")
     needs_factor = account.kind in SECOND_FACTOR_ROLES
-    if needs_factor and not second_factor.is_enrolled(account):
+    enrol = needs_factor and _awaits_enrolment(rt, account.id)
+    if needs_factor and not enrol and not second_factor.is_enrolled(account):
         _record_failure(rt, index, address, "no_factor", account.id)
         raise SignInRefused("no_factor")
     _clear_failures(rt, index)
-    return PasswordAccepted(account, needs_factor)
+    return PasswordAccepted(account, needs_factor, enrol)
+
+
+def _awaits_enrolment(rt: Runtime, account_id: int) -> bool:
+    """Tell whether two moderators reset this staff account's factor (intake/helping/factor.py)."""
+    with rt.sessions() as session:
+        found = session.scalar(
+            select(FactorReset.id).where(
+                FactorReset.account_id == account_id,
+                FactorReset.confirmed_at.is_not(None),
+                FactorReset.enrolled_at.is_(None),
+            )
+        )
+    return found is not None
 
 
 def _not_approved(rt: Runtime, index: str, waiting: NotApproved) -> NoReturn:

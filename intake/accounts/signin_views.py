@@ -93,6 +93,8 @@ def sign_in() -> str | Response | tuple[str, int]:
         else:
             if passed.needs_second_factor:
                 await_second_factor(passed.account.id)
+                if passed.enrol:  # after a factor reset: intake/helping/enrol_views.py
+                    return redirect(url_for("helping_enrol.enrol"))
                 return redirect(
                     url_for("auth.second_factor", next=_safe_next(request.args.get("next")))
                 )

@@ -13,3 +13,5 @@ class DecisionAction(StrEnum):
     TAKEDOWN = "takedown"  # a live post unpublished now
     STALE_REQUEST = "stale_request"  # the poster asked to update or withdraw old content
     REMOVE_STALE = "remove_stale"  # old content removed after the deadline
+    CORRECT = "correct"  # a live post's public fields changed by a moderator directly
+    RESTORE = "restore"  # a taken-down post put back on the site

@@ -63,6 +63,8 @@ def create_app(
     from ..accounts import views as account
     from ..applications import organizer_views as organizer
     from ..applications import views as applications
+    from ..helping import enrol_views as helping_enrol
+    from ..helping import views as helping
     from ..inquiries import moderation_views as moderation_inquiries
     from ..inquiries import views as inquiries
     from ..moderation import posts_views as moderation_posts
@@ -92,6 +94,8 @@ def create_app(
     app.register_blueprint(uploads.bp, url_prefix="/app")
     app.register_blueprint(inquiries.bp, url_prefix="/app")
     app.register_blueprint(moderation_inquiries.bp, url_prefix="/app")
+    app.register_blueprint(helping.bp, url_prefix="/app")
+    app.register_blueprint(helping_enrol.bp, url_prefix="/app")
     app.register_blueprint(site.bp)
     limit_applying(app, limiter, settings)
     app.after_request(apply_security_headers)

@@ -1,0 +1,1 @@
+"""Helping people: moderators find accounts and undo or correct what went wrong."""
