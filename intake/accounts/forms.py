@@ -158,7 +158,7 @@ def by_hand_change_form(kind: str, personal: PersonalFields) -> type[FlaskForm]:
     """Return the form in which a moderator types in a change received by phone or on paper."""
     source = ChoiceField(
         _l("受付方法"),
-        choices=[("", _l("選択してください")), *((s.value, SOURCE_LABELS[s]) for s in BY_HAND)],
+        choices=choices({s.value: SOURCE_LABELS[s] for s in BY_HAND}, _l("選択してください")),
         validators=[required()],
     )
     return type("ByHandChangeForm", (change_request_form(kind, personal, True),), {"source": source})
