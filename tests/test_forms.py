@@ -174,6 +174,10 @@ POST_ROUTES = [
     "/app/moderation/inquiries/{inquiry}/handling",
     "/app/moderation/inquiries/{inquiry}/note",
     "/app/moderation/inquiries/{inquiry}/reply",
+    "/app/organizer/events/{post}/enter",
+    "/app/moderation/events/{post}/enter",
+    "/app/moderation/accounts/{account}/change/{person}",
+    "/app/moderation/on-behalf/{account}",
 ]
 # How each placeholder above is written in the URL map, and the value a request uses.
 PLACEHOLDERS = {
@@ -186,6 +190,7 @@ PLACEHOLDERS = {
     "{revision}": "<int:revision_id>",
     "{template}": "<int:template_id>",
     "{inquiry}": "<int:inquiry_id>",
+    "{person}": "<any(self, representative, contact):role>",
 }
 
 
@@ -213,6 +218,7 @@ def test_every_state_changing_route_refuses_a_missing_csrf_token(instance, app, 
             revision=1,
             template=1,
             inquiry=1,
+            person="contact",
         )
         response = client.post(url, data={"action": "approve", "login": "x", "name": "y"})
         assert response.status_code == 400, url

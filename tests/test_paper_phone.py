@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 import re
 
-import pyzipper
 import pytest
+import pyzipper
 from accounts_support import client_for, individual_form, reconfigure
 from actors import EVENT, MODERATOR, applicant, decide, make_moderator, sign_in
 from conftest import Instance, csrf_token, submit
@@ -276,7 +276,9 @@ def test_moderator_types_in_a_change_request_decided_old_beside_new(office):
         account = db.get(Account, member)
         assert account is not None
         assert open_person(instance.rt.vault, account.persons[0]).address == "新住所 <b>1-1</b>"
-    assert (me, "change_request", request.id) in [e[:3] for e in audited(instance, "enter_personal_data")]
+    assert (me, "change_request", request.id) in [
+        e[:3] for e in audited(instance, "enter_personal_data")
+    ]
     assert [e[2] for e in audited(instance, "change_personal_data")] == [member]
     # Only an active account's persons, and only moderators.
     assert moderator.get(f"/app/moderation/accounts/{member}/change/nobody").status_code == 404

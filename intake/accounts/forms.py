@@ -161,7 +161,9 @@ def by_hand_change_form(kind: str, personal: PersonalFields) -> type[FlaskForm]:
         choices=choices({s.value: SOURCE_LABELS[s] for s in BY_HAND}, _l("選択してください")),
         validators=[required()],
     )
-    return type("ByHandChangeForm", (change_request_form(kind, personal, True),), {"source": source})
+    return type(
+        "ByHandChangeForm", (change_request_form(kind, personal, True),), {"source": source}
+    )
 
 
 def _new_password() -> list[object]:

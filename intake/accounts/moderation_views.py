@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from ..applications.links import local_now
 from ..errors import StoreUnavailable
 from ..moderation.forms import DecisionForm
 from ..moderation.views import decided
@@ -17,9 +18,13 @@ from ..web.auth import current_account, role_required, rt
 from ..web.responses import retry_later
 from . import changes
 from . import services as account_service
+from .forms import (
+    SOURCE_LABELS,
+    by_hand_change_form,
+    group_registration_form,
+    individual_registration_form,
+)
 from .mail import SIGN_IN_PATH
-from ..applications.links import local_now
-from .forms import SOURCE_LABELS, by_hand_change_form, group_registration_form, individual_registration_form
 from .models import EntrySource
 from .views import LOGIN_TAKEN, REGISTRATION_TEMPLATES, ROLE_LABELS
 
@@ -101,7 +106,9 @@ def _letter(kind: str, form: FlaskForm, account_id: int, password: str) -> Respo
             login=form.login.data,
             password=password,
             kind=KINDS[kind],
-            public_name=(form.public_name if kind == "individual" else form.group_name).data.strip(),
+            public_name=(
+                form.public_name if kind == "individual" else form.group_name
+            ).data.strip(),
             addressee=addressee,
             today=local_now(),
             sign_in=f"{settings.public_url}{SIGN_IN_PATH}",

@@ -64,7 +64,9 @@ def _entry(post_id: int, any_event: bool) -> Response | tuple[str, int]:
             else:
                 flash(_told(outcome))
                 if any_event:
-                    return redirect(url_for("applications_by_hand.moderator_entry", post_id=post_id))
+                    return redirect(
+                        url_for("applications_by_hand.moderator_entry", post_id=post_id)
+                    )
                 return redirect(url_for("organizer.event", post_id=post_id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(TEMPLATE, **context), status
@@ -76,10 +78,16 @@ def _told(outcome: applications.Outcome) -> str:
         standing = _("参加確定です")
     else:
         standing = _("キャンセル待ち%(n)s番目です", n=outcome.position)
-    text = _("申込番号%(n)sを受け付けました（%(standing)s）。", n=outcome.application_id, standing=standing)
+    text = _(
+        "申込番号%(n)sを受け付けました（%(standing)s）。",
+        n=outcome.application_id,
+        standing=standing,
+    )
     if outcome.has_email:
         return text + _("確認メールを申込者に送ります。")
-    return text + _("メールアドレスがないため、確認メールは送られません。結果は電話か郵便で伝えてください。")
+    return text + _(
+        "メールアドレスがないため、確認メールは送られません。結果は電話か郵便で伝えてください。"
+    )
 
 
 def _data(form: HandApplicationFormBase) -> applications.ApplicationData:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..accounts.models import EntrySource
 from ..errors import NotFound
 from ..models import Application, Post
 from ..protection import audit
@@ -23,7 +24,6 @@ from ..runtime import Runtime
 from ..store import transaction
 from ..validation import N_
 from . import services as applications
-from ..accounts.models import EntrySource
 from .models import ApplicationStatus
 
 # The statuses an organizer counts and mails together.

@@ -24,8 +24,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import jobs, outbox
-from ..errors import HirobaError, InvalidTransition, NotFound
 from ..accounts.models import EntrySource
+from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Application, Post, Task, utcnow
 from ..posts.models import POST_LIVE
 from ..protection import audit

@@ -86,7 +86,12 @@ def submit_post(
         tasks = [outbox.add_task(session, jobs.INGEST_POST, post.id)]
         if entered_by is not None:
             audit.record(
-                session, entered_by, "post_on_behalf", "post", post.id, detail=f"account {account_id}"
+                session,
+                entered_by,
+                "post_on_behalf",
+                "post",
+                post.id,
+                detail=f"account {account_id}",
             )
             tasks.append(outbox.add_task(session, jobs.SEND_ON_BEHALF_NOTICE, post.id))
         post_id = post.id
