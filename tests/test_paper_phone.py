@@ -246,6 +246,8 @@ def test_moderator_types_in_a_change_request_decided_old_beside_new(office):
         ),
     )
     moderation.decide_account(instance.rt, me, member, approve=True)
+    listed = moderator.get("/app/moderation/on-behalf").get_data(as_text=True)
+    assert f"/app/moderation/accounts/{member}" in listed
     account_page = moderator.get(f"/app/moderation/accounts/{member}").get_data(as_text=True)
     path = f"/app/moderation/accounts/{member}/change/self"
     assert path in account_page
