@@ -13,6 +13,7 @@ SEND_ACCOUNT_DECISION = "worker.jobs.accounts.send_account_decision"  # approved
 # posts
 INGEST_POST = "worker.jobs.posts.ingest_post"
 PUBLISH_POST = "worker.jobs.posts.publish_post"
+SEND_ON_BEHALF_NOTICE = "worker.jobs.posts.send_on_behalf_notice"  # a moderator posted for them
 # applications
 INGEST_APPLICATION = "worker.jobs.applications.ingest_application"  # the confirmation mail
 SEND_PROMOTED = "worker.jobs.applications.send_promoted"
@@ -43,6 +44,7 @@ ALL = (
     SEND_ACCOUNT_DECISION,
     INGEST_POST,
     PUBLISH_POST,
+    SEND_ON_BEHALF_NOTICE,
     INGEST_APPLICATION,
     SEND_PROMOTED,
     SEND_DUPLICATE_NOTICE,

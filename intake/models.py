@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
 
-from .accounts.models import AccountStatus, ChangeRequestStatus
+from .accounts.models import AccountStatus, ChangeRequestStatus, EntrySource
 from .applications.models import ApplicationStatus, DeliveryState
 from .controls import stored
 from .inquiries.models import InquiryStatus
@@ -108,6 +108,7 @@ class Post(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    entered_by: Mapped[int | None] = mapped_column(Integer)  # a moderator posting on its behalf
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=PostStatus.RECEIVED, index=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -228,6 +229,7 @@ class Application(Base):
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
     attended: Mapped[bool] = mapped_column(Boolean, default=False)  # marked by the organizer
+    source: Mapped[str] = mapped_column(String(8), default=EntrySource.WEB)  # phone, paper
 
 
 class EventMessage(Base):
@@ -272,6 +274,8 @@ class ChangeRequest(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     moderator_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(8), default=EntrySource.WEB)  # phone, paper
+    entered_by: Mapped[int | None] = mapped_column(Integer)  # the moderator who typed it in
 
 
 class PasswordResetToken(Base):

@@ -116,6 +116,12 @@ RULES: dict[str, Rule] = {
     "profile.edit": Rule(frozenset({"group", "group2"})),
     "moderation_accounts.paper": Rule(MODERATOR, args="paper_kind"),
     "moderation_accounts.change": Rule(MODERATOR, args="change_request"),
+    "moderation_accounts.enter_change": Rule(MODERATOR, args="active_person"),
+    "posts_on_behalf.pick": Rule(MODERATOR),
+    "posts_on_behalf.new": Rule(MODERATOR, args="active_account"),
+    # Staff type in applications received by phone or on paper: the owner, or a moderator.
+    "applications_by_hand.organizer_entry": Rule(OWNER, args="live_event"),
+    "applications_by_hand.moderator_entry": Rule(MODERATOR, args="live_event"),
     "staff.index": Rule(STAFF),
     # Owner-only: the live event belongs to "group"; the other members are refused (404).
     "organizer.events": Rule(MEMBERS),
@@ -221,6 +227,7 @@ def world(instance: Instance, app):  # type: ignore[no-untyped-def]
         "live_event": {"post_id": live},
         "pending_account": {"account_id": make_member(instance, "group", 5, 0)},
         "active_account": {"account_id": owners["group2"]},
+        "active_person": {"account_id": owners["group2"], "role": "contact"},
         "pending_post": {"post_id": make_event(instance, owners["group2"], 2)},
         "paper_kind": {"kind": "group"},
         "change_request": {"request_id": request_id},

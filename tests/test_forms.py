@@ -181,6 +181,10 @@ POST_ROUTES = [
     "/app/moderation/live/{post}/correct",
     "/app/moderation/live/{post}/restore",
     "/app/login/enrol",
+    "/app/organizer/events/{post}/enter",
+    "/app/moderation/events/{post}/enter",
+    "/app/moderation/accounts/{account}/change/{person}",
+    "/app/moderation/on-behalf/{account}",
 ]
 # How each placeholder above is written in the URL map, and the value a request uses.
 PLACEHOLDERS = {
@@ -194,6 +198,7 @@ PLACEHOLDERS = {
     "{template}": "<int:template_id>",
     "{inquiry}": "<int:inquiry_id>",
     "{reset}": "<int:reset_id>",
+    "{person}": "<any(self, representative, contact):role>",
 }
 
 
@@ -222,6 +227,7 @@ def test_every_state_changing_route_refuses_a_missing_csrf_token(instance, app, 
             template=1,
             inquiry=1,
             reset=1,
+            person="contact",
         )
         response = client.post(url, data={"action": "approve", "login": "x", "name": "y"})
         assert response.status_code == 400, url

@@ -303,6 +303,7 @@ def test_member_forms_have_no_axe_violations(world, browser, axe_source):  # typ
     check.form("organizer: events", "/app/organizer/events", submit=False)
     check.form("organizer: applicants", f"/app/organizer/events/{world.post_id}", submit=False)
     check.form("organizer: message", f"/app/organizer/events/{world.post_id}/message")
+    check.form("organizer: enter an application", f"/app/organizer/events/{world.post_id}/enter")
     for lang in LANGS:  # the export page shows once per export
         check.goto(f"/app/organizer/events/{world.post_id}", lang)
         check.page.locator("form[action$='/export'] button[type=submit]").click()
@@ -325,6 +326,27 @@ def test_moderation_and_staff_forms_have_no_axe_violations(world, browser, axe_s
     )
     check.form("paper registration (individual)", "/app/moderation/paper/individual")
     check.form("paper registration (group)", "/app/moderation/paper/group")
+    for lang in LANGS:  # the printable letter shows once, in answer to the registration
+        check.goto("/app/moderation/paper/individual", lang)
+        for name, value in {
+            "login": f"a11y-paper-{lang}",
+            "public_name": "紙の会員",
+            "person-name": "紙 花子",
+            "person-kana": "かみ はなこ",
+            "person-postal_code": "160-0022",
+            "person-address": "東京都新宿区検査町1-1",
+            "person-phone": "03-1234-5678",
+        }.items():
+            check.page.fill(f"[name={name}]", value)
+        check.page.locator("main form[novalidate] button[type=submit]").first.click()
+        check.page.wait_for_load_state("load")
+        assert check.page.locator(".letter").count() == 1, lang
+        check.run("paper registration: the letter", lang)
+    group = world.extra["profile"]  # an active group
+    check.form("enter an application", f"/app/moderation/events/{world.post_id}/enter")
+    check.form("enter a change", f"/app/moderation/accounts/{group}/change/representative")
+    check.form("post on behalf: accounts", "/app/moderation/on-behalf", submit=False)
+    check.form("post on behalf", f"/app/moderation/on-behalf/{group}")
     check.form("published posts", "/app/moderation/live", submit=False)
     check.form("published post: take down", f"/app/moderation/live/{world.post_id}")
     check.form("outdated posts", "/app/moderation/stale", submit=False)

@@ -9,9 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from actors import make_staff, second_factor_code
 from browsing import CHROMIUM, browser_fixture, demo_server_fixture
 from conftest import RedisServer
 from site_support import build_demo, event_pages, key_pages
+from sqlalchemy import select
+
+from intake.accounts.models import AccountStatus
+from intake.models import Account, Post
+from intake.posts.models import PostStatus
 
 WIDTH = 375
 
@@ -122,30 +128,50 @@ def test_key_pages_do_not_scroll_sideways_at_375px(demo, server, browser, lang, 
     assert problems == {}
 
 
+PAPER_FORM = {
+    "public_name": "紙で登録した会員（東京都新宿区四谷地域の子育て支援の会）",
+    "person-name": "紙 花子",
+    "person-kana": "かみ はなこ",
+    "person-postal_code": "160-0022",
+    "person-address": "東京都新宿区新宿5丁目18番21号 新宿区役所第二分庁舎分館 3階 3-0123号室",
+    "person-phone": "03-1234-5678",
+}
+
+
 def _moderator_pages(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The pages of helping people, for a post and a group account of the demo."""
-    from sqlalchemy import select
-
-    from intake.models import Account, Post
-
+    """The pages of helping people and of paper and phone work, on the demo's data."""
     with demo.rt.sessions() as db:
-        post = db.scalars(select(Post.id).where(Post.status == "approved")).first()
-        group = db.scalars(select(Account.id).where(Account.kind == "group")).first()
+        post = db.scalars(select(Post.id).where(Post.status == PostStatus.APPROVED)).first()
+        event = db.scalars(
+            select(Post.id).where(
+                Post.status == PostStatus.APPROVED, Post.accepts_applications.is_(True)
+            )
+        ).first()
+        group = db.scalars(
+            select(Account.id).where(
+                Account.kind == "group", Account.status == AccountStatus.ACTIVE
+            )
+        ).first()
+    assert post is not None and event is not None and group is not None
     return {
         "find accounts": "/app/moderation/accounts",
         "factor resets": "/app/moderation/staff",
         "correct a post": f"/app/moderation/live/{post}/correct",
         "restore a post": f"/app/moderation/live/{post}/restore",
         "re-enable an account": f"/app/moderation/accounts/{group}/enable",
+        "paper registration": "/app/moderation/paper/individual",
+        "enter an application": f"/app/moderation/events/{event}/enter",
+        "enter a change": f"/app/moderation/accounts/{group}/change/contact",
+        "post on behalf": f"/app/moderation/on-behalf/{group}",
     }
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
-def test_helping_pages_do_not_scroll_sideways_at_375px(demo, server, browser, lang, tmp_path):  # type: ignore[no-untyped-def]
-    from actors import make_staff, second_factor_code
-
-    login = f"phone-mod-{lang}"
-    make_staff(demo, "moderator", login, "phone-mod-password-1", "電話幅の運営")
+def test_moderator_pages_do_not_scroll_sideways_at_375px(  # type: ignore[no-untyped-def]
+    demo, server, browser, lang, tmp_path
+):
+    login, password = f"phone-mod-{lang}", "phone-moderator-password-1"
+    make_staff(demo, "moderator", login, password, "電話幅の運営")
     context = browser.new_context(
         base_url=server,
         viewport={"width": WIDTH, "height": 740},
@@ -157,7 +183,7 @@ def test_helping_pages_do_not_scroll_sideways_at_375px(demo, server, browser, la
     page = context.new_page()
     page.goto(f"/app/login?lang={lang}")
     page.fill("#login", login)
-    page.fill("#password", "phone-mod-password-1")
+    page.fill("#password", password)
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(lambda url: "/app/login/verify" in url)
     page.fill("#code", second_factor_code(login))
@@ -165,7 +191,7 @@ def test_helping_pages_do_not_scroll_sideways_at_375px(demo, server, browser, la
     page.wait_for_url(lambda url: "/app/login" not in url)
     problems = {}
     for name, url in _moderator_pages(demo).items():
-        response = page.goto(url)
+        response = page.goto(_english(url) if lang == "en" else url)
         page.wait_for_load_state("networkidle")
         assert response is not None and response.status == 200, (name, url)
         if name == "find accounts":  # the results, after a search (POST)
@@ -176,5 +202,21 @@ def test_helping_pages_do_not_scroll_sideways_at_375px(demo, server, browser, la
         measured = page.evaluate(OVERFLOW)
         if measured["scrollWidth"] > WIDTH or measured["moved"] or measured["outside"]:
             problems[name] = measured
+    # The printable letter, in answer to a paper registration.
+    page.goto(
+        _english("/app/moderation/paper/individual")
+        if lang == "en"
+        else "/app/moderation/paper/individual"
+    )
+    page.fill("[name=login]", f"phone-paper-{lang}")
+    for field_name, value in PAPER_FORM.items():
+        page.fill(f"[name={field_name}]", value)
+    page.locator("main form[novalidate] button[type=submit]").first.click()
+    page.wait_for_load_state("load")
+    assert page.locator(".letter").count() == 1
+    page.screenshot(path=str(tmp_path / f"{lang}-letter.png"), full_page=True)
+    measured = page.evaluate(OVERFLOW)
+    if measured["scrollWidth"] > WIDTH or measured["moved"] or measured["outside"]:
+        problems["letter"] = measured
     context.close()
     assert problems == {}

@@ -195,7 +195,7 @@ def test_paper_registration_is_marked_paper_sourced_and_audited(instance, client
         assert entry.target_id == account.id and entry.detail == "paper registration"
     index = client.get("/app/moderation").get_data(as_text=True)
     assert "紙" in index and "個人会員7" in index
-    initial = html.split("初期パスワード</dt><dd><code>", 1)[1].split("</code>", 1)[0]
+    initial = html.split('<code class="password">', 1)[1].split("</code>", 1)[0]
     assert len(initial) == 16
     from intake.moderation import services as moderation
 

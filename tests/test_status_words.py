@@ -38,7 +38,7 @@ import pytest
 from sqlalchemy import String, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from intake.accounts.models import AccountStatus, ChangeRequestStatus
+from intake.accounts.models import AccountStatus, ChangeRequestStatus, EntrySource
 from intake.applications.models import ApplicationStatus, Availability, DeliveryState
 from intake.config import REPO_ROOT
 from intake.inquiries.models import EntryKind, InquiryStatus, ReplyState
@@ -94,6 +94,8 @@ STORED: list[tuple[type[StrEnum], InstrumentedAttribute[str], set[str]]] = [
     ),
     (UploadState, Upload.state, {"pending", "proposed", "live"}),
     (ApplicationStatus, Application.status, {"received", "confirmed", "waitlisted", "cancelled"}),
+    # How an application came in; change_requests.source holds the same words.
+    (EntrySource, Application.source, {"web", "phone", "paper"}),
     (DeliveryState, MessageDelivery.state, {"pending", "sent", "skipped"}),
     (
         DecisionAction,

@@ -400,8 +400,32 @@ def test_no_page_of_the_intake_renders_peoples_text_as_markup(app, world):
     }
     scan.check("POST register, no password", submit(visitor, "/app/register", register_form))
 
+    # An application staff type in, sent back without a way to reach the applicant.
+    typed_by_hand = {
+        "source": "phone",
+        "name": seeds("typed.by_hand.name"),
+        "address": seeds("typed.by_hand.address"),
+        "party_size": "1",
+    }
+    organizer_entry = f"/app/organizer/events/{me.live}/enter"
+    scan.check("POST hand application", submit(me.clients["group"], organizer_entry, typed_by_hand))
+
     # A flash message naming a post: a bulk decision without the queue's stamp is refused.
     moderator = me.clients["moderator"]
+    # The printable letter of a paper registration shows what the moderator typed.
+    paper = {
+        "login": "escape-paper",
+        "public_name": seeds("typed.paper.public_name"),
+        "person-name": seeds("typed.paper.name"),
+        "person-kana": "かみ",
+        "person-postal_code": "160-0022",
+        "person-address": seeds("typed.paper.address"),
+        "person-phone": "03-1234-5678",
+        "person-email": "",
+    }
+    letter = submit(moderator, "/app/moderation/paper/individual", paper)
+    assert letter.status_code == 200, letter.get_data(as_text=True)[:3000]
+    scan.check("POST paper registration, the letter", letter)
     index = moderator.get("/app/moderation").get_data(as_text=True)  # type: ignore[attr-defined]
     refused = moderator.post(  # type: ignore[attr-defined]
         "/app/moderation/posts/bulk",

@@ -17,7 +17,7 @@ from ..models import Account, ChangeRequest, Person, utcnow
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
-from .models import AccountStatus, ChangeRequestStatus
+from .models import AccountStatus, ChangeRequestStatus, EntrySource
 from .services import PersonData, collected_fields, open_person
 
 CONTEXT = "change_requests.proposed"
@@ -77,12 +77,27 @@ def own_data(rt: Runtime, account_id: int) -> OwnData:
         return OwnData(account=account, persons=persons, requests=requests)
 
 
-def current_person(rt: Runtime, account_id: int, role: str) -> tuple[str, PersonData]:
-    """Return the account's kind and one of its persons' data, for the change form."""
-    with rt.sessions() as session:
+def current_person(
+    rt: Runtime, account_id: int, role: str, staff_id: int | None = None
+) -> tuple[str, PersonData]:
+    """Return the account's kind and one of its persons' data, for the change form; a
+    moderator's read (staff_id, to type in a change received by phone or paper) is audited."""
+    with transaction(rt.sessions) as session:
         account = session.get(Account, account_id)
         person = _person(account, role)
         assert account is not None
+        if staff_id is not None:
+            if account.status != AccountStatus.ACTIVE:
+                raise NotFound(f"account {account_id}")
+            audit.record(
+                session,
+                staff_id,
+                "view_personal_data",
+                "account",
+                account_id,
+                count=1,
+                detail=f"change request entry; {role}",
+            )
         return account.kind, open_person(rt.vault, person)
 
 
@@ -95,8 +110,19 @@ def _person(account: Account | None, role: str) -> Person:
     raise NotFound(f"person {role}")
 
 
-def propose(rt: Runtime, account_id: int, role: str, proposed: PersonData) -> int:
-    """Store the fields that differ from the registered data, sealed; return the request id."""
+def propose(
+    rt: Runtime,
+    account_id: int,
+    role: str,
+    proposed: PersonData,
+    source: EntrySource = EntrySource.WEB,
+    entered_by: int | None = None,
+) -> int:
+    """Store the fields that differ from the registered data, sealed; return the request id.
+
+    A request a moderator typed in from a phone call or paper (entered_by) is the same
+    record, marked with its source and the moderator, audited, and decided like any other.
+    """
     personal = rt.settings.deployment.personal_fields
     with transaction(rt.sessions) as session:
         account = session.get(Account, account_id)
@@ -118,9 +144,21 @@ def propose(rt: Runtime, account_id: int, role: str, proposed: PersonData) -> in
             proposed_enc=rt.vault.seal(json.dumps(changed, ensure_ascii=False), CONTEXT),
             fields=",".join(changed),
             status=ChangeRequestStatus.PENDING,
+            source=source,
+            entered_by=entered_by,
         )
         session.add(request)
         session.flush()
+        if entered_by is not None:
+            audit.record(
+                session,
+                entered_by,
+                "enter_personal_data",
+                "change_request",
+                request.id,
+                count=len(changed),
+                detail=f"{source} change request; {role}; fields: {','.join(changed)}",
+            )
         return request.id
 
 

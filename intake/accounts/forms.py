@@ -25,7 +25,9 @@ from ..deployment import PersonalFields
 from ..taxonomy import AREAS, TOPICS
 from ..web.fields import MultiCheckboxField, Normalised, choices, length, required
 from ..web.plain_text import FlaskForm, Form
+from .models import BY_HAND, EntrySource
 
+SOURCE_LABELS = {EntrySource.PHONE: _l("電話"), EntrySource.PAPER: _l("紙")}
 GENDERS = {"female": _l("女性"), "male": _l("男性"), "other": _l("その他")}
 
 
@@ -102,18 +104,23 @@ def _optional_fields(optional: frozenset[str], minimum_age: int) -> dict[str, ob
 
 
 @lru_cache(maxsize=64)
-def person_form(kind: str, personal: PersonalFields) -> type[Form]:
-    """Return the person form of an individual or a group person with the configured fields."""
+def person_form(kind: str, personal: PersonalFields, paper: bool = False) -> type[Form]:
+    """Return the person form of an individual or a group person with the configured fields;
+    on a paper registration the e-mail address may be left out (a letter replaces the mail)."""
     extra = _optional_fields(personal.optional_for(kind), personal.minimum_age)
+    if paper:
+        extra["email"] = StringField(
+            _l("メールアドレス（任意）"), [Normalised(v.email, optional=True)]
+        )
     name = "PersonForm" if kind == "individual" else "GroupPersonForm"
-    return type(f"{name}Configured", (PersonForm,), extra)
+    return type(f"{name}{'Paper' if paper else ''}Configured", (PersonForm,), extra)
 
 
 @lru_cache(maxsize=32)
 def individual_registration_form(personal: PersonalFields, paper: bool = False) -> type[FlaskForm]:
     """Return the individual registration form; a paper one has no password fields."""
     attrs: dict[str, object] = {
-        "person": FormField(person_form("individual", personal), _l("本人"))
+        "person": FormField(person_form("individual", personal, paper), _l("本人"))
     }
     if paper:
         attrs.update(password=None, password_confirm=None)
@@ -123,7 +130,7 @@ def individual_registration_form(personal: PersonalFields, paper: bool = False) 
 @lru_cache(maxsize=32)
 def group_registration_form(personal: PersonalFields, paper: bool = False) -> type[FlaskForm]:
     """Return the group registration form; a paper one has no password fields."""
-    person = person_form("group", personal)
+    person = person_form("group", personal, paper)
     attrs: dict[str, object] = {
         "representative": FormField(person, label=_l("代表者")),
         "contact": FormField(person, label=_l("連絡担当者")),
@@ -134,12 +141,28 @@ def group_registration_form(personal: PersonalFields, paper: bool = False) -> ty
 
 
 @lru_cache(maxsize=32)
-def change_request_form(kind: str, personal: PersonalFields) -> type[FlaskForm]:
-    """Return the form in which a user proposes new values for one person."""
+def change_request_form(
+    kind: str, personal: PersonalFields, paper: bool = False
+) -> type[FlaskForm]:
+    """Return the form in which new values for one person are proposed; paper (a person
+    registered without an address, or a moderator typing in) leaves the e-mail optional."""
     return type(
         "ChangeRequestForm",
         (FlaskForm,),
-        {"person": FormField(person_form(kind, personal), label=_l("変更後の内容"))},
+        {"person": FormField(person_form(kind, personal, paper), label=_l("変更後の内容"))},
+    )
+
+
+@lru_cache(maxsize=32)
+def by_hand_change_form(kind: str, personal: PersonalFields) -> type[FlaskForm]:
+    """Return the form in which a moderator types in a change received by phone or on paper."""
+    source = ChoiceField(
+        _l("受付方法"),
+        choices=choices({s.value: SOURCE_LABELS[s] for s in BY_HAND}, _l("選択してください")),
+        validators=[required()],
+    )
+    return type(
+        "ByHandChangeForm", (change_request_form(kind, personal, True),), {"source": source}
     )
 
 

@@ -27,3 +27,16 @@ class ChangeRequestStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+
+
+class EntrySource(StrEnum):
+    """How an application or a change request came in: `applications.source`,
+    `change_requests.source` (web, or typed in by staff from a phone call or paper)."""
+
+    WEB = "web"
+    PHONE = "phone"
+    PAPER = "paper"
+
+
+# The ways staff can type something in, as their forms offer them.
+BY_HAND = (EntrySource.PHONE, EntrySource.PAPER)

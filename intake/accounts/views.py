@@ -159,7 +159,8 @@ def show() -> str:
 def change(role: str) -> str | Response | tuple[str, int]:
     kind, current = changes.current_person(rt(), _me_id(), role)
     personal = rt().settings.deployment.personal_fields
-    form = change_request_form(kind, personal)(data={"person": asdict(current)})
+    # Registered on paper without an address: the change form does not insist on one.
+    form = change_request_form(kind, personal, not current.email)(data={"person": asdict(current)})
     if form.validate_on_submit():
         proposed = person_from(form.person.data, kind, personal)
         try:

@@ -44,6 +44,7 @@ HEADER = [
     "メールアドレス",
     "申込日時",
     "出欠",
+    "受付方法",
 ]
 
 
@@ -105,6 +106,7 @@ def create_export(rt: Runtime, account_id: int, post_id: int) -> ExportTicket:
                     a.email,
                     a.created_at.isoformat(sep=" ", timespec="seconds"),
                     "出席" if a.attended else "",
+                    a.source_label,
                     *(dict(a.answers).get(q, "") for q in questions),
                 ]
             )

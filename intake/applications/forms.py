@@ -25,6 +25,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from .. import validation as v
+from ..accounts.models import EntrySource
 from ..models import Post
 from ..web.fields import REQUIRED, MultiCheckboxField, Normalised, length, required
 from ..web.plain_text import FlaskForm
@@ -176,3 +177,45 @@ class MessageForm(FlaskForm):
     def validate_body(self, field: TextAreaField) -> None:
         if not (field.data or "").strip():
             raise ValidationError(REQUIRED)
+
+
+SOURCE_CHOICES = {EntrySource.PHONE: _l("電話"), EntrySource.PAPER: _l("紙")}
+
+
+class HandApplicationFormBase(FlaskForm):
+    """An application staff type in from a phone call or a paper form: phone or email,
+    e-mail optional (without one, no confirmation mail goes out)."""
+
+    source = RadioField(
+        _l("受付方法"),
+        choices=[SelectChoice(key, label) for key, label in SOURCE_CHOICES.items()],
+        validators=[required()],
+    )
+    name = StringField(_l("氏名"), [required(), length(100)])
+    address = StringField(_l("住所"), [required(), length(300)])
+    phone = StringField(_l("電話番号"), [Normalised(v.phone, True)])
+    email = StringField(_l("メールアドレス（任意）"), [Normalised(v.email, True)])
+    party_size = IntegerField(_l("参加人数"), [required(), _party_size], default=1)
+    questions: list[Question] = []
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Check the fields, then that one contact way is given."""
+        valid = super().validate(extra_validators)
+        if not self.phone.data and not self.email.data and not self.phone.errors:
+            self.phone.errors = [*self.phone.errors, BOTH_MISSING]
+            valid = False
+        return valid
+
+    answers = ApplicationFormBase.answers
+    question_fields = ApplicationFormBase.question_fields
+
+
+def hand_application_form(post: Post) -> HandApplicationFormBase:
+    """Build and bind the staff's application form of one event, with its questions."""
+    questions = questions_of(post)
+    attrs: dict[str, Any] = {"questions": questions}
+    for n, question in enumerate(questions):
+        attrs[f"q{n}"] = _question_field(question)
+    form_class = type("HandApplicationForm", (HandApplicationFormBase,), attrs)
+    form: HandApplicationFormBase = form_class()
+    return form

@@ -16,11 +16,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..accounts.models import EntrySource
 from ..errors import NotFound
 from ..models import Application, Post
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
+from ..validation import N_
 from . import services as applications
 from .models import ApplicationStatus
 
@@ -35,6 +37,12 @@ STATUS_LABELS: dict[str, str] = {
     ApplicationStatus.CANCELLED: "キャンセル",
 }
 PERSONAL = ("name", "address", "phone", "email")
+# How an application came in (applications.source): the organizer's list and export say it.
+SOURCE_LABELS: dict[str, str] = {
+    EntrySource.WEB: N_("ウェブ"),
+    EntrySource.PHONE: N_("電話"),
+    EntrySource.PAPER: N_("紙"),
+}
 
 
 @dataclass
@@ -91,10 +99,15 @@ class Applicant:
     phone: str
     email: str
     answers: list[tuple[str, str]] = field(default_factory=list)
+    source: str = EntrySource.WEB
 
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS.get(self.source, self.source)
 
 
 @dataclass
@@ -192,6 +205,7 @@ def open_applicant(rt: Runtime, application: Application, questions: list[str]) 
         created_at=application.created_at,
         attended=bool(application.attended),
         answers=_answers(rt, application, questions),
+        source=application.source,
         **opened,
     )
 

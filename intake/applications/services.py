@@ -24,6 +24,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import jobs, outbox
+from ..accounts.models import EntrySource
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Application, Post, Task, utcnow
 from ..posts.models import POST_LIVE
@@ -190,13 +191,21 @@ def _notices(session: Session, existing: list[int]) -> list[Task]:
     return tasks
 
 
-def apply(rt: Runtime, post_id: int, data: ApplicationData) -> Outcome:
+def apply(
+    rt: Runtime,
+    post_id: int,
+    data: ApplicationData,
+    source: EntrySource = EntrySource.WEB,
+    entered_by: int | None = None,
+) -> Outcome:
     """Allocate an application at once (confirmed or waiting) and owe its mail to the worker.
 
     Raise NotFound for an unknown event and an ApplicationRefused for one that is closed,
     full without a waiting list or too small for the party. Details that applied already
     take nothing: the outcome is "duplicate" and the existing applications' owners are
-    owed a notice; the caller answers as for a new application.
+    owed a notice; the caller answers as for a new application. An application staff
+    typed in (entered_by, from a phone call or paper) is audited, and its duplicate is
+    told to the staff member rather than mailed to the existing application's owner.
     """
     vault = rt.vault
     email_index = vault.blind_index(data.email, "applications.email") if data.email else None
@@ -234,7 +243,7 @@ def apply(rt: Runtime, post_id: int, data: ApplicationData) -> Outcome:
             raise EventFull()  # refused alike whether or not the details applied already
         existing = _existing(session, post_id, email_index, phone_index)
         if existing:
-            tasks = _notices(session, existing)
+            tasks = _notices(session, existing) if entered_by is None else []
             outcome = Outcome(existing[0], post_id, "duplicate", None, 0, bool(data.email))
         else:
             application = Application(
@@ -245,10 +254,21 @@ def apply(rt: Runtime, post_id: int, data: ApplicationData) -> Outcome:
                 email_index=email_index,
                 phone_index=phone_index,
                 processed_at=utcnow(),
+                source=source,
                 **sealed,
             )
             session.add(application)
             session.flush()
+            if entered_by is not None:
+                audit.record(
+                    session,
+                    entered_by,
+                    "enter_personal_data",
+                    "application",
+                    application.id,
+                    count=1,
+                    detail=f"{source} application",
+                )
             if data.email:
                 tasks.append(outbox.add_task(session, jobs.INGEST_APPLICATION, application.id))
             outcome = Outcome(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from .. import jobs, outbox
 from ..errors import InvalidTransition, NotFound
 from ..models import Post, utcnow
+from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
 from .models import POST_LIVE, PostStatus
@@ -64,22 +65,37 @@ def submit_post(
     account_id: int,
     data: PostData,
     attach: Callable[[Session, int], None] | None = None,
+    entered_by: int | None = None,
 ) -> int:
     """Store a new post durably, owe its ingest to the worker, and return its id.
 
     ``attach(session, post_id)`` adds rows that belong to the post (its uploads) in the
-    same transaction.
+    same transaction. A post a moderator enters on the account's behalf (entered_by) is
+    recorded as such, audited, and its account holder is owed a notice by mail; it goes
+    through the moderation queue like any other post.
     """
     with transaction(rt.sessions) as session:
-        post = Post(account_id=account_id, status=PostStatus.RECEIVED, **vars(data))
+        post = Post(
+            account_id=account_id, status=PostStatus.RECEIVED, entered_by=entered_by, **vars(data)
+        )
         post.updated_at = utcnow()
         session.add(post)
         session.flush()
         if attach is not None:
             attach(session, post.id)
-        task = outbox.add_task(session, jobs.INGEST_POST, post.id)
+        tasks = [outbox.add_task(session, jobs.INGEST_POST, post.id)]
+        if entered_by is not None:
+            audit.record(
+                session,
+                entered_by,
+                "post_on_behalf",
+                "post",
+                post.id,
+                detail=f"account {account_id}",
+            )
+            tasks.append(outbox.add_task(session, jobs.SEND_ON_BEHALF_NOTICE, post.id))
         post_id = post.id
-    outbox.enqueue_tasks(rt.queue, [task])
+    outbox.enqueue_tasks(rt.queue, tasks)
     return post_id
 
 

@@ -103,7 +103,11 @@ def _discard(settings: Settings, tokens: list[str]) -> None:
 
 
 def submit_post_with_files(
-    rt: Runtime, account_id: int, data: PostData, attachments: list[Attachment]
+    rt: Runtime,
+    account_id: int,
+    data: PostData,
+    attachments: list[Attachment],
+    entered_by: int | None = None,
 ) -> int:
     """Store a new post and its processed files together; return the post's id.
 
@@ -119,7 +123,9 @@ def submit_post_with_files(
             session.add(row)
 
     try:
-        return submit_post(rt, account_id, data, attach=attach if staged else None)
+        return submit_post(
+            rt, account_id, data, attach=attach if staged else None, entered_by=entered_by
+        )
     except BaseException:
         _discard(rt.settings, [token for token, _ in staged])
         raise

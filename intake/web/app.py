@@ -61,6 +61,7 @@ def create_app(
     from ..accounts import moderation_views as moderation_accounts
     from ..accounts import signin_views as auth
     from ..accounts import views as account
+    from ..applications import hand_views as applications_by_hand
     from ..applications import organizer_views as organizer
     from ..applications import views as applications
     from ..helping import enrol_views as helping_enrol
@@ -71,6 +72,7 @@ def create_app(
     from ..moderation import reasons_views as moderation_reasons
     from ..moderation import views as moderation
     from ..oversight import views as staff
+    from ..posts import on_behalf_views as posts_on_behalf
     from ..posts import views as posts
     from ..profiles import moderation_views as moderation_profiles
     from ..profiles import views as profile
@@ -91,6 +93,8 @@ def create_app(
     app.register_blueprint(moderation_posts.bp, url_prefix="/app")
     app.register_blueprint(moderation_reasons.bp, url_prefix="/app")
     app.register_blueprint(organizer.bp, url_prefix="/app")
+    app.register_blueprint(applications_by_hand.bp, url_prefix="/app")
+    app.register_blueprint(posts_on_behalf.bp, url_prefix="/app")
     app.register_blueprint(uploads.bp, url_prefix="/app")
     app.register_blueprint(inquiries.bp, url_prefix="/app")
     app.register_blueprint(moderation_inquiries.bp, url_prefix="/app")

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import functools
+import logging
+import smtplib
 from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from intake import mail
 from intake.jobs import PUBLISH_POST
 from intake.models import Post, Task, TaskState
 from intake.outbox import enqueue_rebuild
 from intake.posts.models import PostStatus
+from intake.posts.on_behalf import notice_text
 from intake.runtime import Runtime
 
 from ..build.revisions import request_rebuild
 from ..content.manifest import note_own_revision, updating
 from ..content.media import unpublish_media
 from ..content.posts import post_path, write_post
+from ..mail import MailNotSent
+from ..mail.posters import poster_address
 from ..tasks import tracked
+
+log = logging.getLogger(__name__)
 
 # Statuses whose removal from the site jumps the queue (a moderator's emergency takedown).
 URGENT = frozenset({PostStatus.TAKEN_DOWN})
@@ -78,3 +86,32 @@ def _ask_rebuild(rt: Runtime, rev: int, urgent: bool = False, first: bool = Fals
     note_own_revision(rt.settings, rev)
     # A takedown must not wait behind a rebuild queued at the back of a long queue.
     enqueue_rebuild(rt.queue, force=urgent, at_front=urgent or first)
+
+
+@tracked
+def send_on_behalf_notice(rt: Runtime, session: Session, post_id: int) -> None:
+    """Tell an account holder, once, that a moderator entered a post on their behalf, in the
+    language they registered in; skipped without a mail server or without an address."""
+    post = session.get(Post, post_id)
+    if post is None or post.entered_by is None:
+        return  # erased since
+    if not rt.settings.smtp_host:
+        log.info("no mail server configured; on-behalf notice for post %s skipped", post_id)
+        return
+    account = post.account
+    address = poster_address(rt, account)
+    if address is None:
+        return  # registered on paper without an address: the moderator tells them
+    subject, body = notice_text(
+        rt.settings.site_name,
+        rt.settings.public_url,
+        account.public_name,
+        post.title,
+        post.id,
+        account.language,
+    )
+    try:
+        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
+    except (OSError, smtplib.SMTPException) as exc:
+        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
+        raise MailNotSent(type(exc).__name__) from None
