@@ -452,7 +452,6 @@ class InquiryEntry(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-
 class ModeratorDigest(Base):
     """A digest of waiting work mailed to the moderators: its time and counts, nothing else."""
 
@@ -463,6 +462,7 @@ class ModeratorDigest(Base):
     after_id: Mapped[int] = mapped_column(Integer, unique=True)
     counts: Mapped[str] = mapped_column(String(400), default="{}")  # JSON: queue -> count
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
 
 # Every sealed column, as (table, column): rotation and erasure walk this list.
 SEALED_COLUMNS: tuple[tuple[type[Base], str], ...] = tuple(

@@ -15,17 +15,20 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     from ..accounts.second_factor import enrol_account
     from ..accounts.services import LoginTaken, create_staff
     from ..runtime import Runtime
-    from ..validation import InvalidInput, login_id, password
+    from ..validation import InvalidInput, email, login_id, password
 
     secret = os.environ.get("HIROBA_PASSWORD") or getpass.getpass("password: ")
     try:
         login, secret = login_id(args.login), password(secret)
+        address = email(args.email) if args.email else ""
     except InvalidInput as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rt = Runtime.from_settings(settings)
     try:
-        account_id = create_staff(rt, args.role, login, secret, args.name or args.login)
+        account_id = create_staff(
+            rt, args.role, login, secret, args.name or args.login, address, args.language
+        )
         enrolment = enrol_account(rt, account_id)
     except LoginTaken:
         print(f"error: the login {login!r} is taken", file=sys.stderr)
@@ -65,6 +68,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     user.add_argument("--role", choices=["moderator", "staff"], required=True)
     user.add_argument("--login", required=True)
     user.add_argument("--name", help="display name (default: the login)")
+    user.add_argument("--email", default="", help="a moderator's address for the digest mail")
+    user.add_argument(
+        "--language", choices=["ja", "en"], default="ja", help="the language of its mails"
+    )
     user.set_defaults(func=cmd_create_user)
 
     disable = sub.add_parser("disable-user", help=cmd_disable_user.__doc__)
