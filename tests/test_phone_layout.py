@@ -6,9 +6,11 @@ out on the right."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from actors import make_staff, second_factor_code
 from browsing import CHROMIUM, browser_fixture, demo_server_fixture
 from conftest import RedisServer
 from site_support import build_demo, event_pages, key_pages
@@ -119,4 +121,36 @@ def test_key_pages_do_not_scroll_sideways_at_375px(demo, server, browser, lang, 
         # The screenshot is the page as a phone shows it: exactly the viewport wide.
         shot = (tmp_path / f"{lang}-{name.replace(' ', '-')}.png").read_bytes()
         assert int.from_bytes(shot[16:20], "big") == WIDTH * 2  # PNG IHDR width, at 2x
+    assert problems == {}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_moderation_pages_with_waiting_counts_fit_375px(demo, server, browser, lang, tmp_path):  # type: ignore[no-untyped-def]
+    """The moderation pages' nav, with the count of each queue, wraps on a phone."""
+    login, password = f"phone-mod-{lang}", "phone-moderator-password-1"
+    make_staff(demo, "moderator", login, password, "運営（電話）")
+    context = browser.new_context(
+        base_url=server, viewport={"width": WIDTH, "height": 740}, is_mobile=True, has_touch=True
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(_english("/app/login") if lang == "en" else "/app/login")
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/app/login/verify"))
+    page.fill("#code", second_factor_code(login))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/app/login" not in url)
+    problems = {}
+    for path in ("/app/moderation", "/app/moderation/inquiries", "/app/moderation/status"):
+        url = _english(path) if lang == "en" else path
+        response = page.goto(url)
+        assert response is not None and response.status == 200, url
+        assert page.locator("ul[aria-labelledby=waiting-work] li").count() == 6, url
+        page.screenshot(path=str(tmp_path / f"{lang}{path.replace('/', '-')}.png"), full_page=True)
+        measured = page.evaluate(OVERFLOW)
+        if measured["scrollWidth"] > WIDTH or measured["moved"] or measured["outside"]:
+            problems[path] = measured
+    context.close()
     assert problems == {}
