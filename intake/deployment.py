@@ -24,6 +24,7 @@ from .validation import InvalidInput, email
 
 FILE_NAME = "hiroba.toml"
 NIGHTLY_BUILD = dt.time(0, 10)  # [publishing] nightly_build by default
+DIGEST_MINUTES = 60  # [operator] digest_minutes by default
 
 # Optional personal fields per kind of registrant: (switch in [personal_fields], field name).
 OPTIONAL_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -117,6 +118,9 @@ class Deployment:
     alert_email: tuple[str, ...] = ()
     # The operator's contact details ([operator] name, address, phone, hours, email).
     operator: Operator = field(default_factory=Operator)
+    # The worker mails the moderators a digest of waiting work at most this often
+    # ([operator] digest_minutes, 0 to 10080; 0: never).
+    digest_minutes: int = DIGEST_MINUTES
     # Inquiries to the operator are deleted this many days after their last activity.
     inquiry_days: int = RETENTION_DAYS["inquiry_days"]
     # Registrations refused, or never decided, are erased (rows and sealed personal data)
@@ -183,6 +187,7 @@ def load_deployment(home: Path) -> Deployment:
         backup=_backup(doc, path, home),
         alert_email=_alert_email(doc, path),
         operator=_operator(doc, path),
+        digest_minutes=_digest_minutes(doc, path),
         **_retention(doc, path),
     )
 
@@ -256,7 +261,7 @@ def _backup(doc: dict[str, Any], path: Path, home: Path) -> BackupPolicy:
 def _alert_email(doc: dict[str, Any], path: Path) -> tuple[str, ...]:
     """Read [operator] alert_email: one address, or a list of addresses."""
     table = _table(doc, "operator", path)
-    _unknown(table, ("alert_email", *OPERATOR_DETAILS), "operator", path)
+    _unknown(table, ("alert_email", "digest_minutes", *OPERATOR_DETAILS), "operator", path)
     value = table.get("alert_email", [])
     addresses = [value] if isinstance(value, str) else value
     message = (
@@ -272,6 +277,17 @@ def _alert_email(doc: dict[str, Any], path: Path) -> tuple[str, ...]:
     if not all(address.isascii() for address in checked):
         raise ConfigError(message)
     return checked
+
+
+def _digest_minutes(doc: dict[str, Any], path: Path) -> int:
+    """Read [operator] digest_minutes: a whole number of minutes, 0 (no digest) to 10080."""
+    value = _table(doc, "operator", path).get("digest_minutes", DIGEST_MINUTES)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10080:
+        raise ConfigError(
+            f"{path}: operator.digest_minutes must be a whole number of minutes, "
+            "0 (no digest) to 10080."
+        )
+    return value
 
 
 def _nightly_build(doc: dict[str, Any], path: Path) -> dt.time | None:

@@ -23,6 +23,7 @@ SEND_EVENT_MESSAGE = "worker.jobs.applications.send_event_message"
 SEND_POST_DECISION = "worker.jobs.moderation.send_post_decision"
 SEND_TAKEDOWN_NOTICE = "worker.jobs.moderation.send_takedown_notice"
 SEND_STALE_REQUEST = "worker.jobs.moderation.send_stale_request"
+SEND_MODERATOR_DIGEST = "worker.jobs.moderation.send_moderator_digest"  # subject: a moderator
 # site: publishing and the public site
 PUBLISH_PROFILES = "worker.jobs.site.publish_profiles"  # subject: the group changed
 REBUILD_SITE = "worker.jobs.site.rebuild_site"
@@ -52,6 +53,7 @@ ALL = (
     SEND_POST_DECISION,
     SEND_TAKEDOWN_NOTICE,
     SEND_STALE_REQUEST,
+    SEND_MODERATOR_DIGEST,
     PUBLISH_PROFILES,
     REBUILD_SITE,
     NIGHTLY_BUILD,

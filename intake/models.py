@@ -470,6 +470,18 @@ class FactorReset(Base):
     enrolled_at: Mapped[datetime | None] = mapped_column(DateTime)  # the new factor, at sign-in
 
 
+class ModeratorDigest(Base):
+    """A digest of waiting work mailed to the moderators: its time and counts, nothing else."""
+
+    __tablename__ = "moderator_digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The digest it follows (0: the first). Unique: two workers deciding at once cannot both.
+    after_id: Mapped[int] = mapped_column(Integer, unique=True)
+    counts: Mapped[str] = mapped_column(String(400), default="{}")  # JSON: queue -> count
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 # Every sealed column, as (table, column): rotation and erasure walk this list.
 SEALED_COLUMNS: tuple[tuple[type[Base], str], ...] = tuple(
     (model, column.key)

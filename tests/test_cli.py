@@ -167,7 +167,48 @@ def test_create_user(cli_env: dict[str, str]) -> None:
         )
     )
     assert "ログインID" in bad_login
+    bad_address = refused(
+        hiroba(
+            cli_env,
+            *("create-user", "--role", "moderator", "--login", "mod-three"),
+            *("--email", "not-an-address"),
+            HIROBA_PASSWORD="moderator-password-3",
+        )
+    )
+    assert "メールアドレス" in bad_address
     assert counts(settings)["accounts"] == 1
+    # A moderator's address (sealed) and language: where and how the digest mail goes.
+    ok(
+        hiroba(
+            cli_env,
+            *("create-user", "--role", "moderator", "--login", "mod-mail"),
+            *("--email", "Mod.Mail@Example.JP", "--language", "en"),
+            HIROBA_PASSWORD="moderator-password-4",
+        )
+    )
+    engine = create_engine(settings.database_url)
+    try:
+        with Session(engine) as db:
+            account = db.scalars(select(Account).where(Account.id == 2)).one()
+            [own] = account.persons
+            assert account.language == "en" and own.role == "self" and own.email_index is None
+            assert vault.open(own.email_enc, "persons.email") == "Mod.Mail@example.jp"
+    finally:
+        engine.dispose()
+    # An existing moderator gets an address (and a language) later; "" removes it again.
+    ok(hiroba(cli_env, "set-user-email", "--login", "mod-one", "--email", "one@example.jp"))
+    ok(hiroba(cli_env, "set-user-email", "--login", "mod-mail", "--email", ""))
+    missing = refused(hiroba(cli_env, "set-user-email", "--login", "nobody", "--email", ""))
+    assert "nobody" in missing
+    engine = create_engine(settings.database_url)
+    try:
+        with Session(engine) as db:
+            one, mail = db.scalars(select(Account).order_by(Account.id)).all()
+            [own] = one.persons
+            assert vault.open(own.email_enc, "persons.email") == "one@example.jp"
+            assert one.language == "ja" and mail.persons == []
+    finally:
+        engine.dispose()
 
 
 def test_demo_worker_and_build(cli_env: dict[str, str]) -> None:

@@ -139,7 +139,7 @@ PAPER_FORM = {
 
 
 def _moderator_pages(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The pages of helping people and of paper and phone work, on the demo's data."""
+    """Moderation pages (each with the waiting counts), helping people, paper and phone work."""
     with demo.rt.sessions() as db:
         post = db.scalars(select(Post.id).where(Post.status == PostStatus.APPROVED)).first()
         event = db.scalars(
@@ -154,6 +154,9 @@ def _moderator_pages(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
         ).first()
     assert post is not None and event is not None and group is not None
     return {
+        "moderation": "/app/moderation",
+        "inquiries": "/app/moderation/inquiries",
+        "status": "/app/moderation/status",
         "find accounts": "/app/moderation/accounts",
         "factor resets": "/app/moderation/staff",
         "correct a post": f"/app/moderation/live/{post}/correct",
@@ -194,6 +197,8 @@ def test_moderator_pages_do_not_scroll_sideways_at_375px(  # type: ignore[no-unt
         response = page.goto(_english(url) if lang == "en" else url)
         page.wait_for_load_state("networkidle")
         assert response is not None and response.status == 200, (name, url)
+        # Every moderation page shows the count of each waiting queue, as text.
+        assert page.locator("ul[aria-labelledby=waiting-work] li").count() == 6, url
         if name == "find accounts":  # the results, after a search (POST)
             page.fill("#search-query", "ｹﾝｻ")
             page.locator("main form[role=search] button[type=submit]").click()

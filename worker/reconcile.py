@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from intake import redis_keys
+from intake.errors import StoreUnavailable
 from intake.jobs import PUBLISH_POST
 from intake.models import Post, Task
 from intake.outbox import due_tasks, enqueue_rebuild, enqueue_task
@@ -24,7 +25,7 @@ from intake.runtime import Runtime
 from .build.search import reconcile_search
 from .build.switch import build_lock, pending_rev
 from .jobs.posts import URGENT
-from .schedule import schedule_archiving, schedule_nightly, schedule_retention
+from .schedule import schedule_archiving, schedule_digest, schedule_nightly, schedule_retention
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +88,14 @@ def reconcile(rt: Runtime) -> Report:
 def reconcile_forever(rt: Runtime) -> None:
     """Reconcile now and then every interval, surviving Redis or database outages; the
     retention purge and the archiving of past events are enqueued from here at most hourly,
-    the nightly full build once a day."""
+    the nightly full build once a day, the moderators' digest when one is due."""
     while True:
         try:
             reconcile(rt)
             schedule_retention(rt)
             schedule_archiving(rt)
             schedule_nightly(rt)
-        except (RedisError, SQLAlchemyError) as exc:
+            schedule_digest(rt)
+        except (RedisError, SQLAlchemyError, StoreUnavailable) as exc:
             log.warning("reconciler pass failed (%s); retrying", type(exc).__name__)
         time.sleep(rt.settings.reconcile_seconds)

@@ -1,5 +1,6 @@
-"""The reconciler's schedules: the nightly full build once a day, and the housekeeping jobs
-(retention purge, archiving of past events) at most once an hour.
+"""The reconciler's schedules: the nightly full build once a day, the housekeeping jobs
+(retention purge, archiving of past events) at most once an hour, and the moderators'
+digest of waiting work at most every `[operator] digest_minutes` (intake/moderation/digest.py).
 
 The nightly full build rebuilds the whole site once a day, at `[publishing]
 nightly_build` (Japan time, 00:10 by default).
@@ -23,6 +24,8 @@ from sqlalchemy import func, select
 from intake import redis_keys
 from intake.jobs import ARCHIVE_PAST, NIGHTLY_BUILD, PUBLISH_POST, PURGE_EXPIRED
 from intake.models import Build, Task, TaskState
+from intake.moderation.digest import due_digest
+from intake.outbox import enqueue_tasks
 from intake.runtime import Runtime
 from intake.site.models import BuildStatus
 from intake.site.status import build_mode
@@ -128,3 +131,16 @@ def schedule_archiving(rt: Runtime) -> bool:
         redis_keys.archive_job(prefix),  # the reconciler must not take it for a rebuild
         "archive past events",
     )
+
+
+def schedule_digest(rt: Runtime, now: dt.datetime | None = None) -> int:
+    """Record and enqueue the moderators' digest mails when one is due; return how many.
+
+    now is naive UTC, as the database keeps it. The tasks are committed first, so a Redis
+    outage here leaves them to the reconciler.
+    """
+    tasks = due_digest(rt, now)
+    if tasks:
+        enqueue_tasks(rt.queue, tasks)
+        log.info("digest of waiting work owed to %d moderator(s)", len(tasks))
+    return len(tasks)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from .. import jobs, outbox
 from ..crypto import Vault
 from ..deployment import PersonalFields
-from ..errors import HirobaError
+from ..errors import HirobaError, NotFound
 from ..models import Account, Person
 from ..protection import audit
 from ..runtime import Runtime
@@ -226,8 +226,17 @@ def authenticate(rt: Runtime, login: str, password: str) -> Account | None:
         return account
 
 
-def create_staff(rt: Runtime, role: str, login: str, password: str, name: str) -> int:
-    """Create an active moderator or staff account (from the command line)."""
+def create_staff(
+    rt: Runtime,
+    role: str,
+    login: str,
+    password: str,
+    name: str,
+    address: str = "",
+    language: str = "ja",
+) -> int:
+    """Create an active moderator or staff account (from the command line); address, when
+    given, is sealed as the account's own and gets the moderators' digest, in language."""
     if role not in ("moderator", "staff"):
         raise ValueError(f"role must be moderator or staff, not {role!r}")
     with transaction(rt.sessions) as session:
@@ -242,7 +251,31 @@ def create_staff(rt: Runtime, role: str, login: str, password: str, name: str) -
             login_enc=rt.vault.seal(login, "accounts.login"),
             password_hash=hash_password(password),
             public_name=name,
+            language=language,
         )
+        if address:
+            # No blind index: staff never reset a password by mail (SELF_SERVICE_KINDS).
+            email_enc = rt.vault.seal(address, "persons.email")
+            account.persons.append(Person(role="self", email_enc=email_enc))
         session.add(account)
         session.flush()
         return account.id
+
+
+def set_staff_address(rt: Runtime, account_id: int, address: str, language: str) -> None:
+    """Seal address as a moderator's or staff account's own (empty: remove it) and set the
+    language of its mails; NotFound for any other account."""
+    with transaction(rt.sessions) as session:
+        account = session.get(Account, account_id)
+        if account is None or account.kind not in ("moderator", "staff"):
+            raise NotFound(f"staff account {account_id}")
+        account.language = language
+        own = [p for p in account.persons if p.role == "self"]
+        for person in own[1:] if address else own:
+            account.persons.remove(person)
+        if address:
+            email_enc = rt.vault.seal(address, "persons.email")
+            if own:
+                own[0].email_enc = email_enc
+            else:
+                account.persons.append(Person(role="self", email_enc=email_enc))

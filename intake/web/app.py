@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from redis.exceptions import RedisError
@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
 from ..errors import InvalidTransition, NotFound, StoreUnavailable
+from ..moderation.waiting import QUEUE_LABELS, WaitingWork, waiting_work
 from ..protection.keys import require_keys
 from ..runtime import Runtime
 from .converters import install as install_converters
@@ -107,6 +108,8 @@ def create_app(
     app.add_template_filter(jst)
     app.add_template_filter(recurrence_words)
     app.add_template_filter(audience_labels)
+    app.add_template_global(_waiting_work, "waiting_work")  # the moderation nav's counts
+    app.add_template_global(QUEUE_LABELS, "waiting_labels")
     _register_error_pages(app)
 
     @app.context_processor
@@ -120,6 +123,15 @@ def create_app(
         }
 
     return app
+
+
+def _waiting_work() -> WaitingWork:
+    """Count the work waiting for moderators, once per request (the nav may be shown twice)."""
+    from .auth import rt
+
+    if "waiting_work" not in g:
+        g.waiting_work = waiting_work(rt())
+    return g.waiting_work  # type: ignore[no-any-return]
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -5,7 +5,8 @@ about, reads the poster's address itself (a group's contact person first) and se
 decision (approved, approved with the moderator's edits listed, or rejected with the
 reason), a takedown with its reason, or a request to update or withdraw a stale item by a
 deadline. With no mail server configured (HIROBA_SMTP_HOST empty) the mail is skipped;
-/app/my shows the same.
+/app/my shows the same. And the moderators' digest of waiting work (counts only), one
+mail per moderator in their language (intake/moderation/digest.py decides when).
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from intake import mail
-from intake.models import Decision, Post
+from intake.accounts.models import AccountStatus
+from intake.models import Account, Decision, Post
+from intake.moderation.mail import digest_text
+from intake.moderation.waiting import count_waiting
 from intake.posts.models import PostStatus
 from intake.runtime import Runtime
 
@@ -82,3 +86,33 @@ def send_stale_request(rt: Runtime, session: Session, post_id: int) -> None:
         "期限を過ぎると、運営者が削除することがあります。"
     )
     send_notice(rt, post, "古い情報の削除依頼", body)
+
+
+@tracked
+def send_moderator_digest(rt: Runtime, session: Session, account_id: int) -> None:
+    """Mail one moderator the counts of waiting work, once; skipped when nothing waits any
+    more, the moderator was disabled or has no address, or no mail server is configured."""
+    account = session.get(Account, account_id)
+    if account is None or account.kind != "moderator" or account.status != AccountStatus.ACTIVE:
+        return
+    work = count_waiting(session)
+    if work.total == 0:
+        return  # all done before the mail went out
+    if not rt.settings.smtp_host:
+        log.info("no mail server configured; moderator digest for account %s skipped", account_id)
+        return
+    address = poster_address(rt, account)
+    if address is None:
+        return
+    subject, body = digest_text(
+        rt.settings.site_name,
+        rt.settings.public_url,
+        work,
+        account.language,
+        rt.settings.deployment.digest_minutes,
+    )
+    try:
+        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
+    except (OSError, smtplib.SMTPException) as exc:
+        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
+        raise MailNotSent(type(exc).__name__) from None
