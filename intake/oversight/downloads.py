@@ -15,24 +15,32 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from ..spreadsheet import spreadsheet_csv
+from ..validation import N_
 from .figures import SECTIONS, Value, WardReport
 
 Translate = Callable[[str], str]
 
 
-def month_label(key: str) -> str:
-    """Name a month "2026年4月" from its key "2026-04"."""
+SECTION_HEADER = N_("区分")
+LINE_HEADER = N_("項目")
+TOTAL_HEADER = N_("期間の合計")
+TITLE = N_("区への報告")
+MONTH = N_("%(year)s年%(month)s月")
+
+
+def month_label(key: str, translate: Translate = str) -> str:
+    """Name a month "2026年4月" (in English "4/2026") from its key "2026-04"."""
     year, month = key.split("-")
-    return f"{int(year)}年{int(month)}月"
+    return translate(MONTH) % {"year": int(year), "month": int(month)}
 
 
 def table(report: WardReport, translate: Translate) -> tuple[list[str], list[list[Value | str]]]:
     """Return the header and one row per figure: section, label, months..., total."""
     header = [
-        translate("区分"),
-        translate("項目"),
-        *(month_label(m.key) for m in report.months),
-        translate("期間の合計"),
+        translate(SECTION_HEADER),
+        translate(LINE_HEADER),
+        *(month_label(m.key, translate) for m in report.months),
+        translate(TOTAL_HEADER),
     ]
     rows: list[list[Value | str]] = [
         [
@@ -48,7 +56,7 @@ def table(report: WardReport, translate: Translate) -> tuple[list[str], list[lis
 
 def title(report: WardReport, translate: Translate) -> str:
     start, end = report.period.start, report.period.end
-    return translate("区への報告") + f" {start.isoformat()} – {end.isoformat()}"
+    return translate(TITLE) + f" {start.isoformat()} – {end.isoformat()}"
 
 
 def csv_bytes(report: WardReport, translate: Translate) -> bytes:
@@ -63,7 +71,7 @@ def xlsx_bytes(report: WardReport, translate: Translate) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = translate("区への報告")
+    sheet.title = translate(TITLE)[:31]
     sheet.append([title(report, translate)])
     sheet["A1"].font = Font(bold=True)
     sheet.append(header)

@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..web.auth import role_required, rt
+from ..web.filters import EN_MONTHS
+from ..web.locale import select_locale
 from . import downloads, figures
 from .charts import Chart, bar_chart, month_chart
 from .forms import PeriodForm
@@ -68,9 +70,13 @@ def index() -> str:
 
 
 def _charts(report: figures.WardReport) -> list[Chart]:
+    english = select_locale() == "en"
     short = len(report.months) <= 12
     months = [
-        f"{m.start.month}月" if short else f"{m.start.year}/{m.start.month}" for m in report.months
+        (EN_MONTHS[m.start.month - 1] if english else _("%(month)s月", month=m.start.month))
+        if short
+        else f"{m.start.year}/{m.start.month}"
+        for m in report.months
     ]
     values = {f.line.key: f for f in report.figures}
     charts = []
@@ -111,6 +117,6 @@ def ward_report() -> Response | tuple[str, int] | str:
         charts=_charts(report),
         header=header,
         sections=figures.SECTIONS,
-        month_label=downloads.month_label,
+        month_label=lambda key: downloads.month_label(key, _),
         shown=[datetime.combine(day, datetime.min.time()) for day in (period.start, period.end)],
     )
