@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from statistics import median
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..accounts.models import AccountStatus
@@ -67,7 +67,6 @@ class Line:
     key: str
     section: str
     label: str
-    additive: bool = True  # a count: the total is the sum of the months
 
 
 def _lines() -> list[Line]:
@@ -76,7 +75,7 @@ def _lines() -> list[Line]:
         Line("registrations.group", "registrations", N_("団体の登録")),
         Line("registrations.web", "registrations", N_("ウェブからの登録")),
         Line("registrations.paper", "registrations", N_("紙の申請からの登録")),
-        Line("accounts.active", "accounts", N_("期末の利用中アカウント"), additive=False),
+        Line("accounts.active", "accounts", N_("期末の利用中アカウント")),
     ]
     lines += [Line(f"posts.kind.{k}", "posts_kind", label) for k, label in POST_KINDS.items()]
     for section, name, labels in (("posts_topic", "topic", TOPICS), ("posts_area", "area", AREAS)):
@@ -86,7 +85,7 @@ def _lines() -> list[Line]:
         Line("moderation.approved", "moderation", N_("承認")),
         Line("moderation.edited", "moderation", N_("修正して承認")),
         Line("moderation.refused", "moderation", N_("却下")),
-        Line("moderation.median_hours", "moderation", N_("判断までの時間（中央値、時間）"), False),
+        Line("moderation.median_hours", "moderation", N_("判断までの時間（中央値、時間）")),
         Line("events.held", "events", N_("開催されたイベント")),
         Line("events.takedowns", "events", N_("緊急非公開")),
         Line("applications.total", "applications", N_("申込")),
@@ -150,16 +149,13 @@ def build(session: Session, period: Period) -> WardReport:
     return WardReport(period, months, figures)
 
 
-def _counts(session: Session, query: Select[tuple[str, int]]) -> dict[str, int]:
-    return {str(key): int(n) for key, n in session.execute(query).all()}
-
-
 def _grouped(
     session: Session,
     column: InstrumentedAttribute[str],
     *where: ColumnElement[bool],
 ) -> dict[str, int]:
-    return _counts(session, select(column, func.count()).where(*where).group_by(column))
+    rows = session.execute(select(column, func.count()).where(*where).group_by(column))
+    return {str(key): int(n) for key, n in rows.all()}
 
 
 def _count(session: Session, *where: ColumnElement[bool]) -> int:
