@@ -372,6 +372,7 @@ def test_the_command_writes_json_csv_and_xlsx(instance, seeded, tmp_path):  # ty
     assert bad.returncode == 2 and b"YYYY-MM-DD" in bad.stderr
     backwards = hiroba("--from", "2027-03-31", "--to", "2026-04-01")
     assert backwards.returncode == 2
+    assert hiroba("--year", "99999").returncode == 2
 
 
 def test_the_fiscal_year_turns_on_the_first_of_april_in_japan(instance, app):  # type: ignore[no-untyped-def]

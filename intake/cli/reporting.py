@@ -14,6 +14,8 @@ FORMATS = ("csv", "xlsx", "json")
 
 def _period(args: argparse.Namespace) -> Period:
     if args.year is not None and not (args.start or args.end):
+        if not 2000 <= args.year <= 2100:
+            raise PeriodError("--year must be from 2000 to 2100")
         return fiscal_year(args.year)
     if not (args.start and args.end):
         raise PeriodError("give --from and --to, or --year")
