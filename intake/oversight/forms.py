@@ -10,8 +10,6 @@ from wtforms.validators import NumberRange, Optional
 
 from .periods import Period, PeriodError, fiscal_year, make_period, parse_day
 
-FORMATS = ("html", "csv", "xlsx")
-
 
 class PeriodForm(FlaskForm):
     """Either 年度 alone, or 開始日 and 終了日 (which win when given)."""

@@ -107,15 +107,16 @@ def ward_report() -> Response | tuple[str, int] | str:
         return Response(
             maker(report, _),
             mimetype=MIME[kind],
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": f'attachment; filename="{name}"',
+            },
         )
-    header, rows = downloads.table(report, _)
     return render_template(
         "oversight/ward_report.html",
         form=form,
         report=report,
         charts=_charts(report),
-        header=header,
         sections=figures.SECTIONS,
         month_label=lambda key: downloads.month_label(key, _),
         shown=[datetime.combine(day, datetime.min.time()) for day in (period.start, period.end)],
