@@ -395,6 +395,9 @@ def test_moderation_and_staff_forms_have_no_axe_violations(world, browser, axe_s
     staff = Checker(browser, world, axe_source)
     staff.sign_in(*STAFF, verify=True)
     staff.form("staff page", "/app/staff", submit=False)
+    staff.form("ward report", "/app/staff/report", submit=False)
+    bad_period = "/app/staff/report?start=2027-02-30&end=2027-03-31"
+    staff.form("ward report (errors)", bad_period, submit=False)
     staff.close()
     found = {**check.found, **staff.found}
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)

@@ -25,6 +25,9 @@ def test_a_disabled_groups_session_stops_at_once(instance, app):
     sign_in(moderator, *MODERATOR)
     page = moderator.get(f"/app/moderation/accounts/{group}")
     assert "利用停止" in page.get_data(as_text=True)
+    # Its status is a word, never the stored code.
+    assert "<dd>利用中</dd>" in page.get_data(as_text=True)
+    assert "<dd>active</dd>" not in page.get_data(as_text=True)
 
     url = f"/app/moderation/accounts/{group}/disable"
     refused = submit(moderator, f"/app/moderation/accounts/{group}", {"reason": " "})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from ..validation import N_
+
 
 class AccountStatus(StrEnum):
     """Where an account stands: `accounts.status`."""
@@ -16,6 +18,17 @@ class AccountStatus(StrEnum):
     WITHDRAWN = "withdrawn"  # its holder left (退会)
     ERASED = "erased"  # personal data erased at the end of the contract
 
+
+# The word each account status is shown as (never the stored code).
+ACCOUNT_STATUS_LABELS: dict[str, str] = {
+    AccountStatus.RECEIVED: N_("受付済み"),
+    AccountStatus.PENDING: N_("審査待ち"),
+    AccountStatus.ACTIVE: N_("利用中"),
+    AccountStatus.REJECTED: N_("却下"),
+    AccountStatus.DISABLED: N_("利用停止"),
+    AccountStatus.WITHDRAWN: N_("退会済み"),
+    AccountStatus.ERASED: N_("個人情報削除済み"),
+}
 
 # A registration a moderator has still to decide on.
 ACCOUNT_WAITING = (AccountStatus.RECEIVED, AccountStatus.PENDING)

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from ..accounts import changes
-from ..accounts.models import AccountStatus
+from ..accounts.models import ACCOUNT_STATUS_LABELS, AccountStatus
 from ..accounts.signin import disable_account
 from ..profiles import services as profiles
 from ..runtime import Runtime
@@ -168,5 +168,6 @@ def _account_page(
         disableable=record.kind in DISABLEABLE and record.status == AccountStatus.ACTIVE,
         topics=TOPICS,
         areas=AREAS,
+        account_statuses=ACCOUNT_STATUS_LABELS,
     )
     return page, 422 if form.errors or disable_form.errors else 200

@@ -1,20 +1,24 @@
-"""Ward staff's pages: oversight figures and the audit report, no personal data."""
+"""Ward staff's pages: the ward's report and the audit report, no personal data."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..web.auth import role_required, rt
+from ..web.filters import EN_MONTHS
+from ..web.locale import select_locale
+from . import downloads, figures
+from .charts import Chart, bar_chart, month_chart
+from .forms import PeriodForm
+from .periods import default_period
 from .report import JST, Policy, build_report
-from .statistics import status_counts
 
 bp = Blueprint("staff", __name__, template_folder="templates")
 
-TABLE_LABELS = {"accounts": _l("アカウント"), "posts": _l("投稿"), "applications": _l("参加申込")}
 ANOMALY_LABELS = {
     "bulk": _l("大量の閲覧・出力"),
     "off_hours": _l("業務時間外のアクセス"),
@@ -27,6 +31,18 @@ ROLE_LABELS = {
     "moderator": _l("運営"),
     "staff": _l("区職員"),
 }
+MIME = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+# Trends drawn month by month: (chart key, title msgid, the figures added up per month).
+TRENDS = (
+    ("registrations", _l("登録の推移"), ("registrations.individual", "registrations.group")),
+    ("posts", _l("掲載された投稿の推移"), tuple(f"posts.kind.{k}" for k in figures.POST_KINDS)),
+    ("applications", _l("参加申込の推移"), ("applications.total",)),
+)
+# Breakdowns drawn as bars of the period's totals: (chart key, section).
+BREAKDOWNS = ("posts_kind", "posts_topic", "posts_area", "inquiries_category")
 
 
 def who(actor_id: int | None, actor: str) -> str:
@@ -46,10 +62,62 @@ def index() -> str:
         report = build_report(session, since, Policy.from_settings(rt().settings))
     return render_template(
         "oversight/index.html",
-        counts=status_counts(rt()),
-        labels=TABLE_LABELS,
         report=report,
         report_days=REPORT_DAYS,
         anomaly_labels=ANOMALY_LABELS,
         who=who,
+    )
+
+
+def _charts(report: figures.WardReport) -> list[Chart]:
+    english = select_locale() == "en"
+    short = len(report.months) <= 12
+    months = [
+        (EN_MONTHS[m.start.month - 1] if english else _("%(month)s月", month=m.start.month))
+        if short
+        else f"{m.start.year}/{m.start.month}"
+        for m in report.months
+    ]
+    values = {f.line.key: f for f in report.figures}
+    charts = []
+    for key, title, keys in TRENDS:
+        per_month = [sum(values[k].months[i] or 0 for k in keys) for i in range(len(months))]
+        charts.append(month_chart(key, str(title), list(zip(months, per_month, strict=True))))
+    for section in BREAKDOWNS:
+        rows = [(_(f.line.label), f.total or 0) for f in report.section(section)]
+        charts.append(bar_chart(section, _(figures.SECTIONS[section]), rows))
+    return charts
+
+
+@bp.route("/staff/report")
+@role_required("staff")
+def ward_report() -> Response | tuple[str, int] | str:
+    """The ward's report for a period: charts and tables, or the same as CSV or XLSX."""
+    form = PeriodForm(formdata=request.args)
+    asked = any(request.args.get(name) for name in ("year", "start", "end"))
+    period = default_period() if not asked else (form.period() if form.validate() else None)
+    if period is None:
+        return render_template("oversight/ward_report.html", form=form, report=None), 422
+    with rt().sessions() as session:
+        report = figures.build(session, period)
+    kind = request.args.get("format", "html")
+    if kind in MIME:
+        maker = downloads.csv_bytes if kind == "csv" else downloads.xlsx_bytes
+        name = f"ward-report-{period.start.isoformat()}-{period.end.isoformat()}.{kind}"
+        return Response(
+            maker(report, _),
+            mimetype=MIME[kind],
+            headers={
+                "Cache-Control": "no-store",
+                "Content-Disposition": f'attachment; filename="{name}"',
+            },
+        )
+    return render_template(
+        "oversight/ward_report.html",
+        form=form,
+        report=report,
+        charts=_charts(report),
+        sections=figures.SECTIONS,
+        month_label=lambda key: downloads.month_label(key, _),
+        shown=[datetime.combine(day, datetime.min.time()) for day in (period.start, period.end)],
     )
