@@ -15,6 +15,7 @@ from ..deployment import PersonalFields
 from ..errors import HirobaError
 from ..models import Account, Person
 from ..protection import audit
+from ..protection.access import AccessKind
 from ..runtime import Runtime
 from ..store import transaction
 from . import login_ids
@@ -245,4 +246,5 @@ def create_staff(rt: Runtime, role: str, login: str, password: str, name: str) -
         )
         session.add(account)
         session.flush()
+        audit.record(session, None, AccessKind.STAFF_CREATED, "account", account.id, 0, role)
         return account.id

@@ -5,6 +5,11 @@ both. Appenders lock the one `audit_head` row first (PostgreSQL: SELECT ... FOR 
 SQLite: the write lock taken by the INSERT that makes sure the row exists), so two
 writers can never both append after the same entry: the chain never forks. `verify`
 walks the chain and names the first entry that was edited, deleted or re-linked.
+
+The client address (`address_enc`, see access.py) is sealed and stays outside the hash:
+sealing is randomised, key rotation re-seals it and retention clears it after
+`[retention] audit_days`, and none of that may break the chain. The hash keeps covering
+the entry itself (who, what, which record, when), so old and new entries verify alike.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from ..controls import stored
 from ..models import AuditEntry, AuditHead, utcnow
+from .access import sealed_client_address
 
 HEAD_ID = 1
 VERIFY_BATCH = 1000
@@ -79,6 +85,7 @@ def record(
         prev_hash=last_hash,
     )
     entry.hash = entry_digest(entry)
+    entry.address_enc = sealed_client_address()
     session.add(entry)
     session.execute(
         update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=entry.seq, last_hash=entry.hash)
