@@ -174,6 +174,7 @@ POST_ROUTES = [
     "/app/moderation/inquiries/{inquiry}/handling",
     "/app/moderation/inquiries/{inquiry}/note",
     "/app/moderation/inquiries/{inquiry}/reply",
+    "/app/ledger",
 ]
 # How each placeholder above is written in the URL map, and the value a request uses.
 PLACEHOLDERS = {

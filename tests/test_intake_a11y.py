@@ -311,6 +311,7 @@ def test_moderation_and_staff_forms_have_no_axe_violations(world, browser, axe_s
     check.form("published post edit", f"/app/moderation/revisions/{revision}", reject=True)
     check.form("site status", "/app/moderation/status", submit=False)
     check.form("inquiries", "/app/moderation/inquiries", submit=False)
+    check.form("ledger", "/app/ledger")  # sent empty: the errors are checked too
     inquiry = f"/app/moderation/inquiries/{world.extra['inquiry']}"
     check.form("inquiry", inquiry, submit=False)
     for lang in LANGS:  # the thread again, after an empty reply
@@ -323,6 +324,7 @@ def test_moderation_and_staff_forms_have_no_axe_violations(world, browser, axe_s
     staff = Checker(browser, world, axe_source)
     staff.sign_in(*STAFF, verify=True)
     staff.form("staff page", "/app/staff", submit=False)
+    staff.form("roster", "/app/staff/roster", submit=False)
     staff.close()
     found = {**check.found, **staff.found}
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)

@@ -30,6 +30,8 @@ class AccessKind(StrEnum):
     LEDGER_ADDED = "ledger_added"
     LEDGER_EXPORTED = "ledger_exported"
     INCIDENT_REPORTED = "incident_reported"
+    SETTING_CHANGED = "setting_changed"
+    ADDRESSES_CLEARED = "audit_addresses_cleared"
 
 
 def sealed_client_address() -> str | None:

@@ -17,15 +17,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..controls import stored
 from ..models import AuditEntry, AuditHead, utcnow
-from .access import sealed_client_address
+from .access import AccessKind, sealed_client_address
 
 HEAD_ID = 1
 VERIFY_BATCH = 1000
@@ -155,3 +156,17 @@ def verify(session: Session) -> Verdict:
             problem = "the chain's head does not match its last entry"
         return Verdict(walked, False, problem, expected_seq)
     return Verdict(walked, True)
+
+
+def clear_old_addresses(session: Session, days: int, dry_run: bool = False) -> int:
+    """Clear the sealed client address of entries older than days; keep the entries.
+
+    The hash never covered the address, so the chain keeps verifying. The clearing is
+    itself an entry (with how many addresses went) when there was any.
+    """
+    old = (AuditEntry.at < utcnow() - timedelta(days=days)) & AuditEntry.address_enc.is_not(None)
+    count = int(session.scalar(select(func.count()).select_from(AuditEntry).where(old)) or 0)
+    if count and not dry_run:
+        session.execute(update(AuditEntry).where(old).values(address_enc=None))
+        record(session, None, AccessKind.ADDRESSES_CLEARED, "audit", None, count, f"{days}日経過")
+    return count
