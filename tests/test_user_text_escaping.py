@@ -266,7 +266,7 @@ def world(instance: Instance, app) -> tuple[World, Seeds]:  # type: ignore[no-un
         rt,
         None,
         Handover(
-            EVENT_DAY.date(),
+            EVENT_DAY,
             seeds("ledger.handler"),
             seeds("ledger.content"),
             3,

@@ -102,6 +102,39 @@ def cmd_ledger_add(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_incident_report(settings: Settings, args: argparse.Namespace) -> int:
+    """List the records and people the audit log shows were touched, for the first report."""
+    from datetime import date
+
+    from ..accounts.signin import account_by_login
+    from ..errors import NotFound
+    from ..protection.incident import build, normal_address, render
+    from ..runtime import Runtime
+
+    try:
+        since = date.fromisoformat(args.since)
+    except ValueError:
+        print("error: --since must be YYYY-MM-DD", file=sys.stderr)
+        return 2
+    if args.address:
+        try:
+            normal_address(args.address)
+        except ValueError:
+            print("error: --address must be an IP address", file=sys.stderr)
+            return 2
+    rt = Runtime.from_settings(settings)
+    try:
+        account_id = account_by_login(rt, args.account) if args.account else None
+        report = build(rt, since, account_id, args.address or None)
+    except NotFound:
+        print(f"error: no account signs in as {args.account!r}", file=sys.stderr)
+        return 2
+    finally:
+        rt.close()
+    print(render(report))
+    return 0
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register this module's commands on the `hiroba` parser."""
     users = sub.add_parser("users", help="the roster of moderator and staff accounts")
@@ -122,3 +155,11 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     add.add_argument("--quantity", required=True, type=int, help="how many records or items")
     add.add_argument("--recipient", required=True, help="to whom")
     add.set_defaults(func=cmd_ledger_add)
+
+    incident = sub.add_parser("incident", help="incident response (事故対応)")
+    incident_sub = incident.add_subparsers(dest="incident_command", required=True)
+    report = incident_sub.add_parser("report", help=cmd_incident_report.__doc__)
+    report.add_argument("--since", required=True, help="YYYY-MM-DD (Japan's date)")
+    report.add_argument("--account", help="only what this login did")
+    report.add_argument("--address", help="only what came from this client address")
+    report.set_defaults(func=cmd_incident_report)
