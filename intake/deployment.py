@@ -91,7 +91,7 @@ class Operator:
 OPERATOR_DETAILS = ("name", "address", "phone", "hours", "email")
 OPERATOR_DETAIL_MAX = 200
 # [retention] keys: whole numbers of days, with their defaults.
-RETENTION_DAYS = {"inquiry_days": 365, "refused_registration_days": 30}
+RETENTION_DAYS = {"inquiry_days": 365, "refused_registration_days": 30, "audit_days": 365}
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,9 @@ class Deployment:
     # Registrations refused, or never decided, are erased (rows and sealed personal data)
     # this many days after the refusal or the registration.
     refused_registration_days: int = RETENTION_DAYS["refused_registration_days"]
+    # The client address sealed in each audit entry is cleared this many days after the
+    # entry (the entry itself stays, and its hash does not cover the address).
+    audit_days: int = RETENTION_DAYS["audit_days"]
 
 
 def _table(doc: dict[str, Any], name: str, path: Path) -> dict[str, Any]:

@@ -394,6 +394,7 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")
+    address_enc: Mapped[str | None] = mapped_column(Text)  # sealed, outside the hash (audit.py)
 
 
 class AuditHead(Base):
@@ -493,6 +494,7 @@ SEALED_COLUMNS: tuple[tuple[type[Base], str], ...] = tuple(
         PasswordResetToken,
         Inquiry,
         InquiryEntry,
+        AuditEntry,
     )  # fmt: skip
     for column in model.__table__.columns
     if column.key.endswith("_enc")

@@ -127,6 +127,8 @@ def busy_log(instance: Instance) -> tuple[Instance, int, int]:
     add(instance, at_jst(MONDAY, 14), staff, "export_applicants", count=120)  # a bulk export
     add(instance, at_jst(MONDAY, 23, 30), staff, "view_personal_data")  # late at night
     add(instance, at_jst(MONDAY + timedelta(days=5), 10), staff, "view_personal_data")  # Saturday
+    add(instance, at_jst(MONDAY, 2), moderator, "signin")  # signing in and out late at night
+    add(instance, at_jst(MONDAY, 2, 5), moderator, "signout")  # reads nothing: no anomaly
     for minute in range(12):  # a burst of failed sign-ins
         add(instance, at_jst(MONDAY, 3, minute), None, "signin_failed")
     for minute in range(3):
@@ -139,7 +141,7 @@ def test_report_summarises_and_flags_anomalies(busy_log: tuple[Instance, int, in
     instance, staff, moderator = busy_log
     with instance.rt.sessions() as db:
         report = build_report(db, MONDAY, Policy.from_settings(instance.settings))
-    assert report.entries == 55 + 5 + 3 + 12 + 3
+    assert report.entries == 55 + 5 + 3 + 2 + 12 + 3 + 2  # and the two accounts' staff_created
     lines = {(line.actor_id, line.action): line for line in report.lines}
     assert lines[(moderator, "view_personal_data")].entries == 60
     assert lines[(staff, "export_applicants")].records == 120

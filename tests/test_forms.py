@@ -185,6 +185,7 @@ POST_ROUTES = [
     "/app/moderation/events/{post}/enter",
     "/app/moderation/accounts/{account}/change/{person}",
     "/app/moderation/on-behalf/{account}",
+    "/app/ledger",
 ]
 # How each placeholder above is written in the URL map, and the value a request uses.
 PLACEHOLDERS = {

@@ -361,6 +361,7 @@ def test_moderation_and_staff_forms_have_no_axe_violations(world, browser, axe_s
     check.form("published post edit", f"/app/moderation/revisions/{revision}", reject=True)
     check.form("site status", "/app/moderation/status", submit=False)
     check.form("inquiries", "/app/moderation/inquiries", submit=False)
+    check.form("ledger", "/app/ledger")  # sent empty: the errors are checked too
     inquiry = f"/app/moderation/inquiries/{world.extra['inquiry']}"
     check.form("inquiry", inquiry, submit=False)
     for lang in LANGS:  # the thread again, after an empty reply
@@ -398,6 +399,7 @@ def test_moderation_and_staff_forms_have_no_axe_violations(world, browser, axe_s
     staff.form("ward report", "/app/staff/report", submit=False)
     bad_period = "/app/staff/report?start=2027-02-30&end=2027-03-31"
     staff.form("ward report (errors)", bad_period, submit=False)
+    staff.form("roster", "/app/staff/roster", submit=False)
     staff.close()
     found = {**check.found, **staff.found}
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)

@@ -45,12 +45,14 @@ from intake.inquiries.models import EntryKind, InquiryStatus, ReplyState
 from intake.models import (
     Account,
     Application,
+    AuditEntry,
     Build,
     ChangeRequest,
     Decision,
     EventMessage,
     Inquiry,
     InquiryEntry,
+    LedgerEntry,
     MessageDelivery,
     Post,
     PostRevision,
@@ -60,6 +62,8 @@ from intake.models import (
 )
 from intake.moderation.models import DecisionAction
 from intake.posts.models import PostStatus, RevisionStatus
+from intake.protection.access import AccessKind
+from intake.protection.ledger import HandoverKind
 from intake.site.models import BuildStatus
 from intake.store import transaction
 from intake.uploads.models import UploadState
@@ -107,6 +111,24 @@ STORED: list[tuple[type[StrEnum], InstrumentedAttribute[str], set[str]]] = [
     (InquiryStatus, Inquiry.status, {"received", "in_progress", "done"}),
     (EntryKind, InquiryEntry.kind, {"note", "reply"}),
     (ReplyState, InquiryEntry.mail_state, {"pending", "sent", "skipped"}),
+    # The access log's own audit actions (the older actions are plain words) and the
+    # action of a hand-over added to the ledger by hand.
+    (
+        AccessKind,
+        AuditEntry.action,
+        {
+            "signin",
+            "signout",
+            "staff_created",
+            "roster_exported",
+            "ledger_added",
+            "ledger_exported",
+            "incident_reported",
+            "setting_changed",
+            "audit_addresses_cleared",
+        },
+    ),
+    (HandoverKind, LedgerEntry.action, {"manual"}),
 ]
 # Worked out per request (Availability), or kept in Redis (an incident's kind), never in a column.
 UNSTORED: list[type[StrEnum]] = [Availability, IncidentKind]
@@ -351,7 +373,9 @@ def _rows(session) -> dict[str, object]:  # type: ignore[no-untyped-def]
     session.flush()
     delivery = MessageDelivery(message_id=message.id, application_id=application.id)
     inquiry = Inquiry(category="other")
-    session.add_all([delivery, inquiry])
+    audit_entry = AuditEntry(seq=1, action="view")
+    ledger_entry = LedgerEntry(handler="h", action="organizer_export")
+    session.add_all([delivery, inquiry, audit_entry, ledger_entry])
     session.flush()
     entry = InquiryEntry(inquiry_id=inquiry.id, author_id=account.id, kind=EntryKind.NOTE)
     session.add(entry)
@@ -369,6 +393,8 @@ def _rows(session) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "builds": build,
         "inquiries": inquiry,
         "inquiry_entries": entry,
+        "audit_log": audit_entry,
+        "ledger": ledger_entry,
     }
 
 

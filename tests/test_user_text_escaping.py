@@ -41,6 +41,7 @@ from intake.moderation import services as moderation
 from intake.posts import edits as post_edits
 from intake.posts.services import PostData, submit_post
 from intake.profiles import services as profiles
+from intake.protection.ledger import Handover, add_handover
 from intake.site import stale as stale_content
 from intake.site import takedown
 
@@ -260,6 +261,18 @@ def world(instance: Instance, app) -> tuple[World, Seeds]:  # type: ignore[no-un
     rt = instance.rt
     make_staff(instance, "moderator", "escape-mod", "escape-mod-password", "エスケープ運営")
     make_staff(instance, "staff", "escape-staff", "escape-staff-password", "エスケープ区職員")
+    make_staff(instance, "staff", "escape-clerk", "escape-clerk-password", seeds("roster.name"))
+    add_handover(
+        rt,
+        None,
+        Handover(
+            EVENT_DAY,
+            seeds("ledger.handler"),
+            seeds("ledger.content"),
+            3,
+            seeds("ledger.recipient"),
+        ),
+    )
     with rt.sessions() as db:
         moderator_id = db.scalars(select(Account.id).where(Account.kind == "moderator")).one()
     group = _account(instance, seeds, "group", "escape-group", moderator_id)

@@ -15,6 +15,7 @@ from ..deployment import PersonalFields
 from ..errors import HirobaError, NotFound
 from ..models import Account, Person
 from ..protection import audit
+from ..protection.access import AccessKind
 from ..runtime import Runtime
 from ..store import transaction
 from . import login_ids
@@ -259,6 +260,7 @@ def create_staff(
             account.persons.append(Person(role="self", email_enc=email_enc))
         session.add(account)
         session.flush()
+        audit.record(session, None, AccessKind.STAFF_CREATED, "account", account.id, 0, role)
         return account.id
 
 

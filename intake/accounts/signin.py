@@ -19,6 +19,7 @@ from .. import jobs, outbox, redis_keys
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Account, FactorReset, utcnow
 from ..protection import audit
+from ..protection.access import AccessKind
 from ..runtime import Runtime
 from ..store import transaction
 from . import second_factor
@@ -227,6 +228,18 @@ def disable_account(
         )
     outbox.enqueue_tasks(rt.queue, tasks)
     revoke_sessions(rt.redis, rt.settings.redis_prefix, account_id)
+
+
+def record_signin(rt: Runtime, account_id: int) -> None:
+    """Write a successful sign-in to the audit log (with the request's client address)."""
+    with transaction(rt.sessions) as session:
+        audit.record(session, account_id, AccessKind.SIGNIN, "account", account_id, 0)
+
+
+def record_signout(rt: Runtime, account_id: int) -> None:
+    """Write a sign-out to the audit log."""
+    with transaction(rt.sessions) as session:
+        audit.record(session, account_id, AccessKind.SIGNOUT, "account", account_id, 0)
 
 
 def account_by_login(rt: Runtime, login: str) -> int:

@@ -9,11 +9,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from ..web.auth import await_second_factor, pending_account_id, rt
+from ..web.auth import await_second_factor, current_account, pending_account_id, rt
 from ..web.auth import sign_in as start_session
 from ..web.auth import sign_out as end_session
 from .forms import SecondFactorForm, SignInForm, SignOutForm
-from .signin import SignInRefused, check_password, check_second_factor
+from .signin import (
+    SignInRefused,
+    check_password,
+    check_second_factor,
+    record_signin,
+    record_signout,
+)
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -99,6 +105,7 @@ def sign_in() -> str | Response | tuple[str, int]:
                     url_for("auth.second_factor", next=_safe_next(request.args.get("next")))
                 )
             start_session(passed.account)
+            record_signin(rt(), passed.account.id)
             return redirect(_home(passed.account.kind))
     return render_template("accounts/login.html", form=form), 422 if form.errors else 200
 
@@ -119,6 +126,7 @@ def second_factor() -> str | Response | tuple[str, int]:
                 return render_template("accounts/login_verify.html", form=form), 503
         else:
             start_session(account)
+            record_signin(rt(), account.id)
             return redirect(_home(account.kind))
     return render_template("accounts/login_verify.html", form=form), 422 if form.errors else 200
 
@@ -127,5 +135,8 @@ def second_factor() -> str | Response | tuple[str, int]:
 def sign_out() -> Response:
     form = SignOutForm()
     if form.validate_on_submit():
+        me = current_account()
         end_session()
+        if me is not None:
+            record_signout(rt(), me.id)
     return redirect(url_for("auth.sign_in"))

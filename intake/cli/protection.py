@@ -299,10 +299,12 @@ def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int
 def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     """Purge applicants' personal data of events over for HIROBA_RETENTION_DAYS (counts stay)
     and inquiries without activity for [retention] inquiry_days, and registrations refused or
-    undecided for [retention] refused_registration_days."""
+    undecided for [retention] refused_registration_days, and clears the client addresses
+    of audit entries older than [retention] audit_days."""
     from ..inquiries.services import purge_old
-    from ..protection import registrations
+    from ..protection import audit, registrations
     from ..protection.retention import purge
+    from ..store import transaction
 
     rt = _runtime(settings)
     days = settings.deployment.inquiry_days
@@ -310,6 +312,9 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
         events = purge(rt, dry_run=args.dry_run)
         inquiries = purge_old(rt, days, dry_run=args.dry_run)
         erased = registrations.purge(rt, dry_run=args.dry_run)
+        with transaction(rt.sessions) as session:
+            audit_days = settings.deployment.audit_days
+            addresses = audit.clear_old_addresses(session, audit_days, args.dry_run)
     finally:
         rt.close()
     verb = "would purge" if args.dry_run else "purged"
@@ -329,6 +334,7 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
         f"{verb} {len(erased)} registration(s) refused or undecided "
         f"for more than {refused_days} days"
     )
+    print(f"{verb} {addresses} client address(es) of audit entries older than {audit_days} days")
     return 0
 
 

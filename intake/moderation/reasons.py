@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFound
 from ..models import ReasonTemplate
+from ..protection import audit
+from ..protection.access import AccessKind
 from ..runtime import Runtime
 from ..store import transaction
 
@@ -80,8 +82,15 @@ def compose(template_body: str, free_text: str) -> str:
     return "\n\n".join(part.strip() for part in (template_body, free_text) if part.strip())
 
 
-def save(rt: Runtime, template_id: int | None, title: str, body: str, active: bool = True) -> int:
-    """Create (template_id None, placed last) or update a template; return its id."""
+def save(
+    rt: Runtime,
+    template_id: int | None,
+    title: str,
+    body: str,
+    active: bool = True,
+    actor_id: int | None = None,
+) -> int:
+    """Create (template_id None, placed last) or update a template, audited; return its id."""
     with transaction(rt.sessions) as session:
         if template_id is None:
             last = session.scalar(select(func.max(ReasonTemplate.position))) or 0
@@ -94,10 +103,14 @@ def save(rt: Runtime, template_id: int | None, title: str, body: str, active: bo
             template = found
         template.title, template.body, template.active = title, body, active
         session.flush()
+        detail = f"offered={active}"
+        audit.record(
+            session, actor_id, AccessKind.SETTING_CHANGED, "reason", template.id, 0, detail
+        )
         return template.id
 
 
-def move(rt: Runtime, template_id: int, step: int) -> None:
+def move(rt: Runtime, template_id: int, step: int, actor_id: int | None = None) -> None:
     """Move a template one place up (step -1) or down (+1) in the list."""
     with transaction(rt.sessions) as session:
         ordered = list(
@@ -115,3 +128,7 @@ def move(rt: Runtime, template_id: int, step: int) -> None:
             ordered[index], ordered[other] = ordered[other], ordered[index]
         for position, template in enumerate(ordered, start=1):
             template.position = position
+        detail = f"move={step}"
+        audit.record(
+            session, actor_id, AccessKind.SETTING_CHANGED, "reason", template_id, 0, detail
+        )

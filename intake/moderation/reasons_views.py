@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ..web.auth import role_required, rt
+from ..web.auth import current_account, role_required, rt
 from . import reasons as reason_templates
 from .forms import MoveForm, ReasonTemplateForm
 
@@ -15,13 +15,19 @@ bp = Blueprint("moderation_reasons", __name__, template_folder="templates")
 STAFF = ("moderator",)
 
 
+def _me() -> int | None:
+    me = current_account()
+    return me.id if me else None
+
+
 @bp.route("/moderation/reasons", methods=["GET", "POST"])
 @role_required(*STAFF)
 def index() -> str | Response | tuple[str, int]:
     """List the templates in order, with a form that adds one at the end."""
     form = ReasonTemplateForm()
     if form.validate_on_submit():
-        reason_templates.save(rt(), None, form.title.data.strip(), form.body.data.strip())
+        title, body = form.title.data.strip(), form.body.data.strip()
+        reason_templates.save(rt(), None, title, body, actor_id=_me())
         flash(_("理由のひな形を追加しました。"))
         return redirect(url_for("moderation_reasons.index"))
     page = render_template(
@@ -41,7 +47,12 @@ def edit(template_id: int) -> str | Response | tuple[str, int]:
     form = ReasonTemplateForm(obj=template)
     if form.validate_on_submit():
         reason_templates.save(
-            rt(), template_id, form.title.data.strip(), form.body.data.strip(), form.active.data
+            rt(),
+            template_id,
+            form.title.data.strip(),
+            form.body.data.strip(),
+            form.active.data,
+            actor_id=_me(),
         )
         flash(_("理由のひな形を保存しました。"))
         return redirect(url_for("moderation_reasons.index"))
@@ -63,5 +74,5 @@ def move(template_id: int) -> str | Response | tuple[str, int]:
             move_form=form,
         )
         return page, 422
-    reason_templates.move(rt(), template_id, form.step.data)
+    reason_templates.move(rt(), template_id, form.step.data, actor_id=_me())
     return redirect(url_for("moderation_reasons.index"))

@@ -16,9 +16,12 @@ from sqlalchemy.orm import Session
 
 from ..config import Settings
 from ..models import Account, AuditEntry
+from ..protection.access import AccessKind
 
 JST = timezone(timedelta(hours=9), "JST")  # Japan keeps no daylight saving time
 SIGNIN_FAILED = "signin_failed"
+# Signing in or out reads no one's data: a resident (or staff) doing it at night is no anomaly.
+NOT_ACCESS = frozenset({AccessKind.SIGNIN, AccessKind.SIGNOUT})
 BULK_WORDS = ("view", "export", "download", "list")
 
 
@@ -133,7 +136,7 @@ def build_report(session: Session, since: date, policy: Policy) -> Report:
             continue
         if is_bulk_action(action):
             bulk[(actor_id, hour)] += count or 0
-        if actor_id is not None and not policy.in_office(at):
+        if actor_id is not None and action not in NOT_ACCESS and not policy.in_office(at):
             off_first.setdefault((actor_id, at.date()), at)
             off_count[(actor_id, at.date())] += 1
     report.lines = sorted(

@@ -5,6 +5,11 @@ both. Appenders lock the one `audit_head` row first (PostgreSQL: SELECT ... FOR 
 SQLite: the write lock taken by the INSERT that makes sure the row exists), so two
 writers can never both append after the same entry: the chain never forks. `verify`
 walks the chain and names the first entry that was edited, deleted or re-linked.
+
+The client address (`address_enc`, see access.py) is sealed and stays outside the hash:
+sealing is randomised, key rotation re-seals it and retention clears it after
+`[retention] audit_days`, and none of that may break the chain. The hash keeps covering
+the entry itself (who, what, which record, when), so old and new entries verify alike.
 """
 
 from __future__ import annotations
@@ -12,14 +17,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..controls import stored
 from ..models import AuditEntry, AuditHead, utcnow
+from .access import AccessKind, sealed_client_address
 
 HEAD_ID = 1
 VERIFY_BATCH = 1000
@@ -79,6 +86,7 @@ def record(
         prev_hash=last_hash,
     )
     entry.hash = entry_digest(entry)
+    entry.address_enc = sealed_client_address()
     session.add(entry)
     session.execute(
         update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=entry.seq, last_hash=entry.hash)
@@ -148,3 +156,17 @@ def verify(session: Session) -> Verdict:
             problem = "the chain's head does not match its last entry"
         return Verdict(walked, False, problem, expected_seq)
     return Verdict(walked, True)
+
+
+def clear_old_addresses(session: Session, days: int, dry_run: bool = False) -> int:
+    """Clear the sealed client address of entries older than days; keep the entries.
+
+    The hash never covered the address, so the chain keeps verifying. The clearing is
+    itself an entry (with how many addresses went) when there was any.
+    """
+    old = (AuditEntry.at < utcnow() - timedelta(days=days)) & AuditEntry.address_enc.is_not(None)
+    count = int(session.scalar(select(func.count()).select_from(AuditEntry).where(old)) or 0)
+    if count and not dry_run:
+        session.execute(update(AuditEntry).where(old).values(address_enc=None))
+        record(session, None, AccessKind.ADDRESSES_CLEARED, "audit", None, count, f"{days}日経過")
+    return count

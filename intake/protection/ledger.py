@@ -1,14 +1,48 @@
-"""The ledger of personal-data hand-overs (個人情報管理簿): every export is written here."""
+"""The ledger of personal-data hand-overs (個人情報管理簿): every export is written here.
+
+Exports write their own entries; a hand-over outside the software (paper forms, a DVD,
+the return to the ward) is added by hand (`hiroba ledger add`, the ledger page) with its
+date, handler, content, quantity and recipient. Every added entry and every download of
+the ledger is written to the audit log.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import LedgerEntry, utcnow
+from ..runtime import Runtime
+from ..spreadsheet import spreadsheet_csv
+from ..store import transaction
+from . import audit
+from .access import AccessKind
+
+JST_OFFSET = timedelta(hours=9)
+HEADER = ("番号", "日時", "取扱者", "種類", "内容", "数量", "提供先", "ファイル名")
+
+
+class HandoverKind(StrEnum):
+    """The action of a hand-over added by hand (exports name their own)."""
+
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class Handover:
+    """A hand-over outside the software, as typed in (the date is Japan's)."""
+
+    on: date
+    handler: str
+    content: str
+    quantity: int
+    recipient: str
 
 
 def record_handover(
@@ -44,3 +78,42 @@ def entries(session: Session, limit: int = 500) -> list[LedgerEntry]:
 def counts_of(entry: LedgerEntry) -> dict[str, int]:
     """Return the record counts of a hand-over."""
     return dict(json.loads(entry.counts or "{}"))
+
+
+def add_handover(rt: Runtime, actor_id: int | None, handover: Handover) -> int:
+    """Add a hand-over outside the software to the ledger, audited; return its number."""
+    with transaction(rt.sessions) as session:
+        entry = record_handover(
+            session,
+            handler=handover.handler,
+            action=HandoverKind.MANUAL,
+            content=handover.content,
+            counts={"items": handover.quantity},
+            recipient=handover.recipient,
+        )
+        entry.at = datetime.combine(handover.on, datetime.min.time()) - JST_OFFSET
+        audit.record(session, actor_id, AccessKind.LEDGER_ADDED, "ledger", entry.id, 0)
+        return entry.id
+
+
+def ledger_csv(rt: Runtime, actor_id: int | None, where: str) -> bytes:
+    """Return the whole ledger as a spreadsheet CSV (Japan time), audited."""
+    with transaction(rt.sessions) as session:
+        lines = list(session.scalars(select(LedgerEntry).order_by(LedgerEntry.at, LedgerEntry.id)))
+        audit.record(
+            session, actor_id, AccessKind.LEDGER_EXPORTED, "ledger", None, len(lines), where
+        )
+        rows = [
+            (
+                e.id,
+                (e.at + JST_OFFSET).strftime("%Y-%m-%d %H:%M"),
+                e.handler,
+                e.action,
+                e.content,
+                e.total,
+                e.recipient,
+                e.file_name,
+            )
+            for e in lines
+        ]
+    return spreadsheet_csv(HEADER, rows)

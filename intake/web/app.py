@@ -72,6 +72,8 @@ def create_app(
     from ..moderation import posts_views as moderation_posts
     from ..moderation import reasons_views as moderation_reasons
     from ..moderation import views as moderation
+    from ..oversight import ledger_views as ledger
+    from ..oversight import roster_views as roster
     from ..oversight import views as staff
     from ..posts import on_behalf_views as posts_on_behalf
     from ..posts import views as posts
@@ -86,6 +88,8 @@ def create_app(
         app.register_blueprint(module.bp, url_prefix="/app")
     watching.install(app)  # /healthz, /metrics, and every request's id for the logs
     app.register_blueprint(staff.bp, url_prefix="/app")
+    app.register_blueprint(roster.bp, url_prefix="/app")
+    app.register_blueprint(ledger.bp, url_prefix="/app")
     app.register_blueprint(account.bp, url_prefix="/app")
     app.register_blueprint(moderation_accounts.bp, url_prefix="/app")
     app.register_blueprint(moderation_site.bp, url_prefix="/app")

@@ -10,7 +10,7 @@ rather than refusing every form.
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -20,6 +20,7 @@ from .. import redis_keys
 from ..accounts.sessions import SessionPolicy
 from ..config import Settings
 from ..crypto import load_vault
+from ..protection.access import CLIENT_ADDRESS
 from ..runtime import Runtime
 from .sessions import DEVELOPMENT_COOKIE, PRODUCTION_COOKIE, RedisSessionInterface
 
@@ -72,6 +73,7 @@ def install(app: Flask, settings: Settings, runtime: Runtime) -> Limiter:
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
+    _remember_client_address(app, runtime)
     app.session_interface = RedisSessionInterface(
         runtime.redis, settings.redis_prefix, SessionPolicy.from_settings(settings)
     )
@@ -106,3 +108,19 @@ def install(app: Flask, settings: Settings, runtime: Runtime) -> Limiter:
         )
 
     return limiter
+
+
+def _remember_client_address(app: Flask, runtime: Runtime) -> None:
+    """Let every audit entry of a request carry its client address (after the proxy fix)."""
+
+    def start() -> None:
+        address = request.remote_addr or "unknown"
+        g.client_address_token = CLIENT_ADDRESS.set((runtime.vault, address))
+
+    def end(_exc: BaseException | None) -> None:
+        token = g.pop("client_address_token", None)
+        if token is not None:
+            CLIENT_ADDRESS.reset(token)
+
+    app.before_request(start)
+    app.teardown_request(end)

@@ -1,6 +1,7 @@
 """Jobs of data protection: the retention purge of applicants' personal data of events long
 over, of inquiries without activity for `[retention] inquiry_days`, and of registrations
-refused or never decided, enqueued at most hourly (worker/schedule.py).
+refused or never decided, and of the client addresses in audit entries older than
+`[retention] audit_days`, enqueued at most hourly (worker/schedule.py).
 
 It also sweeps upload folders no row names any more (a crash between an erasure's commit
 and its folder removal leaves one; see intake/services/upload_erasure.py).
@@ -11,8 +12,9 @@ from __future__ import annotations
 import logging
 
 from intake.inquiries.services import purge_old as purge_inquiries
-from intake.protection import registrations
+from intake.protection import audit, registrations
 from intake.protection.retention import purge
+from intake.store import transaction
 from intake.uploads.erasure import sweep_orphans
 
 from ..context import runtime
@@ -29,6 +31,10 @@ def purge_expired() -> str:
     if inquiries:
         log.info("retention purge: %d inquiry(ies)", inquiries)
     erased = registrations.purge(rt)
+    with transaction(rt.sessions) as session:
+        addresses = audit.clear_old_addresses(session, rt.settings.deployment.audit_days)
+    if addresses:
+        log.info("retention purge: %d audit address(es) cleared", addresses)
     if erased:
         log.info("retention purge: %d registration(s) erased", len(erased))
     with rt.sessions() as session:
