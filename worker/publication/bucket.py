@@ -5,6 +5,7 @@ what the site no longer has in one DeleteObjects batch; fenced throughout (fence
 from __future__ import annotations
 
 import logging
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,8 +17,8 @@ from intake.runtime import Runtime
 from intake.site.models import BuildStatus
 from intake.store import transaction
 
-from . import fence, manifest, objects
-from .digests import CACHE_NAME, LocalFile, site_files
+from . import fence, manifest, objects, snapshot
+from .digests import LocalFile, site_files
 from .errors import Fenced
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Published:
     hashed: int  # files read for their digest (the rest were in the host's cache)
     plan_s: float  # listing and hashing the folder, comparing with the manifest
     seconds: float
+    manifest_from: str = "the database"
 
     @property
     def uploaded(self) -> int:
@@ -52,7 +54,7 @@ class Published:
             f"published revision {self.rev} to {self.where}: uploaded={self.uploaded} "
             f"(assets={self.assets} pages={self.pages}) deleted={self.deleted} "
             f"unchanged={self.unchanged} in {self.seconds:.2f} s (hashed={self.hashed}, "
-            f"planned in {self.plan_s:.2f} s)"
+            f"planned in {self.plan_s:.2f} s from {self.manifest_from}'s manifest)"
         )
 
 
@@ -64,25 +66,40 @@ class Publication:
         self.location = rt.settings.publish_location
         self.base = self.location.describe()  # the manifest's rows of this bucket and prefix
         self.s3 = objectstore.client(rt.settings)
-        self.token = ""
+        self.token = self.previous = ""
+        self.files: dict[str, snapshot.Entry] = {}
         self.local: dict[str, LocalFile] = {}
         self.unrecorded: dict[str, LocalFile] = {}
         self.hashed = 0
+        self.manifest_from = ""  # where the plan read the manifest: this host's copy or the DB
 
     def claim(self) -> None:
-        self.token = fence.claim(self.rt, self.rev)
+        self.token, self.previous = fence.claim(self.rt, self.rev)
 
     def plan(self) -> tuple[list[str], list[str], int]:
         """Return (files to write, keys to delete, files unchanged); the files to write are
         recorded as unknown first."""
-        self.local, self.hashed = site_files(self.folder, self.rt.settings.site_dir / CACHE_NAME)
+        site_dir = self.rt.settings.site_dir
+        copy = snapshot.load(site_dir)
+        self.files, self.hashed = site_files(self.folder, copy.files)
+        trusted = bool(copy.token) and copy.token == self.previous and copy.base == self.base
         with transaction(self.rt.sessions) as session:
             fence.check(session, self.rev, self.token)
-            known = manifest.load(session, self.base)
-            changed = sorted(rel for rel, f in self.local.items() if known.get(rel) != f.sha256)
-            gone = sorted(set(known) - set(self.local))
-            manifest.mark_unknown(session, self.base, changed, known)
-        return changed, gone, len(self.local) - len(changed)
+            if trusted:  # no publication has written the manifest since this host's copy
+                self.manifest_from = "this host's copy"
+                changed, gone = _compare(self.files, copy.files)
+                manifest.mark_unknown(session, self.base, changed, copy.files)
+            else:
+                self.manifest_from = "the database"
+                known = manifest.load(session, self.base)
+                changed = sorted(rel for rel, e in self.files.items() if known.get(rel) != e[3])
+                gone = sorted(set(known) - set(self.files))
+                manifest.mark_unknown(session, self.base, changed, known)
+        folder = str(self.folder)
+        for rel in changed:
+            _ino, size, _mtime, digest = self.files[rel]
+            self.local[rel] = LocalFile(os.path.join(folder, rel), digest, size)
+        return changed, gone, len(self.files) - len(changed)
 
     def checkpoint(self) -> None:
         """Check the fence and record the batch written since the last checkpoint."""
@@ -111,12 +128,38 @@ class Publication:
             fence.finish(session, self.rev, self.token)
             manifest.forget(session, self.base, gone)
 
+    def keep_copy(self) -> None:
+        """Save this host's copy of the manifest, which is now this folder's files, named
+        by the token (after the bucket is complete: no reader waits for it)."""
+        snapshot.save(self.rt.settings.site_dir, self.token, self.base, self.files)
+
+
+def _compare(
+    files: dict[str, snapshot.Entry], copy: dict[str, snapshot.Entry]
+) -> tuple[list[str], list[str]]:
+    """Return (files whose digest differs from the copy's, the copy's files not in files);
+    a file the folder listing took from the copy unchanged is the copy's very entry."""
+    changed = []
+    for rel, entry in files.items():
+        old = copy.get(rel)
+        if old is not entry and (old is None or old[3] != entry[3]):
+            changed.append(rel)
+    return sorted(changed), sorted(rel for rel in copy if rel not in files)
+
 
 def warm_up(settings: Settings) -> None:
     """Make the S3 client in the worker's parent process when the site goes to a bucket, so
     each forked job starts with boto3 imported and the client made (a second or so)."""
     if settings.publish_location.is_s3:
         objectstore.client(settings)
+        snapshot.preload(settings.site_dir)
+
+
+def after_build(settings: Settings) -> None:
+    """In the worker's parent after a build job: read this host's manifest copy the build
+    saved, while it waits for the next job (whose horse then starts with it)."""
+    if settings.publish_location.is_s3:
+        snapshot.preload(settings.site_dir)
 
 
 def publish(rt: Runtime, rev: int, folder: Path) -> Published:
@@ -133,6 +176,8 @@ def publish(rt: Runtime, rev: int, folder: Path) -> Published:
         run.write(pool, assets)
         run.write(pool, pages)
     run.finish(gone)
+    seconds = time.perf_counter() - started
+    run.keep_copy()
     return Published(
         where=run.location.describe(),
         rev=rev,
@@ -142,7 +187,8 @@ def publish(rt: Runtime, rev: int, folder: Path) -> Published:
         unchanged=unchanged,
         hashed=run.hashed,
         plan_s=planned - started,
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
+        manifest_from=run.manifest_from,
     )
 
 
