@@ -24,7 +24,8 @@ class LocalFile(NamedTuple):
     size: int
 
 
-def _sha256(path: str) -> str:
+def sha256_of(path: str) -> str:
+    """Return the SHA-256 of the file at path (hex)."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(CHUNK):
@@ -57,6 +58,6 @@ def site_files(folder: Path, cached: dict[str, Entry]) -> tuple[dict[str, Entry]
         if old is not None and old[0] == ino and old[1] == size and old[2] == mtime:
             files[rel] = old
         else:
-            files[rel] = (ino, size, mtime, _sha256(path))
+            files[rel] = (ino, size, mtime, sha256_of(path))
             hashed += 1
     return files, hashed

@@ -26,6 +26,19 @@ def load(session: Session, base: str) -> dict[str, str | None]:
     return {path[len(base) :]: digest for path, digest in rows if path.startswith(base)}
 
 
+def digests(session: Session, base: str, paths: list[str]) -> dict[str, str | None]:
+    """Return {path under base: digest or None} of those of paths that have a row."""
+    found: dict[str, str | None] = {}
+    for chunk in _chunks(sorted(base + p for p in paths)):
+        rows = session.execute(
+            select(PublishedObject.path, PublishedObject.sha256).where(
+                PublishedObject.path.in_(chunk)
+            )
+        )
+        found.update((path[len(base) :], digest) for path, digest in rows)
+    return found
+
+
 def _chunks(items: list[str]) -> Iterable[list[str]]:
     for start in range(0, len(items), BATCH):
         yield items[start : start + BATCH]
