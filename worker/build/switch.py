@@ -119,9 +119,10 @@ def build_and_switch(
     started = time.perf_counter()
     synced = _sync_content(rt, rev, build_id)
     done, note = (None, note) if full else _try_incremental(settings, rev, fresh)
-    hint: tuple[str, ...] = ()  # what the build wrote, published first
+    # What an incremental build wrote, published first; not with a new Pagefind index (its
+    # empty delta must not go up before the index does).
+    hint: tuple[str, ...] = (*done.written, search.DELTA) if done and not fresh else ()
     if done is not None:
-        hint = (*done.written, search.DELTA)
         out = done.build_dir
         switch_live(settings, out)
         _save_state(done)  # after the switch: no reader waits for it
