@@ -193,7 +193,7 @@ def test_a_host_trusts_its_copy_of_the_manifest_only_while_no_other_publication_
     try:
         from_other = approved_event(other, moderator, group, "写し検査の催し 三")
         other.worker_burst()
-        assert _manifest_sources(other)[-1] == "this host's copy"  # its own, just saved
+        assert _manifest_sources(other)[-1] == "the database"  # it has no copy yet
     finally:
         other.rt.close()
     approved_event(instance, moderator, group, "写し検査の催し 四")
