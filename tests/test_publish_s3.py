@@ -137,8 +137,8 @@ def test_approvals_and_a_takedown_leave_the_bucket_equal_to_a_full_build(
     assert f"{PREFIX}events/{later}/index.html" in s3_server.objects(bucket, PREFIX + "events/")
     # The pages the incremental build wrote went up before the folder was listed.
     text = _approval_log(instance)
-    first = re.search(r"first (\d+) the build named", text)
-    assert first and 0 < int(first.group(1)) <= counts["uploaded"], text
+    named = re.search(r"first (\d+) the build named", text)
+    assert named and 0 < int(named.group(1)) <= counts["uploaded"], text
 
     # A takedown: the page and its calendar leave the bucket, in the same publication.
     take_down(instance.rt, moderator, first[0], "検査のための緊急非公開です。")
