@@ -256,9 +256,19 @@ def measure_approvals(rt: Runtime, env: dict[str, str], moderator: int, group: i
             print(f"approval {n + 1:2d}: {latencies[-1]:.3f} s", flush=True)
         report_reindex(rt)
     finally:
-        os.killpg(worker.pid, 15)
-        worker.wait(timeout=30)
+        stop_group(worker)
     return latencies
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process group started by the bench: SIGTERM, then SIGKILL after a minute (a
+    loaded machine's warm shutdown may take longer than the bench wants to wait)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
 
 def report_reindex(rt: Runtime) -> None:
@@ -520,7 +530,10 @@ def main() -> int:
     finally:
         if moto is not None:
             moto.terminate()
-            moto.wait(timeout=30)
+            try:
+                moto.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                moto.kill()
         redis.terminate()
         redis.wait(timeout=10)
         if not args.keep:
