@@ -198,18 +198,21 @@ def test_a_host_trusts_its_copy_of_the_manifest_only_while_no_other_publication_
         assert _manifest_sources(other)[-1] == "the database"  # it has no copy yet
     finally:
         other.rt.close()
+    # (each burst may also run a search re-index, published from the copy just saved)
+    before = len(_manifest_sources(instance))
     approved_event(instance, moderator, group, "写し検査の催し 四")
     instance.worker_burst()
-    assert _manifest_sources(instance)[-1] == "the database"
+    assert _manifest_sources(instance)[before] == "the database"
     # A publication that claimed the bucket and stopped (here: fenced before its first
     # batch) leaves its token: the next one reads the database again.
     with instance.rt.sessions() as db:
         rev = db.get(SiteState, 1).published_rev  # type: ignore[union-attr]
     stopped = Publication(instance.rt, rev, instance.settings.live_dir.resolve())
     stopped.claim()
+    before = len(_manifest_sources(instance))
     approved_event(instance, moderator, group, "写し検査の催し 五")
     instance.worker_burst()
-    assert _manifest_sources(instance)[-1] == "the database"
+    assert _manifest_sources(instance)[before] == "the database"
     approved_event(instance, moderator, group, "写し検査の催し 六")
     instance.worker_burst()
     assert _manifest_sources(instance)[-1] == "this host's copy"
