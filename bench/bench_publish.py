@@ -8,9 +8,14 @@ approval's commit until site/current holds its page, its month listings, calenda
 feeds, search index entry, full-text search entry (search/delta.json) and sitemap entry.
 Then waits for the follow-up Pagefind re-index and reports it. Prints `RESULT ...` last.
 With --publish s3 the site is published to a bucket of a private moto S3 server
-(HIROBA_PUBLISH_URL=s3://…) and an approval counts as live once the bucket holds it all.
+(HIROBA_PUBLISH_URL=s3://…) and an approval counts as live once the bucket holds it all;
+the baseline of that run is moto itself: the same number of bare PUTs as a publication
+makes, on the same server, client and threads (`put_s`, and p95 over it as `put_ratio`).
+--profile then publishes one more approval in this process under cProfile and prints
+where its build and publication spent their time.
 
     .venv/bin/python bench/bench_publish.py [--events 10000] [--approvals 30] [--publish s3]
+        [--profile]
     .venv/bin/python bench/bench_publish.py --full-only --cache reader   # caching figures
 """
 
@@ -251,9 +256,19 @@ def measure_approvals(rt: Runtime, env: dict[str, str], moderator: int, group: i
             print(f"approval {n + 1:2d}: {latencies[-1]:.3f} s", flush=True)
         report_reindex(rt)
     finally:
-        os.killpg(worker.pid, 15)
-        worker.wait(timeout=30)
+        stop_group(worker)
     return latencies
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process group started by the bench: SIGTERM, then SIGKILL after a minute (a
+    loaded machine's warm shutdown may take longer than the bench wants to wait)."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
 
 
 def report_reindex(rt: Runtime) -> None:
@@ -327,6 +342,76 @@ def report_publications(rt: Runtime) -> None:
               f"(part of each incremental build)")  # fmt: skip
 
 
+def published_counts(rt: Runtime) -> list[int]:
+    """Return how many objects each incremental build's publication uploaded."""
+    return [int(m.group(1)) for _d, t in incremental_logs(rt) if (m := PUBLISHED.search(t))]
+
+
+def bare_puts(rt: Runtime, count: int, rounds: int = 5) -> float:
+    """The baseline of the bucket: the median seconds to PUT count of the site's pages (as
+    big as a publication's) to a scratch prefix of the same moto server, with the
+    publisher's client, threads and headers, and nothing else (no build, no database)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from intake import objectstore
+    from worker.publication import bucket, objects
+
+    live = rt.settings.live_dir.resolve()
+    pages = sorted(str(p.relative_to(live)) for p in (live / "events").glob("*/index.html"))
+    chosen = pages[:count]
+    s3, where = objectstore.client(rt.settings), rt.settings.publish_location.bucket
+    times = []
+    with ThreadPoolExecutor(max_workers=bucket.WORKERS) as pool:
+        for n in range(rounds):
+            started = time.perf_counter()
+
+            def put(rel: str, n: int = n) -> None:
+                s3.put_object(Bucket=where, Key=f"baseline/{n}/{rel}",
+                              Body=(live / rel).read_bytes(),
+                              ContentType=objects.content_type(rel),
+                              CacheControl="public, max-age=60")  # fmt: skip
+
+            for future in [pool.submit(put, rel) for rel in chosen]:
+                future.result()
+            times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2]
+
+
+def profile_one(rt: Runtime, group: int, rng: random.Random) -> None:
+    """Approve one more event in this process (the worker is stopped): write its content as
+    the publish job does, then build and publish it under cProfile; print the top of it."""
+    import cProfile
+    import inspect
+    import pstats
+
+    from worker.build.switch import build_and_switch
+    from worker.jobs.posts import publish_post
+
+    data = fictional(rng, 200_000, date.today())
+    post_id = submit_post(rt, group, data)
+    with transaction(rt.sessions) as session:
+        post = session.get(Post, post_id)
+        assert post is not None
+        post.status = "approved"
+        post.approved_at = datetime.now(UTC).replace(tzinfo=None)
+        session.flush()
+        # The job's own function (not the rq job around it); its rebuild is not queued: we build
+        inspect.unwrap(publish_post)(rt, session, post_id)
+    with rt.sessions() as session:
+        from worker.build.revisions import site_state
+
+        rev = site_state(session).requested_rev
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    record = build_and_switch(rt, rev)
+    profiler.disable()
+    line = next((ln for ln in record.log.splitlines() if ln.startswith("published")), "")
+    print(f"profiled approval: {time.perf_counter() - started:.2f} s, {record.status}; {line}")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(r"publication|objectstore|incremental|switch", 30)
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
@@ -364,6 +449,12 @@ def full_only(rt: Runtime, cache: str) -> None:
     print(f"FULL events={count_posts(rt)} cache={cache} cold_s={cold:.1f} add_one_s={add_one:.1f}")
 
 
+def bucket_workers() -> int:
+    from worker.publication import bucket
+
+    return bucket.WORKERS
+
+
 def count_posts(rt: Runtime) -> int:
     return len(list((rt.settings.content_dir / "posts").glob("*.md")))
 
@@ -380,6 +471,8 @@ def main() -> int:
     parser.add_argument("--full-only", action="store_true", help="only time full builds")
     parser.add_argument("--cache", choices=["off", "reader", "generator"], default="off")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder")
+    parser.add_argument("--profile", action="store_true",
+                        help="with s3: then profile one more approval in this process")  # fmt: skip
     parser.add_argument("--publish", choices=["file", "s3"], default="file",
                         help="publish to site/current, or to a moto bucket")  # fmt: skip
     args = parser.parse_args()
@@ -424,13 +517,25 @@ def main() -> int:
         report_publications(rt)
         print(f"approvals={len(latencies)} median_s={sorted(latencies)[len(latencies) // 2]:.3f} "
               f"max_s={max(latencies):.3f}")  # fmt: skip
+        baseline = ""
+        if reader is not None:
+            counts = sorted(published_counts(rt)) or [40]
+            put_s = bare_puts(rt, counts[len(counts) // 2])
+            print(f"bare PUTs of {counts[len(counts) // 2]} pages (the median publication) to "
+                  f"the same moto server, {bucket_workers()} threads: {put_s:.3f} s")  # fmt: skip
+            baseline = f" put_s={put_s:.2f} put_ratio={slowest / put_s:.1f}"
+            if args.profile:
+                profile_one(rt, groups[0], rng)
         print(f"RESULT events={args.events} p95_s={slowest:.2f} full_s={full_s:.1f} "
-              f"ratio={round(full_s / slowest)}")  # fmt: skip
+              f"ratio={round(full_s / slowest)}{baseline}")  # fmt: skip
         return 0
     finally:
         if moto is not None:
             moto.terminate()
-            moto.wait(timeout=30)
+            try:
+                moto.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                moto.kill()
         redis.terminate()
         redis.wait(timeout=10)
         if not args.keep:

@@ -347,7 +347,7 @@ class SiteState(Base):
     requested_rev: Mapped[int] = mapped_column(Integer, default=0)
     built_rev: Mapped[int] = mapped_column(Integer, default=0)
     # Publishing to a bucket (worker/publication): the revision the bucket holds, and the
-    # token of the one publication allowed to write it (a newer claim fences older ones).
+    # token of the last claim, the one publication allowed to write it (kept after it ends).
     published_rev: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     publisher_token: Mapped[str] = mapped_column(String(32), default="", server_default="")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Instance, RedisServer, open_instance
-from hosts_support import site_tree
+from hosts_support import second_host, site_tree
 from lifecycle_support import approved_event, poster_group
 from s3_support import S3Server
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from worker.publication.bucket import Publication, publish
 from worker.publication.errors import Fenced
 
 PREFIX = "site/"
+MANIFEST_FROM = re.compile(r"from (this host's copy|the database)'s manifest")
 COUNTS = re.compile(r"uploaded=(\d+) \(assets=(\d+) pages=(\d+)\) deleted=(\d+) unchanged=(\d+)")
 
 
@@ -134,6 +135,10 @@ def test_approvals_and_a_takedown_leave_the_bucket_equal_to_a_full_build(
     assert 0 < counts["uploaded"] <= total // 4, counts
     assert counts["assets"] == 0 and counts["pages"] == counts["uploaded"], counts
     assert f"{PREFIX}events/{later}/index.html" in s3_server.objects(bucket, PREFIX + "events/")
+    # The pages the incremental build wrote went up before the folder was listed.
+    text = _approval_log(instance)
+    named = re.search(r"first (\d+) the build named", text)
+    assert named and 0 < int(named.group(1)) <= counts["uploaded"], text
 
     # A takedown: the page and its calendar leave the bucket, in the same publication.
     take_down(instance.rt, moderator, first[0], "検査のための緊急非公開です。")
@@ -156,6 +161,67 @@ def test_approvals_and_a_takedown_leave_the_bucket_equal_to_a_full_build(
     manifest = _manifest(instance)
     assert set(manifest) == set(_bucket_tree(s3_server, bucket))
     assert None not in manifest.values()
+
+
+def _approval_log(instance: Instance) -> str:
+    """Return the log of the last incremental build of an approval (not a re-index)."""
+    with instance.rt.sessions() as db:
+        logs = db.scalars(select(Build.log).order_by(Build.id.desc())).all()
+    return next(text for text in logs if text.startswith("incremental: 1 changed post"))
+
+
+def _manifest_sources(instance: Instance) -> list[str]:
+    """Return where each build's publication read the manifest from, oldest first."""
+    with instance.rt.sessions() as db:
+        logs = db.scalars(select(Build.log).order_by(Build.id)).all()
+    return [m.group(1) for text in logs if (m := MANIFEST_FROM.search(text))]
+
+
+def test_a_host_trusts_its_copy_of_the_manifest_only_while_no_other_publication_wrote(
+    bucketed: tuple[Instance, str], s3_server: S3Server, tmp_path: Path
+) -> None:
+    instance, bucket = bucketed
+    moderator, group = poster_group(instance)
+    approved_event(instance, moderator, group, "写し検査の催し 一")
+    instance.worker_burst()
+    approved_event(instance, moderator, group, "写し検査の催し 二")
+    instance.worker_burst()
+    # The first publication of this host reads the database; the next one its own copy.
+    sources = _manifest_sources(instance)
+    assert sources[0] == "the database" and sources[-1] == "this host's copy", sources
+
+    # Another host publishes: this host's copy no longer names the bucket's manifest.
+    other = second_host(instance, tmp_path / "other")
+    try:
+        from_other = approved_event(other, moderator, group, "写し検査の催し 三")
+        other.worker_burst()
+        assert _manifest_sources(other)[-1] == "the database"  # it has no copy yet
+    finally:
+        other.rt.close()
+    # (each burst may also run a search re-index, published from the copy just saved)
+    before = len(_manifest_sources(instance))
+    approved_event(instance, moderator, group, "写し検査の催し 四")
+    instance.worker_burst()
+    assert _manifest_sources(instance)[before] == "the database"
+    # A publication that claimed the bucket and stopped (here: fenced before its first
+    # batch) leaves its token: the next one reads the database again.
+    with instance.rt.sessions() as db:
+        rev = db.get(SiteState, 1).published_rev  # type: ignore[union-attr]
+    stopped = Publication(instance.rt, rev, instance.settings.live_dir.resolve())
+    stopped.claim()
+    before = len(_manifest_sources(instance))
+    approved_event(instance, moderator, group, "写し検査の催し 五")
+    instance.worker_burst()
+    assert _manifest_sources(instance)[before] == "the database"
+    approved_event(instance, moderator, group, "写し検査の催し 六")
+    instance.worker_burst()
+    assert _manifest_sources(instance)[-1] == "this host's copy"
+
+    objects = _bucket_tree(s3_server, bucket)
+    assert objects == site_tree(instance.settings.live_dir.resolve())
+    assert f"events/{from_other}/index.html" in objects
+    manifest = _manifest(instance)
+    assert set(manifest) == set(objects) and None not in manifest.values()
 
 
 def test_an_older_publisher_is_fenced_off_and_the_bucket_keeps_the_newer_site(

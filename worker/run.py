@@ -63,6 +63,7 @@ class PublishingWorker(Worker):
         super().execute_job(job, queue)
         if job.func_name in (REBUILD_SITE, NIGHTLY_BUILD):
             refresh_state(self.settings)
+            publication.after_build(self.settings)
 
 
 def make_search_worker(rt: Runtime) -> Worker:

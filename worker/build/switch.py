@@ -119,6 +119,9 @@ def build_and_switch(
     started = time.perf_counter()
     synced = _sync_content(rt, rev, build_id)
     done, note = (None, note) if full else _try_incremental(settings, rev, fresh)
+    # What an incremental build wrote, published first; not with a new Pagefind index (its
+    # empty delta must not go up before the index does).
+    hint: tuple[str, ...] = (*done.written, search.DELTA) if done and not fresh else ()
     if done is not None:
         out = done.build_dir
         switch_live(settings, out)
@@ -143,7 +146,7 @@ def build_and_switch(
     if status == BuildStatus.OK and settings.publish_location.is_s3:
         # The local folder stays this host's cache, which the next incremental build starts
         # from; the build counts once the bucket holds it.
-        outcome, line = bucket.publish_build(rt, rev, out)
+        outcome, line = bucket.publish_build(rt, rev, out, hint)
         text = f"{text}\n{line}"
         status = outcome
     text = "\n".join(part for part in (text, synced, setaside.review(rt)) if part)

@@ -5,7 +5,10 @@ what the site no longer has in one DeleteObjects batch; fenced throughout (fence
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +19,8 @@ from intake.runtime import Runtime
 from intake.site.models import BuildStatus
 from intake.store import transaction
 
-from . import fence, manifest, objects
-from .digests import CACHE_NAME, LocalFile, site_files
+from . import fence, manifest, objects, snapshot
+from .digests import LocalFile, sha256_of, site_files
 from .errors import Fenced
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,9 @@ class Published:
     hashed: int  # files read for their digest (the rest were in the host's cache)
     plan_s: float  # listing and hashing the folder, comparing with the manifest
     seconds: float
+    manifest_from: str = "the database"
+    first: int = 0  # of the uploads, those the build named, written before the listing
+    first_s: float = 0.0  # when those were in the bucket
 
     @property
     def uploaded(self) -> int:
@@ -51,8 +57,9 @@ class Published:
         return (
             f"published revision {self.rev} to {self.where}: uploaded={self.uploaded} "
             f"(assets={self.assets} pages={self.pages}) deleted={self.deleted} "
-            f"unchanged={self.unchanged} in {self.seconds:.2f} s (hashed={self.hashed}, "
-            f"planned in {self.plan_s:.2f} s)"
+            f"unchanged={self.unchanged} in {self.seconds:.2f} s (hashed={self.hashed}; "
+            f"first {self.first} the build named, in {self.first_s:.2f} s; "
+            f"planned in {self.plan_s:.2f} s from {self.manifest_from}'s manifest)"
         )
 
 
@@ -64,25 +71,88 @@ class Publication:
         self.location = rt.settings.publish_location
         self.base = self.location.describe()  # the manifest's rows of this bucket and prefix
         self.s3 = objectstore.client(rt.settings)
-        self.token = ""
+        self.token = self.previous = ""
+        self.copy = snapshot.EMPTY
+        self.trusted = False  # whether the copy is the manifest (see claim)
+        self.files: dict[str, snapshot.Entry] = {}
+        self.early: dict[str, snapshot.Entry] = {}  # written before the listing (first)
         self.local: dict[str, LocalFile] = {}
         self.unrecorded: dict[str, LocalFile] = {}
         self.hashed = 0
+        self.manifest_from = ""  # where the plan read the manifest: this host's copy or the DB
 
     def claim(self) -> None:
-        self.token = fence.claim(self.rt, self.rev)
+        self.token, self.previous = fence.claim(self.rt, self.rev)
+        self.copy = snapshot.load(self.rt.settings.site_dir)
+        # No publication has written the manifest since the one that left this copy.
+        self.trusted = bool(self.copy.token) and self.copy.token == self.previous
+        self.trusted = self.trusted and self.copy.base == self.base
+        self.manifest_from = "this host's copy" if self.trusted else "the database"
+
+    def _entry(self, rel: str) -> snapshot.Entry | None:
+        """Return the entry of one file of the folder (None: not a file there)."""
+        path = os.path.join(self.folder, rel)
+        try:
+            st = os.stat(path, follow_symlinks=False)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        old = self.copy.files.get(rel)
+        if old is not None and old[:3] == (st.st_ino, st.st_size, st.st_mtime_ns):
+            return old
+        self.hashed += 1
+        return (st.st_ino, st.st_size, st.st_mtime_ns, sha256_of(path))
+
+    def first(self, pool: ThreadPoolExecutor, hint: Iterable[str]) -> tuple[int, int]:
+        """Write the files the build says it wrote (those whose digest differs from the
+        manifest), assets before pages, before listing the whole folder: a reader sees the
+        change sooner. The plan then writes whatever else differs. Return (assets, pages)."""
+        wanted = {rel: e for rel in sorted(set(hint)) if (e := self._entry(rel)) is not None}
+        if not wanted:
+            return 0, 0
+        with transaction(self.rt.sessions) as session:
+            fence.check(session, self.rev, self.token)
+            if self.trusted:
+                known: dict[str, str | None] = {
+                    r: self.copy.files[r][3] for r in wanted if r in self.copy.files
+                }
+            else:
+                known = manifest.digests(session, self.base, list(wanted))
+            changed = sorted(rel for rel, e in wanted.items() if known.get(rel) != e[3])
+            manifest.mark_unknown(session, self.base, changed, known)
+        self.early = {rel: wanted[rel] for rel in changed}
+        self._locals(self.early)
+        assets = [rel for rel in changed if not objects.is_page(rel)]
+        pages = [rel for rel in changed if objects.is_page(rel)]
+        self.write(pool, assets)
+        self.write(pool, pages)
+        self.checkpoint()
+        return len(assets), len(pages)
+
+    def _locals(self, entries: dict[str, snapshot.Entry]) -> None:
+        folder = str(self.folder)
+        for rel, (_ino, size, _mtime, digest) in entries.items():
+            self.local[rel] = LocalFile(os.path.join(folder, rel), digest, size)
 
     def plan(self) -> tuple[list[str], list[str], int]:
         """Return (files to write, keys to delete, files unchanged); the files to write are
         recorded as unknown first."""
-        self.local, self.hashed = site_files(self.folder, self.rt.settings.site_dir / CACHE_NAME)
+        cache = dict(self.copy.files, **self.early) if self.early else self.copy.files
+        self.files, hashed = site_files(self.folder, cache)
+        self.hashed += hashed
         with transaction(self.rt.sessions) as session:
             fence.check(session, self.rev, self.token)
-            known = manifest.load(session, self.base)
-            changed = sorted(rel for rel, f in self.local.items() if known.get(rel) != f.sha256)
-            gone = sorted(set(known) - set(self.local))
-            manifest.mark_unknown(session, self.base, changed, known)
-        return changed, gone, len(self.local) - len(changed)
+            if self.trusted:  # the copy, with what first() wrote
+                changed, gone = _compare(self.files, cache)
+                manifest.mark_unknown(session, self.base, changed, cache)
+            else:
+                known = manifest.load(session, self.base)
+                changed = sorted(rel for rel, e in self.files.items() if known.get(rel) != e[3])
+                gone = sorted(set(known) - set(self.files))
+                manifest.mark_unknown(session, self.base, changed, known)
+        self._locals({rel: self.files[rel] for rel in changed})
+        return changed, gone, len(self.files) - len(changed) - len(self.early)
 
     def checkpoint(self) -> None:
         """Check the fence and record the batch written since the last checkpoint."""
@@ -111,47 +181,86 @@ class Publication:
             fence.finish(session, self.rev, self.token)
             manifest.forget(session, self.base, gone)
 
+    def keep_copy(self) -> None:
+        """Save this host's copy of the manifest, which is now this folder's files, named
+        by the token (after the bucket is complete: no reader waits for it)."""
+        snapshot.save(self.rt.settings.site_dir, self.token, self.base, self.files)
+
+
+def _compare(
+    files: dict[str, snapshot.Entry], copy: dict[str, snapshot.Entry]
+) -> tuple[list[str], list[str]]:
+    """Return (files whose digest differs from the copy's, the copy's files not in files);
+    a file the folder listing took from the copy unchanged is the copy's very entry."""
+    changed = []
+    for rel, entry in files.items():
+        old = copy.get(rel)
+        if old is not entry and (old is None or old[3] != entry[3]):
+            changed.append(rel)
+    return sorted(changed), sorted(rel for rel in copy if rel not in files)
+
 
 def warm_up(settings: Settings) -> None:
     """Make the S3 client in the worker's parent process when the site goes to a bucket, so
     each forked job starts with boto3 imported and the client made (a second or so)."""
     if settings.publish_location.is_s3:
         objectstore.client(settings)
+        snapshot.preload(settings.site_dir)
 
 
-def publish(rt: Runtime, rev: int, folder: Path) -> Published:
+def after_build(settings: Settings) -> None:
+    """In the worker's parent after a build job: read this host's manifest copy the build
+    saved, while it waits for the next job (whose horse then starts with it)."""
+    if settings.publish_location.is_s3:
+        snapshot.preload(settings.site_dir)
+
+
+def publish(rt: Runtime, rev: int, folder: Path, hint: Iterable[str] = ()) -> Published:
     """Publish the built site in folder as revision rev; raise Fenced when a newer
-    publication holds the bucket (nothing more is written), or the S3 client's error."""
+    publication holds the bucket (nothing more is written), or the S3 client's error.
+
+    hint: the files the build wrote (an incremental build knows them), written first; the
+    whole folder is then compared with the manifest all the same.
+    """
     started = time.perf_counter()
     run = Publication(rt, rev, folder)
     run.claim()
-    changed, gone, unchanged = run.plan()
-    planned = time.perf_counter()
-    assets = [rel for rel in changed if not objects.is_page(rel)]
-    pages = [rel for rel in changed if objects.is_page(rel)]
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="publish") as pool:
+        early_assets, early_pages = run.first(pool, hint)
+        first_s = time.perf_counter() - started
+        changed, gone, unchanged = run.plan()
+        planned = time.perf_counter()
+        assets = [rel for rel in changed if not objects.is_page(rel)]
+        pages = [rel for rel in changed if objects.is_page(rel)]
         run.write(pool, assets)
         run.write(pool, pages)
     run.finish(gone)
+    seconds = time.perf_counter() - started
+    run.keep_copy()
     return Published(
         where=run.location.describe(),
         rev=rev,
-        assets=len(assets),
-        pages=len(pages),
+        assets=early_assets + len(assets),
+        pages=early_pages + len(pages),
         deleted=len(gone),
         unchanged=unchanged,
         hashed=run.hashed,
         plan_s=planned - started,
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
+        manifest_from=run.manifest_from,
+        first=early_assets + early_pages,
+        first_s=first_s,
     )
 
 
-def publish_build(rt: Runtime, rev: int, folder: Path) -> tuple[BuildStatus, str]:
+def publish_build(
+    rt: Runtime, rev: int, folder: Path, hint: Iterable[str] = ()
+) -> tuple[BuildStatus, str]:
     """Publish a successful build for build_and_switch: (the build's status: OK when the
     bucket now holds rev, FAILED when a newer publication holds it, UNPUBLISHED when the
     bucket could not be written (retried); the line for the build log)."""
     try:
-        done = publish(rt, rev, folder)
+        done = publish(rt, rev, folder, hint)
     except Fenced as exc:
         log.error("%s; the bucket keeps the newer site", exc)
         return BuildStatus.FAILED, f"publication refused: {exc}"

@@ -1,19 +1,17 @@
 """The files of a built site folder and their SHA-256 digests, cached on this host by
-(inode, size, mtime): an incremental build hard-links every file it did not change, so
-only the files it wrote are read again."""
+(inode, size, mtime) in its copy of the manifest (snapshot.py): an incremental build
+hard-links every file it did not change, so only the files it wrote are read again."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
-# Beside the build folders (site/), never inside one: it is not part of the site.
-CACHE_NAME = ".publish-digests.json"
+from .snapshot import Entry
+
 CHUNK = 1024 * 1024
 
 
@@ -26,7 +24,8 @@ class LocalFile(NamedTuple):
     size: int
 
 
-def _sha256(path: str) -> str:
+def sha256_of(path: str) -> str:
+    """Return the SHA-256 of the file at path (hex)."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while block := f.read(CHUNK):
@@ -47,34 +46,18 @@ def _walk(folder: Path) -> Iterator[tuple[str, str, os.stat_result]]:
                     yield prefix + entry.name, entry.path, entry.stat(follow_symlinks=False)
 
 
-def _load(cache: Path) -> dict[str, str]:
-    try:
-        data = json.loads(cache.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def site_files(folder: Path, cache: Path) -> tuple[dict[str, LocalFile], int]:
-    """Return every file of the built site in folder with its digest, and how many were
-    read (not in cache, the host's digest cache, rewritten with the files seen now so it
-    never grows past one site)."""
-    known = _load(cache)
-    seen: dict[str, str] = {}
-    files: dict[str, LocalFile] = {}
+def site_files(folder: Path, cached: dict[str, Entry]) -> tuple[dict[str, Entry], int]:
+    """Return every file of the built site in folder as (inode, size, mtime, digest), and
+    how many were read: a file whose inode, size and mtime are those cached for its path
+    (this host's copy of what it last published, snapshot.py) has the cached digest."""
+    files: dict[str, Entry] = {}
     hashed = 0
     for rel, path, st in _walk(folder):
-        key = f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
-        digest = seen.get(key) or known.get(key)
-        if digest is None:
-            digest, hashed = _sha256(path), hashed + 1
-        seen[key] = digest
-        files[rel] = LocalFile(path, digest, st.st_size)
-    tmp = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(json.dumps(seen, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, cache)
-    except OSError:  # only a cache: the next publication hashes again
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        ino, size, mtime = st.st_ino, st.st_size, st.st_mtime_ns
+        old = cached.get(rel)
+        if old is not None and old[0] == ino and old[1] == size and old[2] == mtime:
+            files[rel] = old
+        else:
+            files[rel] = (ino, size, mtime, sha256_of(path))
+            hashed += 1
     return files, hashed

@@ -1,6 +1,9 @@
 """One publisher at a time: a publication claims a token on the site_state row (under
 SELECT … FOR UPDATE) and checks it before each batch it writes and when it commits; a newer
-claim, or a newer revision already published, stops an older publication."""
+claim, or a newer revision already published, stops an older publication.
+
+The token stays on the row after the publication finished, until the next claim: so the
+next publication learns whose manifest it starts from (snapshot.py)."""
 
 from __future__ import annotations
 
@@ -27,8 +30,9 @@ def _state(session: Session) -> SiteState:
     return state
 
 
-def claim(rt: Runtime, rev: int) -> str:
-    """Claim the bucket for revision rev; return the token; raise Fenced when the bucket
+def claim(rt: Runtime, rev: int) -> tuple[str, str]:
+    """Claim the bucket for revision rev; return the token and the previous claim's (no
+    one else has written the manifest since that claim); raise Fenced when the bucket
     already holds a newer revision."""
     with transaction(rt.sessions) as session:
         state = _state(session)
@@ -37,9 +41,9 @@ def claim(rt: Runtime, rev: int) -> str:
                 f"publication of revision {rev} refused: the bucket holds revision "
                 f"{state.published_rev}"
             )
-        token = uuid.uuid4().hex
+        token, previous = uuid.uuid4().hex, state.publisher_token
         state.publisher_token = token
-    return token
+    return token, previous
 
 
 def check(session: Session, rev: int, token: str) -> SiteState:
@@ -59,7 +63,7 @@ def check(session: Session, rev: int, token: str) -> SiteState:
 
 
 def finish(session: Session, rev: int, token: str) -> None:
-    """Check the fence once more and record rev as the bucket's revision."""
+    """Check the fence once more and record rev as the bucket's revision (the token stays,
+    naming the manifest this publication leaves, until the next claim)."""
     state = check(session, rev, token)
     state.published_rev = rev
-    state.publisher_token = ""

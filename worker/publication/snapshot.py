@@ -1,0 +1,110 @@
+"""This host's copy of the bucket's manifest, tagged by the fence token of the publication
+that wrote it, so a publication need not read the whole manifest from the database.
+
+After a publication from this host finishes, it saves beside the build folders (site/,
+never inside one) every file of the folder it published with its inode, size, mtime and
+SHA-256. The next publication claims the bucket and learns the token of the previous
+claim (fence.claim): when that is the token saved here, no other publication has written
+the bucket or its manifest since, so the manifest in the database is exactly this copy.
+Otherwise (another host published, a publication stopped half-way, no copy) the manifest
+is read from the database as before; the copy then still serves as this host's digest
+cache (a file with the same inode, size and mtime has the same bytes: an incremental
+build hard-links the files it did not change and never writes through a shared inode).
+
+The worker's parent reads the copy after each build job (preload) so the next job's
+horse starts with it; the horse uses it only when it is the file on disk now.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, NamedTuple
+
+log = logging.getLogger(__name__)
+
+NAME = ".publish-manifest.json"
+VERSION = 1
+# (inode, size, mtime in ns, SHA-256) of one file of the published folder.
+Entry = tuple[int, int, int, str]
+
+
+class Snapshot(NamedTuple):
+    """The saved copy: the token that wrote it, the manifest's base address, the files."""
+
+    token: str
+    base: str
+    files: dict[str, Entry]
+
+
+EMPTY = Snapshot("", "", {})
+# (the file's inode, size and mtime) and the copy, read in the worker's parent.
+_loaded: tuple[tuple[int, int, int], Snapshot] | None = None
+
+
+def path(site_dir: Path) -> Path:
+    return site_dir / NAME
+
+
+def _identity(file: Path) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(file)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _read(file: Path) -> Snapshot:
+    try:
+        data: Any = json.loads(file.read_bytes())
+        if data.get("version") != VERSION:
+            return EMPTY
+        files = {rel: (e[0], e[1], e[2], e[3]) for rel, e in data["files"].items()}
+        return Snapshot(str(data["token"]), str(data["base"]), files)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return EMPTY  # only a cache: the publication reads the database and hashes
+
+
+def load(site_dir: Path) -> Snapshot:
+    """Return the saved copy (the preloaded one when it is still the file), or EMPTY."""
+    file = path(site_dir)
+    identity = _identity(file)
+    if identity is None:
+        return EMPTY
+    if _loaded is not None and _loaded[0] == identity:
+        return _loaded[1]
+    return _read(file)
+
+
+def preload(site_dir: Path) -> None:
+    """Read the saved copy into this process (the worker's parent) unless it has it."""
+    global _loaded
+    file = path(site_dir)
+    identity = _identity(file)
+    if identity is None or (_loaded is not None and _loaded[0] == identity):
+        return
+    found = _read(file)
+    _loaded = (identity, found) if _identity(file) == identity and found.files else None
+
+
+def save(site_dir: Path, token: str, base: str, files: dict[str, Entry]) -> None:
+    """Save the copy of a finished publication (replacing the file in one rename)."""
+    file = path(site_dir)
+    tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
+    data = {"version": VERSION, "token": token, "base": base, "files": files}
+    try:
+        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, file)
+    except OSError as exc:  # only a cache: the next publication reads the database
+        log.warning("could not save the publication's manifest copy (%s)", exc)
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+def forget(site_dir: Path) -> None:
+    """Remove the copy (before a publication writes: a stale copy must never be trusted)."""
+    with contextlib.suppress(OSError):
+        path(site_dir).unlink()
