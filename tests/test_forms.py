@@ -152,6 +152,7 @@ POST_ROUTES = [
     "/app/moderation/changes/{request}",
     "/app/account/change/{role}",
     "/app/account/withdraw",
+    "/app/account/password",
     "/app/password/forgot",
     "/app/password/reset/{token}",
     "/app/organizer/events/{post}/attendance",

@@ -300,6 +300,7 @@ def test_member_forms_have_no_axe_violations(world, browser, axe_source):  # typ
     check.form("registered details", "/app/account", submit=False)
     check.form("change request", "/app/account/change/representative")
     check.form("withdraw", "/app/account/withdraw")
+    check.form("change password", "/app/account/password")
     check.form("organizer: events", "/app/organizer/events", submit=False)
     check.form("organizer: applicants", f"/app/organizer/events/{world.post_id}", submit=False)
     check.form("organizer: message", f"/app/organizer/events/{world.post_id}/message")

@@ -192,6 +192,10 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
+class ChangePasswordForm(ResetPasswordForm):
+    current = PasswordField(_l("現在のパスワード"), [required(), length(256)])
+
+
 class SignInForm(FlaskForm):
     login = StringField(_l("ログインID"), [required(), length(64)])
     password = PasswordField(_l("パスワード"), [required(), length(256)])

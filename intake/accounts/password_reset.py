@@ -31,7 +31,7 @@ from ..store import transaction
 from .models import AccountStatus
 from .passwords import hash_password
 from .services import login_index
-from .sessions import revoke_sessions
+from .sessions import end_account_sessions
 
 log = logging.getLogger(__name__)
 CONTEXT = "password_reset_tokens.token"
@@ -163,7 +163,7 @@ def reset_password(rt: Runtime, token: str, new_password: str) -> int:
         )
         audit.record(session, account.id, "password_reset", "account", account.id, count=0)
         account_id = account.id
-    _end_sessions(rt, account_id)
+    end_account_sessions(rt.redis, rt.settings.redis_prefix, account_id)
     return account_id
 
 
@@ -178,11 +178,3 @@ def mail_text(site_name: str, link: str) -> tuple[str, str]:
         "お心当たりがない場合は、このメールを破棄してください。パスワードは変わりません。\n"
     )
     return subject, body
-
-
-def _end_sessions(rt: Runtime, account_id: int) -> None:
-    """Revoke every server-side session of the account (after the commit that needs it)."""
-    try:
-        revoke_sessions(rt.redis, rt.settings.redis_prefix, account_id)
-    except RedisError as exc:
-        log.warning("sessions of an account not revoked (%s)", type(exc).__name__)

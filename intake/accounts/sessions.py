@@ -9,16 +9,19 @@ out or disabling the account deletes every copy of its sessions at once.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from redis import Redis
+from redis.exceptions import RedisError
 
 from .. import redis_keys
 from ..config import Settings
 
+log = logging.getLogger(__name__)
 STAFF_ROLES = frozenset({"moderator", "staff"})
 
 
@@ -143,3 +146,11 @@ def revoke_sessions(redis: Redis, prefix: str, account_id: int) -> int:
     pipe.delete(index)
     results = pipe.execute()
     return sum(int(n) for n in results[: len(session_ids)])
+
+
+def end_account_sessions(redis: Redis, prefix: str, account_id: int) -> None:
+    """Revoke every session of the account after the commit that needs it; log a Redis outage."""
+    try:
+        revoke_sessions(redis, prefix, account_id)
+    except RedisError as exc:
+        log.warning("sessions of an account not revoked (%s)", type(exc).__name__)

@@ -17,9 +17,10 @@ from ..web.auth import current_account, role_required, rt
 from ..web.auth import sign_out as end_session
 from ..web.locale import select_locale
 from ..web.responses import retry_later
-from . import changes, password_reset, withdrawal
+from . import changes, password_change, password_reset, withdrawal
 from . import services as account_service
 from .forms import (
+    ChangePasswordForm,
     ForgotPasswordForm,
     ResetPasswordForm,
     WithdrawForm,
@@ -174,6 +175,24 @@ def change(role: str) -> str | Response | tuple[str, int]:
             return redirect(url_for("account.show"))
     status = 422 if form.errors or form.form_errors else 200
     return render_template("accounts/change.html", form=form, role=ROLE_LABELS[role]), status
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@role_required(*MEMBERS)
+def change_password() -> str | Response | tuple[str, int]:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            password_change.change_password(rt(), _me_id(), form.current.data, form.password.data)
+        except password_change.WrongCurrentPassword:
+            form.current.errors.append(_l("現在のパスワードが正しくありません。"))
+        except StoreUnavailable:
+            return retry_later("accounts/password.html", form=form)
+        else:
+            end_session()
+            flash(_("パスワードを変更しました。新しいパスワードでログインしてください。"))
+            return redirect(url_for("auth.sign_in"))
+    return render_template("accounts/password.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/account/withdraw", methods=["GET", "POST"])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from redis.exceptions import RedisError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -27,7 +26,7 @@ from ..store import transaction
 from ..uploads.erasure import delete_upload_rows, remove_folders
 from .models import AccountStatus
 from .passwords import verify_password
-from .sessions import revoke_sessions
+from .sessions import end_account_sessions
 
 log = logging.getLogger(__name__)
 WITHDRAWN_NAME = "退会した利用者"
@@ -118,7 +117,7 @@ def withdraw(rt: Runtime, account_id: int, password: str) -> Erasure:
         )
     remove_folders(rt.settings, upload_tokens)
     outbox.enqueue_tasks(rt.queue, tasks)
-    _end_sessions(rt, account_id)
+    end_account_sessions(rt.redis, rt.settings.redis_prefix, account_id)
     return Erasure(
         persons=persons,
         change_requests=requests,
@@ -136,11 +135,3 @@ def _delete_all(
     count = session.scalar(select(func.count()).select_from(model).where(where)) or 0
     session.execute(delete(model).where(where))
     return count
-
-
-def _end_sessions(rt: Runtime, account_id: int) -> None:
-    """Revoke every server-side session of the account (after the commit that needs it)."""
-    try:
-        revoke_sessions(rt.redis, rt.settings.redis_prefix, account_id)
-    except RedisError as exc:
-        log.warning("sessions of an account not revoked (%s)", type(exc).__name__)
