@@ -28,6 +28,8 @@ REBUILD_SITE = "worker.jobs.site.rebuild_site"
 NIGHTLY_BUILD = "worker.jobs.site.nightly_build"
 REINDEX_SEARCH = "worker.jobs.site.reindex_search"
 ARCHIVE_PAST = "worker.jobs.site.archive_past"
+# notices: the site-wide banner's stylesheet (operator notices publish as posts)
+WRITE_BANNER = "worker.jobs.notices.write_banner"
 # inquiries
 SEND_INQUIRY_REPLY = "worker.jobs.inquiries.send_inquiry_reply"
 # protection
@@ -52,5 +54,6 @@ ALL = (
     REINDEX_SEARCH,
     ARCHIVE_PAST,
     SEND_INQUIRY_REPLY,
+    WRITE_BANNER,
     PURGE_EXPIRED,
 )

@@ -48,7 +48,7 @@ def test_every_job_of_worker_jobs_is_registered() -> None:
 
 
 # Jobs registered after migration 0004: no stored row can hold an old name of theirs.
-ADDED_SINCE_0004 = {jobs.SEND_INQUIRY_REPLY, jobs.SEND_ACCOUNT_DECISION}
+ADDED_SINCE_0004 = {jobs.SEND_INQUIRY_REPLY, jobs.SEND_ACCOUNT_DECISION, jobs.WRITE_BANNER}
 
 
 def test_owed_tasks_under_the_old_job_names_are_migrated(database_url: str) -> None:

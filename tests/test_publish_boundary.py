@@ -114,6 +114,7 @@ PUBLIC_KEYS = {
     "Capacity",
     "Organizer",
     "Organizer_id",
+    "Operator",
     "Contact",
     "Apply_url",
     "Recurrence",

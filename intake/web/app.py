@@ -17,6 +17,7 @@ from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..protection.keys import require_keys
 from ..runtime import Runtime
 from .converters import install as install_converters
+from .banner import banner_of_request
 from .filters import jadatetime, jst
 from .hardening import check_keys, cookie_settings, limit_applying
 from .hardening import install as install_protection
@@ -66,6 +67,7 @@ def create_app(
     from ..inquiries import moderation_views as moderation_inquiries
     from ..inquiries import views as inquiries
     from ..moderation import posts_views as moderation_posts
+    from ..notices import views as moderation_notices
     from ..moderation import reasons_views as moderation_reasons
     from ..moderation import views as moderation
     from ..oversight import views as staff
@@ -92,6 +94,7 @@ def create_app(
     app.register_blueprint(uploads.bp, url_prefix="/app")
     app.register_blueprint(inquiries.bp, url_prefix="/app")
     app.register_blueprint(moderation_inquiries.bp, url_prefix="/app")
+    app.register_blueprint(moderation_notices.bp, url_prefix="/app")
     app.register_blueprint(site.bp)
     limit_applying(app, limiter, settings)
     app.after_request(apply_security_headers)
@@ -109,6 +112,7 @@ def create_app(
             "site_name": settings.site_name,
             "me": current_account(),
             "operator": settings.deployment.operator,  # the footer's contact details
+            "site_banner": banner_of_request(rt),  # read per request: shown at once
         }
 
     return app
