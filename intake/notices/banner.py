@@ -103,15 +103,21 @@ def banner_line(banner: Banner, lang: str) -> str:
     return f"{LEVEL_SIGNS[level]} {word}：{text}（{until_text(banner.ends_at, 'ja')}）"
 
 
+# ASCII kept as it is in a CSS string; the rest of ASCII (quotes, backslash, braces, angle
+# brackets, controls) is escaped, so no text can close the string or the rule.
+_PLAIN_ASCII = frozenset(".,:;!?()-/%#&+=@_' ")
+
+
 def _css_string(text: str) -> str:
-    """Return text as a CSS string literal: everything but letters, digits, spaces and
-    printable non-ASCII escaped, so no text can close the string or the rule."""
+    """Return text as a double-quoted CSS string with everything unsafe escaped."""
     out = []
     for ch in " ".join(text.split()):
-        if (ch.isascii() and ch.isalnum()) or ch == " " or (not ch.isascii() and ch.isprintable()):
+        if ch.isascii() and (ch.isalnum() or ch in _PLAIN_ASCII):
+            out.append(ch)
+        elif not ch.isascii() and ch.isprintable():
             out.append(ch)
         else:
-            out.append(f"\\{ord(ch):06x}")
+            out.append(f"\\{ord(ch):x} ")  # the space ends the escape and is not shown
     return '"' + "".join(out) + '"'
 
 
