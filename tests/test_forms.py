@@ -174,6 +174,11 @@ POST_ROUTES = [
     "/app/moderation/inquiries/{inquiry}/handling",
     "/app/moderation/inquiries/{inquiry}/note",
     "/app/moderation/inquiries/{inquiry}/reply",
+    "/app/moderation/notices/new",
+    "/app/moderation/notices/{post}/edit",
+    "/app/moderation/notices/{post}/withdraw",
+    "/app/moderation/banner",
+    "/app/moderation/banner/clear",
 ]
 # How each placeholder above is written in the URL map, and the value a request uses.
 PLACEHOLDERS = {
