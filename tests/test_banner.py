@@ -127,7 +127,9 @@ def test_a_banner_shows_at_once_on_the_intake_and_on_the_site_until_it_ends(inst
     instance.worker_burst()
     assert "夜間メンテナンス" not in _css(instance)
     with instance.rt.sessions() as db:
-        actions = list(db.scalars(select(AuditEntry.action).where(AuditEntry.target_kind == "banner")))
+        actions = list(
+            db.scalars(select(AuditEntry.action).where(AuditEntry.target_kind == "banner"))
+        )
     assert actions.count("set_banner") == 2 and actions.count("clear_banner") == 1
 
 
@@ -155,11 +157,18 @@ def test_a_bucket_gets_the_banner_and_loses_it_when_it_ends(
     instance, bucket = bucketed
     moderator = make_moderator(instance)
     with instance.rt.sessions() as db:
-        moderator_id = db.scalar(select(AuditEntry.actor_id).where(AuditEntry.actor_id.is_not(None)))
+        moderator_id = db.scalar(
+            select(AuditEntry.actor_id).where(AuditEntry.actor_id.is_not(None))
+        )
     del moderator
     ends = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=3)
     banners.set_banner(
-        instance.rt, moderator_id or 1, BannerLevel.OUTAGE, "申込フォームに障害が起きています。", "", ends
+        instance.rt,
+        moderator_id or 1,
+        BannerLevel.OUTAGE,
+        "申込フォームに障害が起きています。",
+        "",
+        ends,
     )
     instance.worker_burst()
     s3 = s3_server.client()

@@ -151,7 +151,9 @@ def _make_world(folder: Path, redis_server: RedisServer) -> Iterator[World]:
         assert revision is not None
         update_profile(rt, setup.group_a, ProfileEdit(True, "地域の清掃をしています。", "", ""))
         notice = operator_notices.write(
-            rt, setup.moderator, operator_notices.NoticeText("窓口休業のお知らせ", "年末年始は休みます。")
+            rt,
+            setup.moderator,
+            operator_notices.NoticeText("窓口休業のお知らせ", "年末年始は休みます。"),
         )
         # Every page below is checked with the site-wide banner showing (the strongest colours).
         banners.set_banner(

@@ -63,7 +63,7 @@ def test_a_moderators_notice_is_published_edited_and_withdrawn(instance):  # typ
     assert TITLE in own and "運営からのお知らせ" in own and "休業期間" in own
     english_home = (site / "en" / "index.html").read_text(encoding="utf-8")
     assert "Notices from the operator" in english_home and TITLE in english_home
-    english_own = (site / "notices" / str(post_id) / "en" / "index.html")
+    english_own = site / "notices" / str(post_id) / "en" / "index.html"
     english_page = english_own.read_text(encoding="utf-8") if english_own.exists() else ""
     if not english_page:  # the i18n plugin writes an article's English page under /en/
         english_page = (site / "en" / "notices" / str(post_id) / "index.html").read_text(
@@ -117,13 +117,21 @@ def test_a_moderators_notice_is_published_edited_and_withdrawn(instance):  # typ
 
 def test_only_moderators_reach_the_notice_and_banner_pages(instance):  # type: ignore[no-untyped-def]
     anonymous = client_for(instance)
-    for path in ("/app/moderation/notices", "/app/moderation/notices/new", "/app/moderation/banner"):
+    for path in (
+        "/app/moderation/notices",
+        "/app/moderation/notices/new",
+        "/app/moderation/banner",
+    ):
         response = anonymous.get(path)
         assert response.status_code == 302 and "/app/login" in response.headers["Location"]
     member = client_for(instance)
     register_and_approve(instance, member, 41, "notice-member")
     sign_in_member(member, "notice-member")
-    for path in ("/app/moderation/notices", "/app/moderation/notices/new", "/app/moderation/banner"):
+    for path in (
+        "/app/moderation/notices",
+        "/app/moderation/notices/new",
+        "/app/moderation/banner",
+    ):
         assert member.get(path).status_code == 403
     token = csrf_token(member.get("/app/account").get_data(as_text=True))
     refused = member.post(

@@ -35,12 +35,12 @@ from intake.applications.questions import Question, encode_questions
 from intake.applications.services import ApplicationData, apply
 from intake.inquiries import services as inquiries
 from intake.models import Account, Post
-from intake.notices import banner as banners
-from intake.notices import services as operator_notices
-from intake.notices.models import BannerLevel
 from intake.moderation import decisions as post_decisions
 from intake.moderation import reasons as reason_templates
 from intake.moderation import services as moderation
+from intake.notices import banner as banners
+from intake.notices import services as operator_notices
+from intake.notices.models import BannerLevel
 from intake.posts import edits as post_edits
 from intake.posts.services import PostData, submit_post
 from intake.profiles import services as profiles

@@ -47,7 +47,12 @@ def current(rt: Runtime) -> Banner | None:
 
 
 def set_banner(
-    rt: Runtime, moderator_id: int, level: BannerLevel, text_ja: str, text_en: str, ends_at: datetime
+    rt: Runtime,
+    moderator_id: int,
+    level: BannerLevel,
+    text_ja: str,
+    text_en: str,
+    ends_at: datetime,
 ) -> int:
     """Show a banner from now until ends_at (UTC), replacing any other; audited. Return its id."""
     now = utcnow()
@@ -112,9 +117,12 @@ def _css_string(text: str) -> str:
     """Return text as a double-quoted CSS string with everything unsafe escaped."""
     out = []
     for ch in " ".join(text.split()):
-        if ch.isascii() and (ch.isalnum() or ch in _PLAIN_ASCII):
-            out.append(ch)
-        elif not ch.isascii() and ch.isprintable():
+        if (
+            ch.isascii()
+            and (ch.isalnum() or ch in _PLAIN_ASCII)
+            or not ch.isascii()
+            and ch.isprintable()
+        ):
             out.append(ch)
         else:
             out.append(f"\\{ord(ch):x} ")  # the space ends the escape and is not shown

@@ -84,7 +84,9 @@ def write(rt: Runtime, moderator_id: int, text: NoticeText) -> int:
         )
         session.add(post)
         session.flush()
-        audit.record(session, moderator_id, "write_notice", "post", post.id, 0, "運営からのお知らせ")
+        audit.record(
+            session, moderator_id, "write_notice", "post", post.id, 0, "運営からのお知らせ"
+        )
         tasks = _publish(session, post.id)
         post_id = post.id
     outbox.enqueue_tasks(rt.queue, tasks)

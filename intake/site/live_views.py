@@ -16,10 +16,11 @@ BANNER = "banner.css"
 def _banner() -> Response:
     """Serve the site-wide banner's stylesheet; an empty one before the worker wrote it."""
     folder = current_app.config["HIROBA"].site_dir / "banner"
-    if (folder / BANNER).is_file():
-        response = send_from_directory(folder, BANNER, max_age=0)
-    else:
-        response = Response("", mimetype="text/css")
+    response: Response = (
+        send_from_directory(folder, BANNER, max_age=0)
+        if (folder / BANNER).is_file()
+        else current_app.response_class("", mimetype="text/css")
+    )
     response.headers["Cache-Control"] = cache_control("/" + BANNER)
     response.headers["Content-Security-Policy"] = SITE_CSP
     return response

@@ -16,8 +16,8 @@ from ..config import Settings
 from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..protection.keys import require_keys
 from ..runtime import Runtime
-from .converters import install as install_converters
 from .banner import banner_of_request
+from .converters import install as install_converters
 from .filters import jadatetime, jst
 from .hardening import check_keys, cookie_settings, limit_applying
 from .hardening import install as install_protection
@@ -67,9 +67,9 @@ def create_app(
     from ..inquiries import moderation_views as moderation_inquiries
     from ..inquiries import views as inquiries
     from ..moderation import posts_views as moderation_posts
-    from ..notices import views as moderation_notices
     from ..moderation import reasons_views as moderation_reasons
     from ..moderation import views as moderation
+    from ..notices import views as moderation_notices
     from ..oversight import views as staff
     from ..posts import views as posts
     from ..profiles import moderation_views as moderation_profiles
