@@ -42,9 +42,11 @@ from intake.accounts.models import AccountStatus, ChangeRequestStatus
 from intake.applications.models import ApplicationStatus, Availability, DeliveryState
 from intake.config import REPO_ROOT
 from intake.inquiries.models import EntryKind, InquiryStatus, ReplyState
+from intake.notices.models import BannerLevel
 from intake.models import (
     Account,
     Application,
+    Banner,
     Build,
     ChangeRequest,
     Decision,
@@ -105,6 +107,7 @@ STORED: list[tuple[type[StrEnum], InstrumentedAttribute[str], set[str]]] = [
     (InquiryStatus, Inquiry.status, {"received", "in_progress", "done"}),
     (EntryKind, InquiryEntry.kind, {"note", "reply"}),
     (ReplyState, InquiryEntry.mail_state, {"pending", "sent", "skipped"}),
+    (BannerLevel, Banner.level, {"maintenance", "outage", "emergency"}),
 ]
 # Worked out per request (Availability), or kept in Redis (an incident's kind), never in a column.
 UNSTORED: list[type[StrEnum]] = [Availability, IncidentKind]
@@ -352,7 +355,8 @@ def _rows(session) -> dict[str, object]:  # type: ignore[no-untyped-def]
     session.add_all([delivery, inquiry])
     session.flush()
     entry = InquiryEntry(inquiry_id=inquiry.id, author_id=account.id, kind=EntryKind.NOTE)
-    session.add(entry)
+    banner = Banner(text_ja="t", set_by=account.id, ends_at=post.created_at)
+    session.add_all([entry, banner])
     session.flush()
     return {
         "accounts": account,
@@ -367,6 +371,7 @@ def _rows(session) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "builds": build,
         "inquiries": inquiry,
         "inquiry_entries": entry,
+        "banners": banner,
     }
 
 
