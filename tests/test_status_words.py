@@ -42,7 +42,6 @@ from intake.accounts.models import AccountStatus, ChangeRequestStatus
 from intake.applications.models import ApplicationStatus, Availability, DeliveryState
 from intake.config import REPO_ROOT
 from intake.inquiries.models import EntryKind, InquiryStatus, ReplyState
-from intake.notices.models import BannerLevel
 from intake.models import (
     Account,
     Application,
@@ -61,6 +60,7 @@ from intake.models import (
     Upload,
 )
 from intake.moderation.models import DecisionAction
+from intake.notices.models import BannerLevel
 from intake.posts.models import PostStatus, RevisionStatus
 from intake.site.models import BuildStatus
 from intake.store import transaction

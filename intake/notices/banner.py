@@ -147,7 +147,7 @@ def stylesheet(banner: Banner | None) -> str:
         f"/* Hiroba: site-wide banner {banner.id} ({banner.level}). */\n"
         f".site-banner{{display:block;margin:0;padding:.75rem 1rem;background:{ground};"
         f"color:{ink};border-bottom:4px solid {border};font-weight:700;line-height:1.6}}\n"
-        f".site-banner-text{{margin:0 auto;max-width:60rem}}\n"
+        f".site-banner-text{{margin:0 auto;max-width:60rem;overflow-wrap:anywhere}}\n"
         f".site-banner-text::before{{content:{_css_string(banner_line(banner, 'ja'))}}}\n"
         f"html[lang=en] .site-banner-text::before"
         f"{{content:{_css_string(banner_line(banner, 'en'))}}}\n"
