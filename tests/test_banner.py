@@ -101,7 +101,8 @@ def test_a_banner_shows_at_once_on_the_intake_and_on_the_site_until_it_ends(inst
 
     # The end time passes: the worker's periodic pass (the reconciler) takes it off.
     _expire(instance)
-    assert "大雨" not in reader.get("/app/contact").get_data(as_text=True)
+    assert "大雨" not in reader.get("/app/contact?lang=ja").get_data(as_text=True)
+    assert TEXT_EN not in reader.get("/app/contact?lang=en").get_data(as_text=True)
     reconcile(instance.rt)
     assert "大雨" not in _css(instance) and "display:block" not in _css(instance)
 
@@ -111,7 +112,7 @@ def test_a_banner_shows_at_once_on_the_intake_and_on_the_site_until_it_ends(inst
         "/app/moderation/banner",
         {"level": "maintenance", "text_ja": "夜間メンテナンス中です。", "ends_at": _in_hours(1)},
     )
-    assert "メンテナンス" in reader.get("/app/contact").get_data(as_text=True)
+    assert "メンテナンス：夜間" in reader.get("/app/contact?lang=ja").get_data(as_text=True)
     instance.worker_burst()
     assert "夜間メンテナンス中です。" in _css(instance)
     english_css = _css(instance).split("html[lang=en]")[1]
@@ -123,7 +124,7 @@ def test_a_banner_shows_at_once_on_the_intake_and_on_the_site_until_it_ends(inst
         data={"csrf_token": csrf_token(page.get_data(as_text=True))},
     )
     assert cleared.status_code == 302
-    assert "夜間メンテナンス" not in reader.get("/app/contact").get_data(as_text=True)
+    assert "夜間メンテナンス" not in reader.get("/app/contact?lang=ja").get_data(as_text=True)
     instance.worker_burst()
     assert "夜間メンテナンス" not in _css(instance)
     with instance.rt.sessions() as db:
