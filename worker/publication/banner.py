@@ -27,7 +27,7 @@ from .objects import content_type
 log = logging.getLogger(__name__)
 
 NAME = "banner.css"
-UPLOADED = ".uploaded"  # the digest of the bytes the bucket holds
+UPLOADED = ".uploaded"  # the bucket and the digest of the bytes it holds
 
 
 def banner_dir(settings: Settings) -> Path:
@@ -51,11 +51,12 @@ def _write(path: Path, text: str) -> None:
 
 def _upload(settings: Settings, data: bytes) -> bool:
     """Put the stylesheet in the bucket unless it holds these bytes already; True if put."""
-    digest = hashlib.sha256(data).hexdigest()
+    location = settings.publish_location
+    # Where and what: a new bucket (or prefix) gets the file even if the bytes are the same.
+    digest = f"{location.describe()} {hashlib.sha256(data).hexdigest()}"
     marker = banner_dir(settings) / UPLOADED
     if marker.exists() and marker.read_text(encoding="utf-8") == digest:
         return False
-    location = settings.publish_location
     objectstore.client(settings).put_object(
         Bucket=location.bucket,
         Key=location.key(NAME),
