@@ -30,6 +30,8 @@ REBUILD_SITE = "worker.jobs.site.rebuild_site"
 NIGHTLY_BUILD = "worker.jobs.site.nightly_build"
 REINDEX_SEARCH = "worker.jobs.site.reindex_search"
 ARCHIVE_PAST = "worker.jobs.site.archive_past"
+# notices: the site-wide banner's stylesheet (operator notices publish as posts)
+WRITE_BANNER = "worker.jobs.notices.write_banner"
 # inquiries
 SEND_INQUIRY_REPLY = "worker.jobs.inquiries.send_inquiry_reply"
 # helping people
@@ -63,5 +65,6 @@ ALL = (
     SEND_ACCOUNT_REENABLED,
     SEND_POST_CORRECTED,
     SEND_POST_RESTORED,
+    WRITE_BANNER,
     PURGE_EXPIRED,
 )

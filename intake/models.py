@@ -20,6 +20,7 @@ from .accounts.models import AccountStatus, ChangeRequestStatus, EntrySource
 from .applications.models import ApplicationStatus, DeliveryState
 from .controls import stored
 from .inquiries.models import InquiryStatus
+from .notices.models import BannerLevel
 from .posts.models import PostStatus, RevisionStatus
 from .site.models import BuildStatus
 from .uploads.models import UploadState
@@ -154,6 +155,7 @@ class Post(Base):
     stale_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
     stale_deadline: Mapped[datetime | None] = mapped_column(DateTime)
     stale_reason: Mapped[str] = mapped_column(Text, default="")
+    from_operator: Mapped[bool] = mapped_column(Boolean, default=False)  # 運営からのお知らせ
 
     account: Mapped[Account] = relationship()
 
@@ -481,6 +483,22 @@ class ModeratorDigest(Base):
     after_id: Mapped[int] = mapped_column(Integer, unique=True)
     counts: Mapped[str] = mapped_column(String(400), default="{}")  # JSON: queue -> count
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Banner(Base):
+    """A site-wide banner (maintenance, outage, emergency): shown until it ends or is cleared."""
+
+    __tablename__ = "banners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(String(16), default=BannerLevel.MAINTENANCE)
+    text_ja: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text, default="")
+    set_by: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    starts_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ends_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    cleared_at: Mapped[datetime | None] = mapped_column(DateTime)
+    cleared_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
 
 
 # Every sealed column, as (table, column): rotation and erasure walk this list.

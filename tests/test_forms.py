@@ -187,6 +187,11 @@ POST_ROUTES = [
     "/app/moderation/accounts/{account}/change/{person}",
     "/app/moderation/on-behalf/{account}",
     "/app/ledger",
+    "/app/moderation/notices/new",
+    "/app/moderation/notices/{post}/edit",
+    "/app/moderation/notices/{post}/withdraw",
+    "/app/moderation/banner",
+    "/app/moderation/banner/clear",
 ]
 # How each placeholder above is written in the URL map, and the value a request uses.
 PLACEHOLDERS = {

@@ -37,6 +37,9 @@ from intake.inquiries import services as inquiries
 from intake.models import PasswordResetToken, Person, Post, utcnow
 from intake.moderation import decisions as post_decisions
 from intake.moderation import services as moderation
+from intake.notices import banner as banners
+from intake.notices import services as operator_notices
+from intake.notices.models import BannerLevel
 from intake.posts.edits import edit_post
 from intake.posts.services import PostData, submit_post
 from intake.profiles.services import ProfileEdit, update_profile
@@ -166,6 +169,20 @@ def _make_world(folder: Path, redis_server: RedisServer) -> Iterator[World]:
         )
         moderation.decide_account(rt, setup.moderator, stopped, approve=True)
         disable_account(rt, setup.moderator, stopped, "確認のため")
+        notice = operator_notices.write(
+            rt,
+            setup.moderator,
+            operator_notices.NoticeText("窓口休業のお知らせ", "年末年始は休みます。"),
+        )
+        # Every page below is checked with the site-wide banner showing (the strongest colours).
+        banners.set_banner(
+            rt,
+            setup.moderator,
+            BannerLevel.EMERGENCY,
+            "大雨のため、本日の催しは中止です。",
+            "Events today are cancelled because of heavy rain.",
+            utcnow() + timedelta(days=1),
+        )
         with rt.sessions() as db:
             event = db.get(Post, setup.post_id)
             assert event is not None
@@ -191,6 +208,7 @@ def _make_world(folder: Path, redis_server: RedisServer) -> Iterator[World]:
                     "inquiry": inquiry,
                     "taken_down": down,
                     "disabled": stopped,
+                    "notice": notice,
                 },
             )
     finally:
@@ -363,6 +381,11 @@ def test_moderation_and_staff_forms_have_no_axe_violations(world, browser, axe_s
     check.form("site status", "/app/moderation/status", submit=False)
     check.form("inquiries", "/app/moderation/inquiries", submit=False)
     check.form("ledger", "/app/ledger")  # sent empty: the errors are checked too
+    check.form("operator notices", "/app/moderation/notices", submit=False)
+    check.form("operator notice: new", "/app/moderation/notices/new")
+    notice = f"/app/moderation/notices/{world.extra['notice']}/edit"
+    check.form("operator notice: edit", notice, submit=False)
+    check.form("site-wide banner", "/app/moderation/banner")
     inquiry = f"/app/moderation/inquiries/{world.extra['inquiry']}"
     check.form("inquiry", inquiry, submit=False)
     for lang in LANGS:  # the thread again, after an empty reply

@@ -196,3 +196,42 @@ def test_the_access_log_keeps_no_tokens_or_queries(served: Served) -> None:
     log = (served.proxy.folder / "nginx" / "access.log").read_text()
     assert token not in log and "q=" not in log
     assert re.search(r'"GET /app/applications/\[token\]" \d{3}', log)
+
+
+def test_the_banner_stylesheet_comes_from_beside_the_builds(served: Served) -> None:
+    """nginx serves /banner.css from site/banner/ (not a build) with a 20-second lifetime."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from intake.models import Account, utcnow
+    from intake.notices import banner as banners
+    from intake.notices.models import BannerLevel
+    from worker.publication.banner import sync_banner
+
+    rt = served.instance.rt
+    with rt.sessions() as db:
+        someone = db.scalar(select(Account.id).order_by(Account.id))
+    assert someone is not None
+    banners.set_banner(
+        rt,
+        someone,
+        BannerLevel.OUTAGE,
+        "申込みの受付が止まっています。",
+        "",
+        utcnow() + timedelta(hours=1),
+    )
+    try:
+        sync_banner(rt)  # the worker's step
+        reply = served.proxy.https("GET", "/banner.css")
+        assert reply.status == 200
+        assert reply.one("Content-Type").startswith("text/css")
+        assert reply.one("Cache-Control") == "public, max-age=20"
+        _headers_once(reply, SITE_CSP)
+        assert "申込みの受付が止まっています。".encode() in reply.body
+        home = served.proxy.https("GET", "/").body
+        assert b'<link rel="stylesheet" href="/banner.css">' in home
+    finally:
+        banners.clear(rt, someone)
+        sync_banner(rt)
+    assert "申込み".encode() not in served.proxy.https("GET", "/banner.css").body

@@ -42,7 +42,36 @@ def demo(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer):  
     folder = tmp_path_factory.mktemp("demo")
     (folder / "instance").mkdir()
     (folder / "instance" / "hiroba.toml").write_text(OPERATOR, encoding="utf-8")
-    yield from build_demo(folder, redis_server)
+    for made in build_demo(folder, redis_server):
+        _show_banner(made)  # every page is measured with a long site-wide banner showing
+        yield made
+
+
+def _show_banner(instance) -> None:  # type: ignore[no-untyped-def]
+    """Set an emergency banner with a long line and write /banner.css (the worker's step)."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from intake.models import Account, utcnow
+    from intake.notices import banner as banners
+    from intake.notices.models import BannerLevel
+    from worker.publication.banner import sync_banner
+
+    with instance.rt.sessions() as db:
+        someone = db.scalar(select(Account.id).order_by(Account.id))
+    banners.set_banner(
+        instance.rt,
+        someone,
+        BannerLevel.EMERGENCY,
+        "大雨・洪水警報の発表にともない、本日予定されていたすべての催しを中止します。"
+        "詳しくは https://www.city.shinjuku.lg.jp/anzen/bosai-keihou-information.html"
+        " をご覧ください。",
+        "Because of heavy rain and flood warnings, every event planned for today is cancelled."
+        " See https://www.city.shinjuku.lg.jp/anzen/bosai-keihou-information.html for details.",
+        utcnow() + timedelta(hours=6),
+    )
+    assert sync_banner(instance.rt)
 
 
 server = demo_server_fixture("hiroba-phone-server")

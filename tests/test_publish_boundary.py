@@ -114,6 +114,7 @@ PUBLIC_KEYS = {
     "Capacity",
     "Organizer",
     "Organizer_id",
+    "Operator",
     "Contact",
     "Apply_url",
     "Recurrence",
@@ -344,8 +345,10 @@ def test_hostile_markup_is_inert_everywhere_on_the_public_site(instance, client,
     # Save_as / Slug / Template injections wrote nothing anywhere.
     site_dir = instance.settings.site_dir
     # (cache/ holds the incremental publisher's compiled templates and catalog; nginx
-    # serves only current/.)
-    assert {p.name for p in site_dir.iterdir()} <= {"builds", "current", "cache"}
+    # serves current/ and, from banner/, the site-wide banner's one stylesheet.)
+    assert {p.name for p in site_dir.iterdir()} <= {"builds", "current", "cache", "banner"}
+    if (site_dir / "banner").exists():
+        assert {p.name for p in (site_dir / "banner").iterdir()} <= {"banner.css", ".uploaded"}
     assert [*tmp_path.rglob("*evil*"), *REPO_ROOT.glob("*evil*")] == []
 
 

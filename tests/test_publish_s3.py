@@ -53,8 +53,12 @@ def bucketed(
 
 
 def _bucket_tree(s3_server: S3Server, bucket: str) -> dict[str, bytes]:
+    """The built site in the bucket: every object but the banner's stylesheet, which the
+    worker keeps beside the builds (tests/test_banner.py)."""
     objects = s3_server.objects(bucket, PREFIX)
-    return {key.removeprefix(PREFIX): data for key, data in objects.items()}
+    site = {key.removeprefix(PREFIX): data for key, data in objects.items()}
+    site.pop("banner.css", None)
+    return site
 
 
 def _pagefind_pages(tree: dict[str, bytes]) -> list[bytes]:

@@ -76,6 +76,62 @@ def test_key_pages_have_no_axe_violations(demo, server, browser, axe_source):  #
     assert found == {}
 
 
+def test_a_site_wide_banner_shows_without_javascript_and_passes_axe(
+    demo, server, browser, axe_source
+):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from intake.models import Account, utcnow
+    from intake.notices import banner as banners
+    from intake.notices.models import BannerLevel
+    from worker.publication.banner import sync_banner
+
+    with demo.rt.sessions() as db:
+        someone = db.scalar(select(Account.id).order_by(Account.id))
+    found = {}
+    try:
+        for level in BannerLevel:
+            banners.set_banner(
+                demo.rt,
+                someone,
+                level,
+                "システムの点検のため、申込みを一時停止します。",
+                "Applications are paused for maintenance.",
+                utcnow() + timedelta(hours=2),
+            )
+            assert sync_banner(demo.rt)  # the worker's step, run here on the demo's files
+            for url, text in (("/", "申込みを一時停止します"), ("/en/", "Applications are paused")):
+                context, page, _ = _open(browser, server, javascript=False)
+                page.goto(url)
+                banner = page.locator(".site-banner")
+                assert banner.is_visible(), (level, url)
+                shown = page.evaluate(
+                    "() => getComputedStyle(document.querySelector('.site-banner-text'),"
+                    " '::before').content"
+                )
+                assert text in shown, (level, url, shown)
+                context.close()
+                context, page, _ = _open(browser, server)
+                page.goto(url)
+                page.wait_for_load_state("networkidle")
+                page.evaluate(axe_source)
+                result = page.evaluate(
+                    "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+                    ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target)"
+                    ".join(' ')))",
+                    WCAG_TAGS,
+                )
+                if result:
+                    found[f"{level} {url}"] = result
+                context.close()
+    finally:
+        banners.clear(demo.rt, someone)
+        sync_banner(demo.rt)
+    assert found == {}
+
+
 def test_skip_link_is_first_and_focus_is_visible(demo, server, browser):  # type: ignore[no-untyped-def]
     context, page, _ = _open(browser, server)
     page.goto(key_pages(demo.settings.live_dir.resolve())["event"])

@@ -46,6 +46,7 @@ from intake.models import (
     Account,
     Application,
     AuditEntry,
+    Banner,
     Build,
     ChangeRequest,
     Decision,
@@ -61,6 +62,7 @@ from intake.models import (
     Upload,
 )
 from intake.moderation.models import DecisionAction
+from intake.notices.models import BannerLevel
 from intake.posts.models import PostStatus, RevisionStatus
 from intake.protection.access import AccessKind
 from intake.protection.ledger import HandoverKind
@@ -129,6 +131,7 @@ STORED: list[tuple[type[StrEnum], InstrumentedAttribute[str], set[str]]] = [
         },
     ),
     (HandoverKind, LedgerEntry.action, {"manual"}),
+    (BannerLevel, Banner.level, {"maintenance", "outage", "emergency"}),
 ]
 # Worked out per request (Availability), or kept in Redis (an incident's kind), never in a column.
 UNSTORED: list[type[StrEnum]] = [Availability, IncidentKind]
@@ -378,7 +381,8 @@ def _rows(session) -> dict[str, object]:  # type: ignore[no-untyped-def]
     session.add_all([delivery, inquiry, audit_entry, ledger_entry])
     session.flush()
     entry = InquiryEntry(inquiry_id=inquiry.id, author_id=account.id, kind=EntryKind.NOTE)
-    session.add(entry)
+    banner = Banner(text_ja="t", set_by=account.id, ends_at=post.created_at)
+    session.add_all([entry, banner])
     session.flush()
     return {
         "accounts": account,
@@ -395,6 +399,7 @@ def _rows(session) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "inquiry_entries": entry,
         "audit_log": audit_entry,
         "ledger": ledger_entry,
+        "banners": banner,
     }
 
 

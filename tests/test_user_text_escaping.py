@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -38,6 +38,9 @@ from intake.models import Account, Post
 from intake.moderation import decisions as post_decisions
 from intake.moderation import reasons as reason_templates
 from intake.moderation import services as moderation
+from intake.notices import banner as banners
+from intake.notices import services as operator_notices
+from intake.notices.models import BannerLevel
 from intake.posts import edits as post_edits
 from intake.posts.services import PostData, submit_post
 from intake.profiles import services as profiles
@@ -344,6 +347,21 @@ def world(instance: Instance, app) -> tuple[World, Seeds]:  # type: ignore[no-un
     )
     inquiries.add_note(rt, inquiry, moderator_id, seeds("inquiry.note"))
     inquiries.reply(rt, inquiry, moderator_id, seeds("inquiry.reply"))
+    notice = operator_notices.write(
+        rt,
+        moderator_id,
+        operator_notices.NoticeText(
+            seeds("notice.title"), seeds("notice.summary"), seeds("notice.body")
+        ),
+    )
+    banners.set_banner(
+        rt,
+        moderator_id,
+        BannerLevel.EMERGENCY,
+        seeds("banner.text_ja"),
+        seeds("banner.text_en"),
+        datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1),
+    )
 
     clients = {role: app.test_client() for role in ROLES}
     sign_in(clients["group"], "escape-group", PASSWORD)
@@ -351,7 +369,7 @@ def world(instance: Instance, app) -> tuple[World, Seeds]:  # type: ignore[no-un
     sign_in(clients["moderator"], "escape-mod", "escape-mod-password")
     sign_in(clients["staff"], "escape-staff", "escape-staff-password")
     arguments: dict[str, list[object]] = {
-        "post_id": [live, gone, pending, rejected],
+        "post_id": [live, gone, pending, rejected, notice],
         "revision_id": [revision],
         "account_id": [group, individual, waiting_group],
         "request_id": [request_id],

@@ -25,6 +25,7 @@ from intake.runtime import Runtime
 from .build.search import reconcile_search
 from .build.switch import build_lock, pending_rev
 from .jobs.posts import URGENT
+from .publication.banner import sync_banner
 from .schedule import schedule_archiving, schedule_digest, schedule_nightly, schedule_retention
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,11 @@ def reconcile(rt: Runtime) -> Report:
         rebuild = enqueue_rebuild(rt.queue, force=not rebuild_queued)
     if reconcile_search(rt):
         log.info("reconciler enqueued a search re-index")
+    # A banner whose end time passed leaves the site here (at most a pass late).
+    try:
+        sync_banner(rt)
+    except Exception as exc:  # noqa: BLE001 - a bucket or disk error must not stop the reconciler
+        log.warning("banner stylesheet not written (%s); next pass retries", type(exc).__name__)
     if tasks or rebuild:
         log.info(
             "reconciler enqueued %d task(s)%s", len(tasks), " and a rebuild" if rebuild else ""

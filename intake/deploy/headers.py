@@ -47,6 +47,7 @@ def site_headers() -> tuple[tuple[str, str], ...]:
 # shows within a minute.
 CACHE_DEFAULT = "public, max-age=60"
 CACHE_RULES: tuple[tuple[str, str], ...] = (
+    (r"^/banner\.css$", "public, max-age=20"),  # the site-wide banner: on every page within 60 s
     (r"^/pagefind/.+\.pf_(fragment|index|meta)$", "public, max-age=31536000, immutable"),
     (r"^/pagefind/", "public, max-age=300"),
     (r"^/media/", "public, max-age=86400"),

@@ -163,6 +163,7 @@ def _context(settings: Settings, options: DeployOptions) -> dict[str, object]:
         "tls_key": _path("--tls-key", options.tls_key or f"{letsencrypt}/privkey.pem"),
         "acme_root": _path("--acme-root", options.acme_root),
         "live_dir": _path("the live site", settings.live_dir),
+        "banner_css": _path("the banner", settings.site_dir / "banner" / "banner.css"),
         "home": _path("HIROBA_HOME", settings.home),
         "writable": [_path("a writable folder", path) for path in writable],
         "protect_home": not any(

@@ -6,14 +6,31 @@ from flask import Blueprint, abort, current_app, redirect, send_from_directory
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
-from ..deploy.headers import SITE_CSP
+from ..deploy.headers import SITE_CSP, cache_control
 
 bp = Blueprint("site", __name__)
+
+BANNER = "banner.css"
+
+
+def _banner() -> Response:
+    """Serve the site-wide banner's stylesheet; an empty one before the worker wrote it."""
+    folder = current_app.config["HIROBA"].site_dir / "banner"
+    response: Response = (
+        send_from_directory(folder, BANNER, max_age=0)
+        if (folder / BANNER).is_file()
+        else current_app.response_class("", mimetype="text/css")
+    )
+    response.headers["Cache-Control"] = cache_control("/" + BANNER)
+    response.headers["Content-Security-Policy"] = SITE_CSP
+    return response
 
 
 @bp.route("/", defaults={"path": ""})
 @bp.route("/<path:path>")
 def serve(path: str) -> Response:
+    if path == BANNER:  # beside the builds, not in one (worker/publication/banner.py)
+        return _banner()
     live = current_app.config["HIROBA"].live_dir
     if not live.exists():
         abort(404)

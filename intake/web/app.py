@@ -17,6 +17,7 @@ from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..moderation.waiting import QUEUE_LABELS, WaitingWork, waiting_work
 from ..protection.keys import require_keys
 from ..runtime import Runtime
+from .banner import banner_of_request
 from .converters import install as install_converters
 from .filters import jadatetime, jst
 from .hardening import check_keys, cookie_settings, limit_applying
@@ -74,6 +75,7 @@ def create_app(
     from ..moderation import views as moderation
     from ..oversight import ledger_views as ledger
     from ..oversight import roster_views as roster
+    from ..notices import views as moderation_notices
     from ..oversight import views as staff
     from ..posts import on_behalf_views as posts_on_behalf
     from ..posts import views as posts
@@ -105,6 +107,7 @@ def create_app(
     app.register_blueprint(moderation_inquiries.bp, url_prefix="/app")
     app.register_blueprint(helping.bp, url_prefix="/app")
     app.register_blueprint(helping_enrol.bp, url_prefix="/app")
+    app.register_blueprint(moderation_notices.bp, url_prefix="/app")
     app.register_blueprint(site.bp)
     limit_applying(app, limiter, settings)
     app.after_request(apply_security_headers)
@@ -124,6 +127,7 @@ def create_app(
             "site_name": settings.site_name,
             "me": current_account(),
             "operator": settings.deployment.operator,  # the footer's contact details
+            "site_banner": banner_of_request(rt),  # read per request: shown at once
         }
 
     return app

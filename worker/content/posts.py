@@ -57,8 +57,10 @@ def public_fields(post: Post) -> list[tuple[str, str]]:
         ("Place_address", post.place_address),
         ("Fee", post.fee),
         ("Capacity", str(post.capacity) if post.capacity is not None else ""),
-        ("Organizer", post.account.public_name),
-        ("Organizer_id", str(post.account_id)),
+        # An operator notice (運営からのお知らせ) names no account: the theme shows the operator.
+        ("Organizer", "" if post.from_operator else post.account.public_name),
+        ("Organizer_id", "" if post.from_operator else str(post.account_id)),
+        ("Operator", "yes" if post.from_operator else ""),
         ("Contact", post.contact_public),
         ("Apply_url", f"/app/events/{post.id}/apply" if post.accepts_applications else ""),
         ("Recurrence", post.recurrence if post.starts_at else ""),

@@ -55,6 +55,7 @@ class Entry:
     occurrences: str = ""  # every date of a recurring item: start--end;start--end...
     attendance: str = ""  # offline, online, hybrid
     audience: str = ""  # comma-separated keys of 対象
+    operator: str = ""  # "yes" for a notice the operator wrote (運営からのお知らせ)
     sig: str = field(default="", compare=False)
     start_key: tuple[str, int, str] = field(init=False, repr=False, compare=False)
     newest_key: tuple[str, int, str] = field(init=False, repr=False, compare=False)
@@ -170,6 +171,7 @@ def entry_from_article(article: Any, source: str, page_sig: str) -> Entry:
         occurrences=_text(getattr(article, "occurrences", "")),
         attendance=_text(getattr(article, "attendance", "")),
         audience=_text(getattr(article, "audience", "")),
+        operator=_text(getattr(article, "operator", "")),
     )
 
 

@@ -22,6 +22,8 @@ from .entries import Entry, is_past, is_upcoming, newest_key, next_start_key, st
 from .profiles import directory_pages, group_row, profile_view
 
 UPCOMING_ON_HOME = 10
+OPERATOR_ON_HOME = 5  # 運営からのお知らせ: the newest few
+FEED_OPERATOR = "feeds/operator.atom.xml"
 UPCOMING_ON_LISTS = 30
 # (URL prefix, setting of key -> label, Entry attribute, label); 対象 may hold several keys.
 FACETS = (
@@ -135,6 +137,8 @@ def _lists_of(entry: Entry) -> list[tuple[str, str]]:
     """Return the lists an item is in: its kind, each 分野, 地域 and 対象 key, its group
     (and the group's notices, for an item without dates), and the whole site."""
     found = [("kind", entry.kind), ("all", "")]
+    if entry.operator:
+        found.append(("operator", ""))
     for prefix, _setting, attr, _label in FACETS:
         found.extend((prefix, key) for key in getattr(entry, attr).split(","))
     if entry.organizer_id.isdigit():
@@ -384,10 +388,12 @@ def plan(
             "events": upcoming[("kind", "events")][:UPCOMING_ON_HOME],
             "recruitment": upcoming[("kind", "recruitment")][:UPCOMING_ON_HOME],
             "notices": newest[("kind", "notices")][:UPCOMING_ON_HOME],
+            "operator_notices": newest[("operator", "")][:OPERATOR_ON_HOME],
         },
         "index",
     )
     _feed(pages, FEED_ALL, "新着情報", newest[("all", "")][:limit])
+    _feed(pages, FEED_OPERATOR, "運営からのお知らせ", newest[("operator", "")][:limit])
     everything = listed  # already soonest first
     pages[SEARCH_INDEX] = Page(SEARCH_INDEX, "search", {"items": everything})
     listing_urls = sorted(

@@ -46,6 +46,7 @@ KNOWN_METADATA = frozenset(
         "lang", "modified",
         "recurrence", "occurrences", "attendance", "online", "audience",  # posting fields
         "media",  # flyers and images: one line of JSON, checked by the media plugin
+        "operator",  # "yes": a notice the operator wrote (運営からのお知らせ)
         "reader",  # set by Pelican itself (readers.py), overriding any value in the file
     }
 )  # fmt: skip
