@@ -73,9 +73,9 @@ def create_app(
     from ..moderation import posts_views as moderation_posts
     from ..moderation import reasons_views as moderation_reasons
     from ..moderation import views as moderation
+    from ..notices import views as moderation_notices
     from ..oversight import ledger_views as ledger
     from ..oversight import roster_views as roster
-    from ..notices import views as moderation_notices
     from ..oversight import views as staff
     from ..posts import on_behalf_views as posts_on_behalf
     from ..posts import views as posts
