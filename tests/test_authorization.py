@@ -123,6 +123,21 @@ RULES: dict[str, Rule] = {
     "applications_by_hand.organizer_entry": Rule(OWNER, args="live_event"),
     "applications_by_hand.moderator_entry": Rule(MODERATOR, args="live_event"),
     "staff.index": Rule(STAFF),
+    "staff.ward_report": Rule(STAFF),
+    "roster.index": Rule(STAFF),
+    "roster.download": Rule(STAFF),
+    # The ledger (管理簿) is kept by moderators and read by ward staff; an empty entry comes back.
+    "ledger.index": Rule(MODERATOR | STAFF),
+    "ledger.download": Rule(MODERATOR | STAFF),
+    "account.change_password": Rule(MEMBERS),
+    # Operator notices and the banner: moderators only. A group's event is no operator
+    # notice (404); an empty banner form comes back (422); clearing with none set is fine.
+    "moderation_notices.index": Rule(MODERATOR),
+    "moderation_notices.new": Rule(MODERATOR),
+    "moderation_notices.edit": Rule(MODERATOR, args="live_event", statuses=frozenset({404})),
+    "moderation_notices.withdraw": Rule(MODERATOR, args="live_event", statuses=frozenset({404})),
+    "moderation_notices.banner": Rule(MODERATOR),
+    "moderation_notices.clear": Rule(MODERATOR, statuses=frozenset({302})),
     # Owner-only: the live event belongs to "group"; the other members are refused (404).
     "organizer.events": Rule(MEMBERS),
     "organizer.event": Rule(OWNER, args="live_event"),
