@@ -4,11 +4,9 @@ mail a registrant the moderator's decision on their registration."""
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from sqlalchemy.orm import Session
 
-from intake import mail
 from intake.accounts.mail import Outcome, outcome_text
 from intake.accounts.models import AccountStatus
 from intake.accounts.password_reset import CONTEXT, mail_text
@@ -16,7 +14,7 @@ from intake.models import Account, Decision, PasswordResetToken, Person, utcnow
 from intake.moderation.models import DecisionAction
 from intake.runtime import Runtime
 
-from ..mail import MailNotSent
+from ..mail import send_text
 from ..mail.posters import poster_address
 from ..tasks import tracked
 
@@ -45,11 +43,7 @@ def send_password_reset(rt: Runtime, session: Session, token_id: int) -> None:
     token = rt.vault.open(row.token_enc, CONTEXT)
     link = f"{rt.settings.public_url}/app/password/reset/{token}"
     subject, body = mail_text(rt.settings.site_name, link)
-    try:
-        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
-    except (OSError, smtplib.SMTPException) as exc:
-        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
-        raise MailNotSent(type(exc).__name__) from None
+    send_text(rt.settings, address, subject, body)
     row.token_enc = None
     row.sent_at = utcnow()
 
@@ -79,8 +73,4 @@ def send_account_decision(rt: Runtime, session: Session, decision_id: int) -> No
         account.language,
         rt.settings.deployment.refused_registration_days,
     )
-    try:
-        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
-    except (OSError, smtplib.SMTPException) as exc:
-        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
-        raise MailNotSent(type(exc).__name__) from None
+    send_text(rt.settings, address, subject, body)

@@ -3,17 +3,14 @@ organizers' messages to applicants (one mail per applicant)."""
 
 from __future__ import annotations
 
-import smtplib
-
 from sqlalchemy.orm import Session
 
-from intake import mail
 from intake.applications.mail import AUDIENCES, mail_text
 from intake.applications.models import DeliveryState
 from intake.models import Application, EventMessage, MessageDelivery, Post, utcnow
 from intake.runtime import Runtime
 
-from ..mail import MailNotSent
+from ..mail import send_text
 from ..mail.applicants import mail_standing
 from ..tasks import tracked
 
@@ -39,11 +36,7 @@ def send_event_message(rt: Runtime, session: Session, delivery_id: int) -> None:
         delivery.state = DeliveryState.SKIPPED
         return
     subject, body = mail_text(rt.settings.site_name, post, message)
-    try:
-        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
-    except (OSError, smtplib.SMTPException) as exc:
-        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
-        raise MailNotSent(type(exc).__name__) from None
+    send_text(rt.settings, address, subject, body)
     delivery.state = DeliveryState.SENT
     delivery.sent_at = utcnow()
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-import smtplib
 
 from sqlalchemy.orm import Session
 
-from intake import mail
 from intake.accounts.models import AccountStatus
 from intake.helping import mail as texts
 from intake.models import Account, Decision, Post
@@ -22,7 +20,7 @@ from intake.moderation.models import DecisionAction
 from intake.posts.models import PostStatus
 from intake.runtime import Runtime
 
-from ..mail import MailNotSent
+from ..mail import send_text
 from ..mail.posters import poster_address
 from ..tasks import tracked
 
@@ -36,11 +34,7 @@ def _send(rt: Runtime, account: Account, subject: str, body: str) -> None:
     address = poster_address(rt, account)
     if address is None:
         return  # registered on paper without an address
-    try:
-        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
-    except (OSError, smtplib.SMTPException) as exc:
-        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
-        raise MailNotSent(type(exc).__name__) from None
+    send_text(rt.settings, address, subject, body)
 
 
 @tracked

@@ -10,7 +10,6 @@ is marked as not sent, which the thread shows: the moderator then answers by pho
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from sqlalchemy.orm import Session
 
@@ -19,7 +18,7 @@ from intake.inquiries import services as inquiries
 from intake.inquiries.mail import reply_text
 from intake.runtime import Runtime
 
-from ..mail import MailNotSent
+from ..mail import deliver
 from ..tasks import tracked
 
 log = logging.getLogger(__name__)
@@ -46,9 +45,5 @@ def send_inquiry_reply(rt: Runtime, session: Session, entry_id: int) -> None:
     message = mail.build_message(rt.settings, owed.address, subject, body)
     if rt.settings.deployment.operator.email:
         message["Reply-To"] = rt.settings.deployment.operator.email
-    try:
-        mail.send(rt.settings, message)
-    except (OSError, smtplib.SMTPException) as exc:
-        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
-        raise MailNotSent(type(exc).__name__) from None
+    deliver(rt.settings, message)
     inquiries.mark_sent(session, entry_id)

@@ -12,12 +12,10 @@ mail per moderator in their language (intake/moderation/digest.py decides when).
 from __future__ import annotations
 
 import logging
-import smtplib
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from intake import mail
 from intake.accounts.models import AccountStatus
 from intake.models import Account, Decision, Post
 from intake.moderation.mail import digest_text
@@ -25,7 +23,7 @@ from intake.moderation.waiting import count_waiting
 from intake.posts.models import PostStatus
 from intake.runtime import Runtime
 
-from ..mail import MailNotSent
+from ..mail import send_text
 from ..mail.posters import decided_post, decision_text, poster_address, send_notice
 from ..tasks import tracked
 
@@ -49,11 +47,7 @@ def send_post_decision(rt: Runtime, session: Session, decision_id: int) -> None:
     subject, body = decision_text(
         rt.settings.site_name, f"{rt.settings.public_url}/app/my", decision, post
     )
-    try:
-        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
-    except (OSError, smtplib.SMTPException) as exc:
-        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
-        raise MailNotSent(type(exc).__name__) from None
+    send_text(rt.settings, address, subject, body)
 
 
 @tracked
@@ -111,8 +105,4 @@ def send_moderator_digest(rt: Runtime, session: Session, account_id: int) -> Non
         account.language,
         rt.settings.deployment.digest_minutes,
     )
-    try:
-        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
-    except (OSError, smtplib.SMTPException) as exc:
-        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
-        raise MailNotSent(type(exc).__name__) from None
+    send_text(rt.settings, address, subject, body)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import functools
 import logging
-import smtplib
 from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake import mail
 from intake.jobs import PUBLISH_POST
 from intake.models import Post, Task, TaskState
 from intake.outbox import enqueue_rebuild
@@ -22,7 +20,7 @@ from ..build.revisions import request_rebuild
 from ..content.manifest import note_own_revision, updating
 from ..content.media import unpublish_media
 from ..content.posts import post_path, write_post
-from ..mail import MailNotSent
+from ..mail import send_text
 from ..mail.posters import poster_address
 from ..tasks import tracked
 
@@ -110,8 +108,4 @@ def send_on_behalf_notice(rt: Runtime, session: Session, post_id: int) -> None:
         post.id,
         account.language,
     )
-    try:
-        mail.send(rt.settings, mail.build_message(rt.settings, address, subject, body))
-    except (OSError, smtplib.SMTPException) as exc:
-        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
-        raise MailNotSent(type(exc).__name__) from None
+    send_text(rt.settings, address, subject, body)

@@ -2,8 +2,29 @@
 
 from __future__ import annotations
 
+import smtplib
+from email.message import EmailMessage
+
+from intake import mail
+from intake.config import Settings
 from intake.errors import HirobaError
 
 
 class MailNotSent(HirobaError):
     """The SMTP server did not take the message; the task is tried again."""
+
+
+def deliver(settings: Settings, message: EmailMessage) -> None:
+    """Send a message, or raise MailNotSent naming only the error's type.
+
+    SMTP errors can quote the recipient, and the task keeps the message for the next try.
+    """
+    try:
+        mail.send(settings, message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise MailNotSent(type(exc).__name__) from None
+
+
+def send_text(settings: Settings, address: str, subject: str, body: str) -> None:
+    """Build a plain-text mail to one address and deliver it."""
+    deliver(settings, mail.build_message(settings, address, subject, body))

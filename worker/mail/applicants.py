@@ -9,18 +9,16 @@ mail server configured (HIROBA_SMTP_HOST empty) the mail is skipped and the task
 from __future__ import annotations
 
 import logging
-import smtplib
 
 from sqlalchemy.orm import Session
 
-from intake import mail
 from intake.applications.links import application_path, link_expiry, make_link_token
 from intake.applications.models import APPLICATION_HOLDING, ApplicationStatus
 from intake.applications.services import position_of
 from intake.models import Application, Post
 from intake.runtime import Runtime
 
-from . import MailNotSent
+from . import send_text
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +88,4 @@ def mail_standing(
     elif duplicate:
         subject = f"【{rt.settings.site_name}】同じ連絡先で、もう一度申込がありました"
         body = DUPLICATE_HEADLINE + body
-    try:
-        mail.send(rt.settings, mail.build_message(rt.settings, address or "", subject, body))
-    except (OSError, smtplib.SMTPException) as exc:
-        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
-        raise MailNotSent(type(exc).__name__) from None
+    send_text(rt.settings, address or "", subject, body)

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import json
 import logging
-import smtplib
 
 from sqlalchemy.orm import Session
 
-from intake import mail
 from intake.accounts.password_reset import MAIL_ORDER
 from intake.models import Account, Decision, Post, PostRevision
 from intake.moderation.models import DecisionAction
 from intake.posts.fields import edits_text
 from intake.runtime import Runtime
 
-from . import MailNotSent
+from . import send_text
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +44,7 @@ def send_notice(rt: Runtime, post: Post, subject: str, body: str) -> None:
         return
     site = rt.settings.site_name
     text = f"{body}\n\nマイページ: {rt.settings.public_url}/app/my\n\n{site}\n"
-    try:
-        message = mail.build_message(rt.settings, address, f"【{site}】{subject}", text)
-        mail.send(rt.settings, message)
-    except (OSError, smtplib.SMTPException) as exc:
-        # Only the type: SMTP errors can quote the recipient, and the task keeps the message.
-        raise MailNotSent(type(exc).__name__) from None
+    send_text(rt.settings, address, f"【{site}】{subject}", text)
 
 
 def decided_post(session: Session, decision: Decision) -> Post | None:
