@@ -195,6 +195,9 @@ def _moderator_pages(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
         "enter an application": f"/app/moderation/events/{event}/enter",
         "enter a change": f"/app/moderation/accounts/{group}/change/contact",
         "post on behalf": f"/app/moderation/on-behalf/{group}",
+        "operator notices": "/app/moderation/notices",
+        "write a notice": "/app/moderation/notices/new",
+        "site-wide banner": "/app/moderation/banner",
     }
 
 

@@ -112,7 +112,7 @@ def _staff_page(
         form=form or FactorRequestForm(formdata=None),
         about=about,
         confirm=ConfirmForm(formdata=None),
-        me=_me_id(),
+        my_id=_me_id(),
         refusal=refusal,
     )
     status = 403 if refusal else 422 if form is not None and form.errors else 200
