@@ -21,6 +21,7 @@ from ..store import transaction
 from . import login_ids
 from .models import ACCOUNT_WAITING, AccountStatus
 from .passwords import hash_password, needs_rehash, verify_password
+from .sessions import end_account_sessions
 
 ROLES = ("individual", "group", "moderator", "staff")
 LANGUAGES = ("ja", "en")  # the intake's (intake/web/locale.py): what a registrant may use
@@ -281,3 +282,20 @@ def set_staff_address(rt: Runtime, account_id: int, address: str, language: str)
                 own[0].email_enc = email_enc
             else:
                 account.persons.append(Person(role="self", email_enc=email_enc))
+
+
+class WrongCurrentPassword(HirobaError):
+    """The current password given to change it is not the account's."""
+
+
+def change_password(rt: Runtime, account_id: int, current: str, new: str) -> None:
+    """Set a member's new password after checking the current one; audited; sessions end."""
+    with transaction(rt.sessions) as session:
+        account = session.get(Account, account_id, with_for_update=True)
+        if account is None or account.status != AccountStatus.ACTIVE:
+            raise NotFound(f"account {account_id}")
+        if not verify_password(account.password_hash, current):
+            raise WrongCurrentPassword(f"account {account_id}")
+        account.password_hash = hash_password(new)
+        audit.record(session, account.id, "password_changed", "account", account.id, count=0)
+    end_account_sessions(rt.redis, rt.settings.redis_prefix, account_id)

@@ -17,7 +17,7 @@ from ..web.auth import current_account, role_required, rt
 from ..web.auth import sign_out as end_session
 from ..web.locale import select_locale
 from ..web.responses import retry_later
-from . import changes, password_change, password_reset, withdrawal
+from . import changes, password_reset, withdrawal
 from . import services as account_service
 from .forms import (
     ChangePasswordForm,
@@ -183,8 +183,8 @@ def change_password() -> str | Response | tuple[str, int]:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            password_change.change_password(rt(), _me_id(), form.current.data, form.password.data)
-        except password_change.WrongCurrentPassword:
+            account_service.change_password(rt(), _me_id(), form.current.data, form.password.data)
+        except account_service.WrongCurrentPassword:
             form.current.errors.append(_l("現在のパスワードが正しくありません。"))
         except StoreUnavailable:
             return retry_later("accounts/password.html", form=form)
