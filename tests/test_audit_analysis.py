@@ -12,7 +12,6 @@ from email.message import EmailMessage
 import pytest
 from accounts_support import client_for, reconfigure
 from actors import make_staff, sign_in
-from conftest import Instance
 from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from sqlalchemy import func, select, text
 
@@ -53,7 +52,9 @@ def office_fixture(instance, mailsink: MailSink):  # type: ignore[no-untyped-def
     create_staff(rt, "staff", "audit-en", "audit-password-2", "Audit Clerk", EN_ADDRESS, "en")
     off = create_staff(rt, "staff", "audit-off", "audit-password-3", "停止職員", OFF_ADDRESS)
     disable_account(rt, None, off, "test")
-    moderator = create_staff(rt, "moderator", "audit-mod", "audit-password-4", "監査運営", MOD_ADDRESS)
+    moderator = create_staff(
+        rt, "moderator", "audit-mod", "audit-password-4", "監査運営", MOD_ADDRESS
+    )
     return instance, mailsink, moderator
 
 
@@ -100,7 +101,7 @@ def test_the_monthly_report_is_stored_once_and_mailed_to_staff_in_their_language
     instance.worker_burst()
 
     ja_subject = f"【しんじゅく広場】{year}年{number}月の監査ログの報告ができました"
-    en_subject = f"[しんじゅく広場] The audit report for {year}-{number:02d} is ready"
+    en_subject = f"[しんじゅく広場] The audit report for {year}/{number} is ready"
     reports = _mails(sink, "監査ログの報告", "audit report")
     assert sorted(reports) == [EN_ADDRESS, JA_ADDRESS]  # not the disabled, not the moderator
     assert all(len(mails) == 1 for mails in reports.values())
@@ -150,9 +151,14 @@ def test_a_bulk_export_mails_staff_and_the_operator_once(office) -> None:  # typ
     assert "Count: 80" in _text(alerts[EN_ADDRESS][0])
     _no_personal_data([m for mails in alerts.values() for m in mails])
     with instance.rt.sessions() as db:
-        assert db.scalar(
-            select(func.count()).select_from(AuditNotice).where(AuditNotice.kind == "bulk")
-        ) == 1
+        assert (
+            db.scalar(
+                select(func.count())
+                .select_from(AuditNotice)
+                .where(AuditNotice.kind == NoticeKind.BULK)
+            )
+            == 1
+        )
 
 
 def test_a_broken_chain_mails_staff_and_the_operator_once_per_incident(office) -> None:  # type: ignore[no-untyped-def]
@@ -179,7 +185,7 @@ def test_a_broken_chain_mails_staff_and_the_operator_once_per_incident(office) -
     _no_personal_data(chain[JA_ADDRESS] + chain[EN_ADDRESS] + chain[OPERATOR])
 
 
-def test_no_chain_mail_to_an_operator_the_watch_already_alerts(instance, mailsink: MailSink) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_no_second_chain_mail_to_the_watchs_address(instance, mailsink: MailSink) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     reconfigure(
         instance,
         f'[operator]\nemail = "{OPERATOR}"\nalert_email = "{OPERATOR}"\ndigest_minutes = 0\n',

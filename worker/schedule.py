@@ -26,8 +26,8 @@ from intake import redis_keys
 from intake.jobs import ARCHIVE_PAST, NIGHTLY_BUILD, PUBLISH_POST, PURGE_EXPIRED
 from intake.models import Build, Task, TaskState
 from intake.moderation.digest import due_digest
-from intake.oversight.analysis import due_anomaly_alerts, due_monthly_report
 from intake.outbox import enqueue_tasks
+from intake.oversight.analysis import due_anomaly_alerts, due_monthly_report
 from intake.runtime import Runtime
 from intake.site.models import BuildStatus
 from intake.site.status import build_mode

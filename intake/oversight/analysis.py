@@ -37,7 +37,7 @@ from ..runtime import Runtime
 from ..store import transaction
 from ..watching.incidents import Kind, open_incidents
 from .models import NoticeKind
-from .report import Anomaly, Policy, utc_start, build_report
+from .report import Anomaly, Policy, build_report, utc_start
 
 ANOMALY_KINDS = {
     "bulk": NoticeKind.BULK,
@@ -77,7 +77,9 @@ def _record(rt: Runtime, notice: AuditNotice, operator: bool) -> list[Task]:
                 return []
             session.add(notice)
             session.flush()
-            mails = [AuditMail(notice_id=notice.id, account_id=a) for a in staff_recipients(session)]
+            mails = [
+                AuditMail(notice_id=notice.id, account_id=a) for a in staff_recipients(session)
+            ]
             if operator:
                 mails.append(AuditMail(notice_id=notice.id, account_id=None))
             session.add_all(mails)
