@@ -6,6 +6,7 @@ SMTP server (aiosmtpd), on SQLite and PostgreSQL. The mails carry counts only.""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -203,3 +204,31 @@ def test_no_second_chain_mail_to_the_watchs_address(instance, mailsink: MailSink
     chain = _mails(mailsink, "改ざん")
     assert sorted(chain) == sorted([JA_ADDRESS, OPERATOR])
     assert all(len(mails) == 1 for mails in chain.values())  # the watch's alert only
+
+
+def test_two_running_workers_mail_the_report_and_an_anomaly_once(office) -> None:  # type: ignore[no-untyped-def]
+    """Two long-running workers (two hosts), each with its reconciler and the real clock."""
+    instance, sink, moderator = office
+    with transaction(instance.rt.sessions) as db:
+        audit.record(db, moderator, "export", "application", 1, count=90, detail="for the ward")
+    instance.env["HIROBA_TASK_LEASE_SECONDS"] = "120"  # see test_moderator_digest
+    workers = [instance.start_worker(), instance.start_worker()]
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+            len(_mails(sink, "監査ログの報告", "audit report")) < 2
+            or len(_mails(sink, "大量の閲覧・出力", "Bulk")) < 3
+        ):
+            time.sleep(0.2)
+        time.sleep(4)  # several more reconciler passes of both workers
+    finally:
+        for worker in workers:
+            instance.kill_group(worker)
+    reports = _mails(sink, "監査ログの報告", "audit report")
+    assert sorted(reports) == [EN_ADDRESS, JA_ADDRESS]
+    alerts = _mails(sink, "大量の閲覧・出力", "Bulk")
+    assert sorted(alerts) == sorted([EN_ADDRESS, JA_ADDRESS, OPERATOR])
+    assert all(len(mails) == 1 for mails in [*reports.values(), *alerts.values()])
+    with instance.rt.sessions() as db:
+        kinds = list(db.scalars(select(AuditNotice.kind)))
+    assert kinds.count(NoticeKind.REPORT) == 1 and kinds.count(NoticeKind.BULK) == 1
