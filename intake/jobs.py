@@ -38,6 +38,8 @@ SEND_INQUIRY_REPLY = "worker.jobs.inquiries.send_inquiry_reply"
 SEND_ACCOUNT_REENABLED = "worker.jobs.helping.send_account_reenabled"
 SEND_POST_CORRECTED = "worker.jobs.helping.send_post_corrected"  # subject: the decision
 SEND_POST_RESTORED = "worker.jobs.helping.send_post_restored"
+# oversight: the monthly audit report and the anomaly alerts
+SEND_AUDIT_NOTICE = "worker.jobs.oversight.send_audit_notice"  # subject: an audit_mails row
 # protection
 PURGE_EXPIRED = "worker.jobs.protection.purge_expired"
 
@@ -67,4 +69,5 @@ ALL = (
     SEND_POST_RESTORED,
     WRITE_BANNER,
     PURGE_EXPIRED,
+    SEND_AUDIT_NOTICE,
 )

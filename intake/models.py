@@ -544,3 +544,27 @@ def _plain_text(mapper: Mapper, _connection: object, target: object) -> None:
 
 event.listen(Base, "before_insert", _plain_text, propagate=True)
 event.listen(Base, "before_update", _plain_text, propagate=True)
+
+
+class AuditNotice(Base):
+    """A monthly audit report or an anomaly staff were told of: counts and kinds, no names."""
+
+    __tablename__ = "audit_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "report:2026-11", or kind:actor:hour for an anomaly. Unique: two workers, one notice.
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # intake/oversight/models.py NoticeKind
+    at: Mapped[datetime] = mapped_column(DateTime)  # naive UTC: the hour, or the month's start
+    summary: Mapped[str] = mapped_column(Text, default="{}")  # JSON: counts per kind only
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditMail(Base):
+    """One mail about a notice: to a staff account, or (account_id None) to the operator."""
+
+    __tablename__ = "audit_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("audit_notices.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), nullable=True)

@@ -73,6 +73,11 @@ def nightly_schedule(prefix: str, day: str) -> str:
     return f"{prefix}:nightly-build:{day}"
 
 
+def audit_check_schedule(prefix: str) -> str:
+    """Return the key marking the audit log as looked at for anomalies a moment ago."""
+    return f"{prefix}:audit-check-scheduled"
+
+
 def retention_schedule(prefix: str) -> str:
     """Return the key marking the retention purge as enqueued within the hour."""
     return f"{prefix}:retention-scheduled"

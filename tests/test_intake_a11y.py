@@ -42,6 +42,7 @@ from intake.moderation import services as moderation
 from intake.notices import banner as banners
 from intake.notices import services as operator_notices
 from intake.notices.models import BannerLevel
+from intake.oversight.analysis import due_monthly_report, month_key, previous_month
 from intake.posts.edits import edit_post
 from intake.posts.services import PostData, submit_post
 from intake.profiles.services import ProfileEdit, update_profile
@@ -125,6 +126,7 @@ def _make_world(folder: Path, redis_server: RedisServer) -> Iterator[World]:
             post.questions = json.dumps(QUESTIONS, ensure_ascii=False)
         make_staff(instance, "moderator", *MODERATOR, name="検査 運営")
         make_staff(instance, "staff", *STAFF, name="検査 職員")
+        due_monthly_report(rt)  # last month's stored audit report, for its staff page
         pending_account = register(
             rt,
             Registration(
@@ -432,6 +434,8 @@ def test_moderation_and_staff_forms_have_no_axe_violations(world, browser, axe_s
     bad_period = "/app/staff/report?start=2027-02-30&end=2027-03-31"
     staff.form("ward report (errors)", bad_period, submit=False)
     staff.form("roster", "/app/staff/roster", submit=False)
+    last_month = month_key(previous_month(utcnow()))
+    staff.form("monthly audit report", f"/app/staff/audit/{last_month}", submit=False)
     staff.close()
     # After a reset, the password step leads to enrolling a new second factor.
     enrolling = Checker(browser, world, axe_source)

@@ -46,6 +46,7 @@ from intake.models import (
     Account,
     Application,
     AuditEntry,
+    AuditNotice,
     Banner,
     Build,
     ChangeRequest,
@@ -63,6 +64,7 @@ from intake.models import (
 )
 from intake.moderation.models import DecisionAction
 from intake.notices.models import BannerLevel
+from intake.oversight.models import NoticeKind
 from intake.posts.models import PostStatus, RevisionStatus
 from intake.protection.access import AccessKind
 from intake.protection.ledger import HandoverKind
@@ -132,6 +134,11 @@ STORED: list[tuple[type[StrEnum], InstrumentedAttribute[str], set[str]]] = [
     ),
     (HandoverKind, LedgerEntry.action, {"manual"}),
     (BannerLevel, Banner.level, {"maintenance", "outage", "emergency"}),
+    (
+        NoticeKind,
+        AuditNotice.kind,
+        {"report", "bulk", "off_hours", "signin_failures", "chain"},
+    ),
 ]
 # Worked out per request (Availability), or kept in Redis (an incident's kind), never in a column.
 UNSTORED: list[type[StrEnum]] = [Availability, IncidentKind]
@@ -382,7 +389,8 @@ def _rows(session) -> dict[str, object]:  # type: ignore[no-untyped-def]
     session.flush()
     entry = InquiryEntry(inquiry_id=inquiry.id, author_id=account.id, kind=EntryKind.NOTE)
     banner = Banner(text_ja="t", set_by=account.id, ends_at=post.created_at)
-    session.add_all([entry, banner])
+    notice = AuditNotice(key="report:2026-11", kind=NoticeKind.REPORT, at=post.created_at)
+    session.add_all([entry, banner, notice])
     session.flush()
     return {
         "accounts": account,
@@ -400,6 +408,7 @@ def _rows(session) -> dict[str, object]:  # type: ignore[no-untyped-def]
         "audit_log": audit_entry,
         "ledger": ledger_entry,
         "banners": banner,
+        "audit_notices": notice,
     }
 
 

@@ -378,6 +378,7 @@ def world(instance: Instance, app) -> tuple[World, Seeds]:  # type: ignore[no-un
         "token": [token, "not-a-token"],
         "template_id": [template],
         "inquiry_id": [inquiry],
+        "month": ["2026-11", "not-a-month"],
     }
     return World(clients, arguments, live, pending), seeds
 

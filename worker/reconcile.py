@@ -26,7 +26,13 @@ from .build.search import reconcile_search
 from .build.switch import build_lock, pending_rev
 from .jobs.posts import URGENT
 from .publication.banner import sync_banner
-from .schedule import schedule_archiving, schedule_digest, schedule_nightly, schedule_retention
+from .schedule import (
+    schedule_archiving,
+    schedule_audit,
+    schedule_digest,
+    schedule_nightly,
+    schedule_retention,
+)
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +108,7 @@ def reconcile_forever(rt: Runtime) -> None:
             schedule_archiving(rt)
             schedule_nightly(rt)
             schedule_digest(rt)
+            schedule_audit(rt)
         except (RedisError, SQLAlchemyError, StoreUnavailable) as exc:
             log.warning("reconciler pass failed (%s); retrying", type(exc).__name__)
         time.sleep(rt.settings.reconcile_seconds)

@@ -1,6 +1,7 @@
 """The reconciler's schedules: the nightly full build once a day, the housekeeping jobs
 (retention purge, archiving of past events) at most once an hour, and the moderators'
-digest of waiting work at most every `[operator] digest_minutes` (intake/moderation/digest.py).
+digest of waiting work at most every `[operator] digest_minutes` (intake/moderation/digest.py),
+and the audit analysis: the monthly report and the anomaly alerts (intake/oversight/analysis.py).
 
 The nightly full build rebuilds the whole site once a day, at `[publishing]
 nightly_build` (Japan time, 00:10 by default).
@@ -26,6 +27,7 @@ from intake.jobs import ARCHIVE_PAST, NIGHTLY_BUILD, PUBLISH_POST, PURGE_EXPIRED
 from intake.models import Build, Task, TaskState
 from intake.moderation.digest import due_digest
 from intake.outbox import enqueue_tasks
+from intake.oversight.analysis import due_anomaly_alerts, due_monthly_report
 from intake.runtime import Runtime
 from intake.site.models import BuildStatus
 from intake.site.status import build_mode
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 SITE_ZONE = ZoneInfo("Asia/Tokyo")  # pelicanconf TIMEZONE: the site's dates are Japan's
 LOCK_WAIT_SECONDS = 1800  # a running build (a full one takes a minute or two) finishes first
 INTERVAL_SECONDS = 3600  # the housekeeping jobs' period
+AUDIT_CHECK_SECONDS = 300  # the audit log is looked at for anomalies at most this often
 
 
 def _built_in_full_since(rt: Runtime, since: dt.datetime) -> bool:
@@ -143,4 +146,21 @@ def schedule_digest(rt: Runtime, now: dt.datetime | None = None) -> int:
     if tasks:
         enqueue_tasks(rt.queue, tasks)
         log.info("digest of waiting work owed to %d moderator(s)", len(tasks))
+    return len(tasks)
+
+
+def schedule_audit(rt: Runtime, now: dt.datetime | None = None, every: bool = False) -> int:
+    """Record and enqueue the audit analysis's mails: last month's report on the first pass
+    of a month, and the new anomalies (looked for at most every AUDIT_CHECK_SECONDS unless
+    every); return how many mails.
+
+    now is naive UTC, as the database keeps it. The tasks are committed first.
+    """
+    tasks = due_monthly_report(rt, now)
+    key = redis_keys.audit_check_schedule(rt.settings.redis_prefix)
+    if every or rt.redis.set(key, 1, nx=True, ex=AUDIT_CHECK_SECONDS):
+        tasks += due_anomaly_alerts(rt, now)
+    if tasks:
+        enqueue_tasks(rt.queue, tasks)
+        log.info("audit analysis: %d mail(s) owed", len(tasks))
     return len(tasks)

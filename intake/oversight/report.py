@@ -103,15 +103,24 @@ def _actor_names(session: Session, ids: set[int]) -> dict[int, str]:
     return names
 
 
-def build_report(session: Session, since: date, policy: Policy) -> Report:
-    """Summarise the entries from since (a JST date) and flag anomalies."""
-    start = datetime(since.year, since.month, since.day, tzinfo=JST).astimezone(UTC)
-    rows = session.execute(
-        select(AuditEntry.at, AuditEntry.actor_id, AuditEntry.action, AuditEntry.count)
-        .where(AuditEntry.at >= start.replace(tzinfo=None))
-        .order_by(AuditEntry.seq)
-    ).all()
-    report = Report(since=since, until=datetime.now(JST).replace(microsecond=0))
+def utc_start(day: date) -> datetime:
+    """Return the naive UTC time at which a JST date begins."""
+    return datetime(day.year, day.month, day.day, tzinfo=JST).astimezone(UTC).replace(tzinfo=None)
+
+
+def build_report(
+    session: Session, since: date, policy: Policy, until: date | None = None
+) -> Report:
+    """Summarise the entries from since (a JST date), before until if given, and flag
+    anomalies."""
+    query = select(AuditEntry.at, AuditEntry.actor_id, AuditEntry.action, AuditEntry.count).where(
+        AuditEntry.at >= utc_start(since)
+    )
+    if until is not None:
+        query = query.where(AuditEntry.at < utc_start(until))
+    rows = session.execute(query.order_by(AuditEntry.seq)).all()
+    end = datetime.now(JST) if until is None else datetime.combine(until, datetime.min.time(), JST)
+    report = Report(since=since, until=end.replace(microsecond=0))
     report.entries = len(rows)
     names = _actor_names(session, {r.actor_id for r in rows if r.actor_id is not None})
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..web.auth import role_required, rt
 from ..web.filters import EN_MONTHS
 from ..web.locale import select_locale
-from . import downloads, figures
+from . import analysis, downloads, figures
 from .charts import Chart, bar_chart, month_chart
 from .forms import PeriodForm
 from .periods import default_period
@@ -60,8 +62,10 @@ def index() -> str:
     since = datetime.now(JST).date() - timedelta(days=REPORT_DAYS)
     with rt().sessions() as session:
         report = build_report(session, since, Policy.from_settings(rt().settings))
+        months = [n.key.split(":", 1)[1] for n in analysis.monthly_reports(session)]
     return render_template(
         "oversight/index.html",
+        months=months,
         report=report,
         report_days=REPORT_DAYS,
         anomaly_labels=ANOMALY_LABELS,
@@ -120,4 +124,24 @@ def ward_report() -> Response | tuple[str, int] | str:
         sections=figures.SECTIONS,
         month_label=lambda key: downloads.month_label(key, _),
         shown=[datetime.combine(day, datetime.min.time()) for day in (period.start, period.end)],
+    )
+
+
+@bp.route("/staff/audit/<month>")
+@role_required("staff")
+def audit_month(month: str) -> str:
+    """A stored monthly audit report: entries per action and anomalies per kind."""
+    if not re.fullmatch(r"\d{4}-\d{2}", month):
+        abort(404)
+    with rt().sessions() as session:
+        notice = analysis.monthly_report(session, month)
+    if notice is None:
+        abort(404)
+    year, number = (int(part) for part in month.split("-"))
+    return render_template(
+        "oversight/audit_month.html",
+        year=year,
+        month=number,
+        summary=json.loads(notice.summary or "{}"),
+        anomaly_labels=ANOMALY_LABELS,
     )
