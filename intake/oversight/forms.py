@@ -6,12 +6,11 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField, TextAreaField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from ..web.fields import REQUIRED, length, required
-from ..web.plain_text import FlaskForm as PlainTextForm
+from ..web.plain_text import FlaskForm
 from .periods import Period, PeriodError, fiscal_year, make_period, parse_day
 
 
@@ -77,7 +76,7 @@ def parse_quantity(raw: str) -> int | None:
     return value if value <= MAX_QUANTITY else None
 
 
-class HandoverForm(PlainTextForm):
+class HandoverForm(FlaskForm):
     """Date, handler, content, quantity and recipient of one hand-over (管理簿への記入)."""
 
     on = StringField(_l("日付"), [required(), length(10)])
