@@ -124,6 +124,8 @@ RULES: dict[str, Rule] = {
     "applications_by_hand.moderator_entry": Rule(MODERATOR, args="live_event"),
     "staff.index": Rule(STAFF),
     "staff.ward_report": Rule(STAFF),
+    # No monthly audit report is stored for this month yet: staff get 404, others are refused.
+    "staff.audit_month": Rule(STAFF, args="month", statuses=frozenset({404})),
     "roster.index": Rule(STAFF),
     "roster.download": Rule(STAFF),
     # The ledger (管理簿) is kept by moderators and read by ward staff; an empty entry comes back.
@@ -253,6 +255,7 @@ def world(instance: Instance, app):  # type: ignore[no-untyped-def]
         },
         "reason_template": {"template_id": reason_templates.all_templates(instance.rt)[0].id},
         "token": {"token": "not-a-real-token"},
+        "month": {"month": "2026-11"},
         "factor_reset": {"reset_id": 999},
         "inquiry": {
             "inquiry_id": inquiries.submit(
