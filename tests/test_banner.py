@@ -9,16 +9,14 @@ periodic pass takes it off; clearing it takes it off at once. Its text stays tex
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from accounts_support import client_for
 from actors import MODERATOR, make_moderator, sign_in
-from conftest import Instance, RedisServer, csrf_token, open_instance, submit
+from conftest import Instance, csrf_token, submit
 from s3_support import S3Server
 from sqlalchemy import select, update
+from test_publish_s3 import bucketed  # noqa: F401 - the fixture: an instance publishing to a bucket
 
 from intake.models import AuditEntry, Banner
 from intake.notices import banner as banners
@@ -134,26 +132,9 @@ def test_a_banner_shows_at_once_on_the_intake_and_on_the_site_until_it_ends(inst
     assert actions.count("set_banner") == 2 and actions.count("clear_banner") == 1
 
 
-@pytest.fixture
-def bucketed(
-    tmp_path: Path,
-    database_url: str,
-    redis_server: RedisServer,
-    s3_server: S3Server,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[tuple[Instance, str]]:
-    """An instance publishing to a fresh bucket under site/."""
-    bucket = s3_server.new_bucket()
-    for name, value in s3_server.env().items():
-        monkeypatch.setenv(name, value)
-    extra = {**s3_server.env(), "HIROBA_PUBLISH_URL": f"s3://{bucket}/site"}
-    made = open_instance(tmp_path, database_url, redis_server, extra=extra)
-    yield made, bucket
-    made.rt.close()
-
-
 def test_a_bucket_gets_the_banner_and_loses_it_when_it_ends(
-    bucketed: tuple[Instance, str], s3_server: S3Server
+    bucketed: tuple[Instance, str],  # noqa: F811 - the fixture imported above
+    s3_server: S3Server,
 ) -> None:
     instance, bucket = bucketed
     moderator = make_moderator(instance)
