@@ -184,7 +184,9 @@ def test_up_ends_with_the_first_start_block_and_stops_quietly(
     drawn = [line.strip() for line in block.splitlines() if "▀" in line or "█" in line]
     expected = io.StringIO()
     segno.make(uri, error="m").terminal(out=expected, compact=True, border=2)
-    assert drawn == [line.strip() for line in expected.getvalue().splitlines()], "not the URI's QR code"
+    assert drawn == [line.strip() for line in expected.getvalue().splitlines()], (
+        "not the URI's QR code"
+    )
     code = pyotp.TOTP(secret).now()
     browser = sign_in_over_http(base, "demo-moderator", "demo-moderator-password", code)
     with browser:

@@ -175,7 +175,7 @@ def load_demo(
                     status=PostStatus.APPROVED,
                     title=f"{name} {suffix}",
                     summary=f"{TOPICS[topic]}の活動: {summary}",
-                    body=f"## 内容\n\n{summary}\n\n- 持ち物: 筆記用具\n- 対象: どなたでも",
+                    body=f"## 内容\n\n{summary}\n\n- 持ち物: 筆記用具",  # 対象: the audience field
                     starts_at=starts,
                     ends_at=starts + timedelta(hours=2),
                     place_name=place,

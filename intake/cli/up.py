@@ -83,9 +83,7 @@ def shown_path(path: Path) -> str:
         return str(path)
 
 
-def _spawn(
-    name: str, argv: list[str], env: dict[str, str], log: Path | None = None
-) -> Child:
+def _spawn(name: str, argv: list[str], env: dict[str, str], log: Path | None = None) -> Child:
     """Start argv in a session of its own; its output goes to log (appended) or ours."""
     out: IO[bytes] | None = None
     if log is not None:
