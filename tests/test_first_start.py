@@ -4,6 +4,7 @@ moderator's second factor; Ctrl-C stops it quietly; a busy port and `make up POR
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -86,9 +87,20 @@ class Running:
         pytest.fail(f"no closing block; exit {self.process.poll()}:\n{self.text[-4000:]}")
 
     def stop(self) -> None:
+        """Stop it as Ctrl-C would; whatever it leaves (its children run in sessions of their
+        own, so a failed test must not orphan them) is killed."""
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+            tree = descendants(self.process.pid)
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            for pid in tree:
+                if alive(pid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
         self.reader.join(10)
         assert self.process.stdout is not None
         self.process.stdout.close()
