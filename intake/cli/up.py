@@ -281,7 +281,7 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
         try:
             if "HIROBA_REDIS_URL" not in os.environ:
                 redis, env["HIROBA_REDIS_URL"] = start_private_redis(settings.home)
-                children.append(Child("redis", redis, settings.home / "redis" / "redis.log"))
+                children.append(Child("Redis", redis, settings.home / "redis" / "redis.log"))
                 logs["redis"] = settings.home / "redis" / "redis.log"
                 print(f"[up] private Redis at {env['HIROBA_REDIS_URL']}", flush=True)
             cli = [sys.executable, "-m", "intake.cli"]
@@ -297,7 +297,7 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
             children.append(burst)
             _finish(burst, "the first build")
             children.append(_spawn("worker", worker_argv(), env, logs["jobs"]))
-            web = _spawn("web", web_argv(HOST, port, 2), env, logs["web"])
+            web = _spawn("web server", web_argv(HOST, port, 2), env, logs["web"])
             children.append(web)
             _wait_listening(port, web)
             block = closing_block(port, enrolment, logs, _waiting_line(env), not args.no_demo)
@@ -305,7 +305,7 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
             while True:
                 for child in children:
                     code = child.process.poll()
-                    if code is not None and child.name in ("redis", "worker", "web"):
+                    if code is not None and child.name in ("Redis", "worker", "web server"):
                         where = f"; see {shown_path(child.log)}" if child.log else ""
                         print(f"[up] the {child.name} stopped (exit code {code}){where}")
                         return 1
