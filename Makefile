@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 APT_GET := $(shell command -v apt-get 2>/dev/null)
 
-.PHONY: up test lint messages deploy-examples bench bench-publish bench-apply bench-uploads bench-search audit system-deps browser-deps clean
+.PHONY: up screenshots test lint messages deploy-examples bench bench-publish bench-apply bench-uploads bench-search audit system-deps browser-deps clean
 
 $(BIN)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -20,15 +20,22 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
 	  else echo "please install redis-server (Debian: apt-get install redis-server)"; exit 1; fi; }
 
-# Debian's Chromium for the browser tests (never a downloaded browser build).
+# Debian's Chromium for the browser tests (never a downloaded browser build), with the Noto
+# CJK fonts: without them every Japanese character of a screenshot is a box.
 browser-deps:
-	@[ -x /usr/bin/chromium ] || { \
+	@{ [ -x /usr/bin/chromium ] && dpkg-query -W -f='$${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed'; } || { \
 	  if [ -n "$(APT_GET)" ] && [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	  else echo "note: /usr/bin/chromium is missing; browser tests will be skipped"; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; \
+	  else echo "note: /usr/bin/chromium or fonts-noto-cjk is missing; browser tests will be skipped or show boxes for Japanese"; fi; }
 
+# `make up PORT=8080` serves on another port.
+PORT ?= 8000
 up: $(BIN)/.installed system-deps
-	HIROBA_HOME=$${HIROBA_HOME:-./instance} $(BIN)/hiroba up
+	HIROBA_HOME=$${HIROBA_HOME:-./instance} $(BIN)/hiroba up --port $(PORT)
+
+# docs/screenshots/: the key pages of a fresh demo at 375 px and 1280 px (README's gallery).
+screenshots: $(BIN)/.installed system-deps browser-deps
+	$(BIN)/python docs/screenshots.py
 
 # The test files run in parallel, one pytest-xdist worker per core (TEST_WORKERS=0: serial);
 # each worker has its own Redis, S3 server, databases and temporary folders.

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from intake.config import Settings
 from intake.crypto import load_vault
 from intake.models import Account, Person, Post, Task
+from intake.moderation.waiting import count_waiting
 
 
 @pytest.fixture
@@ -59,6 +60,16 @@ def counts(settings: Settings) -> dict[str, int]:
                 model.__tablename__: db.scalar(select(func.count()).select_from(model)) or 0
                 for model in (Account, Person, Post, Task)
             }
+    finally:
+        engine.dispose()
+
+
+def waiting_counts(settings: Settings) -> dict[str, int]:
+    """The moderation queues that hold anything, as the moderators' navigation counts them."""
+    engine = create_engine(settings.database_url)
+    try:
+        with Session(engine) as db:
+            return {queue: n for queue, n in count_waiting(db).counts.items() if n}
     finally:
         engine.dispose()
 
@@ -231,11 +242,17 @@ def test_demo_worker_and_build(cli_env: dict[str, str]) -> None:
     assert len({topic for topic, _ in events}) >= 5
     assert len({area for _, area in events}) >= 5
 
+    # Work left waiting, so a newcomer can try moderating: two posts, one registration,
+    # one change request and one inquiry; still waiting once the worker has ingested them.
+    waiting = {"posts": 2, "registrations": 1, "changes": 1, "inquiries": 1}
+    assert waiting_counts(settings) == waiting
+
     before = counts(settings)
     ok(hiroba(cli_env, "demo"))
     assert counts(settings) == before, "a second demo run changed the data"
 
     ok(hiroba(cli_env, "worker", "--burst", timeout=600))
+    assert waiting_counts(settings) == waiting
     live = settings.live_dir
     assert (live / "index.html").is_file()
     assert any(live.glob("events/*/index.html")), "no event page was published"

@@ -9,7 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ..config import Settings
 from ..errors import ConfigError, HirobaError
-from . import deploy, instance, protection, reporting, roster, running, users, watching
+from . import deploy, instance, protection, reporting, roster, running, up, users, watching
 
 
 def installed_version() -> str:
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hiroba", description=__doc__)
     parser.add_argument("--version", action="version", version=f"hiroba {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for topic in (instance, users, roster, running, protection, deploy, watching, reporting):
+    for topic in (instance, up, users, roster, running, protection, deploy, watching, reporting):
         topic.add_commands(sub)
     return parser
 

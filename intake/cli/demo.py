@@ -1,4 +1,5 @@
-"""Fictional demo data in Japanese: groups, a moderator and approved events.
+"""Fictional demo data in Japanese: groups, a moderator, approved events, and work waiting for
+the moderator (two posts, a registration, a change request and an inquiry).
 
 Every person here is invented ("見本" means "sample"); phone numbers use the unassigned
 03-0000 block and emails the reserved example.jp domain.
@@ -8,13 +9,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from .. import jobs, outbox
+from ..accounts import changes
 from ..accounts.models import AccountStatus
-from ..accounts.second_factor import enrol_account
+from ..accounts.second_factor import Enrolment, enrol_account
 from ..accounts.services import (
     PersonData,
     Registration,
@@ -22,10 +25,12 @@ from ..accounts.services import (
     person_from,
     register,
 )
+from ..inquiries import services as inquiries
 from ..models import Account, Post, utcnow
 from ..moderation import reasons as reason_templates
 from ..posts import recurrence
 from ..posts.models import PostStatus
+from ..posts.services import PostData, submit_post
 from ..runtime import Runtime
 from ..store import transaction
 from ..taxonomy import TOPICS
@@ -102,16 +107,27 @@ def _sample_person(rt: Runtime, n: int, role: str) -> PersonData:
 
 
 def load_demo(
-    rt: Runtime, progress: Callable[[str], None] = print, today: date | None = None
+    rt: Runtime,
+    progress: Callable[[str], None] = print,
+    today: date | None = None,
+    enrolled: Callable[[Enrolment], None] | None = None,
 ) -> str:
-    """Create the demo data once (a second run changes nothing) and owe its publication."""
+    """Create the demo data once (a second run changes nothing) and owe its publication.
+
+    The moderator's second factor goes to enrolled when given (`hiroba up` shows it in its
+    closing block), else to progress.
+    """
     with rt.sessions() as session:
         if session.scalar(select(func.count()).select_from(Post)):
             return "demo data already present"
     login, password = DEMO_MODERATOR
     moderator_id = create_staff(rt, "moderator", login, password, "見本 運営担当")
     progress(f"moderator: {login} / {password}")
-    progress(enrol_account(rt, moderator_id).describe())
+    enrolment = enrol_account(rt, moderator_id)
+    if enrolled is None:
+        progress(enrolment.describe())
+    else:
+        enrolled(enrolment)
     group_ids = []
     for n, (name, topic, area, profile) in enumerate(GROUPS, start=1):
         group_ids.append(
@@ -159,7 +175,7 @@ def load_demo(
                     status=PostStatus.APPROVED,
                     title=f"{name} {suffix}",
                     summary=f"{TOPICS[topic]}の活動: {summary}",
-                    body=f"## 内容\n\n{summary}\n\n- 持ち物: 筆記用具\n- 対象: どなたでも",
+                    body=f"## 内容\n\n{summary}\n\n- 持ち物: 筆記用具",  # 対象: the audience field
                     starts_at=starts,
                     ends_at=starts + timedelta(hours=2),
                     place_name=place,
@@ -194,7 +210,93 @@ def load_demo(
         tasks.append(outbox.add_task(session, jobs.PUBLISH_PROFILES, group_ids[0]))
     outbox.enqueue_tasks(rt.queue, tasks)
     progress(f"{len(posts)} approved posts, publication queued")
+    _leave_waiting_work(rt, group_ids, start)
+    progress("waiting for moderation: 2 posts, 1 registration, 1 change request, 1 inquiry")
     return f"demo ready: {len(group_ids)} groups, {len(posts)} posts"
+
+
+DEMO_RESIDENT = ("demo-resident", "demo-resident-password")
+
+
+def _leave_waiting_work(rt: Runtime, group_ids: list[int], start: date) -> None:
+    """Leave fictional work in the moderation queues, so a newcomer can try moderating."""
+    starts = datetime.combine(start + timedelta(days=10), datetime.min.time()) + timedelta(hours=9)
+    waiting_posts = [
+        (
+            group_ids[1],
+            PostData(
+                kind="event",
+                title="サンプル環境クラブ 川辺の生き物観察会",
+                summary="神田川の岸辺で、季節の生き物を観察します。",
+                body="## 内容\n\n水辺の生き物を観察し、記録します。\n\n- 持ち物: 飲み物、帽子",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                place_name=PLACES[3][0],
+                place_address=PLACES[3][1],
+                topic="environment",
+                area="ochiai-1",
+                fee="無料",
+                capacity=15,
+                accepts_applications=True,
+                contact_public="サンプル環境クラブ 事務局",
+                audience="families,children",
+            ),
+        ),
+        (
+            group_ids[4],
+            PostData(
+                kind="recruitment",
+                title="見本ふれあい体操の会 ボランティア募集",
+                summary="体操の会の受付と準備を手伝ってくださる方を募集します。",
+                body="月に2回、午前中の2時間ほどです。経験は問いません。",
+                starts_at=starts + timedelta(days=4),
+                ends_at=starts + timedelta(days=4, hours=2),
+                place_name=PLACES[2][0],
+                place_address=PLACES[2][1],
+                topic="health",
+                area="totsuka",
+                contact_public="見本ふれあい体操の会 事務局",
+                audience="everyone",
+            ),
+        ),
+    ]
+    for account_id, data in waiting_posts:
+        submit_post(rt, account_id, data)
+    personal = rt.settings.deployment.personal_fields
+    resident = PersonData(
+        name="見本 花子",
+        kana="みほん はなこ",
+        postal_code="160-0000",
+        address="東京都新宿区見本町99-9",
+        phone="0300009999",
+        email="resident@example.jp",
+        occupation="会社員",
+    )
+    login, password = DEMO_RESIDENT
+    register(
+        rt,
+        Registration(
+            kind="individual",
+            login=login,
+            password=password,
+            public_name="みほん花子",
+            persons={"self": person_from(vars(resident), "individual", personal)},
+        ),
+    )
+    new_contact = replace(
+        _sample_person(rt, 3, "c"), name="見本 新担当", phone="0300008888", email="new@example.jp"
+    )
+    changes.propose(rt, group_ids[2], "contact", new_contact)
+    inquiries.submit(
+        rt,
+        inquiries.InquiryData(
+            category="posting",
+            message="イベントの写真は何枚まで載せられますか。",
+            name="見本 問合せ",
+            email="question@example.jp",
+            phone="",
+        ),
+    )
 
 
 DEMO_AUDIENCES = ("everyone", "families,children", "seniors", "parents", "students,youth")

@@ -1,12 +1,9 @@
-"""The `hiroba` commands for an instance: init, migrate, check, demo and up (the whole demo
-on one machine)."""
+"""The `hiroba` commands for an instance: init, migrate, check and demo (`up`: up.py)."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -20,7 +17,6 @@ from ..crypto import create_keys
 from ..errors import ConfigError, StoreUnavailable
 from ..installation.checkup import Finding, run_checks, shown_url
 from ..store import head_revision, make_engine, migrate, schema_revision
-from .running import web_argv, worker_argv
 
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
@@ -118,7 +114,8 @@ def start_private_redis(home: Path) -> tuple[subprocess.Popen[bytes], str]:
             "no",
             "--logfile",
             str(folder / "redis.log"),
-        ]
+        ],
+        start_new_session=True,  # the terminal's Ctrl-C is for `hiroba up`, which stops it
     )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
@@ -132,59 +129,6 @@ def start_private_redis(home: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise ConfigError(f"the private redis-server did not start; see {folder / 'redis.log'}.")
 
 
-def _run(*argv: str, env: dict[str, str]) -> None:
-    code = subprocess.call([sys.executable, "-m", "intake.cli", *argv], env=env)
-    if code:
-        raise ConfigError(f"`hiroba {' '.join(argv)}` failed with exit code {code}.")
-
-
-def _stop(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def run_up(settings: Settings, args: argparse.Namespace) -> int:
-    """Start Redis (unless configured), prepare the instance, build, then run worker and web."""
-    env = dict(os.environ, HIROBA_HOME=str(settings.home))
-    children: list[subprocess.Popen[bytes]] = []
-    signal.signal(signal.SIGTERM, _stop)
-    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:  # started in the background
-        signal.signal(signal.SIGINT, _stop)
-    try:
-        if "HIROBA_REDIS_URL" not in os.environ:
-            redis, env["HIROBA_REDIS_URL"] = start_private_redis(settings.home)
-            children.append(redis)
-            print(f"[up] private Redis at {env['HIROBA_REDIS_URL']}", flush=True)
-        _run("init", env=env)
-        if not args.no_demo:
-            _run("demo", env=env)
-        print("[up] publishing and building the site ...", flush=True)
-        subprocess.check_call(worker_argv(burst=True), env=env)
-        children.append(subprocess.Popen(worker_argv(), env=env))
-        children.append(subprocess.Popen(web_argv("127.0.0.1", args.port, 2), env=env))
-        print(f"[up] site:       http://127.0.0.1:{args.port}/", flush=True)
-        print(f"[up] moderation: http://127.0.0.1:{args.port}/app/moderation", flush=True)
-        print("[up] press Ctrl-C to stop", flush=True)
-        while all(child.poll() is None for child in children):
-            time.sleep(1)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        for child in reversed(children):
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-
-
-def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
-    """Bring up the whole demo: Redis, database, demo data, a built site, worker and web."""
-    return run_up(settings, args)
-
-
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register this module's commands on the `hiroba` parser."""
     sub.add_parser("init", help=cmd_init.__doc__).set_defaults(func=cmd_init)
@@ -192,7 +136,3 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     check = sub.add_parser("check", help=cmd_check.__doc__)
     check.set_defaults(func=cmd_check, reads_settings=True)
     sub.add_parser("demo", help=cmd_demo.__doc__).set_defaults(func=cmd_demo)
-    up = sub.add_parser("up", help=cmd_up.__doc__)
-    up.add_argument("--port", type=int, default=8000)
-    up.add_argument("--no-demo", action="store_true", help="do not load demo data")
-    up.set_defaults(func=cmd_up)
