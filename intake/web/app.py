@@ -18,6 +18,7 @@ from ..moderation.waiting import QUEUE_LABELS, WaitingWork, waiting_work
 from ..protection.keys import require_keys
 from ..runtime import Runtime
 from .banner import banner_of_request
+from .chrome import install as install_chrome
 from .converters import install as install_converters
 from .filters import jadatetime, jst
 from .hardening import check_keys, cookie_settings, limit_applying
@@ -39,7 +40,8 @@ def create_app(
     """Build the intake app for settings (default: read from the environment)."""
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     check_keys(settings)
-    app = Flask(__name__)
+    # Under /app/ like every intake page: nginx sends only /app/ to the intake.
+    app = Flask(__name__, static_url_path="/app/static")
     app.request_class = PlainTextRequest  # no control character reaches a view
     install_converters(app.url_map)  # before any rule is added
     app.config.update(
@@ -108,6 +110,7 @@ def create_app(
     app.register_blueprint(helping.bp, url_prefix="/app")
     app.register_blueprint(helping_enrol.bp, url_prefix="/app")
     app.register_blueprint(moderation_notices.bp, url_prefix="/app")
+    install_chrome(app)  # the site's header, footer and stylesheets, before the site's routes
     app.register_blueprint(site.bp)
     limit_applying(app, limiter, settings)
     app.after_request(apply_security_headers)
