@@ -79,7 +79,9 @@ def nav_items(lang: str) -> list[dict[str, Any]]:
         {"url": f"{site}/{segment}/", "label": KIND_LABELS[segment], "current": False}
         for segment in KIND_SEGMENTS.values()
     ]
-    items += [{"url": f"{site}/{key}/", "label": label, "current": False} for key, label in SITE_MENU]
+    items += [
+        {"url": f"{site}/{key}/", "label": label, "current": False} for key, label in SITE_MENU
+    ]
     pages = site_pages(pages_dir())
     for slug, title in pages.get(lang) or pages.get("ja", []):
         items.append({"url": f"{site}/pages/{slug}/", "label": title, "current": False})
