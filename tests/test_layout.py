@@ -109,8 +109,10 @@ CHROME = """() => {
     footerBox: look('footer.site-footer', ['background-color', 'border-top-color']),
     h1: look('main h1', ['font-size', 'line-height']),
     body: look('body', ['font-family', 'font-size', 'color']),
-    sheets: [...document.styleSheets].map(s => {
-      try { return s.cssRules.length; } catch (e) { return -1; } }),
+    token: getComputedStyle(document.documentElement)
+      .getPropertyValue('--color-primitive-blue-900').trim(),
+    sheets: [...document.styleSheets].filter(s => !s.href.endsWith('/banner.css')).map(s => [
+      s.href.split('/').pop(), s.cssRules.length]),
   };
 }"""
 
@@ -131,7 +133,9 @@ def test_the_intake_wears_the_sites_header_menu_footer_and_type(demo, server, br
         assert response is not None and response.status == 200, url
         page.wait_for_load_state("networkidle")
         seen[name] = page.evaluate(CHROME)
-        assert all(n > 0 for n in seen[name]["sheets"]), (name, seen[name]["sheets"])
+        sheets = dict(seen[name]["sheets"])
+        assert sheets["tokens.css"] == 1 and sheets["site.css"] > 50, (name, sheets)
+        assert seen[name]["token"] == "#0017c1", name  # a DADS token, defined on :root
     context.close()
     site = seen.pop("event")
     assert len(site["nav"]) >= 8 and len(site["footer"]) >= 10

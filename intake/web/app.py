@@ -18,7 +18,6 @@ from ..moderation.waiting import QUEUE_LABELS, WaitingWork, waiting_work
 from ..protection.keys import require_keys
 from ..runtime import Runtime
 from .banner import banner_of_request
-from .chrome import install as install_chrome
 from .converters import install as install_converters
 from .filters import jadatetime, jst
 from .hardening import check_keys, cookie_settings, limit_applying
@@ -84,6 +83,7 @@ def create_app(
     from ..profiles import moderation_views as moderation_profiles
     from ..profiles import views as profile
     from ..site import live_views as site
+    from ..site import theme_views as theme
     from ..site import views as moderation_site
     from ..uploads import views as uploads
     from ..watching import views as watching
@@ -110,7 +110,7 @@ def create_app(
     app.register_blueprint(helping.bp, url_prefix="/app")
     app.register_blueprint(helping_enrol.bp, url_prefix="/app")
     app.register_blueprint(moderation_notices.bp, url_prefix="/app")
-    install_chrome(app)  # the site's header, footer and stylesheets, before the site's routes
+    theme.install(app)  # the site's header, footer and stylesheets, before the site's routes
     app.register_blueprint(site.bp)
     limit_applying(app, limiter, settings)
     app.after_request(apply_security_headers)

@@ -1,4 +1,4 @@
-"""The public site's header and footer on the intake's pages: the theme's own partial and CSS.
+"""The site's theme on the intake's pages: its header and footer partial and its stylesheets.
 
 The theme's ``_chrome.html`` is the one markup of the header and footer; the intake loads it
 as ``theme/_chrome.html`` and serves the theme's stylesheets (tokens.css, site.css) under
