@@ -14,6 +14,7 @@ import io
 import re
 import shutil
 from dataclasses import replace
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -22,11 +23,9 @@ from actors import make_staff, second_factor_code
 from browsing import CHROMIUM, browser_fixture, demo_server_fixture
 from conftest import RedisServer, submit
 from site_support import build_demo, event_pages
-from sqlalchemy import select
 from test_site_a11y import WCAG_TAGS, axe_source  # noqa: F401 - the module fixture
 
 from intake.config import REPO_ROOT
-from intake.models import Account
 
 pytestmark = [
     pytest.mark.browser,
@@ -196,17 +195,6 @@ BOXES = """() => [...document.querySelectorAll('main input[type=radio], main inp
   })"""
 
 
-def _pending_account(demo) -> int:  # type: ignore[no-untyped-def]
-    """Register someone through the form (consent given) and return the account's id."""
-    client = _client(demo)
-    response = submit(client, "/app/register", individual_form(71, "layout-newcomer-71"))
-    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    with demo.rt.sessions() as db:
-        found = db.scalar(select(Account.id).where(Account.login == "layout-newcomer-71"))
-    assert found is not None
-    return int(found)
-
-
 def _sign_in_moderator(page, demo) -> None:  # type: ignore[no-untyped-def]
     login, password = MODERATOR
     page.goto("/app/login")
@@ -220,10 +208,9 @@ def _sign_in_moderator(page, demo) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="module")
-def review(demo) -> int:  # type: ignore[no-untyped-def]
-    """A registration waiting for a decision (the 承認 / 差し戻す radios), and a moderator."""
-    make_staff(demo, "moderator", *MODERATOR, "配置の運営")
-    return _pending_account(demo)
+def moderator(demo) -> str:  # type: ignore[no-untyped-def]
+    """A moderator, for the pages with radios behind the sign-in (the banner's level)."""
+    return make_staff(demo, "moderator", *MODERATOR, "配置の運営")
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -232,7 +219,7 @@ def test_radios_and_check_boxes_are_small_boxes_beside_their_labels(  # type: ig
     demo,
     server,
     browser,
-    review,
+    moderator,
     axe_source,  # noqa: F811
     lang,
     width,
@@ -241,20 +228,20 @@ def test_radios_and_check_boxes_are_small_boxes_beside_their_labels(  # type: ig
         "contact (radios)": "/app/contact",
         "register group (check boxes)": "/app/register/group",
         "register (consent)": "/app/register",
-        "review a registration (decision radios)": f"/app/moderation/accounts/{review}",
+        "site-wide banner (level radios)": "/app/moderation/banner",
     }
     context, page = _page(browser, server, width)
     problems, measured, violations = {}, 0, {}
     for name, url in pages.items():
-        if name.startswith("review"):
+        if name.startswith("site-wide"):
             _sign_in_moderator(page, demo)
         response = page.goto(_in(lang, url))
         assert response is not None and response.status == 200, url
         page.wait_for_load_state("load")
         boxes = page.evaluate(BOXES)
         assert boxes, name
-        if name.startswith("review"):
-            assert {b["name"] for b in boxes} >= {"action"}, boxes
+        if name.startswith("site-wide"):
+            assert {b["name"] for b in boxes} == {"level"}, boxes
         for b in boxes:
             measured += 1
             wrong = []
@@ -326,8 +313,8 @@ def test_the_apply_form_names_its_event_and_links_back(demo, lang):  # type: ign
     assert title in html and place and place in html
     assert re.search(r"<dt>(日時|Date and time)</dt><dd>[^<]+</dd>", html)
     prefix = "" if lang == "ja" else "/en"
-    back = "イベントのページに戻る" if lang == "ja" else "Back to the event&#39;s page"
-    assert f'<a href="{prefix}/events/{event}/">{back}</a>' in html
+    back = "イベントのページに戻る" if lang == "ja" else "Back to the event's page"
+    assert f'<a href="{prefix}/events/{event}/">{back}</a>' in unescape(html)
     site = demo.settings.live_dir.resolve()
     assert (site / prefix.lstrip("/") / "events" / event / "index.html").is_file()
 
@@ -384,7 +371,14 @@ def test_webcal_links_stand_beside_the_ics_downloads(demo, tmp_path: Path) -> No
     assert "webcal:" not in relative.read_text(encoding="utf-8")
 
 
-def test_the_intake_footer_offers_webcal_on_its_own_origin(demo) -> None:  # type: ignore[no-untyped-def]
-    html = _client(demo).get("/app/contact").get_data(as_text=True)
-    assert 'href="http://localhost/calendar/all.ics"' in html
-    assert 'href="webcal://localhost/calendar/all.ics"' in html
+def test_the_intake_footer_is_the_sites_with_an_absolute_address(demo) -> None:  # type: ignore[no-untyped-def]
+    """With HIROBA_SITE_URL set, the intake's menu and footer point at it, webcal: included."""
+    from intake.web import create_app
+
+    settings = replace(demo.settings, site_url="https://hiroba.example.jp")
+    client = create_app(settings, runtime=replace(demo.rt, settings=settings)).test_client()
+    html = client.get("/app/contact?lang=en").get_data(as_text=True)
+    assert 'href="https://hiroba.example.jp/en/events/"' in html
+    assert 'href="https://hiroba.example.jp/calendar/all.ics"' in html
+    assert 'href="webcal://hiroba.example.jp/calendar/all.ics"' in html
+    assert 'href="/app/contact?lang=en"' in html

@@ -12,21 +12,33 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, current_app
 from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from jinja2 import BaseLoader, FileSystemLoader, PrefixLoader
 
 from ..installation.resources import pages_dir, theme_dir
 from ..taxonomy import KIND_SEGMENTS
 
-# The site's menu names the kinds by their listing (pelicanconf HIROBA_KINDS), in its order.
-KIND_LABELS = {
-    "events": _l("イベント"),
-    "recruitment": _l("参加募集"),
-    "notices": _l("お知らせ"),
+# The site's menu, after its kinds' listings: the words and order of its own (pelicanconf
+# HIROBA_KINDS and HIROBA_KINDS_EN, the theme's catalog), which tests/test_layout.py compares.
+MENU = {
+    "ja": {
+        "events": "イベント",
+        "recruitment": "参加募集",
+        "notices": "お知らせ",
+        "groups": "団体",
+        "search": "検索",
+    },
+    "en": {
+        "events": "Events",
+        "recruitment": "Calls for participants",
+        "notices": "Notices",
+        "groups": "Groups",
+        "search": "Search",
+    },
 }
-SITE_MENU = (("groups", _l("団体")), ("search", _l("検索")))
+# The site's Atom feed of everything new (pelicanconf HIROBA_FEED_ALL), linked from the footer.
+FEED_ALL = "feeds/all.atom.xml"
 
 
 class ThemeBlueprint(Blueprint):
@@ -72,16 +84,11 @@ def site_pages(folder: Path) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-def nav_items(lang: str) -> list[dict[str, Any]]:
-    """Return the site's main menu for a page of the intake in lang (none is current)."""
-    site = "" if lang == "ja" else f"/{lang}"
-    items: list[dict[str, Any]] = [
-        {"url": f"{site}/{segment}/", "label": KIND_LABELS[segment], "current": False}
-        for segment in KIND_SEGMENTS.values()
-    ]
-    items += [
-        {"url": f"{site}/{key}/", "label": label, "current": False} for key, label in SITE_MENU
-    ]
+def nav_items(site: str, lang: str) -> list[dict[str, Any]]:
+    """Return the site's main menu for an intake page in lang (none of its items is current)."""
+    words = MENU.get(lang, MENU["ja"])
+    keys = [*KIND_SEGMENTS.values(), "groups", "search"]
+    items = [{"url": f"{site}/{key}/", "label": words[key], "current": False} for key in keys]
     pages = site_pages(pages_dir())
     for slug, title in pages.get(lang) or pages.get("ja", []):
         items.append({"url": f"{site}/pages/{slug}/", "label": title, "current": False})
@@ -93,18 +100,25 @@ def _lang() -> str:
     return locale.language if locale else "ja"
 
 
+def _site(lang: str) -> str:
+    """Return the site's root in lang, as its own pages write it (absolute when configured)."""
+    root: str = current_app.config["HIROBA"].site_url
+    return root if lang == "ja" else f"{root}/{lang}"
+
+
 def public_page(post: Any) -> str:
     """Return the address of a published post's page on the site, in the page's language."""
-    site = "" if _lang() == "ja" else f"/{_lang()}"
-    return f"{site}/{KIND_SEGMENTS[post.kind]}/{post.id}/"
+    return f"{_site(_lang())}/{KIND_SEGMENTS[post.kind]}/{post.id}/"
 
 
 def _chrome() -> dict[str, Any]:
     lang = _lang()
     return {
-        "site_nav": nav_items(lang),
-        "site_prefix": "" if lang == "ja" else f"/{lang}",
+        "site_nav": nav_items(_site(lang), lang),
+        "site_prefix": _site(lang),
         "intake_query": "" if lang == "ja" else f"?lang={lang}",
-        # The site's own origin: its .ics files, and the webcal: link beside them.
-        "site_origin": request.host_url.rstrip("/"),
+        # The site's own root (its .ics files are one for both languages; webcal: needs it
+        # absolute), as the site's footer writes it.
+        "site_root": current_app.config["HIROBA"].site_url,
+        "site_feed": f"{current_app.config['HIROBA'].site_url}/{FEED_ALL}",
     }
