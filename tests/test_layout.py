@@ -105,7 +105,9 @@ CHROME = """() => {
     header: look('header.site-header',
       ['background-color', 'border-bottom-color', 'border-bottom-width']),
     navLink: look('header.site-header ul.nav a', ['color', 'font-size', 'min-height']),
-    footerBox: look('footer.site-footer', ['background-color', 'border-top-color']),
+    footerBox: look('footer.site-footer',
+      ['background-color', 'border-top-color', 'display', 'padding-top', 'text-align']),
+    operatorList: look('footer .operator dl', ['display', 'grid-template-columns']),
     h1: look('main h1', ['font-size', 'line-height']),
     body: look('body', ['font-family', 'font-size', 'color']),
     token: getComputedStyle(document.documentElement)
@@ -145,6 +147,7 @@ def test_the_intake_wears_the_sites_header_menu_footer_and_type(demo, server, br
     )
     for name, intake in seen.items():
         for part in (
+            "operatorList",
             "nav",
             "footer",
             "operator",
