@@ -40,6 +40,7 @@ def individual_form(n: int, login: str, **extra: str) -> dict[str, str]:
         "login": login,
         "password": PASSWORD,
         "password_confirm": PASSWORD,
+        "consent": "y",
         **extra,
     }
 

@@ -48,6 +48,7 @@ def group_form(n: int, login: str) -> dict[str, str | list[str]]:
         "login": login,
         "password": "group-password-123",
         "password_confirm": "group-password-123",
+        "consent": "y",
     }
 
 

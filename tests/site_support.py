@@ -87,7 +87,7 @@ JSONLD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
 # The theme's own scripts: same origin, deferred, no user text in them.
 OWN_SCRIPTS = tuple(
     f'<script src="/theme/js/{name}.js" defer></script>'
-    for name in ("availability", "past", "search")
+    for name in ("availability", "past", "search", "print-url")
 )
 # The search page's own form (GET to the same origin, no user text in it).
 OWN_FORM = (

@@ -46,7 +46,7 @@ class Rule:
 
 
 # Endpoints the matrix does not test: the public static site and the app's assets.
-EXCLUDED = {"site.serve", "static"}
+EXCLUDED = {"site.serve", "static", "theme.static"}
 
 RULES: dict[str, Rule] = {
     "account.register_individual": Rule(EVERYONE),

@@ -256,6 +256,7 @@ def test_individuals_have_no_profile_and_bad_input_is_kept_with_messages(instanc
         "login": "profile-person-4",
         "password": "person-password-123",
         "password_confirm": "person-password-123",
+        "consent": "y",
     }
     assert submit(client, "/app/register", individual).status_code == 302
     _approve_waiting(instance, client)

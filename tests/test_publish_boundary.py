@@ -448,6 +448,7 @@ def test_no_personal_data_reaches_content_site_builds_redis_or_plain_database(in
         "login": INDIVIDUAL_LOGIN,
         "password": "person-password-123",
         "password_confirm": "person-password-123",
+        "consent": "y",
     }
     response = submit(client, "/app/register", individual)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]

@@ -385,7 +385,7 @@ def world(instance: Instance, app) -> tuple[World, Seeds]:  # type: ignore[no-un
 
 ROLES = ("anonymous", "individual", "group", "moderator", "staff")
 # The public static site (files of the Pelican build, not rendered by the intake).
-SKIPPED = {"static", "site.serve"}
+SKIPPED = {"static", "theme.static", "site.serve"}
 
 
 def _urls(app, arguments: dict[str, list[object]]) -> list[str]:  # type: ignore[no-untyped-def]

@@ -65,14 +65,23 @@ class CredentialsMixin:
     )
 
 
-class IndividualRegistrationForm(CredentialsMixin, FlaskForm):
+class TermsConsentMixin:
+    """Agreeing to the terms of use and the privacy notice, as applying asks for its part."""
+
+    consent = BooleanField(
+        _l("利用規約と個人情報の取扱いに同意します"),
+        [InputRequired(message=_l("登録するには同意が必要です。"))],
+    )
+
+
+class IndividualRegistrationForm(TermsConsentMixin, CredentialsMixin, FlaskForm):
     person = FormField(PersonForm, label=_l("本人"))
     public_name = StringField(
         _l("公開する表示名（投稿の主催者名として表示されます）"), [required(), length(100)]
     )
 
 
-class GroupRegistrationForm(CredentialsMixin, FlaskForm):
+class GroupRegistrationForm(TermsConsentMixin, CredentialsMixin, FlaskForm):
     group_name = StringField(_l("団体名"), [required(), length(200)])
     profile = TextAreaField(_l("活動内容"), [required(), length(2000)])
     topics = MultiCheckboxField(_l("活動分野"), choices=choices(TOPICS))
@@ -122,8 +131,8 @@ def individual_registration_form(personal: PersonalFields, paper: bool = False) 
     attrs: dict[str, object] = {
         "person": FormField(person_form("individual", personal, paper), _l("本人"))
     }
-    if paper:
-        attrs.update(password=None, password_confirm=None)
+    if paper:  # a moderator types in a paper form: the resident agreed on paper
+        attrs.update(password=None, password_confirm=None, consent=None)
     return type("IndividualRegistrationConfigured", (IndividualRegistrationForm,), attrs)
 
 
@@ -135,8 +144,8 @@ def group_registration_form(personal: PersonalFields, paper: bool = False) -> ty
         "representative": FormField(person, label=_l("代表者")),
         "contact": FormField(person, label=_l("連絡担当者")),
     }
-    if paper:
-        attrs.update(password=None, password_confirm=None)
+    if paper:  # a moderator types in a paper form: the group agreed on paper
+        attrs.update(password=None, password_confirm=None, consent=None)
     return type("GroupRegistrationConfigured", (GroupRegistrationForm,), attrs)
 
 

@@ -39,7 +39,8 @@ def create_app(
     """Build the intake app for settings (default: read from the environment)."""
     settings = settings or (runtime.settings if runtime else Settings.from_env())
     check_keys(settings)
-    app = Flask(__name__)
+    # Under /app/ like every intake page: nginx sends only /app/ to the intake.
+    app = Flask(__name__, static_url_path="/app/static")
     app.request_class = PlainTextRequest  # no control character reaches a view
     install_converters(app.url_map)  # before any rule is added
     app.config.update(
@@ -82,6 +83,7 @@ def create_app(
     from ..profiles import moderation_views as moderation_profiles
     from ..profiles import views as profile
     from ..site import live_views as site
+    from ..site import theme_views as theme
     from ..site import views as moderation_site
     from ..uploads import views as uploads
     from ..watching import views as watching
@@ -108,6 +110,7 @@ def create_app(
     app.register_blueprint(helping.bp, url_prefix="/app")
     app.register_blueprint(helping_enrol.bp, url_prefix="/app")
     app.register_blueprint(moderation_notices.bp, url_prefix="/app")
+    theme.install(app)  # the site's header, footer and stylesheets, before the site's routes
     app.register_blueprint(site.bp)
     limit_applying(app, limiter, settings)
     app.after_request(apply_security_headers)

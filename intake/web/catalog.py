@@ -26,9 +26,11 @@ from importlib import import_module
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir, extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+
+from ..installation.resources import theme_dir
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ HEADER = (
 )
 # Templates: the shared ones in web/templates, each domain's in <domain>/templates.
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+# The theme's partials the intake renders too (the header and footer): their words as well.
+SHARED_THEME_TEMPLATES = ("templates/_chrome.html",)
 # Label maps shown in intake pages through `_()` at render time: module, attribute.
 LABEL_MAPS = (
     ("intake.taxonomy", "POST_KINDS"),
@@ -97,6 +101,11 @@ def extract() -> Catalog:
         if filename.startswith("translations"):
             continue
         catalog.add(message, None, [(f"intake/{filename}", lineno)], auto_comments=comments)
+    for shared in SHARED_THEME_TEMPLATES:
+        for lineno, message, comments, _context in extract_from_file(
+            "jinja2", str(theme_dir() / shared), keywords=KEYWORDS, options={"extensions": ""}
+        ):
+            catalog.add(message, None, [(f"theme/{shared}", lineno)], auto_comments=comments)
     for module, name in LABEL_MAPS:
         for value in _label_values(module, name):
             catalog.add(value, None, [(f"{module}.{name}", 0)])

@@ -1,0 +1,124 @@
+"""The site's theme on the intake's pages: its header and footer partial and its stylesheets.
+
+The theme's ``_chrome.html`` is the one markup of the header and footer; the intake loads it
+as ``theme/_chrome.html`` and serves the theme's stylesheets (tokens.css, site.css) under
+``/app/theme/``, so a form looks like the page it was opened from. The main menu is the
+site's: its kinds, 団体, 検索 and the hand-written pages, in the titles those pages give.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, current_app
+from flask_babel import get_locale
+from jinja2 import BaseLoader, FileSystemLoader, PrefixLoader
+
+from ..installation.resources import pages_dir, theme_dir
+from ..taxonomy import KIND_SEGMENTS
+
+# The site's menu, after its kinds' listings: the words and order of its own (pelicanconf
+# HIROBA_KINDS and HIROBA_KINDS_EN, the theme's catalog), which tests/test_layout.py compares.
+MENU = {
+    "ja": {
+        "events": "イベント",
+        "recruitment": "参加募集",
+        "notices": "お知らせ",
+        "groups": "団体",
+        "search": "検索",
+    },
+    "en": {
+        "events": "Events",
+        "recruitment": "Calls for participants",
+        "notices": "Notices",
+        "groups": "Groups",
+        "search": "Search",
+    },
+}
+# The site's Atom feed of everything new (pelicanconf HIROBA_FEED_ALL), linked from the footer.
+FEED_ALL = "feeds/all.atom.xml"
+
+
+class ThemeBlueprint(Blueprint):
+    """A blueprint whose templates are the theme's, under the prefix ``theme/``."""
+
+    @property
+    def jinja_loader(self) -> BaseLoader | None:  # type: ignore[override]
+        return PrefixLoader({"theme": FileSystemLoader(str(theme_dir() / "templates"))})
+
+
+def install(app: Flask) -> None:
+    """Serve the theme's static files at /app/theme/ and load its partials as theme/…."""
+    bp = ThemeBlueprint(
+        "theme", __name__, static_folder=str(theme_dir() / "static"), static_url_path="/theme"
+    )
+    app.register_blueprint(bp, url_prefix="/app")
+    app.context_processor(_chrome)
+    app.add_template_global(public_page)
+
+
+def _header(text: str) -> dict[str, str]:
+    """Return a page's Pelican metadata (the lines before the first blank one)."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        key, _sep, value = line.partition(":")
+        found[key.strip().lower()] = value.strip()
+    return found
+
+
+@cache
+def site_pages(folder: Path) -> dict[str, list[tuple[str, str]]]:
+    """Return {lang: [(slug, title)]} of the shown hand-written pages, in Pelican's order."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    for path in sorted(folder.glob("*.md"), key=lambda p: p.name.split(".")[0]):
+        meta = _header(path.read_text(encoding="utf-8"))
+        if meta.get("status") == "hidden":
+            continue
+        slug = meta.get("slug") or path.name.split(".")[0]
+        lang = meta.get("lang") or "ja"
+        found.setdefault(lang, []).append((slug, meta.get("title", slug)))
+    return found
+
+
+def nav_items(site: str, lang: str) -> list[dict[str, Any]]:
+    """Return the site's main menu for an intake page in lang (none of its items is current)."""
+    words = MENU.get(lang, MENU["ja"])
+    keys = [*KIND_SEGMENTS.values(), "groups", "search"]
+    items = [{"url": f"{site}/{key}/", "label": words[key], "current": False} for key in keys]
+    pages = site_pages(pages_dir())
+    for slug, title in pages.get(lang) or pages.get("ja", []):
+        items.append({"url": f"{site}/pages/{slug}/", "label": title, "current": False})
+    return items
+
+
+def _lang() -> str:
+    locale = get_locale()
+    return locale.language if locale else "ja"
+
+
+def _site(lang: str) -> str:
+    """Return the site's root in lang, as its own pages write it (absolute when configured)."""
+    root: str = current_app.config["HIROBA"].site_url
+    return root if lang == "ja" else f"{root}/{lang}"
+
+
+def public_page(post: Any) -> str:
+    """Return the address of a published post's page on the site, in the page's language."""
+    return f"{_site(_lang())}/{KIND_SEGMENTS[post.kind]}/{post.id}/"
+
+
+def _chrome() -> dict[str, Any]:
+    lang = _lang()
+    return {
+        "site_nav": nav_items(_site(lang), lang),
+        "site_prefix": _site(lang),
+        "intake_query": "" if lang == "ja" else f"?lang={lang}",
+        # The site's own root (its .ics files are one for both languages; webcal: needs it
+        # absolute), as the site's footer writes it.
+        "site_root": current_app.config["HIROBA"].site_url,
+        "site_feed": f"{current_app.config['HIROBA'].site_url}/{FEED_ALL}",
+    }
