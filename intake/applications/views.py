@@ -19,6 +19,7 @@ from ..web.responses import retry_later
 from . import services as application_service
 from .forms import ApplicationFormBase, CancelForm, application_form
 from .links import BadLink, read_link_token
+from .models import Availability
 
 bp = Blueprint("applications", __name__, template_folder="templates")
 
@@ -82,7 +83,13 @@ def applied(post_id: int) -> str:
 
 @bp.route("/events/<int:post_id>/availability")
 def availability(post_id: int) -> Response:
-    return jsonify(application_service.availability(rt(), post_id))
+    """Answer the event page's line in the language its link asks for (no cookie is set)."""
+    found = application_service.availability(rt(), post_id)
+    label = _(str(found["label"]))
+    text = f"{_('申込状況:')} {label}"
+    if found["remaining"] is not None and found["status"] in (Availability.AVAILABLE, Availability.FEW):
+        text += _("（残り%(n)s人）", n=found["remaining"])
+    return jsonify({**found, "label": label, "text": text})
 
 
 @bp.route("/applications/<token>", methods=["GET", "POST"])

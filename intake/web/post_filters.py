@@ -8,11 +8,12 @@ from flask_babel import gettext as _
 
 from ..posts import recurrence
 from .auth import rt
+from .locale import select_locale
 
 
 def recurrence_words(post: Any) -> str:
     """Return the rule and its dates in words: 毎月第2土曜日（2027年3月31日まで）、全7回."""
-    words = recurrence.describe(post.recurrence or "", post.starts_at)
+    words = recurrence.describe(post.recurrence or "", post.starts_at, select_locale())
     if not words:
         return ""
     count = len(recurrence.decode(post.occurrences or "[]"))
