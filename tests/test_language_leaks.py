@@ -14,11 +14,13 @@ import itertools
 import re
 import xml.etree.ElementTree as ET
 
-from conftest import Instance
+from accounts_support import client_for, reconfigure
+from conftest import Instance, submit
 from icalendar import Calendar
 from language_scan import JAPANESE, japanese_outside_user_text
+from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from site_support import demo_fixture, event_pages
-from test_applying import live_event
+from test_applying import form, live_event
 from test_user_text_escaping import ROLES, _urls, world  # noqa: F401 - a fixture
 
 from intake.web import create_app
@@ -156,3 +158,25 @@ def test_no_intake_page_asked_in_english_has_japanese_of_its_own(
 # staff it enrols; everything else people typed there is a marked ASCII payload.
 PEOPLE = ("エスケープ運営", "エスケープ区職員")
 
+
+
+def test_an_application_in_english_is_mailed_in_english(instance: Instance, mailsink: MailSink):  # noqa: F811
+    reconfigure(instance, HIROBA_SMTP_HOST=mailsink.host, HIROBA_SMTP_PORT=str(mailsink.port))
+    post_id = live_event(instance, capacity=1, waitlist=True)
+    english, japanese = client_for(instance), client_for(instance)
+    sent = submit(english, f"/app/events/{post_id}/apply?lang=en", form(1))
+    assert sent.status_code == 302 and sent.headers["Location"].endswith("?lang=en")
+    assert '<html lang="en">' in english.get(sent.headers["Location"]).get_data(as_text=True)
+    assert english.get_cookie("lang") is None
+    assert submit(japanese, f"/app/events/{post_id}/apply?lang=ja", form(2)).status_code == 302
+    instance.worker_burst()
+    mails = {m["To"]: m for m in mailsink.wait_for(2) if m["To"].startswith("applicant-")}
+    first, second = mails["applicant-1@example.test"], mails["applicant-2@example.test"]
+    assert first["Subject"].endswith("Application received (Confirmed)")
+    body = first.get_content()
+    assert "Your place at" in body and "Status: Confirmed" in body
+    for own_words in (instance.settings.site_name, "申込検査の行事", "検査会場"):
+        body = body.replace(own_words, "")  # the deployment's name, the organizer's title, place
+    assert not JAPANESE.search(body), body
+    assert re.search(r"/app/applications/\S+\?lang=en", body)
+    assert "キャンセル待ち（1番目）" in second.get_content()  # the Japanese form: Japanese

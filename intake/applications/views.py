@@ -15,6 +15,7 @@ from ..errors import StoreUnavailable
 from ..models import Post
 from ..posts.services import open_event
 from ..web.auth import rt
+from ..web.locale import select_locale
 from ..web.responses import retry_later
 from . import services as application_service
 from .forms import ApplicationFormBase, CancelForm, application_form
@@ -73,6 +74,7 @@ def _application_data(form: ApplicationFormBase) -> application_service.Applicat
         email=(email.data or "") if email is not None else "",
         party_size=form.party_size.data,
         answers=form.answers(),
+        language=select_locale(),
     )
 
 
