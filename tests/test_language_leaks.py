@@ -14,7 +14,9 @@ import itertools
 import re
 import xml.etree.ElementTree as ET
 
+import pytest
 from accounts_support import client_for, reconfigure
+from actors import open_group, sign_in
 from conftest import Instance, submit
 from icalendar import Calendar
 from language_scan import JAPANESE, japanese_outside_user_text
@@ -23,6 +25,11 @@ from site_support import demo_fixture, event_pages
 from test_applying import form, live_event
 from test_user_text_escaping import ROLES, _urls, world  # noqa: F401 - a fixture
 
+from intake.config import Settings
+from intake.deployment import load_deployment
+from intake.errors import ConfigError
+from intake.installation.checkup import check_configuration
+from intake.runtime import Runtime
 from intake.web import create_app
 
 demo = demo_fixture()
@@ -44,7 +51,7 @@ def test_no_english_page_of_the_site_has_japanese_of_its_own(demo) -> None:  # t
 def test_english_event_pages_say_the_kind_and_the_rule_in_english(demo) -> None:  # type: ignore[no-untyped-def]
     site = demo.settings.live_dir.resolve()
     english = [(site / "en" / p.relative_to(site)).read_text("utf-8") for p in event_pages(site)]
-    assert any("<dd data-pagefind-filter=\"種類\">Event</dd>" in page for page in english)
+    assert any('<dd data-pagefind-filter="種類">Event</dd>' in page for page in english)
     assert not any(">Events</dd>" in page for page in english)
     rules = re.compile(r"(Every (other )?|The (last|\d+(st|nd|rd|th)) )\w+")
     assert any(rules.search(page) and "毎週" not in page for page in english)
@@ -64,7 +71,7 @@ def test_english_feeds_and_calendars(demo) -> None:  # type: ignore[no-untyped-d
     assert japanese_feeds
     for feed in japanese_feeds:
         twin = site / "en" / feed.relative_to(site)
-        root = ET.fromstring(twin.read_bytes())
+        root = ET.fromstring(twin.read_bytes())  # noqa: S314 - our own build output
         assert root.get("{http://www.w3.org/XML/1998/namespace}lang") == "en", twin
         title = root.findtext(f"{ATOM}title") or ""
         own = title.removeprefix(demo.settings.site_name)  # the deployment's name
@@ -137,7 +144,8 @@ def test_a_page_asked_in_english_keeps_english_on_its_links_and_redirects(
 
 
 def test_no_intake_page_asked_in_english_has_japanese_of_its_own(
-    app, world  # noqa: F811
+    app,
+    world,  # noqa: F811
 ) -> None:  # type: ignore[no-untyped-def]
     me, _seeds = world
     names = (app.config["HIROBA"].site_name, *PEOPLE)
@@ -157,7 +165,6 @@ def test_no_intake_page_asked_in_english_has_japanese_of_its_own(
 # People's Japanese in the world fixture (test_user_text_escaping.world): the names of the
 # staff it enrols; everything else people typed there is a marked ASCII payload.
 PEOPLE = ("エスケープ運営", "エスケープ区職員")
-
 
 
 def test_an_application_in_english_is_mailed_in_english(instance: Instance, mailsink: MailSink):  # noqa: F811
@@ -180,3 +187,51 @@ def test_an_application_in_english_is_mailed_in_english(instance: Instance, mail
     assert not JAPANESE.search(body), body
     assert re.search(r"/app/applications/\S+\?lang=en", body)
     assert "キャンセル待ち（1番目）" in second.get_content()  # the Japanese form: Japanese
+
+
+def test_audiences_take_an_english_label_and_old_configs_still_load(
+    instance: Instance, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "hiroba.toml").write_text(
+        '[audiences]\nkids = { ja = "小学生", en = "Primary school children" }\n'
+        'silver = "シニア"\nseniors = "高齢の方"\n',
+        encoding="utf-8",
+    )
+    deployment = load_deployment(tmp_path)
+    assert deployment.audiences == {"kids": "小学生", "silver": "シニア", "seniors": "高齢の方"}
+    # an old plain label keeps working; a key of the default list keeps its English
+    assert deployment.audiences_en == {"kids": "Primary school children", "seniors": "Older people"}
+    (tmp_path / "hiroba.toml").write_text('[audiences]\nkids = { en = "Kids" }\n', "utf-8")
+    with pytest.raises(ConfigError, match="audiences.kids.ja must be a label"):
+        load_deployment(tmp_path)
+    (tmp_path / "hiroba.toml").write_text('[audiences]\nkids = { ja = "子", fr = "x" }\n', "utf-8")
+    with pytest.raises(ConfigError, match="audiences.kids has 'fr'"):
+        load_deployment(tmp_path)
+    # `hiroba check` notes the label missing, and is still fine with it
+    (instance.settings.home / "hiroba.toml").write_text(
+        '[audiences]\nkids = { ja = "小学生", en = "Children" }\nsilver = "シニア"\n', "utf-8"
+    )
+    findings = list(check_configuration(Settings.from_env(instance.env)))
+    assert all(f.ok for f in findings)
+    notes = [f.text for f in findings if "English label" in f.text]
+    assert len(notes) == 1 and "silver" in notes[0] and "kids" not in notes[0]
+
+
+def test_english_pages_show_the_deployments_english_audience(instance: Instance, client) -> None:  # type: ignore[no-untyped-def]
+    (instance.settings.home / "hiroba.toml").write_text(
+        '[audiences]\nkids = { ja = "小学生", en = "Primary school children" }\n'
+        'silver = "シニア"\n',
+        "utf-8",
+    )
+    settings = Settings.from_env(instance.env)
+    rt = Runtime.from_settings(settings)
+    try:
+        visitor = create_app(settings, runtime=rt).test_client()
+        open_group(instance)
+        sign_in(visitor, "durable-group", "durable-password-1")
+        page = visitor.get("/app/posts/new?lang=en").get_data(as_text=True)
+        assert "Primary school children" in page and "シニア" in page  # no English: as written
+        assert "小学生" not in page
+        assert "小学生" in visitor.get("/app/posts/new").get_data(as_text=True)
+    finally:
+        rt.close()

@@ -89,7 +89,8 @@ def availability(post_id: int) -> Response:
     found = application_service.availability(rt(), post_id)
     label = _(str(found["label"]))
     text = f"{_('申込状況:')} {label}"
-    if found["remaining"] is not None and found["status"] in (Availability.AVAILABLE, Availability.FEW):
+    few_or_more = (Availability.AVAILABLE, Availability.FEW)
+    if found["remaining"] is not None and found["status"] in few_or_more:
         text += _("（残り%(n)s人）", n=found["remaining"])
     return jsonify({**found, "label": label, "text": text})
 

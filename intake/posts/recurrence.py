@@ -212,7 +212,7 @@ def describe(code: str, starts: dt.datetime | None, lang: str = "ja") -> str:
 def _ordinal(number: int) -> str:
     if 10 <= number % 100 <= 20:
         return f"{number}th"
-    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th')}"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
 
 
 def _english_words(frequency: str, day: dt.date) -> str:

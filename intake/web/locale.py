@@ -4,8 +4,10 @@ The language is what the link says: ``?lang=`` chooses it for that response (and
 links it renders carry it on), then the ``lang`` cookie, then Japanese. Only the language
 switch (``?set_lang=``, the link in every page's header) sets the cookie: a page's
 background request (the public event page's availability line) or a public page's link
-into the intake never changes the language of the reader's next page. Templates use ``_()``; forms use ``lazy_gettext``, and
-``lazy_text`` for labels taken from a mapping (escaped like any text when rendered).
+into the intake never changes the language of the reader's next page.
+
+Templates use ``_()``; forms use ``lazy_gettext``, and ``lazy_text`` for labels taken from
+a mapping (escaped like any text when rendered).
 """
 
 from __future__ import annotations

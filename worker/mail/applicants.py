@@ -16,8 +16,8 @@ from intake.applications import mail as words
 from intake.applications.links import application_path, link_expiry, make_link_token
 from intake.applications.models import APPLICATION_HOLDING, ApplicationStatus
 from intake.applications.services import position_of
-from intake.models import Application, Post
 from intake.mail import translations
+from intake.models import Application, Post
 from intake.runtime import Runtime
 
 from . import send_text

@@ -158,4 +158,5 @@ def render_page(page: Page, generator: Any, writer: Any, context: dict[str, Any]
     if page.renderer in TRANSLATED:  # the i18n writer's twins: en/feeds/..., en/calendar/...
         for folder, settings, local in writer.data_translations(page.data):
             twin = replace(page, data=local)
-            write_bytes(writer.output_path, folder + page.path, DATA_RENDERERS[page.renderer](twin, settings))
+            data = DATA_RENDERERS[page.renderer](twin, settings)
+            write_bytes(writer.output_path, folder + page.path, data)
