@@ -182,12 +182,14 @@ def load_deployment(home: Path) -> Deployment:
     posts = withdrawal.get("posts", "unpublish")
     if posts not in WITHDRAWAL_POSTS:
         raise ConfigError(f'{path}: withdrawal.posts must be "unpublish" or "keep_anonymous".')
+    audiences, audiences_en = _audiences(doc, path)
     return Deployment(
         personal_fields=PersonalFields(minimum_age=minimum_age, **switches),
         withdrawal_posts=posts,
         application_contact=_application_contact(doc, path),
         **_content(doc, path),
-        **_audiences(doc, path),
+        audiences=audiences,
+        audiences_en=audiences_en,
         uploads=load_upload_limits(doc, path),
         nightly_build=_nightly_build(doc, path),
         backup=_backup(doc, path, home),
@@ -316,11 +318,11 @@ def _nightly_build(doc: dict[str, Any], path: Path) -> dt.time | None:
 AUDIENCE_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,29}")
 
 
-def _audiences(doc: dict[str, Any], path: Path) -> dict[str, dict[str, str]]:
+def _audiences(doc: dict[str, Any], path: Path) -> tuple[dict[str, str], dict[str, str]]:
     """Read [audiences]: key = "label" or key = { ja = "label", en = "English label" } pairs
     that replace the default list of 対象 (a key of the default list keeps its English)."""
     if "audiences" not in doc:
-        return {"audiences": dict(AUDIENCES), "audiences_en": dict(AUDIENCES_EN)}
+        return dict(AUDIENCES), dict(AUDIENCES_EN)
     table = _table(doc, "audiences", path)
     if not table:
         raise ConfigError(f"{path}: [audiences] must list at least one audience.")
@@ -347,7 +349,7 @@ def _audiences(doc: dict[str, Any], path: Path) -> dict[str, dict[str, str]]:
         own = str(names.get("en", "")).strip() or AUDIENCES_EN.get(key, "")
         if own:
             english[key] = own
-    return {"audiences": labels, "audiences_en": english}
+    return labels, english
 
 
 def _content(doc: dict[str, Any], path: Path) -> dict[str, int]:
