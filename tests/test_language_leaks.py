@@ -29,7 +29,11 @@ from intake.config import Settings
 from intake.deployment import load_deployment
 from intake.errors import ConfigError
 from intake.installation.checkup import check_configuration
+from intake.models import Account
+from intake.moderation import decisions as post_decisions
+from intake.posts.services import PostData, submit_post
 from intake.runtime import Runtime
+from intake.store import transaction
 from intake.web import create_app
 
 demo = demo_fixture()
@@ -235,3 +239,34 @@ def test_english_pages_show_the_deployments_english_audience(instance: Instance,
         assert "小学生" in visitor.get("/app/posts/new").get_data(as_text=True)
     finally:
         rt.close()
+
+
+def test_a_poster_who_registered_in_english_is_mailed_in_english(
+    instance: Instance,
+    mailsink: MailSink,  # noqa: F811
+) -> None:
+    reconfigure(instance, HIROBA_SMTP_HOST=mailsink.host, HIROBA_SMTP_PORT=str(mailsink.port))
+    moderator, group = open_group(instance)
+    with transaction(instance.rt.sessions) as db:
+        account = db.get(Account, group)
+        assert account is not None
+        account.language = "en"  # as the English registration form stores it
+    rt = instance.rt
+    sent_back = submit_post(
+        rt, group, PostData(kind="notice", title="英語話者の投稿", summary="要約")
+    )
+    approved = submit_post(rt, group, PostData(kind="notice", title="二つ目の投稿", summary="b"))
+    post_decisions.reject(rt, moderator, post_decisions.Subject("post", sent_back), "No date.")
+    post_decisions.approve(rt, moderator, post_decisions.Subject("post", approved))
+    instance.worker_burst()
+    mails = [m for m in mailsink.wait_for(3) if m["To"] == "d2@example.test"]
+    subjects = sorted(str(m["Subject"]) for m in mails)
+    site = instance.settings.site_name
+    assert f"[{site}] Your post was approved" in subjects
+    assert f"[{site}] Your post was sent back" in subjects
+    for mail in mails:
+        body = mail.get_content()
+        assert "/app/my?lang=en" in body
+        for own_words in (site, "英語話者の投稿", "二つ目の投稿"):
+            body = body.replace(own_words, "")
+        assert not JAPANESE.search(body), body
