@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
-from .taxonomy import AUDIENCES
+from .taxonomy import AUDIENCES, AUDIENCES_EN
 from .uploads.limits import UploadLimits, load_upload_limits
 from .validation import InvalidInput, email
 
@@ -104,6 +104,9 @@ class Deployment:
     application_contact: tuple[str, ...] = CONTACT_FIELDS
     # Who posts may be for (対象): key (a URL segment) to label; [audiences] replaces it.
     audiences: dict[str, str] = field(default_factory=lambda: dict(AUDIENCES))
+    # Their English labels ([audiences] key = { ja = "…", en = "…" }); a key without one
+    # shows its Japanese label on English pages (`hiroba check` says which).
+    audiences_en: dict[str, str] = field(default_factory=lambda: dict(AUDIENCES_EN))
     # Old content: past events leave the site this many days after they end, and a poster
     # asked to remove stale content has this many days before moderators may remove it.
     archive_after_days: int = 180
@@ -179,12 +182,14 @@ def load_deployment(home: Path) -> Deployment:
     posts = withdrawal.get("posts", "unpublish")
     if posts not in WITHDRAWAL_POSTS:
         raise ConfigError(f'{path}: withdrawal.posts must be "unpublish" or "keep_anonymous".')
+    audiences, audiences_en = _audiences(doc, path)
     return Deployment(
         personal_fields=PersonalFields(minimum_age=minimum_age, **switches),
         withdrawal_posts=posts,
         application_contact=_application_contact(doc, path),
         **_content(doc, path),
-        audiences=_audiences(doc, path),
+        audiences=audiences,
+        audiences_en=audiences_en,
         uploads=load_upload_limits(doc, path),
         nightly_build=_nightly_build(doc, path),
         backup=_backup(doc, path, home),
@@ -313,21 +318,38 @@ def _nightly_build(doc: dict[str, Any], path: Path) -> dt.time | None:
 AUDIENCE_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,29}")
 
 
-def _audiences(doc: dict[str, Any], path: Path) -> dict[str, str]:
-    """Read [audiences]: key = "label" pairs that replace the default list of 対象."""
+def _audiences(doc: dict[str, Any], path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Read [audiences]: key = "label" or key = { ja = "label", en = "English label" } pairs
+    that replace the default list of 対象 (a key of the default list keeps its English)."""
     if "audiences" not in doc:
-        return dict(AUDIENCES)
+        return dict(AUDIENCES), dict(AUDIENCES_EN)
     table = _table(doc, "audiences", path)
     if not table:
         raise ConfigError(f"{path}: [audiences] must list at least one audience.")
-    for key, label in table.items():
+    labels, english = {}, {}
+    for key, value in table.items():
         if not AUDIENCE_KEY.fullmatch(key):
             raise ConfigError(
                 f"{path}: audiences.{key} must be a key of lowercase letters, digits and -."
             )
-        if not isinstance(label, str) or not label.strip() or len(label) > 40:
-            raise ConfigError(f"{path}: audiences.{key} must be a label of 1 to 40 characters.")
-    return {key: label.strip() for key, label in table.items()}
+        names = value if isinstance(value, dict) else {"ja": value}
+        unknown = sorted(set(names) - {"ja", "en"})
+        if unknown:
+            raise ConfigError(f"{path}: audiences.{key} has {unknown[0]!r}; use ja and en.")
+        for lang in ("ja", "en"):
+            label = names.get(lang, "" if lang == "en" else None)
+            empty = lang == "ja" and isinstance(label, str) and not label.strip()
+            if not isinstance(label, str) or len(label) > 40 or empty:
+                raise ConfigError(
+                    f"{path}: audiences.{key}.{lang} must be a label of 1 to 40 characters."
+                    if isinstance(value, dict)
+                    else f"{path}: audiences.{key} must be a label of 1 to 40 characters."
+                )
+        labels[key] = names["ja"].strip()
+        own = str(names.get("en", "")).strip() or AUDIENCES_EN.get(key, "")
+        if own:
+            english[key] = own
+    return labels, english
 
 
 def _content(doc: dict[str, Any], path: Path) -> dict[str, int]:

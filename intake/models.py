@@ -232,6 +232,7 @@ class Application(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime)
     attended: Mapped[bool] = mapped_column(Boolean, default=False)  # marked by the organizer
     source: Mapped[str] = mapped_column(String(8), default=EntrySource.WEB)  # phone, paper
+    language: Mapped[str] = mapped_column(String(8), default="ja")  # of the form: the mails'
 
 
 class EventMessage(Base):

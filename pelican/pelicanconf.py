@@ -142,6 +142,13 @@ HIROBA_KINDS_EN = {
     "recruitment": "Calls for participants",
     "notices": "Notices",
 }
+# One item's kind in English (an event page's 種類 says "Event", not the section "Events");
+# in Japanese the kind's label serves both.
+HIROBA_KIND_NAMES_EN = {
+    "events": "Event",
+    "recruitment": "Call for participants",
+    "notices": "Notice",
+}
 # The site's languages: DEFAULT_LANG at the root, every other one under /<lang>/ (the
 # i18n plugin renders each page once per language; the theme's catalogs translate it).
 HIROBA_LANGUAGES = {"ja": "日本語", "en": "English"}

@@ -127,6 +127,7 @@ def test_the_deadline_closes_the_form(instance, client):
         "status": "closed",
         "label": "受付終了",
         "remaining": 5,
+        "text": "申込状況: 受付終了",
     }
 
 
@@ -237,14 +238,24 @@ def test_availability_json(instance, client):
         "status": "available",
         "label": "空きあり",
         "remaining": 10,
+        "text": "申込状況: 空きあり（残り10人）",
     }
     svc.apply(instance.rt, post_id, person(1, 8))
-    assert client.get(url).get_json() == {"status": "few", "label": "残りわずか", "remaining": 2}
+    assert client.get(url).get_json() == {
+        "status": "few",
+        "label": "残りわずか",
+        "remaining": 2,
+        "text": "申込状況: 残りわずか（残り2人）",
+    }
+    english = client.get(url + "?lang=en")
+    assert english.get_json()["text"] == "Availability: Few places left (2 places left)"
+    assert "Set-Cookie" not in english.headers  # the page's language, never remembered
     svc.apply(instance.rt, post_id, person(2, 2))
     assert client.get(url).get_json() == {
         "status": "waitlist",
         "label": "キャンセル待ち受付中",
         "remaining": 0,
+        "text": "申込状況: キャンセル待ち受付中",
     }
     assert client.get("/app/events/999999/availability").status_code == 404
 

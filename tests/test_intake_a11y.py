@@ -459,7 +459,7 @@ def test_switching_language_keeps_the_page_and_the_form_works(world, browser):  
     switch = page.get_by_role("navigation", name="言語").get_by_role("link", name="English")
     assert switch.get_attribute("lang") == "en"
     switch.click()
-    page.wait_for_url(re.compile(r"/app/register\?lang=en$"))
+    page.wait_for_url(re.compile(r"/app/register\?set_lang=en$"))
     assert page.evaluate("() => document.documentElement.lang") == "en"
     assert page.get_by_role("heading", level=1).inner_text() == "Register as an individual"
     # The choice is remembered: the next page without ?lang= is English too.

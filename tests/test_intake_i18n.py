@@ -1,9 +1,9 @@
 """The intake in two languages: Japanese by default, English from a committed gettext catalog.
 
 Every string the intake's templates and Python mark for translation has an English
-translation; ?lang=en (remembered in a cookie) turns pages, form labels, field messages,
-flash messages and dates English; the language switch keeps the page; the .mo is built
-from the .po without any network.
+translation; ?lang=en (that page only) or the language switch (remembered in a cookie)
+turns pages, form labels, field messages, flash messages and dates English; the language
+switch keeps the page; the .mo is built from the .po without any network.
 """
 
 from __future__ import annotations
@@ -56,24 +56,29 @@ def test_a_stale_catalog_is_compiled_at_start(tmp_path):
     assert catalog.compile_stale(tmp_path) == [folder / "messages.mo"]
 
 
-def test_japanese_is_the_default_and_english_is_remembered(client):
+def test_japanese_is_the_default_and_the_switch_is_remembered(client):
     page = client.get("/app/register").get_data(as_text=True)
     assert '<html lang="ja">' in page and "個人で登録" in page
-    assert 'href="/app/register?lang=en" lang="en" hreflang="en">English</a>' in page
-    response = client.get("/app/register?lang=en")
+    assert 'href="/app/register?set_lang=en" lang="en" hreflang="en">English</a>' in page
+    asked = client.get("/app/register?lang=en")
+    assert '<html lang="en">' in asked.get_data(as_text=True)
+    assert "Set-Cookie" not in asked.headers  # a link's language is that page's only
+    response = client.get("/app/register?set_lang=en")
     english = response.get_data(as_text=True)
     assert '<html lang="en">' in english
     assert "Register as an individual" in english and "Postcode" in english
-    assert 'href="/app/register?lang=ja" lang="ja" hreflang="ja">日本語</a>' in english
+    assert 'href="/app/register?set_lang=ja" lang="ja" hreflang="ja">日本語</a>' in english
     assert "lang=en" in response.headers["Set-Cookie"]
     assert '<html lang="en">' in client.get("/app/login").get_data(as_text=True)
     assert '<html lang="ja">' in client.get("/app/login?lang=ja").get_data(as_text=True)
-    assert '<html lang="ja">' in client.get("/app/login?lang=xx").get_data(as_text=True)
+    # a language the intake does not have is ignored: the reader's own choice stands
+    assert '<html lang="en">' in client.get("/app/login?lang=xx").get_data(as_text=True)
+    assert '<html lang="ja">' in client.get("/app/login?set_lang=ja&lang=xx").get_data(as_text=True)
 
 
 def test_the_switch_keeps_the_query(client):
     page = client.get("/app/register/group?lang=en&x=%E3%81%82").get_data(as_text=True)
-    assert 'href="/app/register/group?lang=ja&amp;x=%E3%81%82"' in page
+    assert 'href="/app/register/group?x=%E3%81%82&amp;set_lang=ja"' in page
 
 
 def test_english_form_errors_keep_input(instance, client):
@@ -84,7 +89,7 @@ def test_english_form_errors_keep_input(instance, client):
         "contact-kana": "Kana",
         "login": "ab",
     }
-    client.get("/app/register/group?lang=en")
+    client.get("/app/register/group?set_lang=en")
     response = submit(client, "/app/register/group", data)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -111,7 +116,7 @@ def test_english_form_errors_keep_input(instance, client):
 
 def test_english_flash_messages_and_taxonomy(instance, client):
     sign_in(client, *make_moderator(instance))
-    client.get("/app/moderation?lang=en")
+    client.get("/app/moderation?set_lang=en")
     page = client.get("/app/moderation/paper/group").get_data(as_text=True)
     assert "Welfare" in page and "Yotsuya" in page and "Enter a paper registration (group)" in page
     response = submit(client, "/app/moderation/paper/group", group_form(2, "paper-group-en"))

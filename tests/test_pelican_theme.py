@@ -286,7 +286,7 @@ def test_event_page_shows_the_public_fields(site: Path) -> None:
     assert "福祉・健康" in html and "四谷" in html
     assert "<dd>20人</dd>" in html and "<dd>無料</dd>" in html
     assert 'data-post-id="12"' in html
-    assert 'href="/app/events/12/apply"' in html and "申し込む" in html
+    assert 'href="/app/events/12/apply?lang=ja"' in html and "申し込む" in html
     assert '<a class="skip-link" href="#main">本文へ移動</a>' in html
     assert '<main id="main"' in html
     assert "<strong>活動内容</strong>" in html

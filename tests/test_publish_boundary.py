@@ -334,7 +334,7 @@ def test_hostile_markup_is_inert_everywhere_on_the_public_site(instance, client,
     group_page = (live / "groups" / str(group_id) / "index.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in group_page  # 活動内容 and contact, as text
     assert 'href="https://evil.example/&#34;&gt;&lt;script&gt;' in group_page  # website, escaped
-    assert f'href="/app/events/{event_id}/apply"' in html  # Contact could not set Apply_url
+    assert f'href="/app/events/{event_id}/apply?lang=ja"' in html  # Contact could not set it
     # The same page through the app's origin, and the intake's own apply form.
     with client.get(f"/events/{event_id}/") as served:
         assert served.status_code == 200 and "&lt;script&gt;" in served.get_data(as_text=True)

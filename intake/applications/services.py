@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from .. import jobs, outbox
 from ..accounts.models import EntrySource
+from ..accounts.services import LANGUAGES
 from ..errors import HirobaError, InvalidTransition, NotFound
 from ..models import Application, Post, Task, utcnow
 from ..posts.models import POST_LIVE
@@ -78,6 +79,7 @@ class ApplicationData:
     email: str
     party_size: int = 1
     answers: list[str | list[str]] = field(default_factory=list)
+    language: str = "ja"  # the apply form's: the applicant's mails are written in it
 
 
 @dataclass(frozen=True)
@@ -255,6 +257,7 @@ def apply(
                 phone_index=phone_index,
                 processed_at=utcnow(),
                 source=source,
+                language=data.language if data.language in LANGUAGES else "ja",
                 **sealed,
             )
             session.add(application)

@@ -15,10 +15,12 @@ from ..errors import StoreUnavailable
 from ..models import Post
 from ..posts.services import open_event
 from ..web.auth import rt
+from ..web.locale import select_locale
 from ..web.responses import retry_later
 from . import services as application_service
 from .forms import ApplicationFormBase, CancelForm, application_form
 from .links import BadLink, read_link_token
+from .models import Availability
 
 bp = Blueprint("applications", __name__, template_folder="templates")
 
@@ -72,6 +74,7 @@ def _application_data(form: ApplicationFormBase) -> application_service.Applicat
         email=(email.data or "") if email is not None else "",
         party_size=form.party_size.data,
         answers=form.answers(),
+        language=select_locale(),
     )
 
 
@@ -82,7 +85,14 @@ def applied(post_id: int) -> str:
 
 @bp.route("/events/<int:post_id>/availability")
 def availability(post_id: int) -> Response:
-    return jsonify(application_service.availability(rt(), post_id))
+    """Answer the event page's line in the language its link asks for (no cookie is set)."""
+    found = application_service.availability(rt(), post_id)
+    label = _(str(found["label"]))
+    text = f"{_('申込状況:')} {label}"
+    few_or_more = (Availability.AVAILABLE, Availability.FEW)
+    if found["remaining"] is not None and found["status"] in few_or_more:
+        text += _("（残り%(n)s人）", n=found["remaining"])
+    return jsonify({**found, "label": label, "text": text})
 
 
 @bp.route("/applications/<token>", methods=["GET", "POST"])

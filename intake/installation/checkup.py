@@ -93,6 +93,15 @@ def check_configuration(settings: Settings) -> Iterator[Finding]:
             )
             return
     yield Finding("configuration", True, f"{settings.environment}, home {settings.home}")
+    deployment = settings.deployment
+    missing = [key for key in deployment.audiences if key not in deployment.audiences_en]
+    if missing:
+        yield Finding(
+            "configuration",
+            True,
+            f"note: [audiences] {', '.join(missing)} have no English label; English pages "
+            'show the Japanese one (write key = { ja = "…", en = "…" } in hiroba.toml)',
+        )
 
 
 def check_keys(settings: Settings) -> Iterator[Finding]:

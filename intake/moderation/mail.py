@@ -1,8 +1,11 @@
-"""The digest mail telling a moderator that work waits, in their account's language.
+"""The digest mail telling a moderator that work waits, in their account's language, and
+the texts of the mails to a poster about their post (a decision, a takedown, a request to
+remove stale content: worker/mail/posters.py), in the poster's account's language.
 
-Counts per queue and the link to the moderation page: nothing else. No registrant's name,
-no post's title (a title is public only once approved), no inquiry's text. The texts are
-message ids of the intake's catalog; the worker's job (worker/jobs/moderation.py) sends.
+The digest holds counts per queue and the link to the moderation page: nothing else. No
+registrant's name, no post's title (a title is public only once approved), no inquiry's
+text. The texts are message ids of the intake's catalog; the worker's jobs
+(worker/jobs/moderation.py) fill them in and send.
 """
 
 from __future__ import annotations
@@ -19,6 +22,35 @@ DIGEST_LINE = N_("・%(queue)s: %(n)s件")
 DIGEST_FOOT = N_(
     "運営の画面で確認してください:\n%(link)s\n\n"
     "このお知らせは、新しい作業が届いたときに、最短で%(minutes)s分おきに送られます。"
+)
+
+# Mails to a poster (worker/mail/posters.py).
+POSTER_SUBJECT = N_("【%(site)s】%(subject)s")
+POST_NAME = N_("「%(title)s」（投稿番号 %(id)s）")
+APPROVED_SUBJECT = N_("投稿を承認しました")
+APPROVED_EDIT_SUBJECT = N_("投稿の変更を承認しました")
+APPROVED_LINE = N_("%(name)sを承認しました。まもなくサイトに公開されます。")
+APPROVED_EDIT_LINE = N_("%(name)sの変更を承認しました。公開中のページにまもなく反映されます。")
+APPROVED_WITH_EDITS = N_("運営者が次の点を修正してから承認しました。")
+REJECTED_SUBJECT = N_("投稿を差し戻しました")
+REJECTED_EDIT_SUBJECT = N_("投稿の変更を差し戻しました")
+REJECTED_LINE = N_("%(name)sは、このままでは掲載できないため差し戻しました。")
+REJECTED_EDIT_LINE = N_("%(name)sの変更は承認されませんでした。公開中の内容はそのままです。")
+REASON = N_("理由:")
+RESUBMIT = N_("マイページから内容を修正して、もう一度審査に送ることができます。")
+MY_PAGE = N_("マイページ: %(link)s")
+TAKEDOWN_SUBJECT = N_("投稿の公開を停止しました")
+TAKEDOWN_BODY = N_(
+    "%(name)sは、運営者の判断により公開を停止しました。\n\n"
+    "理由:\n%(reason)s\n\n"
+    "ご不明な点は運営者までお問い合わせください。"
+)
+STALE_SUBJECT = N_("古い情報の削除依頼")
+STALE_BODY = N_(
+    "%(name)sについて、運営者から古い情報の削除依頼が届いています。\n\n"
+    "理由:\n%(reason)s\n\n"
+    "%(deadline)s までに、マイページから内容を更新するか、取り下げてください。"
+    "期限を過ぎると、運営者が削除することがあります。"
 )
 
 

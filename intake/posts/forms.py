@@ -15,6 +15,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -37,6 +38,7 @@ from ..taxonomy import AREAS, AUDIENCES, POST_KINDS, TOPICS
 from ..uploads.forms import with_attachments
 from ..uploads.limits import UploadLimits
 from ..web.fields import MultiCheckboxField, choices, length, required
+from ..web.locale import select_locale
 from ..web.plain_text import FlaskForm, Form
 from . import recurrence
 from .edit_files import EditableFile
@@ -300,7 +302,15 @@ def prepare(form: PostForm, allowed_contact: tuple[str, ...], audiences: dict[st
     if form.ask_contact.data not in {c.value for c in form.ask_contact.choices}:
         form.ask_contact.data = form.ask_contact.choices[0].value
     if hasattr(form, "audience"):
-        form.audience.choices = choices(audiences)
+        form.audience.choices = audience_choices(audiences)
+
+
+def audience_choices(audiences: dict[str, str]) -> list[SelectChoice]:
+    """Return the 対象 checkboxes: in English, hiroba.toml's English label where it has one."""
+    if select_locale() == "en":
+        english = current_app.config["HIROBA"].deployment.audiences_en
+        return [SelectChoice(key, english.get(key) or label) for key, label in audiences.items()]
+    return choices(audiences)
 
 
 def fix_kind(form: PostForm, kind: str) -> None:

@@ -24,6 +24,7 @@ translates them (this module must not import Flask).
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime as dt
 import json
@@ -185,11 +186,18 @@ def decode(text: str) -> list[tuple[dt.datetime, dt.datetime | None]]:
         return []
 
 
-def describe(code: str, starts: dt.datetime | None) -> str:
-    """Return the rule in Japanese words, e.g. 毎月第2土曜日 (2027年3月27日まで); "" for none."""
+def describe(code: str, starts: dt.datetime | None, lang: str = "ja") -> str:
+    """Return the rule in words, e.g. 毎月第2土曜日（2027年3月27日まで）; "" for none.
+
+    In English (lang "en"): the 2nd Saturday of every month (until 27 Mar 2027).
+    """
     rule = parse(code)
     if rule is None or starts is None:
         return ""
+    until = rule.until
+    if lang == "en":
+        words = _english_words(rule.frequency, starts.date())
+        return f"{words} (until {until.day} {calendar.month_abbr[until.month]} {until.year})"
     name = WEEKDAY_NAMES[starts.weekday()] + "曜日"
     words = {
         "weekly": f"毎週{name}",
@@ -198,5 +206,21 @@ def describe(code: str, starts: dt.datetime | None) -> str:
         "monthly-last": f"毎月最終{name}",
         "monthly-day": f"毎月{starts.day}日",
     }[rule.frequency]
-    until = rule.until
     return f"{words}（{until.year}年{until.month}月{until.day}日まで）"
+
+
+def _ordinal(number: int) -> str:
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+
+
+def _english_words(frequency: str, day: dt.date) -> str:
+    name = calendar.day_name[day.weekday()]
+    return {
+        "weekly": f"Every {name}",
+        "biweekly": f"Every other {name}",
+        "monthly-nth": f"The {_ordinal(nth_of_month(day))} {name} of every month",
+        "monthly-last": f"The last {name} of every month",
+        "monthly-day": f"The {_ordinal(day.day)} of every month",
+    }[frequency]

@@ -23,6 +23,7 @@ from .forms import (
     ASK_CONTACT_CHOICES,
     PostForm,
     WithdrawForm,
+    audience_choices,
     edit_form,
     fix_kind,
     form_data,
@@ -64,7 +65,7 @@ def _prepare(form: PostForm) -> PostForm:
     )
     if form.ask_contact.data not in {c.value for c in form.ask_contact.choices}:
         form.ask_contact.data = form.ask_contact.choices[0].value
-    form.audience.choices = choices(rt().settings.deployment.audiences)
+    form.audience.choices = audience_choices(rt().settings.deployment.audiences)
     return form
 
 

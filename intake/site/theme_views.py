@@ -117,8 +117,6 @@ def _chrome() -> dict[str, Any]:
         "site_nav": nav_items(_site(lang), lang),
         "site_prefix": _site(lang),
         "intake_query": "" if lang == "ja" else f"?lang={lang}",
-        # The site's own root (its .ics files are one for both languages; webcal: needs it
-        # absolute), as the site's footer writes it.
-        "site_root": current_app.config["HIROBA"].site_url,
-        "site_feed": f"{current_app.config['HIROBA'].site_url}/{FEED_ALL}",
+        # The site's feed in this language (the English copy is under /en/).
+        "site_feed": f"{_site(lang)}/{FEED_ALL}",
     }

@@ -59,6 +59,7 @@ LABEL_MAPS = (
     ("intake.applications.questions", "KINDS"),
     ("intake.applications.mail", "AUDIENCES"),
     ("intake.posts.fields", "LABELS"),
+    ("intake.profiles.services", "REVIEWED"),
 )
 
 

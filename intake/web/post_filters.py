@@ -8,11 +8,12 @@ from flask_babel import gettext as _
 
 from ..posts import recurrence
 from .auth import rt
+from .locale import select_locale
 
 
 def recurrence_words(post: Any) -> str:
     """Return the rule and its dates in words: 毎月第2土曜日（2027年3月31日まで）、全7回."""
-    words = recurrence.describe(post.recurrence or "", post.starts_at)
+    words = recurrence.describe(post.recurrence or "", post.starts_at, select_locale())
     if not words:
         return ""
     count = len(recurrence.decode(post.occurrences or "[]"))
@@ -21,6 +22,8 @@ def recurrence_words(post: Any) -> str:
 
 def audience_labels(keys: str) -> str:
     """Return the labels of comma-separated 対象 keys, joined with 、."""
-    labels = rt().settings.deployment.audiences
-    # The deployment's labels are translated when the catalog has them (the default ones).
-    return _("、").join(_(labels.get(key, key)) for key in (keys or "").split(",") if key)
+    deployment = rt().settings.deployment
+    labels = deployment.audiences
+    if select_locale() == "en":  # hiroba.toml's English labels, else the Japanese one
+        labels = labels | deployment.audiences_en
+    return _("、").join(labels.get(key, key) for key in (keys or "").split(",") if key)

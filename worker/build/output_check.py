@@ -29,9 +29,9 @@ KNOWN_OUTPUT = re.compile(
         (
             rf"{_LANG}(?:{_SLUG}/)*index\.html",  # every generated page is a folder's index
             rf"{_LANG}404\.html",
-            r"(?:events|recruitment|notices)/\d+/event\.ics",
-            rf"calendar/(?:{_SLUG}/)*{_SLUG}\.ics",
-            rf"feeds/(?:{_SLUG}/)*{_SLUG}\.atom\.xml",
+            rf"{_LANG}(?:events|recruitment|notices)/\d+/event\.ics",
+            rf"{_LANG}calendar/(?:{_SLUG}/)*{_SLUG}\.ics",
+            rf"{_LANG}feeds/(?:{_SLUG}/)*{_SLUG}\.atom\.xml",
             r"media/\d+/[0-9a-f]{32}(?:-\d+\.webp|\.pdf)",
             r"search/(?:index|delta)\.json",
             r"pagefind/pagefind[a-z.-]*\.(?:js|css|json)",

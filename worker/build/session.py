@@ -16,7 +16,7 @@ from pelican.settings import read_settings
 from pelican.writers import Writer
 
 from intake.config import Settings
-from intake.taxonomy import AREAS, AREAS_EN, AUDIENCES_EN, TOPICS, TOPICS_EN
+from intake.taxonomy import AREAS, AREAS_EN, TOPICS, TOPICS_EN
 
 if TYPE_CHECKING:  # mypy finds the plugin through mypy_path; the worker loads it via Pelican
     from listings.api import Listings
@@ -44,7 +44,7 @@ def pelican_settings(
         "HIROBA_AUDIENCES": settings.deployment.audiences,
         "HIROBA_TOPICS_EN": TOPICS_EN,
         "HIROBA_AREAS_EN": AREAS_EN,
-        "HIROBA_AUDIENCES_EN": AUDIENCES_EN,
+        "HIROBA_AUDIENCES_EN": settings.deployment.audiences_en,
         "HIROBA_INTAKE_URL": "/app",
         "HIROBA_OPERATOR": settings.deployment.operator.public(),
         "CACHE_PATH": str(settings.site_dir / "cache"),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from intake.config import Settings
-from intake.taxonomy import AREAS, AREAS_EN, AUDIENCES_EN, TOPICS, TOPICS_EN
+from intake.taxonomy import AREAS, AREAS_EN, TOPICS, TOPICS_EN
 
 MEDIA = "media"  # the content folder Pelican copies as it is (STATIC_PATHS)
 PUBLIC_FILE = 0o644  # what anyone may read: nginx runs as another user
@@ -130,8 +130,9 @@ def fingerprint(settings: Settings) -> str:
     _hash_tree(digest, settings.theme_dir)
     _hash_tree(digest, settings.pages_dir)
     names = [settings.site_url, settings.site_name, TOPICS, AREAS]
-    names += [TOPICS_EN, AREAS_EN, AUDIENCES_EN]  # the English pages' labels
+    names += [TOPICS_EN, AREAS_EN]  # the English pages' labels
     names.append(settings.deployment.audiences)  # 対象: hiroba.toml [audiences]
+    names.append(settings.deployment.audiences_en)
     names.append(settings.deployment.operator.public())  # the footer: [operator]
     digest.update(json.dumps(names, ensure_ascii=False, sort_keys=True).encode())
     return digest.hexdigest()

@@ -35,7 +35,7 @@ def send_event_message(rt: Runtime, session: Session, delivery_id: int) -> None:
         # Purged, cancelled or moved since the message was written.
         delivery.state = DeliveryState.SKIPPED
         return
-    subject, body = mail_text(rt.settings.site_name, post, message)
+    subject, body = mail_text(rt.settings.site_name, post, message, application.language)
     send_text(rt.settings, address, subject, body)
     delivery.state = DeliveryState.SENT
     delivery.sent_at = utcnow()

@@ -17,14 +17,23 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import AccountStatus
+from intake.mail import translations
 from intake.models import Account, Decision, Post
+from intake.moderation import mail as words
 from intake.moderation.mail import digest_text
 from intake.moderation.waiting import count_waiting
 from intake.posts.models import PostStatus
 from intake.runtime import Runtime
 
 from ..mail import send_text
-from ..mail.posters import decided_post, decision_text, poster_address, send_notice
+from ..mail.posters import (
+    decided_post,
+    decision_text,
+    my_url,
+    post_name,
+    poster_address,
+    send_notice,
+)
 from ..tasks import tracked
 
 log = logging.getLogger(__name__)
@@ -44,9 +53,9 @@ def send_post_decision(rt: Runtime, session: Session, decision_id: int) -> None:
     address = poster_address(rt, post.account)
     if address is None:
         return
-    subject, body = decision_text(
-        rt.settings.site_name, f"{rt.settings.public_url}/app/my", decision, post
-    )
+    lang = post.account.language
+    my_page = my_url(rt.settings.public_url, lang)
+    subject, body = decision_text(rt.settings.site_name, my_page, decision, post, lang)
     send_text(rt.settings, address, subject, body)
 
 
@@ -56,12 +65,10 @@ def send_takedown_notice(rt: Runtime, session: Session, post_id: int) -> None:
     post = session.get(Post, post_id)
     if post is None or post.status != PostStatus.TAKEN_DOWN:
         return
-    body = (
-        f"「{post.title}」（投稿番号 {post.id}）は、運営者の判断により公開を停止しました。\n\n"
-        f"理由:\n{post.takedown_reason}\n\n"
-        "ご不明な点は運営者までお問い合わせください。"
-    )
-    send_notice(rt, post, "投稿の公開を停止しました", body)
+    lang = post.account.language
+    values = {"name": post_name(post, lang), "reason": post.takedown_reason}
+    body = translations(lang).gettext(words.TAKEDOWN_BODY) % values
+    send_notice(rt, post, words.TAKEDOWN_SUBJECT, body)
 
 
 @tracked
@@ -71,15 +78,12 @@ def send_stale_request(rt: Runtime, session: Session, post_id: int) -> None:
     if post is None or post.status != PostStatus.APPROVED or post.stale_deadline is None:
         return
     at = post.stale_deadline + timedelta(hours=JST_HOURS)
-    deadline = f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"
-    body = (
-        f"「{post.title}」（投稿番号 {post.id}）について、"
-        "運営者から古い情報の削除依頼が届いています。\n\n"
-        f"理由:\n{post.stale_reason}\n\n"
-        f"{deadline} までに、マイページから内容を更新するか、取り下げてください。"
-        "期限を過ぎると、運営者が削除することがあります。"
-    )
-    send_notice(rt, post, "古い情報の削除依頼", body)
+    lang = post.account.language
+    pattern = f"{at.year}年{at.month}月{at.day}日 %H:%M" if lang == "ja" else "%Y-%m-%d %H:%M"
+    deadline = at.strftime(pattern)
+    values = {"name": post_name(post, lang), "reason": post.stale_reason, "deadline": deadline}
+    body = translations(lang).gettext(words.STALE_BODY) % values
+    send_notice(rt, post, words.STALE_SUBJECT, body)
 
 
 @tracked

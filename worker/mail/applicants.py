@@ -12,9 +12,11 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from intake.applications import mail as words
 from intake.applications.links import application_path, link_expiry, make_link_token
 from intake.applications.models import APPLICATION_HOLDING, ApplicationStatus
 from intake.applications.services import position_of
+from intake.mail import translations
 from intake.models import Application, Post
 from intake.runtime import Runtime
 
@@ -24,40 +26,38 @@ log = logging.getLogger(__name__)
 
 
 def mail_text(
-    site_name: str, post: Post, application: Application, position: int | None, link: str
+    site_name: str,
+    post: Post,
+    application: Application,
+    position: int | None,
+    link: str,
+    lang: str = "ja",
 ) -> tuple[str, str]:
     """Return the subject and body of an applicant's mail for their current standing."""
+    text = translations(lang).gettext
+    values: dict[str, object] = {"title": post.title, "position": position, "site": site_name}
     if application.status == ApplicationStatus.CONFIRMED:
-        standing, headline = "参加確定", f"「{post.title}」への参加が確定しました。"
+        standing, headline = text(words.STANDING_CONFIRMED), text(words.HEADLINE_CONFIRMED)
     elif application.status == ApplicationStatus.WAITLISTED:
-        standing = f"キャンセル待ち {position}番目"
-        headline = (
-            f"「{post.title}」は定員に達しているため、キャンセル待ち（{position}番目）で"
-            "受け付けました。順番が来たら、あらためてメールでお知らせします。"
-        )
+        standing, headline = text(words.STANDING_WAITING), text(words.HEADLINE_WAITING)
     else:
-        standing, headline = "キャンセル済み", f"「{post.title}」への申込はキャンセルされています。"
-    when = f"{post.starts_at:%Y年%m月%d日 %H:%M}" if post.starts_at else "未定"
-    body = (
-        f"{headline}\n\n"
-        f"イベント: {post.title}\n"
-        f"日時: {when}\n"
-        f"会場: {post.place_name or '未定'}\n"
-        f"人数: {application.party_size}人\n"
-        f"状態: {standing}\n\n"
-        "申込内容の確認とキャンセルは、次のリンクからできます（イベントの翌日まで有効）。\n"
-        f"{link}\n\n"
-        "このメールに心当たりがない場合は、このメールを破棄してください。\n"
-        f"{site_name}\n"
+        standing, headline = text(words.STANDING_CANCELLED), text(words.HEADLINE_CANCELLED)
+    values["standing"] = standing % values
+    when = text(words.NOT_DECIDED)
+    if post.starts_at:
+        pattern = "%Y年%m月%d日 %H:%M" if lang == "ja" else "%Y-%m-%d %H:%M"
+        when = post.starts_at.strftime(pattern)
+    body = text(words.STANDING_BODY) % (
+        values
+        | {
+            "headline": headline % values,
+            "when": when,
+            "place": post.place_name or text(words.NOT_DECIDED),
+            "party": application.party_size,
+            "link": link,
+        }
     )
-    return f"【{site_name}】申込の受付（{standing}）", body
-
-
-DUPLICATE_HEADLINE = (
-    "このイベントに、あなたの申込と同じメールアドレスまたは電話番号で、もう一度申込がありました。"
-    "同じ方の二重の申込は受け付けないため、新しい席は取っていません。"
-    "あなたの申込は、下の内容のまま有効です。\n\n"
-)
+    return text(words.STANDING_SUBJECT) % values, body
 
 
 def mail_standing(
@@ -78,14 +78,17 @@ def mail_standing(
     assert post is not None
     address = rt.vault.open(application.email_enc, "applications.email")
     token = make_link_token(rt.settings.secret_key(), application.id, link_expiry(post))
+    lang = application.language
     link = f"{rt.settings.public_url}{application_path(token)}"
-    subject, body = mail_text(
-        rt.settings.site_name, post, application, position_of(session, application), link
-    )
+    link += "" if lang == "ja" else f"?lang={lang}"  # the page opens in the mail's language
+    position = position_of(session, application)
+    subject, body = mail_text(rt.settings.site_name, post, application, position, link, lang)
+    text = translations(lang).gettext
+    site = {"site": rt.settings.site_name}
     if promoted:
-        subject = f"【{rt.settings.site_name}】キャンセル待ちから参加が確定しました"
-        body = "キャンセルが出たため、キャンセル待ちから繰り上がりました。\n\n" + body
+        subject = text(words.PROMOTED_SUBJECT) % site
+        body = f"{text(words.PROMOTED_HEADLINE)}\n\n{body}"
     elif duplicate:
-        subject = f"【{rt.settings.site_name}】同じ連絡先で、もう一度申込がありました"
-        body = DUPLICATE_HEADLINE + body
+        subject = text(words.DUPLICATE_SUBJECT) % site
+        body = f"{text(words.DUPLICATE_HEADLINE)}\n\n{body}"
     send_text(rt.settings, address or "", subject, body)

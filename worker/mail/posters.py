@@ -14,7 +14,10 @@ import logging
 from sqlalchemy.orm import Session
 
 from intake.accounts.password_reset import MAIL_ORDER
+from intake.helping.mail import change_lines
+from intake.mail import translations
 from intake.models import Account, Decision, Post, PostRevision
+from intake.moderation import mail as words
 from intake.moderation.models import DecisionAction
 from intake.posts.fields import edits_text
 from intake.runtime import Runtime
@@ -35,16 +38,32 @@ def poster_address(rt: Runtime, account: Account) -> str | None:
 
 
 def send_notice(rt: Runtime, post: Post, subject: str, body: str) -> None:
-    """Mail the poster a notice about their post (skipped without a mail server or address)."""
+    """Mail the poster a notice about their post (skipped without a mail server or address).
+
+    subject and body are message ids of intake/moderation/mail.py, body already filled in
+    the poster's language; the footer links to their page in it.
+    """
     if not rt.settings.smtp_host:
         log.info("no mail server configured; poster notice for post %s skipped", post.id)
         return
     address = poster_address(rt, post.account)
     if address is None:
         return
-    site = rt.settings.site_name
-    text = f"{body}\n\nマイページ: {rt.settings.public_url}/app/my\n\n{site}\n"
-    send_text(rt.settings, address, f"【{site}】{subject}", text)
+    site, lang = rt.settings.site_name, post.account.language
+    text = translations(lang).gettext
+    my_page = text(words.MY_PAGE) % {"link": my_url(rt.settings.public_url, lang)}
+    subject = text(words.POSTER_SUBJECT) % {"site": site, "subject": text(subject)}
+    send_text(rt.settings, address, subject, f"{body}\n\n{my_page}\n\n{site}\n")
+
+
+def my_url(public_url: str, lang: str) -> str:
+    """Return the poster's own page, in their language."""
+    return f"{public_url}/app/my" + ("" if lang == "ja" else f"?lang={lang}")
+
+
+def post_name(post: Post, lang: str) -> str:
+    """Return 「title」（投稿番号 12）, or "title" (post 12), as the mails name a post."""
+    return translations(lang).gettext(words.POST_NAME) % {"title": post.title, "id": post.id}
 
 
 def decided_post(session: Session, decision: Decision) -> Post | None:
@@ -55,32 +74,33 @@ def decided_post(session: Session, decision: Decision) -> Post | None:
     return session.get(Post, decision.subject_id) if decision.subject_kind == "post" else None
 
 
-def decision_text(site_name: str, my_url: str, decision: Decision, post: Post) -> tuple[str, str]:
+def decision_text(
+    site_name: str, my_page: str, decision: Decision, post: Post, lang: str = "ja"
+) -> tuple[str, str]:
     """Return the subject and body telling a poster what was decided, and why or what changed."""
+    text = translations(lang).gettext
     edit = decision.subject_kind == "revision"
-    name = f"「{post.title}」（投稿番号 {post.id}）"
+    values = {"name": post_name(post, lang)}
     if decision.action == DecisionAction.APPROVE:
-        subject = "投稿の変更を承認しました" if edit else "投稿を承認しました"
-        lines = [
-            f"{name}の変更を承認しました。公開中のページにまもなく反映されます。"
-            if edit
-            else f"{name}を承認しました。まもなくサイトに公開されます。"
-        ]
-        edits = edits_text(json.loads(decision.edits)) if decision.edits else []
+        subject = words.APPROVED_EDIT_SUBJECT if edit else words.APPROVED_SUBJECT
+        lines = [text(words.APPROVED_EDIT_LINE if edit else words.APPROVED_LINE) % values]
+        edits = json.loads(decision.edits) if decision.edits else {}
         if edits:
-            lines += ["", "運営者が次の点を修正してから承認しました。", ""]
-            lines += [f"・{line}" for line in edits]
+            lines += ["", text(words.APPROVED_WITH_EDITS), ""]
+            if lang == "ja":
+                lines += [f"・{line}" for line in edits_text(edits)]
+            else:
+                lines += change_lines(edits, lang)
     else:
-        subject = "投稿の変更を差し戻しました" if edit else "投稿を差し戻しました"
+        subject = words.REJECTED_EDIT_SUBJECT if edit else words.REJECTED_SUBJECT
         lines = [
-            f"{name}の変更は承認されませんでした。公開中の内容はそのままです。"
-            if edit
-            else f"{name}は、このままでは掲載できないため差し戻しました。",
+            text(words.REJECTED_EDIT_LINE if edit else words.REJECTED_LINE) % values,
             "",
-            "理由:",
+            text(words.REASON),
             decision.reason,
             "",
-            "マイページから内容を修正して、もう一度審査に送ることができます。",
+            text(words.RESUBMIT),
         ]
-    body = "\n".join(lines) + f"\n\nマイページ: {my_url}\n\n{site_name}\n"
-    return f"【{site_name}】{subject}", body
+    my_line = text(words.MY_PAGE) % {"link": my_page}
+    body = "\n".join(lines) + f"\n\n{my_line}\n\n{site_name}\n"
+    return text(words.POSTER_SUBJECT) % {"site": site_name, "subject": text(subject)}, body

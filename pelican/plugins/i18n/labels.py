@@ -14,6 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 FACET_NAMES = {"分野": "Topic", "地域": "Area", "対象": "Audience"}
+# The titles the listings plan gives its site-wide feeds and calendars.
+FIXED_TITLES = {
+    "新着情報": "What's new",
+    "運営からのお知らせ": "Notices from the operator",
+    "すべての予定": "All events",
+}
 LABEL_KEYS = ("heading", "parent_label", "kind_label", "facet_label", "label")
 MONTH_KEYS = ("previous_label", "next_label")
 _YEAR_MONTH = re.compile(r"(\d{4})年(\d{1,2})月")
@@ -21,7 +27,7 @@ _YEAR_MONTH = re.compile(r"(\d{4})年(\d{1,2})月")
 
 def label_map(settings: Mapping[str, Any]) -> dict[str, str]:
     """Return {Japanese label: English label} for kinds, 分野, 地域 and the facet names."""
-    found = dict(FACET_NAMES)
+    found = FACET_NAMES | FIXED_TITLES
     for name in label_settings(settings):
         japanese: Mapping[str, str] = settings.get(name) or {}
         english: Mapping[str, str] = settings.get(name + "_EN") or {}

@@ -9,7 +9,8 @@ Pelican for the same writer, so both paths write the same bytes in both language
 What differs on a translated page: ``LANG``, ``SITEURL`` (``/en``: every link stays in
 the language), the English gettext functions, the English labels of kinds, 分野 and
 地域, English hand-written pages (``about.en.md``), ``USER_LANG_ATTR`` (users' text is
-marked ``lang="ja"``) and ``INTAKE_QUERY`` (``?lang=en`` on links to the intake).
+marked ``lang="ja"``) and ``INTAKE_QUERY`` (``?lang=en``, or ``?lang=ja`` on a Japanese
+page, on links to the intake: the page says the language, whatever cookie the reader has).
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from pelican.utils import sanitised_join
 from pelican.writers import Writer
 
 from .catalog import jinja_functions
-from .labels import english_data, english_labels, label_map, label_settings
+from .labels import (
+    english_data,
+    english_labels,
+    label_map,
+    label_settings,
+    month_label,
+    relabel,
+)
 
 BASE_LABELS = ("HIROBA_KINDS", "HIROBA_TOPICS", "HIROBA_AREAS")  # search filter values
 # Writer.write_file's own parameters: they steer the write, they are not template data.
@@ -67,13 +75,17 @@ class BilingualWriter(Writer):
             "LANG": lang,
             "SITE_ROOT": root,
             "OG_LOCALE": OG_LOCALES.get(lang, lang),
-            "INTAKE_QUERY": "" if lang == default else f"?lang={lang}",
+            "INTAKE_QUERY": f"?lang={lang}",  # the page's language, never the cookie's
             "USER_LANG_ATTR": "" if lang == default else Markup(' lang="{}"').format(default),
         }
+        kinds = dict(settings.get("HIROBA_KINDS") or {})
+        values["HIROBA_KIND_NAMES"] = kinds  # one item's kind (an event page's 種類)
         for name in BASE_LABELS:
             values[name + "_JA"] = dict(settings.get(name) or {})  # search filter values
         if lang != default:
             values["SITEURL"] = f"{root}/{lang}"
+            feeds = str(settings.get("FEED_DOMAIN") or root)
+            values["FEED_DOMAIN"] = f"{feeds}/{lang}"  # the English feeds (data_translations)
             own = settings.get(f"SITESUBTITLE_{lang.upper()}")
             if own:
                 values["SITESUBTITLE"] = own
@@ -82,7 +94,30 @@ class BilingualWriter(Writer):
             values.update(jinja_functions(theme, lang, cache))
             for name in label_settings(settings):
                 values[name] = english_labels(settings, name)
+            own_names = dict(settings.get(f"HIROBA_KIND_NAMES_{lang.upper()}") or {})
+            values["HIROBA_KIND_NAMES"] = kinds | values.get("HIROBA_KINDS", {}) | own_names
         return values
+
+    def data_translations(
+        self, data: dict[str, Any]
+    ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        """Return (folder, settings, data) for each other language's twin of a data file.
+
+        A feed or a calendar under en/ links to the English pages, names its kinds and
+        labels in English and says so (``DEFAULT_LANG``); the listings plugin renders it.
+        """
+        twins = []
+        for lang in self.languages[1:]:
+            fixed = self._fixed[lang]
+            settings = dict(self.settings)
+            settings.update({k: v for k, v in fixed.items() if k.startswith(("HIROBA_", "SITE"))})
+            settings["DEFAULT_LANG"] = lang
+            settings["FEED_DOMAIN"] = fixed["FEED_DOMAIN"]
+            local = english_data(data, self._labels)
+            if isinstance(local.get("title"), str):
+                local["title"] = month_label(relabel(local["title"], self._labels))
+            twins.append((f"{lang}/", settings, local))
+        return twins
 
     def _switch(self, name: str, lang: str) -> dict[str, Any]:
         """Return the links to this page in every language (hreflang and the switch)."""

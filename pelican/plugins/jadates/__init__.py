@@ -174,16 +174,27 @@ FILTERS = {
 def add_filters(generator: Any) -> None:
     """Make the filters available to every template of ``generator``.
 
-    The date filters follow the page's LANG (English pages: Sat 5 Dec 2026, 14:00–16:00);
+    The date and rule filters follow the page's LANG (English pages: Sat 5 Dec 2026,
+    14:00–16:00; Every Friday);
     the functions above stay Japanese for Python callers.
     """
-    from .english import endate, endatetime, enspan, localized, weekday_name, with_lang, year_month
+    from .english import (
+        endate,
+        endatetime,
+        enrule,
+        enspan,
+        localized,
+        weekday_name,
+        with_lang,
+        year_month,
+    )
 
     generator.env.filters.update(FILTERS)
     generator.env.filters.update(
         jadate=localized(jadate, partial(endate, _parse)),
         jadatetime=localized(jadatetime, partial(endatetime, _parse)),
         jaspan=localized(jaspan, partial(enspan, _parse)),
+        jarule=localized(jarule, partial(enrule, _parse)),
         year_month=with_lang(year_month),
         weekday_name=with_lang(weekday_name),
     )

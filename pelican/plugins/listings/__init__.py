@@ -23,7 +23,7 @@ from pelican import signals
 
 from . import searchfresh
 from .entries import Entry, entry_from_article, source_digest
-from .output import render_page
+from .output import TRANSLATED, render_page
 from .pagefind import SearchIndexFailed, index_site
 from .plan import Page, plan
 from .profiles import load_profiles
@@ -85,11 +85,13 @@ def language_prefixes(settings: dict[str, Any]) -> list[str]:
 def signatures_of(entries: list[Entry], pages: dict[str, Page], settings: dict[str, Any]) -> dict:
     """Return the signature of every tracked output file.
 
-    The writer renders each HTML page once per language in one call, so a translated
-    page (en/...) has its original's signature: both change together.
+    The writer renders each HTML page once per language in one call, and a feed or a
+    calendar with its twins (output.TRANSLATED), so a translated page (en/...) has its
+    original's signature: both change together.
     """
     own = {e.page: e.page_sig for e in entries} | {p.path: p.sig for p in pages.values()}
-    html = [e.page for e in entries] + [p.path for p in pages.values() if p.renderer == "html"]
+    twinned = ("html", *TRANSLATED)
+    html = [e.page for e in entries] + [p.path for p in pages.values() if p.renderer in twinned]
     for prefix in language_prefixes(settings):
         own.update({prefix + path: own[path] for path in html})
     return own

@@ -13,6 +13,12 @@ from icalendar import Timezone
 from .entries import Entry, occurrence_pairs
 
 PRODID = "-//Hiroba//Public site//JA"
+# The calendar's own words, in the language of the file (settings' DEFAULT_LANG: the
+# English twins under en/ are rendered with "en").
+WORDS = {
+    "ja": {"online": "オンライン", "organizer": "主催：{}"},
+    "en": {"online": "Online", "organizer": "Organizer: {}"},
+}
 # Some calendar apps render DESCRIPTION and LOCATION as HTML; iCalendar text has no escape
 # for markup, so angle brackets become their full-width forms (the text still reads).
 _MARKUP = str.maketrans({"<": "＜", ">": "＞"})
@@ -112,8 +118,9 @@ def _event(
     if entry.summary:
         lines.append(f"DESCRIPTION:{_escape(_plain(entry.summary))}")
     location = " ".join(part for part in (entry.place, entry.place_address) if part)
+    words = WORDS.get(settings.get("DEFAULT_LANG") or "ja", WORDS["ja"])
     if not location and entry.attendance == "online":
-        location = "オンライン"
+        location = words["online"]
     if location:
         lines.append(f"LOCATION:{_escape(_plain(location))}")
     site = settings.get("SITEURL", "").rstrip("/")
@@ -121,7 +128,7 @@ def _event(
         lines.append(f"URL:{site}/{entry.url}")
     if entry.organizer:
         # ORGANIZER needs a mail address, which the site never publishes: CONTACT names it.
-        lines.append(f"CONTACT:{_escape(_plain(f'主催：{entry.organizer}'))}")
+        lines.append(f"CONTACT:{_escape(_plain(words['organizer'].format(entry.organizer)))}")
     return lines
 
 
@@ -130,14 +137,16 @@ def _vevent(
 ) -> tuple[bytes, tuple[str, ...]]:
     """Return the folded VEVENT block of an entry (b"" without a start) and the zones it
     uses; worked out once per entry and kept in its memo (the saved state keeps it)."""
-    found = entry.memo.get("vevent")
+    lang = settings.get("DEFAULT_LANG") or "ja"
+    key = "vevent" if lang == "ja" else f"vevent:{lang}"
+    found = entry.memo.get(key)
     if found is None:
         zones: set[str] = set()
         lines = _event(entry, settings, zone, host, zones)
         event = b""
         if lines is not None:
             event = b"".join(_fold(line) for line in ["BEGIN:VEVENT", *lines, "END:VEVENT"])
-        found = entry.memo["vevent"] = (event, tuple(sorted(zones)))
+        found = entry.memo[key] = (event, tuple(sorted(zones)))
     return found
 
 

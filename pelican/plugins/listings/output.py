@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import json
 import os
+from dataclasses import replace
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -126,6 +127,8 @@ def robots_bytes(page: Page, settings: dict[str, Any]) -> bytes:
     return text.encode()
 
 
+# Data files a reader of another language subscribes to: written again under en/.
+TRANSLATED = ("feed", "ical")
 DATA_RENDERERS = {
     "feed": feed_bytes,
     "ical": ical_bytes,
@@ -152,3 +155,8 @@ def render_page(page: Page, generator: Any, writer: Any, context: dict[str, Any]
         return
     data = DATA_RENDERERS[page.renderer](page, generator.settings)
     write_bytes(writer.output_path, page.path, data)
+    if page.renderer in TRANSLATED:  # the i18n writer's twins: en/feeds/..., en/calendar/...
+        for folder, settings, local in writer.data_translations(page.data):
+            twin = replace(page, data=local)
+            data = DATA_RENDERERS[page.renderer](twin, settings)
+            write_bytes(writer.output_path, folder + page.path, data)

@@ -1,6 +1,7 @@
-// Availability of an event (空きあり / 残りわずか / 満員 / キャンセル待ち受付中), read from the
-// intake's JSON endpoint. Progressive enhancement: without this script the page still
-// shows the event and its apply link; with it, one line of live status appears.
+// Availability of an event ("Availability: Places available (20 places left)"), read from
+// the intake's JSON endpoint, which words it in the page's language (?lang= on its link).
+// Progressive enhancement: without this script the page still shows the event and its
+// apply link; with it, one line of live status appears.
 (function () {
   "use strict";
   function show(element) {
@@ -13,14 +14,11 @@
         return response.ok ? response.json() : null;
       })
       .then(function (data) {
-        if (!data || typeof data.label !== "string") {
+        // The line comes whole from the intake, in the language the page's link asked for.
+        if (!data || typeof data.text !== "string") {
           return;
         }
-        var text = "申込状況: " + data.label;
-        if (typeof data.remaining === "number" && (data.status === "available" || data.status === "few")) {
-          text += "（残り" + data.remaining + "人）";
-        }
-        element.textContent = text;
+        element.textContent = data.text;
         element.className = "availability availability-" + String(data.status).replace(/[^a-z]/g, "");
         element.hidden = false;
       })
