@@ -59,7 +59,11 @@ class ReviewDecisionForm(ReasonMixin, FlaskForm):
     action = RadioField(
         _l("判断"),
         choices=REVIEW_CHOICES,
-        validators=[InputRequired(message=_l("承認する・修正して承認する・差し戻すのどれかを選んでください。"))],
+        validators=[
+            InputRequired(
+                message=_l("承認する・修正して承認する・差し戻すのどれかを選んでください。")
+            )
+        ],
     )
 
 
