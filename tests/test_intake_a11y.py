@@ -529,7 +529,7 @@ def test_the_moderators_desk_has_no_axe_violations(world, browser, axe_source): 
             assert check.page.locator("fieldset.decision .error").count() == 1, (name, lang)
             assert check.page.locator("details.desk-edit[open]").count() == 1, (name, lang)
             check.run(f"{name} (no choice)", lang)
-            check.page.locator("input[name=action][value=edit]").check()
+            check.page.locator("input[name=action][value=approve_edited]").check()
             check.page.fill("form.desk [name=title]", "")
             check.page.locator("form.desk button[type=submit]").click()
             check.page.wait_for_load_state("load")

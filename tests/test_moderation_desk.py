@@ -84,7 +84,7 @@ def test_the_decision_comes_first_and_nothing_is_chosen(instance):  # type: igno
     radios = re.findall(r'<input[^>]*name="action"[^>]*>', page)
     assert sorted(re.search(r'value="(\w+)"', r).group(1) for r in radios) == [  # type: ignore[union-attr]
         "approve",
-        "edit",
+        "approve_edited",
         "reject",
     ]
     assert not any("checked" in r for r in radios), radios
@@ -125,10 +125,10 @@ def test_approve_with_edits_publishes_the_edited_post(instance):  # type: ignore
     post_id = new_post(who)
     instance.worker_burst()
     path = f"/app/moderation/posts/{post_id}"
-    broken = review(who.moderator, path, action="edit", title="")
+    broken = review(who.moderator, path, action="approve_edited", title="")
     assert broken.status_code == 422 and "この項目は必須です" in broken.get_data(as_text=True)
     assert _post(instance, post_id).status == PostStatus.PENDING
-    edited = review(who.moderator, path, action="edit", title="川沿いクリーン大作戦")
+    edited = review(who.moderator, path, action="approve_edited", title="川沿いクリーン大作戦")
     assert edited.status_code == 302, edited.get_data(as_text=True)[:3000]
     post = _post(instance, post_id)
     assert post.status == PostStatus.APPROVED and post.title == "川沿いクリーン大作戦"

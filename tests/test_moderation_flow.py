@@ -45,12 +45,12 @@ def test_approve_with_edits_mails_the_poster_and_publishes_the_edited_text(maili
     assert 'value="川沿いクリーン作戦"' in page and "差し戻し理由のひな形" in page
 
     # An edit that breaks a rule comes back with the message and what the moderator typed.
-    bad = review(who.moderator, path, title="", fee="無料（軍手つき）", action="edit")
+    bad = review(who.moderator, path, title="", fee="無料（軍手つき）", action="approve_edited")
     html = bad.get_data(as_text=True)
     assert bad.status_code == 422 and "この項目は必須です" in html and "無料（軍手つき）" in html
 
     response = review(
-        who.moderator, path, title="川沿いクリーン大作戦", fee="無料（軍手つき）", action="edit"
+        who.moderator, path, title="川沿いクリーン大作戦", fee="無料（軍手つき）", action="approve_edited"
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     instance.worker_burst()  # publish, build, mail

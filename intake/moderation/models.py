@@ -22,5 +22,5 @@ class ReviewChoice(StrEnum):
     an approval, with or without the moderator's edits, or a rejection)."""
 
     APPROVE = "approve"  # as the poster submitted it
-    EDIT = "edit"  # with the moderator's edits of the fields
+    EDIT = "approve_edited"  # with the moderator's edits of the fields
     REJECT = "reject"
