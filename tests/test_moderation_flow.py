@@ -50,7 +50,11 @@ def test_approve_with_edits_mails_the_poster_and_publishes_the_edited_text(maili
     assert bad.status_code == 422 and "この項目は必須です" in html and "無料（軍手つき）" in html
 
     response = review(
-        who.moderator, path, title="川沿いクリーン大作戦", fee="無料（軍手つき）", action="approve_edited"
+        who.moderator,
+        path,
+        title="川沿いクリーン大作戦",
+        fee="無料（軍手つき）",
+        action="approve_edited",
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     instance.worker_burst()  # publish, build, mail
