@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 
 from accounts_support import approver
 from actors import EVENT
+from conftest import submit
 from moderation_support import live_page, new_post, people, review
 from sqlalchemy import func, select
 
@@ -361,3 +362,31 @@ def test_a_moderator_sending_the_desk_twice_decides_once(instance):  # type: ign
     assert who.moderator.post(path, data=data).status_code == 302
     again = who.moderator.post(path, data=data)
     assert again.status_code == 200 and "すでに判断済み" in again.get_data(as_text=True)
+
+
+def test_a_registration_sent_without_a_choice_is_not_decided(instance):  # type: ignore[no-untyped-def]
+    who = people(instance)
+    waiting = register(
+        instance.rt,
+        Registration(
+            kind="individual",
+            login="desk-undecided",
+            password="desk-undecided-password",
+            public_name="まだ決めていない人",
+            persons={"self": PersonData(name="未定 花子", kana="みてい はなこ")},
+        ),
+    )
+    instance.worker_burst()  # the registration reaches the queue
+    path = f"/app/moderation/accounts/{waiting}"
+    page = who.moderator.get(path).get_data(as_text=True)
+    first = re.search(r'<select[^>]*name="action"[^>]*>\s*<option([^>]*)>', page)
+    assert first and 'value=""' in first.group(1), "the first option chooses nothing"
+    sent = submit(who.moderator, path, {"reason": "書きかけの理由"})
+    html = sent.get_data(as_text=True)
+    assert sent.status_code == 422 and "書きかけの理由" in html
+    assert 'aria-invalid="true"' in html
+    with instance.rt.sessions() as db:
+        from intake.models import Account
+
+        account = db.get(Account, waiting)
+        assert account is not None and account.status == AccountStatus.PENDING

@@ -129,8 +129,10 @@ class QueueFilterForm(FlaskForm):
 class DecisionForm(FlaskForm):
     action = SelectField(
         _l("判断"),
+        # A blank first option: nothing is decided until the moderator chooses.
         choices=choices(
-            {DecisionAction.APPROVE: _l("承認"), DecisionAction.REJECT: _l("差し戻し（却下）")}
+            {DecisionAction.APPROVE: _l("承認"), DecisionAction.REJECT: _l("差し戻し（却下）")},
+            blank=_l("選んでください"),
         ),
         validators=[required()],
     )
