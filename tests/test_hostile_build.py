@@ -192,7 +192,7 @@ def test_hostile_markup_in_any_field_never_makes_a_build_read_a_file(instance):
     instance.worker_burst()  # ingest
     for post_id, body in posts.items():
         path = f"/app/moderation/posts/{post_id}"
-        approved = review(who.moderator, path, action="approve", **fields, body=body)
+        approved = review(who.moderator, path, action="approve_edited", **fields, body=body)
         assert approved.status_code == 302, approved.get_data(as_text=True)[:3000]
     decide(who.moderator, f"/app/moderation/profiles/{who.poster_id}")
     instance.worker_burst()  # publish: the worker's own (incremental or full) build

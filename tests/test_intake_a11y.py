@@ -508,3 +508,33 @@ def test_application_dates_follow_the_language(world, browser):  # type: ignore[
     english = f"{starts.day} {starts:%b} {starts.year}"
     assert english in page.content() and "Date and time:" in page.content()
     context.close()
+
+
+def test_the_moderators_desk_has_no_axe_violations(world, browser, axe_source):  # type: ignore[no-untyped-def]  # noqa: F811
+    """The desk as first shown, sent without a choice (the decision's error, the fields opened
+    with what was typed), and sent as an approval with edits that break a rule."""
+    check = Checker(browser, world, axe_source)
+    check.sign_in(*MODERATOR, verify=True)
+    desks = {
+        "desk: post": f"/app/moderation/posts/{world.pending_post}",
+        "desk: edit of a live post": f"/app/moderation/revisions/{world.extra['revision']}",
+    }
+    for name, path in desks.items():
+        for lang in LANGS:
+            check.goto(path, lang)
+            assert check.page.locator("input[name=action]:checked").count() == 0, (name, lang)
+            check.run(name, lang)
+            check.page.locator("form.desk button[type=submit]").click()
+            check.page.wait_for_load_state("load")
+            assert check.page.locator("fieldset.decision .error").count() == 1, (name, lang)
+            assert check.page.locator("details.desk-edit[open]").count() == 1, (name, lang)
+            check.run(f"{name} (no choice)", lang)
+            check.page.locator("input[name=action][value=approve_edited]").check()
+            check.page.fill("form.desk [name=title]", "")
+            check.page.locator("form.desk button[type=submit]").click()
+            check.page.wait_for_load_state("load")
+            assert check.page.locator("details.desk-edit[open] .has-error").count() > 0, lang
+            check.run(f"{name} (edit with an error)", lang)
+    check.close()
+    assert len(check.checked) == 4 + 2 * 2 * 3  # the second factor at sign-in, then the desks
+    assert check.found == {}, json.dumps(check.found, ensure_ascii=False, indent=1)

@@ -257,3 +257,148 @@ def test_moderator_pages_do_not_scroll_sideways_at_375px(  # type: ignore[no-unt
         problems["letter"] = measured
     context.close()
     assert problems == {}
+
+
+LONG_TITLE = (
+    "子育てひろば「おやこでたのしむ秋のリズムあそびと絵本の読み聞かせ会」参加者募集のお知らせ"
+)
+LONG_BODY = (
+    "## 当日の流れ\n\n"
+    "受付はhttps://www.city.shinjuku.lg.jp/kodomo/kosodate-hiroba-information-page.html"
+    "をご覧ください。\n\n"
+    "| 時間 | 内容 | 持ち物 |\n|---|---|---|\n"
+    "| 10:00〜10:30 | 受付・自己紹介（おやこでいっしょに） | 上履き・飲み物・タオル |\n"
+)
+
+
+def _waiting_work(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Put work in every moderation queue of the demo: a post with a long title, a table and
+    a long link, an edit of a live post, a registration, a change request and an inquiry;
+    return the desk's pages by name."""
+    from datetime import datetime, timedelta
+
+    from intake.accounts import changes
+    from intake.accounts.services import PersonData, Registration, register
+    from intake.inquiries import services as inquiries
+    from intake.posts.edits import edit_post
+    from intake.posts.services import PostData, submit_post
+
+    rt = demo.rt
+    with rt.sessions() as db:
+        group, live = db.execute(
+            select(Post.account_id, Post.id)
+            .join(Account, Account.id == Post.account_id)
+            .where(Post.status == PostStatus.APPROVED, Account.kind == "group")
+            .order_by(Post.id)
+        ).first()  # type: ignore[misc]
+    starts = datetime.now().replace(second=0, microsecond=0) + timedelta(days=21)
+    data = PostData(
+        kind="event",
+        title=LONG_TITLE,
+        summary="親子で参加できるリズムあそびと絵本の会です。" * 3,
+        body=LONG_BODY,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=2),
+        place_name="新宿区立子ども総合センター 4階 多目的室（エレベーターあり）",
+        place_address="東京都新宿区新宿7丁目3番29号 新宿ここ・から広場",
+        fee="無料（材料費として1家族100円をいただきます）",
+        capacity=20,
+    )
+    post = submit_post(rt, group, data)
+    data.title = LONG_TITLE + "（改）"
+    revision = edit_post(rt, group, live, data).revision_id
+    register(
+        rt,
+        Registration(
+            kind="individual",
+            login="phone-desk-pending",
+            password="phone-desk-pending-password",
+            public_name="審査待ちの人（四谷地域の子育て支援の会の連絡担当）",
+            persons={"self": PersonData(name="審査 待子", kana="しんさ まちこ")},
+        ),
+    )
+    changes.propose(rt, group, "contact", PersonData(name="変更 一郎", phone="03-1234-5678"))
+    inquiries.submit(
+        rt, inquiries.InquiryData("other", "質問です。" * 20, "検査 問合", "q@example.test", "")
+    )
+    demo.worker_burst()  # the registration and the post reach the queues
+    return {
+        "desk (post)": f"/app/moderation/posts/{post}",
+        "desk (edit of a live post)": f"/app/moderation/revisions/{revision}",
+    }
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_desk_and_the_queues_do_not_scroll_sideways_at_375px(  # type: ignore[no-untyped-def]
+    demo, server, browser, lang, tmp_path
+):
+    desks = _desk_pages(demo)
+    login, password = f"phone-desk-{lang}", "phone-desk-password-1"
+    make_staff(demo, "moderator", login, password, "電話幅の審査")
+    context = browser.new_context(
+        base_url=server,
+        viewport={"width": WIDTH, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"/app/login?lang={lang}")
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/app/login/verify" in url)
+    page.fill("#code", second_factor_code(login))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/app/login" not in url)
+    pages = {
+        "queue": "/app/moderation",
+        "inquiries": "/app/moderation/inquiries",
+        "profiles": "/app/moderation/profiles",
+        **desks,
+    }
+    problems = {}
+    for name, url in pages.items():
+        response = page.goto(_english(url) if lang == "en" else url)
+        page.wait_for_load_state("networkidle")
+        assert response is not None and response.status == 200, (name, url)
+        if name == "queue":  # every queue has work: its rows are shown
+            assert page.locator("table.cards tbody tr").count() >= 3, url
+        shots = [name]
+        if name.startswith("desk"):
+            assert page.locator(".post-preview .body table").count() == 1, url
+            measured = page.evaluate(OVERFLOW)
+            if measured["scrollWidth"] > WIDTH or measured["moved"] or measured["outside"]:
+                problems[name] = measured
+            # Sent without a choice: the error, and the fields opened with what was typed.
+            page.locator("form.desk button[type=submit]").click()
+            page.wait_for_load_state("load")
+            assert page.locator("fieldset.decision .error").count() == 1, url
+            assert page.locator("details.desk-edit[open]").count() == 1, url
+            name = f"{name} (no choice)"
+            shots.append(name)
+        page.screenshot(path=str(tmp_path / f"{lang}-{name.replace(' ', '-')}.png"), full_page=True)
+        measured = page.evaluate(OVERFLOW)
+        if measured["scrollWidth"] > WIDTH or measured["moved"] or measured["outside"]:
+            problems[name] = measured
+    context.close()
+    assert problems == {}
+
+
+def _desk_pages(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The desk pages _waiting_work made (the Japanese run makes them; English reuses them)."""
+    from intake.models import PostRevision
+    from intake.posts.models import RevisionStatus
+
+    with demo.rt.sessions() as db:
+        post = db.scalar(select(Post.id).where(Post.title == LONG_TITLE))
+        revision = db.scalar(
+            select(PostRevision.id).where(PostRevision.status == RevisionStatus.PENDING)
+        )
+    if post is None or revision is None:
+        return _waiting_work(demo)
+    return {
+        "desk (post)": f"/app/moderation/posts/{post}",
+        "desk (edit of a live post)": f"/app/moderation/revisions/{revision}",
+    }

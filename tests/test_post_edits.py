@@ -62,7 +62,7 @@ def test_a_live_posts_edit_waits_for_approval_and_shows_its_diff(instance):
     assert '<ins><span class="diff-tag">［追加］</span>100円</ins>' in diff
 
     approved = review(
-        who.moderator, path, body=body.replace("中止", "決行"), fee="100円", action="approve"
+        who.moderator, path, body=body.replace("中止", "決行"), fee="100円", action="approve_edited"
     )
     assert approved.status_code == 302, approved.get_data(as_text=True)[:3000]
     instance.worker_burst()
@@ -89,7 +89,7 @@ def test_a_waiting_post_is_edited_in_place(instance):
     seen = re.search(r'name="seen" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     again = submit(who.poster, f"/app/posts/{post_id}/edit", {**EVENT, "title": "もう一度直した"})
     assert again.status_code == 302
-    data = {**EVENT, "title": "直した題名", "action": "approve", "seen": seen}
+    data = {**EVENT, "title": "直した題名", "action": "approve_edited", "seen": seen}
     stale = who.moderator.post(path, data={**data, "csrf_token": csrf_token(page)})
     assert stale.status_code == 302 and stale.headers["Location"].endswith(path)
     fresh = who.moderator.get(path).get_data(as_text=True)

@@ -62,7 +62,7 @@ from intake.models import (
     TaskState,
     Upload,
 )
-from intake.moderation.models import DecisionAction
+from intake.moderation.models import DecisionAction, ReviewChoice
 from intake.notices.models import BannerLevel
 from intake.oversight.models import NoticeKind
 from intake.posts.models import PostStatus, RevisionStatus
@@ -140,8 +140,9 @@ STORED: list[tuple[type[StrEnum], InstrumentedAttribute[str], set[str]]] = [
         {"report", "bulk", "off_hours", "signin_failures", "chain"},
     ),
 ]
-# Worked out per request (Availability), or kept in Redis (an incident's kind), never in a column.
-UNSTORED: list[type[StrEnum]] = [Availability, IncidentKind]
+# Worked out per request (Availability), kept in Redis (an incident's kind) or chosen in a form
+# (the moderator's desk: ReviewChoice), never in a column.
+UNSTORED: list[type[StrEnum]] = [Availability, IncidentKind, ReviewChoice]
 STATUS_ENUMS: list[type[StrEnum]] = [enum for enum, _, _ in STORED] + UNSTORED
 
 # (file relative to the repository, value): why this word there is not a status.

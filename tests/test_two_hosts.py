@@ -128,7 +128,7 @@ def _building(host: Instance) -> bool:
 def _approve_as_sent(client, post_id: int, title: str) -> None:  # type: ignore[no-untyped-def]
     """Approve a post through the review form, its fields as the group sent them."""
     page = client.get(f"/app/moderation/posts/{post_id}").get_data(as_text=True)
-    data = {**EVENT, "title": title, "action": "approve", "reason": "",
+    data = {**EVENT, "title": title, "action": "approve_edited", "reason": "",
             "csrf_token": csrf_token(page)}  # fmt: skip
     response = client.post(f"/app/moderation/posts/{post_id}", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]

@@ -125,7 +125,7 @@ def test_a_flyers_hidden_data_is_gone_from_the_stored_and_the_published_file(ins
     page = client.get(f"/app/moderation/posts/{upload.post_id}").get_data(as_text=True)
     response = client.post(
         f"/app/moderation/posts/{upload.post_id}",
-        data={**EVENT, "title": TITLE, "action": "approve", "reason": "",
+        data={**EVENT, "title": TITLE, "action": "approve_edited", "reason": "",
               "csrf_token": csrf_token(page)},
     )  # fmt: skip
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]

@@ -43,7 +43,7 @@ def instance(  # type: ignore[no-untyped-def]
 def _approve(client: Any, post_id: int) -> None:
     sign_in(client, *MODERATOR)
     page = client.get(f"/app/moderation/posts/{post_id}").get_data(as_text=True)
-    data = {**EVENT, "title": TITLE, "action": "approve", "reason": "",
+    data = {**EVENT, "title": TITLE, "action": "approve_edited", "reason": "",
             "csrf_token": csrf_token(page)}  # fmt: skip
     response = client.post(f"/app/moderation/posts/{post_id}", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]

@@ -252,7 +252,7 @@ def _status(client, url: str) -> int:  # type: ignore[no-untyped-def]
 def _approve(client, post_id: int) -> None:  # type: ignore[no-untyped-def]
     """Approve through the moderator's review form, sending its fields back as they were."""
     page = client.get(f"/app/moderation/posts/{post_id}").get_data(as_text=True)
-    data = {**EVENT, "title": TITLE, "action": "approve", "reason": "",
+    data = {**EVENT, "title": TITLE, "action": "approve_edited", "reason": "",
             "csrf_token": csrf_token(page)}  # fmt: skip
     response = client.post(f"/app/moderation/posts/{post_id}", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]

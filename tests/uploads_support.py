@@ -164,7 +164,7 @@ def publish_post_with_files(instance: Instance, client, title: str) -> int:  # t
     post_id = post_with_files(instance, client, title)
     sign_in(client, *MODERATOR)
     page = client.get(f"/app/moderation/posts/{post_id}").get_data(as_text=True)
-    data = {**EVENT, "title": title, "action": "approve", "reason": "",
+    data = {**EVENT, "title": title, "action": "approve_edited", "reason": "",
             "csrf_token": csrf_token(page)}  # fmt: skip
     response = client.post(f"/app/moderation/posts/{post_id}", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]

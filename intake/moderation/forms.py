@@ -18,8 +18,13 @@ from wtforms.validators import InputRequired, NumberRange, Optional, ValidationE
 from ..web.fields import REQUIRED, choices, length, required
 from ..web.plain_text import FlaskForm
 from .decisions import Subject
-from .models import DecisionAction
+from .models import DecisionAction, ReviewChoice
 
+REVIEW_CHOICES = [
+    SelectChoice(ReviewChoice.APPROVE, _l("承認する（投稿のまま公開）")),
+    SelectChoice(ReviewChoice.EDIT, _l("修正して承認する（内容の欄を開いて直す）")),
+    SelectChoice(ReviewChoice.REJECT, _l("差し戻す（理由を投稿者に伝える）")),
+]
 DECISIONS = [
     SelectChoice(DecisionAction.APPROVE, _l("承認する")),
     SelectChoice(DecisionAction.REJECT, _l("差し戻す（却下）")),
@@ -48,9 +53,18 @@ class ReasonMixin:
 
 
 class ReviewDecisionForm(ReasonMixin, FlaskForm):
-    """The decision under a review; the post's fields (possibly edited) are a PostForm."""
+    """The decision at the top of a review; the post's fields (edited for an approval with
+    edits) are a PostForm. Nothing is chosen until the moderator chooses."""
 
-    action = RadioField(_l("判断"), choices=DECISIONS, validators=[InputRequired(message=REQUIRED)])
+    action = RadioField(
+        _l("判断"),
+        choices=REVIEW_CHOICES,
+        validators=[
+            InputRequired(
+                message=_l("承認する・修正して承認する・差し戻すのどれかを選んでください。")
+            )
+        ],
+    )
 
 
 class BulkDecisionForm(ReasonMixin, FlaskForm):
@@ -115,8 +129,10 @@ class QueueFilterForm(FlaskForm):
 class DecisionForm(FlaskForm):
     action = SelectField(
         _l("判断"),
+        # A blank first option: nothing is decided until the moderator chooses.
         choices=choices(
-            {DecisionAction.APPROVE: _l("承認"), DecisionAction.REJECT: _l("差し戻し（却下）")}
+            {DecisionAction.APPROVE: _l("承認"), DecisionAction.REJECT: _l("差し戻し（却下）")},
+            blank=_l("選んでください"),
         ),
         validators=[required()],
     )

@@ -12,19 +12,20 @@ from werkzeug.wrappers import Response
 
 from ..errors import NotFound
 from ..models import Post, PostRevision
+from ..posts import appearance
 from ..posts import diff as post_diff
 from ..posts import edit_files as post_edit_files
 from ..posts import fields as post_fields
 from ..posts import forms as post_forms
 from ..posts.models import POST_WAITING, PostStatus, RevisionStatus
 from ..posts.views import _post_data as post_data_of
-from ..taxonomy import POST_KINDS
+from ..taxonomy import AREAS, ATTENDANCE, POST_KINDS, TOPICS
 from ..web.auth import current_account, role_required, rt
 from . import decisions as post_decisions
 from . import queue as moderation_queue
 from .decisions import Subject
 from .forms import BulkDecisionForm, ReviewDecisionForm
-from .models import DecisionAction
+from .models import DecisionAction, ReviewChoice
 from .views import index_page, reason_choices, reason_text
 
 bp = Blueprint("moderation_posts", __name__, template_folder="templates")
@@ -88,7 +89,8 @@ def _review(
     if subject.kind == "revision":
         post_forms.fix_kind(form, record.kind)
     if waiting and decision.validate_on_submit():
-        if decision.action.data == DecisionAction.REJECT:
+        choice = decision.action.data
+        if choice == ReviewChoice.REJECT:
             try:
                 post_decisions.reject(
                     rt(), _me_id(), subject, reason_text(decision), request.form.get("seen")
@@ -100,10 +102,10 @@ def _review(
                 _("「%(title)s」を差し戻しました。投稿者にメールで伝えます。", title=record.title)
             )
             return redirect(url_for("moderation.index"))
-        # A decision sent without the post's fields (a plain 承認) approves it as submitted.
-        as_submitted = "title" not in request.form
-        if as_submitted or form.validate():
-            edited = None if as_submitted else post_data_of(form)
+        # 承認する approves the post as submitted, whatever the (closed) fields hold;
+        # 修正して承認する approves it with the fields as the moderator edited them.
+        if choice == ReviewChoice.APPROVE or form.validate():
+            edited = post_data_of(form) if choice == ReviewChoice.EDIT else None
             try:
                 post_decisions.approve(rt(), _me_id(), subject, edited, request.form.get("seen"))
             except post_decisions.ChangedMeanwhile:
@@ -111,6 +113,7 @@ def _review(
                 return redirect(request.path)
             flash(_("「%(title)s」を承認しました。まもなく公開されます。", title=record.title))
             return redirect(url_for("moderation.index"))
+    as_data = post_fields.to_data(proposed)
     page = render_template(
         "moderation/review.html",
         subject=subject,
@@ -122,6 +125,14 @@ def _review(
         decision=decision,
         form=form,
         kinds=POST_KINDS,
+        shown=as_data,
+        topics=TOPICS,
+        areas=AREAS,
+        attendance=ATTENDANCE,
+        body_html=appearance.body_html(rt().settings.pelicanconf, as_data.body),
+        # The fields open again for an edit, and for a form sent without a choice (the
+        # moderator may have edited them): what was typed stays in view.
+        editing=decision.action.data in (ReviewChoice.EDIT, None) and request.method == "POST",
     )
     return page, 422 if decision.errors or form.errors else 200
 

@@ -15,6 +15,7 @@ from ..accounts.models import ACCOUNT_STATUS_LABELS, AccountStatus
 from ..accounts.signin import disable_account
 from ..profiles import services as profiles
 from ..runtime import Runtime
+from ..site.models import BUILD_STATUS_LABELS
 from ..taxonomy import AREAS, POST_KINDS, TOPICS
 from ..web.auth import current_account, role_required, rt
 from . import queue as moderation_queue
@@ -125,6 +126,7 @@ def index_page(
         **context,
         queue=moderation.waiting_items(rt()),
         site=moderation.site_view(rt()),
+        build_labels=BUILD_STATUS_LABELS,
         kinds=POST_KINDS,
         change_requests=(requests := changes.pending_requests(rt())),
         requesters=changes.public_names(rt(), [r.account_id for r in requests]),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from ..validation import N_
+
 
 class BuildStatus(StrEnum):
     """How one site build went: `builds.status`."""
@@ -16,6 +18,15 @@ class BuildStatus(StrEnum):
     # credentials): the bucket keeps its previous site and the publication is retried
     UNPUBLISHED = "unpublished"
 
+
+# The word each build status is shown as to moderators (never the stored code).
+BUILD_STATUS_LABELS: dict[str, str] = {
+    BuildStatus.RUNNING: N_("構築中"),
+    BuildStatus.OK: N_("成功"),
+    BuildStatus.FAILED: N_("失敗"),
+    BuildStatus.INTERRUPTED: N_("中断"),
+    BuildStatus.UNPUBLISHED: N_("公開先に届かず（前のサイトを公開中）"),
+}
 
 # A build that ended (the status panel's and the watch's "last build").
 FINISHED = (BuildStatus.OK, BuildStatus.FAILED, BuildStatus.UNPUBLISHED)

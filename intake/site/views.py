@@ -16,6 +16,7 @@ from . import stale as stale_content
 from . import status as status_panel
 from . import takedown
 from .forms import RemoveOverdueForm, StaleRequestForm, TakedownForm
+from .models import BUILD_STATUS_LABELS
 
 bp = Blueprint("moderation_site", __name__, template_folder="templates")
 
@@ -52,6 +53,7 @@ def status() -> str:
     return render_template(
         "site/status.html",
         panel=panel,
+        build_labels=BUILD_STATUS_LABELS,
         kinds=POST_KINDS,
         silence=panel.silence_seconds,
         now=utcnow(),
