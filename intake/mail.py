@@ -5,18 +5,14 @@ and the intake's catalog for a mail written in its reader's language, outside an
 from __future__ import annotations
 
 import gettext
-import io
 import smtplib
 import ssl
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from functools import cache
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-
+from .catalogs import catalog
 from .config import Settings
 
 SMTP_TIMEOUT = 30
@@ -120,23 +116,6 @@ def translations(lang: str, root: Path = CATALOGS) -> gettext.NullTranslations:
     """Return the intake's catalog of lang for a mail (Japanese, or an unknown one: none).
 
     A wheel holds the compiled .mo; a checkout holds only the .po, which is compiled in
-    memory, never into the code (as the web layer's catalog.py compiles it into a cache).
+    memory, never into the code (intake/catalogs.py).
     """
-    folder = root / lang / "LC_MESSAGES"
-    for name in ("messages.mo", "messages.po"):
-        path = folder / name
-        if lang != "ja" and path.is_file():
-            return _loaded(path, path.stat().st_mtime_ns)
-    return gettext.NullTranslations()
-
-
-@cache
-def _loaded(path: Path, mtime_ns: int) -> gettext.GNUTranslations:
-    """Return the catalog at path as it was at mtime_ns (each worker reads it once)."""
-    data = path.read_bytes()
-    if path.suffix == ".po":
-        catalog = read_po(io.BytesIO(data), locale=path.parent.parent.name, domain="messages")
-        buffer = io.BytesIO()
-        write_mo(buffer, catalog, use_fuzzy=False)
-        data = buffer.getvalue()
-    return gettext.GNUTranslations(io.BytesIO(data))
+    return catalog(lang, "messages", root) if lang != "ja" else gettext.NullTranslations()

@@ -24,6 +24,7 @@ from wtforms import Field, HiddenField, PasswordField, StringField, TextAreaFiel
 from wtforms.validators import ValidationError
 
 from .. import controls
+from .form_messages import ReaderLanguageMeta
 
 
 class PlainTextParameters(ImmutableMultiDict):  # type: ignore[type-arg]
@@ -103,14 +104,14 @@ class _PlainTextMeta:
 
 
 class FlaskForm(flask_wtf.FlaskForm):
-    """Flask-WTF's form (CSRF on) with plain-text fields."""
+    """Flask-WTF's form (CSRF on) with plain-text fields and messages in the reader's language."""
 
-    class Meta(_PlainTextMeta):
+    class Meta(_PlainTextMeta, ReaderLanguageMeta):
         pass
 
 
 class Form(wtforms.Form):
-    """WTForms' form (a sub-form of a FlaskForm) with plain-text fields."""
+    """WTForms' form (a FlaskForm's sub-form): plain-text fields, the reader's language."""
 
-    class Meta(_PlainTextMeta):
+    class Meta(_PlainTextMeta, ReaderLanguageMeta):
         pass
