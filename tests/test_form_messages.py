@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms.fields.core import UnboundField
 
 import intake
-from intake.catalogs import ROOT
+from intake.mail import CATALOGS
 from intake.moderation import decisions as post_decisions
 from intake.web.plain_text import FlaskForm
 
@@ -52,7 +52,7 @@ def english_stems() -> list[str]:
 
 
 def ours() -> dict[str, str]:
-    with (ROOT / "ja" / "LC_MESSAGES" / "wtforms.po").open("rb") as handle:
+    with (CATALOGS / "ja" / "LC_MESSAGES" / "wtforms.po").open("rb") as handle:
         catalog = read_po(handle, locale="ja", domain="wtforms")
     return {
         (m.id if isinstance(m.id, str) else m.id[0]): (

@@ -14,9 +14,8 @@ from ..taxonomy import POST_KINDS
 from ..uploads.forms import with_attachments
 from ..uploads.services import submit_post_with_files
 from ..web.auth import current_account, role_required, rt
-from ..web.error_pages import Page, error_page
 from ..web.fields import choices
-from ..web.responses import retry_later
+from ..web.responses import Page, error_page, retry_later
 from . import edits as post_edits
 from . import recurrence
 from .edit_files import FileEdit

@@ -13,13 +13,13 @@ from ..protection.keys import require_keys
 from ..runtime import Runtime
 from .banner import banner_of_request
 from .converters import install as install_converters
-from .error_pages import install as install_error_pages
 from .filters import jadatetime, jst
 from .hardening import check_keys, cookie_settings, limit_applying
 from .hardening import install as install_protection
 from .locale import install as install_locale
 from .plain_text import PlainTextRequest
 from .post_filters import audience_labels, recurrence_words
+from .responses import install_error_pages
 from .security import apply_security_headers
 
 csrf = CSRFProtect()

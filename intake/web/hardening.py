@@ -21,7 +21,7 @@ from ..config import Settings
 from ..crypto import load_vault
 from ..protection.access import CLIENT_ADDRESS
 from ..runtime import Runtime
-from .error_pages import Page, error_page
+from .responses import Page, error_page
 from .sessions import DEVELOPMENT_COOKIE, PRODUCTION_COOKIE, RedisSessionInterface
 
 
