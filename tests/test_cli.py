@@ -85,7 +85,7 @@ def test_init_creates_private_keys_and_the_database(cli_env: dict[str, str]) -> 
     before = {p.name: p.read_bytes() for p in keys}
 
     again = ok(hiroba(cli_env, "init"))
-    assert "created" not in again.stdout
+    assert "作成しました" in result.stdout and "作成しました" not in again.stdout  # Japanese: LANG=C.UTF-8
     assert {p.name: p.read_bytes() for p in settings.keys_dir.iterdir()} == before
     assert load_vault(settings.keys_dir).active == "k1"
 
