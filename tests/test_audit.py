@@ -31,7 +31,7 @@ def verdict(instance: Instance) -> audit.Verdict:
 def test_an_intact_chain_verifies(instance: Instance) -> None:
     append(instance, 5)
     result = ok(hiroba(instance.env, "audit", "verify"))
-    assert "intact: 5 entries" in result.stdout
+    assert "監査ログは改ざんされていません: 5 件" in result.stdout
     with instance.rt.sessions() as db:
         entries = list(db.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5]

@@ -164,5 +164,5 @@ def test_erasure_deletes_only_our_files_in_a_shared_folder(
     ok(hiroba(instance.env, "backup", "--output", str(folder / "by-hand.backup")))
     assert len(list(folder.glob("*.backup"))) == 2 and (folder / OUTCOME_FILE).exists()
     erased = ok(hiroba(instance.env, "erase-personal-data", "--operator", "訓練", "--yes"))
-    assert "deletion report" in erased.stdout
+    assert "消去の報告書" in erased.stdout
     assert sorted(p.name for p in folder.iterdir()) == ["someone-elses.txt"]

@@ -161,8 +161,7 @@ def test_machine_formats_stay_the_same_in_every_language(cli_env):
     ]
     assert csvs[0] == csvs[1] and csvs[0]
     envs = [
-        hiroba(cli_env, "deploy", "env", **language).stdout
-        for language in ({}, {"LANG": ENGLISH})
+        hiroba(cli_env, "deploy", "env", **language).stdout for language in ({}, {"LANG": ENGLISH})
     ]
     assert envs[0] == envs[1] and "HIROBA_HOME" in envs[0]
 

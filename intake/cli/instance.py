@@ -73,7 +73,7 @@ def cmd_check(settings: Settings | None, args: argparse.Namespace) -> int:
         findings = run_checks(settings)
     problems = [finding for finding in findings if not finding.ok]
     for problem in problems:
-        print(_("hiroba check: 問題: %(line)s") % {"line": problem.line()}, file=sys.stderr)
+        print(f"hiroba check: {problem.line()}", file=sys.stderr)
     if problems:
         return 1
     for finding in findings:
