@@ -128,6 +128,14 @@ def test_outputs_and_errors_of_real_commands_in_each_language(cli_env):
     assert taken.returncode == 2 and "error: the login 'mod-ja' is taken" in taken.stderr
     taken = hiroba(cli_env, "create-user", "--role", "staff", "--login", "mod-ja", **password)
     assert "エラー: ログインID 'mod-ja' はすでに使われています" in taken.stderr
+    # A refused value: the validation's own message, in the command's language.
+    short = {"HIROBA_PASSWORD": "short"}
+    weak = hiroba(cli_env, "create-user", "--role", "staff", "--login", "staff-a", **short)
+    assert weak.returncode == 2 and "エラー: パスワードは10文字以上" in weak.stderr
+    weak = hiroba(
+        cli_env, "create-user", "--role", "staff", "--login", "staff-a", **short, LANG=ENGLISH
+    )
+    assert "error: The password must be at least 10 characters" in weak.stderr, weak.stderr
     nobody = hiroba(cli_env, "disable-user", "--login", "nobody-here")
     assert nobody.returncode == 2
     assert "エラー: ログインID 'nobody-here' のアカウントはありません" in nobody.stderr

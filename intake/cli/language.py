@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from ..mail import translations
+from ..validation import InvalidInput
 
 LANGUAGES = ("ja", "en")
 DEFAULT = "ja"
@@ -50,6 +51,11 @@ def catalog(lang: str) -> gettext.NullTranslations:
 def _(message: str) -> str:
     """Return message (a Japanese id) in the command's language."""
     return _current[-1].gettext(message)
+
+
+def invalid(exc: InvalidInput) -> str:
+    """Return a refused value's message (a Japanese id with its parameters) in the language."""
+    return _(exc.message) % exc.params if exc.params else _(exc.message)
 
 
 @contextmanager

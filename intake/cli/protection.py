@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Settings
-from .language import _
+from .language import _, invalid
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -41,7 +41,7 @@ def _password(confirm: bool) -> str | None:
     try:
         return password(secret)
     except InvalidInput as exc:
-        print(_("エラー: %(problem)s") % {"problem": exc}, file=sys.stderr)
+        print(_("エラー: %(problem)s") % {"problem": invalid(exc)}, file=sys.stderr)
         return None
 
 

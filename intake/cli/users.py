@@ -8,7 +8,7 @@ import os
 import sys
 
 from ..config import Settings
-from .language import _
+from .language import _, invalid
 
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
@@ -23,7 +23,7 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
         login, secret = login_id(args.login), password(secret)
         address = email(args.email) if args.email else ""
     except InvalidInput as exc:
-        print(_("エラー: %(problem)s") % {"problem": exc}, file=sys.stderr)
+        print(_("エラー: %(problem)s") % {"problem": invalid(exc)}, file=sys.stderr)
         return 2
     rt = Runtime.from_settings(settings)
     try:
@@ -89,7 +89,7 @@ def cmd_set_user_email(settings: Settings, args: argparse.Namespace) -> int:
     try:
         address = email(args.email) if args.email else ""
     except InvalidInput as exc:
-        print(_("エラー: %(problem)s") % {"problem": exc}, file=sys.stderr)
+        print(_("エラー: %(problem)s") % {"problem": invalid(exc)}, file=sys.stderr)
         return 2
     rt = Runtime.from_settings(settings)
     try:
