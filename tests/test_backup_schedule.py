@@ -148,7 +148,7 @@ def test_scheduled_backup_prunes_and_records(instance: Instance, tmp_path: Path)
 
 def test_scheduled_and_output_do_not_mix(instance: Instance, tmp_path: Path) -> None:
     result = hiroba(instance.env, "backup", "--scheduled", "--output", str(tmp_path / "x"))
-    assert result.returncode == 2 and "not allowed with" in result.stderr
+    assert result.returncode == 2 and "と一緒には使えません" in result.stderr  # argparse
     assert not (tmp_path / "x").exists()
 
 
