@@ -44,7 +44,7 @@ def test_an_edited_entry_is_found(instance: Instance) -> None:
     with transaction(instance.rt.sessions) as db:
         db.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(count=999))
     message = failed(hiroba(instance.env, "audit", "verify"))
-    assert "TAMPERED" in message and "entry 3 was edited" in message
+    assert "監査ログが改ざんされています" in message and "entry 3 was edited" in message
     assert verdict(instance).seq == 3
 
 
