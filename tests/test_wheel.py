@@ -172,7 +172,12 @@ def test_init_demo_worker_and_build_from_the_installed_wheel(
 
     assert hiroba("--version").stdout.strip() == "hiroba 0.1.0"
     assert "インスタンスの準備ができました" in hiroba("init").stdout
-    assert "already at revision" in hiroba("migrate").stdout
+    assert "データベースはすでに最新のリビジョン" in hiroba("migrate").stdout
+    # The wheel's compiled catalogs: the CLI in English, argparse's words in Japanese.
+    in_english = {**env, "LANG": "en"}
+    migrated = run(installed.hiroba, "migrate", env=in_english, cwd=elsewhere, timeout=120)
+    assert "already at revision" in migrated.stdout
+    assert hiroba("--help").stdout.startswith("使い方: hiroba")
     nginx = hiroba("deploy", "nginx", "--server-name", "hiroba.example.jp").stdout
     assert f"{env['HIROBA_HOME']}/site/current" in nginx  # intake/deploy/templates, shipped
     hiroba("demo")
