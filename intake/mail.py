@@ -1,6 +1,7 @@
 """Sending mail through the deployment's SMTP server: HIROBA_SMTP_HOST and _PORT, TLS
 (HIROBA_SMTP_TLS: starttls, tls or off), an optional login, and HIROBA_MAIL_FROM as sender;
-and the intake's catalog for a mail written in its reader's language, outside any request."""
+and the intake's catalogs read outside any request (a mail in its reader's language, the
+CLI's words, WTForms' messages)."""
 
 from __future__ import annotations
 
@@ -116,26 +117,31 @@ def _login(smtp: smtplib.SMTP, settings: Settings) -> None:
         ) from None
 
 
-def translations(lang: str, root: Path = CATALOGS) -> gettext.NullTranslations:
-    """Return the intake's catalog of lang for a mail (Japanese, or an unknown one: none).
+def translations(
+    lang: str, root: Path = CATALOGS, domain: str = "messages"
+) -> gettext.NullTranslations:
+    """Return the intake's catalog of domain in lang (none at all: every id unchanged).
 
-    A wheel holds the compiled .mo; a checkout holds only the .po, which is compiled in
-    memory, never into the code (as the web layer's catalog.py compiles it into a cache).
+    Domains: ``messages``, the intake's own text (Japanese ids, English in ``en``; mails and
+    the CLI); ``wtforms`` and ``argparse``, those libraries' English words (Japanese in
+    ``ja``; form messages and the CLI). A wheel holds the compiled .mo; a checkout holds only
+    the .po, which is compiled in memory, never into the code (as the web layer's catalog.py
+    compiles it into a cache).
     """
     folder = root / lang / "LC_MESSAGES"
-    for name in ("messages.mo", "messages.po"):
+    for name in (f"{domain}.mo", f"{domain}.po"):
         path = folder / name
-        if lang != "ja" and path.is_file():
+        if path.is_file():
             return _loaded(path, path.stat().st_mtime_ns)
     return gettext.NullTranslations()
 
 
 @cache
 def _loaded(path: Path, mtime_ns: int) -> gettext.GNUTranslations:
-    """Return the catalog at path as it was at mtime_ns (each worker reads it once)."""
+    """Return the catalog at path as it was at mtime_ns (each process reads it once)."""
     data = path.read_bytes()
     if path.suffix == ".po":
-        catalog = read_po(io.BytesIO(data), locale=path.parent.parent.name, domain="messages")
+        catalog = read_po(io.BytesIO(data), locale=path.parent.parent.name, domain=path.stem)
         buffer = io.BytesIO()
         write_mo(buffer, catalog, use_fuzzy=False)
         data = buffer.getvalue()

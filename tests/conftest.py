@@ -255,6 +255,15 @@ def instance_env(tmp_path: Path, database_url: str, redis_url: str) -> dict[str,
             "HIROBA_SIGNIN_LOCKOUT_SECONDS": "2",
         }
     )
+    return cli_in_japanese(env)
+
+
+def cli_in_japanese(env: dict[str, str]) -> dict[str, str]:
+    """Make a `hiroba` process speak its default language, whatever the machine's locale
+    (tests/test_cli_language.py covers the others)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        env.pop(name, None)
+    env["LANG"] = "C.UTF-8"
     return env
 
 

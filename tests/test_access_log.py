@@ -51,7 +51,7 @@ def test_sign_in_out_and_setting_changes_carry_the_sealed_address(instance, app)
     assert signout.actor_id == signin.actor_id and _address(instance, signout) == ADDRESS
     if instance.settings.database_url.startswith("sqlite"):
         assert ADDRESS.encode() not in database_bytes(instance)
-    assert "audit log intact" in ok(hiroba(instance.env, "audit", "verify")).stdout
+    assert "監査ログは改ざんされていません" in ok(hiroba(instance.env, "audit", "verify")).stdout
 
 
 def test_behind_a_trusted_proxy_the_forwarded_address_is_kept(instance):
@@ -79,7 +79,7 @@ def test_the_address_is_a_sealed_column_and_outside_the_hash(instance, app):
     ok(hiroba(instance.env, "rotate-keys"))
     (signin,) = _entries(instance, "signin")
     assert _address(instance, signin) == ADDRESS  # re-sealed under the new key
-    assert "audit log intact" in ok(hiroba(instance.env, "audit", "verify")).stdout
+    assert "監査ログは改ざんされていません" in ok(hiroba(instance.env, "audit", "verify")).stdout
 
 
 def test_addresses_are_cleared_after_audit_days_and_the_chain_still_verifies(instance, app):
@@ -97,7 +97,7 @@ def test_addresses_are_cleared_after_audit_days_and_the_chain_still_verifies(ins
     assert signin.address_enc is None  # the entry stays, without its address
     (cleared,) = _entries(instance, "audit_addresses_cleared")
     assert cleared.count == 1 and cleared.address_enc is None
-    assert "audit log intact" in ok(hiroba(instance.env, "audit", "verify")).stdout
+    assert "監査ログは改ざんされていません" in ok(hiroba(instance.env, "audit", "verify")).stdout
 
 
 def test_the_audit_days_setting_is_read_from_hiroba_toml(instance):

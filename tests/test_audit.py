@@ -31,7 +31,7 @@ def verdict(instance: Instance) -> audit.Verdict:
 def test_an_intact_chain_verifies(instance: Instance) -> None:
     append(instance, 5)
     result = ok(hiroba(instance.env, "audit", "verify"))
-    assert "intact: 5 entries" in result.stdout
+    assert "監査ログは改ざんされていません: 5 件" in result.stdout
     with instance.rt.sessions() as db:
         entries = list(db.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
@@ -44,7 +44,7 @@ def test_an_edited_entry_is_found(instance: Instance) -> None:
     with transaction(instance.rt.sessions) as db:
         db.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(count=999))
     message = failed(hiroba(instance.env, "audit", "verify"))
-    assert "TAMPERED" in message and "entry 3 was edited" in message
+    assert "監査ログが改ざんされています" in message and "entry 3 was edited" in message
     assert verdict(instance).seq == 3
 
 

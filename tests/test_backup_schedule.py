@@ -148,7 +148,7 @@ def test_scheduled_backup_prunes_and_records(instance: Instance, tmp_path: Path)
 
 def test_scheduled_and_output_do_not_mix(instance: Instance, tmp_path: Path) -> None:
     result = hiroba(instance.env, "backup", "--scheduled", "--output", str(tmp_path / "x"))
-    assert result.returncode == 2 and "not allowed with" in result.stderr
+    assert result.returncode == 2 and "と一緒には使えません" in result.stderr  # argparse
     assert not (tmp_path / "x").exists()
 
 
@@ -164,5 +164,5 @@ def test_erasure_deletes_only_our_files_in_a_shared_folder(
     ok(hiroba(instance.env, "backup", "--output", str(folder / "by-hand.backup")))
     assert len(list(folder.glob("*.backup"))) == 2 and (folder / OUTCOME_FILE).exists()
     erased = ok(hiroba(instance.env, "erase-personal-data", "--operator", "訓練", "--yes"))
-    assert "deletion report" in erased.stdout
+    assert "消去の報告書" in erased.stdout
     assert sorted(p.name for p in folder.iterdir()) == ["someone-elses.txt"]

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import cli_in_japanese
 from personal_data import hiroba, ok
 from redis import Redis
 from sqlalchemy import create_engine, func, inspect, select
@@ -36,7 +37,7 @@ def cli_env(tmp_path: Path, redis_server) -> dict[str, str]:  # type: ignore[no-
         }
     )
     env.pop("HIROBA_PASSWORD", None)
-    return env
+    return cli_in_japanese(env)
 
 
 def refused(result: subprocess.CompletedProcess[str]) -> str:
@@ -96,7 +97,7 @@ def test_init_creates_private_keys_and_the_database(cli_env: dict[str, str]) -> 
     before = {p.name: p.read_bytes() for p in keys}
 
     again = ok(hiroba(cli_env, "init"))
-    assert "created" not in again.stdout
+    assert "作成しました" in result.stdout and "作成しました" not in again.stdout
     assert {p.name: p.read_bytes() for p in settings.keys_dir.iterdir()} == before
     assert load_vault(settings.keys_dir).active == "k1"
 
@@ -153,7 +154,7 @@ def test_create_user(cli_env: dict[str, str]) -> None:
             HIROBA_PASSWORD="another-password-2",
         )
     )
-    assert "mod-one" in taken and "taken" in taken
+    assert "mod-one" in taken and "すでに使われています" in taken  # Japanese by default
     short = refused(
         hiroba(
             cli_env,

@@ -26,6 +26,16 @@ PARTS = ("configuration", "keys", "database", "redis", "smtp", "site", "uploads"
          "scanner")  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def english(request: pytest.FixtureRequest) -> None:
+    """These tests match the CLI's English wording (test_cli_language.py: the Japanese)."""
+    if "cli_env" in request.fixturenames:
+        env = request.getfixturevalue("cli_env")
+        for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+            env.pop(name, None)
+        env["LANG"] = "en_US.UTF-8"
+
+
 def problems(result: subprocess.CompletedProcess[str]) -> list[str]:
     """Return the problem lines of a failed `hiroba check` (exit 1, no traceback)."""
     lines = failed(result).strip().splitlines()

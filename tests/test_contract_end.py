@@ -112,7 +112,7 @@ def test_erase_personal_data(instance: Instance, tmp_path: Path) -> None:
     assert sealed_values(instance) == tokens
 
     result = ok(hiroba(instance.env, "erase-personal-data", "--operator", "消去担当 佐藤", "--yes"))
-    text_path = Path(result.stdout.split("deletion report: ", 1)[1].splitlines()[0])
+    text_path = Path(result.stdout.split("消去の報告書: ", 1)[1].splitlines()[0])
     json_path = text_path.with_suffix(".json")
     assert text_path.parent == instance.settings.home / "reports"
     report = json.loads(json_path.read_text())

@@ -40,7 +40,7 @@ def test_rotation_reencrypts_every_value_and_the_live_app_keeps_reading(
     assert before and all(token.startswith("k1:") for token in before.values())
 
     result = ok(hiroba(instance.env, "rotate-keys", "--batch-size", "2"))
-    assert "active data key: k2" in result.stdout
+    assert "有効なデータ鍵: k2" in result.stdout
     spec = key_file(instance)
     assert spec["active"] == "k2" and set(spec["keys"]) == {"k1", "k2"}
 

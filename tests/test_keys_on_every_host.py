@@ -86,13 +86,13 @@ def test_the_rolling_rotation_keeps_every_host_reading(
         seed(a)
         plain = opened(a, sealed_values(a))
         prepared = ok(hiroba(a.env, "rotate-keys", "--prepare"))
-        assert "added data key k2 (not active yet)" in prepared.stdout
+        assert "データ鍵 k2 を追加しました（まだ使われません）" in prepared.stdout
         assert "--activate k2" in prepared.stdout
         assert all(token.startswith("k1:") for token in sealed_values(a).values())
         copy_key_file(a, b)  # step 1: the new key on every host, not yet used
 
         done = ok(hiroba(a.env, "rotate-keys", "--activate", "k2"))
-        assert "active data key: k2" in done.stdout
+        assert "有効なデータ鍵: k2" in done.stdout
         after = sealed_values(a)
         assert all(token.startswith("k2:") for token in after.values())
         # B, still running with its copy (k2 present, k1 active), reads every value at once

@@ -106,7 +106,7 @@ def test_contract_end_erases_the_files_of_posts_not_on_the_site(instance, client
     assert upload_rows(instance) == {live: rows[live]}  # public already, the site needs them
     assert private_folders(instance) == rows[live]
     assert waiting not in upload_rows(instance)
-    text_path = Path(result.stdout.split("deletion report: ", 1)[1].splitlines()[0])
+    text_path = Path(result.stdout.split("消去の報告書: ", 1)[1].splitlines()[0])
     report = json.loads(text_path.with_suffix(".json").read_text(encoding="utf-8"))
     assert report["uploads_erased"] == 3
     assert "削除した非公開の添付ファイル（チラシ・画像）: 3" in text_path.read_text(

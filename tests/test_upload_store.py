@@ -87,7 +87,8 @@ def test_a_missing_file_fails_the_publication_loudly_until_it_is_back(
     sign_out(client)
 
     put_private(instance, pdf.token, "flyer.pdf", flyer)  # restored from a backup
-    assert ok(hiroba(instance.env, "retry-failed")).stdout.startswith("1 failed tasks owed again")
+    retried = ok(hiroba(instance.env, "retry-failed")).stdout
+    assert retried.startswith("失敗したタスク 1 件をやり直しに")
     instance.worker_burst()
     assert live_page(instance, post_id).is_file()
     media = instance.settings.live_dir.resolve() / "media" / str(post_id)

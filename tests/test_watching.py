@@ -164,7 +164,7 @@ def test_a_failed_build_is_one_alert_then_one_resolved_mail(alerting, tmp_path):
     instance.worker_burst()
 
     result = hiroba_watch(instance)
-    assert "opened build (mailed)" in result.stdout
+    assert "発生 build（通知済み）" in result.stdout
     sink.wait_for(1)
     [alert] = alerts(sink, "構築に失敗")
     assert alert["To"] == ALERT_TO and "警報" in alert["Subject"]
@@ -180,7 +180,7 @@ def test_a_failed_build_is_one_alert_then_one_resolved_mail(alerting, tmp_path):
     instance.env["HIROBA_THEME_DIR"] = str(REPO_ROOT / "theme")
     approved_event(instance, moderator, group, "直った構築の催し")
     instance.worker_burst()
-    assert "resolved build" in hiroba_watch(instance).stdout
+    assert "解決 build" in hiroba_watch(instance).stdout
     resolved = [m for m in alerts(sink, "構築に失敗") if "解消" in str(m["Subject"])]
     assert len(resolved) == 1 and len(alerts(sink, "構築に失敗")) == 2
     hiroba_watch(instance)
@@ -340,7 +340,7 @@ def test_a_failed_scheduled_backup_is_one_alert_and_the_next_good_one_resolves_i
     kept = key.read_bytes()
     key.unlink()
     assert run_hiroba(instance, "backup", "--scheduled").returncode != 0
-    assert "opened backup (mailed)" in hiroba_watch(instance).stdout
+    assert "発生 backup（通知済み）" in hiroba_watch(instance).stdout
     sink.wait_for(1)
     [alert] = alerts(sink, "バックアップ")
     assert "が失敗しました（ConfigError）" in alert.get_content()
@@ -350,5 +350,5 @@ def test_a_failed_scheduled_backup_is_one_alert_and_the_next_good_one_resolves_i
     key.write_bytes(kept)
     key.chmod(0o600)
     assert run_hiroba(instance, "backup", "--scheduled").returncode == 0
-    assert "resolved backup" in hiroba_watch(instance).stdout
+    assert "解決 backup" in hiroba_watch(instance).stdout
     assert [("解消" in str(m["Subject"])) for m in alerts(sink, "バックアップ")] == [False, True]

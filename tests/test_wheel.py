@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import RedisServer
+from conftest import RedisServer, cli_in_japanese
 from personal_data import ok
 
 from intake.config import REPO_ROOT
@@ -153,6 +153,7 @@ def test_init_demo_worker_and_build_from_the_installed_wheel(
             "HIROBA_SMTP_HOST": "",
         }
     )
+    cli_in_japanese(env)
 
     def hiroba(*argv: str) -> subprocess.CompletedProcess[str]:
         return run(installed.hiroba, *argv, env=env, cwd=elsewhere, timeout=900)
@@ -170,8 +171,13 @@ def test_init_demo_worker_and_build_from_the_installed_wheel(
     assert not [p for p in where if Path(p).is_relative_to(REPO_ROOT)]
 
     assert hiroba("--version").stdout.strip() == "hiroba 0.1.0"
-    assert "instance ready" in hiroba("init").stdout
-    assert "already at revision" in hiroba("migrate").stdout
+    assert "インスタンスの準備ができました" in hiroba("init").stdout
+    assert "データベースはすでに最新のリビジョン" in hiroba("migrate").stdout
+    # The wheel's compiled catalogs: the CLI in English, argparse's words in Japanese.
+    in_english = {**env, "LANG": "en"}
+    migrated = run(installed.hiroba, "migrate", env=in_english, cwd=elsewhere, timeout=120)
+    assert "already at revision" in migrated.stdout
+    assert hiroba("--help").stdout.startswith("使い方: hiroba")
     nginx = hiroba("deploy", "nginx", "--server-name", "hiroba.example.jp").stdout
     assert f"{env['HIROBA_HOME']}/site/current" in nginx  # intake/deploy/templates, shipped
     hiroba("demo")

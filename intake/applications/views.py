@@ -106,6 +106,7 @@ def application(token: str) -> str | Response | tuple[str, int]:
             message=_l(
                 "リンクが正しくないか、有効期限が切れています。メールのリンクをそのまま開いてください。"
             ),
+            status=404,
         ), 404
     form = CancelForm()
     if form.validate_on_submit():

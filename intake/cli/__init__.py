@@ -10,6 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from ..config import Settings
 from ..errors import ConfigError, HirobaError
 from . import deploy, instance, protection, reporting, roster, running, up, users, watching
+from .language import _, language_of, speaking
 
 
 def installed_version() -> str:
@@ -17,13 +18,24 @@ def installed_version() -> str:
     try:
         return version("hiroba")
     except PackageNotFoundError:
-        return "unknown (not installed)"
+        return _("不明（インストールされていません）")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the `hiroba` parser with every topic's commands."""
-    parser = argparse.ArgumentParser(prog="hiroba", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"hiroba {installed_version()}")
+    parser = argparse.ArgumentParser(
+        prog="hiroba",
+        description=_(
+            "`hiroba` コマンド: インスタンスの準備、利用者の作成、デモデータの読み込み、"
+            "各部分の起動。表示は日本語です（LANG=en で英語）。"
+        ),
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"hiroba {installed_version()}",
+        help=_("バージョンを表示して終了します"),
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for topic in (instance, up, users, roster, running, protection, deploy, watching, reporting):
         topic.add_commands(sub)
@@ -31,7 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one `hiroba` command; print a one-line error and return its exit code on failure."""
+    """Run one `hiroba` command in the environment's language (intake/cli/language.py)."""
+    with speaking(language_of()):
+        return _run(argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    """Run one command; print a one-line error and return its exit code on failure."""
     args = build_parser().parse_args(argv)
     try:
         if getattr(args, "reads_settings", False):  # `check` reports bad settings itself

@@ -22,6 +22,7 @@ from ..deploy.render import (
     render_units,
 )
 from ..errors import ConfigError
+from .language import _
 
 DEFAULTS = DeployOptions()
 
@@ -63,7 +64,7 @@ def _write(folder: Path, files: dict[str, str]) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         os.chmod(path, 0o640 if name.endswith(".env") else 0o644)
-        print(f"wrote {path}")
+        print(_("書き出しました: %(path)s") % {"path": path})
     return 0
 
 
@@ -109,39 +110,59 @@ def cmd_all(settings: Settings, args: argparse.Namespace) -> int:
 def _options(parser: argparse.ArgumentParser) -> None:
     d = DEFAULTS
     add = parser.add_argument
-    add("--server-name", default="", help="host name (default: from HIROBA_SITE_URL)")
-    add("--listen", action="append", help=f"HTTPS address, repeatable (default {d.listen})")
-    add("--http-listen", action="append", help=f"HTTP address (default {d.http_listen})")
-    add("--upstream", default=d.upstream, help="address of `hiroba web` (host:port)")
-    add("--workers", type=int, default=d.web_workers, help="gunicorn workers of hiroba-web")
-    add("--tls-cert", default="", help="certificate chain (default: Let's Encrypt's path)")
-    add("--tls-key", default="", help="private key (default: Let's Encrypt's path)")
-    add("--acme-root", default=d.acme_root, help="folder of Let's Encrypt's challenges")
-    add("--brotli", action="store_true", help="compress with brotli too (needs its module)")
-    add("--nginx-version", default="", help="write for this nginx (default: the installed)")
-    add("--user", default=d.user, help="system user running Hiroba")
-    add("--group", default="", help="its group (default: the user's name)")
-    add("--env-file", default=d.env_file, help="the environment file the units read")
-    add("--hiroba", default="", help="path of the hiroba command (default: this one)")
-    add("--log-dir", default=d.log_dir, help="folder of the site's nginx logs")
-    add("--standalone", default="", help="a whole nginx.conf running from this folder")
-    add("--standalone-user", default="", help="with --standalone: nginx's worker user")
+    add("--server-name", default="", help=_("ホスト名（既定: HIROBA_SITE_URL から）"))
+    listen = _("HTTPS のアドレス、繰り返し可（既定 %(value)s）") % {"value": d.listen}
+    add("--listen", action="append", help=listen)
+    http_listen = _("HTTP のアドレス（既定 %(value)s）") % {"value": d.http_listen}
+    add("--http-listen", action="append", help=http_listen)
+    add("--upstream", default=d.upstream, help=_("`hiroba web` のアドレス（host:port）"))
+    add("--workers", type=int, default=d.web_workers, help=_("hiroba-web の gunicorn ワーカー数"))
+    add("--tls-cert", default="", help=_("証明書チェーン（既定: Let's Encrypt のパス）"))
+    add("--tls-key", default="", help=_("秘密鍵（既定: Let's Encrypt のパス）"))
+    add("--acme-root", default=d.acme_root, help=_("Let's Encrypt のチャレンジのフォルダー"))
+    add("--brotli", action="store_true", help=_("brotli でも圧縮します（そのモジュールが必要）"))
+    add(
+        "--nginx-version",
+        default="",
+        help=_("この nginx 向けに書きます（既定: インストール済みのもの）"),
+    )
+    add("--user", default=d.user, help=_("Hiroba を動かすシステムの利用者"))
+    add("--group", default="", help=_("そのグループ（既定: 利用者名）"))
+    add("--env-file", default=d.env_file, help=_("ユニットが読む環境ファイル"))
+    add("--hiroba", default="", help=_("hiroba コマンドのパス（既定: このコマンド）"))
+    add("--log-dir", default=d.log_dir, help=_("サイトの nginx ログのフォルダー"))
+    add("--standalone", default="", help=_("このフォルダーから動く nginx.conf 一式"))
+    add("--standalone-user", default="", help=_("--standalone のとき: nginx のワーカーの利用者"))
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `hiroba deploy` and its four kinds of output."""
-    deploy = sub.add_parser("deploy", help="print the server's files for this instance")
+    deploy = sub.add_parser("deploy", help=_("このインスタンス用のサーバーのファイルを表示します"))
     kinds = deploy.add_subparsers(dest="kind", required=True)
+    helps = {
+        "nginx": _(
+            "nginx のサイト設定を表示します（静的サイト、セキュリティヘッダー、TLS、/app/ の転送）"
+        ),
+        "systemd": _(
+            "systemd のユニット（--unit-dir なら書き出し）と logrotate のファイルを表示します"
+        ),
+        "env": _("環境ファイルを表示します（本番の値が先、ほかの設定が後）"),
+    }
     for name, func in (("nginx", cmd_nginx), ("systemd", cmd_systemd), ("env", cmd_env)):
-        parser = kinds.add_parser(name, help=func.__doc__)
+        parser = kinds.add_parser(name, help=helps[name])
         _options(parser)
         parser.set_defaults(func=func)
         if name == "systemd":
-            parser.add_argument("--unit-dir", default="", help="write the units here")
-    every = kinds.add_parser("all", help=cmd_all.__doc__)
+            parser.add_argument("--unit-dir", default="", help=_("ユニットをここに書き出します"))
+    every = kinds.add_parser(
+        "all",
+        help=_("すべてのファイルを --output に書き出します（リポジトリの deploy/ と同じ配置）"),
+    )
     _options(every)
-    every.add_argument("--output", required=True, help="folder to write the files into")
+    every.add_argument("--output", required=True, help=_("書き出すフォルダー"))
     every.add_argument(
-        "--example", action="store_true", help=f"for {EXAMPLE_HOME} (the deploy/ folder)"
+        "--example",
+        action="store_true",
+        help=_("%(home)s 向け（deploy/ フォルダー）") % {"home": EXAMPLE_HOME},
     )
     every.set_defaults(func=cmd_all)

@@ -17,18 +17,19 @@ from ..crypto import create_keys
 from ..errors import ConfigError, StoreUnavailable
 from ..installation.checkup import Finding, run_checks, shown_url
 from ..store import head_revision, make_engine, migrate, schema_revision
+from .language import _
 
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
     """Create the instance folder, its keys (mode 0600) and the database schema."""
     settings.home.mkdir(parents=True, exist_ok=True)
     for path in create_keys(settings.keys_dir):
-        print(f"created {path}")
-    print("migrating the database ...", flush=True)
+        print(_("作成しました: %(path)s") % {"path": path})
+    print(_("データベースを移行しています…"), flush=True)
     migrate(settings.database_url)
     for folder in (settings.content_dir / "posts", settings.builds_dir):
         folder.mkdir(parents=True, exist_ok=True)
-    print(f"instance ready at {settings.home}")
+    print(_("インスタンスの準備ができました: %(home)s") % {"home": settings.home})
     return 0
 
 
@@ -41,13 +42,19 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
         after = schema_revision(engine)
     except SQLAlchemyError as exc:
         shown = shown_url(settings.database_url)
-        raise StoreUnavailable(f"{shown}: {type(exc).__name__}; nothing was changed") from None
+        raise StoreUnavailable(
+            _("%(url)s: %(error)s。何も変更していません")
+            % {"url": shown, "error": type(exc).__name__}
+        ) from None
     finally:
         engine.dispose()
     if before == after:
-        print(f"database already at revision {after} (newest)")
+        print(_("データベースはすでに最新のリビジョン %(revision)s です") % {"revision": after})
     else:
-        print(f"database migrated from revision {before or '(empty)'} to {after} (newest)")
+        print(
+            _("データベースをリビジョン %(before)s から最新の %(after)s に移行しました")
+            % {"before": before or _("（空）"), "after": after}
+        )
     return 0 if after == head_revision() else 1
 
 
@@ -66,7 +73,7 @@ def cmd_check(settings: Settings | None, args: argparse.Namespace) -> int:
     if problems:
         return 1
     for finding in findings:
-        print(f"ok  {finding.line()}")
+        print(_("正常  %(line)s") % {"line": finding.line()})
     return 0
 
 
@@ -95,7 +102,12 @@ def start_private_redis(home: Path) -> tuple[subprocess.Popen[bytes], str]:
     """Start a redis-server of our own on a free loopback port; return it and its URL."""
     binary = shutil.which("redis-server")
     if binary is None:
-        raise ConfigError("redis-server is not installed; install it or set HIROBA_REDIS_URL.")
+        raise ConfigError(
+            _(
+                "redis-server がインストールされていません。"
+                "インストールするか HIROBA_REDIS_URL を設定してください。"
+            )
+        )
     port = free_port()
     folder = home / "redis"
     folder.mkdir(parents=True, exist_ok=True)
@@ -126,13 +138,35 @@ def start_private_redis(home: Path) -> tuple[subprocess.Popen[bytes], str]:
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise ConfigError(f"the private redis-server did not start; see {folder / 'redis.log'}.")
+    raise ConfigError(
+        _("専用の redis-server が起動しませんでした。%(log)s を見てください。")
+        % {"log": folder / "redis.log"}
+    )
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register this module's commands on the `hiroba` parser."""
-    sub.add_parser("init", help=cmd_init.__doc__).set_defaults(func=cmd_init)
-    sub.add_parser("migrate", help=cmd_migrate.__doc__).set_defaults(func=cmd_migrate)
-    check = sub.add_parser("check", help=cmd_check.__doc__)
+    init = sub.add_parser(
+        "init",
+        help=_("インスタンスのフォルダー、鍵（モード0600）、データベースのスキーマを作ります"),
+    )
+    init.set_defaults(func=cmd_init)
+    migrate = sub.add_parser(
+        "migrate",
+        help=_(
+            "データベースのスキーマを最新の移行まで進め（繰り返しても安全）、リビジョンを表示します"
+        ),
+    )
+    migrate.set_defaults(func=cmd_migrate)
+    check = sub.add_parser(
+        "check",
+        help=_(
+            "設定、鍵、データベース、Redis、SMTP、サイトのフォルダー、ワーカーを確認します"
+            "（問題があれば1行ずつ示し、終了コード1）"
+        ),
+    )
     check.set_defaults(func=cmd_check, reads_settings=True)
-    sub.add_parser("demo", help=cmd_demo.__doc__).set_defaults(func=cmd_demo)
+    demo = sub.add_parser(
+        "demo", help=_("架空のデモデータ（団体、審査担当者、承認済みの行事）を読み込みます")
+    )
+    demo.set_defaults(func=cmd_demo)

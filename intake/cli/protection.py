@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Settings
+from .language import _, invalid
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -33,14 +34,14 @@ def _password(confirm: bool) -> str | None:
 
     secret = os.environ.get("HIROBA_PASSWORD")
     if secret is None:
-        secret = getpass.getpass("password: ")
-        if confirm and getpass.getpass("password again: ") != secret:
-            print("error: the passwords differ", file=sys.stderr)
+        secret = getpass.getpass(_("パスワード: "))
+        if confirm and getpass.getpass(_("パスワード（確認）: ")) != secret:
+            print(_("エラー: パスワードが一致しません"), file=sys.stderr)
             return None
     try:
         return password(secret)
     except InvalidInput as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("エラー: %(problem)s") % {"problem": invalid(exc)}, file=sys.stderr)
         return None
 
 
@@ -54,21 +55,23 @@ def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     if args.prepare:
         new_id = keys.add_key(settings.keys_dir, activate=False)
         print(
-            f"added data key {new_id} (not active yet): copy {settings.keys_dir}/"
-            f"{keys.DATA_KEYS_FILE} to every host, then run "
-            f"`hiroba rotate-keys --activate {new_id}` on one of them"
+            _(
+                "データ鍵 %(id)s を追加しました（まだ使われません）。%(file)s をすべてのホストに"
+                "写してから、どれか1台で `hiroba rotate-keys --activate %(id)s` を実行してください"
+            )
+            % {"id": new_id, "file": f"{settings.keys_dir}/{keys.DATA_KEYS_FILE}"}
         )
         return 0
     rt = _runtime(settings)
     try:
         if args.retire:
             keys.retire(rt.sessions, settings.keys_dir, args.retire)
-            print(f"retired data key {args.retire}")
+            print(_("データ鍵 %(id)s を廃止しました") % {"id": args.retire})
             return 0
         say = (lambda text: print(text, flush=True)) if args.verbose else (lambda _text: None)
         if args.activate:
             keys.activate_key(settings.keys_dir, args.activate)
-            say(f"data key {args.activate} is active")
+            say(_("データ鍵 %(id)s を有効にしました") % {"id": args.activate})
             result = keys.reencrypt_all(rt.sessions, rt.vault, args.batch_size, say)
         elif args.resume:
             result = keys.reencrypt_all(rt.sessions, rt.vault, args.batch_size, say)
@@ -76,10 +79,20 @@ def cmd_rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
             result = keys.rotate(rt.sessions, rt.vault, settings.keys_dir, args.batch_size, say)
     finally:
         rt.close()
-    print(f"active data key: {result.active}; re-encrypted {result.reencrypted} values")
+    print(
+        _("有効なデータ鍵: %(id)s。%(count)s 個の値を暗号化し直しました")
+        % {"id": result.active, "count": result.reencrypted}
+    )
     if result.remaining:
         left = ", ".join(f"{k}: {n}" for k, n in sorted(result.remaining.items()))
-        print(f"still under old keys ({left}); run `hiroba rotate-keys --resume`", file=sys.stderr)
+        print(
+            _(
+                "古い鍵のままの値があります（%(left)s）。"
+                "`hiroba rotate-keys --resume` を実行してください"
+            )
+            % {"left": left},
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -95,9 +108,12 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         rt.close()
     if verdict.ok:
-        print(f"audit log intact: {verdict.entries} entries")
+        print(_("監査ログは改ざんされていません: %(count)s 件") % {"count": verdict.entries})
         return 0
-    print(f"audit log TAMPERED: {verdict.problem}", file=sys.stderr)
+    print(
+        _("監査ログが改ざんされています: %(problem)s") % {"problem": verdict.problem},
+        file=sys.stderr,
+    )
     return 1
 
 
@@ -105,7 +121,7 @@ def _day(raw: str) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise argparse.ArgumentTypeError("use YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(_("YYYY-MM-DD の形で指定してください")) from None
 
 
 def cmd_audit_report(settings: Settings, args: argparse.Namespace) -> int:
@@ -243,7 +259,10 @@ def cmd_backup_keys(settings: Settings, args: argparse.Namespace) -> int:
     if secret is None:
         return 2
     names = write_key_archive(settings.keys_dir, args.output, secret)
-    print(f"wrote {', '.join(names)} to {args.output}")
+    print(
+        _("%(names)s を %(file)s に書き出しました")
+        % {"names": ", ".join(names), "file": args.output}
+    )
     return 0
 
 
@@ -255,7 +274,10 @@ def cmd_restore_keys(settings: Settings, args: argparse.Namespace) -> int:
     if secret is None:
         return 2
     names = restore_keys(args.path, secret, settings.keys_dir, force=args.force)
-    print(f"restored {', '.join(names)} into {settings.keys_dir}")
+    print(
+        _("%(names)s を %(folder)s に戻しました")
+        % {"names": ", ".join(names), "folder": settings.keys_dir}
+    )
     return 0
 
 
@@ -282,7 +304,10 @@ def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int
     from ..protection.contract_end import erase_personal_data
 
     if not args.yes:
-        print("error: this erases all personal data for good; add --yes", file=sys.stderr)
+        print(
+            _("エラー: すべての個人データを元に戻せない形で消去します。--yes を付けてください"),
+            file=sys.stderr,
+        )
         return 2
     rt = _runtime(settings)
     try:
@@ -291,7 +316,7 @@ def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int
         rt.close()
     for name, n in report.counts.items():
         print(f"{name}: {n}")
-    print(f"deletion report: {report.text_path}")
+    print(_("消去の報告書: %(file)s") % {"file": report.text_path})
     print(str(report.json_path))
     return 0
 
@@ -340,66 +365,107 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register this module's commands on the `hiroba` parser."""
-    rotate = sub.add_parser("rotate-keys", help=cmd_rotate_keys.__doc__)
+    rotate = sub.add_parser(
+        "rotate-keys",
+        help=_(
+            "新しいデータ鍵を加え、保存済みの値をすべてその鍵で暗号化し直します（古い鍵の廃止も）"
+        ),
+    )
     step = rotate.add_mutually_exclusive_group()
-    step.add_argument("--resume", action="store_true", help="re-encrypt without a new key")
-    step.add_argument("--retire", metavar="KEYID", help="remove an unused old key")
+    step.add_argument("--resume", action="store_true", help=_("新しい鍵なしで暗号化し直します"))
+    step.add_argument("--retire", metavar="KEYID", help=_("使われていない古い鍵を削除します"))
     step.add_argument(
-        "--prepare", action="store_true", help="add a new key, not active (several hosts)"
+        "--prepare", action="store_true", help=_("新しい鍵を使わない状態で加えます（複数ホスト）")
     )
     step.add_argument(
-        "--activate", metavar="KEYID", help="make a prepared key active and re-encrypt under it"
+        "--activate", metavar="KEYID", help=_("準備した鍵を有効にし、その鍵で暗号化し直します")
     )
-    rotate.add_argument("--batch-size", type=int, default=200)
-    rotate.add_argument("--verbose", action="store_true")
+    rotate.add_argument("--batch-size", type=int, default=200, help=_("一度に処理する件数"))
+    rotate.add_argument("--verbose", action="store_true", help=_("経過を表示します"))
     rotate.set_defaults(func=cmd_rotate_keys)
 
-    audit = sub.add_parser("audit", help="verify or report on the audit log")
+    audit = sub.add_parser("audit", help=_("監査ログの検証と報告"))
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
-    audit_sub.add_parser("verify", help=cmd_audit_verify.__doc__).set_defaults(
-        func=cmd_audit_verify
+    verify_help = _(
+        "監査ログのハッシュ連鎖をたどります。記録が書き換えや削除されていれば終了コード1"
     )
+    audit_sub.add_parser("verify", help=verify_help).set_defaults(func=cmd_audit_verify)
     report = audit_sub.add_parser("report", help=cmd_audit_report.__doc__)
     report.add_argument("--since", type=_day, required=True, metavar="YYYY-MM-DD")
     report.set_defaults(func=cmd_audit_report)
 
-    backup = sub.add_parser("backup", help=cmd_backup.__doc__)
+    backup = sub.add_parser(
+        "backup",
+        help=_(
+            "データベース、hiroba.toml、アップロードの暗号化したバックアップを書き出します"
+            "（既定: $HIROBA_HOME/backups か [backup] folder。--to でバケットへ）"
+        ),
+    )
     where = backup.add_mutually_exclusive_group()
-    where.add_argument("--output", type=Path)
+    where.add_argument("--output", type=Path, help=_("書き出すファイル"))
     where.add_argument(
-        "--to", metavar="s3://BUCKET/PREFIX", help="write the backup into a bucket instead"
+        "--to", metavar="s3://BUCKET/PREFIX", help=_("代わりにバケットへ書き出します")
     )
     where.add_argument(
         "--scheduled",
         action="store_true",
-        help="the timer's run: into the backup folder, prune (keep_daily, keep_weekly), record",
+        help=_("タイマーからの実行: バックアップのフォルダーへ書き、古いものを整理し、記録します"),
     )
     backup.add_argument(
-        "--pg-dump", action="store_true", help="PostgreSQL: seal pg_dump's archive (needs pg_dump)"
+        "--pg-dump",
+        action="store_true",
+        help=_("PostgreSQL: pg_dump のアーカイブを封じます（pg_dump が必要）"),
     )
     backup.set_defaults(func=cmd_backup)
-    restore = sub.add_parser("restore", help=cmd_restore.__doc__)
-    restore.add_argument("path", help="a backup file, or s3://bucket/prefix/name")
-    restore.add_argument("--force", action="store_true", help="overwrite a database with data")
+    restore = sub.add_parser(
+        "restore",
+        help=_(
+            "バックアップ（ファイルか s3://bucket/prefix/name）をデータベースとアップロードに"
+            "戻します（先にウェブとワーカーを止めてください）"
+        ),
+    )
+    restore.add_argument("path", help=_("バックアップのファイル、または s3://bucket/prefix/name"))
+    restore.add_argument(
+        "--force", action="store_true", help=_("データのあるデータベースを上書きします")
+    )
     restore.set_defaults(func=cmd_restore)
-    keys_out = sub.add_parser("backup-keys", help=cmd_backup_keys.__doc__)
-    keys_out.add_argument("--output", type=Path, required=True)
+    keys_out = sub.add_parser(
+        "backup-keys",
+        help=_("鍵ファイルをパスワード付きのアーカイブに書き出します（バックアップとは別に保管）"),
+    )
+    keys_out.add_argument("--output", type=Path, required=True, help=_("書き出すファイル"))
     keys_out.set_defaults(func=cmd_backup_keys)
-    keys_in = sub.add_parser("restore-keys", help=cmd_restore_keys.__doc__)
-    keys_in.add_argument("path", type=Path)
-    keys_in.add_argument("--force", action="store_true", help="overwrite existing key files")
+    keys_in = sub.add_parser(
+        "restore-keys", help=_("鍵のアーカイブの鍵ファイルを $HIROBA_HOME/keys に戻します")
+    )
+    keys_in.add_argument("path", type=Path, help=_("鍵のアーカイブ"))
+    keys_in.add_argument("--force", action="store_true", help=_("既存の鍵ファイルを上書きします"))
     keys_in.set_defaults(func=cmd_restore_keys)
 
-    export = sub.add_parser("export-for-return", help=cmd_export_for_return.__doc__)
-    export.add_argument("--output", type=Path, required=True)
-    export.add_argument("--handler", help="who hands the data over (default: the OS user)")
-    export.add_argument("--recipient", default="", help="who receives it (for the ledger)")
+    export = sub.add_parser(
+        "export-for-return",
+        help=_("すべての個人データをパスワード付き ZIP に書き出し、個人情報管理簿に記録します"),
+    )
+    export.add_argument("--output", type=Path, required=True, help=_("書き出すファイル"))
+    export.add_argument("--handler", help=_("引き渡す人（既定: OS の利用者）"))
+    export.add_argument("--recipient", default="", help=_("受け取る人（管理簿に記録）"))
     export.set_defaults(func=cmd_export_for_return)
-    erase = sub.add_parser("erase-personal-data", help=cmd_erase_personal_data.__doc__)
-    erase.add_argument("--operator", required=True, help="who performs the erasure")
-    erase.add_argument("--yes", action="store_true", help="confirm the erasure")
+    erase = sub.add_parser(
+        "erase-personal-data",
+        help=_("すべての個人データ、管理下のバックアップ、キューを消去し、消去の報告書を書きます"),
+    )
+    erase.add_argument("--operator", required=True, help=_("消去を行う人"))
+    erase.add_argument("--yes", action="store_true", help=_("消去を確認します"))
     erase.set_defaults(func=cmd_erase_personal_data)
 
-    purge = sub.add_parser("purge", help=cmd_purge.__doc__)
-    purge.add_argument("--dry-run", action="store_true", help="only show what would be purged")
+    purge = sub.add_parser(
+        "purge",
+        help=_(
+            "保存期間（HIROBA_RETENTION_DAYS ほか）を過ぎた申込者・問い合わせ・登録の個人データと"
+            "監査記録の接続元アドレスを消去します（件数は残ります）"
+        ),
+    )
+    purge.add_argument(
+        "--dry-run", action="store_true", help=_("消去せず、消去される件数だけを示します")
+    )
     purge.set_defaults(func=cmd_purge)

@@ -8,6 +8,7 @@ import sys
 
 from ..config import Settings
 from ..watching.access_log import ACCESS_FORMAT
+from .language import _
 
 
 def _python_module(module: str, *argv: str) -> list[str]:
@@ -86,19 +87,31 @@ def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register this module's commands on the `hiroba` parser."""
+    helps = {
+        "build": _("サイトを全体ビルドして公開に切り替え、公開中のフォルダーを表示します"),
+        "republish": _(
+            "データベースから content/ を書き直し（承認済みの投稿、その画像、団体紹介）、"
+            "全体ビルドします。復元したインスタンスがサイトを再び公開するときに使います"
+        ),
+    }
     for name, func in (("build", cmd_build), ("republish", cmd_republish)):
-        one = sub.add_parser(name, help=func.__doc__)
+        one = sub.add_parser(name, help=helps[name])
         one.add_argument(
             "--wait",
             type=float,
-            help="seconds to wait for a running build to finish (default 1800)",
+            help=_("実行中のビルドの終了を待つ秒数（既定 1800）"),
         )
         one.set_defaults(func=func)
-    worker = sub.add_parser("worker", help=cmd_worker.__doc__)
-    worker.add_argument("--burst", action="store_true", help="drain the queue, then exit")
+    worker = sub.add_parser(
+        "worker", help=_("rq ワーカーと照合処理を起動します（worker パッケージ、別プロセス）")
+    )
+    worker.add_argument("--burst", action="store_true", help=_("キューを空にしてから終了します"))
     worker.set_defaults(func=cmd_worker)
-    web = sub.add_parser("web", help=cmd_web.__doc__)
-    web.add_argument("--host", default="127.0.0.1")
-    web.add_argument("--port", type=int, default=8000)
-    web.add_argument("--workers", type=int, default=2)
+    web = sub.add_parser(
+        "web",
+        help=_("受付アプリ（と公開中のサイト）を gunicorn でループバックアドレスに提供します"),
+    )
+    web.add_argument("--host", default="127.0.0.1", help=_("待ち受けるアドレス"))
+    web.add_argument("--port", type=int, default=8000, help=_("待ち受けるポート"))
+    web.add_argument("--workers", type=int, default=2, help=_("gunicorn のワーカー数"))
     web.set_defaults(func=cmd_web)

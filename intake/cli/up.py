@@ -28,6 +28,7 @@ from ..config import Settings
 from ..errors import ConfigError
 from .demo import DEMO_MODERATOR, DEMO_RESIDENT, GROUPS
 from .instance import start_private_redis
+from .language import _
 from .running import web_argv, worker_argv
 
 HOST = "127.0.0.1"
@@ -323,7 +324,13 @@ def cmd_up(settings: Settings, args: argparse.Namespace) -> int:
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register `hiroba up` on the `hiroba` parser."""
-    up = sub.add_parser("up", help=cmd_up.__doc__)
-    up.add_argument("--port", type=int, default=8000, help="the web port (default 8000)")
-    up.add_argument("--no-demo", action="store_true", help="do not load demo data")
+    up = sub.add_parser(
+        "up",
+        help=_(
+            "デモ一式を起動します: Redis、データベース、デモデータ、"
+            "サイトのビルド、ワーカー、ウェブ"
+        ),
+    )
+    up.add_argument("--port", type=int, default=8000, help=_("ウェブのポート（既定 8000）"))
+    up.add_argument("--no-demo", action="store_true", help=_("デモデータを読み込みません"))
     up.set_defaults(func=cmd_up)

@@ -8,6 +8,7 @@ import os
 import sys
 
 from ..config import Settings
+from .language import _, invalid
 
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
@@ -17,12 +18,12 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     from ..runtime import Runtime
     from ..validation import InvalidInput, email, login_id, password
 
-    secret = os.environ.get("HIROBA_PASSWORD") or getpass.getpass("password: ")
+    secret = os.environ.get("HIROBA_PASSWORD") or getpass.getpass(_("パスワード: "))
     try:
         login, secret = login_id(args.login), password(secret)
         address = email(args.email) if args.email else ""
     except InvalidInput as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("エラー: %(problem)s") % {"problem": invalid(exc)}, file=sys.stderr)
         return 2
     rt = Runtime.from_settings(settings)
     try:
@@ -31,11 +32,17 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
         )
         enrolment = enrol_account(rt, account_id)
     except LoginTaken:
-        print(f"error: the login {login!r} is taken", file=sys.stderr)
+        print(
+            _("エラー: ログインID %(login)r はすでに使われています") % {"login": login},
+            file=sys.stderr,
+        )
         return 2
     finally:
         rt.close()
-    print(f"created {args.role} {login} (account {account_id})")
+    print(
+        _("%(role)s %(login)s を作成しました（アカウント %(id)s）")
+        % {"role": args.role, "login": login, "id": account_id}
+    )
     print(enrolment.describe())
     return 0
 
@@ -51,14 +58,23 @@ def cmd_disable_user(settings: Settings, args: argparse.Namespace) -> int:
         account_id = account_by_login(rt, args.login)
         disable_account(rt, None, account_id, f"hiroba disable-user: {args.reason}".strip())
     except NotFound:
-        print(f"error: no account signs in as {args.login!r}", file=sys.stderr)
+        print(
+            _("エラー: ログインID %(login)r のアカウントはありません") % {"login": args.login},
+            file=sys.stderr,
+        )
         return 2
     except InvalidTransition:
-        print(f"error: account {args.login!r} is not active", file=sys.stderr)
+        print(
+            _("エラー: アカウント %(login)r は有効ではありません") % {"login": args.login},
+            file=sys.stderr,
+        )
         return 2
     finally:
         rt.close()
-    print(f"disabled account {account_id}; its sessions have ended")
+    print(
+        _("アカウント %(id)s を無効にしました。ログイン中のセッションは終了しました")
+        % {"id": account_id}
+    )
     return 0
 
 
@@ -73,42 +89,55 @@ def cmd_set_user_email(settings: Settings, args: argparse.Namespace) -> int:
     try:
         address = email(args.email) if args.email else ""
     except InvalidInput as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("エラー: %(problem)s") % {"problem": invalid(exc)}, file=sys.stderr)
         return 2
     rt = Runtime.from_settings(settings)
     try:
         account_id = account_by_login(rt, args.login)
         set_staff_address(rt, account_id, address, args.language)
     except NotFound:
-        print(f"error: no moderator or staff account signs in as {args.login!r}", file=sys.stderr)
+        print(
+            _("エラー: ログインID %(login)r の審査担当者・職員アカウントはありません")
+            % {"login": args.login},
+            file=sys.stderr,
+        )
         return 2
     finally:
         rt.close()
-    print(
-        f"account {account_id}: address {'set' if address else 'removed'}, mails in {args.language}"
+    done = (
+        _("アカウント %(id)s: アドレスを設定しました。メールの言語: %(lang)s")
+        if address
+        else _("アカウント %(id)s: アドレスを削除しました。メールの言語: %(lang)s")
     )
+    print(done % {"id": account_id, "lang": args.language})
     return 0
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register this module's commands on the `hiroba` parser."""
-    user = sub.add_parser("create-user", help=cmd_create_user.__doc__)
-    user.add_argument("--role", choices=["moderator", "staff"], required=True)
-    user.add_argument("--login", required=True)
-    user.add_argument("--name", help="display name (default: the login)")
-    user.add_argument("--email", default="", help="a moderator's address for the digest mail")
-    user.add_argument(
-        "--language", choices=["ja", "en"], default="ja", help="the language of its mails"
+    user = sub.add_parser(
+        "create-user",
+        help=_("有効な審査担当者（moderator）または区職員（staff）のアカウントを作ります"),
     )
+    user.add_argument("--role", choices=["moderator", "staff"], required=True, help=_("役割"))
+    user.add_argument("--login", required=True, help=_("ログインID"))
+    user.add_argument("--name", help=_("表示名（既定: ログインID）"))
+    user.add_argument("--email", default="", help=_("審査担当者のまとめメールの宛先"))
+    user.add_argument("--language", choices=["ja", "en"], default="ja", help=_("メールの言語"))
     user.set_defaults(func=cmd_create_user)
 
-    mail = sub.add_parser("set-user-email", help=cmd_set_user_email.__doc__)
-    mail.add_argument("--login", required=True)
-    mail.add_argument("--email", required=True, help='the address; "" removes it')
-    mail.add_argument("--language", choices=["ja", "en"], default="ja")
+    mail = sub.add_parser(
+        "set-user-email",
+        help=_('審査担当者のまとめメールの宛先とその言語を設定します（--email "" で削除）'),
+    )
+    mail.add_argument("--login", required=True, help=_("ログインID"))
+    mail.add_argument("--email", required=True, help=_('アドレス（"" で削除）'))
+    mail.add_argument("--language", choices=["ja", "en"], default="ja", help=_("メールの言語"))
     mail.set_defaults(func=cmd_set_user_email)
 
-    disable = sub.add_parser("disable-user", help=cmd_disable_user.__doc__)
-    disable.add_argument("--login", required=True)
-    disable.add_argument("--reason", default="", help="kept in the audit log")
+    disable = sub.add_parser(
+        "disable-user", help=_("アカウントをログインIDで無効にし、そのセッションをすべて終了します")
+    )
+    disable.add_argument("--login", required=True, help=_("ログインID"))
+    disable.add_argument("--reason", default="", help=_("理由（監査ログに残ります）"))
     disable.set_defaults(func=cmd_disable_user)

@@ -14,6 +14,7 @@ from ..runtime import Runtime
 from ..store import transaction
 from ..watching.checks import watch
 from ..watching.logs import configure_logging
+from .language import _
 
 
 def cmd_watch(settings: Settings, args: argparse.Namespace) -> int:
@@ -23,23 +24,33 @@ def cmd_watch(settings: Settings, args: argparse.Namespace) -> int:
     try:
         report = watch(rt)
     except (RedisError, SQLAlchemyError) as exc:
-        print(f"hiroba: watch could not read its state ({type(exc).__name__})", file=sys.stderr)
+        print(
+            _("hiroba: watch が状態を読めませんでした（%(error)s）")
+            % {"error": type(exc).__name__},
+            file=sys.stderr,
+        )
         return 1
     finally:
         rt.close()
     if report.skipped:
-        print("another `hiroba watch` is running; nothing done")
+        print(_("別の `hiroba watch` が実行中です。何もしませんでした"))
         return 0
     for incident in report.opened:
-        mailed = "mailed" if incident.mailed else "NOT mailed yet"
-        print(f"opened {incident.kind.value} ({mailed}): {incident.detail}")
+        mailed = _("通知済み") if incident.mailed else _("まだ通知していません")
+        print(
+            _("発生 %(kind)s（%(mailed)s）: %(detail)s")
+            % {"kind": incident.kind.value, "mailed": mailed, "detail": incident.detail}
+        )
     for incident in report.still_open:
-        mailed = "mailed" if incident.mailed else "NOT mailed yet"
-        print(f"open {incident.kind.value} ({mailed}): {incident.detail}")
+        mailed = _("通知済み") if incident.mailed else _("まだ通知していません")
+        print(
+            _("継続中 %(kind)s（%(mailed)s）: %(detail)s")
+            % {"kind": incident.kind.value, "mailed": mailed, "detail": incident.detail}
+        )
     for incident in report.resolved:
-        print(f"resolved {incident.kind.value}")
+        print(_("解決 %(kind)s") % {"kind": incident.kind.value})
     if not (report.opened or report.still_open):
-        print("all clear")
+        print(_("異常なし"))
     return 0
 
 
@@ -51,12 +62,24 @@ def cmd_retry_failed(settings: Settings, args: argparse.Namespace) -> int:
             count = retry_failed(session)
     finally:
         rt.close()
-    print(f"{count} failed tasks owed again; the worker's reconciler enqueues them")
+    print(
+        _("失敗したタスク %(count)s 件をやり直しにしました。ワーカーの照合処理が投入します")
+        % {"count": count}
+    )
     return 0
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register this module's commands on the `hiroba` parser."""
-    sub.add_parser("watch", help=cmd_watch.__doc__).set_defaults(func=cmd_watch)
-    retry = sub.add_parser("retry-failed", help=cmd_retry_failed.__doc__)
+    watch_parser = sub.add_parser(
+        "watch",
+        help=_(
+            "ビルド、ワーカー、失敗したジョブ、監査ログの連鎖を確認します（障害ごとにメール1通）"
+        ),
+    )
+    watch_parser.set_defaults(func=cmd_watch)
+    retry = sub.add_parser(
+        "retry-failed",
+        help=_("試行回数を使い切ったタスク（SMTP 修理後のメールなど）をもう一度やり直しにします"),
+    )
     retry.set_defaults(func=cmd_retry_failed)

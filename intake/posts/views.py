@@ -15,7 +15,7 @@ from ..uploads.forms import with_attachments
 from ..uploads.services import submit_post_with_files
 from ..web.auth import current_account, role_required, rt
 from ..web.fields import choices
-from ..web.responses import retry_later
+from ..web.responses import Page, error_page, retry_later
 from . import edits as post_edits
 from . import recurrence
 from .edit_files import FileEdit
@@ -70,7 +70,7 @@ def _prepare(form: PostForm) -> PostForm:
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
+def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int] | Page:
     """Show the post form again with the limits, never a bare 413 page.
 
     The request was refused before it was read, so nothing the user typed can be shown.
@@ -86,9 +86,7 @@ def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
             page = render_template("posts/form.html", form=form, editing=post, too_large=True)
             return page, 413
     if request.endpoint != "posts.new":
-        return render_template(
-            "message.html", title=f"{exc.code} {exc.name}", message=exc.description
-        ), 413
+        return error_page(413)
     form = _prepare(_form_class()(formdata=None))
     return render_template("posts/form.html", form=form, too_large=True), 413
 

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from flask import Flask, g, render_template
-from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError, CSRFProtect
-from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import HTTPException
+from flask import Flask, g
+from flask_wtf.csrf import CSRFProtect
 
 from ..config import Settings
-from ..errors import InvalidTransition, NotFound, StoreUnavailable
 from ..moderation.waiting import QUEUE_LABELS, WaitingWork, waiting_work
 from ..protection.keys import require_keys
 from ..runtime import Runtime
@@ -25,10 +19,10 @@ from .hardening import install as install_protection
 from .locale import install as install_locale
 from .plain_text import PlainTextRequest
 from .post_filters import audience_labels, recurrence_words
+from .responses import install_error_pages
 from .security import apply_security_headers
 
 csrf = CSRFProtect()
-log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -120,7 +114,7 @@ def create_app(
     app.add_template_filter(audience_labels)
     app.add_template_global(_waiting_work, "waiting_work")  # the moderation nav's counts
     app.add_template_global(QUEUE_LABELS, "waiting_labels")
-    _register_error_pages(app)
+    install_error_pages(app)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -143,59 +137,3 @@ def _waiting_work() -> WaitingWork:
     if "waiting_work" not in g:
         g.waiting_work = waiting_work(rt())
     return g.waiting_work  # type: ignore[no-any-return]
-
-
-def _register_error_pages(app: Flask) -> None:
-    """Map domain errors to responses in one place; no request ends in a bare traceback."""
-
-    def page(status: int, title: str, message: str) -> tuple[str, int]:
-        return render_template("message.html", title=title, message=message), status
-
-    @app.errorhandler(StoreUnavailable)
-    @app.errorhandler(SQLAlchemyError)
-    @app.errorhandler(RedisError)
-    def _store_unavailable(exc: Exception) -> tuple[str, int]:
-        # One line: the class only. SQL, its parameters and form values stay out of the log;
-        # the formatter adds the request's id (sent back as X-Request-ID).
-        cause = exc.__cause__ if isinstance(exc, StoreUnavailable) else exc
-        log.error("storage unavailable (%s)", type(cause or exc).__name__)
-        return page(
-            503,
-            _l("ただいま混み合っています"),
-            _l(
-                "送信内容は保存されていません。お手数ですが、少し待ってからもう一度送信してください。"
-            ),
-        )
-
-    @app.errorhandler(NotFound)
-    def _not_found(exc: NotFound) -> tuple[str, int]:
-        return page(404, _l("ページが見つかりません"), _l("お探しのページは見つかりませんでした。"))
-
-    @app.errorhandler(InvalidTransition)
-    def _conflict(exc: InvalidTransition) -> tuple[str, int]:
-        return page(
-            409, _l("すでに処理されています"), _l("この項目は別の操作ですでに処理されています。")
-        )
-
-    @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError) -> tuple[str, int]:
-        return page(
-            400,
-            _l("送信を受け付けられませんでした"),
-            _l(
-                "ページの有効期限が切れたか、不正な送信です。ページを開き直してから送信してください。"
-            ),
-        )
-
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> tuple[str, int]:
-        return page(
-            exc.code or 500, f"{exc.code} {exc.name}", _l("リクエストを処理できませんでした。")
-        )
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> tuple[str, int]:
-        # The last line of defence: the type and where it was raised; the formatter
-        # (intake/watching/logs.py) withholds every message, which may hold personal data.
-        log.error("unexpected %s", type(exc).__name__, exc_info=exc)
-        return page(500, _l("エラーが発生しました"), _l("時間をおいてもう一度お試しください。"))

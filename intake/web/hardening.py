@@ -10,8 +10,7 @@ rather than refusing every form.
 
 from __future__ import annotations
 
-from flask import Flask, g, render_template, request
-from flask_babel import lazy_gettext as _l
+from flask import Flask, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -22,6 +21,7 @@ from ..config import Settings
 from ..crypto import load_vault
 from ..protection.access import CLIENT_ADDRESS
 from ..runtime import Runtime
+from .responses import Page, error_page
 from .sessions import DEVELOPMENT_COOKIE, PRODUCTION_COOKIE, RedisSessionInterface
 
 
@@ -95,17 +95,8 @@ def install(app: Flask, settings: Settings, runtime: Runtime) -> Limiter:
     limiter.limit(settings.rate_limit_signin, methods=["POST"])(auth.bp)
 
     @app.errorhandler(RateLimitExceeded)
-    def _too_many(exc: RateLimitExceeded) -> tuple[str, int]:
-        return (
-            render_template(
-                "message.html",
-                title=_l("送信が多すぎます"),
-                message=_l(
-                    "短い時間に多くの送信がありました。しばらく待ってから、もう一度お試しください。"
-                ),
-            ),
-            429,
-        )
+    def _too_many(exc: RateLimitExceeded) -> Page:
+        return error_page(429)
 
     return limiter
 

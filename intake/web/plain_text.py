@@ -9,21 +9,28 @@ Two layers, so that a field or a view added later is covered too:
   and refuses bidi overrides, isolates and marks and zero-width characters with a field
   message, keeping what was typed (they can reorder a published title or hide words, and
   stripping them silently could change what the user meant).
+
+The same bases give WTForms' own messages ("This field is required.") in the reader's
+language, sub-forms too: Japanese from our catalog ``translations/ja/LC_MESSAGES/wtforms.po``,
+English as WTForms writes them. (Flask-WTF's i18n reaches a FlaskForm only, never a
+FormField's sub-form, and WTForms' Japanese catalog misses its plural messages.)
 """
 
 from __future__ import annotations
 
+from gettext import NullTranslations
 from typing import Any
 
 import flask_wtf
 import wtforms
-from flask import Request
-from flask_babel import gettext
+from flask import Request, has_request_context
+from flask_babel import get_locale, gettext
 from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import Field, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from .. import controls
+from ..mail import translations
 
 
 class PlainTextParameters(ImmutableMultiDict):  # type: ignore[type-arg]
@@ -102,15 +109,24 @@ class _PlainTextMeta:
         return field
 
 
-class FlaskForm(flask_wtf.FlaskForm):
-    """Flask-WTF's form (CSRF on) with plain-text fields."""
+class _ReaderLanguageMeta:
+    """Form meta whose WTForms messages follow the request's language (Japanese outside one)."""
 
-    class Meta(_PlainTextMeta):
+    def get_translations(self, form: wtforms.Form) -> NullTranslations:
+        """Return the catalog WTForms translates its field messages with."""
+        locale = get_locale() if has_request_context() else None
+        return translations(locale.language if locale is not None else "ja", domain="wtforms")
+
+
+class FlaskForm(flask_wtf.FlaskForm):
+    """Flask-WTF's form (CSRF on) with plain-text fields and messages in the reader's language."""
+
+    class Meta(_PlainTextMeta, _ReaderLanguageMeta):
         pass
 
 
 class Form(wtforms.Form):
-    """WTForms' form (a sub-form of a FlaskForm) with plain-text fields."""
+    """WTForms' form (a FlaskForm's sub-form): plain-text fields, the reader's language."""
 
-    class Meta(_PlainTextMeta):
+    class Meta(_PlainTextMeta, _ReaderLanguageMeta):
         pass

@@ -1,0 +1,186 @@
+"""The `hiroba` command speaks Japanese by default and English when the environment asks:
+real `hiroba` processes with LANG, LC_ALL, LC_MESSAGES and LANGUAGE set as an operator would,
+their help, outputs and errors (argparse's own words included); machine formats unchanged."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from personal_data import HIROBA
+from redis import Redis
+
+from intake.cli.language import language_of
+
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+ENGLISH = "en_US.UTF-8"
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, redis_server) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """A fresh SQLite instance home, our private Redis, and no language set at all."""
+    if redis_server.process is None or redis_server.process.poll() is not None:
+        redis_server.start()
+    Redis.from_url(redis_server.url).flushall()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HIROBA_", "LC_")) and k not in ("LANG", "LANGUAGE")
+    }
+    env.update({"HIROBA_HOME": str(tmp_path / "home"), "HIROBA_REDIS_URL": redis_server.url})
+    return env
+
+
+def hiroba(env: dict[str, str], *args: str, **language: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*HIROBA, *args],
+        env={**env, **language},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, "ja"),
+        ({"LANG": "C"}, "ja"),
+        ({"LANG": "C.UTF-8"}, "ja"),
+        ({"LANG": "POSIX"}, "ja"),
+        ({"LANG": "ja_JP.UTF-8"}, "ja"),
+        ({"LANG": "fr_FR.UTF-8"}, "ja"),
+        ({"LANG": "en"}, "en"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LANG": "en_GB.utf8"}, "en"),
+        # gettext's order: LC_ALL, then LC_MESSAGES, then LANG.
+        ({"LANG": "ja_JP.UTF-8", "LC_ALL": "en_US.UTF-8"}, "en"),
+        ({"LANG": "en_US.UTF-8", "LC_ALL": "ja_JP.UTF-8"}, "ja"),
+        ({"LANG": "ja_JP.UTF-8", "LC_MESSAGES": "en_US.UTF-8"}, "en"),
+        ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "C.UTF-8"}, "ja"),
+        ({"LC_ALL": "", "LANG": "en_US.UTF-8"}, "en"),  # an empty variable is not set
+        # LANGUAGE comes first, unless the locale is C.
+        ({"LANGUAGE": "en:ja", "LANG": "ja_JP.UTF-8"}, "en"),
+        ({"LANGUAGE": "fr:en", "LANG": "ja_JP.UTF-8"}, "en"),
+        ({"LANGUAGE": "en", "LANG": "C.UTF-8"}, "ja"),
+    ],
+)
+def test_the_language_is_chosen_as_gettext_chooses_it(environ, expected):
+    assert language_of(environ) == expected
+
+
+def test_help_is_japanese_by_default_and_english_with_lang_en(cli_env):
+    for language in ({}, {"LANG": "C.UTF-8"}, {"LANG": "ja_JP.UTF-8"}):
+        japanese = hiroba(cli_env, "--help", **language)
+        assert japanese.returncode == 0, japanese.stderr
+        assert japanese.stdout.startswith("使い方: hiroba"), japanese.stdout[:200]
+        assert "このヘルプを表示して終了します" in japanese.stdout
+        assert "インスタンスのフォルダー、鍵" in japanese.stdout  # init
+        assert "show this help" not in japanese.stdout and "usage:" not in japanese.stdout
+    english = hiroba(cli_env, "--help", LANG=ENGLISH)
+    assert english.returncode == 0, english.stderr
+    assert english.stdout.startswith("usage: hiroba")
+    assert "Create the instance folder, its keys" in english.stdout
+    assert not JAPANESE.search(english.stdout.replace("事故対応", "")), english.stdout
+    # A sub-command's options too, and the environment's precedence in a real process.
+    backup = hiroba(cli_env, "backup", "--help", LANG=ENGLISH, LC_ALL="ja_JP.UTF-8")
+    assert "代わりにバケットへ書き出します" in backup.stdout and "オプション:" in backup.stdout
+    backup = hiroba(cli_env, "backup", "--help", LANG="ja_JP.UTF-8", LC_MESSAGES=ENGLISH)
+    assert "write the backup into a bucket instead" in backup.stdout
+
+
+def test_argparse_errors_speak_the_language(cli_env):
+    japanese = hiroba(cli_env, "create-user", "--role", "boss", "--login", "x")
+    assert japanese.returncode == 2
+    assert "エラー: 引数 --role: 選択肢にない値です: 'boss'" in japanese.stderr, japanese.stderr
+    assert "使い方: hiroba create-user" in japanese.stderr
+    missing = hiroba(cli_env, "create-user")
+    assert "次の引数が必要です: --role, --login" in missing.stderr, missing.stderr
+    english = hiroba(cli_env, "create-user", "--role", "boss", "--login", "x", LANG=ENGLISH)
+    assert "error: argument --role: invalid choice: 'boss'" in english.stderr, english.stderr
+    unknown = hiroba(cli_env, "no-such-command", LANG=ENGLISH)
+    assert "invalid choice: 'no-such-command'" in unknown.stderr and unknown.returncode == 2
+
+
+def test_outputs_and_errors_of_real_commands_in_each_language(cli_env):
+    init = hiroba(cli_env, "init")
+    assert init.returncode == 0, init.stderr
+    assert "データベースを移行しています…" in init.stdout
+    assert "インスタンスの準備ができました:" in init.stdout
+    again = hiroba(cli_env, "migrate", LANG=ENGLISH)
+    assert re.search(r"^database already at revision \S+ \(newest\)$", again.stdout, re.M)
+    again = hiroba(cli_env, "migrate")
+    assert "データベースはすでに最新のリビジョン" in again.stdout
+
+    password = {"HIROBA_PASSWORD": "speaking-password-1"}
+    made = hiroba(cli_env, "create-user", "--role", "moderator", "--login", "mod-ja", **password)
+    assert made.returncode == 0, made.stderr
+    assert "moderator mod-ja を作成しました（アカウント" in made.stdout
+    taken = hiroba(
+        cli_env, "create-user", "--role", "staff", "--login", "mod-ja", **password, LANG=ENGLISH
+    )
+    assert taken.returncode == 2 and "error: the login 'mod-ja' is taken" in taken.stderr
+    taken = hiroba(cli_env, "create-user", "--role", "staff", "--login", "mod-ja", **password)
+    assert "エラー: ログインID 'mod-ja' はすでに使われています" in taken.stderr
+    # A refused value: the validation's own message, in the command's language.
+    short = {"HIROBA_PASSWORD": "short"}
+    weak = hiroba(cli_env, "create-user", "--role", "staff", "--login", "staff-a", **short)
+    assert weak.returncode == 2 and "エラー: パスワードは10文字以上" in weak.stderr
+    weak = hiroba(
+        cli_env, "create-user", "--role", "staff", "--login", "staff-a", **short, LANG=ENGLISH
+    )
+    assert "error: The password must be at least 10 characters" in weak.stderr, weak.stderr
+    nobody = hiroba(cli_env, "disable-user", "--login", "nobody-here")
+    assert nobody.returncode == 2
+    assert "エラー: ログインID 'nobody-here' のアカウントはありません" in nobody.stderr
+
+    verified = hiroba(cli_env, "audit", "verify")
+    assert re.search(r"監査ログは改ざんされていません: \d+ 件", verified.stdout), verified.stdout
+    verified = hiroba(cli_env, "audit", "verify", LANG=ENGLISH)
+    assert re.search(r"audit log intact: \d+ entries", verified.stdout), verified.stdout
+    retried = hiroba(cli_env, "retry-failed")
+    assert "失敗したタスク 0 件をやり直しにしました" in retried.stdout
+    refused = hiroba(cli_env, "erase-personal-data", "--operator", "someone")
+    assert refused.returncode == 2 and "--yes を付けてください" in refused.stderr
+    refused = hiroba(cli_env, "erase-personal-data", "--operator", "someone", LANG=ENGLISH)
+    assert "add --yes" in refused.stderr and not JAPANESE.search(refused.stderr)
+    bad_year = hiroba(cli_env, "report", "--year", "1999")
+    assert bad_year.returncode == 2 and "--year は 2000 から 2100 までです" in bad_year.stderr
+
+
+def test_machine_formats_stay_the_same_in_every_language(cli_env):
+    assert hiroba(cli_env, "init").returncode == 0
+    reports = [
+        hiroba(cli_env, "report", "--year", "2026", "--format", "json", **language)
+        for language in ({}, {"LANG": ENGLISH})
+    ]
+    assert all(r.returncode == 0 for r in reports), [r.stderr for r in reports]
+    assert reports[0].stdout == reports[1].stdout
+    json.loads(reports[0].stdout)
+    csvs = [
+        hiroba(cli_env, "report", "--year", "2026", "--format", "csv", **language).stdout
+        for language in ({}, {"LANG": ENGLISH})
+    ]
+    assert csvs[0] == csvs[1] and csvs[0]
+    envs = [
+        hiroba(cli_env, "deploy", "env", **language).stdout for language in ({}, {"LANG": ENGLISH})
+    ]
+    assert envs[0] == envs[1] and "HIROBA_HOME" in envs[0]
+
+
+def test_python_m_intake_cli_speaks_too(cli_env):
+    """The command without its installed script (how `hiroba up` starts its steps)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "intake.cli", "--help"],
+        env={**cli_env, "LANG": ENGLISH},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.stdout.startswith("usage: hiroba")
