@@ -116,7 +116,7 @@ def _chrome() -> dict[str, Any]:
     return {
         "site_nav": nav_items(_site(lang), lang),
         "site_prefix": _site(lang),
-        "intake_query": "" if lang == "ja" else f"?lang={lang}",
+        "intake_query": f"?lang={lang}",  # as the site's pages link in: the page's language
         # The site's feed in this language (the English copy is under /en/).
         "site_feed": f"{_site(lang)}/{FEED_ALL}",
     }
