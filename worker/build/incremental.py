@@ -259,9 +259,11 @@ def _update(
     media = tree.mirror_media(settings.content_dir, live, target)
     # Search: a delta over the live folder's Pagefind index (search.py; no Pagefind run).
     search_note, search_files = search.update(listings, target, (live, live_sigs), searches, wanted)
-    tracked = changes.tracked_candidates(live_sigs, wanted, prefixes)
-    folders = changes.post_folders(tracked, POST_PAGE, prefixes)
-    changed_files = changes.collect(live, target, tracked, folders, search_files)
+    changed_files = None
+    if settings.publish_location.is_s3:  # a bucket to bring up to date (file://: a switch)
+        tracked = changes.tracked_candidates(live_sigs, wanted, prefixes)
+        folders = changes.post_folders(tracked, POST_PAGE, prefixes)
+        changed_files = changes.collect(live, target, tracked, folders, search_files)
     meta = {
         "version": listings.STATE_VERSION,
         "fingerprint": live_signatures["fingerprint"],

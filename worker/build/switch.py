@@ -126,7 +126,8 @@ def build_and_switch(
     if done is not None:
         out = done.build_dir
         switch_live(settings, out)
-        _save_state(done)  # after the switch: no reader waits for it
+        if not settings.publish_location.is_s3:
+            _save_state(done)  # after the switch: no reader waits for it
         status, text = BuildStatus.OK, note
         try:  # the search delta is folded into a full index soon after
             search.after_publication(rt, out)
@@ -150,6 +151,8 @@ def build_and_switch(
         outcome, line = bucket.publish_build(rt, rev, out, changes)
         text = f"{text}\n{line}"
         status = outcome
+    if done is not None and settings.publish_location.is_s3:
+        _save_state(done)  # after the bucket holds it: no reader waits for it
     text = "\n".join(part for part in (text, synced, setaside.review(rt)) if part)
     with transaction(rt.sessions) as session:
         finished = session.get(Build, build_id)
