@@ -28,7 +28,8 @@ from typing import Any
 from intake.config import Settings
 from intake.taxonomy import KIND_SEGMENTS
 
-from . import output_check, search, tree
+from . import changes, output_check, search, tree
+from .changes import Changes
 from .preload import preloaded_state
 from .search import Snapshot
 from .session import NeedsFullBuild, SiteRenderer, pelican_settings
@@ -50,6 +51,9 @@ class Outcome:
     search: str = ""
     # What this publication wrote into the folder (paths under it), for the output check.
     written: tuple[str, ...] = ()
+    # Every file that differs from the live folder it started from (None: unknown), so a
+    # publication to a bucket holding that folder writes only these (changes.py).
+    changes: Changes | None = None
     # Writes the folder's state for the next publication. The caller runs it once the
     # folder is live: a tenth of a second at 10,000 posts that no reader waits for. Until
     # it has run, a publication finds no state and builds in full, so it is never unsafe.
@@ -254,7 +258,12 @@ def _update(
     # Flyers and images: media/ as Pelican's static generator copies it from content/media.
     media = tree.mirror_media(settings.content_dir, live, target)
     # Search: a delta over the live folder's Pagefind index (search.py; no Pagefind run).
-    search_note = search.update(listings, target, (live, live_sigs), searches, wanted)
+    search_note, search_files = search.update(listings, target, (live, live_sigs), searches, wanted)
+    changed_files = None
+    if settings.publish_location.is_s3:  # a bucket to bring up to date (file://: a switch)
+        tracked = changes.tracked_candidates(live_sigs, wanted, prefixes)
+        folders = changes.post_folders(tracked, POST_PAGE, prefixes)
+        changed_files = changes.collect(live, target, tracked, folders, search_files)
     meta = {
         "version": listings.STATE_VERSION,
         "fingerprint": live_signatures["fingerprint"],
@@ -275,5 +284,6 @@ def _update(
         changed,
         search_note,
         written=written,
+        changes=changed_files,
         save_state=save,
     )

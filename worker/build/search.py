@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DELTA = "search/delta.json"
+PAGEFIND = "pagefind"  # the folder of the Pagefind index
 
 
 @dataclass
@@ -117,14 +118,16 @@ def update(
     live: tuple[Path, dict[str, str]],
     searches: tuple[dict[str, Any] | None, Snapshot | None],
     signatures: dict[str, str],
-) -> str:
+) -> tuple[str, list[str] | None]:
     """Bring a publication's search up to date (delta, or Pagefind when none can serve);
-    save its state beside the folder and return the note for the build log."""
+    save its state beside the folder. Return the note for the build log and the search
+    files that may differ from the live folder's (None: the whole index may)."""
     started = time.perf_counter()
     live_state, fresh = searches
     fresh_index = (fresh.folder, fresh.state, fresh.signatures) if fresh is not None else None
     result = listings.refresh_search(target, live, live_state, signatures, fresh_index)
     state, counts = result.state, result.counts
+    touched: list[str] | None = None
     if counts is None:
         note = "search: Pagefind over all pages"
     else:
@@ -132,8 +135,26 @@ def update(
             f"search: {counts['items']} page(s) in the delta, "
             f"{counts['deleted']} taken out of the index ({counts['gone']} gone)"
         )
+        if fresh is None and live_state is not None:
+            touched = _touched(live[0], target, live_state, state)
     listings.write_search_state(str(tree.state_prefix(target)), state)
-    return f"{note} in {time.perf_counter() - started:.3f} s"
+    return f"{note} in {time.perf_counter() - started:.3f} s", touched
+
+
+def _touched(
+    live: Path, target: Path, live_state: dict[str, Any], state: dict[str, Any]
+) -> list[str] | None:
+    """Return the delta and the fragments a delta over the live index took out of it, when
+    target's index is the live one's (its files hard links to the live files); else None."""
+    entry = Path(PAGEFIND) / "pagefind-entry.json"
+    try:
+        if (live / entry).stat().st_ino != (target / entry).stat().st_ino:
+            return None
+    except OSError:
+        return None
+    before = {fid for ids in live_state["deleted"].values() for fid in ids}
+    now = {fid for ids in state["deleted"].values() for fid in ids}
+    return [DELTA, *(f"{PAGEFIND}/fragment/{fid}.pf_fragment" for fid in sorted(now - before))]
 
 
 def take_snapshot(settings: Settings) -> Snapshot | None:

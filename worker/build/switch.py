@@ -119,13 +119,15 @@ def build_and_switch(
     started = time.perf_counter()
     synced = _sync_content(rt, rev, build_id)
     done, note = (None, note) if full else _try_incremental(settings, rev, fresh)
-    # What an incremental build wrote, published first; not with a new Pagefind index (its
+    # What an incremental build changed: all the bucket needs when it holds the folder the
+    # build started from. Not with a new Pagefind index (the whole index changed, and its
     # empty delta must not go up before the index does).
-    hint: tuple[str, ...] = (*done.written, search.DELTA) if done and not fresh else ()
+    changes = done.changes if done and not fresh else None
     if done is not None:
         out = done.build_dir
         switch_live(settings, out)
-        _save_state(done)  # after the switch: no reader waits for it
+        if not settings.publish_location.is_s3:
+            _save_state(done)  # after the switch: no reader waits for it
         status, text = BuildStatus.OK, note
         try:  # the search delta is folded into a full index soon after
             search.after_publication(rt, out)
@@ -146,9 +148,11 @@ def build_and_switch(
     if status == BuildStatus.OK and settings.publish_location.is_s3:
         # The local folder stays this host's cache, which the next incremental build starts
         # from; the build counts once the bucket holds it.
-        outcome, line = bucket.publish_build(rt, rev, out, hint)
+        outcome, line = bucket.publish_build(rt, rev, out, changes)
         text = f"{text}\n{line}"
         status = outcome
+    if done is not None and settings.publish_location.is_s3:
+        _save_state(done)  # after the bucket holds it: no reader waits for it
     text = "\n".join(part for part in (text, synced, setaside.review(rt)) if part)
     with transaction(rt.sessions) as session:
         finished = session.get(Build, build_id)

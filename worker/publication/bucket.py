@@ -1,6 +1,12 @@
 """Publish a built site folder to the bucket of HIROBA_PUBLISH_URL: upload only the files
 whose digest differs from the manifest, assets first and pages after them, then delete
-what the site no longer has in one DeleteObjects batch; fenced throughout (fence.py)."""
+what the site no longer has in one DeleteObjects batch; fenced throughout (fence.py).
+
+An incremental build names every file it changed against the folder it started from
+(worker/build/changes.py). When the bucket holds exactly that folder (this host published
+it and no publication has written since: snapshot.py), only those files are written and
+deleted. Otherwise (a full build, a new search index, another host's publication) the
+whole folder is compared with the manifest: the nightly full build does so every night."""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from intake.config import Settings
 from intake.runtime import Runtime
 from intake.site.models import BuildStatus
 from intake.store import transaction
+from worker.build.changes import Changes
 
 from . import fence, manifest, objects, snapshot
 from .digests import LocalFile, sha256_of, site_files
@@ -30,6 +37,7 @@ WORKERS = 16
 # Files written between two checks of the fence: a stale publisher learns it is stale
 # within one batch.
 BATCH = 128
+ONLY_CHANGES = "only the changes the build listed"  # in the build log: nothing was listed
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class Published:
     manifest_from: str = "the database"
     first: int = 0  # of the uploads, those the build named, written before the listing
     first_s: float = 0.0  # when those were in the bucket
+    listed: bool = True  # whether the whole folder was compared (else the build's changes)
 
     @property
     def uploaded(self) -> int:
@@ -59,6 +68,7 @@ class Published:
             f"(assets={self.assets} pages={self.pages}) deleted={self.deleted} "
             f"unchanged={self.unchanged} in {self.seconds:.2f} s (hashed={self.hashed}; "
             f"first {self.first} the build named, in {self.first_s:.2f} s; "
+            f"{'the whole folder compared' if self.listed else ONLY_CHANGES}; "
             f"planned in {self.plan_s:.2f} s from {self.manifest_from}'s manifest)"
         )
 
@@ -130,6 +140,37 @@ class Publication:
         self.checkpoint()
         return len(assets), len(pages)
 
+    def follows(self, changes: Changes | None) -> bool:
+        """Whether changes say all that differs from the bucket: they are against the
+        folder the bucket holds, by the copy this host trusts (claim)."""
+        return changes is not None and self.trusted and self.copy.folder == changes.base
+
+    def apply(self, pool: ThreadPoolExecutor, changes: Changes) -> tuple[int, int, list[str]]:
+        """Write the files the build changed (those whose digest differs from the copy's),
+        assets before pages; return (assets, pages, keys to delete). The folder is not
+        listed: the copy, with these changes, is its files (follows)."""
+        files = dict(self.copy.files)
+        entries = {rel: e for rel in changes.written if (e := self._entry(rel)) is not None}
+        changed = sorted(
+            rel for rel, e in entries.items() if (old := files.get(rel)) is None or old[3] != e[3]
+        )
+        vanished = (rel for rel in changes.written if rel not in entries)
+        gone = sorted(rel for rel in {*changes.deleted, *vanished} if rel in files)
+        with transaction(self.rt.sessions) as session:
+            fence.check(session, self.rev, self.token)
+            manifest.mark_unknown(session, self.base, changed, files)
+        files.update(entries)
+        for rel in gone:
+            del files[rel]
+        self.files = files
+        self._locals({rel: entries[rel] for rel in changed})
+        assets = [rel for rel in changed if not objects.is_page(rel)]
+        pages = [rel for rel in changed if objects.is_page(rel)]
+        self.write(pool, assets)
+        self.write(pool, pages)
+        self.checkpoint()
+        return len(assets), len(pages), gone
+
     def _locals(self, entries: dict[str, snapshot.Entry]) -> None:
         folder = str(self.folder)
         for rel, (_ino, size, _mtime, digest) in entries.items():
@@ -184,7 +225,8 @@ class Publication:
     def keep_copy(self) -> None:
         """Save this host's copy of the manifest, which is now this folder's files, named
         by the token (after the bucket is complete: no reader waits for it)."""
-        snapshot.save(self.rt.settings.site_dir, self.token, self.base, self.files)
+        done = snapshot.Snapshot(self.token, self.base, self.files, self.folder.name)
+        snapshot.save(self.rt.settings.site_dir, done)
 
 
 def _compare(
@@ -215,25 +257,33 @@ def after_build(settings: Settings) -> None:
         snapshot.preload(settings.site_dir)
 
 
-def publish(rt: Runtime, rev: int, folder: Path, hint: Iterable[str] = ()) -> Published:
+def publish(rt: Runtime, rev: int, folder: Path, changes: Changes | None = None) -> Published:
     """Publish the built site in folder as revision rev; raise Fenced when a newer
     publication holds the bucket (nothing more is written), or the S3 client's error.
 
-    hint: the files the build wrote (an incremental build knows them), written first; the
-    whole folder is then compared with the manifest all the same.
+    changes: what an incremental build changed against the folder it started from. When
+    the bucket holds that folder, only these are written and deleted; else they are
+    written first and the whole folder is then compared with the manifest.
     """
     started = time.perf_counter()
     run = Publication(rt, rev, folder)
     run.claim()
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="publish") as pool:
-        early_assets, early_pages = run.first(pool, hint)
-        first_s = time.perf_counter() - started
-        changed, gone, unchanged = run.plan()
-        planned = time.perf_counter()
-        assets = [rel for rel in changed if not objects.is_page(rel)]
-        pages = [rel for rel in changed if objects.is_page(rel)]
-        run.write(pool, assets)
-        run.write(pool, pages)
+        if changes is not None and run.follows(changes):
+            early_assets, early_pages, gone = run.apply(pool, changes)
+            first_s = planned = time.perf_counter()
+            assets, pages = [], []
+            unchanged = len(run.files) - early_assets - early_pages
+        else:
+            hint = changes.written if changes is not None else ()
+            early_assets, early_pages = run.first(pool, hint)
+            first_s = time.perf_counter()
+            changed, gone, unchanged = run.plan()
+            planned = time.perf_counter()
+            assets = [rel for rel in changed if not objects.is_page(rel)]
+            pages = [rel for rel in changed if objects.is_page(rel)]
+            run.write(pool, assets)
+            run.write(pool, pages)
     run.finish(gone)
     seconds = time.perf_counter() - started
     run.keep_copy()
@@ -249,18 +299,19 @@ def publish(rt: Runtime, rev: int, folder: Path, hint: Iterable[str] = ()) -> Pu
         seconds=seconds,
         manifest_from=run.manifest_from,
         first=early_assets + early_pages,
-        first_s=first_s,
+        first_s=first_s - started,
+        listed=changes is None or not run.follows(changes),
     )
 
 
 def publish_build(
-    rt: Runtime, rev: int, folder: Path, hint: Iterable[str] = ()
+    rt: Runtime, rev: int, folder: Path, changes: Changes | None = None
 ) -> tuple[BuildStatus, str]:
     """Publish a successful build for build_and_switch: (the build's status: OK when the
     bucket now holds rev, FAILED when a newer publication holds it, UNPUBLISHED when the
     bucket could not be written (retried); the line for the build log)."""
     try:
-        done = publish(rt, rev, folder, hint)
+        done = publish(rt, rev, folder, changes)
     except Fenced as exc:
         log.error("%s; the bucket keeps the newer site", exc)
         return BuildStatus.FAILED, f"publication refused: {exc}"

@@ -11,6 +11,10 @@ is read from the database as before; the copy then still serves as this host's d
 cache (a file with the same inode, size and mtime has the same bytes: an incremental
 build hard-links the files it did not change and never writes through a shared inode).
 
+The copy also names the build folder whose files the bucket now holds: an incremental
+build that started from that folder lists what it changed (worker/build/changes.py), and
+the next publication then writes exactly those files without listing the folder.
+
 The worker's parent reads the copy after each build job (preload) so the next job's
 horse starts with it; the horse uses it only when it is the file on disk now.
 """
@@ -27,17 +31,19 @@ from typing import Any, NamedTuple
 log = logging.getLogger(__name__)
 
 NAME = ".publish-manifest.json"
-VERSION = 1
+VERSION = 2
 # (inode, size, mtime in ns, SHA-256) of one file of the published folder.
 Entry = tuple[int, int, int, str]
 
 
 class Snapshot(NamedTuple):
-    """The saved copy: the token that wrote it, the manifest's base address, the files."""
+    """The saved copy: the token that wrote it, the manifest's base address, the files, and
+    the name of the build folder they are (the bucket holds that folder's files)."""
 
     token: str
     base: str
     files: dict[str, Entry]
+    folder: str = ""
 
 
 EMPTY = Snapshot("", "", {})
@@ -63,7 +69,7 @@ def _read(file: Path) -> Snapshot:
         if data.get("version") != VERSION:
             return EMPTY
         files = {rel: (e[0], e[1], e[2], e[3]) for rel, e in data["files"].items()}
-        return Snapshot(str(data["token"]), str(data["base"]), files)
+        return Snapshot(str(data["token"]), str(data["base"]), files, str(data["folder"]))
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
         return EMPTY  # only a cache: the publication reads the database and hashes
 
@@ -90,11 +96,12 @@ def preload(site_dir: Path) -> None:
     _loaded = (identity, found) if _identity(file) == identity and found.files else None
 
 
-def save(site_dir: Path, token: str, base: str, files: dict[str, Entry]) -> None:
+def save(site_dir: Path, done: Snapshot) -> None:
     """Save the copy of a finished publication (replacing the file in one rename)."""
     file = path(site_dir)
     tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
-    data = {"version": VERSION, "token": token, "base": base, "files": files}
+    data: dict[str, Any] = {"version": VERSION, "token": done.token, "base": done.base}
+    data.update(folder=done.folder, files=done.files)
     try:
         tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
         os.replace(tmp, file)
