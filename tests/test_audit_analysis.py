@@ -18,7 +18,8 @@ from sqlalchemy import func, select, text
 
 from intake.accounts.services import create_staff
 from intake.accounts.signin import disable_account
-from intake.models import AuditEntry, AuditNotice, utcnow
+from intake.models import AuditEntry, utcnow
+from intake.office.records import AuditNotice
 from intake.oversight.analysis import due_anomaly_alerts, due_monthly_report
 from intake.oversight.models import NoticeKind
 from intake.protection import audit

@@ -10,7 +10,8 @@ from conftest import submit
 from personal_data import failed, hiroba, ok
 from sqlalchemy import select
 
-from intake.models import AuditEntry, LedgerEntry
+from intake.models import AuditEntry
+from intake.office.records import LedgerEntry
 from intake.protection.audit import verify
 
 STAFF = ("ward-clerk", "ward-clerk-password-1")

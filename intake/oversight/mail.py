@@ -12,7 +12,7 @@ import json
 from datetime import timedelta
 
 from ..mail import translations
-from ..models import AuditNotice
+from ..office.records import AuditNotice
 from ..validation import N_
 from .models import NoticeKind
 

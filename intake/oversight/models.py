@@ -1,4 +1,4 @@
-"""The words audit notices are stored with (tables: intake/models.py AuditNotice)."""
+"""The words audit notices are stored with (tables: intake/office/records.py AuditNotice)."""
 
 from __future__ import annotations
 

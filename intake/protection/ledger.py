@@ -17,7 +17,8 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import LedgerEntry, utcnow
+from ..models import utcnow
+from ..office.records import LedgerEntry
 from ..runtime import Runtime
 from ..spreadsheet import spreadsheet_csv
 from ..store import transaction

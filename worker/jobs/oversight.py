@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import AccountStatus
-from intake.models import Account, AuditMail, AuditNotice
+from intake.models import Account
+from intake.office.records import AuditMail, AuditNotice
 from intake.oversight.mail import notice_text
 from intake.runtime import Runtime
 
