@@ -260,8 +260,9 @@ def test_moderator_pages_do_not_scroll_sideways_at_375px(  # type: ignore[no-unt
 
 
 # Like OVERFLOW, but an element inside a box that scrolls sideways on its own (a wide table
-# in its .table-scroll region) is that box's business, not the page's: it is counted only
-# when the box itself sticks out. The boxes whose content is wider than they are are listed.
+# in its .table-scroll region) or clips it (a table for screen readers only) is that box's
+# business, not the page's: it is counted only when the box itself sticks out. The
+# .table-scroll boxes whose content is wider than they are are listed.
 OVERFLOW_BOXED = """() => {
   const width = window.innerWidth;
   window.scrollTo(1000, 0);
@@ -270,7 +271,7 @@ OVERFLOW_BOXED = """() => {
   const inBox = (e) => {
     for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
       const o = getComputedStyle(p).overflowX;
-      if (o === 'auto' || o === 'scroll') return p.getBoundingClientRect().right <= width + 1;
+      if (o !== 'visible') return p.getBoundingClientRect().right <= width + 1;  // scrolls or clips
     }
     return false;
   };
