@@ -3,6 +3,7 @@
 from alembic import context
 
 from intake.models import Base
+from intake.office import records  # noqa: F401 - its tables join Base.metadata
 from intake.store import make_engine
 
 config = context.config

@@ -117,9 +117,9 @@ MAX_MODULES_PER_FOLDER = 15
 
 
 # Packages of intake/ that are no domain: the app glue, the command and its server files, and
-# the kernel's settings.
+# the kernel's settings and its office records (the tables without sealed columns).
 NOT_DOMAINS = {"web", "cli", "deploy"}  # deploy: the server's files, rendered by `hiroba deploy`
-KERNEL_PACKAGES = {"config"}
+KERNEL_PACKAGES = {"config", "office"}
 
 
 def domain_packages() -> list[Path]:

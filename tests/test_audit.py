@@ -157,8 +157,10 @@ def test_report_summarises_and_flags_anomalies(busy_log: tuple[Instance, int, in
 
     result = ok(hiroba(instance.env, "audit", "report", "--since", MONDAY.isoformat()))
     assert "anomalies: 5" in result.stdout
-    assert "[bulk] 2026-11-16 10:00 JST" in result.stdout and "運営B" in result.stdout
-    assert "[signin_failures] 2026-11-16 03:00 JST" in result.stdout
+    assert "[大量の閲覧・出力] 2026-11-16 10:00 JST #" in result.stdout
+    assert "運営 運営B" in result.stdout and " moderator " not in result.stdout
+    assert "[ログイン失敗の集中] 2026-11-16 03:00 JST" in result.stdout
+    assert "個人情報の閲覧" in result.stdout and "view_personal_data" not in result.stdout
 
     relaxed = ok(
         hiroba(

@@ -18,10 +18,11 @@ from s3_support import S3Server
 from sqlalchemy import select, update
 from test_publish_s3 import bucketed  # noqa: F401 - the fixture: an instance publishing to a bucket
 
-from intake.models import AuditEntry, Banner
+from intake.models import AuditEntry
 from intake.notices import banner as banners
 from intake.notices import services as notices
 from intake.notices.models import BannerLevel
+from intake.office.records import Banner
 from worker.reconcile import reconcile
 
 TEXT_JA = '大雨のため本日の催しはすべて中止です。<script>alert(1)</script>"}body{display:none}'

@@ -27,7 +27,8 @@ from sqlalchemy import select
 
 from intake.accounts.services import PERSON_FIELDS, PersonData, Registration, authenticate, register
 from intake.applications.services import ApplicationData, apply
-from intake.models import BLIND_INDEX_COLUMNS, SEALED_COLUMNS, Account, AuditEntry, LedgerEntry
+from intake.models import BLIND_INDEX_COLUMNS, SEALED_COLUMNS, Account, AuditEntry
+from intake.office.records import LedgerEntry
 from intake.protection import audit
 from intake.protection.ledger import counts_of
 

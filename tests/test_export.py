@@ -15,7 +15,8 @@ from organizer_support import GROUP_A, GROUP_B, group_event, sign_in_group
 from sqlalchemy import select
 
 from intake.applications.services import ApplicationData, apply
-from intake.models import AuditEntry, LedgerEntry, Post
+from intake.models import AuditEntry, Post
+from intake.office.records import LedgerEntry
 
 PASSWORD = re.compile(r'<code class="password" id="zip-password">([^<]+)</code>')
 DOWNLOAD = re.compile(r'href="(/app/organizer/exports/[^"]+)"')

@@ -34,7 +34,8 @@ from sqlalchemy import select, update
 from intake.accounts.models import AccountStatus
 from intake.helping.mail import restored_text
 from intake.helping.search import normalise
-from intake.models import Account, AuditEntry, Decision, FactorReset, Post, RecoveryCode, utcnow
+from intake.models import Account, AuditEntry, Decision, Post, RecoveryCode, utcnow
+from intake.office.records import FactorReset
 from intake.posts.models import PostStatus
 
 OTHER_ADDRESS = "leak-probe-542@example.test"  # group 42's contact person

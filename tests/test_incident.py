@@ -70,7 +70,7 @@ def test_the_command_reports_by_account_and_address(instance, app):
     seeded = _scenario(instance, app)
     out = ok(hiroba(instance.env, "incident", "report", "--since", _today(), "--account",
                     "mod-tester")).stdout  # fmt: skip
-    assert f"account #{seeded.individual}: view_personal_data x1" in out
+    assert f"account #{seeded.individual}: 個人情報の閲覧 x1" in out
     assert "Records touched (1):" in out
     assert f"accounts: 1 (#{seeded.individual} individual), their persons: 1" in out
     assert "applications: 0" in out
@@ -78,7 +78,7 @@ def test_the_command_reports_by_account_and_address(instance, app):
 
     out = ok(hiroba(instance.env, "incident", "report", "--since", _today(), "--address",
                     "2001:DB8:0::20")).stdout  # fmt: skip
-    assert f"post #{seeded.post}: view_personal_data x1" in out
+    assert f"post #{seeded.post}: 個人情報の閲覧 x1" in out
     listed = ", ".join(f"#{i}" for i in sorted(seeded.applications))
     assert f"applications: 2 {listed}" in out
 

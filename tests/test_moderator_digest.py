@@ -26,8 +26,9 @@ from sqlalchemy import func, select
 from intake.accounts.services import create_staff
 from intake.accounts.signin import disable_account
 from intake.jobs import SEND_MODERATOR_DIGEST
-from intake.models import Account, ModeratorDigest, Task, utcnow
+from intake.models import Account, Task, utcnow
 from intake.moderation.waiting import waiting_work
+from intake.office.records import ModeratorDigest
 from worker.schedule import schedule_digest
 
 JA_ADDRESS = "digest-ja@example.test"

@@ -109,7 +109,9 @@ def test_staff_sees_the_audit_report_and_others_do_not(instance, app):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "監査ログの報告（過去30日間）" in html
-    assert "view_personal_data" in html and "signin_failed" in html
+    # Actions are words, never the stored codes.
+    assert "個人情報の閲覧" in html and "ログインの失敗" in html
+    assert "view_personal_data" not in html and "signin_failed" not in html
     assert "注意が必要な記録" in html
     for personal in ("耐久", "@example.test", "durable-group", "テスト運営"):
         assert personal not in html, personal

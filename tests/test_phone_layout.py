@@ -402,3 +402,109 @@ def _desk_pages(demo) -> dict[str, str]:  # type: ignore[no-untyped-def]
         "desk (post)": f"/app/moderation/posts/{post}",
         "desk (edit of a live post)": f"/app/moderation/revisions/{revision}",
     }
+
+
+# Like OVERFLOW, but an element inside a box that scrolls sideways on its own (a wide table
+# in its .table-scroll region) or clips it (a table for screen readers only) is that box's
+# business, not the page's: it is counted only when the box itself sticks out. The
+# .table-scroll boxes whose content is wider than they are are listed.
+OVERFLOW_BOXED = """() => {
+  const width = window.innerWidth;
+  window.scrollTo(1000, 0);
+  const moved = window.scrollX;
+  window.scrollTo(0, 0);
+  const inBox = (e) => {
+    for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o !== 'visible') return p.getBoundingClientRect().right <= width + 1;  // scrolls or clips
+    }
+    return false;
+  };
+  const outside = [];
+  for (const e of document.body.querySelectorAll('*')) {
+    const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+    if (r.width === 0 || s.visibility === 'hidden') continue;
+    if (r.right > width + 1 && !inBox(e)) outside.push(e.tagName.toLowerCase() + '.' + e.className);
+  }
+  const scrolling = [...document.querySelectorAll('.table-scroll')]
+    .filter((b) => b.scrollWidth > b.clientWidth)
+    .map((b) => b.getAttribute('tabindex') === '0' && b.getAttribute('role') === 'region');
+  const scrollWidth = document.documentElement.scrollWidth;
+  return {scrollWidth, width, moved, outside: outside.slice(0, 5), scrolling};
+}"""
+
+
+def _staff_pages(demo, lang: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The ward staff's pages, with a stored monthly audit report, a long hand-over in the
+    ledger and a handler with a long name on the roster."""
+    from datetime import timedelta
+
+    from intake.models import utcnow
+    from intake.oversight.analysis import due_monthly_report
+    from intake.protection.ledger import Handover, add_handover
+
+    make_staff(demo, "moderator", f"phone-roster-long-name-{lang}", "phone-roster-password-1",
+               "区民活動支援担当（地域振興課 協働推進係 兼 広報担当）長い名前の運営者")  # fmt: skip
+    add_handover(
+        demo.rt,
+        None,
+        Handover(
+            utcnow().date(),
+            "しんじゅく広場 運営事務局 事務局長 山田太郎（個人情報取扱責任者）",
+            "紙の参加申込書（12月の講座「地域の防災と子育て支援を考える連続講座」全4回分）の原本",
+            120,
+            "新宿区 地域振興部 地域コミュニティ課 協働推進係 担当 鈴木一郎",
+        ),
+    )
+    local = utcnow() + timedelta(hours=9)
+    first = (local.replace(day=1) + timedelta(days=32)).replace(day=1, hour=0, minute=30)
+    due_monthly_report(demo.rt, first - timedelta(hours=9))  # this month's report, stored
+    return {
+        "staff home": "/app/staff",
+        "ward report": "/app/staff/report",
+        "monthly audit": f"/app/staff/audit/{local:%Y-%m}",
+        "roster": "/app/staff/roster",
+        "ledger": "/app/ledger",
+    }
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_staff_pages_do_not_scroll_sideways_at_375px(demo, server, browser, lang, tmp_path):  # type: ignore[no-untyped-def]
+    """Ward staff's pages: wide tables scroll inside their own box, never the page."""
+    login, password = f"phone-staff-{lang}", "phone-staff-password-1"
+    make_staff(demo, "staff", login, password, "電話幅の区職員")
+    pages = _staff_pages(demo, lang)
+    context = browser.new_context(
+        base_url=server,
+        viewport={"width": WIDTH, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(f"/app/login?lang={lang}")
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/app/login/verify" in url)
+    page.fill("#code", second_factor_code(login))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/app/login" not in url)
+    problems, boxes = {}, {}
+    for name, url in pages.items():
+        response = page.goto(_english(url) if lang == "en" else url)
+        page.wait_for_load_state("networkidle")
+        assert response is not None and response.status == 200, (name, url)
+        assert page.locator("main table").count() > 0, (name, "no table to measure")
+        page.screenshot(path=str(tmp_path / f"{lang}-{name.replace(' ', '-')}.png"), full_page=True)
+        measured = page.evaluate(OVERFLOW_BOXED)
+        if measured["scrollWidth"] > WIDTH or measured["moved"] or measured["outside"]:
+            problems[name] = measured
+        boxes[name] = measured["scrolling"]
+    context.close()
+    assert problems == {}
+    # The ward report's figures are wider than a phone: they scroll in their own labelled,
+    # focusable region (so a keyboard can scroll them too).
+    assert boxes["ward report"] and all(boxes["ward report"]), boxes
+    assert all(all(found) for found in boxes.values()), boxes

@@ -10,7 +10,8 @@ from conftest import submit
 from personal_data import failed, hiroba, ok
 from sqlalchemy import select
 
-from intake.models import AuditEntry, LedgerEntry
+from intake.models import AuditEntry
+from intake.office.records import LedgerEntry
 from intake.protection.audit import verify
 
 STAFF = ("ward-clerk", "ward-clerk-password-1")
@@ -70,6 +71,7 @@ def test_only_staff_see_the_roster(instance, app):
     anonymous = app.test_client()
     assert anonymous.get("/app/staff/roster.csv").status_code == 302
     assert "roster_exported" not in _actions(instance)
+    assert "roster_viewed" not in _actions(instance)
 
 
 def test_users_list_command_shows_disabled_accounts_and_exports_csv(instance):
@@ -78,14 +80,16 @@ def test_users_list_command_shows_disabled_accounts_and_exports_csv(instance):
     listing = ok(hiroba(instance.env, "users", "list")).stdout.splitlines()
     assert listing[0].split("\t")[:2] == ["番号", "ログインID"]
     lines = {line.split("\t")[1]: line.split("\t") for line in listing[1:]}
-    assert lines["mod-tester"][3] == "moderator" and lines["mod-tester"][7] == "disabled"
-    assert lines["ward-clerk"][3] == "staff" and lines["ward-clerk"][7] == "active"
-    assert lines["ward-clerk"][5] == "yes"
+    # Roles, the second factor and statuses are words, never the stored codes.
+    assert lines["mod-tester"][3] == "運営" and lines["mod-tester"][7] == "利用停止"
+    assert lines["ward-clerk"][3] == "区職員" and lines["ward-clerk"][7] == "利用中"
+    assert lines["ward-clerk"][5] == "あり"
     exported = hiroba(instance.env, "users", "list", "--format", "csv")
     ok(exported)
     rows = _csv_rows(exported.stdout.encode())
     assert {row[1]: row[7] for row in rows[1:]} == {"mod-tester": "停止", "ward-clerk": ""}
-    assert _actions(instance).count("roster_exported") == 1  # the CSV, not the listing
+    assert _actions(instance).count("roster_exported") == 1  # the CSV
+    assert _actions(instance).count("roster_viewed") == 1  # the listing
 
 
 def test_a_hand_over_is_added_on_the_ledger_page_audited(instance, app):
@@ -122,8 +126,10 @@ def test_a_hand_over_is_added_on_the_ledger_page_audited(instance, app):
     staff = app.test_client()
     sign_in(staff, *STAFF)
     rows = _csv_rows(staff.get("/app/ledger.csv").get_data())
-    assert rows[1][1] == "2026-12-01 00:00" and rows[1][4] == "紙の参加申込書（12月の講座）"
-    assert rows[1][5] == "12"
+    assert rows[0][3:5] == ["種類", "種類コード"]  # the word, and the code for machines
+    assert rows[1][3:5] == ["サイトの外での受け渡し", "manual"]
+    assert rows[1][1] == "2026-12-01 00:00" and rows[1][5] == "紙の参加申込書（12月の講座）"
+    assert rows[1][6] == "12"
     assert "ledger_exported" in _actions(instance)
 
 
@@ -169,10 +175,18 @@ def test_ledger_commands_add_and_list(instance):
     listing = ok(hiroba(instance.env, "ledger", "list")).stdout.splitlines()
     assert len(listing) == 2
     line = listing[1].split("\t")
-    assert line[2:7] == ["事務局 山田", "manual", "返却用DVD（全データ）", "1", "区 地域振興課"]
+    assert listing[0].split("\t")[3] == "種類" and "種類コード" not in listing[0]
+    assert line[2:7] == [
+        "事務局 山田",
+        "サイトの外での受け渡し",
+        "返却用DVD（全データ）",
+        "1",
+        "区 地域振興課",
+    ]
     assert line[1].startswith("2026-11-29 15:00")  # Japan's midnight, stored in UTC
     rows = _csv_rows(ok(hiroba(instance.env, "ledger", "list", "--format", "csv")).stdout.encode())
     assert rows[1][1] == "2026-11-30 00:00"
     assert _actions(instance).count("ledger_added") == 1
     assert _actions(instance).count("ledger_exported") == 1
+    assert _actions(instance).count("ledger_viewed") == 1  # the listing
     ok(hiroba(instance.env, "audit", "verify"))

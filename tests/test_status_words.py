@@ -46,15 +46,12 @@ from intake.models import (
     Account,
     Application,
     AuditEntry,
-    AuditNotice,
-    Banner,
     Build,
     ChangeRequest,
     Decision,
     EventMessage,
     Inquiry,
     InquiryEntry,
-    LedgerEntry,
     MessageDelivery,
     Post,
     PostRevision,
@@ -64,6 +61,7 @@ from intake.models import (
 )
 from intake.moderation.models import DecisionAction, ReviewChoice
 from intake.notices.models import BannerLevel
+from intake.office.records import AuditNotice, Banner, LedgerEntry
 from intake.oversight.models import NoticeKind
 from intake.posts.models import PostStatus, RevisionStatus
 from intake.protection.access import AccessKind
@@ -125,8 +123,10 @@ STORED: list[tuple[type[StrEnum], InstrumentedAttribute[str], set[str]]] = [
             "signout",
             "staff_created",
             "roster_exported",
+            "roster_viewed",
             "ledger_added",
             "ledger_exported",
+            "ledger_viewed",
             "incident_reported",
             "setting_changed",
             "audit_addresses_cleared",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from ..validation import N_
@@ -29,6 +30,22 @@ ACCOUNT_STATUS_LABELS: dict[str, str] = {
     AccountStatus.WITHDRAWN: N_("退会済み"),
     AccountStatus.ERASED: N_("個人情報削除済み"),
 }
+
+# The word each kind of account (`accounts.kind`) is shown as: a role, never the stored code.
+ACCOUNT_KIND_LABELS: dict[str, str] = {
+    "individual": N_("個人"),
+    "group": N_("団体"),
+    "moderator": N_("運営"),
+    "staff": N_("区職員"),
+}
+
+
+def account_word(labels: dict[str, str], code: str, translate: Callable[[str], str] = str) -> str:
+    """Return the word of an account's status or kind (through translate); "—" for a code
+    this version does not know, never the code itself."""
+    label = labels.get(code)
+    return translate(label) if label is not None else "—"
+
 
 # A registration a moderator has still to decide on.
 ACCOUNT_WAITING = (AccountStatus.RECEIVED, AccountStatus.PENDING)

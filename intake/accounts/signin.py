@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from .. import jobs, outbox, redis_keys
 from ..errors import HirobaError, InvalidTransition, NotFound
-from ..models import Account, FactorReset, utcnow
+from ..models import Account, utcnow
+from ..office.records import FactorReset
 from ..protection import audit
 from ..protection.access import AccessKind
 from ..runtime import Runtime

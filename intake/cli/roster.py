@@ -10,6 +10,7 @@ from ..config import Settings
 
 def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
     """List every moderator and staff account (取扱者名簿); --format csv for the ward."""
+    from ..accounts.models import ACCOUNT_KIND_LABELS, ACCOUNT_STATUS_LABELS, account_word
     from ..oversight.roster import HEADER, handlers, roster_csv
     from ..runtime import Runtime
 
@@ -18,7 +19,7 @@ def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
         if args.format == "csv":
             sys.stdout.buffer.write(roster_csv(rt, None, "cli"))
             return 0
-        lines = handlers(rt)
+        lines = handlers(rt, None, "cli")
     finally:
         rt.close()
     print("\t".join(HEADER))
@@ -30,11 +31,11 @@ def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
                     str(h.id),
                     h.login,
                     h.name,
-                    h.role,
+                    account_word(ACCOUNT_KIND_LABELS, h.role),
                     h.created_at.strftime("%Y-%m-%d %H:%M UTC"),
-                    "yes" if h.second_factor else "no",
+                    "あり" if h.second_factor else "なし",
                     last,
-                    h.status,
+                    account_word(ACCOUNT_STATUS_LABELS, h.status),
                 ]
             )
         )
@@ -43,7 +44,7 @@ def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_ledger_list(settings: Settings, args: argparse.Namespace) -> int:
     """List the ledger of hand-overs (個人情報管理簿); --format csv for the ward."""
-    from ..protection.ledger import HEADER, entries, ledger_csv
+    from ..protection.ledger import CODE_HEADER, HEADER, handover_word, ledger_csv, read_entries
     from ..runtime import Runtime
 
     rt = Runtime.from_settings(settings)
@@ -51,14 +52,14 @@ def cmd_ledger_list(settings: Settings, args: argparse.Namespace) -> int:
         if args.format == "csv":
             sys.stdout.buffer.write(ledger_csv(rt, None, "cli"))
             return 0
-        with rt.sessions() as session:
-            lines = list(reversed(entries(session, limit=100_000)))
+        lines = list(reversed(read_entries(rt, None, "cli", limit=100_000)))
     finally:
         rt.close()
-    print("\t".join(HEADER))
+    print("\t".join(h for h in HEADER if h != CODE_HEADER))  # words for people, no codes
     for e in lines:
         when = e.at.strftime("%Y-%m-%d %H:%M UTC")
-        fields = [str(e.id), when, e.handler, e.action, e.content, str(e.total), e.recipient]
+        fields = [str(e.id), when, e.handler, handover_word(e.action), e.content]
+        fields += [str(e.total), e.recipient]
         print("\t".join([*fields, e.file_name]).replace("\n", " "))
     return 0
 

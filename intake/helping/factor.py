@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from ..accounts.models import AccountStatus
 from ..accounts.sessions import revoke_sessions
 from ..errors import InvalidTransition, NotFound
-from ..models import Account, FactorReset, RecoveryCode, utcnow
+from ..models import Account, RecoveryCode, utcnow
+from ..office.records import FactorReset
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from ..accounts.models import AccountStatus
 from ..errors import StoreUnavailable
 from ..jobs import SEND_MODERATOR_DIGEST
-from ..models import Account, ModeratorDigest, Person, Task, utcnow
+from ..models import Account, Person, Task, utcnow
+from ..office.records import ModeratorDigest
 from ..outbox import add_task
 from ..runtime import Runtime
 from ..store import transaction

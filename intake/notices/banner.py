@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import jobs, outbox
-from ..models import Banner, utcnow
+from ..models import utcnow
+from ..office.records import Banner
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction

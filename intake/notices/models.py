@@ -1,4 +1,4 @@
-"""The words operator notices and the site-wide banner are stored with (tables: models.py)."""
+"""The words operator notices and the site-wide banner are stored with (office/records.py)."""
 
 from __future__ import annotations
 

@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session
 from ..accounts.models import AccountStatus
 from ..errors import StoreUnavailable
 from ..jobs import SEND_AUDIT_NOTICE
-from ..models import Account, AuditMail, AuditNotice, Person, Task, utcnow
+from ..models import Account, Person, Task, utcnow
+from ..office.records import AuditMail, AuditNotice
 from ..outbox import add_task
 from ..runtime import Runtime
 from ..store import transaction

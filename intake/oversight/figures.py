@@ -34,8 +34,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from ..accounts.models import AccountStatus
 from ..applications.models import ApplicationStatus
 from ..inquiries.models import CATEGORIES, STATUS_LABELS, InquiryStatus
-from ..models import Account, Application, Decision, Inquiry, LedgerEntry, Post, PostRevision
+from ..models import Account, Application, Decision, Inquiry, Post, PostRevision
 from ..moderation.models import DecisionAction
+from ..office.records import LedgerEntry
 from ..posts.models import PostStatus
 from ..taxonomy import AREAS, POST_KINDS, TOPICS
 from ..validation import N_

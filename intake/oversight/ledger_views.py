@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from ..protection.ledger import Handover, add_handover, entries, ledger_csv
+from ..protection.ledger import Handover, add_handover, handover_word, ledger_csv, read_entries
 from ..web.auth import current_account, role_required, rt
 from .forms import HandoverForm, parse_day, parse_quantity
 
@@ -14,9 +14,15 @@ bp = Blueprint("ledger", __name__, template_folder="templates")
 
 
 def _page(form: HandoverForm, status: int = 200) -> tuple[str, int]:
-    with rt().sessions() as session:
-        listed = entries(session)
-    return render_template("oversight/ledger.html", form=form, entries=listed), status
+    me = current_account()
+    listed = read_entries(rt(), me.id if me else None, "web")
+    page = render_template(
+        "oversight/ledger.html",
+        form=form,
+        entries=listed,
+        handover_word=lambda action: handover_word(action, _),
+    )
+    return page, status
 
 
 @bp.route("/ledger", methods=["GET", "POST"])

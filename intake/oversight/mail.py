@@ -12,9 +12,9 @@ import json
 from datetime import timedelta
 
 from ..mail import translations
-from ..models import AuditNotice
+from ..office.records import AuditNotice
 from ..validation import N_
-from .models import NoticeKind
+from .models import NoticeKind, notice_word
 
 STAFF_PATH = "/app/staff"  # intake/oversight/views.py, under the app's /app prefix
 
@@ -36,12 +36,6 @@ CHAIN_BODY = N_(
     "サーバーで hiroba audit verify を実行して確かめ、運用手順書の「監視と警報」に"
     "従って対応してください。\n%(link)s"
 )
-ANOMALY_TITLES = {
-    NoticeKind.BULK: N_("大量の閲覧・出力"),
-    NoticeKind.OFF_HOURS: N_("業務時間外のアクセス"),
-    NoticeKind.SIGNIN_FAILURES: N_("ログイン失敗の集中"),
-    NoticeKind.CHAIN: N_("監査ログの改ざんを検出しました"),
-}
 NOBODY = N_("（利用者なし）")
 
 
@@ -69,7 +63,7 @@ def notice_text(
         }
         body = text(REPORT_BODY) % values
         return text(REPORT_SUBJECT) % values, f"{body}\n\n{site}\n"
-    what = text(ANOMALY_TITLES[NoticeKind(notice.kind)])
+    what = notice_word(notice.kind, text)
     when = f"{local.year}/{local.month}/{local.day} {local:%H:%M}"
     link = staff_link(public_url, "", lang)
     if notice.kind == NoticeKind.CHAIN:

@@ -14,15 +14,20 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..accounts.models import ACCOUNT_KIND_LABELS, account_word
 from ..config import Settings
 from ..models import Account, AuditEntry
-from ..protection.access import AccessKind
+from ..protection.access import AccessKind, action_word
+from .models import notice_word
 
 JST = timezone(timedelta(hours=9), "JST")  # Japan keeps no daylight saving time
 SIGNIN_FAILED = "signin_failed"
 # Signing in or out reads no one's data: a resident (or staff) doing it at night is no anomaly.
 NOT_ACCESS = frozenset({AccessKind.SIGNIN, AccessKind.SIGNOUT})
 BULK_WORDS = ("view", "export", "download", "list")
+# Reading the office's own registers (the roster, the ledger) shows every line at once: audited,
+# but no bulk view of residents' data (their exports still count).
+NOT_BULK = frozenset({AccessKind.ROSTER_VIEWED, AccessKind.LEDGER_VIEWED})
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ class Report:
 
 def is_bulk_action(action: str) -> bool:
     """Return True for actions that read or export personal data."""
-    return any(word in action for word in BULK_WORDS)
+    return action not in NOT_BULK and any(word in action for word in BULK_WORDS)
 
 
 def _jst(at: datetime) -> datetime:
@@ -191,8 +196,16 @@ def build_report(
     return report
 
 
+def _shown(actor: str) -> str:
+    """Return an actor as "#12 運営 name": its role as a word, never the stored kind."""
+    number, _, rest = actor.partition(" ")
+    kind, _, name = rest.partition(" ")
+    role = account_word(ACCOUNT_KIND_LABELS, kind) if kind else ""
+    return " ".join(part for part in (number, role, name) if part)
+
+
 def render(report: Report) -> str:
-    """Return the report as plain text for the terminal."""
+    """Return the report as plain text for the terminal: actions and anomalies as words."""
     out = [
         f"audit report since {report.since.isoformat()} (JST), "
         f"until {report.until.isoformat()}: {report.entries} entries",
@@ -203,11 +216,12 @@ def render(report: Report) -> str:
         out.append("  (no entries)")
     for line in report.lines:
         out.append(
-            f"  {line.actor:<40} {line.action:<28} {line.entries:>6} entries "
+            f"  {_shown(line.actor):<40} {action_word(line.action):<28} {line.entries:>6} entries "
             f"{line.records:>7} records"
         )
     out += ["", f"anomalies: {len(report.anomalies)}"]
     for a in report.anomalies:
-        who = f" {a.actor}" if a.actor else ""
-        out.append(f"  [{a.kind}] {a.at.strftime('%Y-%m-%d %H:%M')} JST{who}: {a.detail}")
+        who = f" {_shown(a.actor)}" if a.actor else ""
+        when = a.at.strftime("%Y-%m-%d %H:%M")
+        out.append(f"  [{notice_word(a.kind)}] {when} JST{who}: {a.detail}")
     return "\n".join(out)

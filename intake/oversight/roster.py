@@ -2,8 +2,9 @@
 
 One line per account: number, login, display name, role, created, whether a second factor
 is enrolled, the last successful sign-in (from the audit log's `signin` entries) and
-whether the account is disabled. Reading the roster opens the logins, so every export of
-it (CSV download, `hiroba users list --format csv`) is written to the audit log.
+whether the account is disabled. Reading the roster opens the logins and names, so every
+reading (the page, `hiroba users list`) and every export of it (CSV download,
+`hiroba users list --format csv`) is written to the audit log.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..accounts.models import AccountStatus
+from ..accounts.models import ACCOUNT_KIND_LABELS, AccountStatus, account_word
 from ..accounts.sessions import STAFF_ROLES
 from ..models import Account, AuditEntry
 from ..protection import audit
@@ -34,7 +35,6 @@ HEADER = (
     "最終ログイン",
     "利用停止",
 )
-ROLE_WORDS = {"moderator": "運営", "staff": "区職員"}
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,15 @@ class Handler:
     status: str
 
 
-def handlers(rt: Runtime) -> list[Handler]:
-    """Return every moderator and staff account, oldest first."""
-    with rt.sessions() as session:
-        return _handlers(rt, session)
+def handlers(rt: Runtime, actor_id: int | None, where: str) -> list[Handler]:
+    """Return every moderator and staff account, oldest first, for a person to read; the
+    view is audited."""
+    with transaction(rt.sessions) as session:
+        lines = _handlers(rt, session)
+        audit.record(
+            session, actor_id, AccessKind.ROSTER_VIEWED, "account", None, len(lines), where
+        )
+    return lines
 
 
 def _handlers(rt: Runtime, session: Session) -> list[Handler]:
@@ -101,7 +106,7 @@ def roster_csv(rt: Runtime, actor_id: int | None, where: str) -> bytes:
             h.id,
             h.login,
             h.name,
-            ROLE_WORDS.get(h.role, h.role),
+            account_word(ACCOUNT_KIND_LABELS, h.role),
             _when(h.created_at),
             "あり" if h.second_factor else "なし",
             _when(h.last_signin),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
+from flask_babel import gettext as _
 
+from ..accounts.models import ACCOUNT_KIND_LABELS, account_word
 from ..web.auth import current_account, role_required, rt
 from .roster import handlers, roster_csv
 
@@ -13,7 +15,12 @@ bp = Blueprint("roster", __name__, template_folder="templates")
 @bp.route("/staff/roster")
 @role_required("staff")
 def index() -> str:
-    return render_template("oversight/roster.html", handlers=handlers(rt()))
+    me = current_account()
+    return render_template(
+        "oversight/roster.html",
+        handlers=handlers(rt(), me.id if me else None, "web"),
+        role_word=lambda kind: account_word(ACCOUNT_KIND_LABELS, kind, _),
+    )
 
 
 @bp.route("/staff/roster.csv")

@@ -4,35 +4,28 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..accounts.models import ACCOUNT_KIND_LABELS, account_word
+from ..protection.access import action_word
 from ..web.auth import role_required, rt
 from ..web.filters import EN_MONTHS
 from ..web.locale import select_locale
 from . import analysis, downloads, figures
 from .charts import Chart, bar_chart, month_chart
 from .forms import PeriodForm
+from .models import notice_word
 from .periods import default_period
 from .report import JST, Policy, build_report
 
 bp = Blueprint("staff", __name__, template_folder="templates")
 
-ANOMALY_LABELS = {
-    "bulk": _l("大量の閲覧・出力"),
-    "off_hours": _l("業務時間外のアクセス"),
-    "signin_failures": _l("ログイン失敗の集中"),
-}
 REPORT_DAYS = 30
-ROLE_LABELS = {
-    "individual": _l("個人"),
-    "group": _l("団体"),
-    "moderator": _l("運営"),
-    "staff": _l("区職員"),
-}
 MIME = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -47,13 +40,22 @@ TRENDS = (
 BREAKDOWNS = ("posts_kind", "posts_topic", "posts_area", "inquiries_category")
 
 
+def words() -> dict[str, Callable[[str], str]]:
+    """The functions templates name an audit action and an anomaly with: words, never codes."""
+    return {
+        "action_word": lambda action: action_word(action, _),
+        "anomaly_word": lambda kind: notice_word(kind, _),
+    }
+
+
 def who(actor_id: int | None, actor: str) -> str:
     """Name an actor by number and role only (a public name may be a person's name)."""
     if actor_id is None:
         return _("システム・未ログイン")
     parts = actor.split(" ", 2)  # the report names actors "#id kind public name"
     kind = parts[1] if len(parts) > 1 else ""
-    return f"#{actor_id} {ROLE_LABELS.get(kind, '')}".strip()
+    role = account_word(ACCOUNT_KIND_LABELS, kind, _) if kind else ""
+    return f"#{actor_id} {role}".strip()
 
 
 @bp.route("/staff")
@@ -68,8 +70,8 @@ def index() -> str:
         months=months,
         report=report,
         report_days=REPORT_DAYS,
-        anomaly_labels=ANOMALY_LABELS,
         who=who,
+        **words(),
     )
 
 
@@ -143,5 +145,5 @@ def audit_month(month: str) -> str:
         year=year,
         month=number,
         summary=json.loads(notice.summary or "{}"),
-        anomaly_labels=ANOMALY_LABELS,
+        **words(),
     )

@@ -28,6 +28,7 @@ from ..config import Settings, read_key_file
 from ..crypto import BACKUP_KEY_FILE
 from ..errors import ConfigError
 from ..models import Base, utcnow
+from ..office import records  # noqa: F401 - its tables join Base.metadata: backed up too
 from . import pg_dump
 from .backup_sections import (
     LAYOUT,

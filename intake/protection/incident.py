@@ -22,7 +22,7 @@ from ..models import Account, Application, AuditEntry, ChangeRequest, Person
 from ..runtime import Runtime
 from ..store import transaction
 from . import audit
-from .access import ADDRESS_CONTEXT, AccessKind
+from .access import ADDRESS_CONTEXT, AccessKind, action_word
 
 JST_OFFSET = timedelta(hours=9)
 SESSION_ACTIONS = frozenset({AccessKind.SIGNIN, AccessKind.SIGNOUT, "signin_failed"})
@@ -165,12 +165,12 @@ def render(report: IncidentReport) -> str:
         f"  matching entries: {report.entries}",
     ]
     for action, n in sorted(report.sessions.items()):
-        lines.append(f"  {action}: {n}")
+        lines.append(f"  {action_word(action)}: {n}")
     lines.append(f"Records touched ({len(report.records)}):")
     for (kind, target_id), record in sorted(
         report.records.items(), key=lambda item: (item[0][0], item[0][1] or 0)
     ):
-        actions = ", ".join(f"{a} x{n}" for a, n in sorted(record.actions.items()))
+        actions = ", ".join(f"{action_word(a)} x{n}" for a, n in sorted(record.actions.items()))
         first = (record.first + JST_OFFSET).strftime("%Y-%m-%d %H:%M") if record.first else ""
         last = (record.last + JST_OFFSET).strftime("%Y-%m-%d %H:%M") if record.last else ""
         name = f"{kind} #{target_id}" if target_id is not None else kind

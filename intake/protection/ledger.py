@@ -2,14 +2,14 @@
 
 Exports write their own entries; a hand-over outside the software (paper forms, a DVD,
 the return to the ward) is added by hand (`hiroba ledger add`, the ledger page) with its
-date, handler, content, quantity and recipient. Every added entry and every download of
-the ledger is written to the audit log.
+date, handler, content, quantity and recipient. Every added entry, every reading (the
+page, `hiroba ledger list`) and every download of the ledger is written to the audit log.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -17,21 +17,38 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import LedgerEntry, utcnow
+from ..models import utcnow
+from ..office.records import LedgerEntry
 from ..runtime import Runtime
 from ..spreadsheet import spreadsheet_csv
 from ..store import transaction
+from ..validation import N_
 from . import audit
 from .access import AccessKind
 
 JST_OFFSET = timedelta(hours=9)
-HEADER = ("番号", "日時", "取扱者", "種類", "内容", "数量", "提供先", "ファイル名")
+CODE_HEADER = "種類コード"  # the CSV keeps the stored code beside the word, for machines
+HEADER = ("番号", "日時", "取扱者", "種類", CODE_HEADER, "内容", "数量", "提供先", "ファイル名")
 
 
 class HandoverKind(StrEnum):
     """The action of a hand-over added by hand (exports name their own)."""
 
     MANUAL = "manual"
+
+
+# Each hand-over action's word for people (a msgid); the CSV keeps the code beside it.
+HANDOVER_WORDS: dict[str, str] = {
+    HandoverKind.MANUAL: N_("サイトの外での受け渡し"),
+    "organizer_export": N_("団体による申込者一覧の出力"),
+    "export_for_return": N_("契約終了時の返却用の出力"),
+}
+OTHER_HANDOVER = N_("その他の受け渡し")
+
+
+def handover_word(action: str, translate: Callable[[str], str] = str) -> str:
+    """Return a hand-over action's word for people (through translate), never its code."""
+    return translate(HANDOVER_WORDS.get(action, OTHER_HANDOVER))
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,19 @@ def entries(session: Session, limit: int = 500) -> list[LedgerEntry]:
     return list(session.scalars(select(LedgerEntry).order_by(LedgerEntry.id.desc()).limit(limit)))
 
 
+def read_entries(
+    rt: Runtime, actor_id: int | None, where: str, limit: int = 500
+) -> list[LedgerEntry]:
+    """Return the newest hand-overs first for a person to read (handlers' and recipients'
+    names), and audit the view."""
+    with transaction(rt.sessions) as session:
+        listed = entries(session, limit)
+        audit.record(
+            session, actor_id, AccessKind.LEDGER_VIEWED, "ledger", None, len(listed), where
+        )
+    return listed
+
+
 def counts_of(entry: LedgerEntry) -> dict[str, int]:
     """Return the record counts of a hand-over."""
     return dict(json.loads(entry.counts or "{}"))
@@ -108,6 +138,7 @@ def ledger_csv(rt: Runtime, actor_id: int | None, where: str) -> bytes:
                 e.id,
                 (e.at + JST_OFFSET).strftime("%Y-%m-%d %H:%M"),
                 e.handler,
+                handover_word(e.action),
                 e.action,
                 e.content,
                 e.total,

@@ -14,8 +14,10 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from intake.accounts.models import AccountStatus
-from intake.models import Account, AuditMail, AuditNotice
+from intake.accounts.models import ACCOUNT_KIND_LABELS, AccountStatus, account_word
+from intake.mail import translations
+from intake.models import Account
+from intake.office.records import AuditMail, AuditNotice
 from intake.oversight.mail import notice_text
 from intake.runtime import Runtime
 
@@ -24,7 +26,6 @@ from ..mail.posters import poster_address
 from ..tasks import tracked
 
 log = logging.getLogger(__name__)
-ROLE_WORDS = {"ja": {"moderator": "運営", "staff": "区職員"}, "en": {}}
 
 
 @tracked
@@ -49,6 +50,6 @@ def send_audit_notice(rt: Runtime, session: Session, mail_id: int) -> None:
         return
     actor = json.loads(notice.summary or "{}").get("actor_id")
     kind = session.scalar(select(Account.kind).where(Account.id == actor)) if actor else None
-    role = ROLE_WORDS.get(lang, {}).get(kind or "", kind or "")
+    role = account_word(ACCOUNT_KIND_LABELS, kind, translations(lang).gettext) if kind else ""
     subject, body = notice_text(rt.settings.site_name, rt.settings.public_url, notice, lang, role)
     send_text(rt.settings, address, subject, body)
