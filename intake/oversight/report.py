@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..config import Settings
+from ..formatting import dates
 from ..models import Account, AuditEntry
 from ..protection.access import AccessKind
 
@@ -209,5 +210,5 @@ def render(report: Report) -> str:
     out += ["", f"anomalies: {len(report.anomalies)}"]
     for a in report.anomalies:
         who = f" {a.actor}" if a.actor else ""
-        out.append(f"  [{a.kind}] {a.at.strftime('%Y-%m-%d %H:%M')} JST{who}: {a.detail}")
+        out.append(f"  [{a.kind}] {dates.format_timestamp(a.at)} JST{who}: {a.detail}")
     return "\n".join(out)

@@ -9,13 +9,14 @@ it (CSV download, `hiroba users list --format csv`) is written to the audit log.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import AccountStatus
 from ..accounts.sessions import STAFF_ROLES
+from ..formatting import dates
 from ..models import Account, AuditEntry
 from ..protection import audit
 from ..protection.access import AccessKind
@@ -23,7 +24,6 @@ from ..runtime import Runtime
 from ..spreadsheet import spreadsheet_csv
 from ..store import transaction
 
-JST_OFFSET = timedelta(hours=9)
 HEADER = (
     "番号",
     "ログインID",
@@ -86,7 +86,7 @@ def _handlers(rt: Runtime, session: Session) -> list[Handler]:
 
 
 def _when(moment: datetime | None) -> str:
-    return (moment + JST_OFFSET).strftime("%Y-%m-%d %H:%M") if moment else ""
+    return dates.format_timestamp(moment) if moment else ""
 
 
 def roster_csv(rt: Runtime, actor_id: int | None, where: str) -> bytes:

@@ -10,8 +10,8 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..formatting import dates
 from ..web.auth import role_required, rt
-from ..web.filters import EN_MONTHS
 from ..web.locale import select_locale
 from . import analysis, downloads, figures
 from .charts import Chart, bar_chart, month_chart
@@ -77,7 +77,7 @@ def _charts(report: figures.WardReport) -> list[Chart]:
     english = select_locale() == "en"
     short = len(report.months) <= 12
     months = [
-        (EN_MONTHS[m.start.month - 1] if english else _("%(month)s月", month=m.start.month))
+        dates.month_name(m.start.month, "en" if english else "ja")
         if short
         else f"{m.start.year}/{m.start.month}"
         for m in report.months

@@ -17,6 +17,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..formatting import dates
 from ..models import LedgerEntry, utcnow
 from ..runtime import Runtime
 from ..spreadsheet import spreadsheet_csv
@@ -106,7 +107,7 @@ def ledger_csv(rt: Runtime, actor_id: int | None, where: str) -> bytes:
         rows = [
             (
                 e.id,
-                (e.at + JST_OFFSET).strftime("%Y-%m-%d %H:%M"),
+                dates.format_timestamp(e.at),
                 e.handler,
                 e.action,
                 e.content,

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..config import Settings
 from ..errors import InvalidTransition, NotFound, StoreUnavailable
+from ..formatting import dates, phones
 from ..moderation.waiting import QUEUE_LABELS, WaitingWork, waiting_work
 from ..protection.keys import require_keys
 from ..runtime import Runtime
@@ -113,6 +114,8 @@ def create_app(
     app.after_request(apply_security_headers)
     app.add_template_filter(jadatetime)
     app.add_template_filter(jst)
+    app.add_template_filter(dates.format_timestamp, "timestamp")
+    app.add_template_filter(phones.format_phone, "phone")
     app.add_template_filter(recurrence_words)
     app.add_template_filter(audience_labels)
     app.add_template_global(_waiting_work, "waiting_work")  # the moderation nav's counts

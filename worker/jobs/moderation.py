@@ -12,11 +12,11 @@ mail per moderator in their language (intake/moderation/digest.py decides when).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import AccountStatus
+from intake.formatting import dates
 from intake.models import Account, Decision, Post
 from intake.moderation.mail import digest_text
 from intake.moderation.waiting import count_waiting
@@ -28,7 +28,6 @@ from ..mail.posters import decided_post, decision_text, poster_address, send_not
 from ..tasks import tracked
 
 log = logging.getLogger(__name__)
-JST_HOURS = 9
 
 
 @tracked
@@ -70,8 +69,7 @@ def send_stale_request(rt: Runtime, session: Session, post_id: int) -> None:
     post = session.get(Post, post_id)
     if post is None or post.status != PostStatus.APPROVED or post.stale_deadline is None:
         return
-    at = post.stale_deadline + timedelta(hours=JST_HOURS)
-    deadline = f"{at.year}年{at.month}月{at.day}日 {at:%H:%M}"
+    deadline = dates.format_datetime(dates.japan_time(post.stale_deadline), "ja")
     body = (
         f"「{post.title}」（投稿番号 {post.id}）について、"
         "運営者から古い情報の削除依頼が届いています。\n\n"

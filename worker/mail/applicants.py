@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from intake.applications.links import application_path, link_expiry, make_link_token
 from intake.applications.models import APPLICATION_HOLDING, ApplicationStatus
 from intake.applications.services import position_of
+from intake.formatting import dates
 from intake.models import Application, Post
 from intake.runtime import Runtime
 
@@ -37,7 +38,7 @@ def mail_text(
         )
     else:
         standing, headline = "キャンセル済み", f"「{post.title}」への申込はキャンセルされています。"
-    when = f"{post.starts_at:%Y年%m月%d日 %H:%M}" if post.starts_at else "未定"
+    when = dates.format_datetime(post.starts_at, "ja") if post.starts_at else "未定"
     body = (
         f"{headline}\n\n"
         f"イベント: {post.title}\n"

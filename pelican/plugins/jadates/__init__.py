@@ -1,6 +1,8 @@
 """Jinja filters that print dates the Japanese way: 2026年12月5日(土) 14:00〜16:00.
 
-Filters never raise: a value they cannot read is rendered as it was given.
+Filters never raise: a value they cannot read is rendered as it was given. The words
+come from the project's one formatter, intake/formatting/dates.py (Babel and the stdlib
+only, the one module of intake that pelican/ may import: STYLE.md).
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ import datetime as dt
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pelican import signals
 
+from intake.formatting.dates import JAPAN, RANGE_SEPARATORS, format_date, format_time
+
 WEEKDAYS = "月火水木金土日"
-BUILD_ZONE = ZoneInfo("Asia/Tokyo")
-RANGE_SEPARATOR = "〜"
+BUILD_ZONE = JAPAN
+RANGE_SEPARATOR = RANGE_SEPARATORS["ja"]
 
 
 def _parse(value: Any) -> tuple[dt.date, dt.time | None] | None:
@@ -37,11 +40,11 @@ def _parse(value: Any) -> tuple[dt.date, dt.time | None] | None:
 
 
 def _date_text(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日({WEEKDAYS[day.weekday()]})"
+    return format_date(day, "ja")
 
 
 def _time_text(moment: dt.time) -> str:
-    return f"{moment.hour:02d}:{moment.minute:02d}"
+    return format_time(moment)
 
 
 def _original(value: Any) -> str:

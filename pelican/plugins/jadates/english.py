@@ -1,4 +1,4 @@
-"""The same dates for the site's English pages: Sat 5 Dec 2026, 14:00–16:00.
+"""The same dates for the site's English pages: Sat 5 December 2026, 14:00–16:00.
 
 ``localized`` wraps each Japanese filter of the plugin in one that reads the page's
 ``LANG`` (set by the i18n plugin's writer), so templates keep writing ``|jaspan`` and get
@@ -7,7 +7,6 @@ the reader's convention in either language. Like the Japanese ones, these never 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -15,26 +14,27 @@ from typing import Any
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-RANGE_SEPARATOR = "–"  # an en dash, as English style writes a range
+from intake.formatting import dates
+
+RANGE_SEPARATOR = dates.RANGE_SEPARATORS["en"]  # an en dash, as English style writes a range
 
 
 def _date_text(day: dt.date) -> str:
-    weekday = calendar.day_abbr[day.weekday()]
-    return f"{weekday} {day.day} {calendar.month_abbr[day.month]} {day.year}"
+    return dates.format_date(day, "en")
 
 
 def _time_text(moment: dt.time) -> str:
-    return f"{moment.hour:02d}:{moment.minute:02d}"
+    return dates.format_time(moment)
 
 
 def endate(parse: Callable[[Any], Any], value: Any) -> str:
-    """Format a date as Sat 5 Dec 2026."""
+    """Format a date as Sat 5 December 2026."""
     parsed = parse(value)
     return _date_text(parsed[0]) if parsed else ("" if value is None else str(value))
 
 
 def endatetime(parse: Callable[[Any], Any], value: Any) -> str:
-    """Format a date and time as Sat 5 Dec 2026, 14:00."""
+    """Format a date and time as Sat 5 December 2026, 14:00."""
     parsed = parse(value)
     if parsed is None:
         return "" if value is None else str(value)
@@ -43,7 +43,7 @@ def endatetime(parse: Callable[[Any], Any], value: Any) -> str:
 
 
 def enspan(parse: Callable[[Any], Any], starts: Any, ends: Any = None) -> str:
-    """Format a span: Sat 5 Dec 2026, 14:00–16:00; the end date only when it differs."""
+    """Format a span: Sat 5 December 2026, 14:00–16:00; the end date only when it differs."""
     start = parse(starts)
     if start is None:
         return "" if starts is None else str(starts)
@@ -64,21 +64,18 @@ def enspan(parse: Callable[[Any], Any], starts: Any, ends: Any = None) -> str:
 def year_month(year: Any, month: Any, lang: str = "ja") -> str:
     """Return 2026年12月, or December 2026 in English."""
     try:
-        number = int(month)
-        if lang == "en":
-            return f"{calendar.month_name[number]} {int(year)}"
-    except (TypeError, ValueError, IndexError):
+        return dates.format_month(int(year), int(month), lang)
+    except (TypeError, ValueError):
         return f"{year}-{month}"
-    return f"{year}年{number}月"
 
 
 def weekday_name(index: Any, lang: str = "ja") -> str:
     """Return a weekday's short name (0 is Monday): 土, or Sat in English."""
     try:
-        number = int(index) % 7
+        number = int(index)
     except (TypeError, ValueError):
         return str(index)
-    return calendar.day_abbr[number] if lang == "en" else "月火水木金土日"[number]
+    return dates.weekday_name(number, lang)
 
 
 def localized(japanese: Callable[..., str], english: Callable[..., str]) -> Callable[..., str]:
