@@ -17,6 +17,7 @@ from babel.dates import format_time as _babel_time
 JAPAN = ZoneInfo("Asia/Tokyo")
 LANGS = ("ja", "en")
 DATE_PATTERNS = {"ja": "y年M月d日(E)", "en": "EEE d MMMM y"}
+PLAIN_DATE_PATTERNS = {"ja": "y年M月d日", "en": "d MMMM y"}  # without the weekday
 MONTH_PATTERNS = {"ja": "y年M月", "en": "MMMM y"}
 SHORT_DATE_PATTERNS = {"ja": "M月d日(E)", "en": "EEE d MMMM"}
 TIME_PATTERN = "HH:mm"
@@ -48,10 +49,11 @@ def _day(value: dt.date) -> dt.date:
     return _local(value).date() if isinstance(value, dt.datetime) else value
 
 
-def format_date(value: dt.date, lang: str | None = "ja") -> str:
-    """Return 2026年12月5日(土), or Sat 5 December 2026 in English."""
+def format_date(value: dt.date, lang: str | None = "ja", *, weekday: bool = True) -> str:
+    """Return 2026年12月5日(土), or Sat 5 December 2026 in English (no weekday if False)."""
     lang = _lang(lang)
-    return _babel_date(_day(value), DATE_PATTERNS[lang], locale=lang)
+    patterns = DATE_PATTERNS if weekday else PLAIN_DATE_PATTERNS
+    return _babel_date(_day(value), patterns[lang], locale=lang)
 
 
 def format_short_date(value: dt.date, lang: str | None = "ja") -> str:

@@ -21,6 +21,8 @@ def format_phone(stored: str) -> str:
         number = phonenumbers.parse(stored, REGION)
     except phonenumbers.NumberParseException:
         return stored
+    if not phonenumbers.is_valid_number(number):
+        return stored  # stored before numbers were checked this way: shown as it was kept
     if number.country_code == phonenumbers.country_code_for_region(REGION):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -65,7 +65,7 @@ def notice_text(
             "month": local.month,
             "entries": summary.get("entries", 0),
             "anomalies": sum(summary.get("anomalies", {}).values()),
-            "link": staff_link(public_url, f"/audit/{local:%Y-%m}", lang),
+            "link": staff_link(public_url, f"/audit/{local.year}-{local.month:02d}", lang),
         }
         body = text(REPORT_BODY) % values
         return text(REPORT_SUBJECT) % values, f"{body}\n\n{site}\n"

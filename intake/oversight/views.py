@@ -79,7 +79,7 @@ def _charts(report: figures.WardReport) -> list[Chart]:
     months = [
         dates.month_name(m.start.month, "en" if english else "ja")
         if short
-        else f"{m.start.year}/{m.start.month}"
+        else dates.format_month(m.start.year, m.start.month, "en" if english else "ja")
         for m in report.months
     ]
     values = {f.line.key: f for f in report.figures}

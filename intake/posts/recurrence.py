@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 from dateutil.rrule import weekdays as WEEKDAY_OBJECTS
 
+from ..formatting import dates
+
 MAX_OCCURRENCES = 60
 FREQUENCIES = ("weekly", "biweekly", "monthly-nth", "monthly-last", "monthly-day")
 WEEKDAY_NAMES = "月火水木金土日"
@@ -199,4 +201,4 @@ def describe(code: str, starts: dt.datetime | None) -> str:
         "monthly-day": f"毎月{starts.day}日",
     }[rule.frequency]
     until = rule.until
-    return f"{words}（{until.year}年{until.month}月{until.day}日まで）"
+    return f"{words}（{dates.format_date(until, 'ja', weekday=False)}まで）"

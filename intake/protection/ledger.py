@@ -26,7 +26,7 @@ from . import audit
 from .access import AccessKind
 
 JST_OFFSET = timedelta(hours=9)
-HEADER = ("番号", "日時", "取扱者", "種類", "内容", "数量", "提供先", "ファイル名")
+HEADER = ("番号", "日時（日本時間）", "取扱者", "種類", "内容", "数量", "提供先", "ファイル名")
 
 
 class HandoverKind(StrEnum):

@@ -112,7 +112,9 @@ def after_full_index(output_path: str, prefix: str) -> None:
     if prefix:
         write_state(prefix, new_state(output_path))
 
+
 FILTER, META = "data-pagefind-filter", "data-pagefind-meta"
+
 
 class _PageText(HTMLParser):
     """Reads a page the way Pagefind does: the data-pagefind-body elements' text, the
