@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 import jpholiday
 import pytest
 from actors import open_group
-from conftest import RedisServer
+from browsing import CHROMIUM, chromium, serving
+from conftest import Instance, RedisServer
 from site_support import fresh_instance
 
 from intake.config import REPO_ROOT
@@ -41,6 +42,7 @@ FRAGMENT_MAGIC = b"pagefind_dcd"
 
 @dataclass
 class Site:
+    instance: Instance
     live: Path
     today: date
     holiday: date
@@ -123,7 +125,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) ->
         make_worker(instance.rt).work(burst=True, with_scheduler=False)
         live = instance.settings.live_dir.resolve()
         delta = json.loads((live / "search" / "delta.json").read_text(encoding="utf-8"))
-        yield Site(live, today, holiday, soon, past, posts, delta)
+        yield Site(instance, live, today, holiday, soon, past, posts, delta)
     finally:
         instance.rt.close()
 
@@ -220,3 +222,35 @@ def test_a_just_approved_item_carries_the_same_meta_in_the_delta(site: Site) -> 
     # The same keys as Pagefind's own records of the pages built before it.
     indexed = fragments(site.live)[url_of(site.live, page_of(site.live, site.posts["soon"]))]
     assert set(item["meta"]) == set(indexed["meta"]) - {"title"}
+
+
+@pytest.mark.browser
+def test_search_results_show_date_place_and_kind(site: Site) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip("needs /usr/bin/chromium (browsers are never downloaded)")
+    from intake.web import create_app
+
+    app = create_app(site.instance.settings, runtime=site.instance.rt)
+    with serving(app, "hiroba-dates") as url, chromium() as browser:
+        context = browser.new_context(base_url=url, locale="ja-JP")  # type: ignore[attr-defined]
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto("/search/?q=" + TITLE)
+        page.wait_for_selector(".search-status:has-text('件見つかりました')")
+        rows = [
+            (row.locator("a").inner_text(), row.locator("p").all_inner_texts())
+            for row in page.locator(".search-results li").all()
+        ]
+        context.close()
+    assert errors == []
+    # The organizer's page lists the events too: a group, said so.
+    assert [texts[0] for title, texts in rows if title != TITLE] == ["団体"]
+    lines = [(title, texts[0]) for title, texts in rows if title == TITLE]
+    places = {"四谷体育館", "牛込地域センター", "戸塚会館"}  # the last only in search/delta.json
+    assert len(lines) == 3
+    for _, line in lines:
+        date_text, place, kind = line.split(" / ")
+        assert re.match(r"\d{4}年\d{1,2}月\d{1,2}日\(.\) 10:00〜12:00$", date_text)
+        assert place in places and kind == "イベント"
+    assert {line.split(" / ")[1] for _, line in lines} == places
