@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime
 
 from flask import has_request_context
 
@@ -24,12 +24,19 @@ def jadatetime(value: datetime | None, lang: str | None = None) -> str:
     return dates.format_date(value, lang)
 
 
+def jadate(value: date | None, weekday: bool = True) -> str:
+    """Format a day as 2026年12月5日(土) (2026年12月5日 without the weekday), or in English."""
+    if value is None:
+        return ""
+    return dates.format_date(value, _request_language(), weekday=weekday)
+
+
 def jst(value: datetime | str | None) -> datetime | None:
     """Shift a stored UTC time (a datetime or an ISO string) to Japan's time for display."""
     if value is None or value == "":
         return None
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment + timedelta(hours=9)
+    return dates.japan_time(moment)
 
 
 def _request_language() -> str:
