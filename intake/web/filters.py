@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from flask import has_request_context
 
-from ..formatting import dates
+from ..formatting import dates, numbers
 from .locale import select_locale
 
 
@@ -29,6 +29,13 @@ def jadate(value: date | None, weekday: bool = True) -> str:
     if value is None:
         return ""
     return dates.format_date(value, _request_language(), weekday=weekday)
+
+
+def number(value: float | None) -> str:
+    """Format a count or an amount with its thousands grouped (1,234); None stays ""."""
+    if value is None:
+        return ""
+    return numbers.format_number(value, _request_language())
 
 
 def jst(value: datetime | str | None) -> datetime | None:
