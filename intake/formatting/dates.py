@@ -49,6 +49,11 @@ def _day(value: dt.date) -> dt.date:
     return _local(value).date() if isinstance(value, dt.datetime) else value
 
 
+def moment(day: dt.date, time: dt.time | None) -> dt.date | dt.datetime:
+    """Return the day, or the day at time when a time is given (for format_time_range)."""
+    return dt.datetime.combine(day, time) if time is not None else day
+
+
 def format_date(value: dt.date, lang: str | None = "ja", *, weekday: bool = True) -> str:
     """Return 2026年12月5日(土), or Sat 5 December 2026 in English (no weekday if False)."""
     lang = _lang(lang)

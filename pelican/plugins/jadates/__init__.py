@@ -14,7 +14,14 @@ from typing import Any
 
 from pelican import signals
 
-from intake.formatting.dates import JAPAN, RANGE_SEPARATORS, format_date, format_time
+from intake.formatting.dates import (
+    JAPAN,
+    RANGE_SEPARATORS,
+    format_date,
+    format_time,
+    format_time_range,
+    moment,
+)
 
 WEEKDAYS = "月火水木金土日"
 BUILD_ZONE = JAPAN
@@ -80,17 +87,9 @@ def jaspan(starts: Any, ends: Any = None) -> str:
     if start is None:
         return _original(starts)
     end = _parse(ends) if ends not in (None, "") else None
-    text = jadatetime(starts)
-    if end is None:
-        if ends in (None, ""):
-            return text
-        return f"{text}{RANGE_SEPARATOR}{_original(ends)}"
-    (start_day, start_time), (end_day, end_time) = start, end
-    if end_day == start_day:
-        if end_time is None or start_time is None:
-            return text
-        return f"{text}{RANGE_SEPARATOR}{_time_text(end_time)}"
-    return f"{text}{RANGE_SEPARATOR}{jadatetime(ends)}"
+    if end is None and ends not in (None, ""):
+        return f"{jadatetime(starts)}{RANGE_SEPARATOR}{_original(ends)}"
+    return format_time_range(moment(*start), moment(*end) if end else None, "ja")
 
 
 def isodate(value: Any) -> str:

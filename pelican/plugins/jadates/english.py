@@ -47,18 +47,12 @@ def enspan(parse: Callable[[Any], Any], starts: Any, ends: Any = None) -> str:
     start = parse(starts)
     if start is None:
         return "" if starts is None else str(starts)
-    text = endatetime(parse, starts)
     if ends in (None, ""):
-        return text
+        return endatetime(parse, starts)
     end = parse(ends)
     if end is None:
-        return f"{text} {RANGE_SEPARATOR} {ends}"
-    (start_day, start_time), (end_day, end_time) = start, end
-    if end_day == start_day:
-        if end_time is None or start_time is None:
-            return text
-        return f"{text}{RANGE_SEPARATOR}{_time_text(end_time)}"
-    return f"{text} {RANGE_SEPARATOR} {endatetime(parse, ends)}"
+        return f"{endatetime(parse, starts)} {RANGE_SEPARATOR} {ends}"
+    return dates.format_time_range(dates.moment(*start), dates.moment(*end), "en")
 
 
 def year_month(year: Any, month: Any, lang: str = "ja") -> str:
