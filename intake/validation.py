@@ -29,7 +29,6 @@ def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "ma
     return message
 
 
-_PHONE = re.compile(r"^0\d{9,10}$")
 _POSTAL = re.compile(r"^(\d{3})-?(\d{4})$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{3,31}$")
@@ -44,19 +43,31 @@ def nfkc(value: str) -> str:
 
 
 def phone(value: str, label: str = N_("電話番号")) -> str:
-    """Return a Japanese landline or mobile number as digits with hyphens removed."""
+    """Return a phone number as stored: a Japanese one as its digits (0312345678), else E.164.
+
+    Accepts hyphens, spaces, brackets, full-width digits and +81 (+81 3-1234-5678 is stored
+    as 0312345678); libphonenumber decides whether the number can exist.
+    """
+    import phonenumbers  # imported here: only forms that ask for a phone need its data
+
     text = nfkc(value)
     for dash in _DASHES:
-        text = text.replace(dash, "")
-    digits = re.sub(r"[\s()]", "", text)
-    if not _PHONE.match(digits):
+        text = text.replace(dash, "-")
+    try:
+        number = phonenumbers.parse(text, "JP")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
         raise InvalidInput(
             N_(
                 "%(label)sは0から始まる10桁または11桁の番号で入力してください（例: 03-1234-5678）。"
             ),
             label=label,
         )
-    return digits
+    if number.country_code == 81:
+        national = phonenumbers.national_significant_number(number)
+        return "0" + national
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def postal_code(value: str) -> str:

@@ -117,9 +117,10 @@ MAX_MODULES_PER_FOLDER = 15
 
 
 # Packages of intake/ that are no domain: the app glue, the command and its server files, and
-# the kernel's settings and its office records (the tables without sealed columns).
+# the kernel's settings, its office records (the tables without sealed columns) and its
+# formatter of dates, numbers and phones.
 NOT_DOMAINS = {"web", "cli", "deploy"}  # deploy: the server's files, rendered by `hiroba deploy`
-KERNEL_PACKAGES = {"config", "office"}
+KERNEL_PACKAGES = {"config", "office", "formatting"}
 
 
 def domain_packages() -> list[Path]:
@@ -304,10 +305,38 @@ def test_worker_imports_neither_flask_nor_the_web_layer() -> None:
     assert not violations(worker, forbidden)
 
 
+# The one formatter of dates and numbers (STYLE.md): Babel and the stdlib only, so the site's
+# plugins write dates exactly as the intake, mails and exports do.
+SHARED_WITH_PELICAN = ("intake.formatting.dates", "intake.formatting.numbers")
+
+
 def test_pelican_folder_imports_neither_intake_nor_worker() -> None:
     files = python_files("pelican")
     assert files, "no pelican config or plugins found"
-    assert not violations(files, ("intake", "worker"))
+
+    def shared(line: str) -> bool:
+        module = line.rpartition(" imports ")[2]
+        return module in {"intake", "intake.formatting"} or any(
+            module == m or module.startswith(m + ".") for m in SHARED_WITH_PELICAN
+        )
+
+    found = [line for line in violations(files, ("intake", "worker")) if not shared(line)]
+    assert not found
+
+
+def test_what_pelican_shares_imports_only_babel_and_the_stdlib() -> None:
+    for name in SHARED_WITH_PELICAN:
+        path = REPO_ROOT / (name.replace(".", "/") + ".py")
+        outside = (
+            {
+                m.partition(".")[0]
+                for m in imported_modules(path)
+                if not m.startswith(("babel", *SHARED_WITH_PELICAN))
+            }
+            - set(sys.stdlib_module_names)
+            - {"__future__"}
+        )
+        assert not outside, f"{name} imports {outside}: the Pelican plugins import it"
 
 
 def test_pelican_folder_is_not_a_package() -> None:

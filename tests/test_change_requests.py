@@ -121,7 +121,7 @@ def test_a_rejected_change_does_not_apply_and_the_requester_sees_the_reason(inst
 def test_other_roles_cannot_reach_change_pages(instance, client):
     register_and_approve(instance, client, 4, "change-four")
     sign_in_member(client, "change-four")
-    request_id = propose(instance, client, 4, fax="03-0000-1111")
+    request_id = propose(instance, client, 4, fax="03-5555-1111")  # 03-0000-… is refused now
     assert client.get(f"/app/moderation/changes/{request_id}").status_code == 403
     assert client.get("/app/account/change/representative").status_code == 404
     sign_out(client)

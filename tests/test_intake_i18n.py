@@ -127,8 +127,8 @@ def test_english_flash_messages_and_taxonomy(instance, client):
 def test_dates_in_english_and_japanese():
     moment = datetime(2026, 12, 5, 14, 0)
     assert jadatetime(moment, "ja") == "2026年12月5日(土) 14:00"
-    assert jadatetime(moment, "en") == "Sat 5 Dec 2026 14:00"
-    assert jadatetime(datetime(2026, 12, 5), "en") == "Sat 5 Dec 2026"
+    assert jadatetime(moment, "en") == "Sat 5 December 2026, 14:00"
+    assert jadatetime(datetime(2026, 12, 5), "en") == "Sat 5 December 2026"
     assert jadatetime(moment) == "2026年12月5日(土) 14:00"  # outside a request: Japanese
 
 

@@ -394,7 +394,7 @@ def test_date_filters_follow_the_page_language() -> None:
         " / 2026年12月5日(土) / 2026年12月 / 土"
     )
     assert template.render(values, LANG="en") == (
-        "Sat 5 Dec 2026, 14:00–16:00 / Sat 5 Dec 2026, 14:00 – Sun 6 Dec 2026, 16:00"
-        " / Sat 5 Dec 2026 / December 2026 / Sat"
+        "Sat 5 December 2026, 14:00–16:00 / Sat 5 December 2026, 14:00 – Sun 6 December 2026, 16:00"
+        " / Sat 5 December 2026 / December 2026 / Sat"
     )
     assert env.from_string("{{ '夕方'|jaspan }}").render(LANG="en") == "夕方"  # never raises

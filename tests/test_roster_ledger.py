@@ -183,7 +183,7 @@ def test_ledger_commands_add_and_list(instance):
         "1",
         "区 地域振興課",
     ]
-    assert line[1].startswith("2026-11-29 15:00")  # Japan's midnight, stored in UTC
+    assert line[1] == "2026-11-30 00:00"  # Japan time, as the CSV and the header say
     rows = _csv_rows(ok(hiroba(instance.env, "ledger", "list", "--format", "csv")).stdout.encode())
     assert rows[1][1] == "2026-11-30 00:00"
     assert _actions(instance).count("ledger_added") == 1

@@ -120,7 +120,7 @@ def webp_claiming(width: int, height: int) -> bytes:
 PDF_MARKERS = {
     "author": "漏洩検査 注釈者",
     "author_ascii": "LeakprobeCommentAuthor",
-    "phone": "0300007777",
+    "phone": "03-5555-7777",
     "javascript": "LeakprobeJavaScript",
     "launch": "LeakprobeLaunchExe",
     "uri": "leakprobeuri",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pyzipper
 
 from .. import redis_keys
+from ..formatting import dates, phones
 from ..models import Account
 from ..protection import audit, ledger
 from ..runtime import Runtime
@@ -42,7 +43,7 @@ HEADER = [
     "住所",
     "電話番号",
     "メールアドレス",
-    "申込日時",
+    "申込日時（日本時間）",
     "出欠",
     "受付方法",
 ]
@@ -102,9 +103,9 @@ def create_export(rt: Runtime, account_id: int, post_id: int) -> ExportTicket:
                     a.party_size,
                     a.name,
                     a.address,
-                    a.phone,
+                    phones.format_phone(a.phone),
                     a.email,
-                    a.created_at.isoformat(sep=" ", timespec="seconds"),
+                    dates.format_timestamp(a.created_at),
                     "出席" if a.attended else "",
                     a.source_label,
                     *(dict(a.answers).get(q, "") for q in questions),

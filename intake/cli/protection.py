@@ -344,7 +344,7 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
         rt.close()
     verb = "would purge" if args.dry_run else "purged"
     for event in events:
-        held = event.held_at.strftime("%Y-%m-%d")
+        held = event.held_at.date().isoformat()
         print(
             f"{verb} post {event.post_id} {held} {event.title}: {event.applications} applications"
         )

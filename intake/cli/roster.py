@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..config import Settings
+from ..formatting import dates
 
 
 def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
@@ -24,7 +25,7 @@ def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
         rt.close()
     print("\t".join(HEADER))
     for h in lines:
-        last = h.last_signin.strftime("%Y-%m-%d %H:%M UTC") if h.last_signin else "-"
+        last = dates.format_timestamp(h.last_signin) if h.last_signin else "-"
         print(
             "\t".join(
                 [
@@ -32,7 +33,7 @@ def cmd_users_list(settings: Settings, args: argparse.Namespace) -> int:
                     h.login,
                     h.name,
                     account_word(ACCOUNT_KIND_LABELS, h.role),
-                    h.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    dates.format_timestamp(h.created_at),
                     "あり" if h.second_factor else "なし",
                     last,
                     account_word(ACCOUNT_STATUS_LABELS, h.status),
@@ -57,7 +58,7 @@ def cmd_ledger_list(settings: Settings, args: argparse.Namespace) -> int:
         rt.close()
     print("\t".join(h for h in HEADER if h != CODE_HEADER))  # words for people, no codes
     for e in lines:
-        when = e.at.strftime("%Y-%m-%d %H:%M UTC")
+        when = dates.format_timestamp(e.at)
         fields = [str(e.id), when, e.handler, handover_word(e.action), e.content]
         fields += [str(e.total), e.recipient]
         print("\t".join([*fields, e.file_name]).replace("\n", " "))

@@ -11,23 +11,19 @@ single page. See docs/security-model.md for why it is not an iframe.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import jobs, outbox
+from ..formatting import dates
 from ..models import utcnow
 from ..office.records import Banner
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
 from .models import LEVEL_LABELS, LEVEL_LABELS_EN, LEVEL_SIGNS, BannerLevel
-
-JST = timedelta(hours=9)
-WEEKDAYS = "月火水木金土日"
-EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
-             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # fmt: skip
 
 
 def active(session: Session, now: datetime | None = None) -> Banner | None:
@@ -93,10 +89,9 @@ def clear(rt: Runtime, moderator_id: int) -> bool:
 
 def until_text(ends_at: datetime, lang: str) -> str:
     """Return the end time (stored UTC) in Japan's time: 12月7日(月) 18:00まで / until ..."""
-    local = ends_at + JST
-    if lang == "en":
-        return f"until {local:%H:%M} {local.day} {EN_MONTHS[local.month - 1]} (JST)"
-    return f"{local.month}月{local.day}日({WEEKDAYS[local.weekday()]}) {local:%H:%M}まで"
+    local = dates.japan_time(ends_at)
+    when = f"{dates.format_short_date(local, lang)} {dates.format_time(local)}"
+    return f"until {when} (JST)" if lang == "en" else f"{when}まで"
 
 
 def banner_line(banner: Banner, lang: str) -> str:

@@ -9,8 +9,8 @@ worker's job (worker/jobs/oversight.py) sends.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
+from ..formatting import dates
 from ..mail import translations
 from ..office.records import AuditNotice
 from ..validation import N_
@@ -51,7 +51,7 @@ def notice_text(
     is the actor's role word, naming the actor as "#12 運営"."""
     text = translations(lang).gettext
     summary = json.loads(notice.summary or "{}")
-    local = notice.at + timedelta(hours=9)
+    local = dates.japan_time(notice.at)
     if notice.kind == NoticeKind.REPORT:
         values = {
             "site": site,
@@ -59,12 +59,12 @@ def notice_text(
             "month": local.month,
             "entries": summary.get("entries", 0),
             "anomalies": sum(summary.get("anomalies", {}).values()),
-            "link": staff_link(public_url, f"/audit/{local:%Y-%m}", lang),
+            "link": staff_link(public_url, f"/audit/{local.year}-{local.month:02d}", lang),
         }
         body = text(REPORT_BODY) % values
         return text(REPORT_SUBJECT) % values, f"{body}\n\n{site}\n"
     what = notice_word(notice.kind, text)
-    when = f"{local.year}/{local.month}/{local.day} {local:%H:%M}"
+    when = dates.format_datetime(local, lang)
     link = staff_link(public_url, "", lang)
     if notice.kind == NoticeKind.CHAIN:
         body = text(CHAIN_BODY) % {"site": site, "when": when, "link": link}

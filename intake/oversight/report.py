@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import ACCOUNT_KIND_LABELS, account_word
 from ..config import Settings
+from ..formatting import dates
 from ..models import Account, AuditEntry
 from ..protection.access import AccessKind, action_word
 from .models import notice_word
@@ -222,6 +223,5 @@ def render(report: Report) -> str:
     out += ["", f"anomalies: {len(report.anomalies)}"]
     for a in report.anomalies:
         who = f" {_shown(a.actor)}" if a.actor else ""
-        when = a.at.strftime("%Y-%m-%d %H:%M")
-        out.append(f"  [{notice_word(a.kind)}] {when} JST{who}: {a.detail}")
+        out.append(f"  [{notice_word(a.kind)}] {dates.format_timestamp(a.at)} JST{who}: {a.detail}")
     return "\n".join(out)

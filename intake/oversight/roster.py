@@ -10,13 +10,14 @@ reading (the page, `hiroba users list`) and every export of it (CSV download,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..accounts.models import ACCOUNT_KIND_LABELS, AccountStatus, account_word
 from ..accounts.sessions import STAFF_ROLES
+from ..formatting import dates
 from ..models import Account, AuditEntry
 from ..protection import audit
 from ..protection.access import AccessKind
@@ -24,15 +25,14 @@ from ..runtime import Runtime
 from ..spreadsheet import spreadsheet_csv
 from ..store import transaction
 
-JST_OFFSET = timedelta(hours=9)
 HEADER = (
     "番号",
     "ログインID",
     "表示名",
     "役割",
-    "作成日時",
+    "作成日時（日本時間）",
     "二段階認証",
-    "最終ログイン",
+    "最終ログイン（日本時間）",
     "利用停止",
 )
 
@@ -91,7 +91,7 @@ def _handlers(rt: Runtime, session: Session) -> list[Handler]:
 
 
 def _when(moment: datetime | None) -> str:
-    return (moment + JST_OFFSET).strftime("%Y-%m-%d %H:%M") if moment else ""
+    return dates.format_timestamp(moment) if moment else ""
 
 
 def roster_csv(rt: Runtime, actor_id: int | None, where: str) -> bytes:

@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..accounts.models import ACCOUNT_KIND_LABELS, account_word
+from ..formatting import dates
 from ..protection.access import action_word
 from ..web.auth import role_required, rt
-from ..web.filters import EN_MONTHS
 from ..web.locale import select_locale
 from . import analysis, downloads, figures
 from .charts import Chart, bar_chart, month_chart
@@ -79,9 +79,9 @@ def _charts(report: figures.WardReport) -> list[Chart]:
     english = select_locale() == "en"
     short = len(report.months) <= 12
     months = [
-        (EN_MONTHS[m.start.month - 1] if english else _("%(month)s月", month=m.start.month))
+        dates.month_name(m.start.month, "en" if english else "ja")
         if short
-        else f"{m.start.year}/{m.start.month}"
+        else dates.format_month(m.start.year, m.start.month, "en" if english else "ja")
         for m in report.months
     ]
     values = {f.line.key: f for f in report.figures}

@@ -12,11 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from ..applications.questions import questions_of
+from ..formatting import dates
 from ..models import Post
 from ..taxonomy import AREAS, POST_KINDS, TOPICS
 from .services import PostData
-
-WEEKDAYS = "月火水木金土日"
 
 # Japanese names of the fields, for diffs, decision edits and mails; unknown ones show as-is.
 LABELS: dict[str, str] = {
@@ -121,7 +120,7 @@ def changed(before: Fields, after: Fields) -> dict[str, list[Any]]:
 
 def ja_datetime(value: datetime) -> str:
     """Format as 2026年12月5日(土) 14:00."""
-    return f"{value.year}年{value.month}月{value.day}日({WEEKDAYS[value.weekday()]}) {value:%H:%M}"
+    return dates.format_datetime(value, "ja")
 
 
 def show(name: str, value: Any) -> str:

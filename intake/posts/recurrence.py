@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 from dateutil.rrule import weekdays as WEEKDAY_OBJECTS
 
+from ..formatting import dates
+
 MAX_OCCURRENCES = 60
 FREQUENCIES = ("weekly", "biweekly", "monthly-nth", "monthly-last", "monthly-day")
 WEEKDAY_NAMES = "月火水木金土日"
@@ -189,7 +191,7 @@ def decode(text: str) -> list[tuple[dt.datetime, dt.datetime | None]]:
 def describe(code: str, starts: dt.datetime | None, lang: str = "ja") -> str:
     """Return the rule in words, e.g. 毎月第2土曜日（2027年3月27日まで）; "" for none.
 
-    In English (lang "en"): the 2nd Saturday of every month (until 27 Mar 2027).
+    In English (lang "en"): The 2nd Saturday of every month (until 27 March 2027).
     """
     rule = parse(code)
     if rule is None or starts is None:
@@ -197,7 +199,7 @@ def describe(code: str, starts: dt.datetime | None, lang: str = "ja") -> str:
     until = rule.until
     if lang == "en":
         words = _english_words(rule.frequency, starts.date())
-        return f"{words} (until {until.day} {calendar.month_abbr[until.month]} {until.year})"
+        return f"{words} (until {dates.format_date(until, 'en', weekday=False)})"
     name = WEEKDAY_NAMES[starts.weekday()] + "曜日"
     words = {
         "weekly": f"毎週{name}",
@@ -206,7 +208,7 @@ def describe(code: str, starts: dt.datetime | None, lang: str = "ja") -> str:
         "monthly-last": f"毎月最終{name}",
         "monthly-day": f"毎月{starts.day}日",
     }[rule.frequency]
-    return f"{words}（{until.year}年{until.month}月{until.day}日まで）"
+    return f"{words}（{dates.format_date(until, 'ja', weekday=False)}まで）"
 
 
 def _ordinal(number: int) -> str:

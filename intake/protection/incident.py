@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..formatting import dates
 from ..models import Account, Application, AuditEntry, ChangeRequest, Person
 from ..runtime import Runtime
 from ..store import transaction
@@ -171,8 +172,8 @@ def render(report: IncidentReport) -> str:
         report.records.items(), key=lambda item: (item[0][0], item[0][1] or 0)
     ):
         actions = ", ".join(f"{action_word(a)} x{n}" for a, n in sorted(record.actions.items()))
-        first = (record.first + JST_OFFSET).strftime("%Y-%m-%d %H:%M") if record.first else ""
-        last = (record.last + JST_OFFSET).strftime("%Y-%m-%d %H:%M") if record.last else ""
+        first = dates.format_timestamp(record.first) if record.first else ""
+        last = dates.format_timestamp(record.last) if record.last else ""
         name = f"{kind} #{target_id}" if target_id is not None else kind
         lines.append(f"  {name}: {actions} ({first} – {last} JST)")
     lines.append("People whose data was touched:")

@@ -17,6 +17,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..formatting import dates
 from ..models import utcnow
 from ..office.records import LedgerEntry
 from ..runtime import Runtime
@@ -28,7 +29,17 @@ from .access import AccessKind
 
 JST_OFFSET = timedelta(hours=9)
 CODE_HEADER = "種類コード"  # the CSV keeps the stored code beside the word, for machines
-HEADER = ("番号", "日時", "取扱者", "種類", CODE_HEADER, "内容", "数量", "提供先", "ファイル名")
+HEADER = (
+    "番号",
+    "日時（日本時間）",
+    "取扱者",
+    "種類",
+    CODE_HEADER,
+    "内容",
+    "数量",
+    "提供先",
+    "ファイル名",
+)
 
 
 class HandoverKind(StrEnum):
@@ -136,7 +147,7 @@ def ledger_csv(rt: Runtime, actor_id: int | None, where: str) -> bytes:
         rows = [
             (
                 e.id,
-                (e.at + JST_OFFSET).strftime("%Y-%m-%d %H:%M"),
+                dates.format_timestamp(e.at),
                 e.handler,
                 handover_word(e.action),
                 e.action,

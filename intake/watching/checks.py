@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from .. import redis_keys
+from ..formatting import dates
 from ..models import utcnow
 from ..protection import audit
 from ..protection.backup_schedule import last_outcome
@@ -35,7 +36,7 @@ class WatchReport:
 
 
 def _jst(moment: datetime) -> str:
-    return f"{moment + timedelta(hours=9):%Y-%m-%d %H:%M} JST"
+    return f"{dates.format_timestamp(moment)} JST"
 
 
 def build_problem(rt: Runtime) -> str | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from .. import mail
 from ..config import Settings
+from ..formatting import dates
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,7 @@ MANUAL = "運用手順書（docs/ja/operations.md）の「監視と警報」"
 
 
 def _jst(moment: datetime) -> str:
-    local = moment + timedelta(hours=9)
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M} (日本時間)"
+    return f"{dates.format_datetime(dates.japan_time(moment), 'ja')} (日本時間)"
 
 
 def _send(settings: Settings, subject: str, body: str) -> bool:

@@ -8,12 +8,13 @@ from flask import Flask, g
 from flask_wtf.csrf import CSRFProtect
 
 from ..config import Settings
+from ..formatting import dates, phones
 from ..moderation.waiting import QUEUE_LABELS, WaitingWork, waiting_work
 from ..protection.keys import require_keys
 from ..runtime import Runtime
 from .banner import banner_of_request
 from .converters import install as install_converters
-from .filters import jadatetime, jst
+from .filters import jadate, jadatetime, jst, number
 from .hardening import check_keys, cookie_settings, limit_applying
 from .hardening import install as install_protection
 from .locale import install as install_locale
@@ -109,7 +110,11 @@ def create_app(
     limit_applying(app, limiter, settings)
     app.after_request(apply_security_headers)
     app.add_template_filter(jadatetime)
+    app.add_template_filter(jadate)
+    app.add_template_filter(number)
     app.add_template_filter(jst)
+    app.add_template_filter(dates.format_timestamp, "timestamp")
+    app.add_template_filter(phones.format_phone, "phone")
     app.add_template_filter(recurrence_words)
     app.add_template_filter(audience_labels)
     app.add_template_global(_waiting_work, "waiting_work")  # the moderation nav's counts

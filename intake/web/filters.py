@@ -1,20 +1,17 @@
-"""Jinja filters of the intake's pages: dates in Japanese conventions, or English ones."""
+"""Jinja filters of the intake's pages: dates the Japanese or English way (intake.formatting)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime
 
 from flask import has_request_context
 
+from ..formatting import dates, numbers
 from .locale import select_locale
-
-WEEKDAYS = "月火水木金土日"
-EN_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def jadatetime(value: datetime | None, lang: str | None = None) -> str:
-    """Format as 2026年12月5日(土) 14:00, or Sat 5 Dec 2026 14:00 on an English page.
+    """Format as 2026年12月5日(土) 14:00, or Sat 5 December 2026, 14:00 on an English page.
 
     The time is left out at midnight. The language is the request's unless given.
     """
@@ -22,15 +19,23 @@ def jadatetime(value: datetime | None, lang: str | None = None) -> str:
         return ""
     if lang is None:
         lang = _request_language()
-    if lang == "en":
-        text = (
-            f"{EN_WEEKDAYS[value.weekday()]} {value.day} {EN_MONTHS[value.month - 1]} {value.year}"
-        )
-    else:
-        text = f"{value.year}年{value.month}月{value.day}日({WEEKDAYS[value.weekday()]})"
     if value.hour or value.minute:
-        text += f" {value:%H:%M}"
-    return text
+        return dates.format_datetime(value, lang)
+    return dates.format_date(value, lang)
+
+
+def jadate(value: date | None, weekday: bool = True) -> str:
+    """Format a day as 2026年12月5日(土) (2026年12月5日 without the weekday), or in English."""
+    if value is None:
+        return ""
+    return dates.format_date(value, _request_language(), weekday=weekday)
+
+
+def number(value: float | None) -> str:
+    """Format a count or an amount with its thousands grouped (1,234); None stays ""."""
+    if value is None:
+        return ""
+    return numbers.format_number(value, _request_language())
 
 
 def jst(value: datetime | str | None) -> datetime | None:
@@ -38,7 +43,7 @@ def jst(value: datetime | str | None) -> datetime | None:
     if value is None or value == "":
         return None
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment + timedelta(hours=9)
+    return dates.japan_time(moment)
 
 
 def _request_language() -> str:

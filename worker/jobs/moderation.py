@@ -12,11 +12,11 @@ mail per moderator in their language (intake/moderation/digest.py decides when).
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from intake.accounts.models import AccountStatus
+from intake.formatting import dates
 from intake.mail import translations
 from intake.models import Account, Decision, Post
 from intake.moderation import mail as words
@@ -37,7 +37,6 @@ from ..mail.posters import (
 from ..tasks import tracked
 
 log = logging.getLogger(__name__)
-JST_HOURS = 9
 
 
 @tracked
@@ -77,10 +76,8 @@ def send_stale_request(rt: Runtime, session: Session, post_id: int) -> None:
     post = session.get(Post, post_id)
     if post is None or post.status != PostStatus.APPROVED or post.stale_deadline is None:
         return
-    at = post.stale_deadline + timedelta(hours=JST_HOURS)
     lang = post.account.language
-    pattern = f"{at.year}年{at.month}月{at.day}日 %H:%M" if lang == "ja" else "%Y-%m-%d %H:%M"
-    deadline = at.strftime(pattern)
+    deadline = dates.format_datetime(dates.japan_time(post.stale_deadline), lang)
     values = {"name": post_name(post, lang), "reason": post.stale_reason, "deadline": deadline}
     body = translations(lang).gettext(words.STALE_BODY) % values
     send_notice(rt, post, words.STALE_SUBJECT, body)

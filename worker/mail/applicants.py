@@ -16,6 +16,7 @@ from intake.applications import mail as words
 from intake.applications.links import application_path, link_expiry, make_link_token
 from intake.applications.models import APPLICATION_HOLDING, ApplicationStatus
 from intake.applications.services import position_of
+from intake.formatting import dates
 from intake.mail import translations
 from intake.models import Application, Post
 from intake.runtime import Runtime
@@ -45,8 +46,7 @@ def mail_text(
     values["standing"] = standing % values
     when = text(words.NOT_DECIDED)
     if post.starts_at:
-        pattern = "%Y年%m月%d日 %H:%M" if lang == "ja" else "%Y-%m-%d %H:%M"
-        when = post.starts_at.strftime(pattern)
+        when = dates.format_datetime(post.starts_at, lang)
     body = text(words.STANDING_BODY) % (
         values
         | {

@@ -1,6 +1,8 @@
 """Jinja filters that print dates the Japanese way: 2026年12月5日(土) 14:00〜16:00.
 
-Filters never raise: a value they cannot read is rendered as it was given.
+Filters never raise: a value they cannot read is rendered as it was given. The words
+come from the project's one formatter, intake/formatting/dates.py (Babel and the stdlib
+only, the one module of intake that pelican/ may import: STYLE.md).
 """
 
 from __future__ import annotations
@@ -9,13 +11,21 @@ import datetime as dt
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from pelican import signals
 
+from intake.formatting.dates import (
+    JAPAN,
+    RANGE_SEPARATORS,
+    format_date,
+    format_time,
+    format_time_range,
+    moment,
+)
+
 WEEKDAYS = "月火水木金土日"
-BUILD_ZONE = ZoneInfo("Asia/Tokyo")
-RANGE_SEPARATOR = "〜"
+BUILD_ZONE = JAPAN
+RANGE_SEPARATOR = RANGE_SEPARATORS["ja"]
 
 
 def _parse(value: Any) -> tuple[dt.date, dt.time | None] | None:
@@ -37,11 +47,11 @@ def _parse(value: Any) -> tuple[dt.date, dt.time | None] | None:
 
 
 def _date_text(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日({WEEKDAYS[day.weekday()]})"
+    return format_date(day, "ja")
 
 
 def _time_text(moment: dt.time) -> str:
-    return f"{moment.hour:02d}:{moment.minute:02d}"
+    return format_time(moment)
 
 
 def _original(value: Any) -> str:
@@ -77,17 +87,9 @@ def jaspan(starts: Any, ends: Any = None) -> str:
     if start is None:
         return _original(starts)
     end = _parse(ends) if ends not in (None, "") else None
-    text = jadatetime(starts)
-    if end is None:
-        if ends in (None, ""):
-            return text
-        return f"{text}{RANGE_SEPARATOR}{_original(ends)}"
-    (start_day, start_time), (end_day, end_time) = start, end
-    if end_day == start_day:
-        if end_time is None or start_time is None:
-            return text
-        return f"{text}{RANGE_SEPARATOR}{_time_text(end_time)}"
-    return f"{text}{RANGE_SEPARATOR}{jadatetime(ends)}"
+    if end is None and ends not in (None, ""):
+        return f"{jadatetime(starts)}{RANGE_SEPARATOR}{_original(ends)}"
+    return format_time_range(moment(*start), moment(*end) if end else None, "ja")
 
 
 def isodate(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""The same dates for the site's English pages: Sat 5 Dec 2026, 14:00–16:00.
+"""The same dates for the site's English pages: Sat 5 December 2026, 14:00–16:00.
 
 ``localized`` wraps each Japanese filter of the plugin in one that reads the page's
 ``LANG`` (set by the i18n plugin's writer), so templates keep writing ``|jaspan`` and get
@@ -15,26 +15,27 @@ from typing import Any
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-RANGE_SEPARATOR = "–"  # an en dash, as English style writes a range
+from intake.formatting import dates
+
+RANGE_SEPARATOR = dates.RANGE_SEPARATORS["en"]  # an en dash, as English style writes a range
 
 
 def _date_text(day: dt.date) -> str:
-    weekday = calendar.day_abbr[day.weekday()]
-    return f"{weekday} {day.day} {calendar.month_abbr[day.month]} {day.year}"
+    return dates.format_date(day, "en")
 
 
 def _time_text(moment: dt.time) -> str:
-    return f"{moment.hour:02d}:{moment.minute:02d}"
+    return dates.format_time(moment)
 
 
 def endate(parse: Callable[[Any], Any], value: Any) -> str:
-    """Format a date as Sat 5 Dec 2026."""
+    """Format a date as Sat 5 December 2026."""
     parsed = parse(value)
     return _date_text(parsed[0]) if parsed else ("" if value is None else str(value))
 
 
 def endatetime(parse: Callable[[Any], Any], value: Any) -> str:
-    """Format a date and time as Sat 5 Dec 2026, 14:00."""
+    """Format a date and time as Sat 5 December 2026, 14:00."""
     parsed = parse(value)
     if parsed is None:
         return "" if value is None else str(value)
@@ -43,22 +44,16 @@ def endatetime(parse: Callable[[Any], Any], value: Any) -> str:
 
 
 def enspan(parse: Callable[[Any], Any], starts: Any, ends: Any = None) -> str:
-    """Format a span: Sat 5 Dec 2026, 14:00–16:00; the end date only when it differs."""
+    """Format a span: Sat 5 December 2026, 14:00–16:00; the end date only when it differs."""
     start = parse(starts)
     if start is None:
         return "" if starts is None else str(starts)
-    text = endatetime(parse, starts)
     if ends in (None, ""):
-        return text
+        return endatetime(parse, starts)
     end = parse(ends)
     if end is None:
-        return f"{text} {RANGE_SEPARATOR} {ends}"
-    (start_day, start_time), (end_day, end_time) = start, end
-    if end_day == start_day:
-        if end_time is None or start_time is None:
-            return text
-        return f"{text}{RANGE_SEPARATOR}{_time_text(end_time)}"
-    return f"{text} {RANGE_SEPARATOR} {endatetime(parse, ends)}"
+        return f"{endatetime(parse, starts)} {RANGE_SEPARATOR} {ends}"
+    return dates.format_time_range(dates.moment(*start), dates.moment(*end), "en")
 
 
 def ordinal(number: int) -> str:
@@ -88,21 +83,18 @@ def enrule(parse: Callable[[Any], Any], code: Any, starts: Any) -> str:
 def year_month(year: Any, month: Any, lang: str = "ja") -> str:
     """Return 2026年12月, or December 2026 in English."""
     try:
-        number = int(month)
-        if lang == "en":
-            return f"{calendar.month_name[number]} {int(year)}"
-    except (TypeError, ValueError, IndexError):
+        return dates.format_month(int(year), int(month), lang)
+    except (TypeError, ValueError):
         return f"{year}-{month}"
-    return f"{year}年{number}月"
 
 
 def weekday_name(index: Any, lang: str = "ja") -> str:
     """Return a weekday's short name (0 is Monday): 土, or Sat in English."""
     try:
-        number = int(index) % 7
+        number = int(index)
     except (TypeError, ValueError):
         return str(index)
-    return calendar.day_abbr[number] if lang == "en" else "月火水木金土日"[number]
+    return dates.weekday_name(number, lang)
 
 
 def localized(japanese: Callable[..., str], english: Callable[..., str]) -> Callable[..., str]:

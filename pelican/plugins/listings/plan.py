@@ -19,6 +19,7 @@ from operator import attrgetter
 from typing import Any
 
 from .entries import Entry, is_past, is_upcoming, newest_key, next_start_key, start_key
+from .holidays import holiday
 from .profiles import directory_pages, group_row, profile_view
 
 UPCOMING_ON_HOME = 10
@@ -181,7 +182,12 @@ def _feed(pages: dict[str, Page], path: str, title: str, newest: list[Entry]) ->
     pages[path] = Page(path, "feed", {"title": title, "items": newest})
 
 
-def _calendar(pages: dict[str, Page], dated: list[Entry]) -> None:
+def _calendar(pages: dict[str, Page], dated: list[Entry], today: dt.date) -> None:
+    """Plan a page per month with something on it, and the index of months.
+
+    The index starts at the current month and goes forward in order; past months follow
+    in their own list, newest first. Public holidays are named in each day's cell.
+    """
     by_day: dict[dt.date, list[Entry]] = defaultdict(list)
     for entry in dated:
         for day in entry.days:
@@ -197,7 +203,8 @@ def _calendar(pages: dict[str, Page], dated: list[Entry]) -> None:
                 items = sorted(by_day.get(day, []), key=start_key) if day.month == month else []
                 count += len(items)
                 row.append({"day": day.day if day.month == month else 0, "date": day.isoformat(),
-                            "weekday": day.weekday(), "items": items})  # fmt: skip
+                            "weekday": day.weekday(), "items": items,
+                            "holiday": holiday(day) if day.month == month else None})  # fmt: skip
             weeks.append(row)
         before = months[n - 1] if n else None
         after = months[n + 1] if n + 1 < len(months) else None
@@ -218,8 +225,11 @@ def _calendar(pages: dict[str, Page], dated: list[Entry]) -> None:
         )
         links.append({"url": month_path("calendar", year, month), "year": year,
                       "month": month, "count": count})  # fmt: skip
+    current = (today.year, today.month)
+    upcoming = [row for row in links if (row["year"], row["month"]) >= current]
+    past = [row for row in links if (row["year"], row["month"]) < current][::-1]
     pages["calendar/index.html"] = Page(
-        "calendar/index.html", "html", {"months": links[::-1]}, "calendars"
+        "calendar/index.html", "html", {"months": upcoming, "past_months": past}, "calendars"
     )
 
 
@@ -371,7 +381,7 @@ def plan(
             {"facet_label": facet_label, "rows": facet_rows},
             "facets",
         )
-    _calendar(pages, [e for e in listed if e.starts])
+    _calendar(pages, [e for e in listed if e.starts], today)
     _groups(pages, listed, today, (upcoming, newest, limit), profiles or {}, settings)
     _ical(pages, ICAL_ALL, "すべての予定", listed, today)
     for entry in entries:

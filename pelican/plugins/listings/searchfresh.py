@@ -113,9 +113,12 @@ def after_full_index(output_path: str, prefix: str) -> None:
         write_state(prefix, new_state(output_path))
 
 
+FILTER, META = "data-pagefind-filter", "data-pagefind-meta"
+
+
 class _PageText(HTMLParser):
     """Reads a page the way Pagefind does: the data-pagefind-body elements' text, the
-    first h1 as title, data-pagefind-filter values, the html lang."""
+    first h1 as title, data-pagefind-filter and data-pagefind-meta values, the html lang."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -123,8 +126,10 @@ class _PageText(HTMLParser):
         self.title = ""
         self.parts: list[str] = []
         self.filters: dict[str, list[str]] = {}
+        self.meta: dict[str, str] = {}
         self.found_body = False
-        self._stack: list[tuple[str, bool, bool, str | None]] = []  # tag, body, skip, filter
+        # tag, in the body, ignored, and the (attribute, name) pairs its text is the value of
+        self._stack: list[tuple[str, bool, bool, list[tuple[str, str]]]] = []
         self._h1: list[str] | None = None
         self._filter_text: dict[int, list[str]] = {}
 
@@ -141,14 +146,16 @@ class _PageText(HTMLParser):
         skip = skip or tag in _SKIP or "data-pagefind-ignore" in named
         if in_body and not skip and tag in _BLOCK:
             self.parts.append(" ")
-        spec = named.get("data-pagefind-filter")
-        wanted_text = None
-        if spec and in_body:
+        wanted_text: list[tuple[str, str]] = []
+        for attribute in (FILTER, META):
+            spec = named.get(attribute)
+            if not spec or not in_body:
+                continue
             name, colon, value = spec.partition(":")
             if colon:
-                self._add_filter(name, value)
+                self._add(attribute, name, value)
             else:
-                wanted_text = name.strip()
+                wanted_text.append((attribute, name.strip()))
         if tag in _VOID:
             return
         if tag == "h1" and self._h1 is None and not self.title:
@@ -163,8 +170,9 @@ class _PageText(HTMLParser):
         while self._stack:
             depth = len(self._stack)
             name, _, _, wanted_text = self._stack.pop()
-            if wanted_text:
-                self._add_filter(wanted_text, "".join(self._filter_text.pop(depth, [])))
+            collected = "".join(self._filter_text.pop(depth, []))
+            for attribute, wanted in wanted_text:
+                self._add(attribute, wanted, collected)
             if name == "h1" and self._h1 is not None:
                 self.title = " ".join("".join(self._h1).split())
                 self._h1 = None
@@ -182,9 +190,13 @@ class _PageText(HTMLParser):
             for collected in self._filter_text.values():
                 collected.append(data)
 
-    def _add_filter(self, name: str, value: str) -> None:
+    def _add(self, attribute: str, name: str, value: str) -> None:
         name, value = name.strip(), " ".join(value.split())
-        if name and value and value not in self.filters.setdefault(name, []):
+        if not name or not value:
+            return
+        if attribute == META:
+            self.meta.setdefault(name, value)  # Pagefind keeps one value per meta key
+        elif value not in self.filters.setdefault(name, []):
             self.filters[name].append(value)
 
 
@@ -207,6 +219,7 @@ def extract(output_path: str | Path, rel: str) -> dict[str, Any] | None:
         "title": parser.title,
         "text": " ".join("".join(parser.parts).split()),
         "filters": parser.filters,
+        "meta": parser.meta,
     }
 
 

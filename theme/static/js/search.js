@@ -32,10 +32,19 @@
     link.href = prefix + data.url;
     link.textContent = (data.meta && data.meta.title) || data.url;
     heading.appendChild(link);
+    // Date, place and kind (the page's data-pagefind-meta), so like titles stay apart.
+    var meta = data.meta || {};
+    var facts = [meta.date, meta.place, meta.kind].filter(Boolean);
     var excerpt = document.createElement("p");
     excerpt.className = "post-summary";
     excerpt.textContent = String(data.excerpt || "").replace(/<[^>]*>/g, "");
     li.appendChild(heading);
+    if (facts.length) {
+      var line = document.createElement("p");
+      line.className = "search-meta";
+      line.textContent = facts.join(" / ");
+      li.appendChild(line);
+    }
     li.appendChild(excerpt);
     return li;
   }
@@ -64,7 +73,8 @@
         return (values[name] || []).indexOf(filters[name]) >= 0;
       }) && terms.every(function (term) { return haystack.indexOf(term) >= 0; });
     }).map(function (entry) {
-      return { url: entry.url, meta: { title: entry.title }, excerpt: snippet(entry) };
+      var meta = Object.assign({}, entry.meta || {}, { title: entry.title });
+      return { url: entry.url, meta: meta, excerpt: snippet(entry) };
     });
   }
   Promise.all([import(form.getAttribute("data-pagefind")), loadDelta()]).then(function (loaded) {

@@ -1,0 +1,129 @@
+"""Dates and times for people, in Japan time: 2026年12月5日(土) 14:00 / Sat 5 December 2026, 14:00.
+
+Values the database stores as naive UTC (created_at, sent_at...) pass through ``japan_time``
+first; naive values that are already Japan's wall-clock time (an event's start) are
+formatted as they are; aware values are converted to Asia/Tokyo. Imports only Babel and the
+stdlib: the Pelican plugins use this module too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _babel_date
+from babel.dates import format_time as _babel_time
+
+JAPAN = ZoneInfo("Asia/Tokyo")
+LANGS = ("ja", "en")
+DATE_PATTERNS = {"ja": "y年M月d日(E)", "en": "EEE d MMMM y"}
+PLAIN_DATE_PATTERNS = {"ja": "y年M月d日", "en": "d MMMM y"}  # without the weekday
+MONTH_PATTERNS = {"ja": "y年M月", "en": "MMMM y"}
+SHORT_DATE_PATTERNS = {"ja": "M月d日(E)", "en": "EEE d MMMM"}
+TIME_PATTERN = "HH:mm"
+# Between a date and its time: 2026年12月5日(土) 14:00, Sat 5 December 2026, 14:00.
+DATE_TIME_JOINS = {"ja": " ", "en": ", "}
+# A range: 14:00〜16:00 in Japanese; an en dash in English, spaced between two dates.
+RANGE_SEPARATORS = {"ja": "〜", "en": "–"}
+DAY_RANGE_SEPARATORS = {"ja": "〜", "en": " – "}
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M"  # exports and reports: sortable, Japan time
+
+
+def _lang(lang: str | None) -> str:
+    return lang if lang in LANGS else "ja"
+
+
+def japan_time(moment: dt.datetime) -> dt.datetime:
+    """Return a stored timestamp in Japan time (a naive value is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(JAPAN)
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    """Return moment as Japan's wall-clock time (naive values already are)."""
+    return moment.astimezone(JAPAN) if moment.tzinfo is not None else moment
+
+
+def _day(value: dt.date) -> dt.date:
+    return _local(value).date() if isinstance(value, dt.datetime) else value
+
+
+def moment(day: dt.date, time: dt.time | None) -> dt.date | dt.datetime:
+    """Return the day, or the day at time when a time is given (for format_time_range)."""
+    return dt.datetime.combine(day, time) if time is not None else day
+
+
+def format_date(value: dt.date, lang: str | None = "ja", *, weekday: bool = True) -> str:
+    """Return 2026年12月5日(土), or Sat 5 December 2026 in English (no weekday if False)."""
+    lang = _lang(lang)
+    patterns = DATE_PATTERNS if weekday else PLAIN_DATE_PATTERNS
+    return _babel_date(_day(value), patterns[lang], locale=lang)
+
+
+def format_short_date(value: dt.date, lang: str | None = "ja") -> str:
+    """Return 12月5日(土), or Sat 5 December in English (the year is understood)."""
+    lang = _lang(lang)
+    return _babel_date(_day(value), SHORT_DATE_PATTERNS[lang], locale=lang)
+
+
+def format_month(year: int, month: int, lang: str | None = "ja") -> str:
+    """Return 2026年12月, or December 2026 in English."""
+    lang = _lang(lang)
+    return _babel_date(dt.date(year, month, 1), MONTH_PATTERNS[lang], locale=lang)
+
+
+def weekday_name(index: int, lang: str | None = "ja") -> str:
+    """Return a weekday's short name (0 is Monday): 土, or Sat in English."""
+    lang = _lang(lang)
+    day = dt.date(2024, 1, 1) + dt.timedelta(days=index % 7)  # 2024-01-01 was a Monday
+    return _babel_date(day, "E", locale=lang)
+
+
+def format_time(value: dt.time | dt.datetime) -> str:
+    """Return the time of day as 14:00 (the same in both languages)."""
+    moment = _local(value).time() if isinstance(value, dt.datetime) else value
+    return _babel_time(moment, TIME_PATTERN, locale="ja")
+
+
+def format_datetime(value: dt.datetime, lang: str | None = "ja") -> str:
+    """Return 2026年12月5日(土) 14:00, or Sat 5 December 2026, 14:00 in English."""
+    lang = _lang(lang)
+    moment = _local(value)
+    return format_date(moment, lang) + DATE_TIME_JOINS[lang] + format_time(moment)
+
+
+def format_time_range(
+    starts: dt.date | dt.datetime, ends: dt.date | dt.datetime | None, lang: str | None = "ja"
+) -> str:
+    """Return a span, naming the end's date only when it differs from the start's.
+
+    2026年12月5日(土) 14:00〜16:00; Sat 5 December 2026, 14:00–16:00. A date without a
+    time (a whole day) is written without one.
+    """
+    lang = _lang(lang)
+    timed = isinstance(starts, dt.datetime)
+    text = (
+        format_datetime(starts, lang)
+        if isinstance(starts, dt.datetime)
+        else format_date(starts, lang)
+    )
+    if ends is None:
+        return text
+    if _day(ends) == _day(starts):
+        if timed and isinstance(ends, dt.datetime):
+            return text + RANGE_SEPARATORS[lang] + format_time(ends)
+        return text
+    end = format_datetime(ends, lang) if isinstance(ends, dt.datetime) else format_date(ends, lang)
+    return text + DAY_RANGE_SEPARATORS[lang] + end
+
+
+def format_timestamp(moment: dt.datetime) -> str:
+    """Return a stored (UTC) timestamp as 2026-12-09 23:48 in Japan time, for exports."""
+    return japan_time(moment).strftime(TIMESTAMP_FORMAT)
+
+
+def month_name(month: int, lang: str | None = "ja") -> str:
+    """Return a month's short name: 12月, or Dec in English (chart labels)."""
+    lang = _lang(lang)
+    return _babel_date(dt.date(2000, month, 1), "LLL" if lang == "en" else "M月", locale=lang)
