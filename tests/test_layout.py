@@ -161,8 +161,9 @@ def test_the_intake_wears_the_sites_header_menu_footer_and_type(demo, server, br
         # One type scale: the intake's main heading is the site's h1 (DADS 28px, 1.5).
         assert intake["h1"] == site["h1"], (name, intake["h1"], site["h1"])
     # The contact link of every footer reaches the operator's contact page in the language.
-    query = "" if lang == "ja" else "?lang=en"
-    assert [f"/app/contact{query}", "お問い合わせ" if lang == "ja" else "Contact"] in site["footer"]
+    assert [f"/app/contact?lang={lang}", "お問い合わせ" if lang == "ja" else "Contact"] in site[
+        "footer"
+    ]
 
 
 def test_the_intake_stylesheet_uses_the_dads_tokens_only() -> None:
@@ -360,9 +361,10 @@ def test_webcal_links_stand_beside_the_ics_downloads(demo, tmp_path: Path) -> No
     group = sorted((out / "groups").glob("*/index.html"))[0].parent.name
     for prefix in ("", "en/"):
         page = (out / prefix / "events" / event / "index.html").read_text(encoding="utf-8")
-        assert f'href="https://hiroba.example.jp/events/{event}/event.ics"' in page
-        assert f'href="webcal://hiroba.example.jp/events/{event}/event.ics"' in page
-        assert 'href="webcal://hiroba.example.jp/calendar/all.ics"' in page  # the footer's
+        # The calendars of English pages are the English copies under /en/.
+        assert f'href="https://hiroba.example.jp/{prefix}events/{event}/event.ics"' in page
+        assert f'href="webcal://hiroba.example.jp/{prefix}events/{event}/event.ics"' in page
+        assert f'href="webcal://hiroba.example.jp/{prefix}calendar/all.ics"' in page  # footer
         groups = (out / prefix / "groups" / group / "index.html").read_text(encoding="utf-8")
         assert re.search(r'href="webcal://hiroba\.example\.jp/[^"]+\.ics"', groups)
         # On paper the page says where it is.
@@ -382,6 +384,6 @@ def test_the_intake_footer_is_the_sites_with_an_absolute_address(demo) -> None: 
     client = create_app(settings, runtime=replace(demo.rt, settings=settings)).test_client()
     html = client.get("/app/contact?lang=en").get_data(as_text=True)
     assert 'href="https://hiroba.example.jp/en/events/"' in html
-    assert 'href="https://hiroba.example.jp/calendar/all.ics"' in html
-    assert 'href="webcal://hiroba.example.jp/calendar/all.ics"' in html
+    assert 'href="https://hiroba.example.jp/en/calendar/all.ics"' in html
+    assert 'href="webcal://hiroba.example.jp/en/calendar/all.ics"' in html
     assert 'href="/app/contact?lang=en"' in html
