@@ -72,3 +72,30 @@ def browser_fixture():  # type: ignore[no-untyped-def]
             yield launched
 
     return browser
+
+
+def phone_page(browser, server: str, width: int):  # type: ignore[no-untyped-def]
+    """Return (context, page) of a phone at `width` CSS px (touch, 2× pixels) on server."""
+    context = browser.new_context(
+        base_url=server,
+        viewport={"width": width, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    context.set_default_timeout(15_000)
+    return context, context.new_page()
+
+
+def sign_in_page(page, login: str, password: str, lang: str = "") -> None:  # type: ignore[no-untyped-def]
+    """Sign a staff account in through the real forms: password, then its TOTP code."""
+    from actors import second_factor_code
+
+    page.goto(f"/app/login?lang={lang}" if lang else "/app/login")
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/app/login/verify" in url)
+    page.fill("#code", second_factor_code(login))
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/app/login" not in url)

@@ -13,7 +13,7 @@ import pytest
 import wtforms
 from actors import make_moderator, new_post, open_group, sign_in
 from babel.messages.pofile import read_po
-from test_forms import PLACEHOLDERS, POST_ROUTES
+from test_forms import PLACEHOLDERS, POST_ROUTES, route_url
 from werkzeug.datastructures import MultiDict
 from wtforms.fields.core import UnboundField
 
@@ -188,19 +188,7 @@ def test_every_post_route_answers_in_the_page_language(instance, app, lang):
     # What ends a session or an account goes last, so the other routes meet signed-in users.
     last = ("/logout", "/disable", "/withdraw")
     for route in sorted(POST_ROUTES, key=lambda r: any(r.endswith(end) for end in last)):
-        url = route.format(
-            post=post_id,
-            account=group,
-            kind="group",
-            request=1,
-            role="self",
-            token="some-token",
-            revision=1,
-            template=1,
-            inquiry=1,
-            reset=1,
-            person="contact",
-        )
+        url = route_url(route, post_id, group)
         assert not any(p in url for p in PLACEHOLDERS)
         for who, client in clients.items():
             for values in ({}, dict.fromkeys(names, "abc"), dict.fromkeys(names, "")):

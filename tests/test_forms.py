@@ -209,6 +209,23 @@ PLACEHOLDERS = {
 }
 
 
+def route_url(route: str, post_id: int, account: int) -> str:
+    """One of POST_ROUTES with its placeholders filled: a post, an account, the rest fixed."""
+    return route.format(
+        post=post_id,
+        account=account,
+        kind="group",
+        request=1,
+        role="self",
+        token="some-token",
+        revision=1,
+        template=1,
+        inquiry=1,
+        reset=1,
+        person="contact",
+    )
+
+
 def test_every_state_changing_route_refuses_a_missing_csrf_token(instance, app, client):
     moderator, group = open_group(instance)
     post_id = new_post(instance, group, 1, capacity=5)
@@ -223,19 +240,7 @@ def test_every_state_changing_route_refuses_a_missing_csrf_token(instance, app, 
         listed.add(route)
     assert posting_rules == listed, "a new POST route must be added to this test"
     for route in POST_ROUTES:
-        url = route.format(
-            post=post_id,
-            account=group,
-            kind="group",
-            request=1,
-            role="self",
-            token="some-token",
-            revision=1,
-            template=1,
-            inquiry=1,
-            reset=1,
-            person="contact",
-        )
+        url = route_url(route, post_id, group)
         response = client.post(url, data={"action": "approve", "login": "x", "name": "y"})
         assert response.status_code == 400, url
         assert "送信を受け付けられませんでした" in response.get_data(as_text=True)

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 from accounts_support import individual_form
-from actors import make_staff, second_factor_code
-from browsing import CHROMIUM, browser_fixture, demo_server_fixture
+from actors import make_staff
+from browsing import CHROMIUM, browser_fixture, demo_server_fixture, sign_in_page
 from conftest import RedisServer, submit
 from site_support import build_demo, event_pages
 from test_site_a11y import WCAG_TAGS, axe_source  # noqa: F401 - the module fixture
@@ -200,15 +200,7 @@ BOXES = """() => [...document.querySelectorAll('main input[type=radio], main inp
 
 
 def _sign_in_moderator(page, demo) -> None:  # type: ignore[no-untyped-def]
-    login, password = MODERATOR
-    page.goto("/app/login")
-    page.fill("#login", login)
-    page.fill("#password", password)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/app/login/verify" in url)
-    page.fill("#code", second_factor_code(login))
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/app/login" not in url)
+    sign_in_page(page, *MODERATOR)
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from actors import make_staff, second_factor_code
-from browsing import CHROMIUM, browser_fixture, demo_server_fixture
+from actors import make_staff
+from browsing import (
+    CHROMIUM,
+    browser_fixture,
+    demo_server_fixture,
+    phone_page,
+    sign_in_page,
+)
 from conftest import RedisServer
 from site_support import build_demo, event_pages, key_pages
 from sqlalchemy import select
@@ -119,15 +125,7 @@ def _english(url: str) -> str:
 
 
 def _measure(browser, server: str, url: str, shots: Path, name: str) -> dict:  # type: ignore[no-untyped-def]
-    context = browser.new_context(
-        base_url=server,
-        viewport={"width": WIDTH, "height": 740},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
+    context, page = phone_page(browser, server, WIDTH)
     response = page.goto(url)
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(shots / f"{name.replace(' ', '-')}.png"), full_page=True)
@@ -207,23 +205,8 @@ def test_moderator_pages_do_not_scroll_sideways_at_375px(  # type: ignore[no-unt
 ):
     login, password = f"phone-mod-{lang}", "phone-moderator-password-1"
     make_staff(demo, "moderator", login, password, "電話幅の運営")
-    context = browser.new_context(
-        base_url=server,
-        viewport={"width": WIDTH, "height": 740},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"/app/login?lang={lang}")
-    page.fill("#login", login)
-    page.fill("#password", password)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/app/login/verify" in url)
-    page.fill("#code", second_factor_code(login))
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/app/login" not in url)
+    context, page = phone_page(browser, server, WIDTH)
+    sign_in_page(page, login, password, lang)
     problems = {}
     for name, url in _moderator_pages(demo).items():
         response = page.goto(_english(url) if lang == "en" else url)
@@ -335,23 +318,8 @@ def test_the_desk_and_the_queues_do_not_scroll_sideways_at_375px(  # type: ignor
     desks = _desk_pages(demo)
     login, password = f"phone-desk-{lang}", "phone-desk-password-1"
     make_staff(demo, "moderator", login, password, "電話幅の審査")
-    context = browser.new_context(
-        base_url=server,
-        viewport={"width": WIDTH, "height": 740},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"/app/login?lang={lang}")
-    page.fill("#login", login)
-    page.fill("#password", password)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/app/login/verify" in url)
-    page.fill("#code", second_factor_code(login))
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/app/login" not in url)
+    context, page = phone_page(browser, server, WIDTH)
+    sign_in_page(page, login, password, lang)
     pages = {
         "queue": "/app/moderation",
         "inquiries": "/app/moderation/inquiries",
@@ -474,23 +442,8 @@ def test_staff_pages_do_not_scroll_sideways_at_375px(demo, server, browser, lang
     login, password = f"phone-staff-{lang}", "phone-staff-password-1"
     make_staff(demo, "staff", login, password, "電話幅の区職員")
     pages = _staff_pages(demo, lang)
-    context = browser.new_context(
-        base_url=server,
-        viewport={"width": WIDTH, "height": 740},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.goto(f"/app/login?lang={lang}")
-    page.fill("#login", login)
-    page.fill("#password", password)
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/app/login/verify" in url)
-    page.fill("#code", second_factor_code(login))
-    page.locator("main form button[type=submit]").click()
-    page.wait_for_url(lambda url: "/app/login" not in url)
+    context, page = phone_page(browser, server, WIDTH)
+    sign_in_page(page, login, password, lang)
     problems, boxes = {}, {}
     for name, url in pages.items():
         response = page.goto(_english(url) if lang == "en" else url)

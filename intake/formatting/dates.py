@@ -127,3 +127,35 @@ def month_name(month: int, lang: str | None = "ja") -> str:
     """Return a month's short name: 12月, or Dec in English (chart labels)."""
     lang = _lang(lang)
     return _babel_date(dt.date(2000, month, 1), "LLL" if lang == "en" else "M月", locale=lang)
+
+
+def ordinal(number: int) -> str:
+    """Return 1st, 2nd, 3rd, 4th ... 11th ... 21st, 22nd."""
+    if 10 <= number % 100 <= 20:
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+
+
+def repeat_words(frequency: str, first: dt.date, lang: str | None = "ja") -> str:
+    """Name a repeat (docs/content-format.md) from its first day: 毎月第2土曜日, or The 2nd
+    Saturday of every month in English; "" for an unknown frequency."""
+    nth = (first.day - 1) // 7 + 1
+    if _lang(lang) == "en":
+        name = _babel_date(first, "EEEE", locale="en")
+        words = {
+            "weekly": f"Every {name}",
+            "biweekly": f"Every other {name}",
+            "monthly-nth": f"The {ordinal(nth)} {name} of every month",
+            "monthly-last": f"The last {name} of every month",
+            "monthly-day": f"The {ordinal(first.day)} of every month",
+        }
+    else:
+        name = f"{weekday_name(first.weekday(), 'ja')}曜日"
+        words = {
+            "weekly": f"毎週{name}",
+            "biweekly": f"隔週{name}",
+            "monthly-nth": f"毎月第{nth}{name}",
+            "monthly-last": f"毎月最終{name}",
+            "monthly-day": f"毎月{first.day}日",
+        }
+    return words.get(frequency, "")

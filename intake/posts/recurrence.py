@@ -24,7 +24,6 @@ translates them (this module must not import Flask).
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import datetime as dt
 import json
@@ -37,7 +36,6 @@ from ..formatting import dates
 
 MAX_OCCURRENCES = 60
 FREQUENCIES = ("weekly", "biweekly", "monthly-nth", "monthly-last", "monthly-day")
-WEEKDAY_NAMES = "月火水木金土日"
 
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional gettext no-op marker
@@ -106,7 +104,7 @@ def _rrule(frequency: str, starts: dt.datetime, until: dt.date) -> rrule:
 
 
 def _check_start(frequency: str, starts: dt.datetime) -> None:
-    weekday_name = WEEKDAY_NAMES[starts.weekday()]
+    weekday_name = dates.weekday_name(starts.weekday(), "ja")
     if frequency == "monthly-nth" and nth_of_month(starts.date()) > 4:
         raise RecurrenceError(
             "recurrence",
@@ -196,33 +194,6 @@ def describe(code: str, starts: dt.datetime | None, lang: str = "ja") -> str:
     rule = parse(code)
     if rule is None or starts is None:
         return ""
-    until = rule.until
-    if lang == "en":
-        words = _english_words(rule.frequency, starts.date())
-        return f"{words} (until {dates.format_date(until, 'en', weekday=False)})"
-    name = WEEKDAY_NAMES[starts.weekday()] + "曜日"
-    words = {
-        "weekly": f"毎週{name}",
-        "biweekly": f"隔週{name}",
-        "monthly-nth": f"毎月第{nth_of_month(starts.date())}{name}",
-        "monthly-last": f"毎月最終{name}",
-        "monthly-day": f"毎月{starts.day}日",
-    }[rule.frequency]
-    return f"{words}（{dates.format_date(until, 'ja', weekday=False)}まで）"
-
-
-def _ordinal(number: int) -> str:
-    if 10 <= number % 100 <= 20:
-        return f"{number}th"
-    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
-
-
-def _english_words(frequency: str, day: dt.date) -> str:
-    name = calendar.day_name[day.weekday()]
-    return {
-        "weekly": f"Every {name}",
-        "biweekly": f"Every other {name}",
-        "monthly-nth": f"The {_ordinal(nth_of_month(day))} {name} of every month",
-        "monthly-last": f"The last {name} of every month",
-        "monthly-day": f"The {_ordinal(day.day)} of every month",
-    }[frequency]
+    words = dates.repeat_words(rule.frequency, starts.date(), lang)
+    until = dates.format_date(rule.until, lang, weekday=False)
+    return f"{words} (until {until})" if lang == "en" else f"{words}（{until}まで）"

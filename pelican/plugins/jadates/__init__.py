@@ -21,9 +21,9 @@ from intake.formatting.dates import (
     format_time,
     format_time_range,
     moment,
+    repeat_words,
 )
 
-WEEKDAYS = "月火水木金土日"
 BUILD_ZONE = JAPAN
 RANGE_SEPARATOR = RANGE_SEPARATORS["ja"]
 
@@ -136,29 +136,16 @@ def occurrence_list(value: Any) -> list[tuple[str, str]]:
     return pairs
 
 
-def _nth(day: dt.date) -> int:
-    return (day.day - 1) // 7 + 1
-
-
 def jarule(code: Any, starts: Any) -> str:
     """Name a Recurrence rule in words from the first start: 毎月第2土曜日; "" if unknown.
 
     The codes are those of docs/content-format.md (``<frequency>:<until>``).
     """
     parsed = _parse(starts)
-    frequency = ("" if code is None else str(code)).partition(":")[0]
     if parsed is None:
         return ""
-    day = parsed[0]
-    name = f"{WEEKDAYS[day.weekday()]}曜日"
-    words = {
-        "weekly": f"毎週{name}",
-        "biweekly": f"隔週{name}",
-        "monthly-nth": f"毎月第{_nth(day)}{name}",
-        "monthly-last": f"毎月最終{name}",
-        "monthly-day": f"毎月{day.day}日",
-    }
-    return words.get(frequency, "")
+    frequency = ("" if code is None else str(code)).partition(":")[0]
+    return repeat_words(frequency, parsed[0], "ja")
 
 
 FILTERS = {

@@ -7,7 +7,6 @@ the reader's convention in either language. Like the Japanese ones, these never 
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -56,28 +55,13 @@ def enspan(parse: Callable[[Any], Any], starts: Any, ends: Any = None) -> str:
     return dates.format_time_range(dates.moment(*start), dates.moment(*end), "en")
 
 
-def ordinal(number: int) -> str:
-    """Return 1st, 2nd, 3rd, 4th ... 21st, 22nd."""
-    if 10 <= number % 100 <= 20:
-        return f"{number}th"
-    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
-
-
 def enrule(parse: Callable[[Any], Any], code: Any, starts: Any) -> str:
-    """Name a Recurrence rule in English: the 2nd Saturday of every month; "" if unknown."""
+    """Name a Recurrence rule in English: The 2nd Saturday of every month; "" if unknown."""
     parsed = parse(starts)
     if parsed is None:
         return ""
-    day: dt.date = parsed[0]
-    name = calendar.day_name[day.weekday()]
-    words = {
-        "weekly": f"Every {name}",
-        "biweekly": f"Every other {name}",
-        "monthly-nth": f"The {ordinal((day.day - 1) // 7 + 1)} {name} of every month",
-        "monthly-last": f"The last {name} of every month",
-        "monthly-day": f"The {ordinal(day.day)} of every month",
-    }
-    return words.get(("" if code is None else str(code)).partition(":")[0], "")
+    frequency = ("" if code is None else str(code)).partition(":")[0]
+    return dates.repeat_words(frequency, parsed[0], "en")
 
 
 def year_month(year: Any, month: Any, lang: str = "ja") -> str:
