@@ -172,6 +172,9 @@ def test_a_staff_factor_reset_needs_a_second_moderator_and_a_new_enrolment(insta
     ward, me = ids["区の職員"], ids["テスト運営"]
     page = first.get("/app/moderation/staff").get_data(as_text=True)
     assert "区の職員" in page and "第二運営" in page
+    # Each role as a word (one list of the words: accounts.models.ACCOUNT_KIND_LABELS).
+    assert "<td>区職員</td>" in page and "<td>運営</td>" in page
+    assert "<td>staff</td>" not in page and "<td>moderator</td>" not in page
     assert f"/app/moderation/staff/{me}/factor-reset" not in page  # no button for oneself
 
     token = csrf_token(page)

@@ -26,6 +26,7 @@ from site_support import build_demo, event_pages
 from test_site_a11y import WCAG_TAGS, axe_source  # noqa: F401 - the module fixture
 
 from intake.config import REPO_ROOT
+from intake.formatting import dates
 
 pytestmark = [
     pytest.mark.browser,
@@ -305,9 +306,14 @@ def test_the_apply_form_names_its_event_and_links_back(demo, lang):  # type: ign
         post = db.get(Post, int(event))
         assert post is not None
         title, place = post.title, post.place_name
+        starts, ends = post.starts_at, post.ends_at
     html = _client(demo).get(_in(lang, f"/app/events/{event}/apply")).get_data(as_text=True)
     assert title in html and place and place in html
-    assert re.search(r"<dt>(日時|Date and time)</dt><dd>[^<]+</dd>", html)
+    # The time as the event's page gives it: the start and the end (10:00〜12:00).
+    assert starts is not None and ends is not None
+    span = dates.format_time_range(starts, ends, lang)
+    assert f"{ends:%H:%M}" in span
+    assert re.search(r"<dt>(日時|Date and time)</dt><dd>" + re.escape(span) + "</dd>", html)
     prefix = "" if lang == "ja" else "/en"
     back = "イベントのページに戻る" if lang == "ja" else "Back to the event's page"
     assert f'<a href="{prefix}/events/{event}/">{back}</a>' in unescape(html)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from ..accounts.models import AccountStatus
+from ..accounts.models import ACCOUNT_KIND_LABELS, AccountStatus, account_word
 from ..errors import InvalidTransition, NotFound
 from ..models import Account, Post
 from ..posts import fields as post_fields
@@ -109,6 +109,7 @@ def _staff_page(
     page = render_template(
         "helping/staff.html",
         rows=factor.staff_accounts(rt()),
+        kind_word=lambda kind: account_word(ACCOUNT_KIND_LABELS, kind, _),
         form=form or FactorRequestForm(formdata=None),
         about=about,
         confirm=ConfirmForm(formdata=None),

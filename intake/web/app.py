@@ -14,7 +14,7 @@ from ..protection.keys import require_keys
 from ..runtime import Runtime
 from .banner import banner_of_request
 from .converters import install as install_converters
-from .filters import jadate, jadatetime, jst, number
+from .filters import jadate, jadatetime, jaspan, jst, number
 from .hardening import check_keys, cookie_settings, limit_applying
 from .hardening import install as install_protection
 from .locale import install as install_locale
@@ -111,6 +111,7 @@ def create_app(
     app.after_request(apply_security_headers)
     app.add_template_filter(jadatetime)
     app.add_template_filter(jadate)
+    app.add_template_filter(jaspan)
     app.add_template_filter(number)
     app.add_template_filter(jst)
     app.add_template_filter(dates.format_timestamp, "timestamp")

@@ -24,6 +24,14 @@ def jadatetime(value: datetime | None, lang: str | None = None) -> str:
     return dates.format_date(value, lang)
 
 
+def jaspan(starts: datetime | None, ends: datetime | None = None) -> str:
+    """Format an event's time as 2026年12月5日(土) 14:00〜16:00 (Sat 5 December 2026,
+    14:00–16:00), naming the end's day only when it differs, as the site's pages do."""
+    if starts is None:
+        return ""
+    return dates.format_time_range(starts, ends, _request_language())
+
+
 def jadate(value: date | None, weekday: bool = True) -> str:
     """Format a day as 2026年12月5日(土) (2026年12月5日 without the weekday), or in English."""
     if value is None:
