@@ -68,8 +68,9 @@ def demo_instance(folder: Path) -> Iterator[tuple[str, dict[str, str], str]]:
             if line.rstrip("\n") == RULE and lines.count(RULE) == 2:
                 break
         text = "\n".join(lines)
-        redis = re.search(r"private Redis at (\S+)", text)
-        secret = re.search(r"secret \(base32\):\s+(\S+)", text)
+        # Read in either language of the CLI: the Redis URL and the otpauth URI's secret.
+        redis = re.search(r"(redis://\S+)", text)
+        secret = re.search(r"otpauth://\S+[?&]secret=([A-Z2-7]+)", text)
         if up.poll() is not None or redis is None or secret is None:
             raise SystemExit(f"hiroba up did not come up:\n{text[-3000:]}")
         env["HIROBA_REDIS_URL"] = redis.group(1)

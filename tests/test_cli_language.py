@@ -184,3 +184,46 @@ def test_python_m_intake_cli_speaks_too(cli_env):
         timeout=120,
     )
     assert done.stdout.startswith("usage: hiroba")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected", "foreign"),
+    [
+        (
+            "C.UTF-8",
+            ["Hiroba が動いています", "審査を待っているもの: 投稿 2件、お問い合わせ 1件"],
+            "running",
+        ),
+        (
+            "en_US.UTF-8",
+            ["Hiroba is running", "Waiting for moderation: posts: 2, inquiries: 1."],
+            "審査",
+        ),
+    ],
+)
+def test_the_first_start_block_speaks_the_operators_language(
+    tmp_path: Path, language: str, expected: list[str], foreign: str
+) -> None:
+    """`hiroba up`'s closing block (addresses, logins, the waiting work) in either language;
+    tests/test_first_start.py runs the real `hiroba up` in the default, Japanese."""
+    script = (
+        "from pathlib import Path\n"
+        "from intake.cli.language import language_of, speaking\n"
+        "from intake.cli.up import closing_block, waiting_words\n"
+        "with speaking(language_of()):  # as the hiroba command runs each of its commands\n"
+        "    waiting = waiting_words({'posts': 2, 'inquiries': 1})\n"
+        "    print(closing_block(8000, None, {'web': Path('logs/web.log')}, waiting, True))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LC_") and k != "LANGUAGE"}
+    shown = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**env, "LANG": language},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    for text in expected:
+        assert text in shown, shown
+    assert foreign not in shown, shown
+    assert "http://127.0.0.1:8000/app/moderation" in shown

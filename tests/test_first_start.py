@@ -183,13 +183,14 @@ def test_up_ends_with_the_first_start_block_and_stops_quietly(
         assert url in block, block
     assert "demo-moderator / demo-moderator-password" in block
     assert "demo-group-01 / demo-group-01-password" in block
-    assert "2 posts, 1 registration, 1 change request, 1 inquiry" in block
+    # In Japanese, as the CLI speaks by default (its English is tests/test_cli_language.py's).
+    assert "投稿 2件、登録申請 1件、登録情報の変更申請 1件、お問い合わせ 1件" in block
 
     # The secret as text, as an otpauth:// URI and as a QR code of that URI, all the
     # moderator's: the database holds the same secret, and its code signs in.
     [uri] = re.findall(r"otpauth://totp/\S+", block)
     [secret] = parse_qs(urlparse(uri).query)["secret"]
-    assert re.search(rf"secret \(base32\):\s+{secret}$", block, re.MULTILINE)
+    assert re.search(rf"秘密鍵 \(base32\):\s+{secret}$", block, re.MULTILINE)
     settings = Settings.from_env(up_env(home, database_url))
     assert moderator_secret(settings) == secret
     assert pyotp.parse_uri(uri).secret == secret
@@ -219,7 +220,7 @@ def test_up_ends_with_the_first_start_block_and_stops_quietly(
     assert up.process.wait(timeout=90) == 0, up.text[-3000:]
     up.reader.join(10)
     assert "Traceback" not in up.text and "KeyboardInterrupt" not in up.text, up.text[-3000:]
-    assert up.lines[-1] == "[up] stopped", up.text[-500:]
+    assert up.lines[-1] == "[up] 止めました", up.text[-500:]
     deadline = time.monotonic() + 20
     while any(alive(pid) for pid in started) and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -247,7 +248,7 @@ def test_a_busy_port_says_so_and_how_to_choose_another(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     message = result.stderr.strip()
     assert len(message.splitlines()) == 1, message
-    assert f"port {port} is already in use" in message
+    assert f"ポート {port} はすでに使われています" in message
     suggested = int(re.search(r"make up PORT=(\d+)", message).group(1))  # type: ignore[union-attr]
     assert suggested != port and f"--port {suggested}" in message
     assert "http://" not in result.stdout, "an address printed for a server that never ran"

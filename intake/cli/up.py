@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,12 +68,19 @@ def require_free_port(port: int) -> None:
     if problem is None:
         return
     if problem.errno != errno.EADDRINUSE:
-        raise PortBusy(f"cannot listen on {HOST}:{port} ({problem.strerror}).")
+        raise PortBusy(
+            _("%(host)s:%(port)s で待ち受けられません（%(problem)s）。")
+            % {"host": HOST, "port": port, "problem": problem.strerror}
+        )
     other = next((p for p in range(port + 1, min(port + 100, 65536)) if _try_bind(p) is None), 0)
     choice = other or 8080
     raise PortBusy(
-        f"port {port} is already in use on {HOST} (another `hiroba up`?). "
-        f"Choose another: make up PORT={choice} (or hiroba up --port {choice})."
+        _(
+            "%(host)s のポート %(port)s はすでに使われています（別の `hiroba up`？）。"
+            "別のポートを選んでください: make up PORT=%(choice)s"
+            "（または hiroba up --port %(choice)s）。"
+        )
+        % {"host": HOST, "port": port, "choice": choice}
     )
 
 
@@ -108,8 +116,13 @@ def _finish(child: Child, what: str) -> None:
     """Wait for a one-off step; raise ConfigError (pointing to its log) when it fails."""
     code = child.process.wait()
     if code:
-        where = f"; see {shown_path(child.log)}" if child.log else ""
-        raise ConfigError(f"{what} failed with exit code {code}{where}.")
+        where = (
+            _("（%(log)s を見てください）") % {"log": shown_path(child.log)} if child.log else ""
+        )
+        raise ConfigError(
+            _("%(what)s が終了コード %(code)s で失敗しました%(where)s。")
+            % {"what": what, "code": code, "where": where}
+        )
 
 
 def _load_demo(env: dict[str, str]) -> Enrolment | None:
@@ -140,20 +153,21 @@ def _waiting_line(env: dict[str, str]) -> str:
             counts = count_waiting(session).counts
     finally:
         engine.dispose()
+    return waiting_words(counts)
+
+
+def waiting_words(counts: dict[str, int]) -> str:
+    """Return the waiting work in words (投稿 2件、お問い合わせ 1件), or なし."""
     words = (
-        ("posts", "post", "posts"),
-        ("registrations", "registration", "registrations"),
-        ("changes", "change request", "change requests"),
-        ("inquiries", "inquiry", "inquiries"),
-        ("revisions", "edit of a published post", "edits of published posts"),
-        ("profiles", "profile change", "profile changes"),
+        ("posts", _("投稿 %(n)s件")),
+        ("registrations", _("登録申請 %(n)s件")),
+        ("changes", _("登録情報の変更申請 %(n)s件")),
+        ("inquiries", _("お問い合わせ %(n)s件")),
+        ("revisions", _("公開中の投稿の変更 %(n)s件")),
+        ("profiles", _("公開プロフィールの変更 %(n)s件")),
     )
-    shown = [
-        f"{counts[key]} {one if counts[key] == 1 else many}"
-        for key, one, many in words
-        if counts.get(key)
-    ]
-    return ", ".join(shown) or "nothing"
+    shown = [word % {"n": counts[key]} for key, word in words if counts.get(key)]
+    return _("、").join(shown) or _("なし")
 
 
 def qr_lines(text: str) -> list[str]:
@@ -175,23 +189,29 @@ def second_factor_lines(enrolment: Enrolment | None) -> list[str]:
     """Return the moderator's second factor as the closing block shows it."""
     if enrolment is None:
         return [
-            "The moderator's second factor was shown at the first start only (Hiroba keeps",
-            "no readable copy). Use a recovery code, or `make clean` to start over.",
+            _("審査担当者の二段階認証は最初の起動のときだけ表示しました（読める形の写しは"),
+            _("残していません）。回復コードを使うか、`make clean` でやり直してください。"),
         ]
     codes = enrolment.recovery_codes
     lines = [
-        "The demo moderator's second factor (shown only this once; Hiroba keeps no",
-        "readable copy). Add it to an authenticator app, by the QR code or the secret:",
-        f"  secret (base32):  {enrolment.secret}",
+        _("デモの審査担当者の二段階認証（表示はこの一度だけです。読める形の写しは残して"),
+        _("いません）。認証アプリに QR コードか秘密鍵で登録してください:"),
+        "  " + _("秘密鍵 (base32):") + f"  {enrolment.secret}",
         f"  otpauth URI:      {enrolment.uri}",
     ]
     drawing = qr_lines(enrolment.uri)
     lines += [f"  {line}" for line in drawing]
     if not drawing:
-        lines.append("  (no QR code: this terminal cannot show its characters)")
-    lines.append("  recovery codes (each works once):")
+        lines.append("  " + _("（この端末では QR コードの文字を表示できません）"))
+    lines.append("  " + _("回復コード（それぞれ一度だけ使えます）:"))
     lines += ["    " + "  ".join(codes[i : i + 5]) for i in range(0, len(codes), 5)]
     return lines
+
+
+def label(word: str) -> str:
+    """Return word padded to the closing block's column (a wide character counts as two)."""
+    width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in word)
+    return word + " " * max(1, 13 - width)
 
 
 def closing_block(
@@ -201,28 +221,40 @@ def closing_block(
     base = f"http://{HOST}:{port}"
     lines = [
         RULE,
-        "Hiroba is running. Press Ctrl-C to stop it.",
+        _("Hiroba が動いています。Ctrl-C で止まります。"),
         "",
-        f"  site:        {base}/",
-        f"  intake:      {base}/app/  (register: {base}/app/register)",
-        f"  moderation:  {base}/app/moderation  (sign in: {base}/app/login)",
+        "  " + label(_("サイト:")) + f" {base}/",
+        "  "
+        + label(_("受付:"))
+        + f" {base}/app/  "
+        + _("（登録: %(url)s）") % {"url": f"{base}/app/register"},
+        "  "
+        + label(_("審査:"))
+        + f" {base}/app/moderation  "
+        + _("（ログイン: %(url)s）") % {"url": f"{base}/app/login"},
         "",
     ]
     if demo:
         moderator, moderator_password = DEMO_MODERATOR
         resident, _password = DEMO_RESIDENT
         lines += [
-            "Demo logins (ID / password):",
-            f"  moderator:   {moderator} / {moderator_password}, then a 6-digit code",
-            f"  groups:      demo-group-01 / demo-group-01-password (01 to {len(GROUPS):02d})",
-            f"  resident:    {resident} (its registration waits for the moderator)",
+            _("デモのログイン（ID / パスワード）:"),
+            "  "
+            + label(_("審査担当者:"))
+            + f" {moderator} / {moderator_password}"
+            + _("、続けて6桁のコード"),
+            "  "
+            + label(_("団体:"))
+            + " demo-group-01 / demo-group-01-password"
+            + _("（01〜%(last)s）") % {"last": f"{len(GROUPS):02d}"},
+            "  " + label(_("個人:")) + f" {resident}" + _("（登録申請が審査を待っています）"),
             "",
             *second_factor_lines(enrolment),
             "",
         ]
     lines += [
-        f"Waiting for moderation: {waiting}.",
-        "Logs (kept out of this terminal):",
+        _("審査を待っているもの: %(waiting)s") % {"waiting": waiting},
+        _("ログ（この端末には出しません）:"),
         *(f"  {what + ':':<12} {shown_path(path)}" for what, path in logs.items()),
         RULE,
     ]
@@ -239,7 +271,10 @@ def _wait_listening(port: int, web: Child) -> None:
             return
         time.sleep(0.2)
     where = shown_path(web.log) if web.log else "its output"
-    raise ConfigError(f"the web server did not start on {HOST}:{port}; see {where}.")
+    raise ConfigError(
+        _("ウェブサーバーが %(host)s:%(port)s で起動しませんでした。%(where)s を見てください。")
+        % {"host": HOST, "port": port, "where": where}
+    )
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -284,19 +319,20 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
                 redis, env["HIROBA_REDIS_URL"] = start_private_redis(settings.home)
                 children.append(Child("Redis", redis, settings.home / "redis" / "redis.log"))
                 logs["redis"] = settings.home / "redis" / "redis.log"
-                print(f"[up] private Redis at {env['HIROBA_REDIS_URL']}", flush=True)
+                redis_line = _("専用の Redis: %(url)s") % {"url": env["HIROBA_REDIS_URL"]}
+                print(f"[up] {redis_line}", flush=True)
             cli = [sys.executable, "-m", "intake.cli"]
             init = _spawn("init", [*cli, "init"], env)
             children.append(init)
             _finish(init, "`hiroba init`")
             enrolment = None if args.no_demo else _load_demo(env)
-            print(
-                f"[up] publishing and building the site (log: {shown_path(logs['jobs'])}) ...",
-                flush=True,
-            )
+            building = _("サイトを公開・構築しています（ログ: %(log)s）…") % {
+                "log": shown_path(logs["jobs"])
+            }
+            print(f"[up] {building}", flush=True)
             burst = _spawn("first build", worker_argv(burst=True), env, logs["jobs"])
             children.append(burst)
-            _finish(burst, "the first build")
+            _finish(burst, _("最初の構築"))
             children.append(_spawn("worker", worker_argv(), env, logs["jobs"]))
             web = _spawn("web server", web_argv(HOST, port, 2), env, logs["web"])
             children.append(web)
@@ -307,13 +343,17 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
                 for child in children:
                     code = child.process.poll()
                     if code is not None and child.name in ("Redis", "worker", "web server"):
-                        where = f"; see {shown_path(child.log)}" if child.log else ""
-                        print(f"[up] the {child.name} stopped (exit code {code}){where}")
+                        stopped = _("%(name)s が止まりました（終了コード %(code)s）") % {
+                            "name": child.name,
+                            "code": code,
+                        }
+                        where = f" {shown_path(child.log)}" if child.log else ""
+                        print(f"[up] {stopped}{where}")
                         return 1
                 time.sleep(1)
         except KeyboardInterrupt:
-            print("\n[up] stopping ...", flush=True)
-    print("[up] stopped", flush=True)
+            print("\n[up] " + _("止めています…"), flush=True)
+    print("[up] " + _("止めました"), flush=True)
     return 0
 
 
