@@ -102,7 +102,9 @@ def test_read_event_on_static_site_and_apply(instance, client, page):
         assert details.get_by_text(text).first.is_visible(), text
 
     page.get_by_role("link", name="申し込む").click()
-    page.wait_for_url(re.compile(rf"/app/events/{post_id}/apply$"))
+    page.wait_for_url(
+        re.compile(rf"/app/events/{post_id}/apply(\?lang=ja)?$")
+    )  # the page's language
     assert "川沿いクリーン作戦" in page.get_by_role("heading", level=1).inner_text()
     page.get_by_label("氏名", exact=True).fill("ブラウザ 太郎")
     page.get_by_label("住所", exact=True).fill("東京都新宿区歌舞伎町1-4-1")
@@ -157,6 +159,7 @@ def test_bad_phone_is_reported_next_to_the_field_and_input_is_kept(instance, pag
     }
     for label, value in values.items():
         page.get_by_label(label, exact=True).fill(value)
+    page.get_by_label("利用規約と個人情報の取扱いに同意します").check()  # only the phone is wrong
     with page.expect_response(lambda r: r.request.method == "POST") as posted:
         page.get_by_role("button", name="登録を申請する").click()
     assert posted.value.status == 422

@@ -79,7 +79,7 @@ def test_contact_page_shows_the_operator_escaped_and_keeps_bad_input(office) -> 
     for label in ("登録・ログイン", "投稿・イベント", "申込み", "個人情報", "その他"):
         assert label in html
     other = client.get("/app/login").get_data(as_text=True)
-    assert "03-5555-0123" in other and 'href="/app/contact"' in other
+    assert "03-5555-0123" in other and 'href="/app/contact?lang=ja"' in other
 
     bad = submit(
         client,

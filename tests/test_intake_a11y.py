@@ -34,6 +34,7 @@ from intake.accounts.services import PersonData, Registration, create_staff, reg
 from intake.accounts.signin import disable_account
 from intake.applications.links import application_path, link_expiry, make_link_token
 from intake.applications.services import apply
+from intake.formatting import dates
 from intake.helping import factor
 from intake.inquiries import services as inquiries
 from intake.models import PasswordResetToken, Person, Post, utcnow
@@ -335,7 +336,7 @@ def test_member_forms_have_no_axe_violations(world, browser, axe_source):  # typ
     check.form("organizer: enter an application", f"/app/organizer/events/{world.post_id}/enter")
     for lang in LANGS:  # the export page shows once per export
         check.goto(f"/app/organizer/events/{world.post_id}", lang)
-        check.page.locator("form[action$='/export'] button[type=submit]").click()
+        check.page.locator("form[action*='/export'] button[type=submit]").click()
         check.page.wait_for_url(re.compile(r"/export"))
         check.run("organizer: export", lang)
     check.close()
@@ -400,7 +401,7 @@ def test_moderation_and_staff_forms_have_no_axe_violations(world, browser, axe_s
     check.form("inquiry", inquiry, submit=False)
     for lang in LANGS:  # the thread again, after an empty reply
         check.goto(inquiry, lang)
-        check.page.locator("form[action$='/reply'] button[type=submit]").click()
+        check.page.locator("form[action*='/reply'] button[type=submit]").click()
         check.page.wait_for_load_state("load")
         assert check.page.locator(".error").count() > 0, lang
         check.run("inquiry (errors)", lang)
@@ -456,7 +457,8 @@ def test_switching_language_keeps_the_page_and_the_form_works(world, browser):  
     page = context.new_page()
     page.goto("/app/register?lang=ja")
     assert page.get_by_role("heading", level=1).inner_text() == "個人で登録"
-    switch = page.get_by_role("navigation", name="言語").get_by_role("link", name="English")
+    # The header's switch, as on the site's pages (theme/templates/_chrome.html's slot).
+    switch = page.locator("header .lang-switch").get_by_role("link", name="English")
     assert switch.get_attribute("lang") == "en"
     switch.click()
     page.wait_for_url(re.compile(r"/app/register\?set_lang=en$"))
@@ -505,7 +507,7 @@ def test_application_dates_follow_the_language(world, browser):  # type: ignore[
     page.goto(f"/app/events/{world.post_id}/apply?lang=ja")
     assert f"{starts.year}年{starts.month}月{starts.day}日(" in page.content()
     page.goto(f"/app/events/{world.post_id}/apply?lang=en")
-    english = f"{starts.day} {starts:%b} {starts.year}"
+    english = dates.format_date(starts, "en")  # Mon 21 December 2026, the one formatter's
     assert english in page.content() and "Date and time:" in page.content()
     context.close()
 

@@ -55,7 +55,10 @@ def test_no_english_page_of_the_site_has_japanese_of_its_own(demo) -> None:  # t
 def test_english_event_pages_say_the_kind_and_the_rule_in_english(demo) -> None:  # type: ignore[no-untyped-def]
     site = demo.settings.live_dir.resolve()
     english = [(site / "en" / p.relative_to(site)).read_text("utf-8") for p in event_pages(site)]
-    assert any('<dd data-pagefind-filter="種類">Event</dd>' in page for page in english)
+    assert any(
+        '<dd data-pagefind-filter="種類" data-pagefind-meta="kind">Event</dd>' in page
+        for page in english
+    )
     assert not any(">Events</dd>" in page for page in english)
     rules = re.compile(r"(Every (other )?|The (last|\d+(st|nd|rd|th)) )\w+")
     assert any(rules.search(page) and "毎週" not in page for page in english)

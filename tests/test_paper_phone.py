@@ -69,7 +69,7 @@ def office_fixture(instance: Instance, mailsink: MailSink):  # type: ignore[no-u
 def moderator_client(instance: Instance, lang: str = "ja"):  # type: ignore[no-untyped-def]
     make_moderator(instance)
     client = client_for(instance)
-    client.get(f"/app/login?lang={lang}")
+    client.get(f"/app/login?set_lang={lang}")  # the language switch: a cookie
     sign_in(client, *MODERATOR)
     return client
 

@@ -56,7 +56,7 @@ def account_id_of(instance: Instance, public_name: str) -> int:
 def register_individual(instance: Instance, n: int, login: str, lang: str = "ja") -> int:
     """Register an individual through the form, in lang; return the account id."""
     client = client_for(instance)
-    client.get(f"/app/register?lang={lang}")  # the language switch, remembered in a cookie
+    client.get(f"/app/register?set_lang={lang}")  # the language switch, remembered in a cookie
     response = submit(client, "/app/register", individual_form(n, login))
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return account_id_of(instance, f"個人会員{n}")
@@ -64,7 +64,7 @@ def register_individual(instance: Instance, n: int, login: str, lang: str = "ja"
 
 def register_group_in(instance: Instance, n: int, login: str, lang: str) -> int:
     client = client_for(instance)
-    client.get(f"/app/register/group?lang={lang}")
+    client.get(f"/app/register/group?set_lang={lang}")  # the switch
     response = submit(client, "/app/register/group", group_form(n, login))
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return account_id_of(instance, f"テスト団体{n}")
