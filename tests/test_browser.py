@@ -114,7 +114,7 @@ def test_read_event_on_static_site_and_apply(instance, client, page):
     page.get_by_label("個人情報の取扱いに同意します").check()
     page.get_by_role("button", name="申し込む").click()
     page.get_by_role("heading", name="申込を受け付けました").wait_for()
-    assert page.url.endswith(f"/app/events/{post_id}/applied")
+    assert page.url.endswith(f"/app/events/{post_id}/applied?lang=ja")  # the form's language
     assert "「川沿いクリーン作戦」への申込を受け付けました。" in page.content()
 
     with instance.rt.sessions() as db:

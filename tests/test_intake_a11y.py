@@ -485,10 +485,11 @@ def test_switching_language_keeps_the_page_and_the_form_works(world, browser):  
     }
     for label, value in fields.items():
         page.get_by_label(label, exact=True).fill(value)
+    page.get_by_label("I agree to the terms of use and the privacy policy").check()
     page.get_by_role("button", name="Apply for registration").click()
     page.get_by_role("heading", name="Registration received").wait_for()
     # Back to Japanese from the English page: same page, Japanese text.
-    page.get_by_role("navigation", name="Language").get_by_role("link", name="日本語").click()
+    page.locator("header .lang-switch").get_by_role("link", name="日本語").click()
     page.get_by_role("heading", name="登録を受け付けました").wait_for()
     context.close()
     with world.instance.rt.sessions() as db:
@@ -508,7 +509,7 @@ def test_application_dates_follow_the_language(world, browser):  # type: ignore[
     assert f"{starts.year}年{starts.month}月{starts.day}日(" in page.content()
     page.goto(f"/app/events/{world.post_id}/apply?lang=en")
     english = dates.format_date(starts, "en")  # Mon 21 December 2026, the one formatter's
-    assert english in page.content() and "Date and time:" in page.content()
+    assert english in page.content() and "Date and time</dt>" in page.content()
     context.close()
 
 

@@ -84,7 +84,7 @@ def moderator_id(instance: Instance) -> int:
 
 def sign_in_answer(instance: Instance, login: str, password: str, lang: str = "ja"):  # type: ignore[no-untyped-def]
     client = client_for(instance)
-    client.get(f"/app/login?lang={lang}")
+    client.get(f"/app/login?set_lang={lang}")  # the language switch, remembered
     return submit(client, "/app/login", {"login": login, "password": password})
 
 
