@@ -233,3 +233,10 @@ def test_repeat_words_name_a_rule_in_both_languages() -> None:
         "111th",
     ]  # fmt: skip
     assert dates.repeat_words("yearly", second_saturday, "ja") == ""
+
+
+def test_a_japan_day_starts_at_15_utc_the_day_before() -> None:
+    """The ledger's hand-over day and the incident report's --since day, as stored (UTC)."""
+    start = dates.japan_day_start(dt.date(2026, 11, 30))
+    assert start == dt.datetime(2026, 11, 29, 15, 0) and start.tzinfo is None
+    assert dates.format_timestamp(start) == "2026-11-30 00:00"

@@ -118,6 +118,11 @@ def format_time_range(
     return text + DAY_RANGE_SEPARATORS[lang] + end
 
 
+def japan_day_start(day: dt.date) -> dt.datetime:
+    """Return the moment a day begins in Japan, as the database stores it (naive UTC)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=JAPAN).astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def format_timestamp(moment: dt.datetime) -> str:
     """Return a stored (UTC) timestamp as 2026-12-09 23:48 in Japan time, for exports."""
     return japan_time(moment).strftime(TIMESTAMP_FORMAT)

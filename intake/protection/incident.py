@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -25,7 +25,6 @@ from ..store import transaction
 from . import audit
 from .access import ADDRESS_CONTEXT, AccessKind, action_word
 
-JST_OFFSET = timedelta(hours=9)
 SESSION_ACTIONS = frozenset({AccessKind.SIGNIN, AccessKind.SIGNOUT, "signin_failed"})
 # Actions on an event ("post" target) that read or used its applicants' personal data.
 APPLICANT_ACTIONS = frozenset({"view_personal_data", "export_personal_data", "message_applicants"})
@@ -87,7 +86,7 @@ def build(
     """Return the report (address given as an IP address), and audit that it was made."""
     wanted = normal_address(address) if address else None
     report = IncidentReport(since, account_id, wanted)
-    start = datetime.combine(since, datetime.min.time()) - JST_OFFSET
+    start = dates.japan_day_start(since)
     with transaction(rt.sessions) as session:
         query = select(AuditEntry).where(AuditEntry.at >= start).order_by(AuditEntry.seq)
         if account_id is not None:

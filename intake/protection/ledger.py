@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -27,7 +27,6 @@ from ..validation import N_
 from . import audit
 from .access import AccessKind
 
-JST_OFFSET = timedelta(hours=9)
 CODE_HEADER = "種類コード"  # the CSV keeps the stored code beside the word, for machines
 HEADER = (
     "番号",
@@ -132,7 +131,7 @@ def add_handover(rt: Runtime, actor_id: int | None, handover: Handover) -> int:
             counts={"items": handover.quantity},
             recipient=handover.recipient,
         )
-        entry.at = datetime.combine(handover.on, datetime.min.time()) - JST_OFFSET
+        entry.at = dates.japan_day_start(handover.on)
         audit.record(session, actor_id, AccessKind.LEDGER_ADDED, "ledger", entry.id, 0)
         return entry.id
 

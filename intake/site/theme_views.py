@@ -113,10 +113,11 @@ def public_page(post: Any) -> str:
 
 def _chrome() -> dict[str, Any]:
     lang = _lang()
+    site = _site(lang)
     return {
-        "site_nav": nav_items(_site(lang), lang),
-        "site_prefix": _site(lang),
+        "site_nav": nav_items(site, lang),
+        "site_prefix": site,
         "intake_query": f"?lang={lang}",  # as the site's pages link in: the page's language
         # The site's feed in this language (the English copy is under /en/).
-        "site_feed": f"{_site(lang)}/{FEED_ALL}",
+        "site_feed": f"{site}/{FEED_ALL}",
     }

@@ -136,8 +136,9 @@ def occurrence_list(value: Any) -> list[tuple[str, str]]:
     return pairs
 
 
-def jarule(code: Any, starts: Any) -> str:
-    """Name a Recurrence rule in words from the first start: 毎月第2土曜日; "" if unknown.
+def jarule(code: Any, starts: Any, lang: str = "ja") -> str:
+    """Name a Recurrence rule in words from the first start: 毎月第2土曜日 (The 2nd Saturday
+    of every month in English); "" if unknown.
 
     The codes are those of docs/content-format.md (``<frequency>:<until>``).
     """
@@ -145,7 +146,7 @@ def jarule(code: Any, starts: Any) -> str:
     if parsed is None:
         return ""
     frequency = ("" if code is None else str(code)).partition(":")[0]
-    return repeat_words(frequency, parsed[0], "ja")
+    return repeat_words(frequency, parsed[0], lang)
 
 
 FILTERS = {
@@ -170,7 +171,6 @@ def add_filters(generator: Any) -> None:
     from .english import (
         endate,
         endatetime,
-        enrule,
         enspan,
         localized,
         weekday_name,
@@ -183,7 +183,7 @@ def add_filters(generator: Any) -> None:
         jadate=localized(jadate, partial(endate, _parse)),
         jadatetime=localized(jadatetime, partial(endatetime, _parse)),
         jaspan=localized(jaspan, partial(enspan, _parse)),
-        jarule=localized(jarule, partial(enrule, _parse)),
+        jarule=localized(jarule, partial(jarule, lang="en")),
         year_month=with_lang(year_month),
         weekday_name=with_lang(weekday_name),
     )

@@ -55,15 +55,6 @@ def enspan(parse: Callable[[Any], Any], starts: Any, ends: Any = None) -> str:
     return dates.format_time_range(dates.moment(*start), dates.moment(*end), "en")
 
 
-def enrule(parse: Callable[[Any], Any], code: Any, starts: Any) -> str:
-    """Name a Recurrence rule in English: The 2nd Saturday of every month; "" if unknown."""
-    parsed = parse(starts)
-    if parsed is None:
-        return ""
-    frequency = ("" if code is None else str(code)).partition(":")[0]
-    return dates.repeat_words(frequency, parsed[0], "en")
-
-
 def year_month(year: Any, month: Any, lang: str = "ja") -> str:
     """Return 2026年12月, or December 2026 in English."""
     try:
