@@ -48,6 +48,7 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy migrations  # Alembic's env and the revisions, checked on their own
 
 # The intake's English catalog: extract the Japanese message ids marked in intake/ (templates
 # and Python, plus the taxonomy labels), merge them into intake/translations/en/LC_MESSAGES/

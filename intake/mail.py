@@ -9,6 +9,7 @@ import gettext
 import io
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
@@ -71,8 +72,12 @@ def _connect(settings: Settings) -> smtplib.SMTP:
     return smtp
 
 
-def send(settings: Settings, message: EmailMessage) -> None:
+def send(
+    settings: Settings, message: EmailMessage, accepted: Callable[[], None] | None = None
+) -> None:
     """Hand message to the SMTP server; raise OSError or smtplib.SMTPException on failure.
+    accepted, if given, is called the moment the server has taken the message (before the
+    goodbye, which may still fail: worker/mail/receipts.py keeps the mail from going twice).
 
     A refused login raises MailLoginRefused, whose message names the setting to check and
     never the password; the caller keeps the mail owed and tries again later.
@@ -81,6 +86,8 @@ def send(settings: Settings, message: EmailMessage) -> None:
         if settings.smtp_user:
             _login(smtp, settings)
         smtp.send_message(message)
+        if accepted is not None:
+            accepted()
 
 
 def probe(settings: Settings) -> int:

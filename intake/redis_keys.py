@@ -146,3 +146,8 @@ def watch_lock(prefix: str) -> str:
 def audit_verified(prefix: str) -> str:
     """Return the key marking the audit chain as verified within the hour."""
     return f"{prefix}:watch:audit-verified"
+
+
+def mail_receipt(prefix: str, task_id: object, nth: object) -> str:
+    """Return the receipt of a task's nth mail, set the moment the SMTP server took it."""
+    return f"{prefix}:mail-sent:{task_id}:{nth}"

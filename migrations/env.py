@@ -7,7 +7,17 @@ from intake.office import records  # noqa: F401 - its tables join Base.metadata
 from intake.store import make_engine
 
 config = context.config
-url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+
+
+def _url() -> str:
+    """Return the database URL the caller gave; refuse to guess one."""
+    url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no database URL: run migrations through intake.store.migrate")
+    return str(url)
+
+
+url = _url()
 
 
 def run_migrations_offline() -> None:

@@ -17,7 +17,9 @@ from intake.protection import audit
 from intake.store import transaction
 
 
-def append(instance: Instance, n: int, actor: int | None = 7, action: str = "view") -> None:
+def append(
+    instance: Instance, n: int, actor: int | None = 7, action: str = "view_personal_data"
+) -> None:
     for i in range(n):
         with transaction(instance.rt.sessions) as session:
             audit.record(session, actor, action, "account", i, count=1, detail=f"test {i}")
@@ -124,7 +126,7 @@ def busy_log(instance: Instance) -> tuple[Instance, int, int]:
         add(instance, at_jst(MONDAY, 10, minute), moderator, "view_personal_data")
     for minute in range(5):  # 5 views in the next hour: normal
         add(instance, at_jst(MONDAY, 11, minute), moderator, "view_personal_data")
-    add(instance, at_jst(MONDAY, 14), staff, "export_applicants", count=120)  # a bulk export
+    add(instance, at_jst(MONDAY, 14), staff, "export_personal_data", count=120)  # a bulk export
     add(instance, at_jst(MONDAY, 23, 30), staff, "view_personal_data")  # late at night
     add(instance, at_jst(MONDAY + timedelta(days=5), 10), staff, "view_personal_data")  # Saturday
     add(instance, at_jst(MONDAY, 2), moderator, "signin")  # signing in and out late at night
@@ -144,7 +146,7 @@ def test_report_summarises_and_flags_anomalies(busy_log: tuple[Instance, int, in
     assert report.entries == 55 + 5 + 3 + 2 + 12 + 3 + 2  # and the two accounts' staff_created
     lines = {(line.actor_id, line.action): line for line in report.lines}
     assert lines[(moderator, "view_personal_data")].entries == 60
-    assert lines[(staff, "export_applicants")].records == 120
+    assert lines[(staff, "export_personal_data")].records == 120
     assert lines[(None, "signin_failed")].entries == 15
     flagged = {(a.kind, a.actor_id, a.at.strftime("%a %H:%M"), a.count) for a in report.anomalies}
     assert flagged == {

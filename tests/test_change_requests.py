@@ -91,7 +91,7 @@ def test_a_moderator_sees_old_and_new_and_approval_applies(instance, client):
 
 
 def test_a_rejected_change_does_not_apply_and_the_requester_sees_the_reason(instance, client):
-    register_and_approve(instance, client, 3, "change-three")
+    account_id = register_and_approve(instance, client, 3, "change-three")
     sign_in_member(client, "change-three")
     request_id = propose(instance, client, 3, name="別人 太郎")
     sign_out(client)
@@ -108,6 +108,13 @@ def test_a_rejected_change_does_not_apply_and_the_requester_sees_the_reason(inst
         reason="本人確認書類と氏名が一致しません。",
     )
     assert stored(instance, "name") == "漏洩検査 花子3"
+    with instance.rt.sessions() as db:
+        refusal = db.scalars(
+            select(AuditEntry).where(AuditEntry.action == "refuse_change_request")
+        ).one()  # who refused whose request is on record; the reason and names are not
+    assert refusal.target_id == account_id
+    assert refusal.detail == f"change request {request_id}; self"
+    assert "別人" not in refusal.detail and "本人確認書類" not in refusal.detail
     again = submit(
         moderator, f"/app/moderation/changes/{request_id}", {"action": "approve", "reason": ""}
     )

@@ -8,7 +8,9 @@ The scan (AST only, nothing scanned is imported) reads every Python module of `i
 - an f-string field with a `%` format (`f"{moment:%H:%M}"`);
 - an f-string that puts a `.year`, `.month`, `.day`, `.hour`, `.minute` or `.weekday`
   beside 年, 月, 日 or 曜 (`f"{d.year}年{d.month}月"`);
-- the weekday table "月火水木金土日".
+- the weekday table "月火水木金土日";
+- Japan's offset made by hand: `timedelta(hours=9)` or `ZoneInfo("Asia/Tokyo")` (use
+  `dates.JAPAN`, `japan_time`, `japan_now`, `japan_utc` or `japan_day_start`).
 
 ALLOWED lists each exception by file and kind, with its reason: stamps that machines read
 (file names, keys, iCalendar, JSON-LD, Pelican's metadata), never text for people.
@@ -168,7 +170,22 @@ def findings(path: Path) -> list[tuple[int, str]]:
                 found.append((node.lineno, "joined"))
         elif isinstance(node, ast.Constant) and node.value == "月火水木金土日":
             found.append((node.lineno, "weekday table"))
+        if isinstance(node, ast.Call) and _japan_offset(node):
+            found.append((node.lineno, "japan offset"))
     return found
+
+
+def _japan_offset(call: ast.Call) -> bool:
+    """Return True for timedelta(hours=9) and ZoneInfo("Asia/Tokyo"): Japan's time by hand."""
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
+    if name == "timedelta":
+        return any(
+            k.arg == "hours" and isinstance(k.value, ast.Constant) and k.value.value == 9
+            for k in call.keywords
+        )
+    return name == "ZoneInfo" and any(
+        isinstance(a, ast.Constant) and a.value == "Asia/Tokyo" for a in call.args
+    )
 
 
 def scanned() -> list[Path]:
@@ -187,7 +204,10 @@ def test_the_scan_finds_each_kind_of_hand_made_date(tmp_path: Path) -> None:
         "b = f'{moment:%H:%M}'\n"
         "c = f'{d.year}年{d.month}月'\n"
         "D = '月火水木金土日'\n"
-        "e = f'{d.year}-{d.month:02d}'\n",  # a key, not a date for people: no finding
+        "e = f'{d.year}-{d.month:02d}'\n"  # a key, not a date for people: no finding
+        "f = now + timedelta(hours=9)\n"
+        "g = ZoneInfo('Asia/Tokyo')\n"
+        "h = timedelta(hours=2)\n",  # a span, not Japan's offset: no finding
         encoding="utf-8",
     )
     assert sorted(findings(sample)) == [
@@ -195,6 +215,8 @@ def test_the_scan_finds_each_kind_of_hand_made_date(tmp_path: Path) -> None:
         (2, "spec"),
         (3, "joined"),
         (4, "weekday table"),
+        (6, "japan offset"),
+        (7, "japan offset"),
     ]
 
 

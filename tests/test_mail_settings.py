@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from accounts_support import client_for, reconfigure, register_and_approve
 from actors import submit
-from conftest import instance_env
+from aiosmtpd.controller import Controller
+from conftest import free_port, instance_env
+from mailsink import MailSink
 from smtp_support import (  # noqa: F401 - fixtures
     SMTP_USER,
     smtp_env,
@@ -178,3 +182,45 @@ def test_hiroba_check_talks_to_the_server_as_mail_is_sent(tmp_path, tls_sink):  
     [finding] = list(check_smtp(bad))
     assert not finding.ok and "refused the login of HIROBA_SMTP_USER" in str(finding)
     assert tls_sink.messages == []  # a check sends nothing
+
+
+class GrumpyGoodbyeSink(MailSink):
+    """Takes every message, then answers the goodbye with an error: a server that is slow or
+    odd after accepting, as a worker dying before its commit would look."""
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        return "421 4.3.2 closing, goodbye not confirmed"
+
+
+@pytest.fixture
+def grumpy_sink() -> Iterator[GrumpyGoodbyeSink]:
+    sink = GrumpyGoodbyeSink(host="127.0.0.1", port=free_port())
+    controller = Controller(sink, hostname=sink.host, port=sink.port)
+    controller.start()
+    yield sink
+    controller.stop()
+
+
+def test_a_mail_the_server_took_is_not_sent_again_when_its_task_runs_again(instance, grumpy_sink):
+    """The task fails after the server took the mail (the goodbye errs) and runs again; the
+    receipt keeps the second run from sending it twice, and the task ends done."""
+    reconfigure(
+        instance,
+        HIROBA_SMTP_HOST=grumpy_sink.host,
+        HIROBA_SMTP_PORT=str(grumpy_sink.port),
+        HIROBA_PUBLIC_URL="https://hiroba.example.jp",
+    )
+    client = client_for(instance)
+    register_and_approve(instance, client, 13, "forgetful13")
+    instance.worker_burst()  # the approval mail: taken, goodbye refused, run again, done
+    grumpy_sink.messages.clear()
+    response = submit(client, "/app/password/forgot", {"identifier": "forgetful13"})
+    assert response.status_code == 302
+    instance.worker_burst()
+    with instance.rt.sessions() as db:
+        task = db.scalars(select(Task).where(Task.name.like("%password_reset%"))).one()
+    assert task.attempts >= 2, "the first run must have failed after the server took the mail"
+    assert "SMTPResponseException" in (task.last_error or "")
+    assert task.state == "done"
+    assert len(grumpy_sink.messages) == 1
+    assert "/app/password/reset/" in grumpy_sink.messages[0].get_content()

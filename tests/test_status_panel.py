@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 
 from intake.accounts.changes import propose
 from intake.accounts.services import PersonData, Registration, register
+from intake.inquiries.services import InquiryData
+from intake.inquiries.services import submit as submit_inquiry
 from intake.models import Account, Post, PostRevision, Task, utcnow
 from intake.posts.services import PostData, submit_post
 from intake.store import transaction
@@ -61,6 +63,16 @@ def test_status_panel_counts_waiting_work_and_shows_builds_queue_and_workers(ins
     propose(
         instance.rt, group, "contact", PersonData(name="変更 後子", email="changed@example.test")
     )
+    submit_inquiry(
+        instance.rt,
+        InquiryData(
+            category="other",
+            message="状態画面の検査",
+            name="問合 太郎",
+            email="ask@example.test",
+            phone="",
+        ),
+    )
     make_moderator(instance)
     client = client_for(instance)
     sign_in(client, *MODERATOR)
@@ -74,7 +86,21 @@ def test_status_panel_counts_waiting_work_and_shows_builds_queue_and_workers(ins
     assert cells(html, "投稿: お知らせ")[0] == "1"
     assert cells(html, "登録申請")[0] == "2"
     assert cells(html, "登録情報変更申請")[0] == "1"
-    assert cells(html, "公開中の投稿の修正")[0] == "1"
+    assert cells(html, "公開中の投稿の変更")[0] == "1"
+    assert cells(html, "新しいお問い合わせ")[0] == "1"
+    assert cells(html, "公開プロフィールの変更")[0] == "0"
+    # The panel counts each queue as the moderators' navigation does (one definition).
+    nav = client.get("/app/moderation/").get_data(as_text=True)
+    for label in (
+        "公開中の投稿の変更",
+        "登録申請",
+        "登録情報変更申請",
+        "公開プロフィールの変更",
+        "新しいお問い合わせ",
+    ):
+        shown = re.search(re.escape(label) + r"（(\d+)件）", nav)
+        assert shown, label
+        assert cells(html, label)[0] == shown.group(1), label
     assert cells(html, "登録申請")[2] == "3日5時間"
     assert "最も長く待っているもの" in html and "（3日5時間）" in html
     with instance.rt.sessions() as db:

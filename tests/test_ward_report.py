@@ -32,6 +32,7 @@ from intake.accounts.services import PersonData, Registration, register, registe
 from intake.applications.organizer import mark_attendance
 from intake.applications.services import cancel_application
 from intake.config import REPO_ROOT
+from intake.formatting.dates import JAPAN
 from intake.inquiries.services import InquiryData
 from intake.inquiries.services import submit as submit_inquiry
 from intake.inquiries.services import update as update_inquiry
@@ -40,7 +41,7 @@ from intake.moderation import decisions as post_decisions
 from intake.moderation import services as moderation
 from intake.oversight import figures
 from intake.oversight.charts import bar_chart, month_chart
-from intake.oversight.periods import JST, Period, fiscal_year, fiscal_year_of
+from intake.oversight.periods import Period, fiscal_year, fiscal_year_of
 from intake.posts.services import PostData, submit_post
 from intake.protection.ledger import record_handover
 from intake.site.takedown import take_down
@@ -140,11 +141,11 @@ def seeded(instance):  # type: ignore[no-untyped-def]
 
 
 def _today_fiscal_year() -> Period:
-    return fiscal_year(fiscal_year_of(datetime.now(JST).date()))
+    return fiscal_year(fiscal_year_of(datetime.now(JAPAN).date()))
 
 
 def _utc(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=JST).astimezone(UTC).replace(tzinfo=None)
+    return datetime(day.year, day.month, day.day, tzinfo=JAPAN).astimezone(UTC).replace(tzinfo=None)
 
 
 def direct(db, period: Period) -> dict[str, object]:  # type: ignore[no-untyped-def]

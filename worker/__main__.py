@@ -73,6 +73,7 @@ def build_now(rt: Runtime, *, republish_first: bool, wait: float) -> int:
     from .build.revisions import request_rebuild
     from .build.switch import build_and_switch, holding_build_lock
 
+    missing: list[str] = []
     with holding_build_lock(rt, wait) as held:
         if not held:
             print(
@@ -86,6 +87,7 @@ def build_now(rt: Runtime, *, republish_first: bool, wait: float) -> int:
 
                 done = republish(rt.settings, session)
                 print(f"republished {done.posts} post(s), removed {done.removed} stale file(s)")
+                missing = done.missing
             rev = request_rebuild(session)
         print(f"building revision {rev} ...", flush=True)
         record = build_and_switch(rt, rev, full=True)
@@ -94,6 +96,11 @@ def build_now(rt: Runtime, *, republish_first: bool, wait: float) -> int:
         print("build failed; the previous site stays live", file=sys.stderr)
         return 1
     print(f"built in {record.duration_s} s; live: {rt.settings.live_dir}")
+    if missing:  # the rest is live; these posts are not, until their files are back
+        print(f"{len(missing)} approved post(s) left out, a kept file missing:", file=sys.stderr)
+        for line in missing:
+            print(f"  {line}", file=sys.stderr)
+        return 1
     return 0
 
 

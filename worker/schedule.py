@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from intake import redis_keys
+from intake.formatting import dates
 from intake.jobs import ARCHIVE_PAST, NIGHTLY_BUILD, PUBLISH_POST, PURGE_EXPIRED
 from intake.models import Build, Task, TaskState
 from intake.moderation.digest import due_digest
@@ -36,7 +36,7 @@ from .build.switch import pending_rev
 
 log = logging.getLogger(__name__)
 
-SITE_ZONE = ZoneInfo("Asia/Tokyo")  # pelicanconf TIMEZONE: the site's dates are Japan's
+SITE_ZONE = dates.JAPAN  # pelicanconf TIMEZONE: the site's dates are Japan's
 LOCK_WAIT_SECONDS = 1800  # a running build (a full one takes a minute or two) finishes first
 INTERVAL_SECONDS = 3600  # the housekeeping jobs' period
 AUDIT_CHECK_SECONDS = 300  # the audit log is looked at for anomalies at most this often

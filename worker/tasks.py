@@ -15,6 +15,7 @@ from intake.runtime import Runtime
 from intake.store import transaction
 
 from .context import runtime
+from .mail import receipts
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ def tracked(fn: Callable[[Runtime, Session, int], AfterCommit]) -> Callable[[int
                 task = session.get(Task, task_id, with_for_update=True)
                 if task is None or task.state != TaskState.PENDING:
                     return "skipped"
-                after = fn(rt, session, task.subject_id)
+                with receipts.for_task(rt.redis, rt.settings.redis_prefix, task_id):
+                    after = fn(rt, session, task.subject_id)
                 task.state = TaskState.DONE
                 task.done_at = utcnow()
         except Exception as exc:

@@ -247,6 +247,15 @@ def decide(
                 detail=f"change request {request_id}; {request.person_role}; "
                 f"fields: {','.join(applied)}",
             )
+        else:  # refused: nothing is applied, but who refused whose request is on record
+            audit.record(
+                session,
+                moderator_id,
+                "refuse_change_request",
+                "account",
+                request.account_id,
+                detail=f"change request {request_id}; {request.person_role}",
+            )
         request.status = ChangeRequestStatus.APPROVED if approve else ChangeRequestStatus.REJECTED
         request.reason = reason
         request.moderator_id = moderator_id

@@ -9,16 +9,16 @@ personal data; the mail job computes it again from the id, so no token is stored
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeSerializer
 
 from ..errors import HirobaError
+from ..formatting import dates
 from ..models import Post
 
 LINK_SALT = "hiroba.application-link"
 STAMP_SALT = "hiroba.apply-form-started"
-JST = timezone(timedelta(hours=9), "JST")  # event times are wall-clock times in Tokyo
 # A link without an event date stays usable this long after it was made.
 UNDATED_LINK_DAYS = 180
 # A form left open longer than this is refused as stale (its stamp is too old).
@@ -31,7 +31,7 @@ class BadLink(HirobaError):
 
 def local_now() -> datetime:
     """Return the wall-clock time in Tokyo without tzinfo, comparable with event times."""
-    return datetime.now(JST).replace(tzinfo=None)
+    return dates.japan_now()
 
 
 def application_path(token: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -220,7 +220,7 @@ DEMO_RESIDENT = ("demo-resident", "demo-resident-password")
 
 def _leave_waiting_work(rt: Runtime, group_ids: list[int], start: date) -> None:
     """Leave fictional work in the moderation queues, so a newcomer can try moderating."""
-    starts = datetime.combine(start + timedelta(days=10), datetime.min.time()) + timedelta(hours=9)
+    starts = datetime.combine(start + timedelta(days=10), time(9, 0))
     waiting_posts = [
         (
             group_ids[1],

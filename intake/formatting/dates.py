@@ -123,6 +123,16 @@ def japan_day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=JAPAN).astimezone(dt.UTC).replace(tzinfo=None)
 
 
+def japan_now() -> dt.datetime:
+    """Return Japan's wall-clock time now, naive like the event times stored."""
+    return dt.datetime.now(JAPAN).replace(tzinfo=None)
+
+
+def japan_utc(local: dt.datetime) -> dt.datetime:
+    """Return a naive Japan wall-clock time as the database stores moments (naive UTC)."""
+    return local.replace(tzinfo=JAPAN).astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def format_timestamp(moment: dt.datetime) -> str:
     """Return a stored (UTC) timestamp as 2026-12-09 23:48 in Japan time, for exports."""
     return japan_time(moment).strftime(TIMESTAMP_FORMAT)

@@ -10,7 +10,7 @@ post's history (intake/site/stale.py), and a moderator asked for them in the fir
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +42,7 @@ class WaitingWork:
 
     counts: dict[str, int]
     latest: datetime | None = None  # None: nothing waits, or only what has no arrival time
+    oldest: dict[str, datetime | None] = field(default_factory=dict)  # per queue: the first arrival
 
     @property
     def total(self) -> int:
@@ -70,16 +71,28 @@ def _queries() -> dict[str, tuple[Any, Any]]:
 def count_waiting(session: Session) -> WaitingWork:
     """Count the waiting items of every queue in session."""
     counts: dict[str, int] = {}
+    oldest: dict[str, datetime | None] = {}
     latest: list[datetime] = []
     for queue, (condition, arrived) in _queries().items():
-        query = select(func.count(), null() if arrived is None else func.max(arrived))
+        times = (null(), null()) if arrived is None else (func.min(arrived), func.max(arrived))
+        query = select(func.count(), *times)
         if queue == "revisions":
             query = query.select_from(PostRevision).join(Post, Post.id == PostRevision.post_id)
-        row = session.execute(query.where(condition)).one()
-        counts[queue] = int(row[0] or 0)
-        if row[1] is not None:
-            latest.append(row[1])
-    return WaitingWork(counts, max(latest) if latest else None)
+        count, first, last = session.execute(query.where(condition)).one()
+        counts[queue] = int(count or 0)
+        oldest[queue] = first
+        if last is not None:
+            latest.append(last)
+    return WaitingWork(counts, max(latest) if latest else None, oldest)
+
+
+def waiting_posts_by_kind(session: Session) -> dict[str, tuple[int, datetime | None]]:
+    """Split the posts queue by kind: each kind's (count, first arrival)."""
+    condition, arrived = _queries()["posts"]
+    rows = session.execute(
+        select(Post.kind, func.count(), func.min(arrived)).where(condition).group_by(Post.kind)
+    ).all()
+    return {kind: (int(count), first) for kind, count, first in rows}
 
 
 def waiting_work(rt: Runtime) -> WaitingWork:

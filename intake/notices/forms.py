@@ -3,18 +3,18 @@ withdraw a notice or clear the banner (their CSRF token is their only field)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from wtforms import DateTimeLocalField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional, ValidationError
 
+from ..formatting import dates
 from ..web.fields import choices, length, required
 from ..web.plain_text import FlaskForm
 from .models import LEVEL_LABELS, BannerLevel
 
 LONGEST_BANNER = timedelta(days=31)  # a banner is for an event, not a standing message
-JST = timedelta(hours=9)
 
 
 class NoticeForm(FlaskForm):
@@ -67,7 +67,7 @@ class BannerForm(FlaskForm):
     def validate_ends_at(self, field: DateTimeLocalField) -> None:
         if field.data is None:
             raise ValidationError(_l("日時は 2026-12-07T18:00 の形で入力してください。"))
-        now = datetime.now(UTC).replace(tzinfo=None) + JST  # naive Japan time, as the field
+        now = dates.japan_now()  # naive Japan time, as the field
         if field.data <= now:
             raise ValidationError(_l("表示を終える日時には、これから先の日時を入力してください。"))
         if field.data > now + LONGEST_BANNER:
@@ -76,4 +76,4 @@ class BannerForm(FlaskForm):
     def ends_utc(self) -> datetime:
         """Return the end time as stored: naive UTC."""
         assert self.ends_at.data is not None
-        return self.ends_at.data - JST
+        return dates.japan_utc(self.ends_at.data)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.models import AccountStatus
 from ..errors import StoreUnavailable
+from ..formatting import dates
 from ..jobs import SEND_AUDIT_NOTICE
 from ..models import Account, Person, Task, utcnow
 from ..office.records import AuditMail, AuditNotice
@@ -66,7 +67,7 @@ def month_key(month: date) -> str:
 
 def previous_month(now: datetime) -> date:
     """Return the first day of the month before now's (naive UTC) month in Japan."""
-    local = (now + timedelta(hours=9)).date()
+    local = dates.japan_time(now).date()
     return (local.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
@@ -138,7 +139,7 @@ def due_anomaly_alerts(rt: Runtime, now: datetime | None = None) -> list[Task]:
     """Record each anomaly not yet told (since yesterday, JST) with its mail tasks; return
     the tasks."""
     moment = now or utcnow()
-    since = (moment + timedelta(hours=9)).date() - timedelta(days=1)
+    since = dates.japan_time(moment).date() - timedelta(days=1)
     with rt.sessions() as session:
         report = build_report(session, since, Policy.from_settings(rt.settings))
         told = set(

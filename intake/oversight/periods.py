@@ -8,11 +8,11 @@ event dates (`posts.starts_at`) are local times as entered and use `local_bounds
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
+from ..formatting import dates
 from ..validation import N_
 
-JST = timezone(timedelta(hours=9), "JST")
 FISCAL_START_MONTH = 4  # the Japanese fiscal year (年度) starts in April
 MAX_DAYS = 366 * 5  # a longer range is refused: a report of five years at most
 
@@ -56,7 +56,7 @@ class Period:
 
 
 def _utc(local: datetime) -> datetime:
-    return local.replace(tzinfo=JST).astimezone(UTC).replace(tzinfo=None)
+    return dates.japan_utc(local)
 
 
 def _next_month(day: date) -> date:
@@ -96,5 +96,5 @@ def make_period(start: date, end: date) -> Period:
 
 def default_period(today: date | None = None) -> Period:
     """Return the current fiscal year up to today (JST)."""
-    today = today or datetime.now(JST).date()
+    today = today or dates.japan_now().date()
     return Period(fiscal_year(fiscal_year_of(today)).start, today)

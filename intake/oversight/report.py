@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +21,6 @@ from ..models import Account, AuditEntry
 from ..protection.access import AccessKind, action_word
 from .models import notice_word
 
-JST = timezone(timedelta(hours=9), "JST")  # Japan keeps no daylight saving time
 SIGNIN_FAILED = "signin_failed"
 # Signing in or out reads no one's data: a resident (or staff) doing it at night is no anomaly.
 NOT_ACCESS = frozenset({AccessKind.SIGNIN, AccessKind.SIGNOUT})
@@ -97,7 +96,7 @@ def is_bulk_action(action: str) -> bool:
 
 
 def _jst(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC).astimezone(JST)
+    return dates.japan_time(at)
 
 
 def _actor_names(session: Session, ids: set[int]) -> dict[int, str]:
@@ -111,7 +110,7 @@ def _actor_names(session: Session, ids: set[int]) -> dict[int, str]:
 
 def utc_start(day: date) -> datetime:
     """Return the naive UTC time at which a JST date begins."""
-    return datetime(day.year, day.month, day.day, tzinfo=JST).astimezone(UTC).replace(tzinfo=None)
+    return dates.japan_day_start(day)
 
 
 def build_report(
@@ -125,7 +124,11 @@ def build_report(
     if until is not None:
         query = query.where(AuditEntry.at < utc_start(until))
     rows = session.execute(query.order_by(AuditEntry.seq)).all()
-    end = datetime.now(JST) if until is None else datetime.combine(until, datetime.min.time(), JST)
+    end = (
+        datetime.now(dates.JAPAN)
+        if until is None
+        else datetime.combine(until, datetime.min.time(), dates.JAPAN)
+    )
     report = Report(since=since, until=end.replace(microsecond=0))
     report.entries = len(rows)
     names = _actor_names(session, {r.actor_id for r in rows if r.actor_id is not None})

@@ -21,7 +21,7 @@ from .charts import Chart, bar_chart, month_chart
 from .forms import PeriodForm
 from .models import notice_word
 from .periods import default_period
-from .report import JST, Policy, build_report
+from .report import Policy, build_report
 
 bp = Blueprint("staff", __name__, template_folder="templates")
 
@@ -61,7 +61,7 @@ def who(actor_id: int | None, actor: str) -> str:
 @bp.route("/staff")
 @role_required("staff")
 def index() -> str:
-    since = datetime.now(JST).date() - timedelta(days=REPORT_DAYS)
+    since = dates.japan_now().date() - timedelta(days=REPORT_DAYS)
     with rt().sessions() as session:
         report = build_report(session, since, Policy.from_settings(rt().settings))
         months = [n.key.split(":", 1)[1] for n in analysis.monthly_reports(session)]

@@ -58,6 +58,7 @@ ACTION_WORDS: dict[str, str] = {
     "view_personal_data": N_("個人情報の閲覧"),
     "enter_personal_data": N_("個人情報の入力"),
     "change_personal_data": N_("個人情報の変更"),
+    "refuse_change_request": N_("登録情報変更申請の却下"),
     "export_personal_data": N_("個人情報の出力"),
     "erase_personal_data": N_("個人情報の消去"),
     "purge_personal_data": N_("保存期間を過ぎた個人情報の削除"),

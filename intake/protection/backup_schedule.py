@@ -20,20 +20,20 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 
 from ..config import Settings
+from ..formatting import dates
 from . import offsite
 from .backup import BackupResult, backup, backups_dir, managed_folder
 from .sealed_stream import BackupError
 
 PREFIX = "hiroba-scheduled-"
 OUTCOME_FILE = "last-backup.json"
-JST = timezone(timedelta(hours=9), "JST")  # Japan keeps no daylight saving time
 _NAME = re.compile(rf"{PREFIX}(\d{{8}}T\d{{6}}\d{{6}})Z\.backup")
 Item = TypeVar("Item")
 
@@ -54,7 +54,7 @@ def to_keep(stamps: dict[Item, datetime], keep_daily: int, keep_weekly: int) -> 
     for count, bucket in ((keep_daily, _day), (keep_weekly, _week)):
         seen: set[tuple[int, int]] = set()
         for path in newest_first:
-            key = bucket(stamps[path].astimezone(JST).date())
+            key = bucket(dates.japan_time(stamps[path]).date())
             if key in seen:
                 continue
             if len(seen) == count:

@@ -22,6 +22,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from .. import jobs, outbox
+from ..formatting import dates
 from ..models import Post, PostRevision, utcnow
 from ..moderation.models import DecisionAction
 from ..moderation.records import record_decision
@@ -32,13 +33,12 @@ from ..store import transaction
 from ..uploads.erasure import remove_folders
 from .takedown import close_pending_edits, lock_live_post
 
-JST_OFFSET = timedelta(hours=9)  # event times are stored as entered, in Japan's time
 DATED_KINDS = ("event", "recruitment")
 
 
 def now_jst() -> datetime:
     """Return the current time in Japan, naive like the event times stored."""
-    return utcnow() + JST_OFFSET
+    return dates.japan_time(utcnow()).replace(tzinfo=None)
 
 
 def last_end(post: Post) -> datetime | None:

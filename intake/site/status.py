@@ -13,21 +13,17 @@ from datetime import UTC, datetime
 
 from redis.exceptions import RedisError
 from rq import Worker
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..accounts.models import ACCOUNT_WAITING, ChangeRequestStatus
 from ..controls import one_line
 from ..models import (
-    Account,
     Build,
-    ChangeRequest,
     Post,
-    PostRevision,
     SiteState,
     utcnow,
 )
-from ..posts.models import POST_WAITING, RevisionStatus
+from ..moderation.waiting import QUEUE_LABELS, count_waiting, waiting_posts_by_kind
 from ..runtime import Runtime
 from ..uploads import scanning
 from ..watching.probes import owed_tasks
@@ -38,7 +34,7 @@ from .models import FAILURES, FINISHED
 class QueueRow:
     """One line of the waiting-work table."""
 
-    key: str  # a post kind, or "accounts", "change_requests", "revisions"
+    key: str  # a post kind, or a queue of moderation/waiting.py (QUEUE_LABELS) but "posts"
     count: int
     oldest: datetime | None
 
@@ -159,37 +155,13 @@ def _build_info(build: Build | None) -> BuildInfo | None:
     )
 
 
-def _waiting(
-    session: Session,
-    model: type[Account] | type[ChangeRequest] | type[PostRevision],
-    statuses: tuple[str, ...],
-    *where: ColumnElement[bool],
-) -> QueueRow:
-    count, oldest = session.execute(
-        select(func.count(), func.min(model.created_at)).where(model.status.in_(statuses), *where)
-    ).one()
-    return QueueRow("", int(count), oldest)
-
-
 def _database_part(session: Session, kinds: tuple[str, ...]) -> StatusPanel:
-    rows = session.execute(
-        select(Post.kind, func.count(), func.min(Post.created_at))
-        .where(Post.status.in_(POST_WAITING))
-        .group_by(Post.kind)
-    ).all()
-    found = {kind: (int(count), oldest) for kind, count, oldest in rows}
+    found = waiting_posts_by_kind(session)
     by_kind = {kind: found.get(kind, (0, None))[0] for kind in kinds}
     queues = [QueueRow(kind, *found.get(kind, (0, None))) for kind in kinds]
-    for key, row in (
-        (
-            "accounts",
-            _waiting(session, Account, ACCOUNT_WAITING, Account.kind.in_(("individual", "group"))),
-        ),
-        ("change_requests", _waiting(session, ChangeRequest, (ChangeRequestStatus.PENDING,))),
-        ("revisions", _waiting(session, PostRevision, (RevisionStatus.PENDING,))),
-    ):
-        row.key = key
-        queues.append(row)
+    waiting = count_waiting(session)  # the moderation pages' own counts: one definition
+    others = [key for key in QUEUE_LABELS if key != "posts"]  # posts: by kind, above
+    queues += [QueueRow(key, waiting.counts[key], waiting.oldest[key]) for key in others]
     stamps = [row.oldest for row in queues if row.oldest is not None and row.count]
     state = session.get(SiteState, 1)
     last = session.scalars(select(Build).order_by(Build.id.desc()).limit(1)).first()

@@ -12,31 +12,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.messages.pofile import read_po
 from flask import Blueprint, Flask, current_app
 from flask_babel import get_locale
 from jinja2 import BaseLoader, FileSystemLoader, PrefixLoader
+from pelican.settings import read_settings
 
 from ..installation.resources import pages_dir, theme_dir
 from ..taxonomy import KIND_SEGMENTS
 
-# The site's menu, after its kinds' listings: the words and order of its own (pelicanconf
-# HIROBA_KINDS and HIROBA_KINDS_EN, the theme's catalog), which tests/test_layout.py compares.
-MENU = {
-    "ja": {
-        "events": "イベント",
-        "recruitment": "参加募集",
-        "notices": "お知らせ",
-        "groups": "団体",
-        "search": "検索",
-    },
-    "en": {
-        "events": "Events",
-        "recruitment": "Calls for participants",
-        "notices": "Notices",
-        "groups": "Groups",
-        "search": "Search",
-    },
-}
+# The menu's own items after the kinds: the theme's message ids (base.html), translated by the
+# theme's catalog, so the intake's menu says what the site's says.
+SITE_ITEMS = {"groups": "団体", "search": "検索"}
 # The site's Atom feed of everything new (pelicanconf HIROBA_FEED_ALL), linked from the footer.
 FEED_ALL = "feeds/all.atom.xml"
 
@@ -84,10 +71,28 @@ def site_pages(folder: Path) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
+@cache
+def menu_words(pelicanconf: Path, lang: str) -> dict[str, str]:
+    """Return the menu's words in lang from their one source: the deployment's pelicanconf
+    (HIROBA_KINDS, HIROBA_KINDS_EN) for the kinds, the theme's catalog for the rest."""
+    conf = read_settings(str(pelicanconf))
+    kinds: dict[str, str] = dict(conf["HIROBA_KINDS_EN" if lang == "en" else "HIROBA_KINDS"])
+    catalog = theme_dir() / "translations" / lang / "LC_MESSAGES" / "messages.po"
+    translated: dict[str, str] = {}
+    if lang != "ja" and catalog.is_file():
+        with catalog.open("rb") as po:
+            translated = {
+                m.id: m.string
+                for m in read_po(po)
+                if isinstance(m.id, str) and isinstance(m.string, str) and m.string
+            }
+    return {**kinds, **{key: translated.get(word, word) for key, word in SITE_ITEMS.items()}}
+
+
 def nav_items(site: str, lang: str) -> list[dict[str, Any]]:
     """Return the site's main menu for an intake page in lang (none of its items is current)."""
-    words = MENU.get(lang, MENU["ja"])
-    keys = [*KIND_SEGMENTS.values(), "groups", "search"]
+    words = menu_words(current_app.config["HIROBA"].pelicanconf, lang)
+    keys = [*KIND_SEGMENTS.values(), *SITE_ITEMS]
     items = [{"url": f"{site}/{key}/", "label": words[key], "current": False} for key in keys]
     pages = site_pages(pages_dir())
     for slug, title in pages.get(lang) or pages.get("ja", []):

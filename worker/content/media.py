@@ -83,11 +83,13 @@ def publish_media(settings: Settings, session: Session, post: Post) -> None:
     """
     folder = media_folder(settings.content_dir, post.id)
     wanted: dict[str, tuple[str, str]] = {}
-    for upload in uploads_of(session, post.id):
+    uploads = uploads_of(session, post.id)
+    for upload in uploads:
         for name, private in _sources(upload).items():
             wanted[name] = (upload.token, private)
-        upload.state = UploadState.LIVE
     if not wanted:
+        for upload in uploads:
+            upload.state = UploadState.LIVE
         remove_media_folder(settings, post.id)
         return
     store = upload_store(settings)
@@ -95,6 +97,8 @@ def publish_media(settings: Settings, session: Session, post: Post) -> None:
     for name, size in sizes.items():
         if size is None:
             raise UploadFileMissing(*wanted[name], store.location.describe())
+    for upload in uploads:  # live only once every file is known to be there
+        upload.state = UploadState.LIVE
     folder.mkdir(parents=True, exist_ok=True)
     for name, (token, private) in wanted.items():
         target = folder / name

@@ -6,20 +6,20 @@ import hashlib
 import os
 import re
 import tempfile
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from intake.config import Settings
 from intake.controls import xml_safe
+from intake.formatting import dates
 from intake.models import Post
 from intake.posts.recurrence import decode
 from intake.taxonomy import KIND_SEGMENTS
 
 from .media import media_json, publish_media
 
-JST = timezone(timedelta(hours=9), "Asia/Tokyo")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
@@ -42,7 +42,7 @@ def _occurrences(stored: str) -> str:
 
 def public_fields(post: Post) -> list[tuple[str, str]]:
     """Return the metadata that may reach the public site: the publish boundary's allow-list."""
-    approved = (post.approved_at or post.created_at).replace(tzinfo=UTC).astimezone(JST)
+    approved = dates.japan_time(post.approved_at or post.created_at)
     fields = [
         ("Title", post.title),
         ("Date", approved.isoformat(timespec="seconds")),

@@ -7,12 +7,16 @@ removes every post file or media folder of a post that is not approved (taken do
 withdrawn, archived, erased or unknown), so nothing that left the site comes back. The
 caller asks for the full build in the same transaction (`python -m worker republish`,
 which `hiroba republish` runs).
+
+A post whose kept file cannot be found is left out (its published digest cleared, so no
+host's content sync tries it either) and named; the command fails after building the rest,
+and a republish once the file is back brings the post back.
 """
 
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,6 +25,7 @@ from sqlalchemy.orm import Session
 from intake.config import Settings
 from intake.models import Post
 from intake.posts.models import PostStatus
+from intake.uploads.errors import UploadFileMissing
 
 from ..build.tree import MEDIA
 from . import manifest as record
@@ -30,10 +35,11 @@ from .profiles import write_profiles
 
 @dataclass
 class Republished:
-    """What a republish wrote and removed."""
+    """What a republish wrote and removed, and the posts it could not write."""
 
     posts: int
     removed: int
+    missing: list[str] = field(default_factory=list)  # per post left out: its missing file
 
 
 def _remove_strays(content: Path, live: set[str]) -> int:
@@ -64,12 +70,22 @@ def republish(settings: Settings, session: Session) -> Republished:
     approved = session.scalars(
         select(Post).where(Post.status == PostStatus.APPROVED).order_by(Post.id)
     ).all()
+    written: list[Post] = []
+    missing: list[str] = []
     with record.updating(settings) as manifest:
         for post in approved:
-            post.published_hash, _ = write_post(settings, session, post)
+            try:
+                post.published_hash, _ = write_post(settings, session, post)
+            except UploadFileMissing as exc:  # go on with the rest; the caller says which
+                missing.append(f"post {post.id}: {exc}")
+                # Not published on this machine: every host's content sync leaves it alone
+                # (no hash) until a republish with its file back writes it again.
+                post.published_hash = None
+                continue
+            written.append(post)
         removed = _remove_strays(settings.content_dir, {str(post.id) for post in approved})
         write_profiles(settings.content_dir, session)
         # groups.json goes out with the revision the caller asks for: no rev is claimed
-        manifest.posts = {str(post.id): post.published_hash or "" for post in approved}
+        manifest.posts = {str(post.id): post.published_hash or "" for post in written}
         manifest.groups_rev, manifest.groups_ahead = record.UNKNOWN, ""
-    return Republished(len(approved), removed)
+    return Republished(len(written), removed, missing)

@@ -9,6 +9,8 @@ from intake import mail
 from intake.config import Settings
 from intake.errors import HirobaError
 
+from . import receipts
+
 
 class MailNotSent(HirobaError):
     """The SMTP server did not take the message; the task is tried again."""
@@ -20,7 +22,7 @@ def deliver(settings: Settings, message: EmailMessage) -> None:
     SMTP errors can quote the recipient, and the task keeps the message for the next try.
     """
     try:
-        mail.send(settings, message)
+        receipts.once(lambda accepted: mail.send(settings, message, accepted))
     except (OSError, smtplib.SMTPException) as exc:
         raise MailNotSent(type(exc).__name__) from None
 
