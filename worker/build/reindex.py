@@ -72,7 +72,10 @@ def install(settings: Settings, rev: int, snapshot: Snapshot) -> Outcome | None:
     live_sigs: dict[str, str] = live_signatures["signatures"]
     stamp = time.strftime("%Y%m%dT%H%M%S") + f"{time.time_ns() % 1_000_000_000 // 1000:06d}"
     target = settings.builds_dir / f"{stamp}-r{rev}"
-    os.rename(snapshot.folder, target)
+    try:
+        os.rename(snapshot.folder, target)
+    except OSError:  # another file system (a separate HIROBA_SITE_DIR mount, say)
+        return None
     try:
         moved = Changes(live.name, (), ())
         if live != snapshot.base:

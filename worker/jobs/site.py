@@ -30,7 +30,7 @@ from ..content.manifest import file_digest, note_own_revision, updating
 from ..content.profiles import profiles_path, write_profiles
 from ..context import runtime
 from ..schedule import LOCK_WAIT_SECONDS as NIGHTLY_LOCK_WAIT_SECONDS
-from ..stopping import StopRequested, on_request
+from ..stopping import Stop, StopRequested, on_request
 from ..tasks import tracked
 
 log = logging.getLogger(__name__)
@@ -86,11 +86,13 @@ def nightly_build() -> str:
     return record.status
 
 
-def _install(rt: Runtime, snapshot: Snapshot) -> str:
+def _install(rt: Runtime, snapshot: Snapshot, stop: Stop) -> str:
     """Under the build lock: switch to the prepared snapshot (search.py, reindex.py), then
-    build any pending revision."""
+    build any pending revision. A stop request while it waits for the lock raises
+    StopRequested; once it holds the lock, the request waits for the switch."""
     old_index = None
     with holding_build_lock(rt, REINDEX_LOCK_WAIT_SECONDS) as held:
+        stop.defer()
         if not held:
             return "busy"
         with rt.sessions() as session:
@@ -130,8 +132,11 @@ def reindex_search(delay: float = 0) -> str:
         if snapshot is None:
             return "current"
         try:
-            stop.defer()  # the switch is short: finish it, then stop
-            return _install(rt, snapshot)
+            return _install(rt, snapshot, stop)
+        except StopRequested:
+            request_reindex(rt, urgent=True)  # unless a publication queued one since
+            log.warning("search re-index stopped with the worker; queued again")
+            return "stopped"
         finally:
             discard(snapshot)
 
