@@ -12,15 +12,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
-import pytest
 from accounts_support import client_for
 from actors import EVENT_DAY, open_group
-from conftest import REPO_ROOT, Instance, RedisServer, open_instance
+from conftest import REPO_ROOT, Instance
 from hosts_support import differences, site_tree
 from lifecycle_support import approved_event
 from s3_support import S3Server
@@ -185,39 +183,15 @@ def test_a_mixed_series_uploads_only_what_each_build_changed_and_equals_a_full_b
     assert differences(_bucket_tree(s3_server, bucket), site_tree(full)) == []
 
 
-@pytest.fixture
-def bucketed_small_delta(
-    tmp_path: Path,
-    database_url: str,
-    redis_server: RedisServer,
-    s3_server: S3Server,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[tuple[Instance, str]]:
-    """An instance publishing to a bucket whose search delta holds two pages at most: one
-    approval's two pages (Japanese and English) still go into the delta, two approvals'
-    pages make the publication run Pagefind over its folder."""
-    bucket = s3_server.new_bucket()
-    for name, value in s3_server.env().items():
-        monkeypatch.setenv(name, value)
-    extra = {
-        **s3_server.env(),
-        "HIROBA_PUBLISH_URL": f"s3://{bucket}/site",
-        "HIROBA_SEARCH_DELTA_MAX_PAGES": "2",
-    }
-    made = open_instance(tmp_path, database_url, redis_server, extra=extra)
-    yield made, bucket
-    made.rt.close()
-
-
 def test_a_new_search_index_is_published_from_a_list_too(
-    bucketed_small_delta: tuple[Instance, str],
+    bucketed: tuple[Instance, str],  # noqa: F811 - the fixture imported above
     s3_server: S3Server,
     tmp_path: Path,
 ) -> None:
     """A re-index's publication and one whose search delta grew past its limit (Pagefind ran
     over the whole folder) name their files like any other: the index's files, decided
     from the two pagefind/ folders, and the pages; the site is never compared whole."""
-    instance, bucket = bucketed_small_delta
+    instance, bucket = bucketed
     moderator, group = open_group(instance)
     approved_event(instance, moderator, group, "索引一覧の最初の催し")
     _step(instance, s3_server, bucket)  # full: the whole folder goes up
@@ -232,9 +206,10 @@ def test_a_new_search_index_is_published_from_a_list_too(
     assert reindex and LISTED in reindex[0] and COMPARED not in reindex[0], reindex
     assert _search_files(reindex[0]) > 0
 
-    # Two approvals at once: four pages, past the limit, so the publication runs Pagefind.
-    for n in range(2):
-        approved_event(instance, moderator, group, f"索引一覧の同時の催し{n}")
+    # The delta's limit lowered to one page (the workers _step starts read it): the next
+    # approval's pages pass it, so its publication runs Pagefind over its whole folder.
+    instance.env["HIROBA_SEARCH_DELTA_MAX_PAGES"] = "1"
+    approved_event(instance, moderator, group, "索引一覧の上限を超える催し")
     past = _step(instance, s3_server, bucket)
     assert past and "search: Pagefind over all pages" in past[0], past
     assert LISTED in past[0] and COMPARED not in past[0], past[0]
