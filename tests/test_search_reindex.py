@@ -25,6 +25,7 @@ from test_search_fresh import _fragment_urls
 from intake import redis_keys
 from intake.models import Build
 from intake.site.models import BuildStatus
+from intake.site.takedown import take_down
 
 DELTA = "search/delta.json"
 GUARD = 240  # seconds: a hang guard only, never a speed claim
@@ -94,27 +95,24 @@ def _wait_at_gate(gate: PagefindGate, process: subprocess.Popen[str]) -> int:
     return pid
 
 
-def _published_with_a_pending_reindex(instance: Instance) -> tuple[int, int, int]:
+def _published_with_a_pending_reindex(instance: Instance) -> tuple[int, int, int, int]:
     """Publish a first site (full) and one approval (incremental, its search in the delta,
-    a re-index queued); return (moderator, group, the approval's post id)."""
+    a re-index queued); return (moderator, group, the first post's id, the approval's)."""
     moderator, group = open_group(instance)
-    approved_event(instance, moderator, group, "索引の最初の催し")
+    first = approved_event(instance, moderator, group, "索引の最初の催し")
     instance.worker_burst()  # the first build is full: Pagefind runs over it (no gate)
     later = approved_event(instance, moderator, group, "索引待ちの催し")
     _drain_main_queue(instance)
     assert _delta(instance)["items"], "the approval's pages should be in the delta"
-    queue = Queue(
-        redis_keys.search_queue(instance.settings.redis_prefix), connection=instance.rt.redis
-    )
-    assert queue.count == 1
-    return moderator, group, later
+    assert _search_queue(instance).count == 1
+    return moderator, group, first, later
 
 
 def test_an_approval_during_a_reindex_goes_live_before_its_pagefind_ends(
     gated: Instance, gate: PagefindGate
 ) -> None:
     instance = gated
-    moderator, group, waiting = _published_with_a_pending_reindex(instance)
+    moderator, group, first, waiting = _published_with_a_pending_reindex(instance)
     search_worker = subprocess.Popen(
         [sys.executable, "-c", SEARCH_WORKER_BURST],
         env=instance.env,
@@ -131,6 +129,12 @@ def test_an_approval_during_a_reindex_goes_live_before_its_pagefind_ends(
         assert (_live(instance) / f"events/{during}/index.html").is_file()
         published = _builds(instance)[-1]
         assert published.status == BuildStatus.OK and "1 changed post" in published.log
+        copied = _live(instance)  # the folder the re-index's snapshot copied is now spare
+        # A takedown too: its publication takes the folder the re-index copied as its
+        # spare, so the re-index must follow it from its own copy (reindex.py).
+        take_down(instance.rt, moderator, first, "索引中の検査のための緊急非公開です。")
+        _drain_main_queue(instance)
+        assert not (_live(instance) / f"events/{first}/index.html").exists()
         assert search_worker.poll() is None, "the re-index ended while Pagefind was held"
         gate.open()
         output, _ = search_worker.communicate(timeout=GUARD)
@@ -156,9 +160,12 @@ def test_an_approval_during_a_reindex_goes_live_before_its_pagefind_ends(
     # publication asked for one) leaves the whole site in Pagefind's index.
     live = _live(instance)
     assert (live / f"events/{during}/index.html").is_file()
+    assert not list(live.glob(f"*events/{first}/*")), "a taken-down page came back"
+    assert not copied.exists() or copied == live
     assert _delta(instance)["items"] == []
     urls = _fragment_urls(live)
     assert {f"/events/{waiting}/", f"/events/{during}/"} <= urls
+    assert f"/events/{first}/" not in urls
     assert all(b.status == BuildStatus.OK for b in builds), [b.log for b in builds]
 
 
@@ -166,7 +173,7 @@ def test_a_worker_asked_to_stop_mid_pagefind_hands_the_reindex_back(
     gated: Instance, gate: PagefindGate
 ) -> None:
     instance = gated
-    _moderator, _group, waiting = _published_with_a_pending_reindex(instance)
+    _moderator, _group, _first, waiting = _published_with_a_pending_reindex(instance)
     builds_before = len(_builds(instance))
     worker = instance.start_worker()  # python -m worker run: main, search and reconciler
     try:
@@ -183,10 +190,7 @@ def test_a_worker_asked_to_stop_mid_pagefind_hands_the_reindex_back(
     log = (instance.settings.home / "worker.log").read_text()
     assert "search re-index stopped with the worker; queued again" in log, log[-4000:]
     assert len(_builds(instance)) == builds_before  # no switch happened
-    queue = Queue(
-        redis_keys.search_queue(instance.settings.redis_prefix), connection=instance.rt.redis
-    )
-    assert queue.count == 1
+    assert _search_queue(instance).count == 1
     assert not list(instance.settings.site_dir.glob(".search-*")), "the snapshot was left"
 
     # A new worker completes the re-index: the site is searchable through Pagefind alone.

@@ -33,11 +33,14 @@ from .search import Snapshot
 
 def _follow(snapshot: Snapshot, live: Path, live_sigs: dict[str, str], target: Path) -> Changes:
     """Make target (a copy of the snapshot's base) hold the live folder's files: return what
-    the live folder changed against the base, now linked into (or removed from) target."""
-    assert snapshot.base is not None
+    the live folder changed against the copy, now linked into (or removed from) target.
+
+    The copy is compared, not the base folder: a publication since may have taken the
+    base as its spare (renamed and changed it), while the copy keeps the base's files.
+    """
     tracked = changes.tracked_candidates(snapshot.signatures, live_sigs, snapshot.prefixes)
     folders = changes.post_folders(tracked, POST_PAGE, snapshot.prefixes)
-    moved = changes.collect(snapshot.base, live, tracked, folders, ())
+    moved = changes.collect(target, live, tracked, folders, ())
     assert moved is not None
     for rel in moved.written:
         tree.link_from(live, target, rel)
