@@ -22,6 +22,7 @@ where its build and publication spent their time.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -261,14 +262,57 @@ def measure_approvals(rt: Runtime, env: dict[str, str], moderator: int, group: i
 
 
 def stop_group(process: subprocess.Popen[bytes]) -> None:
-    """Stop a process group started by the bench: SIGTERM, then SIGKILL after a minute (a
-    loaded machine's warm shutdown may take longer than the bench wants to wait)."""
-    os.killpg(process.pid, signal.SIGTERM)
+    """Stop the worker the bench started as a service manager does, never depending on how
+    long that takes: SIGTERM to the worker alone (it stops its helpers; a re-index in
+    Pagefind hands its work back), and after a minute, or for anything left running after
+    it exited (a work-horse leaves the worker's process group), SIGKILL to every process
+    it started, found through /proc."""
+    started = _process_tree(process.pid)
+    process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=60)
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        print("worker: still running 60 s after SIGTERM; killed", flush=True)
+        started |= _process_tree(process.pid)
+        for pid in started:
+            _signal(pid, signal.SIGSTOP)  # none forks or reaps while the tree is killed
+        for pid in started:
+            _signal(pid, signal.SIGKILL)
         process.wait(timeout=30)
+    left = [pid for pid in started | _process_tree(process.pid) if _alive(pid)]
+    for pid in left:
+        _signal(pid, signal.SIGKILL)
+    if left:
+        print(f"worker: {len(left)} process(es) left after it stopped; killed", flush=True)
+
+
+def _process_tree(pid: int) -> set[int]:
+    """Return pid and every live descendant of it, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = {pid}, [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+        os.kill(pid, signum)
 
 
 def report_reindex(rt: Runtime) -> None:

@@ -1,13 +1,15 @@
 """An incremental build names every file it changed, and a publication to the bucket writes
 and deletes exactly those without listing the site (worker/build/changes.py): after a long
 mixed series of approvals, an edit, files, takedowns and a withdrawal, the bucket equals
-the host's live folder byte for byte after every step, and a full build at the end. A
-publication that cannot trust the build's list (another claim wrote the bucket since)
-compares the whole folder.
+the host's live folder byte for byte after every step, and a full build at the end. So do
+the publications of a new search index (the re-index's, and one whose delta grew past its
+limit). A publication that cannot trust the build's list (another claim wrote the bucket
+since) compares the whole folder.
 """
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -179,3 +181,51 @@ def test_a_mixed_series_uploads_only_what_each_build_changed_and_equals_a_full_b
     full = tmp_path / "full-build"
     build_site(instance.settings, full)
     assert differences(_bucket_tree(s3_server, bucket), site_tree(full)) == []
+
+
+def test_a_new_search_index_is_published_from_a_list_too(
+    bucketed: tuple[Instance, str],  # noqa: F811 - the fixture imported above
+    s3_server: S3Server,
+    tmp_path: Path,
+) -> None:
+    """A re-index's publication and one whose search delta grew past its limit (Pagefind ran
+    over the whole folder) name their files like any other: the index's files, decided
+    from the two pagefind/ folders, and the pages; the site is never compared whole."""
+    instance, bucket = bucketed
+    moderator, group = open_group(instance)
+    approved_event(instance, moderator, group, "索引一覧の最初の催し")
+    _step(instance, s3_server, bucket)  # full: the whole folder goes up
+
+    # One approval: its pages go into the delta; the re-index then brings a new index.
+    approved_event(instance, moderator, group, "索引一覧の二つ目の催し")
+    before = len(_build_logs(instance))
+    listed = _step(instance, s3_server, bucket)
+    assert listed and all(LISTED in text for text in listed), listed
+    assert "page(s) in the delta" in listed[0], listed[0]
+    reindex = [t for t in _build_logs(instance)[before:] if t.startswith("search re-index")]
+    assert reindex and LISTED in reindex[0] and COMPARED not in reindex[0], reindex
+    assert _search_files(reindex[0]) > 0
+
+    # The delta's limit lowered to one page (the workers _step starts read it): the next
+    # approval's pages pass it, so its publication runs Pagefind over its whole folder.
+    instance.env["HIROBA_SEARCH_DELTA_MAX_PAGES"] = "1"
+    approved_event(instance, moderator, group, "索引一覧の上限を超える催し")
+    past = _step(instance, s3_server, bucket)
+    assert past and "search: Pagefind over all pages" in past[0], past
+    assert LISTED in past[0] and COMPARED not in past[0], past[0]
+    assert _search_files(past[0]) > 0
+    # What the bucket serves is searchable: Pagefind's entry and every fragment it names.
+    objects = _bucket_tree(s3_server, bucket)
+    assert "pagefind/pagefind-entry.json" in objects
+    assert objects["search/delta.json"].startswith(b'{"items":[]')
+
+    full = tmp_path / "full-build"
+    build_site(instance.settings, full)
+    assert differences(objects, site_tree(full)) == []
+
+
+def _search_files(log: str) -> int:
+    """Return how many search files a build log says its publication had to compare."""
+    found = re.search(r"; (\d+) search file\(s\) to compare", log)
+    assert found, log
+    return int(found.group(1))

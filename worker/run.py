@@ -3,9 +3,13 @@ worker, or a burst that drains."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
+import os
+import signal
 import time
+from types import FrameType
 
 from rq import Queue, Worker
 from rq.job import Job
@@ -30,6 +34,9 @@ log = logging.getLogger(__name__)
 # An idle rq worker heartbeats every worker_ttl - 15 s (rq's default 420 gives 405 s), longer
 # than HIROBA_WORKER_SILENCE_SECONDS (300): at 120 a healthy idle worker beats every 105 s.
 WORKER_TTL = 120
+# How long a stopping worker waits for its helper processes: a re-index hands its work back
+# at once (worker/stopping.py), so this only bounds a stuck one, well inside systemd's 90 s.
+HELPER_STOP_SECONDS = 20
 
 
 def make_worker(rt: Runtime) -> Worker:
@@ -66,11 +73,23 @@ class PublishingWorker(Worker):
             publication.after_build(self.settings)
 
 
+class SearchWorker(Worker):
+    """rq's forking worker for the search queue that, asked to stop, passes the request on
+    to its work-horse: a re-index then stops Pagefind and queues itself again
+    (worker/stopping.py) instead of running on for a minute."""
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        if self.horse_pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.horse_pid, signal.SIGTERM)
+        super().request_stop(signum, frame)
+
+
 def make_search_worker(rt: Runtime) -> Worker:
     """Return an rq worker on the search queue, whose jobs get rt."""
     use_runtime(rt)
     publication.warm_up(rt.settings)
-    return Worker(
+    return SearchWorker(
         [search_queue(rt)], connection=rt.redis, serializer="rq.serializers.JSONSerializer"
     )
 
@@ -108,8 +127,15 @@ def run_forever(rt: Runtime) -> None:
     try:
         make_worker(rt).work(with_scheduler=False)
     finally:
+        # SIGTERM: the search worker hands a running re-index back (SearchWorker).
         for helper in helpers:
             helper.terminate()
+        for helper in helpers:
+            helper.join(HELPER_STOP_SECONDS)
+            if helper.is_alive():
+                log.warning("%s did not stop in %s s; killed", helper.name, HELPER_STOP_SECONDS)
+                helper.kill()
+                helper.join()
 
 
 def run_burst(rt: Runtime, max_seconds: float = 900) -> None:

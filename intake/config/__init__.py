@@ -218,6 +218,18 @@ SETTINGS: tuple[Setting, ...] = (
         parsers.whole_number,
     ),
     Setting(
+        "HIROBA_SEARCH_DELTA_MAX_PAGES",
+        "400",
+        "Pages the search delta may hold; a publication past it runs Pagefind itself.",
+        parsers.positive_int,
+    ),
+    Setting(
+        "HIROBA_PAGEFIND_BINARY",
+        "",
+        "Pagefind binary to run (empty: the one the pagefind-bin-extended wheel installs).",
+        parsers.one_line,
+    ),
+    Setting(
         "HIROBA_OFFICE_HOURS",
         "08:00-20:00",
         "Office hours (JST) of `hiroba audit report`; access outside them is flagged.",
@@ -327,6 +339,8 @@ class Settings:
     build_lock_seconds: int
     keep_builds: int
     search_reindex_seconds: int = 5
+    search_delta_max_pages: int = 400
+    pagefind_binary: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
     office_hours: tuple[int, int] = (8 * 60, 20 * 60)
     office_days: frozenset[int] = frozenset(range(5))
@@ -446,6 +460,8 @@ class Settings:
             build_lock_seconds=values["HIROBA_BUILD_LOCK_SECONDS"],
             keep_builds=values["HIROBA_KEEP_BUILDS"],
             search_reindex_seconds=values["HIROBA_SEARCH_REINDEX_SECONDS"],
+            search_delta_max_pages=values["HIROBA_SEARCH_DELTA_MAX_PAGES"],
+            pagefind_binary=values["HIROBA_PAGEFIND_BINARY"],
             office_hours=values["HIROBA_OFFICE_HOURS"],
             office_days=values["HIROBA_OFFICE_DAYS"],
             audit_bulk_threshold=values["HIROBA_AUDIT_BULK_THRESHOLD"],

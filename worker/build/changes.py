@@ -12,8 +12,10 @@ deleted; the same inode is the same file (a build never writes through a shared 
 Every other file of the new folder is a hard link to a file of an earlier build with the
 live folder's signature, so it holds the live folder's bytes.
 
-When the build cannot say (Pagefind ran over the whole folder, or a new index came with a
-re-index), there is no list and the publication compares the whole folder.
+A new Pagefind index (Pagefind ran over the whole folder when the search delta grew too
+large, or the re-index job brings one) is decided the same way from the files of the two
+pagefind/ folders (search.index_files): Pagefind writes every file anew. So every
+incremental publication has a list; only a full build compares the whole folder.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class Changes:
     deleted: tuple[str, ...]  # in the base folder only
 
 
-def _files_under(root: Path, rel: str) -> list[str]:
+def files_under(root: Path, rel: str) -> list[str]:
     """Return the paths (under root) of every file in the folder root/rel (none: empty)."""
     found = []
     for folder, _dirs, names in os.walk(root / rel):
@@ -103,8 +105,8 @@ def collect(
         return None
     candidates = set(tracked) | set(search)
     for folder in folders:
-        candidates.update(_files_under(base, folder))
-        candidates.update(_files_under(target, folder))
-    candidates.update(_files_under(base, MEDIA))
-    candidates.update(_files_under(target, MEDIA))
+        candidates.update(files_under(base, folder))
+        candidates.update(files_under(target, folder))
+    candidates.update(files_under(base, MEDIA))
+    candidates.update(files_under(target, MEDIA))
     return decide(base, target, candidates)

@@ -258,7 +258,9 @@ def _update(
     # Flyers and images: media/ as Pelican's static generator copies it from content/media.
     media = tree.mirror_media(settings.content_dir, live, target)
     # Search: a delta over the live folder's Pagefind index (search.py; no Pagefind run).
-    search_note, search_files = search.update(listings, target, (live, live_sigs), searches, wanted)
+    search_note, search_files = search.update(
+        listings, target, (live, live_sigs), searches, wanted, settings
+    )
     changed_files = None
     if settings.publish_location.is_s3:  # a bucket to bring up to date (file://: a switch)
         tracked = changes.tracked_candidates(live_sigs, wanted, prefixes)

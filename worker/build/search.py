@@ -8,9 +8,13 @@ queue of its own (``<queue>-search``, worked by a second rq worker so a long Pag
 never delays an approval). One job at a time is queued (a Redis flag, cleared when the
 job starts, so a publication after that asks again). The job waits
 HIROBA_SEARCH_REINDEX_SECONDS (none after a removal), runs Pagefind at low priority over a
-hard-link snapshot of the live folder outside the build lock, then, under the build lock,
-publishes a new build folder with the fresh index (and a delta of what changed during the
-run) and switches to it.
+hard-link snapshot of the live folder and prepares it as the next build, all outside the
+build lock; under the lock it only applies what was published meanwhile and switches
+(reindex.py).
+
+Either way a publication names every search file it changed (the delta and the index
+files, listed from the two pagefind/ folders, never the whole site): a bucket gets only
+those.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pelican import Pelican
 from rq import Queue
 from rq.registry import StartedJobRegistry
 
@@ -33,8 +38,8 @@ from intake.jobs import REINDEX_SEARCH
 from intake.outbox import make_queue
 from intake.runtime import Runtime
 
-from . import tree
-from .session import listings_for
+from . import changes, tree
+from .session import listings_api, pelican_settings
 
 if TYPE_CHECKING:
     from listings.api import Listings
@@ -53,6 +58,11 @@ class Snapshot:
     state: dict[str, Any]
     signatures: dict[str, str]  # of the live build it copies: what the index reflects
     seconds: float
+    base: Path | None = None  # the live build it copies
+    fingerprint: str = ""  # that build's configuration fingerprint
+    prefixes: tuple[str, ...] = ()  # the site's other languages' folders ("en/")
+    listings: type[Listings] | None = None
+    spare_index: Path | None = None  # a hard-link copy of the new index, for the spare
 
 
 def search_queue(rt: Runtime) -> Queue:
@@ -118,14 +128,23 @@ def update(
     live: tuple[Path, dict[str, str]],
     searches: tuple[dict[str, Any] | None, Snapshot | None],
     signatures: dict[str, str],
-) -> tuple[str, list[str] | None]:
+    settings: Settings,
+) -> tuple[str, list[str]]:
     """Bring a publication's search up to date (delta, or Pagefind when none can serve);
     save its state beside the folder. Return the note for the build log and the search
-    files that may differ from the live folder's (None: the whole index may)."""
+    files that may differ from the live folder's."""
     started = time.perf_counter()
     live_state, fresh = searches
     fresh_index = (fresh.folder, fresh.state, fresh.signatures) if fresh is not None else None
-    result = listings.refresh_search(target, live, live_state, signatures, fresh_index)
+    result = listings.refresh_search(
+        target,
+        live,
+        live_state,
+        signatures,
+        fresh_index,
+        settings.search_delta_max_pages,
+        settings.pagefind_binary,
+    )
     state, counts = result.state, result.counts
     touched: list[str] | None = None
     if counts is None:
@@ -137,8 +156,18 @@ def update(
         )
         if fresh is None and live_state is not None:
             touched = _touched(live[0], target, live_state, state)
+    if touched is None:  # a new index: every file of both pagefind/ folders may differ
+        touched = index_files(live[0], target)
+        note += f"; {len(touched)} search file(s) to compare"
     listings.write_search_state(str(tree.state_prefix(target)), state)
     return f"{note} in {time.perf_counter() - started:.3f} s", touched
+
+
+def index_files(live: Path, target: Path) -> list[str]:
+    """Return the delta and every file of the live and the target pagefind/ folders: all a
+    new index may have written or left behind (changes.decide tells which by inode)."""
+    found = {DELTA, *changes.files_under(live, PAGEFIND), *changes.files_under(target, PAGEFIND)}
+    return sorted(found)
 
 
 def _touched(
@@ -181,6 +210,9 @@ def take_snapshot(settings: Settings) -> Snapshot | None:
         except OSError:
             shutil.rmtree(folder, ignore_errors=True)
             continue
+        except BaseException:  # asked to stop (worker/stopping.py): leave nothing behind
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         if signatures and tree.signatures_path(live).exists():
             break
         shutil.rmtree(folder, ignore_errors=True)
@@ -188,25 +220,59 @@ def take_snapshot(settings: Settings) -> Snapshot | None:
         return None
     started = time.perf_counter()
     try:
-        state = listings_for(settings, folder).index_in_background(folder)
+        pelican = Pelican(pelican_settings(settings, folder, incremental=True))
+        listings = listings_api(pelican)
+        state = listings.index_in_background(folder, settings.pagefind_binary)
+        seconds = time.perf_counter() - started
+        # For the folder the next publication will reuse (see swap_spare_index).
+        spare_index = folder.with_name(folder.name + "-index")
+        tree.link_copy(folder / PAGEFIND, spare_index)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder.with_name(folder.name + "-index"), ignore_errors=True)
         raise
-    return Snapshot(folder, state, signatures["signatures"], time.perf_counter() - started)
+    return Snapshot(
+        folder,
+        state,
+        signatures["signatures"],
+        seconds,
+        base=live,
+        fingerprint=str(signatures.get("fingerprint", "")),
+        prefixes=tuple(listings.language_prefixes(pelican.settings)),
+        listings=listings,
+        spare_index=spare_index,
+    )
 
 
-def relink_spare(settings: Settings) -> None:
-    """Give the folder the next publication will reuse the new index now, under the build
-    lock, so that publication need not hard-link 10,000 fragments itself."""
+def discard(snapshot: Snapshot) -> None:
+    """Delete what is left of a snapshot (its folder, once installed, is a build's)."""
+    shutil.rmtree(snapshot.folder, ignore_errors=True)
+    if snapshot.spare_index is not None:
+        shutil.rmtree(snapshot.spare_index, ignore_errors=True)
+
+
+def swap_spare_index(settings: Settings, snapshot: Snapshot) -> Path | None:
+    """Under the build lock, after the switch: give the folder the next publication will
+    reuse the new index (renames only: the hard-link copy was made outside the lock), so
+    that publication need not hard-link 10,000 fragments itself. Return the old index's
+    folder, for the caller to delete once the lock is released."""
     live = settings.live_dir.resolve()
-    entry = Path("pagefind") / "pagefind-entry.json"
+    entry = Path(PAGEFIND) / "pagefind-entry.json"
+    spare_index = snapshot.spare_index
+    if spare_index is None or not spare_index.is_dir():
+        return None
     for folder in reversed(tree.build_folders(settings)):
         if folder == live or not tree.signatures_path(folder).exists():
             continue
         try:
-            if (folder / entry).stat().st_ino != (live / entry).stat().st_ino:
-                shutil.rmtree(folder / "pagefind", ignore_errors=True)
-                tree.link_copy(live / "pagefind", folder / "pagefind")
+            if (folder / entry).stat().st_ino == (live / entry).stat().st_ino:
+                return None
+            old = spare_index.with_name(spare_index.name + "-old")
+            if (folder / PAGEFIND).exists():
+                os.rename(folder / PAGEFIND, old)
+            os.rename(spare_index, folder / PAGEFIND)
+            return old
         except OSError as exc:  # the next publication relinks it instead
-            log.warning("could not relink the spare's search index (%s)", exc)
-        return
+            log.warning("could not give the spare the new search index (%s)", exc)
+            return None
+    return None

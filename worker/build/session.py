@@ -48,6 +48,7 @@ def pelican_settings(
         "HIROBA_INTAKE_URL": "/app",
         "HIROBA_OPERATOR": settings.deployment.operator.public(),
         "CACHE_PATH": str(settings.site_dir / "cache"),
+        "PAGEFIND_BINARY": settings.pagefind_binary,
         **(overrides or {}),
     }
     if incremental:
@@ -75,11 +76,6 @@ def listings_api(pelican: Pelican) -> type[Listings]:
     plugin = next(p for p in pelican.plugins if p.__name__.rpartition(".")[2] == "listings")
     api: type[Listings] = importlib.import_module(f"{plugin.__name__}.api").Listings
     return api
-
-
-def listings_for(settings: Settings, output: Path) -> type[Listings]:
-    """Return the listings plugin's interface, loaded by Pelican the way the builds load it."""
-    return listings_api(Pelican(pelican_settings(settings, output, incremental=True)))
 
 
 class SiteRenderer:

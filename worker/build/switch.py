@@ -33,7 +33,7 @@ from intake.store import transaction
 from worker.publication import bucket
 
 from ..content.sync import sync_before_build
-from . import incremental, search, setaside, tree
+from . import incremental, reindex, search, setaside, tree
 from .full import BuildFailed, full_build_setting_aside, new_build_dir, prepare_spare
 from .revisions import site_state
 from .search import Snapshot
@@ -58,7 +58,9 @@ def _try_incremental(
     fresh is a search.Snapshot: a new Pagefind index to publish with (the re-index job).
     """
     try:
-        outcome = incremental.publish(settings, rev, fresh)
+        outcome = reindex.install(settings, rev, fresh) if fresh is not None else None
+        if outcome is None:
+            outcome = incremental.publish(settings, rev, fresh)
     except Exception as exc:  # whatever went wrong, a full build is the safe answer
         log.warning("incremental publication failed (%s); building in full", type(exc).__name__)
         return None, f"incremental publication failed: {type(exc).__name__}: {exc}"[:4000]
@@ -119,10 +121,9 @@ def build_and_switch(
     started = time.perf_counter()
     synced = _sync_content(rt, rev, build_id)
     done, note = (None, note) if full else _try_incremental(settings, rev, fresh)
-    # What an incremental build changed: all the bucket needs when it holds the folder the
-    # build started from. Not with a new Pagefind index (the whole index changed, and its
-    # empty delta must not go up before the index does).
-    changes = done.changes if done and not fresh else None
+    # What an incremental build changed (a new Pagefind index included): all the bucket
+    # needs when it holds the folder the build started from.
+    changes = done.changes if done else None
     if done is not None:
         out = done.build_dir
         switch_live(settings, out)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import logging
 import shutil
-import time
 from collections.abc import Callable
 
 from sqlalchemy.orm import Session
@@ -19,7 +18,7 @@ from intake.site.stale import archive_past as archive_due
 from intake.store import transaction
 
 from ..build.revisions import request_rebuild, site_state
-from ..build.search import Snapshot, relink_spare, take_snapshot
+from ..build.search import Snapshot, discard, request_reindex, swap_spare_index, take_snapshot
 from ..build.switch import (
     build_and_switch,
     build_lock,
@@ -31,6 +30,7 @@ from ..content.manifest import file_digest, note_own_revision, updating
 from ..content.profiles import profiles_path, write_profiles
 from ..context import runtime
 from ..schedule import LOCK_WAIT_SECONDS as NIGHTLY_LOCK_WAIT_SECONDS
+from ..stopping import Stop, StopRequested, on_request
 from ..tasks import tracked
 
 log = logging.getLogger(__name__)
@@ -86,9 +86,13 @@ def nightly_build() -> str:
     return record.status
 
 
-def _install(rt: Runtime, snapshot: Snapshot) -> str:
-    """Under the build lock: publish the fresh index as a new build, then any pending revision."""
+def _install(rt: Runtime, snapshot: Snapshot, stop: Stop) -> str:
+    """Under the build lock: switch to the prepared snapshot (search.py, reindex.py), then
+    build any pending revision. A stop request while it waits for the lock raises
+    StopRequested; once it holds the lock, the request waits for the switch."""
+    old_index = None
     with holding_build_lock(rt, REINDEX_LOCK_WAIT_SECONDS) as held:
+        stop.defer()
         if not held:
             return "busy"
         with rt.sessions() as session:
@@ -96,25 +100,45 @@ def _install(rt: Runtime, snapshot: Snapshot) -> str:
             session.commit()
         status = build_and_switch(rt, rev, fresh=snapshot).status
         if status == BuildStatus.OK:
-            relink_spare(rt.settings)
+            old_index = swap_spare_index(rt.settings, snapshot)
         while (pending := pending_rev(rt)) is not None:
             build_and_switch(rt, pending)
+    if old_index is not None:  # outside the lock: 10,000 fragments take a while to delete
+        shutil.rmtree(old_index, ignore_errors=True)
     return status
 
 
 def reindex_search(delay: float = 0) -> str:
-    """rq job: after delay seconds, switch the live site to a fresh full search index."""
+    """rq job: after delay seconds, switch the live site to a fresh full search index.
+
+    Asked to stop (the worker's warm shutdown) while it waits or Pagefind runs, it kills
+    Pagefind, queues the re-index again and returns: see worker/stopping.py.
+    """
     rt = runtime()
-    time.sleep(max(0.0, min(float(delay), 600.0)))
-    # from here on a publication asks for another run
-    rt.redis.delete(redis_keys.search_flag(rt.settings.redis_prefix))
-    snapshot = take_snapshot(rt.settings)
-    if snapshot is None:
-        return "current"
-    try:
-        return _install(rt, snapshot)
-    finally:
-        shutil.rmtree(snapshot.folder, ignore_errors=True)
+    flagged = True  # the flag that says this job is queued: cleared once it waited
+    with on_request() as stop:
+        try:
+            stop.sleep(max(0.0, min(float(delay), 600.0)))
+            # from here on a publication asks for another run
+            rt.redis.delete(redis_keys.search_flag(rt.settings.redis_prefix))
+            flagged = False
+            snapshot = take_snapshot(rt.settings)
+        except StopRequested:
+            # While flagged, no publication queued another job: this one must go back. After,
+            # one may have (the flag is set again): request_reindex then adds none.
+            request_reindex(rt, urgent=True, force=flagged)
+            log.warning("search re-index stopped with the worker; queued again")
+            return "stopped"
+        if snapshot is None:
+            return "current"
+        try:
+            return _install(rt, snapshot, stop)
+        except StopRequested:
+            request_reindex(rt, urgent=True)  # unless a publication queued one since
+            log.warning("search re-index stopped with the worker; queued again")
+            return "stopped"
+        finally:
+            discard(snapshot)
 
 
 def archive_past() -> str:

@@ -160,7 +160,7 @@ def save_state(prefix: str, state: dict[str, Any], signatures: dict[str, Any]) -
 
 def index_search(pelican: Any) -> None:
     """Index the finished site for full-text search, with an empty delta (searchfresh)."""
-    index_site(pelican.output_path)
+    index_site(pelican.output_path, binary=pelican.settings.get("PAGEFIND_BINARY") or "")
     searchfresh.after_full_index(
         pelican.output_path, pelican.settings.get("HIROBA_STATE_PREFIX") or ""
     )

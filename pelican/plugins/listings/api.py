@@ -95,6 +95,11 @@ class Listings:
         render_page(page, generator, writer, context)
 
     @staticmethod
+    def language_prefixes(settings: dict[str, Any]) -> list[str]:
+        """Return the folders of the site's other languages ("en/")."""
+        return language_prefixes(settings)
+
+    @staticmethod
     def save_state(prefix: str, state: dict[str, Any], signatures: dict[str, Any]) -> None:
         """Write a build's state and signatures files beside it."""
         save_state(prefix, state, signatures)
@@ -106,20 +111,22 @@ class Listings:
         live_state: dict[str, Any] | None,
         signatures: dict[str, str],
         fresh: tuple[Path, dict[str, Any], dict[str, str]] | None,
+        max_pages: int = searchfresh.MAX_DELTA_PAGES,
+        binary: str = "",
     ) -> SearchRefresh:
-        """Bring target's search up to date: a delta over the live index, or else Pagefind
-        over all its pages (counts None)."""
-        result = searchfresh.refresh(target, live, live_state, signatures, fresh)
+        """Bring target's search up to date: a delta over the live index of at most
+        max_pages pages, or else Pagefind (binary) over all its pages (counts None)."""
+        result = searchfresh.refresh(target, live, live_state, signatures, fresh, max_pages)
         if result is not None:
             return SearchRefresh(*result)
-        index_site(str(target))
+        index_site(str(target), binary=binary)
         searchfresh.write_delta(target, searchfresh.EMPTY_DELTA)
         return SearchRefresh(searchfresh.new_state(target), None)
 
     @staticmethod
-    def index_in_background(folder: Path) -> dict[str, Any]:
-        """Run Pagefind at low priority over folder; return its new search state."""
-        index_site(str(folder), background=True)
+    def index_in_background(folder: Path, binary: str = "") -> dict[str, Any]:
+        """Run Pagefind (binary) at low priority over folder; return its new search state."""
+        index_site(str(folder), background=True, binary=binary)
         return searchfresh.new_state(folder)
 
     @staticmethod

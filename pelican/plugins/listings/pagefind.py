@@ -24,8 +24,11 @@ class SearchIndexFailed(Exception):
     """Pagefind could not index the site."""
 
 
-def executable() -> str:
-    """Return the path of the Pagefind binary installed with the Python package."""
+def executable(binary: str = "") -> str:
+    """Return binary, or else the path of the Pagefind binary installed with the Python
+    package."""
+    if binary:
+        return binary
     from pagefind_bin_extended import get_executable  # type: ignore[import-untyped]
 
     return str(get_executable())
@@ -35,16 +38,18 @@ def _lower_priority() -> None:
     os.nice(10)
 
 
-def index_site(output_path: str, background: bool = False) -> None:
+def index_site(output_path: str, background: bool = False, binary: str = "") -> None:
     """Write the Pagefind index of the site in output_path.
 
     background runs Pagefind at a lower CPU priority (the worker's re-index job), so
-    approvals published meanwhile keep their speed.
+    approvals published meanwhile keep their speed; binary: see executable. An exception
+    raised while it runs (a signal handler's, when the worker is asked to stop) kills
+    Pagefind before it propagates (subprocess.run does).
     """
     target = Path(output_path) / OUTPUT_SUBDIR
     shutil.rmtree(target, ignore_errors=True)
     done = subprocess.run(  # noqa: S603 - our own binary, fixed arguments
-        [executable(), "--site", output_path, "--output-subdir", OUTPUT_SUBDIR, "--quiet"],
+        [executable(binary), "--site", output_path, "--output-subdir", OUTPUT_SUBDIR, "--quiet"],
         capture_output=True,
         text=True,
         check=False,

@@ -40,7 +40,7 @@ from .pagefind import OUTPUT_SUBDIR
 DELTA_PATH = "search/delta.json"
 SEARCH_SUFFIX = ".search.json"
 EMPTY_DELTA = b'{"items":[],"removed_ids":[],"removed_urls":[]}\n'
-MAX_DELTA_PAGES = 400  # beyond this the publisher runs Pagefind itself
+MAX_DELTA_PAGES = 400  # beyond this the publisher runs Pagefind itself (the default)
 _FRAGMENT_MAGIC = b"pagefind_dcd"
 _VOID = frozenset(("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
                    "source", "track", "wbr"))  # fmt: skip
@@ -275,20 +275,23 @@ def refresh(
     live_state: dict[str, Any] | None,
     signatures: dict[str, str],
     fresh: tuple[Path, dict[str, Any], dict[str, str]] | None = None,
+    max_pages: int = MAX_DELTA_PAGES,
 ) -> tuple[dict[str, Any], dict[str, int]] | None:
     """Bring target's pagefind/ and search/delta.json up to date with its pages.
 
     live is the live folder and its signatures, live_state its search state. fresh, from
-    the re-index job, is a folder with a new pagefind/, its state and the signatures of
-    the pages it indexed. The state's "pending" lists the pages that differ from the
-    index (in the delta or deleted from it): only those, and pages changed since, are
-    read. Returns the target's new search state and counts, or None when Pagefind must
-    run over the target instead (no usable state, or too large a delta).
+    the re-index job, is a folder with a new pagefind/ (target itself when the job
+    prepared it as the next build), its state and the signatures of the pages it
+    indexed. The state's "pending" lists the pages that differ from the index (in the
+    delta or deleted from it): only those, and pages changed since, are read. Returns the
+    target's new search state and counts, or None when Pagefind must run over the target
+    instead (no usable state, or a delta of more than max_pages).
     """
     live_dir, live_signatures = live
     if fresh is not None:
-        shutil.rmtree(target / OUTPUT_SUBDIR, ignore_errors=True)
-        os.rename(fresh[0] / OUTPUT_SUBDIR, target / OUTPUT_SUBDIR)
+        if fresh[0] != target:
+            shutil.rmtree(target / OUTPUT_SUBDIR, ignore_errors=True)
+            os.rename(fresh[0] / OUTPUT_SUBDIR, target / OUTPUT_SUBDIR)
         state, since = dict(fresh[1], pending=[], deleted={}), fresh[2]
     elif live_state is None:
         return None
@@ -301,7 +304,7 @@ def refresh(
     pending = set(state["pending"])
     # A page that was there before, unindexed and not pending, has no searchable body.
     pending |= {rel for rel in _changed(since, signatures) if rel in fragments or rel not in since}
-    if len(pending) > MAX_DELTA_PAGES:
+    if len(pending) > max_pages:
         return None
     deleted: dict[str, list[str]] = state["deleted"]
     deleted.update({rel: fragments[rel] for rel in pending if rel in fragments})
