@@ -8,16 +8,22 @@ site's: its kinds, 団体, 検索 and the hand-written pages, in the titles thos
 
 from __future__ import annotations
 
+import gettext
+import io
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Blueprint, Flask, current_app, render_template_string
 from flask_babel import get_locale
-from jinja2 import BaseLoader, FileSystemLoader, PrefixLoader
+from jinja2 import BaseLoader, Environment, FileSystemLoader, PrefixLoader
+from markupsafe import Markup
 
 from ..installation.resources import pages_dir, theme_dir
-from ..taxonomy import KIND_SEGMENTS
+from ..posts.appearance import kind_names
+from ..taxonomy import AREAS, AREAS_EN, KIND_SEGMENTS, TOPICS, TOPICS_EN
 
 # The site's menu, after its kinds' listings: the words and order of its own (pelicanconf
 # HIROBA_KINDS and HIROBA_KINDS_EN, the theme's catalog), which tests/test_layout.py compares.
@@ -121,3 +127,60 @@ def _chrome() -> dict[str, Any]:
         # The site's feed in this language (the English copy is under /en/).
         "site_feed": f"{site}/{FEED_ALL}",
     }
+
+
+def _in(lang: str, labels: dict[str, str], english: dict[str, str]) -> dict[str, str]:
+    """Return labels with their English names on an English page (the i18n plugin's way)."""
+    return labels if lang == "ja" else {k: english.get(k, v) for k, v in labels.items()}
+
+
+@cache
+def theme_words(lang: str) -> dict[str, Any]:
+    """Return the theme's own gettext and pgettext for lang (its catalog, compiled from
+    theme/translations as the site build does): a fact reads as the site page reads it,
+    whatever the intake's catalog says for the same word elsewhere."""
+    words = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    po = theme_dir() / "translations" / lang / "LC_MESSAGES" / "messages.po"
+    if lang != "ja" and po.is_file():
+        compiled = io.BytesIO()
+        write_mo(compiled, read_po(io.BytesIO(po.read_bytes()), locale=lang), use_fuzzy=False)
+        compiled.seek(0)
+        words.install_gettext_translations(  # type: ignore[attr-defined]
+            gettext.GNUTranslations(compiled), newstyle=True
+        )
+    else:
+        words.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    return {"gettext": words.globals["gettext"], "pgettext": words.globals["pgettext"]}
+
+
+# The facts of a post's page by the theme's macro; `_` follows the context's gettext.
+FACTS = (
+    '{% import "theme/_facts.html" as facts with context %}'
+    "{{ facts.details(article, kind_label, "
+    "article.occurrences|occurrence_list if article.recurrence else []) }}"
+)
+
+
+def facts_html(article: Any) -> str:
+    """Render the facts of a post's page (theme/_facts.html) for this intake page's language,
+    with what the site build gives Pelican (worker/build/session.py) and the i18n plugin's
+    per-language values (pelican/plugins/i18n/writer.py). ``article`` has the metadata of
+    the post's Markdown file (intake.posts.appearance.PageFacts)."""
+    lang = _lang()
+    hiroba = current_app.config["HIROBA"]
+    deployment = hiroba.deployment
+    kinds = kind_names(hiroba.pelicanconf, lang)
+    values = {
+        "article": article,
+        "kind_label": kinds.get(article.category.slug, article.category.slug),
+        "SITEURL": _site(lang),
+        "LANG": lang,
+        "USER_LANG_ATTR": Markup("") if lang == "ja" else Markup(' lang="ja"'),
+        "HIROBA_KIND_NAMES": kinds,
+        "HIROBA_TOPICS": _in(lang, TOPICS, TOPICS_EN),
+        "HIROBA_AREAS": _in(lang, AREAS, AREAS_EN),
+        "HIROBA_AUDIENCES": _in(lang, deployment.audiences, deployment.audiences_en),
+        "HIROBA_OPERATOR": deployment.operator.public(),
+        **theme_words(lang),
+    }
+    return render_template_string(FACTS, **values)  # autoescaped: safe to show as it is
