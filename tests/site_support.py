@@ -81,6 +81,53 @@ def key_pages(site: Path) -> dict[str, str]:
     }
 
 
+# An event with a long title, held on a public holiday (see holiday_month).
+HOLIDAY_TITLE = "祝日の親子リズムあそびと絵本の読み聞かせ会（おやこでいっしょに・予約制）"
+
+
+def holiday_month(instance: Instance) -> str:
+    """Return the address of a built calendar month that has a public holiday (named in the
+    grid) and something on: the demo's, else one made by an event approved on the next
+    holiday (a long title, to see how the grid wraps it), published by the worker."""
+    import datetime as dt
+
+    import jpholiday
+    from sqlalchemy import select
+
+    from intake.models import Account
+    from intake.moderation import decisions
+    from intake.posts.services import PostData, submit_post
+
+    site = instance.settings.live_dir.resolve()
+    for page in sorted((site / "calendar").glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/index.html")):
+        html = page.read_text(encoding="utf-8")
+        if 'class="holiday"' in html and HOLIDAY_TITLE in html:
+            return f"/{page.parent.relative_to(site)}/"
+    day = dt.date.today() + dt.timedelta(days=2)
+    while not jpholiday.is_holiday(day):
+        day += dt.timedelta(days=1)
+    with instance.rt.sessions() as db:
+        group = db.scalar(select(Account.id).where(Account.kind == "group").order_by(Account.id))
+        moderator = db.scalar(select(Account.id).where(Account.kind == "moderator"))
+    assert group is not None and moderator is not None
+    starts = dt.datetime.combine(day, dt.time(10, 0))
+    data = PostData(
+        kind="event",
+        title=HOLIDAY_TITLE,
+        summary="祝日に親子で参加できる会です。",
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        place_name="新宿区立子ども総合センター",
+    )
+    post_id = submit_post(instance.rt, group, data)
+    instance.worker_burst()  # ingest
+    decisions.approve(instance.rt, moderator, decisions.Subject("post", post_id))
+    instance.worker_burst()  # publish and build
+    built = instance.settings.live_dir.resolve()
+    assert HOLIDAY_TITLE in (built / f"calendar/{day:%Y}/{day:%m}/index.html").read_text("utf-8")
+    return f"/calendar/{day:%Y}/{day:%m}/"
+
+
 JSONLD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
 
 

@@ -205,6 +205,15 @@ def test_up_ends_with_the_first_start_block_and_stops_quietly(
     with browser:
         desk = browser.get(f"{base}/app/moderation", timeout=30)
     assert desk.status_code == 200 and "川辺の生き物観察会" in desk.text
+    # The demo's site knows its own address, so it offers calendar subscriptions (webcal:),
+    # on the site's pages and in the intake's footer alike.
+    site = f"webcal://127.0.0.1:{port}"
+    for url, feed in (
+        (f"{base}/", f"{site}/calendar/all.ics"),
+        (f"{base}/en/", f"{site}/en/calendar/all.ics"),
+        (f"{base}/app/login", f"{site}/calendar/all.ics"),
+    ):
+        assert f'href="{feed}"' in requests.get(url, timeout=30).text, url
 
     # The jobs' and web server's output went to files the block names, not to the terminal.
     worker_log, web_log = home / "logs" / "worker.log", home / "logs" / "web.log"

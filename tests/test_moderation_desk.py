@@ -172,6 +172,105 @@ def test_the_preview_is_the_post_as_the_site_renders_it(instance):  # type: igno
     assert _body_of(preview) == _body_of(published)
 
 
+def _facts(html: str) -> str:
+    """The facts block of a post's page (the theme's _facts.html), whitespace normalised."""
+    return " ".join(_section(html, 'class="details"').split())
+
+
+# A post that fills every fact the page shows: a repeat, both ways to attend, 対象.
+FULL_FACTS = {
+    "recurrence": "weekly",
+    "repeat_until": "",
+    "attendance": "hybrid",
+    "online_details": "Zoom（URL は申込後にお知らせします）",
+    "audience": "families",
+}
+
+
+def test_the_preview_facts_are_the_built_page_facts(instance):  # type: ignore[no-untyped-def]
+    who = people(instance)
+    starts = datetime.fromisoformat(EVENT["starts_at"])
+    FULL_FACTS["repeat_until"] = (starts + timedelta(days=14)).date().isoformat()
+    post_id = new_post(who, **FULL_FACTS)
+    instance.worker_burst()
+    path = f"/app/moderation/posts/{post_id}"
+    shown = {
+        lang: who.moderator.get(f"{path}?lang={lang}").get_data(as_text=True)
+        for lang in ("ja", "en")
+    }
+    approved = review(who.moderator, path, action="approve")
+    assert approved.status_code == 302, approved.get_data(as_text=True)[:3000]
+    instance.worker_burst()  # publish and build
+    built = {
+        "ja": live_page(instance, post_id),
+        "en": instance.settings.live_dir / "en" / "events" / str(post_id) / "index.html",
+    }
+    for lang, page in built.items():
+        published = _facts(page.read_text(encoding="utf-8"))
+        preview = _facts(_section(shown[lang], 'class="post-page post-preview"'))
+        # The one macro, the same metadata: the desk's facts are the page's, link for link.
+        assert preview == published, lang
+        assert "落合第一地域センター" in preview and "Zoom" in preview
+    assert "開催日" in _facts(shown["ja"]) and "Dates" in _facts(shown["en"])
+
+
+def test_a_failed_edit_previews_the_edited_version(instance):  # type: ignore[no-untyped-def]
+    who = people(instance)
+    post_id = new_post(who)
+    instance.worker_burst()
+    path = f"/app/moderation/posts/{post_id}"
+    # The title is required: the edit fails, and the preview shows what the moderator sent.
+    sent = review(
+        who.moderator,
+        path,
+        action="approve_edited",
+        title="",
+        fee="500円（資料代）",
+        place_name="区役所 第1会議室",
+    )
+    html = sent.get_data(as_text=True)
+    assert sent.status_code == 422 and "この項目は必須です" in html
+    preview = _section(html, 'class="post-page post-preview"')
+    assert "500円（資料代）" in preview and "区役所 第1会議室" in preview
+    assert EVENT["fee"] not in _facts(preview) and EVENT["place_name"] not in preview
+    assert _post(instance, post_id).fee == EVENT["fee"]  # nothing stored
+
+
+def test_an_edit_shows_its_values_in_the_page_language(instance):  # type: ignore[no-untyped-def]
+    who = people(instance)
+    post_id = new_post(who)
+    instance.worker_burst()
+    assert (
+        review(who.moderator, f"/app/moderation/posts/{post_id}", action="approve").status_code
+        == 302
+    )
+    live = _post(instance, post_id)
+    edit = PostData(
+        kind="event",
+        title=live.title,
+        summary=live.summary,
+        body=live.body,
+        starts_at=live.starts_at,
+        ends_at=live.ends_at,
+        place_name=live.place_name,
+        place_address=live.place_address,
+        fee="",  # removed: （なし） / (none)
+        accepts_applications=False,  # はい → いいえ / Yes → No
+        topic="welfare",
+    )
+    revision = edit_post(instance.rt, who.poster_id, post_id, edit).revision_id
+    path = f"/app/moderation/revisions/{revision}"
+    japanese = who.moderator.get(f"{path}?lang=ja").get_data(as_text=True)
+    changed = japanese[japanese.index('id="changes"') :]
+    assert "（なし）" in changed and "いいえ" in changed and "福祉" in changed
+    english = who.moderator.get(f"{path}?lang=en").get_data(as_text=True)
+    changed = english[english.index('id="changes"') :]
+    assert "(none)" in changed and ">No<" in changed and ">Yes<" in changed
+    assert "Welfare" in changed
+    for word in ("（なし）", "はい", "いいえ", "福祉", "環境"):
+        assert word not in changed, word
+
+
 def test_an_edit_of_a_live_post_shows_what_changed(instance):  # type: ignore[no-untyped-def]
     who = people(instance)
     post_id = new_post(who)

@@ -15,10 +15,11 @@ from browsing import (
     browser_fixture,
     demo_server_fixture,
     phone_page,
+    serving,
     sign_in_page,
 )
 from conftest import RedisServer
-from site_support import build_demo, event_pages, key_pages
+from site_support import HOLIDAY_TITLE, build_demo, event_pages, holiday_month, key_pages
 from sqlalchemy import select
 
 from intake.accounts.models import AccountStatus
@@ -461,3 +462,116 @@ def test_staff_pages_do_not_scroll_sideways_at_375px(demo, server, browser, lang
     # focusable region (so a keyboard can scroll them too).
     assert boxes["ward report"] and all(boxes["ward report"]), boxes
     assert all(all(found) for found in boxes.values()), boxes
+
+
+# Each event title of the calendar: its text, how many lines it takes, and the width of its
+# box against the width of the day it sits in. A title broken every 2-3 characters (the grid's
+# seven columns squeezed into 375 px) takes a line per few characters.
+CALENDAR_TITLES = """() => [...document.querySelectorAll('table.calendar li a span')].map((s) => {
+  const lines = new Set([...s.getClientRects()].map((r) => Math.round(r.top))).size;
+  const cell = s.closest('td');
+  return {text: s.textContent.trim(), lines, width: s.getBoundingClientRect().width,
+          cell: cell.getBoundingClientRect().width, display: getComputedStyle(cell).display};
+})"""
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_calendar_is_a_list_of_days_at_375px(demo, server, browser, lang, tmp_path):  # type: ignore[no-untyped-def]
+    url = holiday_month(demo)
+    url = _english(url) if lang == "en" else url
+    context, page = phone_page(browser, server, WIDTH)
+    assert page.goto(url).status == 200  # type: ignore[union-attr]
+    page.screenshot(path=str(tmp_path / f"{lang}-calendar.png"), full_page=True)
+    measured = page.evaluate(OVERFLOW)
+    assert measured["scrollWidth"] <= WIDTH and not measured["moved"], measured
+    assert not measured["outside"], measured
+    titles = page.evaluate(CALENDAR_TITLES)
+    assert any(t["text"] == HOLIDAY_TITLE for t in titles), titles
+    for title in titles:
+        assert title["display"] == "grid", title  # the day is a row of the list, not a cell
+        # Never a line per 3 characters or fewer: the title has the day's row to itself.
+        assert len(title["text"]) / title["lines"] > 3, title
+        assert title["width"] > title["cell"] / 2 or title["lines"] == 1, title
+    # The weekday and the holiday are words, not a colour: 日曜日 / Sunday, 祝日: 元日 ...
+    days = page.locator("table.calendar td:not(.outside)")
+    assert days.count() >= 28
+    weekday = days.first.locator(".weekday")
+    assert weekday.is_visible() and weekday.inner_text().strip()
+    holiday = page.locator("table.calendar td.holiday .holiday-name").first
+    assert holiday.is_visible()
+    assert ("Holiday: " if lang == "en" else "祝日: ") in holiday.inner_text()
+    context.close()
+
+
+# Every error page of the intake (intake/web/responses.py), answered for real by a route that
+# fails with that status.
+ERROR_STATUSES = (400, 403, 404, 405, 409, 410, 413, 429, 500, 503)
+
+
+@pytest.fixture(scope="module")
+def failing_server(demo):  # type: ignore[no-untyped-def]
+    from flask import abort
+
+    from intake.web import create_app
+
+    app = create_app(demo.settings, runtime=demo.rt)
+
+    @app.route("/app/phone-fails/<int:status>")
+    def fails(status: int):  # type: ignore[no-untyped-def]
+        if status == 500:
+            raise RuntimeError("a failure on purpose")
+        abort(status)
+
+    with serving(app, "hiroba-phone-errors") as url:
+        yield url
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_error_pages_do_not_scroll_sideways_at_375px(failing_server, browser, lang, tmp_path):  # type: ignore[no-untyped-def]
+    context, page = phone_page(browser, failing_server, WIDTH)
+    problems = {}
+    urls = {"missing page": "/app/no-such-page"}
+    urls |= {str(status): f"/app/phone-fails/{status}" for status in ERROR_STATUSES}
+    for name, url in urls.items():
+        response = page.goto(_english(url) if lang == "en" else url)
+        assert response is not None, name
+        assert response.status == (404 if name == "missing page" else int(name)), name
+        assert page.locator("header.site-header").count() == 1, name  # the site's layout
+        assert page.locator("main h1").inner_text().strip(), name
+        page.screenshot(path=str(tmp_path / f"{lang}-{name}.png"), full_page=True)
+        measured = page.evaluate(OVERFLOW)
+        if measured["scrollWidth"] > WIDTH or measured["moved"] or measured["outside"]:
+            problems[name] = measured
+    context.close()
+    assert problems == {}
+
+
+# The header's rows: where the site's name, the language switch and the menu sit.
+HEADER_ROWS = """() => {
+  const box = (s) => document.querySelector(s).getBoundingClientRect();
+  const name = box('.site-header .site-name'), sw = box('.site-header .lang-switch');
+  return {name: [name.top, name.bottom], switch: [sw.top, sw.bottom],
+          nav: box('.site-header nav').top, header: box('.site-header').height};
+}"""
+
+
+@pytest.mark.parametrize("width", [WIDTH, 1280])
+def test_the_language_switch_shares_the_site_names_row(demo, server, browser, width):  # type: ignore[no-untyped-def]
+    site = demo.settings.live_dir.resolve()
+    pages = {"home": "/", "event": key_pages(site)["event"], "apply": _intake_pages(site)["apply"]}
+    pages |= {f"{name} (English)": _english(url) for name, url in pages.items()}
+    context, page = phone_page(browser, server, width)
+    rows = {}
+    for name, url in pages.items():
+        assert page.goto(url).status == 200, name  # type: ignore[union-attr]
+        rows[name] = found = page.evaluate(HEADER_ROWS)
+        top, bottom = found["name"]
+        # The switch is in the name's row (their boxes overlap vertically)...
+        assert found["switch"][0] < bottom and found["switch"][1] > top, (name, found)
+        # ...and the menu follows that row at once: no row of the switch's own between them.
+        first_row = max(bottom, found["switch"][1])
+        assert first_row - 1 <= found["nav"] <= first_row + 8, (name, found)
+    context.close()
+    # The site's pages share one header: the same height in a language.
+    for lang in ("", " (English)"):
+        assert round(rows[f"home{lang}"]["header"]) == round(rows[f"event{lang}"]["header"]), rows

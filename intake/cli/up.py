@@ -308,6 +308,10 @@ def run_up(settings: Settings, args: argparse.Namespace) -> int:
     port = int(args.port)
     require_free_port(port)
     env = dict(os.environ, HIROBA_HOME=str(settings.home))
+    # The demo's site knows its own address, so its pages offer webcal: subscriptions (a
+    # relative site, as deployments without HIROBA_SITE_URL are, has no address to give).
+    if not env.get("HIROBA_SITE_URL"):
+        env["HIROBA_SITE_URL"] = f"http://{HOST}:{port}"
     logs_dir = settings.home / "logs"
     logs_dir.mkdir(parents=True, exist_ok=True)
     logs = {"jobs": logs_dir / "worker.log", "web": logs_dir / "web.log"}

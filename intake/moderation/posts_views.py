@@ -11,7 +11,8 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from ..errors import NotFound
-from ..models import Post, PostRevision
+from ..formatting import dates
+from ..models import Post, PostRevision, utcnow
 from ..posts import appearance
 from ..posts import diff as post_diff
 from ..posts import edit_files as post_edit_files
@@ -19,8 +20,10 @@ from ..posts import fields as post_fields
 from ..posts import forms as post_forms
 from ..posts.models import POST_WAITING, PostStatus, RevisionStatus
 from ..posts.views import _post_data as post_data_of
-from ..taxonomy import AREAS, ATTENDANCE, POST_KINDS, TOPICS
+from ..site.theme_views import facts_html
+from ..taxonomy import POST_KINDS
 from ..web.auth import current_account, role_required, rt
+from ..web.locale import select_locale
 from . import decisions as post_decisions
 from . import queue as moderation_queue
 from .decisions import Subject
@@ -66,7 +69,7 @@ def revision(revision_id: int) -> str | Response | tuple[str, int]:
     live = post_fields.from_post(record)
     proposed = live | post_fields.decode(found.data)
     waiting = found.status == RevisionStatus.PENDING and record.status == PostStatus.APPROVED
-    changes = post_diff.changes(live, proposed)
+    changes = post_diff.changes(live, proposed, select_locale())
     files = post_edit_files.revision_changes(rt(), revision_id)
     subject = Subject("revision", revision_id)
     return _review(subject, record, organizer, proposed, changes, waiting, files)
@@ -113,7 +116,13 @@ def _review(
                 return redirect(request.path)
             flash(_("「%(title)s」を承認しました。まもなく公開されます。", title=record.title))
             return redirect(url_for("moderation.index"))
-    as_data = post_fields.to_data(proposed)
+    # After a failed 修正して承認する the preview shows the version the moderator sent.
+    edited_back = request.method == "POST" and decision.action.data == ReviewChoice.EDIT
+    as_data = post_data_of(form) if edited_back else post_fields.to_data(proposed)
+    approved = dates.japan_time(record.approved_at or utcnow())  # the day it goes live
+    page_facts = appearance.page_facts(
+        as_data, organizer, record.account_id, record.from_operator, approved
+    )
     page = render_template(
         "moderation/review.html",
         subject=subject,
@@ -126,9 +135,7 @@ def _review(
         form=form,
         kinds=POST_KINDS,
         shown=as_data,
-        topics=TOPICS,
-        areas=AREAS,
-        attendance=ATTENDANCE,
+        facts_html=facts_html(page_facts),
         body_html=appearance.body_html(rt().settings.pelicanconf, as_data.body),
         # The fields open again for an edit, and for a form sent without a choice (the
         # moderator may have edited them): what was typed stays in view.

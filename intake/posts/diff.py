@@ -80,15 +80,16 @@ def _merge(segments: list[Segment]) -> list[Segment]:
     return merged
 
 
-def changes(before: Fields, after: Fields) -> list[FieldChange]:
-    """Return the changed fields between two versions, in the form's order."""
+def changes(before: Fields, after: Fields, lang: str = "ja") -> list[FieldChange]:
+    """Return the changed fields between two versions, in the form's order, their values
+    as read in lang."""
     found = []
     for name, (old, new) in post_fields.changed(before, after).items():
         change = FieldChange(
             name=name,
             label=post_fields.label(name),
-            before=post_fields.show(name, old),
-            after=post_fields.show(name, new),
+            before=post_fields.show(name, old, lang),
+            after=post_fields.show(name, new, lang),
         )
         if name in post_fields.LONG_TEXT:
             change.segments = text_segments(str(old or ""), str(new or ""))

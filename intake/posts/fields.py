@@ -14,7 +14,7 @@ from typing import Any
 from ..applications.questions import questions_of
 from ..formatting import dates
 from ..models import Post
-from ..taxonomy import AREAS, POST_KINDS, TOPICS
+from ..taxonomy import AREAS, AREAS_EN, POST_KINDS, POST_KINDS_EN, TOPICS, TOPICS_EN
 from .services import PostData
 
 # Japanese names of the fields, for diffs, decision edits and mails; unknown ones show as-is.
@@ -123,24 +123,35 @@ def ja_datetime(value: datetime) -> str:
     return dates.format_datetime(value, "ja")
 
 
-def show(name: str, value: Any) -> str:
-    """Return a field's value as a person reads it (labels for keys, Japanese dates)."""
+# The words show() answers with in each language (the desk shows a diff in the page's
+# language; mails to posters stay Japanese). Keys and labels come from taxonomy's tables.
+WORDS: dict[str, dict[str, str]] = {
+    "ja": {"none": "（なし）", "yes": "はい", "no": "いいえ", "and": "、"},
+    "en": {"none": "(none)", "yes": "Yes", "no": "No", "and": ", "},
+}
+LABEL_TABLES: dict[str, dict[str, dict[str, str]]] = {
+    "kind": {"ja": POST_KINDS, "en": POST_KINDS | POST_KINDS_EN},
+    "topic": {"ja": TOPICS, "en": TOPICS | TOPICS_EN},
+    "area": {"ja": AREAS, "en": AREAS | AREAS_EN},
+}
+
+
+def show(name: str, value: Any, lang: str = "ja") -> str:
+    """Return a field's value as a person reads it in lang (labels for keys, dates)."""
+    words = WORDS.get(lang, WORDS["ja"])
     if value is None or value == "":
-        return "（なし）"
+        return words["none"]
     if isinstance(value, bool):
-        return "はい" if value else "いいえ"
-    if name == "kind":
-        return POST_KINDS.get(value, value)
-    if name == "topic":
-        return TOPICS.get(value, value)
-    if name == "area":
-        return AREAS.get(value, value)
+        return words["yes"] if value else words["no"]
+    if name in LABEL_TABLES:
+        table = LABEL_TABLES[name]
+        return table.get(lang, table["ja"]).get(value, value)
     if name == "questions":
         labels = [q.label for q in questions_of(Post(questions=str(value)))]
-        return "、".join(labels) or "（なし）"
+        return words["and"].join(labels) or words["none"]
     if isinstance(value, str) and "datetime" in _type_of(name):
         try:
-            return ja_datetime(datetime.fromisoformat(value))
+            return dates.format_datetime(datetime.fromisoformat(value), lang)
         except ValueError:
             return value
     return str(value)

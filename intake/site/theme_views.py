@@ -8,18 +8,23 @@ site's: its kinds, 団体, 検索 and the hand-written pages, in the titles thos
 
 from __future__ import annotations
 
+import gettext
+import io
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask, current_app, render_template_string
 from flask_babel import get_locale
-from jinja2 import BaseLoader, FileSystemLoader, PrefixLoader
+from jinja2 import BaseLoader, Environment, FileSystemLoader, PrefixLoader
+from markupsafe import Markup
 from pelican.settings import read_settings
 
 from ..installation.resources import pages_dir, theme_dir
-from ..taxonomy import KIND_SEGMENTS
+from ..posts.appearance import kind_names
+from ..taxonomy import AREAS, AREAS_EN, KIND_SEGMENTS, TOPICS, TOPICS_EN
 
 # The menu's own items after the kinds: the theme's message ids (base.html), translated by the
 # theme's catalog, so the intake's menu says what the site's says.
@@ -77,16 +82,8 @@ def menu_words(pelicanconf: Path, lang: str) -> dict[str, str]:
     (HIROBA_KINDS, HIROBA_KINDS_EN) for the kinds, the theme's catalog for the rest."""
     conf = read_settings(str(pelicanconf))
     kinds: dict[str, str] = dict(conf["HIROBA_KINDS_EN" if lang == "en" else "HIROBA_KINDS"])
-    catalog = theme_dir() / "translations" / lang / "LC_MESSAGES" / "messages.po"
-    translated: dict[str, str] = {}
-    if lang != "ja" and catalog.is_file():
-        with catalog.open("rb") as po:
-            translated = {
-                m.id: m.string
-                for m in read_po(po)
-                if isinstance(m.id, str) and isinstance(m.string, str) and m.string
-            }
-    return {**kinds, **{key: translated.get(word, word) for key, word in SITE_ITEMS.items()}}
+    catalog = theme_catalog(lang)
+    return {**kinds, **{key: catalog.gettext(word) for key, word in SITE_ITEMS.items()}}
 
 
 def nav_items(site: str, lang: str) -> list[dict[str, Any]]:
@@ -126,3 +123,66 @@ def _chrome() -> dict[str, Any]:
         # The site's feed in this language (the English copy is under /en/).
         "site_feed": f"{site}/{FEED_ALL}",
     }
+
+
+def _in(lang: str, labels: dict[str, str], english: dict[str, str]) -> dict[str, str]:
+    """Return labels with their English names on an English page (the i18n plugin's way)."""
+    return labels if lang == "ja" else {k: english.get(k, v) for k, v in labels.items()}
+
+
+@cache
+def theme_words(lang: str) -> dict[str, Any]:
+    """Return the theme's own gettext and pgettext for lang (its catalog, compiled from
+    theme/translations as the site build does): a fact reads as the site page reads it,
+    whatever the intake's catalog says for the same word elsewhere."""
+    words = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)
+    words.install_gettext_translations(  # type: ignore[attr-defined]
+        theme_catalog(lang), newstyle=True
+    )
+    return {"gettext": words.globals["gettext"], "pgettext": words.globals["pgettext"]}
+
+
+@cache
+def theme_catalog(lang: str) -> gettext.NullTranslations:
+    """Return the theme's catalog for lang, compiled from theme/translations as the site
+    build does (none for Japanese, the message ids' own language)."""
+    po = theme_dir() / "translations" / lang / "LC_MESSAGES" / "messages.po"
+    if lang == "ja" or not po.is_file():
+        return gettext.NullTranslations()
+    compiled = io.BytesIO()
+    write_mo(compiled, read_po(io.BytesIO(po.read_bytes()), locale=lang), use_fuzzy=False)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+# The facts of a post's page by the theme's macro; `_` follows the context's gettext.
+FACTS = (
+    '{% import "theme/_facts.html" as facts with context %}'
+    "{{ facts.details(article, kind_label, "
+    "article.occurrences|occurrence_list if article.recurrence else []) }}"
+)
+
+
+def facts_html(article: Any) -> str:
+    """Render the facts of a post's page (theme/_facts.html) for this intake page's language,
+    with what the site build gives Pelican (worker/build/session.py) and the i18n plugin's
+    per-language values (pelican/plugins/i18n/writer.py). ``article`` has the metadata of
+    the post's Markdown file (intake.posts.appearance.PageFacts)."""
+    lang = _lang()
+    hiroba = current_app.config["HIROBA"]
+    deployment = hiroba.deployment
+    kinds = kind_names(hiroba.pelicanconf, lang)
+    values = {
+        "article": article,
+        "kind_label": kinds.get(article.category.slug, article.category.slug),
+        "SITEURL": _site(lang),
+        "LANG": lang,
+        "USER_LANG_ATTR": Markup("") if lang == "ja" else Markup(' lang="ja"'),
+        "HIROBA_KIND_NAMES": kinds,
+        "HIROBA_TOPICS": _in(lang, TOPICS, TOPICS_EN),
+        "HIROBA_AREAS": _in(lang, AREAS, AREAS_EN),
+        "HIROBA_AUDIENCES": _in(lang, deployment.audiences, deployment.audiences_en),
+        "HIROBA_OPERATOR": deployment.operator.public(),
+        **theme_words(lang),
+    }
+    return render_template_string(FACTS, **values)  # autoescaped: safe to show as it is

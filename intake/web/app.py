@@ -14,7 +14,7 @@ from ..protection.keys import require_keys
 from ..runtime import Runtime
 from .banner import banner_of_request
 from .converters import install as install_converters
-from .filters import jadate, jadatetime, jaspan, jst, number
+from .filters import isodate, jadate, jadatetime, jarule, jaspan, jst, number, occurrence_list
 from .hardening import check_keys, cookie_settings, limit_applying
 from .hardening import install as install_protection
 from .locale import install as install_locale
@@ -112,6 +112,9 @@ def create_app(
     app.add_template_filter(jadatetime)
     app.add_template_filter(jadate)
     app.add_template_filter(jaspan)
+    app.add_template_filter(isodate)  # these three for the theme's _facts.html
+    app.add_template_filter(occurrence_list)
+    app.add_template_filter(jarule)
     app.add_template_filter(number)
     app.add_template_filter(jst)
     app.add_template_filter(dates.format_timestamp, "timestamp")
