@@ -13,9 +13,10 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from redis import Redis
+from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from . import redis_keys
@@ -36,13 +37,29 @@ def add_task(session: Session, name: str, subject_id: int) -> Task:
     return task
 
 
+_INSERT_TASK = insert(Task).returning(Task.id)
+
+
+def insert_task(session: Session, name: str, subject_id: int) -> Task:
+    """Record that name(subject_id) is owed with one INSERT (no unit of work: a hot path).
+
+    The Task returned is not attached to the session; it carries what enqueueing needs.
+    """
+    values = {"name": name, "subject_id": subject_id}
+    task_id = session.connection().execute(_INSERT_TASK, values).scalar_one()
+    return Task(id=task_id, name=name, subject_id=subject_id)
+
+
 def make_queue(redis: Redis, name: str) -> Queue:
     """Return the rq queue, with the JSON serializer: only ids travel, never pickles."""
     return Queue(name, connection=redis, serializer="rq.serializers.JSONSerializer")
 
 
-def enqueue_task(queue: Queue, task: Task, at_front: bool = False) -> None:
-    """Put one committed task on the queue (at its front for urgent work: a takedown)."""
+def enqueue_task(
+    queue: Queue, task: Task, at_front: bool = False, pipeline: Pipeline | None = None
+) -> None:
+    """Put one committed task on the queue (at its front for urgent work: a takedown);
+    with a pipeline, only once the caller executes it."""
     queue.enqueue(
         task.name,
         task.id,
@@ -52,21 +69,27 @@ def enqueue_task(queue: Queue, task: Task, at_front: bool = False) -> None:
         failure_ttl=86400,
         description=f"{task.name}(task {task.id})",
         at_front=at_front,
+        pipeline=pipeline,
     )
 
 
 def enqueue_tasks(queue: Queue, tasks: Iterable[Task], at_front: bool = False) -> int:
-    """Enqueue committed tasks; when Redis is unreachable, leave them to the reconciler."""
-    count = 0
+    """Enqueue committed tasks in one round trip to Redis; when Redis is unreachable, leave
+    them to the reconciler."""
+    tasks = list(tasks)
+    if not tasks:
+        return 0
     try:
-        for task in tasks:
-            enqueue_task(queue, task, at_front=at_front)
-            count += 1
+        with queue.connection.pipeline() as pipeline:
+            for task in tasks:
+                enqueue_task(queue, task, at_front=at_front, pipeline=pipeline)
+            pipeline.execute()
     except RedisError as exc:
         log.warning(
             "Redis unreachable (%s); the reconciler will enqueue the rest", type(exc).__name__
         )
-    return count
+        return 0
+    return len(tasks)
 
 
 def enqueue_rebuild(queue: Queue, force: bool = False, at_front: bool = False) -> bool:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +73,44 @@ def transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+_WRITER_LOCKS: dict[tuple[int, str], tuple[threading.Lock, int]] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(path: str) -> tuple[threading.Lock, int]:
+    """Return this process's thread lock and open lock file for path (opened after a fork)."""
+    key = (os.getpid(), path)
+    with _WRITER_LOCKS_GUARD:
+        if key not in _WRITER_LOCKS:
+            _WRITER_LOCKS[key] = (threading.Lock(), os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        return _WRITER_LOCKS[key]
+
+
+@contextmanager
+def serialised_writer(engine: Engine) -> Iterator[None]:
+    """On SQLite, queue this writer behind the others (threads and processes) before it asks
+    for the database's write lock; elsewhere do nothing (PostgreSQL's row locks queue).
+
+    SQLite's busy handler polls with growing sleeps (up to 100 ms): under a rush of
+    applications the write lock sits free while the waiters sleep. An exclusive flock on
+    a file beside the database wakes the next writer as soon as the last one is done.
+    Correctness never rests on it: SQLite's own write lock still serialises every
+    writer, and those that do not take this one (the worker, other forms) meet the busy
+    timeout as before.
+    """
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    in_process, descriptor = _writer_lock(f"{database}.writer-lock")
+    with in_process:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
 def alembic_config(database_url: str) -> Config:

@@ -178,6 +178,9 @@ def test_rate_limit_gives_a_japanese_429_page(instance):
     assert limited.status_code == 429
     assert limited.mimetype == "text/html"
     assert "送信が多すぎます" in limited.get_data(as_text=True)
+    # When to come back: the limit's window. No X-RateLimit-* headers (Redis round trips).
+    assert limited.headers["Retry-After"] == "60"
+    assert not [k for k, _ in limited.headers.items() if k.lower().startswith("x-ratelimit")]
     assert client.get("/app/login").status_code == 200  # reading is not limited
 
     forms = app_with(instance, rate_limit_forms="2 per minute").test_client()

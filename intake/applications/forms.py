@@ -8,9 +8,10 @@ checks against scripts are web/public_forms.py's.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
@@ -123,8 +124,20 @@ def application_form(
 ) -> ApplicationFormBase:
     """Build and bind the application form of one event."""
     contact = contact_fields(post, allowed_contact)
-    questions = questions_of(post)
-    attrs: dict[str, Any] = {"contact": contact, "questions": questions}
+    form_class = _application_form_class(contact, tuple(questions_of(post)), str(get_locale()))
+    form: ApplicationFormBase = form_class()
+    form.stamp(secret, min_seconds)
+    return form
+
+
+@lru_cache(maxsize=256)
+def _application_form_class(
+    contact: tuple[str, ...], questions: tuple[Question, ...], locale: str
+) -> type[ApplicationFormBase]:
+    """Return the form class of an event's contact fields and questions, made once per
+    language (the questions' labels are translated as the class is made): a rush of
+    applications to one event binds the same class again and again."""
+    attrs: dict[str, Any] = {"contact": contact, "questions": list(questions)}
     alone = len(contact) == 1
     if "phone" in contact:
         checks = [required(), Normalised(v.phone)] if alone else [Normalised(v.phone, True)]
@@ -134,10 +147,7 @@ def application_form(
         attrs["email"] = StringField(_l("メールアドレス"), checks)
     for n, question in enumerate(questions):
         attrs[f"q{n}"] = _question_field(question)
-    form_class = type("ApplicationForm", (ApplicationFormBase,), attrs)
-    form: ApplicationFormBase = form_class()
-    form.stamp(secret, min_seconds)
-    return form
+    return type("ApplicationForm", (ApplicationFormBase,), attrs)
 
 
 class CancelForm(FlaskForm):
