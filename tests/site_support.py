@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Instance, RedisServer, instance_env
+from conftest import Instance, RedisServer, instance_env, migrate_fresh
 from redis import Redis
 
 from intake.cli.demo import load_demo
 from intake.config import Settings
 from intake.crypto import create_keys
 from intake.runtime import Runtime
-from intake.store import migrate
 
 
 def fresh_instance(folder: Path, redis_server: RedisServer) -> Instance:
@@ -31,7 +30,7 @@ def fresh_instance(folder: Path, redis_server: RedisServer) -> Instance:
     env = instance_env(folder, f"sqlite:///{folder / 'instance' / 'hiroba.db'}", redis_server.url)
     settings = Settings.from_env(env)
     create_keys(settings.keys_dir)
-    migrate(settings.database_url)
+    migrate_fresh(settings.database_url)
     rt = Runtime.from_settings(settings)
     return Instance(env=env, settings=settings, rt=rt, redis_server=redis_server)
 
