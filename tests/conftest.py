@@ -148,6 +148,29 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 
 @pytest.fixture(scope="session")
+def shared_chromium() -> Iterator[object]:
+    """One headless Chromium per session (xdist worker), launched when a test first needs it;
+    tests isolate themselves with a new browser context each (tests/browsing.py)."""
+    from browsing import CHROMIUM, chromium
+
+    if not CHROMIUM.exists():
+        pytest.skip("needs /usr/bin/chromium (browsers are never downloaded)")
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="session")
+def shared_demo(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+) -> Iterator[Instance]:
+    """The `hiroba demo` data published by a real worker, built once per session (xdist
+    worker) for the site tests that only read it (site_support.demo_fixture)."""
+    from site_support import build_demo
+
+    yield from build_demo(tmp_path_factory.mktemp("demo"), redis_server)
+
+
+@pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     """A private S3-compatible server (moto) for the session; each test makes its own bucket."""
     server = S3Server(folder=tmp_path_factory.mktemp("s3"))

@@ -1,7 +1,7 @@
 """A demo-like public site for the site tests: `hiroba demo` data published by a real worker.
 
-One build per test module (SQLite, the session's private Redis): the site tests read the
-output, they do not change it.
+One build per session (SQLite, the session's private Redis), shared by the site tests
+through demo_fixture: they read the output, they do not change it.
 """
 
 from __future__ import annotations
@@ -48,11 +48,14 @@ def build_demo(folder: Path, redis_server: RedisServer) -> Iterator[Instance]:
 
 
 def demo_fixture():  # type: ignore[no-untyped-def]
-    """Return a module-scoped fixture yielding a demo instance."""
+    """Return a module-scoped fixture yielding the session's demo instance (conftest's
+    `shared_demo`: built once per xdist worker). The modules that use it only read its
+    site; one that must change something puts it back before it ends, or builds its own
+    demo with build_demo (tests/test_layout.py, tests/test_phone_layout.py)."""
 
     @pytest.fixture(scope="module")
-    def demo(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer):  # type: ignore[no-untyped-def]
-        yield from build_demo(tmp_path_factory.mktemp("demo"), redis_server)
+    def demo(shared_demo: Instance) -> Instance:
+        return shared_demo
 
     return demo
 
