@@ -63,13 +63,21 @@ def demo_server_fixture(name: str):  # type: ignore[no-untyped-def]
     return server
 
 
+def close_contexts(browser) -> None:  # type: ignore[no-untyped-def]
+    """Close every context still open in the shared browser (what a module left behind)."""
+    for context in list(browser.contexts):
+        context.close()
+
+
 def browser_fixture():  # type: ignore[no-untyped-def]
-    """Return a module-scoped fixture yielding a headless Chromium browser."""
+    """Return a module-scoped fixture yielding the session's headless Chromium (conftest's
+    `shared_chromium`: one launch per xdist worker); the contexts the module opened are
+    closed at its end, so no page or cookie outlives its module."""
 
     @pytest.fixture(scope="module")
-    def browser() -> Iterator[object]:
-        with chromium() as launched:
-            yield launched
+    def browser(shared_chromium) -> Iterator[object]:  # type: ignore[no-untyped-def]
+        yield shared_chromium
+        close_contexts(shared_chromium)
 
     return browser
 

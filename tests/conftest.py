@@ -1,5 +1,8 @@
 """Fixtures: a private redis-server per session, a fresh instance per test (SQLite, and
-PostgreSQL when one answers on 127.0.0.1:5432), the app through its factory, real workers."""
+PostgreSQL when one answers on 127.0.0.1:5432), the app through its factory, real workers.
+
+A fresh instance's database is a copy of one migrated per session (`MigratedTemplates`):
+the same schema `migrate` makes, without running every migration for every test."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -94,6 +98,39 @@ class RedisServer:
         self.start()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """Hash passwords in this process with argon2-cffi's cheapest Argon2id parameters
+    (`argon2.profiles.CHEAPEST`) instead of RFC 9106's 64 MiB and three passes, which
+    cost most of a second per sign-in on a loaded machine. Same code path and hash
+    format; the processes a test starts (`hiroba up`, workers) keep the real parameters,
+    and tests/test_crypto.py checks them (`production_password_hashing`)."""
+    from argon2 import PasswordHasher
+    from argon2.profiles import CHEAPEST
+
+    from intake.accounts import passwords
+
+    cheap = PasswordHasher.from_parameters(CHEAPEST)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", cheap)
+        patch.setattr(passwords, "_DUMMY_HASH", cheap.hash("not a real password"))
+        yield
+
+
+@pytest.fixture
+def production_password_hashing() -> Iterator[None]:
+    """Undo `cheap_password_hashing` for one test: RFC 9106's parameters, as in production."""
+    from argon2 import PasswordHasher
+
+    from intake.accounts import passwords
+
+    real = PasswordHasher()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", real)
+        patch.setattr(passwords, "_DUMMY_HASH", real.hash("not a real password"))
+        yield
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     folder = tmp_path_factory.mktemp("redis")
@@ -108,6 +145,29 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
                 raise
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_chromium() -> Iterator[object]:
+    """One headless Chromium per session (xdist worker), launched when a test first needs it;
+    tests isolate themselves with a new browser context each (tests/browsing.py)."""
+    from browsing import CHROMIUM, chromium
+
+    if not CHROMIUM.exists():
+        pytest.skip("needs /usr/bin/chromium (browsers are never downloaded)")
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture(scope="session")
+def shared_demo(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
+) -> Iterator[Instance]:
+    """The `hiroba demo` data published by a real worker, built once per session (xdist
+    worker) for the site tests that only read it (site_support.demo_fixture)."""
+    from site_support import build_demo
+
+    yield from build_demo(tmp_path_factory.mktemp("demo"), redis_server)
 
 
 @pytest.fixture(scope="session")
@@ -134,6 +194,100 @@ def _postgres_available() -> bool:
 @pytest.fixture(scope="session")
 def postgres_available() -> bool:
     return _postgres_available()
+
+
+class MigratedTemplates:
+    """One database per kind migrated to head once per session (per xdist worker), copied
+    into each new test database: a SQLite file copied with the owner-only mode `migrate`
+    gives it, a PostgreSQL database recreated with CREATE DATABASE ... TEMPLATE. Nothing
+    writes to a template after it is made (PostgreSQL refuses a template with a session)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._sqlite: Path | None = None
+        self._postgres: str | None = None
+
+    def fill(self, database_url: str) -> bool:
+        """Copy the migrated template into database_url when that database is new and empty;
+        return False (the caller migrates) for one that holds anything already."""
+        if database_url.startswith("sqlite:///"):
+            return self._fill_sqlite(Path(database_url.removeprefix("sqlite:///")))
+        if database_url.startswith("postgresql"):
+            return self._fill_postgres(database_url.rsplit("/", 1)[1])
+        return False
+
+    def _fill_sqlite(self, path: Path) -> bool:
+        if path.exists():
+            return False
+        if self._sqlite is None:
+            template = self.folder / "template.db"
+            migrate(f"sqlite:///{template}")
+            with contextlib.closing(sqlite3.connect(template)) as conn:  # all of it in the file
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._sqlite = template
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(self._sqlite.read_bytes())
+        return True
+
+    def _fill_postgres(self, name: str) -> bool:
+        import psycopg
+
+        if not name.startswith("hiroba_test_"):  # only the databases database_url made
+            return False
+        with psycopg.connect(_pg_url(name), autocommit=True) as conn:
+            if conn.execute(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
+                "n.oid = c.relnamespace WHERE n.nspname = 'public'"
+            ).fetchone() != (0,):
+                return False
+        if self._postgres is None:
+            template = f"hiroba_template_{uuid.uuid4().hex[:12]}"
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{template}"')
+            migrate(_pg_url(template, driver=True))
+            self._postgres = template
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._postgres}"')
+        return True
+
+    def close(self) -> None:
+        if self._postgres is not None:
+            import psycopg
+
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{self._postgres}" WITH (FORCE)')
+            self._postgres = None
+
+
+def _pg_url(name: str, driver: bool = False) -> str:
+    """The URL of database name on the test server (driver: SQLAlchemy's psycopg form)."""
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    if driver:
+        base = base.replace("postgresql://", "postgresql+psycopg://")
+    return f"{base}/{name}"
+
+
+_TEMPLATES: MigratedTemplates | None = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    """The session's migrated templates (made when a test first needs one)."""
+    global _TEMPLATES
+    _TEMPLATES = MigratedTemplates(tmp_path_factory.mktemp("templates"))
+    yield _TEMPLATES
+    _TEMPLATES.close()
+    _TEMPLATES = None
+
+
+def migrate_fresh(database_url: str) -> None:
+    """Bring database_url to the newest schema: a copy of the session's migrated template
+    when the database is new, else `migrate` itself."""
+    if _TEMPLATES is None or not _TEMPLATES.fill(database_url):
+        migrate(database_url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -281,7 +435,7 @@ def open_instance(
     env = {**instance_env(tmp_path, database_url, redis_server.url), **(extra or {})}
     settings = Settings.from_env(env)
     create_keys(settings.keys_dir)
-    migrate(settings.database_url)
+    migrate_fresh(settings.database_url)
     rt = Runtime.from_settings(settings)
     return Instance(env=env, settings=settings, rt=rt, redis_server=redis_server)
 

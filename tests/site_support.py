@@ -1,7 +1,7 @@
 """A demo-like public site for the site tests: `hiroba demo` data published by a real worker.
 
-One build per test module (SQLite, the session's private Redis): the site tests read the
-output, they do not change it.
+One build per session (SQLite, the session's private Redis), shared by the site tests
+through demo_fixture: they read the output, they do not change it.
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Instance, RedisServer, instance_env
+from conftest import Instance, RedisServer, instance_env, migrate_fresh
 from redis import Redis
 
 from intake.cli.demo import load_demo
 from intake.config import Settings
 from intake.crypto import create_keys
 from intake.runtime import Runtime
-from intake.store import migrate
 
 
 def fresh_instance(folder: Path, redis_server: RedisServer) -> Instance:
@@ -31,7 +30,7 @@ def fresh_instance(folder: Path, redis_server: RedisServer) -> Instance:
     env = instance_env(folder, f"sqlite:///{folder / 'instance' / 'hiroba.db'}", redis_server.url)
     settings = Settings.from_env(env)
     create_keys(settings.keys_dir)
-    migrate(settings.database_url)
+    migrate_fresh(settings.database_url)
     rt = Runtime.from_settings(settings)
     return Instance(env=env, settings=settings, rt=rt, redis_server=redis_server)
 
@@ -49,11 +48,14 @@ def build_demo(folder: Path, redis_server: RedisServer) -> Iterator[Instance]:
 
 
 def demo_fixture():  # type: ignore[no-untyped-def]
-    """Return a module-scoped fixture yielding a demo instance."""
+    """Return a module-scoped fixture yielding the session's demo instance (conftest's
+    `shared_demo`: built once per xdist worker). The modules that use it only read its
+    site; one that must change something puts it back before it ends, or builds its own
+    demo with build_demo (tests/test_layout.py, tests/test_phone_layout.py)."""
 
     @pytest.fixture(scope="module")
-    def demo(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer):  # type: ignore[no-untyped-def]
-        yield from build_demo(tmp_path_factory.mktemp("demo"), redis_server)
+    def demo(shared_demo: Instance) -> Instance:
+        return shared_demo
 
     return demo
 

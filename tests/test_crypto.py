@@ -144,9 +144,11 @@ def test_load_vault_rejects_a_malformed_index_key(tmp_path: Path) -> None:
         load_vault(keys_dir)
 
 
-def test_passwords_are_argon2id() -> None:
+def test_passwords_are_argon2id(production_password_hashing: None) -> None:
     stored = hash_password("正しい馬のバッテリー留め金")
     assert stored.startswith("$argon2id$")
+    # RFC 9106's second recommendation (argon2-cffi's default): 64 MiB, 3 passes, 4 lanes.
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert stored != hash_password("正しい馬のバッテリー留め金")  # salted
     assert verify_password(stored, "正しい馬のバッテリー留め金") is True
     assert verify_password(stored, "まちがい") is False

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 from actors import open_group
-from browsing import CHROMIUM, chromium, serving
+from browsing import close_contexts, serving
 from sqlalchemy import select
 
 from intake.models import Build
@@ -106,11 +106,10 @@ def _build_logs(instance) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("needs /usr/bin/chromium (browsers are never downloaded)")
-    with chromium() as launched:
-        yield launched
+def browser(shared_chromium) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """The session's Chromium; the contexts a test opened are closed after it."""
+    yield shared_chromium
+    close_contexts(shared_chromium)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 import jpholiday
 import pytest
 from actors import open_group
-from browsing import CHROMIUM, chromium, serving
+from browsing import serving
 from conftest import Instance, RedisServer
 from site_support import fresh_instance
 
@@ -225,13 +225,12 @@ def test_a_just_approved_item_carries_the_same_meta_in_the_delta(site: Site) -> 
 
 
 @pytest.mark.browser
-def test_search_results_show_date_place_and_kind(site: Site) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("needs /usr/bin/chromium (browsers are never downloaded)")
+def test_search_results_show_date_place_and_kind(site: Site, shared_chromium) -> None:  # type: ignore[no-untyped-def]
     from intake.web import create_app
 
+    browser = shared_chromium
     app = create_app(site.instance.settings, runtime=site.instance.rt)
-    with serving(app, "hiroba-dates") as url, chromium() as browser:
+    with serving(app, "hiroba-dates") as url:
         context = browser.new_context(base_url=url, locale="ja-JP")  # type: ignore[attr-defined]
         page = context.new_page()
         errors: list[str] = []
