@@ -21,6 +21,7 @@ from browsing import (
 from conftest import RedisServer
 from site_support import HOLIDAY_TITLE, build_demo, event_pages, holiday_month, key_pages
 from sqlalchemy import select
+from test_site_a11y import WCAG_TAGS, axe_source  # noqa: F401 - the module fixture
 
 from intake.accounts.models import AccountStatus
 from intake.models import Account, Post
@@ -575,3 +576,29 @@ def test_the_language_switch_shares_the_site_names_row(demo, server, browser, wi
     # The site's pages share one header: the same height in a language.
     for lang in ("", " (English)"):
         assert round(rows[f"home{lang}"]["header"]) == round(rows[f"event{lang}"]["header"]), rows
+
+
+def test_a_calendar_month_with_a_holiday_has_no_axe_violations(demo, server, browser, axe_source):  # type: ignore[no-untyped-def]  # noqa: F811
+    """The month grid with a public holiday named in it, and its phone layout (a list of
+    days), in both languages. Here, not in test_site_a11y: holiday_month may approve an
+    event, and that module reads the session's shared demo, which no test may change."""
+    month = holiday_month(demo)
+    found = {}
+    for url in (month, f"/en{month}"):
+        for width in (1280, 375):
+            context = browser.new_context(base_url=server, viewport={"width": width, "height": 800})
+            page = context.new_page()
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+            assert page.locator("table.calendar td.holiday .holiday-name").count() >= 1, url
+            page.evaluate(axe_source)
+            result = page.evaluate(
+                "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+                ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target)"
+                ".join(' ')))",
+                WCAG_TAGS,
+            )
+            if result:
+                found[f"{url} at {width}px"] = result
+            context.close()
+    assert found == {}

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 from browsing import CHROMIUM, browser_fixture, demo_server_fixture
-from site_support import demo_fixture, holiday_month, key_pages
+from site_support import demo_fixture, key_pages
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -269,28 +269,3 @@ def test_browse_from_home_to_an_event(demo, server, browser, nav, prefix):  # ty
     assert heading and heading in title
     assert page.locator("dl.details").count() == 1
     context.close()
-
-
-def test_a_calendar_month_with_a_holiday_has_no_axe_violations(demo, server, browser, axe_source):  # type: ignore[no-untyped-def]
-    """The month grid with a public holiday named in it, and its phone layout (a list of
-    days), in both languages."""
-    month = holiday_month(demo)
-    found = {}
-    for url in (month, f"/en{month}"):
-        for width in (1280, 375):
-            context = browser.new_context(base_url=server, viewport={"width": width, "height": 800})
-            page = context.new_page()
-            page.goto(url)
-            page.wait_for_load_state("networkidle")
-            assert page.locator("table.calendar td.holiday .holiday-name").count() >= 1, url
-            page.evaluate(axe_source)
-            result = page.evaluate(
-                "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
-                ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target)"
-                ".join(' ')))",
-                WCAG_TAGS,
-            )
-            if result:
-                found[f"{url} at {width}px"] = result
-            context.close()
-    assert found == {}
