@@ -249,6 +249,11 @@ def test_check_reports_the_scanners_signature_age(instance, clamd, tmp_path):
     assert off.ok and off.text.startswith("off")
     # And through the command, beside the other parts (the instance's private Redis): a
     # silent clamd is one of the problems it prints.
-    result = hiroba(instance.env, "check", HIROBA_CLAMD_SOCKET=str(tmp_path / "none.sock"))
+    result = hiroba(
+        instance.env,
+        "check",
+        HIROBA_CLAMD_SOCKET=str(tmp_path / "none.sock"),
+        LANG="en_US.UTF-8",
+    )
     assert result.returncode == 1
     assert f"hiroba check: scanner: clamd at unix socket {tmp_path / 'none.sock'}" in result.stderr
