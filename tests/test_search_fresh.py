@@ -216,8 +216,9 @@ def test_taken_down_item_leaves_every_file_and_search(instance, worker_env, site
     _drain(instance)
     live = _live(instance)
     delta = _delta(live)
-    assert delta["gone"] == 1 and delta["removed_ids"] and url not in delta["removed_urls"]
-    assert url not in _fragment_urls(live)
+    # The page and its English twin are gone, each from its own language's index.
+    assert delta["gone"] == 2 and delta["removed_ids"] and url not in delta["removed_urls"]
+    assert url not in _fragment_urls(live) and "/en" + url not in _fragment_urls(live)
     # The page, every listing and feed, search/index.json and the page's Pagefind fragment
     # (its URL, title and text) are gone at once; the delta does not name it either.
     # Pagefind's word index still maps single terms (the title among them) to the page's
