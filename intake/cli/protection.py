@@ -388,7 +388,7 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
                 "held": held,
                 "title": event.title,
                 "count": event.applications,
-            }  # fmt: skip
+            }
         )
     total = sum(event.applications for event in events)
     words = {

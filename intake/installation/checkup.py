@@ -209,7 +209,8 @@ def check_database(settings: Settings) -> Iterator[Finding]:
         path = settings.database_url.split(":///", 1)[-1]
         if path and path != ":memory:" and not Path(path).is_file():
             yield Finding(
-                "database", False, N_("%(path)s がありません。`hiroba init` を実行してください"),
+                "database", False,
+                N_("%(path)s は存在しません。`hiroba init` を実行してください"),
                 {"path": path},
             )  # fmt: skip
             return
