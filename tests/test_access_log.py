@@ -88,7 +88,7 @@ def test_addresses_are_cleared_after_audit_days_and_the_chain_still_verifies(ins
     client.environ_base["REMOTE_ADDR"] = ADDRESS
     sign_in(client, *MODERATOR)
     dry = ok(hiroba(instance.env, "purge", "--dry-run")).stdout
-    assert "would purge 0 client address(es) of audit entries older than 365 days" in dry
+    assert "消去します（試行）: 365 日より古い監査記録の接続元アドレス 0 件" in dry
     with transaction(instance.rt.sessions) as db:
         assert audit.clear_old_addresses(db, 1) == 0  # nothing is a day old yet
     with transaction(instance.rt.sessions) as db:
@@ -104,7 +104,7 @@ def test_the_audit_days_setting_is_read_from_hiroba_toml(instance):
     toml = instance.settings.home / "hiroba.toml"
     toml.write_text("[retention]\naudit_days = 30\n", encoding="utf-8")
     out = ok(hiroba(instance.env, "purge", "--dry-run")).stdout
-    assert "older than 30 days" in out
+    assert "30 日より古い監査記録の接続元アドレス" in out
     toml.write_text("[retention]\naudit_days = 0\n", encoding="utf-8")
     bad = hiroba(instance.env, "purge", "--dry-run")
     assert bad.returncode != 0 and "retention.audit_days" in bad.stderr

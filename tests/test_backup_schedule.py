@@ -115,7 +115,7 @@ def test_scheduled_backup_prunes_and_records(instance: Instance, tmp_path: Path)
     manual = ok(hiroba(instance.env, "backup", "--output", str(folder / "before-upgrade.backup")))
     assert "before-upgrade" in manual.stdout
 
-    made = ok(hiroba(instance.env, "backup", "--scheduled"))
+    made = ok(hiroba(instance.env, "backup", "--scheduled", LANG="en_US.UTF-8"))
     path = Path(made.stdout.split(": ", 1)[1].rsplit("; ", 1)[0])
     assert path.parent == folder and path.name.startswith(PREFIX) and path.stat().st_size > 1000
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
@@ -137,7 +137,7 @@ def test_scheduled_backup_prunes_and_records(instance: Instance, tmp_path: Path)
     # A failure: one clear line, exit 1, recorded; the earlier backups stay.
     key = instance.settings.keys_dir / "backup.key"
     key.unlink()
-    message = failed(hiroba(instance.env, "backup", "--scheduled"))
+    message = failed(hiroba(instance.env, "backup", "--scheduled", LANG="en_US.UTF-8"))
     assert message.count("\n") == 1 and message.startswith("hiroba: scheduled backup failed:")
     assert "backup.key" in message
     record = last_outcome(settings)

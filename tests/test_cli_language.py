@@ -227,3 +227,103 @@ def test_the_first_start_block_speaks_the_operators_language(
         assert text in shown, shown
     assert foreign not in shown, shown
     assert "http://127.0.0.1:8000/app/moderation" in shown
+
+
+# An English sentence left in Japanese output: three lowercase words in a row (paths, URLs,
+# table names and `hiroba init` are one or two words).
+ENGLISH_SENTENCE = re.compile(r"\b[a-z]{2,}(?: [a-z]{2,}){2,}\b")
+
+
+def speaks_japanese(text: str) -> str:
+    """Return text after failing when an English sentence is left in it."""
+    assert JAPANESE.search(text), text
+    assert not ENGLISH_SENTENCE.findall(text), text
+    return text
+
+
+def speaks_english(text: str) -> str:
+    """Return text after failing when any Japanese is left in it."""
+    assert text.strip() and not JAPANESE.search(text), text
+    return text
+
+
+def both(env: dict[str, str], *args: str, code: int = 0, **extra: str) -> tuple[str, str]:
+    """Run a command in Japanese (no locale) and with LANG=en; return both outputs."""
+    found = []
+    for language in ({}, {"LANG": ENGLISH}):
+        done = hiroba(env, *args, **extra, **language)
+        assert done.returncode == code, (args, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr
+        found.append(done.stdout + done.stderr)
+    return found[0], found[1]
+
+
+def test_demo_speaks_the_language(cli_env, tmp_path):
+    assert hiroba(cli_env, "init").returncode == 0
+    japanese = hiroba(cli_env, "demo")
+    assert japanese.returncode == 0, japanese.stderr
+    out = speaks_japanese(japanese.stdout)
+    assert "審査担当者: demo-moderator / demo-moderator-password" in out
+    assert "二段階認証（表示はこの一度だけです" in out and "回復コード" in out
+    assert "審査待ち: 投稿 2 件、登録 1 件" in out and "デモの準備ができました" in out
+    again = hiroba(cli_env, "demo", LANG=ENGLISH)
+    assert speaks_english(again.stdout).strip() == "demo data already present"
+    english_env = {**cli_env, "HIROBA_HOME": str(tmp_path / "english-home")}
+    assert hiroba(english_env, "init").returncode == 0
+    english = hiroba(english_env, "demo", LANG=ENGLISH)
+    assert english.returncode == 0, english.stderr
+    out = speaks_english(english.stdout)
+    assert "moderator: demo-moderator / demo-moderator-password" in out
+    assert "TOTP secret (base32):" in out and "recovery codes (each works once):" in out
+    assert "waiting for moderation: 2 posts" in out and out.rstrip().endswith("posts")
+
+
+def test_check_details_speak_the_language(cli_env):
+    assert hiroba(cli_env, "init").returncode == 0
+    japanese, english = both(cli_env, "check", code=1, HIROBA_SMTP_HOST="")
+    for line in japanese.splitlines():
+        assert line.startswith("hiroba check: "), line
+    speaks_japanese(japanese)
+    assert "ワーカー: キュー " in japanese and "`hiroba worker` を起動してください" in japanese
+    assert "サイト: " in japanese and "に公開中のサイトがありません" in japanese
+    speaks_english(english)
+    assert "worker: no worker is running on queue" in english
+    assert "site: no site is live at" in english
+    # A bad setting, as `check` reports it and as every other command refuses to start.
+    japanese, english = both(cli_env, "check", code=1, HIROBA_ENV="staging")
+    assert "設定: HIROBA_ENV='staging' は正しくありません: 'development' か" in japanese
+    assert "configuration: HIROBA_ENV='staging' is not valid: must be" in english
+    japanese, english = both(cli_env, "migrate", code=2, HIROBA_REDIS_URL="http://x")
+    speaks_japanese(japanese)
+    assert "hiroba: HIROBA_REDIS_URL='http://x' は redis:// の URL ではありません。" in japanese
+    speaks_english(english)
+    assert "hiroba: HIROBA_REDIS_URL='http://x' is not a redis:// URL." in english
+    japanese, english = both(cli_env, "migrate", code=2, HIROBA_TRUSTED_PROXIES="x")
+    speaks_japanese(japanese)
+    speaks_english(english)
+    assert "is not valid: must be a whole number" in english
+
+
+def test_backup_restore_export_and_purge_speak_the_language(cli_env, tmp_path):
+    assert hiroba(cli_env, "init").returncode == 0
+    japanese, english = both(cli_env, "backup", "--output", str(tmp_path / "b.backup"))
+    assert "のバックアップ（" in speaks_japanese(japanese) and "バイト、スキーマ" in japanese
+    assert " backup (" in speaks_english(english) and " bytes, schema " in english
+    japanese, english = both(cli_env, "restore", "--force", str(tmp_path / "b.backup"))
+    assert "を復元しました: " in speaks_japanese(japanese)
+    assert speaks_english(english).startswith(f"restored {tmp_path / 'b.backup'}: ")
+    password = {"HIROBA_PASSWORD": "return-password-1"}
+    japanese, english = both(
+        cli_env, "export-for-return", "--output", str(tmp_path / "r.zip"), **password
+    )
+    assert "に書き出しました（管理簿の記録 " in speaks_japanese(japanese)
+    assert "(ledger entry " in speaks_english(english) and english.startswith("exported ")
+    japanese, english = both(cli_env, "purge", "--dry-run")
+    lines = japanese.strip().splitlines()
+    assert len(lines) == 4 and all(line.startswith("消去します（試行）: ") for line in lines)
+    speaks_japanese(japanese)
+    assert all(line.startswith("would purge ") for line in english.strip().splitlines())
+    speaks_english(english)
+    japanese, english = both(cli_env, "purge")
+    assert speaks_japanese(japanese).startswith("消去しました: ")
+    assert speaks_english(english).startswith("purged ")

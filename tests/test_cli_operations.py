@@ -29,8 +29,11 @@ PARTS = ("configuration", "keys", "database", "redis", "smtp", "site", "uploads"
 @pytest.fixture(autouse=True)
 def english(request: pytest.FixtureRequest) -> None:
     """These tests match the CLI's English wording (test_cli_language.py: the Japanese)."""
-    if "cli_env" in request.fixturenames:
-        env = request.getfixturevalue("cli_env")
+    for fixture in ("cli_env", "instance"):
+        if fixture not in request.fixturenames:
+            continue
+        found = request.getfixturevalue(fixture)
+        env = found if isinstance(found, dict) else found.env
         for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
             env.pop(name, None)
         env["LANG"] = "en_US.UTF-8"

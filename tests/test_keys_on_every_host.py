@@ -64,9 +64,9 @@ def test_a_rotation_on_one_host_stops_the_other_until_the_keys_are_copied(
         web = failed(hiroba(b.env, "web", "--port", "1"), code=2)
         assert web.strip() == f"hiroba: {sentence}"
 
-        [line] = keys_lines(hiroba(b.env, "check"))
+        [line] = keys_lines(hiroba(b.env, "check", LANG="en_US.UTF-8"))
         assert "data key k2," in line
-        assert keys_lines(hiroba(a.env, "check")) == []
+        assert keys_lines(hiroba(a.env, "check", LANG="en_US.UTF-8")) == []
 
         copy_key_file(a, b)
         create_app(runtime=b.rt)

@@ -277,3 +277,19 @@ def test_a_poster_who_registered_in_english_is_mailed_in_english(
         for own_words in (site, "英語話者の投稿", "二つ目の投稿"):
             body = body.replace(own_words, "")
         assert not JAPANESE.search(body), body
+
+
+def test_the_english_search_page_asks_the_english_index_in_english(demo) -> None:  # type: ignore[no-untyped-def]
+    """/en/search/ searches Pagefind's English index: its filter values are the English
+    pages' own (no Japanese value the English index would not hold), and its pages are
+    indexed with English meta; group pages say "Group"."""
+    site = demo.settings.live_dir.resolve()
+    english = (site / "en" / "search" / "index.html").read_text("utf-8")
+    assert '<html lang="en">' in english and 'data-lang="en"' in english
+    values = re.findall(r'<option value="([^"]*)"', english)
+    assert "Event" in values and "Group" in values
+    assert not [value for value in values if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", value)]
+    japanese = (site / "search" / "index.html").read_text("utf-8")
+    assert "イベント" in re.findall(r'<option value="([^"]*)"', japanese)
+    group = next((site / "en" / "groups").glob("*/index.html")).read_text("utf-8")
+    assert 'data-pagefind-filter="種類:Group" data-pagefind-meta="kind:Group"' in group

@@ -124,7 +124,7 @@ def test_the_password_may_come_from_a_file(tmp_path, starttls_sink):  # noqa: F8
         ),
         (
             {"HIROBA_SMTP_PASSWORD": "a", "HIROBA_SMTP_PASSWORD_FILE": "/etc/hostname"},
-            "not both",
+            "どちらか一方だけ",
         ),
         ({"HIROBA_SMTP_PASSWORD_FILE": "/nonexistent/password"}, "HIROBA_SMTP_PASSWORD_FILE"),
     ],

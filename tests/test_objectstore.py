@@ -46,7 +46,7 @@ def test_private_uploads_may_not_live_inside_the_public_site(tmp_path: Path) -> 
         "HIROBA_PUBLISH_URL": "s3://ward-site",
         "HIROBA_UPLOADS_URL": "s3://ward-site/uploads",
     }
-    with pytest.raises(ConfigError, match="private uploads would be public"):
+    with pytest.raises(ConfigError, match="添付ファイルが公開されてしまう"):
         Settings.from_env(env)
     env["HIROBA_UPLOADS_URL"] = "s3://ward-private/uploads"
     assert Settings.from_env(env).uploads_location.bucket == "ward-private"

@@ -77,7 +77,7 @@ def test_the_scheduled_backup_goes_off_site_and_is_pruned_there(
     for key in old + others:
         s3.put_object(Bucket=bucket, Key=key, Body=b"an older backup")
 
-    made = ok(hiroba(inst.env, "backup", "--scheduled"))
+    made = ok(hiroba(inst.env, "backup", "--scheduled", LANG="en_US.UTF-8"))
     copy = made.stdout.split("off-site copy: ", 1)[1].split(";", 1)[0]
     assert "pruned 4 there" in made.stdout
     local = json.loads((folder / OUTCOME_FILE).read_text())
@@ -95,7 +95,7 @@ def test_the_scheduled_backup_goes_off_site_and_is_pruned_there(
     (inst.settings.home / "hiroba.toml").write_text(
         config.replace(f"s3://{bucket}/daily", f"s3://{gone}/daily")
     )
-    message = failed(hiroba(inst.env, "backup", "--scheduled"))
+    message = failed(hiroba(inst.env, "backup", "--scheduled", LANG="en_US.UTF-8"))
     assert message.count("\n") == 1 and message.startswith("hiroba: scheduled backup failed:")
     assert f"s3://{gone}/daily/" in message
     record = json.loads((folder / OUTCOME_FILE).read_text())
@@ -114,7 +114,9 @@ def test_the_offsite_setting_is_checked(tmp_path: Path) -> None:
 
 def test_a_backup_without_its_database_says_so_in_one_sentence(instance: Instance) -> None:
     unreachable = "postgresql+psycopg://hiroba@127.0.0.1:1/hiroba"
-    message = failed(hiroba(instance.env, "backup", HIROBA_DATABASE_URL=unreachable))
+    message = failed(
+        hiroba(instance.env, "backup", HIROBA_DATABASE_URL=unreachable, LANG="en_US.UTF-8")
+    )
     assert message.count("\n") == 1
     assert message.startswith("hiroba: cannot reach the database postgresql+psycopg://")
     assert message.rstrip().endswith("(OperationalError); no backup was written")

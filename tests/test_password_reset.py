@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from accounts_support import (
     PASSWORD,
+    approver,
     client_for,
     forget_outcome_mails,
     individual_form,
@@ -20,9 +21,11 @@ from conftest import csrf_token
 from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from sqlalchemy import select
 
-from intake.models import AuditEntry, PasswordResetToken, utcnow
+from intake.models import Account, AuditEntry, PasswordResetToken, utcnow
+from intake.moderation import services as moderation
 
 NEW_PASSWORD = "a-brand-new-passphrase-7"
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 LINK = re.compile(r"(https?://\S+/app/password/reset/(\S+))")
 
 
@@ -104,6 +107,43 @@ def test_reset_by_email_address(mailing):
     instance.worker_burst()
     [message] = sink.wait_for(1)
     assert message["To"] == "leak-probe-12@example.test"
+
+
+def test_the_reset_mail_speaks_the_language_the_account_registered_in(mailing):
+    instance, _client, sink = mailing
+    english = client_for(instance)
+    english.get("/app/register?set_lang=en")  # the switch: registered in English
+    response = submit(english, "/app/register", individual_form(13, "in-english"))
+    assert response.status_code == 302
+    with instance.rt.sessions() as db:
+        account = db.scalars(select(Account).where(Account.public_name == "個人会員13")).one()
+        assert account.language == "en"
+    moderation.decide_account(instance.rt, approver(instance), account.id, approve=True)
+    instance.worker_burst()
+    sink.messages.clear()
+    # Asked from a Japanese page: the mail follows the account, not the page.
+    ask(client_for(instance), "in-english")
+    instance.worker_burst()
+    [message] = sink.wait_for(1)
+    site = instance.settings.site_name  # the deployment's own name, as it is written
+    subject, body = str(message["Subject"]), message.get_content()
+    assert subject == f"[{site}] Password reset", subject
+    assert "30 minutes" in body and "once" in body, body
+    assert not JAPANESE.search(body.replace(site, "")), body
+    url, token = link_of(message)
+    assert url.endswith("?lang=en")
+    page = english.get(f"/app/password/reset/{token}?lang=en").get_data(as_text=True)
+    assert 'lang="en"' in page and "New password" in page, page[:2000]
+    # A Japanese account's mail stays Japanese (the first test), word for word the catalog's.
+    register_and_approve(instance, client_for(instance), 14, "in-japanese")
+    instance.worker_burst()
+    sink.messages.clear()
+    ask(english, "in-japanese")  # asked from an English page
+    instance.worker_burst()
+    [japanese] = sink.wait_for(1)
+    assert "パスワード再設定のご案内" in str(japanese["Subject"])
+    assert "30分間、1回だけ使えます" in japanese.get_content()
+    assert "?lang=" not in link_of(japanese)[0]
 
 
 def test_an_expired_token_is_refused(mailing):

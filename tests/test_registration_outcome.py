@@ -275,7 +275,7 @@ def test_refused_and_abandoned_registrations_are_erased_after_the_period(mailing
     assert len(sealed) == 3  # one individual, a group's two persons
 
     dry = hiroba(instance, "purge", "--dry-run").stdout
-    assert "would purge 2 registration(s) refused or undecided for more than 10 days" in dry
+    assert "消去します（試行）: 10 日以上、承認されないか決まらない登録 2 件" in dry
     rt = replace(instance.rt, settings=instance.settings)
     assert schedule_retention(rt) is True
     instance.worker_burst()

@@ -70,8 +70,8 @@ def test_dry_run_lists_and_purge_removes_the_data_but_keeps_the_counts(instance)
         counts_before = counts_of(db, old.post_id)
 
     dry = hiroba(instance, "purge", "--dry-run").stdout
-    assert f"would purge post {old.post_id} 2025-01-11 耐久テスト行事1: 4 applications" in dry
-    assert f"post {recent} " not in dry
+    assert f"消去します（試行）: 投稿 {old.post_id} 2025-01-11 耐久テスト行事1: 申込 4 件" in dry
+    assert f"投稿 {recent} " not in dry
     assert stored(instance, old.post_id)[0].name_enc == before[0].name_enc  # nothing changed
     with instance.rt.sessions() as db:
         assert (
@@ -80,7 +80,8 @@ def test_dry_run_lists_and_purge_removes_the_data_but_keeps_the_counts(instance)
         )
 
     done = hiroba(instance, "purge").stdout
-    assert f"purged post {old.post_id}" in done and "purged 4 application(s) of 1 event(s)" in done
+    assert f"消去しました: 投稿 {old.post_id}" in done
+    assert "消去しました: 終了から" in done and "イベント 1 件の申込 4 件" in done
     after = stored(instance, old.post_id)
     assert [(a.id, a.status, a.party_size) for a in after] == [
         (a.id, a.status, a.party_size) for a in before
@@ -100,7 +101,7 @@ def test_dry_run_lists_and_purge_removes_the_data_but_keeps_the_counts(instance)
         for ciphertext in ciphertexts:
             assert ciphertext.encode() not in data
     again = hiroba(instance, "purge", "--dry-run").stdout
-    assert "would purge 0 application(s) of 0 event(s)" in again
+    assert "消去します（試行）: 終了から" in again and "イベント 0 件の申込 0 件" in again
 
 
 def test_the_scheduled_job_purges_through_a_real_worker_once_an_hour(instance):

@@ -120,14 +120,19 @@ def site(instance) -> Iterator[str]:  # type: ignore[no-untyped-def]
         yield url
 
 
-def _search(browser, site: str, **params: str) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
-    """Search on the site's own page; return the status line and the result titles."""
+def _search(browser, site: str, lang: str = "ja", **params: str) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+    """Search on the site's own page (/en/search/ for English); return the status line and
+    the result titles."""
     context = browser.new_context(base_url=site, locale="ja-JP")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto("/search/?" + urlencode(params))
-    page.wait_for_selector(".search-status:has-text('件見つかりました')")
+    folder = "" if lang == "ja" else f"/{lang}"
+    page.goto(f"{folder}/search/?" + urlencode(params))
+    done = "件見つかりました" if lang == "ja" else "found"
+    page.wait_for_selector(f".search-status:has-text('{done}')")
+    links = page.locator(".search-results li a").evaluate_all("(as) => as.map(a => a.href)")
+    assert all((f"{site}/en/" in link) == (lang == "en") for link in links), links
     status = page.locator(".search-status").inner_text()
     titles = page.locator(".search-results li a").all_inner_texts()
     context.close()
@@ -164,14 +169,27 @@ def test_approved_item_is_found_from_the_delta_then_from_pagefind(
     others = _search(browser, site, q="集い", kind="イベント")[1]
     assert title not in others
     assert {f"ふつうの集い{n}" for n in range(3)} <= set(others)  # Pagefind's results still come
+    # English: the delta's English twin, with the English index's filter values.
+    (twin,) = [i for i in _delta(live)["items"] if i["url"] == "/en" + url]
+    assert twin["lang"] == "en" and twin["filters"]["種類"] == ["Event"]
+    english = _search(browser, site, lang="en", q="朗読会")
+    assert english[1][0] == title, english
+    assert title in _search(browser, site, lang="en", q="朗読会", kind="Event")[1]
+    assert title not in _search(browser, site, lang="en", q="朗読会", kind="Notice")[1]
+    # The English index does not segment Japanese (Pagefind segments "ja" pages only): a
+    # user's Japanese words are found from the start of a phrase as written.
+    assert {f"ふつうの集い{n}" for n in range(3)} <= set(
+        _search(browser, site, lang="en", q="ふつうの集い", kind="Event")[1]
+    )
 
     _settle(instance)  # the follow-up job: Pagefind over the live site, a new build
     live = _live(instance)
     assert _build_logs(instance)[-1].startswith("search re-index")
     assert _delta(live) == {"items": [], "removed_ids": [], "removed_urls": []}
-    assert url in _fragment_urls(live)
+    assert url in _fragment_urls(live) and "/en" + url in _fragment_urls(live)
     assert title in _search(browser, site, q="朗読会")[1]
     assert _search(browser, site, q="朗読会", topic=TOPICS["childcare"])[1] == [title]
+    assert _search(browser, site, lang="en", q="ひまわり朗読会", kind="Event")[1] == [title]
     # The next publication reuses the folder the job gave the new index (hard links).
     later = _approve(instance, moderator, group, _post(8, "あさがお観察会", "観察の本文。"))
     _drain(instance)
@@ -197,8 +215,9 @@ def test_taken_down_item_leaves_every_file_and_search(instance, worker_env, site
     _drain(instance)
     live = _live(instance)
     delta = _delta(live)
-    assert delta["gone"] == 1 and delta["removed_ids"] and url not in delta["removed_urls"]
-    assert url not in _fragment_urls(live)
+    # The page and its English twin are gone, each from its own language's index.
+    assert delta["gone"] == 2 and delta["removed_ids"] and url not in delta["removed_urls"]
+    assert url not in _fragment_urls(live) and "/en" + url not in _fragment_urls(live)
     # The page, every listing and feed, search/index.json and the page's Pagefind fragment
     # (its URL, title and text) are gone at once; the delta does not name it either.
     # Pagefind's word index still maps single terms (the title among them) to the page's
@@ -210,6 +229,7 @@ def test_taken_down_item_leaves_every_file_and_search(instance, worker_env, site
             assert url not in text, rel
     assert title not in _search(browser, site, q="みかん畑")[1]
     assert title not in _search(browser, site, q="取り下げ")[1]
+    assert title not in _search(browser, site, lang="en", q="みかん畑")[1]
     assert "りんご畑の見学会" in _search(browser, site, q="見学会")[1]
 
     _settle(instance)

@@ -257,7 +257,7 @@ def test_create_user_prints_the_second_factor_once(instance, client):
 
     result = create("staff-one", "staff-one-password")
     assert result.returncode == 0, result.stderr
-    secret = re.search(r"TOTP secret \(base32\): ([A-Z2-7]+)", result.stdout).group(1)
+    secret = re.search(r"秘密鍵 \(base32\): ([A-Z2-7]+)", result.stdout).group(1)
     assert "otpauth://totp/" in result.stdout and f"secret={secret}" in result.stdout
     codes = re.findall(r"^  ([a-z2-9]{5}-[a-z2-9]{5})$", result.stdout, re.M)
     assert len(codes) == 10

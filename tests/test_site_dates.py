@@ -5,7 +5,9 @@ Posts approved through the services and published by a real rq worker, a full bu
 names Japan's public holidays in words in both languages; /calendar/ starts at the current
 month, past months after; Pagefind's records of events carry date, place and kind as meta
 and never the hidden 「このイベントは終了しました。」; a just-approved item's record in
-search/delta.json carries the same meta. On SQLite, one site per module (site_support).
+search/delta.json carries the same meta. English pages have an index of their own
+(Pagefind splits by <html lang>) with English meta, and /en/search/ searches it and the
+delta's English items. On SQLite, one site per module (site_support).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import jpholiday
@@ -211,8 +214,25 @@ def test_pagefind_records_date_place_and_kind_and_not_the_hidden_note(site: Site
     assert re.search(r'<p class="past-note"[^>]*data-pagefind-ignore[^>]*hidden>', page)
 
 
+EN_DATE = r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]+ \d{4}, 10:00"
+
+
+def test_english_pages_have_an_english_index_with_english_meta(site: Site) -> None:
+    records = fragments(site.live)
+    for name, place in (("holiday", "四谷体育館"), ("soon", "牛込地域センター")):
+        url = "/en" + url_of(site.live, page_of(site.live, site.posts[name]))
+        record = records[url]
+        assert record["meta"]["title"] == TITLE
+        assert record["meta"]["kind"] == "Event" and record["meta"]["place"] == place
+        assert re.match(EN_DATE, record["meta"]["date"]), record["meta"]["date"]
+        assert "年" not in record["meta"]["date"]
+    # Pagefind keeps one index per <html lang>: the entry file names both languages.
+    entry = json.loads((site.live / "pagefind" / "pagefind-entry.json").read_text())
+    assert {"ja", "en"} <= set(entry["languages"])
+
+
 def test_a_just_approved_item_carries_the_same_meta_in_the_delta(site: Site) -> None:
-    [item] = [i for i in site.fresh_delta["items"] if i["title"] == TITLE]
+    [item] = [i for i in site.fresh_delta["items"] if i["title"] == TITLE and i["lang"] == "ja"]
     assert item["meta"]["place"] == "戸塚会館" and item["meta"]["kind"] == "イベント"
     fresh_day = site.soon + timedelta(days=7)
     assert item["meta"]["date"].startswith(
@@ -222,27 +242,46 @@ def test_a_just_approved_item_carries_the_same_meta_in_the_delta(site: Site) -> 
     # The same keys as Pagefind's own records of the pages built before it.
     indexed = fragments(site.live)[url_of(site.live, page_of(site.live, site.posts["soon"]))]
     assert set(item["meta"]) == set(indexed["meta"]) - {"title"}
+    assert item["lang"] == "ja"
+    # Its English twin is in the delta too, with English meta and its language.
+    [twin] = [i for i in site.fresh_delta["items"] if i["url"] == "/en" + item["url"]]
+    assert twin["lang"] == "en" and twin["title"] == TITLE
+    assert twin["meta"]["kind"] == "Event" and twin["meta"]["place"] == "戸塚会館"
+    assert re.match(EN_DATE, twin["meta"]["date"]), twin["meta"]["date"]
 
 
-@pytest.mark.browser
-def test_search_results_show_date_place_and_kind(site: Site, shared_chromium) -> None:  # type: ignore[no-untyped-def]
+def _search_rows(
+    site: Site, browser: Any, path: str, done: str
+) -> list[tuple[str, list[str], str]]:
+    """Search on the site's own page; return each result's title, lines and link."""
     from intake.web import create_app
 
-    browser = shared_chromium
     app = create_app(site.instance.settings, runtime=site.instance.rt)
     with serving(app, "hiroba-dates") as url:
         context = browser.new_context(base_url=url, locale="ja-JP")  # type: ignore[attr-defined]
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto("/search/?q=" + TITLE)
-        page.wait_for_selector(".search-status:has-text('件見つかりました')")
+        page.goto(path)
+        page.wait_for_selector(f".search-status:has-text('{done}')")
         rows = [
-            (row.locator("a").inner_text(), row.locator("p").all_inner_texts())
+            (
+                row.locator("a").inner_text(),
+                row.locator("p").all_inner_texts(),
+                str(row.locator("a").get_attribute("href")),
+            )
             for row in page.locator(".search-results li").all()
         ]
         context.close()
     assert errors == []
+    return rows
+
+
+@pytest.mark.browser
+def test_search_results_show_date_place_and_kind(site: Site, shared_chromium: Any) -> None:
+    found = _search_rows(site, shared_chromium, "/search/?q=" + TITLE, "件見つかりました")
+    assert not any(href.startswith("/en/") for _, _, href in found), found
+    rows = [(title, texts) for title, texts, _ in found]
     # The organizer's page lists the events too: a group, said so.
     assert [texts[0] for title, texts in rows if title != TITLE] == ["団体"]
     lines = [(title, texts[0]) for title, texts in rows if title == TITLE]
@@ -253,3 +292,24 @@ def test_search_results_show_date_place_and_kind(site: Site, shared_chromium) ->
         assert re.match(r"\d{4}年\d{1,2}月\d{1,2}日\(.\) 10:00〜12:00$", date_text)
         assert place in places and kind == "イベント"
     assert {line.split(" / ")[1] for _, line in lines} == places
+
+
+@pytest.mark.browser
+def test_english_search_shows_english_meta(site: Site, shared_chromium: Any) -> None:
+    rows = _search_rows(site, shared_chromium, "/en/search/?q=" + TITLE, "found")
+    assert all(href.startswith("/en/") for _, _, href in rows), rows
+    assert [texts[0] for title, texts, _ in rows if title != TITLE] == ["Group"]
+    lines = [texts[0] for title, texts, _ in rows if title == TITLE]
+    assert len(lines) == 3  # the last only in search/delta.json, as its English twin
+    for line in lines:
+        date_text, place, kind = line.split(" / ")
+        assert re.match(EN_DATE, date_text) and "年" not in date_text, date_text
+        assert kind == "Event"
+    assert {line.split(" / ")[1] for line in lines} == {
+        "四谷体育館",
+        "牛込地域センター",
+        "戸塚会館",
+    }
+    # The English kind filter is the English index's value.
+    kinds = _search_rows(site, shared_chromium, "/en/search/?kind=Event&q=" + TITLE, "found")
+    assert len(kinds) == 3 and all(t == TITLE for t, _, _ in kinds)

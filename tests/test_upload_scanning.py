@@ -30,6 +30,7 @@ from werkzeug.test import encode_multipart
 from intake.config import Settings
 from intake.errors import ConfigError
 from intake.installation.checkup import check_scanner
+from intake.mail import translations
 from intake.models import AuditEntry, Post, Upload
 from intake.uploads.clamd import Clamd as ClamdAddress
 from intake.uploads.scanning import (
@@ -216,7 +217,7 @@ def test_scanning_is_off_unless_configured_and_one_clamd_is_named(tmp_path):
     assert Scanner.from_settings(Settings.from_env(env)) is None
     tcp = Scanner.from_settings(Settings.from_env({**env, "HIROBA_CLAMD_HOST": "10.0.0.5"}))
     assert tcp is not None and tcp.describe() == "10.0.0.5:3310"
-    with pytest.raises(ConfigError, match="HIROBA_CLAMD_SOCKET and HIROBA_CLAMD_HOST"):
+    with pytest.raises(ConfigError, match="HIROBA_CLAMD_SOCKET と HIROBA_CLAMD_HOST"):
         Settings.from_env(
             {**env, "HIROBA_CLAMD_SOCKET": "/run/clamav/clamd.ctl", "HIROBA_CLAMD_HOST": "x"}
         )
@@ -237,18 +238,26 @@ def test_check_reports_the_scanners_signature_age(instance, clamd, tmp_path):
     settings = Settings.from_env({**env, "HIROBA_CLAMD_SOCKET": str(clamd.socket)})
     [finding] = check_scanner(settings)
     assert finding.ok and finding.part == "scanner"
-    assert f"clamd at unix socket {clamd.socket} (ClamAV " in finding.text
-    assert f"signatures {DB_VERSION} of " in finding.text and "(5 days old)" in finding.text
+    text = finding.line(translations("en").gettext)  # as `hiroba check` says it with LANG=en
+    assert f"clamd at unix socket {clamd.socket} (ClamAV " in text
+    assert f"signatures {DB_VERSION} of " in text and "(5 days old)" in text
     later = datetime.fromtimestamp(clamd.built_at) + timedelta(days=9)
     [stale] = check_scanner(settings, now=later)
-    assert not stale.ok and "(9 days old)" in stale.text and "freshclam" in stale.text
+    stale_text = stale.line(translations("en").gettext)
+    assert not stale.ok and "(9 days old)" in stale_text and "freshclam" in stale_text
     gone = Settings.from_env({**env, "HIROBA_CLAMD_SOCKET": str(tmp_path / "none.sock")})
     [silent] = check_scanner(gone)
-    assert not silent.ok and "none.sock" in silent.text and "refused" in silent.text
+    silent_text = silent.line(translations("en").gettext)
+    assert not silent.ok and "none.sock" in silent_text and "refused" in silent_text
     [off] = check_scanner(Settings.from_env(env))
-    assert off.ok and off.text.startswith("off")
+    assert off.ok and off.line(translations("en").gettext).startswith("scanner: off")
     # And through the command, beside the other parts (the instance's private Redis): a
     # silent clamd is one of the problems it prints.
-    result = hiroba(instance.env, "check", HIROBA_CLAMD_SOCKET=str(tmp_path / "none.sock"))
+    result = hiroba(
+        instance.env,
+        "check",
+        HIROBA_CLAMD_SOCKET=str(tmp_path / "none.sock"),
+        LANG="en_US.UTF-8",
+    )
     assert result.returncode == 1
     assert f"hiroba check: scanner: clamd at unix socket {tmp_path / 'none.sock'}" in result.stderr

@@ -27,8 +27,9 @@ from uploads_support import (
     remove_private,
 )
 
-from intake.installation.checkup import check_uploads
+from intake.installation.checkup import Finding, check_uploads
 from intake.jobs import PUBLISH_POST
+from intake.mail import translations
 from intake.models import Task, Upload
 from intake.watching.checks import jobs_problem
 
@@ -100,32 +101,39 @@ def test_a_missing_file_fails_the_publication_loudly_until_it_is_back(
     assert jobs_problem(instance.rt) is None
 
 
+def english(finding: Finding) -> str:
+    """Return a finding's line as `hiroba check` prints it with LANG=en."""
+    return finding.line(translations("en").gettext)
+
+
 def test_check_names_where_uploads_are_kept(instance: Instance, client: Any) -> None:
     location = instance.settings.uploads_location
     [finding] = list(check_uploads(instance.settings))
     assert finding.ok, finding
     if location.is_s3:
-        assert (
-            finding.text == f"bucket s3://{location.bucket}/uploads/, writable, encrypted (AES256)"
+        assert english(finding) == (
+            f"uploads: bucket s3://{location.bucket}/uploads/, writable, encrypted (AES256)"
         )
         assert private_files(instance) == {}  # the probe object is gone
         bad = instance.env | {"HIROBA_UPLOADS_URL": "s3://no-such-bucket-here/uploads"}
-        found = failed(hiroba(bad, "check")).splitlines()
+        found = failed(hiroba(bad, "check", LANG="en_US.UTF-8")).splitlines()
         assert (
             "hiroba check: uploads: cannot write to s3://no-such-bucket-here/uploads/ "
             "(NoSuchBucket)"
         ) in found
         return
-    assert finding.text == f"folder {location.path} (made at the first upload)"
+    assert english(finding) == f"uploads: folder {location.path} (made at the first upload)"
     open_group(instance)
     post_with_files(instance, client, "フォルダの確認")
     [finding] = list(check_uploads(instance.settings))
-    assert finding.ok and finding.text == f"folder {location.path}, mode 0700", finding
+    assert finding.ok and english(finding) == f"uploads: folder {location.path}, mode 0700"
     assert location.path is not None
     location.path.chmod(0o755)
     [finding] = list(check_uploads(instance.settings))
     assert not finding.ok
-    assert finding.text == f"{location.path} is mode 0755, readable by others; chmod 700 it"
+    assert english(finding) == (
+        f"uploads: {location.path} is mode 0755, readable by others; chmod 700 it"
+    )
 
 
 @pytest.mark.parametrize("instance", ["s3"], indirect=True)
@@ -140,7 +148,7 @@ def test_a_bucket_instances_uploads_round_trip_through_a_backup(
     assert set(encryption_of(instance).values()) == {"AES256"}
     path = tmp_path / "bucket.backup"
     made = ok(hiroba(instance.env, "backup", "--output", str(path)))
-    assert "4 upload files" in made.stdout
+    assert "添付ファイル 4 個" in made.stdout
     stored = path.read_bytes()
     assert not [data for data in files.values() if data[100:164] in stored]  # sealed
 

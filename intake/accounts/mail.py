@@ -1,7 +1,8 @@
-"""The mail telling a registrant the outcome of their registration, in the language they
-registered in: approved (with the sign-in link) or not approved (with the moderator's
-reason). The texts are message ids of the intake's catalog (`make messages` extracts them);
-the worker's job (worker/jobs/accounts.py) fills them in and sends.
+"""The mails of accounts, in the language the account registered in: the outcome of a
+registration, approved (with the sign-in link) or not approved (with the moderator's
+reason), and the password-reset link. The texts are message ids of the intake's catalog
+(`make messages` extracts them); the worker's jobs (worker/jobs/accounts.py) fill them in
+and send.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from ..mail import translations
 
 SIGN_IN_PATH = "/app/login"  # intake/accounts/signin_views.py, under the app's /app prefix
+RESET_PATH = "/app/password/reset/"  # intake/accounts/views.py, the token follows
 
 
 def N_(message: str) -> str:  # noqa: N802 - the conventional gettext no-op marker
@@ -65,3 +67,24 @@ def outcome_text(
         (APPROVED_SUBJECT, APPROVED_BODY) if outcome.approved else (REFUSED_SUBJECT, REFUSED_BODY)
     )
     return text(subject) % values, f"{text(body) % values}\n\n{site_name}\n"
+
+
+RESET_SUBJECT = N_("【%(site)s】パスワード再設定のご案内")
+RESET_BODY = N_(
+    "%(site)sのパスワード再設定のお申し込みを受け付けました。\n\n"
+    "次のリンクを開いて、新しいパスワードを設定してください。\n%(link)s\n\n"
+    "このリンクは%(minutes)s分間、1回だけ使えます。\n"
+    "お心当たりがない場合は、このメールを破棄してください。パスワードは変わりません。"
+)
+
+
+def reset_link(public_url: str, token: str, lang: str) -> str:
+    """Return the address of the reset page for token, in the account's language."""
+    return f"{public_url}{RESET_PATH}{token}" + ("" if lang == "ja" else f"?lang={lang}")
+
+
+def reset_text(site_name: str, link: str, minutes: int, lang: str) -> tuple[str, str]:
+    """Return the subject and body of the password-reset mail in lang (Japanese when unknown)."""
+    text = translations(lang).gettext
+    values = {"site": site_name, "link": link, "minutes": minutes}
+    return text(RESET_SUBJECT) % values, f"{text(RESET_BODY) % values}\n\n{site_name}\n"

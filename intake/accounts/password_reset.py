@@ -165,16 +165,3 @@ def reset_password(rt: Runtime, token: str, new_password: str) -> int:
         account_id = account.id
     end_account_sessions(rt.redis, rt.settings.redis_prefix, account_id)
     return account_id
-
-
-def mail_text(site_name: str, link: str) -> tuple[str, str]:
-    """Return the subject and body of the reset mail."""
-    minutes = int(LIFETIME.total_seconds() // 60)
-    subject = f"【{site_name}】パスワード再設定のご案内"
-    body = (
-        f"{site_name}のパスワード再設定のお申し込みを受け付けました。\n\n"
-        f"次のリンクを開いて、新しいパスワードを設定してください。\n{link}\n\n"
-        f"このリンクは{minutes}分間、1回だけ使えます。\n"
-        "お心当たりがない場合は、このメールを破棄してください。パスワードは変わりません。\n"
-    )
-    return subject, body

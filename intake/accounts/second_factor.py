@@ -38,17 +38,6 @@ class Enrolment:
     uri: str
     recovery_codes: list[str]
 
-    def describe(self) -> str:
-        """Return the enrolment as printed once by `hiroba create-user` and `hiroba demo`."""
-        codes = "\n".join(f"  {code}" for code in self.recovery_codes)
-        return (
-            "second factor (shown only this once; Hiroba keeps no readable copy):\n"
-            f"  TOTP secret (base32): {self.secret}\n"
-            f"  otpauth URI: {self.uri}\n"
-            "  add it to an authenticator app (scan the URI as a QR code or type the secret)\n"
-            f"recovery codes (each works once):\n{codes}"
-        )
-
 
 def _recovery_hash(vault: Vault, code: str) -> str:
     return vault.blind_index(code, "recovery-code")

@@ -1,6 +1,7 @@
 """An organizer's export of one event's applicants: a CSV inside an AES-encrypted ZIP.
 
-The CSV is UTF-8 with a BOM and Japanese headers, so Excel in Japanese opens it. The
+The CSV is UTF-8 with a BOM, so Excel in Japanese opens it; its headers and words are in
+the language of the organizer's page (Japanese, or English with ``?lang=en``). The
 ZIP's password is generated here and shown once; the encrypted file waits in Redis
 under a random id for a few minutes and can be downloaded once, by its creator only.
 Every export is written to the ledger (管理簿) and to the audit log.
@@ -16,14 +17,17 @@ import pyzipper
 
 from .. import redis_keys
 from ..formatting import dates, phones
+from ..mail import translations
 from ..models import Account
 from ..protection import audit, ledger
 from ..runtime import Runtime
 from ..spreadsheet import spreadsheet_csv
 from ..store import transaction
+from ..validation import N_
 from .organizer import (
     CANCELLED,
     CONFIRMED,
+    SOURCE_LABELS,
     WAITING,
     applications_in_order,
     open_applicant,
@@ -35,18 +39,21 @@ EXPORT_SECONDS = 600
 # Letters and digits without look-alikes (0/O, 1/l/I), so the password is typed easily.
 PASSWORD_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphabet
 PASSWORD_LENGTH = 16
+
+
 HEADER = [
-    "申込番号",
-    "状態",
-    "人数",
-    "氏名",
-    "住所",
-    "電話番号",
-    "メールアドレス",
-    "申込日時（日本時間）",
-    "出欠",
-    "受付方法",
+    N_("申込番号"),
+    N_("状態"),
+    N_("人数"),
+    N_("氏名"),
+    N_("住所"),
+    N_("電話番号"),
+    N_("メールアドレス"),
+    N_("申込日時（日本時間）"),
+    N_("出欠"),
+    N_("受付方法"),
 ]
+ATTENDED = N_("出席")
 
 
 @dataclass(frozen=True)
@@ -66,12 +73,12 @@ def _password() -> str:
 
 def _state(status: str) -> str:
     if status in CONFIRMED:
-        return "参加確定"
+        return N_("参加確定")
     if status in WAITING:
-        return "キャンセル待ち"
+        return N_("キャンセル待ち")
     if status in CANCELLED:
-        return "キャンセル"
-    return "受付処理中"
+        return N_("キャンセル")
+    return N_("受付処理中")
 
 
 def encrypted_zip(name: str, data: bytes, password: str) -> bytes:
@@ -86,8 +93,10 @@ def encrypted_zip(name: str, data: bytes, password: str) -> bytes:
     return buffer.getvalue()
 
 
-def create_export(rt: Runtime, account_id: int, post_id: int) -> ExportTicket:
-    """Build the encrypted export of one own event, record it, and park it for one download."""
+def create_export(rt: Runtime, account_id: int, post_id: int, lang: str = "ja") -> ExportTicket:
+    """Build the encrypted export of one own event with its words in lang, record it, and
+    park it for one download."""
+    text = translations(lang).gettext
     password, token = _password(), secrets.token_urlsafe(24)
     with transaction(rt.sessions) as session:
         post = own_event(session, account_id, post_id)
@@ -99,21 +108,21 @@ def create_export(rt: Runtime, account_id: int, post_id: int) -> ExportTicket:
             rows.append(
                 [
                     a.id,
-                    _state(a.status),
+                    text(_state(a.status)),
                     a.party_size,
                     a.name,
                     a.address,
                     phones.format_phone(a.phone),
                     a.email,
                     dates.format_timestamp(a.created_at),
-                    "出席" if a.attended else "",
-                    a.source_label,
+                    text(ATTENDED) if a.attended else "",
+                    text(SOURCE_LABELS.get(a.source, a.source)),
                     *(dict(a.answers).get(q, "") for q in questions),
                 ]
             )
         stamp = f"{post_id}-{secrets.token_hex(3)}"
         file_name = f"applicants-{stamp}.zip"
-        csv_bytes = spreadsheet_csv([*HEADER, *questions], rows)
+        csv_bytes = spreadsheet_csv([*(text(name) for name in HEADER), *questions], rows)
         archive = encrypted_zip(f"applicants-{post_id}.csv", csv_bytes, password)
         handler = f"{account.public_name if account else ''} (account {account_id})"
         entry = ledger.record_handover(

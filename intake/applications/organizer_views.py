@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 from werkzeug.wrappers import Response
 
 from ..web.auth import current_account, role_required, rt
+from ..web.locale import select_locale
 from . import export as organizer_export
 from . import mail as organizer_mail
 from . import organizer
@@ -90,7 +91,7 @@ def export(post_id: int) -> Response | tuple[str, int, dict[str, str]]:
     if not form.validate_on_submit():
         return _invalid(post_id)
     try:
-        ticket = organizer_export.create_export(rt(), _me_id(), post_id)
+        ticket = organizer_export.create_export(rt(), _me_id(), post_id, select_locale())
     except RedisError:
         flash(_("ファイルを用意できませんでした。少し待ってからもう一度お試しください。"))
         return _event_page(post_id, 503)

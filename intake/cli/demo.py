@@ -34,6 +34,8 @@ from ..posts.services import PostData, submit_post
 from ..runtime import Runtime
 from ..store import transaction
 from ..taxonomy import TOPICS
+from .language import _
+from .users import enrolment_text
 
 DEMO_MODERATOR = ("demo-moderator", "demo-moderator-password")
 
@@ -119,13 +121,13 @@ def load_demo(
     """
     with rt.sessions() as session:
         if session.scalar(select(func.count()).select_from(Post)):
-            return "demo data already present"
+            return _("デモデータはすでにあります")
     login, password = DEMO_MODERATOR
     moderator_id = create_staff(rt, "moderator", login, password, "見本 運営担当")
-    progress(f"moderator: {login} / {password}")
+    progress(_("審査担当者: %(login)s / %(password)s") % {"login": login, "password": password})
     enrolment = enrol_account(rt, moderator_id)
     if enrolled is None:
-        progress(enrolment.describe())
+        progress(enrolment_text(enrolment))
     else:
         enrolled(enrolment)
     group_ids = []
@@ -148,7 +150,10 @@ def load_demo(
                 ),
             )
         )
-    progress(f"{len(group_ids)} groups (login demo-group-01 .. password demo-group-01-password)")
+    progress(
+        _("団体 %(count)s（ログイン demo-group-01 〜 パスワード demo-group-01-password）")
+        % {"count": len(group_ids)}
+    )
     start = today or date.today()
     posts = []
     with transaction(rt.sessions) as session:
@@ -209,10 +214,13 @@ def load_demo(
         tasks = [outbox.add_task(session, jobs.PUBLISH_POST, p.id) for p in posts]
         tasks.append(outbox.add_task(session, jobs.PUBLISH_PROFILES, group_ids[0]))
     outbox.enqueue_tasks(rt.queue, tasks)
-    progress(f"{len(posts)} approved posts, publication queued")
+    progress(_("承認済みの投稿 %(count)s 件。公開を予約しました") % {"count": len(posts)})
     _leave_waiting_work(rt, group_ids, start)
-    progress("waiting for moderation: 2 posts, 1 registration, 1 change request, 1 inquiry")
-    return f"demo ready: {len(group_ids)} groups, {len(posts)} posts"
+    progress(_("審査待ち: 投稿 2 件、登録 1 件、変更申請 1 件、お問い合わせ 1 件"))
+    return _("デモの準備ができました: 団体 %(groups)s、投稿 %(posts)s 件") % {
+        "groups": len(group_ids),
+        "posts": len(posts),
+    }
 
 
 DEMO_RESIDENT = ("demo-resident", "demo-resident-password")

@@ -17,7 +17,7 @@ from ..crypto import create_keys
 from ..errors import ConfigError, StoreUnavailable
 from ..installation.checkup import Finding, run_checks, shown_url
 from ..store import head_revision, make_engine, migrate, schema_revision
-from .language import _
+from .language import _, config_error
 
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
@@ -64,16 +64,18 @@ def cmd_check(settings: Settings | None, args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
-        findings = [Finding("configuration", False, str(exc).rstrip("."))]
+        findings = [
+            Finding("configuration", False, "%(text)s", {"text": config_error(exc).rstrip(".。")})
+        ]
     else:
         findings = run_checks(settings)
     problems = [finding for finding in findings if not finding.ok]
     for problem in problems:
-        print(f"hiroba check: {problem.line()}", file=sys.stderr)
+        print(f"hiroba check: {problem.line(_)}", file=sys.stderr)
     if problems:
         return 1
     for finding in findings:
-        print(_("正常  %(line)s") % {"line": finding.line()})
+        print(_("正常  %(line)s") % {"line": finding.line(_)})
     return 0
 
 

@@ -19,6 +19,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+from ..errors import ConfigError
 from ..mail import translations
 from ..validation import InvalidInput
 
@@ -56,6 +57,19 @@ def _(message: str) -> str:
 def invalid(exc: InvalidInput) -> str:
     """Return a refused value's message (a Japanese id with its parameters) in the language."""
     return _(exc.message) % exc.params if exc.params else _(exc.message)
+
+
+def config_error(exc: ConfigError) -> str:
+    """Return a settings error (a Japanese id with its values) in the command's language."""
+    if not exc.params:
+        return _(exc.message)
+    values = dict(exc.params)
+    reason_values = values.pop("problem_values", None)
+    if isinstance(values.get("problem"), str):
+        values["problem"] = _(str(values["problem"]))
+        if reason_values:
+            values["problem"] = str(values["problem"]) % reason_values
+    return _(exc.message) % values
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from .language import _, invalid
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from ..protection.backup import BackupResult
     from ..runtime import Runtime
 
 
@@ -159,19 +160,33 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     finally:
         engine.dispose()
-    print(
-        f"{result.kind} backup ({result.size} bytes, schema {result.revision}, "
-        f"{result.files} upload files): {result.path}"
-    )
+    print(_made(result, result.path))
     return 0
+
+
+def _made(result: BackupResult, where: object) -> str:
+    """Return the line saying what backup was written where."""
+    return _(
+        "%(kind)s のバックアップ（%(size)s バイト、スキーマ %(revision)s、"
+        "添付ファイル %(files)s 個）: %(where)s"
+    ) % {
+        "kind": result.kind,
+        "size": result.size,
+        "revision": result.revision,
+        "files": result.files,
+        "where": where,
+    }
 
 
 def _unreachable(settings: Settings, exc: Exception) -> None:
     from ..installation.checkup import shown_url
 
     print(
-        f"hiroba: cannot reach the database {shown_url(settings.database_url)} "
-        f"({type(exc).__name__}); no backup was written",
+        _(
+            "hiroba: データベース %(url)s に接続できません（%(error)s）。"
+            "バックアップは書いていません"
+        )
+        % {"url": shown_url(settings.database_url), "error": type(exc).__name__},
         file=sys.stderr,
     )
 
@@ -190,10 +205,7 @@ def _backup_to_bucket(settings: Settings, engine: Engine, args: argparse.Namespa
         output = Path(tmp) / f"hiroba-{stamp}.backup"
         result = backup(settings, engine, output, use_pg_dump=args.pg_dump or None)
         url = offsite.push(settings, result.path, location)
-    print(
-        f"{result.kind} backup ({result.size} bytes, schema {result.revision}, "
-        f"{result.files} upload files): {url}"
-    )
+    print(_made(result, url))
     return 0
 
 
@@ -207,17 +219,32 @@ def _scheduled_backup(settings: Settings) -> int:
         done = run_scheduled(settings, engine)
     except Exception as exc:  # every failure is the timer's one line; run_scheduled recorded it
         reason = " ".join(f"{type(exc).__name__}: {exc}".split())
-        print(f"hiroba: scheduled backup failed: {reason}", file=sys.stderr)
+        print(
+            _("hiroba: 定時のバックアップに失敗しました: %(reason)s") % {"reason": reason},
+            file=sys.stderr,
+        )
         return 1
     finally:
         engine.dispose()
     result = done.backup
     print(
-        f"{result.kind} backup ({result.size} bytes, {result.files} upload files): "
-        f"{result.path}; pruned {len(done.pruned)}"
+        _(
+            "%(kind)s のバックアップ（%(size)s バイト、添付ファイル %(files)s 個）: %(path)s。"
+            "古いもの %(pruned)s 個を削除しました"
+        )
+        % {
+            "kind": result.kind,
+            "size": result.size,
+            "files": result.files,
+            "path": result.path,
+            "pruned": len(done.pruned),
+        }
     )
     if done.offsite:
-        print(f"off-site copy: {done.offsite}; pruned {len(done.offsite_pruned)} there")
+        print(
+            _("別の場所への写し: %(url)s。そこで古いもの %(pruned)s 個を削除しました")
+            % {"url": done.offsite, "pruned": len(done.offsite_pruned)}
+        )
     return 0
 
 
@@ -241,11 +268,17 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     rows = ", ".join(f"{name} {n}" for name, n in counts.items() if n)
-    print(f"restored {args.path}: {rows or 'no rows'}")
+    print(
+        _("%(path)s を復元しました: %(rows)s")
+        % {"path": args.path, "rows": rows or _("行はありません")}
+    )
     if counts.get("config file set aside"):
         print(
-            f"{settings.home / 'hiroba.toml'} differs from the backup's; the backup's is "
-            "hiroba.toml.from-backup beside it: compare them, keep one",
+            _(
+                "%(file)s はバックアップのものと違います。バックアップのものは隣の "
+                "hiroba.toml.from-backup です。見比べて、一方を残してください"
+            )
+            % {"file": settings.home / "hiroba.toml"},
             file=sys.stderr,
         )
     return 0
@@ -295,7 +328,10 @@ def cmd_export_for_return(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         rt.close()
     counts = ", ".join(f"{name} {n}" for name, n in result.counts.items())
-    print(f"exported {counts} to {result.path} (ledger entry {result.ledger_id})")
+    print(
+        _("%(counts)s を %(path)s に書き出しました（管理簿の記録 %(ledger)s）")
+        % {"counts": counts, "path": result.path, "ledger": result.ledger_id}
+    )
     return 0
 
 
@@ -342,24 +378,39 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
             addresses = audit.clear_old_addresses(session, audit_days, args.dry_run)
     finally:
         rt.close()
-    verb = "would purge" if args.dry_run else "purged"
     for event in events:
         held = event.held_at.date().isoformat()
         print(
-            f"{verb} post {event.post_id} {held} {event.title}: {event.applications} applications"
+            (_("消去します（試行）: ") if args.dry_run else _("消去しました: "))
+            + _("投稿 %(post)s %(held)s %(title)s: 申込 %(count)s 件")
+            % {
+                "post": event.post_id,
+                "held": held,
+                "title": event.title,
+                "count": event.applications,
+            }
         )
     total = sum(event.applications for event in events)
-    print(
-        f"{verb} {total} application(s) of {len(events)} event(s) "
-        f"over for more than {settings.retention_days} days"
+    words = {
+        "total": total,
+        "events": len(events),
+        "days": settings.retention_days,
+        "inquiries": inquiries,
+        "inquiry_days": days,
+        "registrations": len(erased),
+        "refused_days": settings.deployment.refused_registration_days,
+        "addresses": addresses,
+        "audit_days": audit_days,
+    }
+    lines = (
+        _("終了から %(days)s 日を過ぎたイベント %(events)s 件の申込 %(total)s 件"),
+        _("%(inquiry_days)s 日以上やりとりのないお問い合わせ %(inquiries)s 件"),
+        _("%(refused_days)s 日以上、承認されないか決まらない登録 %(registrations)s 件"),
+        _("%(audit_days)s 日より古い監査記録の接続元アドレス %(addresses)s 件"),
     )
-    print(f"{verb} {inquiries} inquiry(ies) without activity for more than {days} days")
-    refused_days = settings.deployment.refused_registration_days
-    print(
-        f"{verb} {len(erased)} registration(s) refused or undecided "
-        f"for more than {refused_days} days"
-    )
-    print(f"{verb} {addresses} client address(es) of audit entries older than {audit_days} days")
+    for line in lines:
+        verb = _("消去します（試行）: ") if args.dry_run else _("消去しました: ")
+        print(verb + line % words)
     return 0
 
 

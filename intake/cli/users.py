@@ -6,9 +6,28 @@ import argparse
 import getpass
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from ..config import Settings
 from .language import _, invalid
+
+if TYPE_CHECKING:
+    from ..accounts.second_factor import Enrolment
+
+
+def enrolment_text(enrolment: Enrolment) -> str:
+    """Return a new second factor as `create-user` and `demo` print it, once."""
+    codes = "\n".join(f"  {code}" for code in enrolment.recovery_codes)
+    return "\n".join(
+        (
+            _("二段階認証（表示はこの一度だけです。Hiroba は読める形の写しを残しません）:"),
+            "  " + _("秘密鍵 (base32): %(secret)s") % {"secret": enrolment.secret},
+            f"  otpauth URI: {enrolment.uri}",
+            "  " + _("認証アプリに登録してください（URI を QR コードとして読むか、秘密鍵を入力）"),
+            _("回復コード（それぞれ一度だけ使えます）:"),
+            codes,
+        )
+    )
 
 
 def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
@@ -43,7 +62,7 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
         _("%(role)s %(login)s を作成しました（アカウント %(id)s）")
         % {"role": args.role, "login": login, "id": account_id}
     )
-    print(enrolment.describe())
+    print(enrolment_text(enrolment))
     return 0
 
 

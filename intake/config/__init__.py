@@ -13,6 +13,7 @@ from .. import redis_keys
 from ..deployment import Deployment, load_deployment
 from ..errors import ConfigError
 from ..installation import resources
+from ..validation import N_
 from . import parsers
 from .smtp import default_sender, smtp_login
 from .storage import Location, storage_settings
@@ -20,6 +21,15 @@ from .storage import Location, storage_settings
 # The checkout's root, for tests and development tools; the code reads its own files
 # (pages, theme, Pelican config, migrations) through intake.installation.resources.
 REPO_ROOT = resources.CHECKOUT
+
+
+INVALID = N_("%(name)s=%(raw)r は正しくありません: %(problem)s。")
+
+
+def _reason(exc: ValueError) -> dict[str, object]:
+    """Return a parser's reason (a message id, and its values when it has some)."""
+    values = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], dict) else {}
+    return {"problem": str(exc.args[0]) if exc.args else str(exc), "problem_values": values}
 
 
 @dataclass(frozen=True)
@@ -424,7 +434,9 @@ class Settings:
         """Read every setting from environ (default os.environ); raise ConfigError on bad ones."""
         env = os.environ if environ is None else environ
         if "HIROBA_QUEUE" in env:
-            raise ConfigError("HIROBA_QUEUE is replaced by HIROBA_REDIS_PREFIX (the queue's name).")
+            raise ConfigError(
+                N_("HIROBA_QUEUE は HIROBA_REDIS_PREFIX（キューの名前）に替わりました。")
+            )
         values: dict[str, Any] = {}
         for setting in SETTINGS:
             raw = env.get(setting.name, setting.default)
@@ -434,15 +446,20 @@ class Settings:
             try:
                 values[setting.name] = setting.parse(raw)
             except ValueError as exc:
-                raise ConfigError(f"{setting.name}={raw!r} is not valid: {exc}.") from None
+                raise ConfigError(INVALID, name=setting.name, raw=raw, **_reason(exc)) from None
         home = Path(values["HIROBA_HOME"]).expanduser().resolve()
         site_dir = Path(values["HIROBA_SITE_DIR"] or home / "site").resolve()
         database_url = values["HIROBA_DATABASE_URL"] or f"sqlite:///{home / 'hiroba.db'}"
         if "://" not in database_url:
-            raise ConfigError(f"HIROBA_DATABASE_URL={database_url!r} is not a database URL.")
+            raise ConfigError(
+                N_("HIROBA_DATABASE_URL=%(url)r はデータベースの URL ではありません。"),
+                url=database_url,
+            )
         redis_url = values["HIROBA_REDIS_URL"]
         if not redis_url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError(f"HIROBA_REDIS_URL={redis_url!r} is not a redis:// URL.")
+            raise ConfigError(
+                N_("HIROBA_REDIS_URL=%(url)r は redis:// の URL ではありません。"), url=redis_url
+            )
         settings = cls(
             home=home,
             database_url=database_url,
@@ -502,11 +519,13 @@ class Settings:
         )
         if settings.clamd_socket and settings.clamd_host:
             raise ConfigError(
-                "HIROBA_CLAMD_SOCKET and HIROBA_CLAMD_HOST are both set; keep only the one clamd "
-                "listens on."
+                N_(
+                    "HIROBA_CLAMD_SOCKET と HIROBA_CLAMD_HOST の両方が設定されているので、"
+                    "clamd が待ち受けている方だけを残してください。"
+                )
             )
         if settings.environment == "production" and settings.debug:
-            raise ConfigError("HIROBA_DEBUG is on while HIROBA_ENV=production; turn debug off.")
+            raise ConfigError(N_("HIROBA_ENV=production では HIROBA_DEBUG をオフにしてください。"))
         return settings
 
     def secret_key(self) -> bytes:
@@ -515,8 +534,12 @@ class Settings:
         key = read_key_file(path)
         if len(key) < MIN_SECRET_KEY_LENGTH:
             raise ConfigError(
-                f"The key file {path} is shorter than {MIN_SECRET_KEY_LENGTH} characters; "
-                "replace it with a longer random key."
+                N_(
+                    "鍵ファイル %(path)s が %(length)s 文字より短いので、"
+                    "もっと長いランダムな鍵に替えてください。"
+                ),
+                path=path,
+                length=MIN_SECRET_KEY_LENGTH,
             )
         return key
 
@@ -524,8 +547,13 @@ class Settings:
 def read_key_file(path: Path) -> bytes:
     """Read a key file, refusing a missing one or one readable by others."""
     if not path.exists():
-        raise ConfigError(f"The key file {path} is missing; run `hiroba init` first.")
+        raise ConfigError(
+            N_("鍵ファイル %(path)s がないので、先に `hiroba init` を実行してください。"),
+            path=path,
+        )
     mode = path.stat().st_mode & 0o077
     if mode:
-        raise ConfigError(f"The key file {path} is readable by others; chmod 600 it.")
+        raise ConfigError(
+            N_("鍵ファイル %(path)s を他の利用者が読めるので、chmod 600 してください。"), path=path
+        )
     return path.read_bytes().strip()

@@ -7,14 +7,16 @@ import re
 from email.utils import getaddresses, parseaddr
 from ipaddress import IPv4Network, IPv6Network, ip_network
 
+from ..validation import N_
+
 
 def positive_int(raw: str) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError("must be a positive whole number") from None
+        raise ValueError(N_("正の整数にしてください")) from None
     if value <= 0:
-        raise ValueError("must be a positive whole number")
+        raise ValueError(N_("正の整数にしてください"))
     return value
 
 
@@ -24,16 +26,16 @@ def flag(raw: str) -> bool:
         return True
     if lowered in {"0", "false", "no", "off", ""}:
         return False
-    raise ValueError("must be one of 1, 0, true, false, yes, no, on, off")
+    raise ValueError(N_("1、0、true、false、yes、no、on、off のどれかにしてください"))
 
 
 def whole_number(raw: str) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError("must be a whole number, 0 or more") from None
+        raise ValueError(N_("0 以上の整数にしてください")) from None
     if value < 0:
-        raise ValueError("must be a whole number, 0 or more")
+        raise ValueError(N_("0 以上の整数にしてください"))
     return value
 
 
@@ -44,7 +46,7 @@ def rate_limit(raw: str) -> str:
     try:
         parse_many(raw)
     except ValueError:
-        raise ValueError("must be a rate such as '30 per minute'") from None
+        raise ValueError(N_("'30 per minute' のような頻度にしてください")) from None
     return raw
 
 
@@ -53,9 +55,9 @@ def clock_range(raw: str) -> tuple[int, int]:
     try:
         start, end = (int(h) * 60 + int(m) for h, m in (p.split(":") for p in raw.split("-")))
     except ValueError:
-        raise ValueError("must look like 08:00-20:00") from None
+        raise ValueError(N_("08:00-20:00 の形にしてください")) from None
     if not 0 <= start < end <= 24 * 60:
-        raise ValueError("must look like 08:00-20:00, start before end")
+        raise ValueError(N_("08:00-20:00 の形で、始まりを終わりより前にしてください"))
     return start, end
 
 
@@ -71,15 +73,15 @@ def weekdays(raw: str) -> frozenset[int]:
             a, b = DAYS.index(first), DAYS.index(last or first)
             days.update(range(a, b + 1))
     except ValueError:
-        raise ValueError("must name days like mon-fri or mon,wed,sat") from None
+        raise ValueError(N_("mon-fri や mon,wed,sat のように曜日を書いてください")) from None
     if not days:
-        raise ValueError("must name at least one day")
+        raise ValueError(N_("曜日を一つ以上書いてください"))
     return frozenset(days)
 
 
 def environment(raw: str) -> str:
     if raw not in {"development", "production"}:
-        raise ValueError("must be 'development' or 'production'")
+        raise ValueError(N_("'development' か 'production' にしてください"))
     return raw
 
 
@@ -90,28 +92,28 @@ def redis_prefix(raw: str) -> str:
         or len(raw) > 40
         or not all(c.isascii() and (c.isalnum() or c in "_-.") for c in raw)
     ):
-        raise ValueError("use 1 to 40 ASCII letters, digits, '_', '-' or '.'")
+        raise ValueError(N_("1〜40文字の半角英数字、'_'、'-'、'.' にしてください"))
     return raw
 
 
 def log_format(raw: str) -> str:
     """Parse HIROBA_LOG_FORMAT: text (one readable line) or json (one object per line)."""
     if raw not in {"text", "json"}:
-        raise ValueError("must be 'text' or 'json'")
+        raise ValueError(N_("'text' か 'json' にしてください"))
     return raw
 
 
 def smtp_tls(raw: str) -> str:
     """Parse HIROBA_SMTP_TLS: starttls, tls (implicit, port 465) or off."""
     if raw not in {"starttls", "tls", "off"}:
-        raise ValueError("must be 'starttls', 'tls' or 'off'")
+        raise ValueError(N_("'starttls'、'tls'、'off' のどれかにしてください"))
     return raw
 
 
 def one_line(raw: str) -> str:
     """Refuse a value with a line break or another control character (a header's value)."""
     if any(ord(c) < 32 or ord(c) == 127 for c in raw):
-        raise ValueError("must be one line without control characters")
+        raise ValueError(N_("制御文字のない1行にしてください"))
     return raw
 
 
@@ -125,7 +127,10 @@ def networks(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
         try:
             found.append(ip_network(part, strict=False))
         except ValueError:
-            raise ValueError(f"{part!r} is not an address or a network like 10.0.0.0/8") from None
+            raise ValueError(
+                N_("%(part)r はアドレスでも 10.0.0.0/8 のようなネットワークでもありません"),
+                {"part": part},
+            ) from None
     return tuple(found)
 
 
@@ -136,12 +141,14 @@ def sender(raw: str) -> str:
     """Parse a sender such as `しんじゅく広場 事務局 <office@example.jp>` or a bare address."""
     one_line(raw)
     if len(getaddresses([raw])) != 1:
-        raise ValueError("must be one address")
+        raise ValueError(N_("アドレスを一つにしてください"))
     name, address = parseaddr(raw)
     if not ADDRESS.fullmatch(address):
-        raise ValueError("must be an address such as 'しんじゅく広場 事務局 <office@example.jp>'")
+        raise ValueError(
+            N_("'しんじゅく広場 事務局 <office@example.jp>' のようなアドレスにしてください")
+        )
     if "<" in raw and not raw.rstrip().endswith(">"):
-        raise ValueError("must end with the address in angle brackets")
+        raise ValueError(N_("山かっこで囲んだアドレスで終えてください"))
     if any(c in name for c in "<>@"):
-        raise ValueError("its display name must not hold <, > or @")
+        raise ValueError(N_("表示名に <、>、@ は使えません"))
     return raw.strip()

@@ -9,6 +9,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
+from ..validation import N_
+
+NOT_A_FILE = N_("%(name)s=%(raw)r はファイルではありません。")
 
 
 def default_sender(site_name: str, public_url: str) -> str:
@@ -28,22 +31,34 @@ def smtp_login(values: dict[str, Any]) -> dict[str, Any]:
     tls, user = values["HIROBA_SMTP_TLS"], values["HIROBA_SMTP_USER"]
     password, password_file = values["HIROBA_SMTP_PASSWORD"], values["HIROBA_SMTP_PASSWORD_FILE"]
     if password and password_file:
-        raise ConfigError("Set HIROBA_SMTP_PASSWORD or HIROBA_SMTP_PASSWORD_FILE, not both.")
+        raise ConfigError(
+            N_(
+                "HIROBA_SMTP_PASSWORD と HIROBA_SMTP_PASSWORD_FILE の"
+                "どちらか一方だけを設定してください。"
+            )
+        )
     if password_file:
         path = Path(password_file)
         if not path.is_file():
-            raise ConfigError(f"HIROBA_SMTP_PASSWORD_FILE={password_file!r} is not a file.")
+            raise ConfigError(NOT_A_FILE, name="HIROBA_SMTP_PASSWORD_FILE", raw=password_file)
         password = path.read_text(encoding="utf-8").rstrip("\r\n")
     if password and not user:
-        raise ConfigError("An SMTP password is set without HIROBA_SMTP_USER; set the user too.")
+        raise ConfigError(
+            N_(
+                "SMTP のパスワードがあるのに HIROBA_SMTP_USER がないので、"
+                "利用者も設定してください。"
+            )
+        )
     if user and tls == "off" and not _is_loopback(values["HIROBA_SMTP_HOST"]):
         raise ConfigError(
-            "HIROBA_SMTP_USER is set with HIROBA_SMTP_TLS=off to a remote server: the password "
-            "would travel in clear; set HIROBA_SMTP_TLS=starttls or tls."
+            N_(
+                "HIROBA_SMTP_TLS=off で別のサーバーに HIROBA_SMTP_USER を使うとパスワードが"
+                "暗号化されずに送られるので、HIROBA_SMTP_TLS=starttls か tls にしてください。"
+            )
         )
     ca_file = values["HIROBA_SMTP_CA_FILE"]
     if ca_file and not Path(ca_file).is_file():
-        raise ConfigError(f"HIROBA_SMTP_CA_FILE={ca_file!r} is not a file.")
+        raise ConfigError(NOT_A_FILE, name="HIROBA_SMTP_CA_FILE", raw=ca_file)
     return {
         "smtp_tls": tls,
         "smtp_user": user,

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ..errors import ConfigError
+from ..validation import N_
 
 FILE, S3 = "file", "s3"
 
@@ -49,17 +50,29 @@ def parse_location(name: str, raw: str) -> Location:
         path = Path(unquote(parts.path))
         if parts.netloc not in ("", "localhost") or not path.is_absolute():
             raise ConfigError(
-                f"{name}={raw!r}: a file:// URL names an absolute folder (file:///srv/…)."
+                N_(
+                    "%(name)s=%(raw)r: file:// の URL には絶対パスのフォルダーを書きます（file:///srv/…）。"
+                ),
+                name=name,
+                raw=raw,
             )
         # The parent resolved, not the path: the live site's path is a symlink to a build.
         return Location(FILE, path=path.parent.resolve() / path.name)
     if parts.scheme == S3:
         bucket = parts.netloc
         if not bucket or parts.query or parts.fragment:
-            raise ConfigError(f"{name}={raw!r}: write s3://bucket/prefix.")
+            raise ConfigError(
+                N_("%(name)s=%(raw)r: s3://bucket/prefix の形で書いてください。"),
+                name=name,
+                raw=raw,
+            )
         prefix = parts.path.strip("/")
         return Location(S3, bucket=bucket, prefix=f"{prefix}/" if prefix else "")
-    raise ConfigError(f"{name}={raw!r} is neither file:///folder nor s3://bucket/prefix.")
+    raise ConfigError(
+        N_("%(name)s=%(raw)r は file:///folder でも s3://bucket/prefix でもありません。"),
+        name=name,
+        raw=raw,
+    )
 
 
 def storage_settings(values: dict[str, Any], home: Path, site_dir: Path) -> dict[str, Any]:
@@ -78,8 +91,10 @@ def storage_settings(values: dict[str, Any], home: Path, site_dir: Path) -> dict
     )
     if _overlap(uploads, publish):
         raise ConfigError(
-            "HIROBA_UPLOADS_URL lies inside HIROBA_PUBLISH_URL (or the other way round): "
-            "private uploads would be public; give them separate buckets."
+            N_(
+                "HIROBA_UPLOADS_URL が HIROBA_PUBLISH_URL の中にある（または逆）と非公開の"
+                "添付ファイルが公開されてしまうので、別々のバケットにしてください。"
+            )
         )
     return {
         "uploads_location": uploads,

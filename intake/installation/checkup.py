@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import smtplib
 import stat
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -41,6 +41,7 @@ from ..protection.keys import MissingKeys, missing_key_ids
 from ..store import head_revision, make_engine, schema_revision, session_factory
 from ..uploads.scanning import Scanner, ScannerUnavailable
 from ..uploads.storage import upload_store
+from ..validation import N_
 
 KEY_FILES = (SECRET_KEY_FILE, INDEX_KEY_FILE, BACKUP_KEY_FILE, DATA_KEYS_FILE)
 NETWORK_TIMEOUT = 5
@@ -48,16 +49,39 @@ NETWORK_TIMEOUT = 5
 SIGNATURES_STALE_AFTER = timedelta(days=7)
 
 
+PARTS = {  # with their colon: "ワーカー:" reads "worker:" in English
+    "configuration": N_("設定:"),
+    "keys": N_("鍵:"),
+    "database": N_("データベース:"),
+    "redis": N_("Redis:"),
+    "smtp": N_("SMTP:"),
+    "site": N_("サイト:"),
+    "uploads": N_("添付ファイル:"),
+    "worker": N_("ワーカー:"),
+    "scanner": N_("ウイルス検査:"),
+}
+
+UNREACHABLE = N_("%(where)s に接続できません（%(error)s）")
+
+
+def _same(message: str) -> str:
+    return message
+
+
 @dataclass(frozen=True)
 class Finding:
-    """What one check found: the part, whether it is fine, and one sentence about it."""
+    """What one check found: the part, whether it is fine, and one sentence about it (a
+    Japanese message id with its values, put in the command's language by line())."""
 
     part: str
     ok: bool
     text: str
+    values: dict[str, object] = field(default_factory=dict)
 
-    def line(self) -> str:
-        return f"{self.part}: {self.text}"
+    def line(self, translate: Callable[[str], str] = _same) -> str:
+        """Return "part: sentence", each through translate (the CLI's gettext)."""
+        text = translate(self.text) % self.values if self.values else translate(self.text)
+        return f"{translate(PARTS.get(self.part, self.part + ':'))} {text}"
 
 
 def shown_url(url: str) -> str:
@@ -72,12 +96,22 @@ def shown_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _private(path: Path, wanted: int) -> str | None:
+Problem = tuple[str, dict[str, object]]  # a message id and its values
+
+
+def _private(path: Path, wanted: int) -> Problem | None:
     """Return a sentence when path is reachable by group or others (None: it is not)."""
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        return f"{path} is mode {mode:04o}, readable by others; chmod {wanted:o} it"
+        return N_(
+            "%(path)s のモードが %(mode)s で、他の利用者が読めます。chmod %(wanted)s してください"
+        ), {"path": path, "mode": f"{mode:04o}", "wanted": f"{wanted:o}"}
     return None
+
+
+def _as_is(text: str) -> Problem:
+    """Return another part's sentence (already in its words) as a problem."""
+    return "%(text)s", {"text": text}
 
 
 def check_configuration(settings: Settings) -> Iterator[Finding]:
@@ -88,19 +122,30 @@ def check_configuration(settings: Settings) -> Iterator[Finding]:
             yield Finding(
                 "configuration",
                 False,
-                f"HIROBA_PUBLIC_URL is {settings.public_url!r}; in production it must be "
-                "the intake's public https:// origin (links in mail use it)",
+                N_(
+                    "HIROBA_PUBLIC_URL が %(url)r です。本番では受付アプリの公開の https:// "
+                    "オリジンにしてください（メールのリンクに使います）"
+                ),
+                {"url": settings.public_url},
             )
             return
-    yield Finding("configuration", True, f"{settings.environment}, home {settings.home}")
+    yield Finding(
+        "configuration",
+        True,
+        N_("%(environment)s、フォルダー %(home)s"),
+        {"environment": settings.environment, "home": settings.home},
+    )
     deployment = settings.deployment
     missing = [key for key in deployment.audiences if key not in deployment.audiences_en]
     if missing:
         yield Finding(
             "configuration",
             True,
-            f"note: [audiences] {', '.join(missing)} have no English label; English pages "
-            'show the Japanese one (write key = { ja = "…", en = "…" } in hiroba.toml)',
+            N_(
+                "注意: [audiences] の %(keys)s に英語の名前がありません。英語のページには"
+                '日本語の名前が出ます（hiroba.toml に key = { ja = "…", en = "…" } と書きます）'
+            ),
+            {"keys": ", ".join(missing)},
         )
 
 
@@ -108,13 +153,19 @@ def check_keys(settings: Settings) -> Iterator[Finding]:
     """The keys folder (0700) and each key file (0600, present, well formed)."""
     folder = settings.keys_dir
     if not folder.is_dir():
-        yield Finding("keys", False, f"{folder} is missing; run `hiroba init`")
+        yield Finding(
+            "keys", False, N_("%(path)s がありません。`hiroba init` を実行してください"),
+            {"path": folder},
+        )  # fmt: skip
         return
     problems = [text for text in [_private(folder, 0o700)] if text]
     for name in KEY_FILES:
         path = folder / name
         if not path.is_file():
-            problems.append(f"{path} is missing; restore it or run `hiroba init`")
+            problems.append((
+                N_("%(path)s がありません。戻すか、`hiroba init` を実行してください"),
+                {"path": path},
+            ))  # fmt: skip
         elif text := _private(path, 0o600):
             problems.append(text)
     vault = None
@@ -123,13 +174,15 @@ def check_keys(settings: Settings) -> Iterator[Finding]:
             settings.secret_key()
             vault = load_vault(folder)
         except ConfigError as exc:
-            problems.append(str(exc).rstrip("."))
+            problems.append((exc.message, exc.params))  # a settings error, said as the CLI says it
     if vault is not None and (missing := _missing_key_ids(settings, vault)):
-        problems.append(str(MissingKeys(missing, folder / DATA_KEYS_FILE)).rstrip("."))
+        problems.append(_as_is(str(MissingKeys(missing, folder / DATA_KEYS_FILE)).rstrip(".")))
     if problems:
-        yield from (Finding("keys", False, text) for text in problems)
+        yield from (Finding("keys", False, text, values) for text, values in problems)
     else:
-        yield Finding("keys", True, f"{len(KEY_FILES)} key files, private")
+        yield Finding(
+            "keys", True, N_("鍵ファイル %(count)s 個、非公開"), {"count": len(KEY_FILES)}
+        )
 
 
 def _missing_key_ids(settings: Settings, vault: Vault) -> list[str]:
@@ -155,27 +208,42 @@ def check_database(settings: Settings) -> Iterator[Finding]:
     if settings.is_sqlite:
         path = settings.database_url.split(":///", 1)[-1]
         if path and path != ":memory:" and not Path(path).is_file():
-            yield Finding("database", False, f"{path} does not exist; run `hiroba init`")
+            yield Finding(
+                "database", False,
+                N_("%(path)s は存在しません。`hiroba init` を実行してください"),
+                {"path": path},
+            )  # fmt: skip
             return
     engine = make_engine(settings.database_url)
     try:
         current = schema_revision(engine)
     except SQLAlchemyError as exc:
-        yield Finding("database", False, f"cannot reach {shown} ({type(exc).__name__})")
+        yield Finding("database", False, UNREACHABLE, {"where": shown, "error": type(exc).__name__})
         return
     finally:
         engine.dispose()
     head = head_revision()
     if current is None:
-        yield Finding("database", False, f"{shown} has no schema; run `hiroba migrate`")
+        yield Finding(
+            "database", False,
+            N_("%(where)s にスキーマがありません。`hiroba migrate` を実行してください"),
+            {"where": shown},
+        )  # fmt: skip
     elif current != head:
         yield Finding(
             "database",
             False,
-            f"{shown} is at revision {current}, this Hiroba needs {head}; run `hiroba migrate`",
+            N_(
+                "%(where)s はリビジョン %(current)s です。この Hiroba には %(head)s が必要です。"
+                "`hiroba migrate` を実行してください"
+            ),
+            {"where": shown, "current": current, "head": head},
         )
     else:
-        yield Finding("database", True, f"{shown} at revision {current} (newest)")
+        yield Finding(
+            "database", True, N_("%(where)s はリビジョン %(current)s（最新）"),
+            {"where": shown, "current": current},
+        )  # fmt: skip
 
 
 def _redis(settings: Settings) -> Redis:
@@ -191,55 +259,63 @@ def check_redis(settings: Settings) -> Iterator[Finding]:
         with _redis(settings) as redis:
             redis.ping()
     except RedisError as exc:
-        yield Finding("redis", False, f"cannot reach {shown} ({type(exc).__name__})")
+        yield Finding("redis", False, UNREACHABLE, {"where": shown, "error": type(exc).__name__})
         return
-    yield Finding("redis", True, shown)
+    yield Finding("redis", True, "%(where)s", {"where": shown})
 
 
 def check_smtp(settings: Settings) -> Iterator[Finding]:
     """The SMTP server accepts a connection and answers EHLO (nothing is sent)."""
     if not settings.smtp_host:
         if settings.environment == "production":
-            yield Finding("smtp", False, "HIROBA_SMTP_HOST is empty: no mail would be sent")
+            yield Finding("smtp", False, N_("HIROBA_SMTP_HOST が空です。メールは送られません"))
         else:
-            yield Finding("smtp", True, "off (HIROBA_SMTP_HOST is empty)")
+            yield Finding("smtp", True, N_("使いません（HIROBA_SMTP_HOST が空）"))
         return
     where = f"{settings.smtp_host}:{settings.smtp_port}"
     try:
         code = mail.probe(settings)  # with HIROBA_SMTP_TLS and the login, as mail is sent
     except mail.MailLoginRefused as exc:
-        yield Finding("smtp", False, str(exc))
+        yield Finding("smtp", False, *_as_is(str(exc)))
         return
     except (OSError, smtplib.SMTPException) as exc:
-        yield Finding("smtp", False, f"cannot reach {where} ({type(exc).__name__})")
+        yield Finding("smtp", False, UNREACHABLE, {"where": where, "error": type(exc).__name__})
         return
     if code != 250:
-        yield Finding("smtp", False, f"{where} answered EHLO with {code}")
+        yield Finding(
+            "smtp", False, N_("%(where)s は EHLO に %(code)s と答えました"),
+            {"where": where, "code": code},
+        )  # fmt: skip
         return
-    yield Finding("smtp", True, where)
+    yield Finding("smtp", True, "%(where)s", {"where": where})
 
 
 def check_site(settings: Settings) -> Iterator[Finding]:
     """The content and site folders exist and are writable, and a site is live."""
-    problems = []
+    problems: list[Problem] = []
     for folder in (settings.content_dir, settings.site_dir):
         if not folder.is_dir():
-            problems.append(f"{folder} is missing; run `hiroba init`")
+            problems.append((
+                N_("%(path)s がありません。`hiroba init` を実行してください"), {"path": folder}
+            ))  # fmt: skip
         elif not os.access(folder, os.W_OK | os.X_OK):
-            problems.append(f"{folder} is not writable by this user")
+            problems.append((N_("%(path)s にこの利用者は書き込めません"), {"path": folder}))
     live = settings.live_dir
     if not problems and not (live / "index.html").is_file():
-        problems.append(f"no site is live at {live}; run `hiroba build`")
+        problems.append((
+            N_("%(path)s に公開中のサイトがありません。`hiroba build` を実行してください"),
+            {"path": live},
+        ))  # fmt: skip
     if problems:
-        yield from (Finding("site", False, text) for text in problems)
+        yield from (Finding("site", False, text, values) for text, values in problems)
     else:
-        yield Finding("site", True, f"live at {live}")
+        yield Finding("site", True, N_("%(path)s で公開中"), {"path": live})
 
 
 def check_uploads(settings: Settings) -> Iterator[Finding]:
     """Private uploads: their folder is 0700, or their bucket takes and deletes an object."""
-    fine, text = upload_store(settings).check()
-    yield Finding("uploads", fine, text)
+    fine, text, values = upload_store(settings).check()
+    yield Finding("uploads", fine, text, values)
 
 
 def check_worker(settings: Settings, now: datetime | None = None) -> Iterator[Finding]:
@@ -261,43 +337,80 @@ def check_worker(settings: Settings, now: datetime | None = None) -> Iterator[Fi
     # a worker is gone whatever its registry entry still says.
     alive = [age for age in ages if age < settings.worker_silence_seconds]
     if not alive:
-        silent = f" ({len(ages)} registered, silent)" if ages else ""
+        values: dict[str, object] = {"queue": settings.queue_name, "count": len(ages)}
         yield Finding(
             "worker",
             False,
-            f"no worker is running on queue {settings.queue_name}{silent}; start `hiroba worker`",
+            N_(
+                "キュー %(queue)s で動いているワーカーがありません（登録 %(count)s、応答なし）。"
+                "`hiroba worker` を起動してください"
+            )
+            if ages
+            else N_(
+                "キュー %(queue)s で動いているワーカーがありません。"
+                "`hiroba worker` を起動してください"
+            ),
+            values,
         )
         return
     newest = max(0, round(min(alive)))
-    text = f"{len(alive)} on queue {settings.queue_name}, heartbeat {newest} s ago"
-    yield Finding("worker", True, text)
+    yield Finding(
+        "worker",
+        True,
+        N_("キュー %(queue)s に %(count)s、最後の応答は %(seconds)s 秒前"),
+        {"queue": settings.queue_name, "count": len(alive), "seconds": newest},
+    )
 
 
 def check_scanner(settings: Settings, now: datetime | None = None) -> Iterator[Finding]:
     """The virus scanner (clamd), when configured, answers, and its signatures are fresh."""
     scanner = Scanner.from_settings(settings)
     if scanner is None:
-        yield Finding("scanner", True, "off (no HIROBA_CLAMD_SOCKET or HIROBA_CLAMD_HOST)")
+        yield Finding(
+            "scanner", True, N_("使いません（HIROBA_CLAMD_SOCKET も HIROBA_CLAMD_HOST もなし）")
+        )
         return
     try:
         quick = replace(scanner.clamd, timeout=min(scanner.clamd.timeout, NETWORK_TIMEOUT))
         database = Scanner(quick).database()
     except ScannerUnavailable as exc:
-        yield Finding("scanner", False, f"{exc.reason}; uploads are refused until clamd answers")
+        yield Finding(
+            "scanner", False, N_("%(reason)s。clamd が答えるまで添付ファイルは受け付けません"),
+            {"reason": exc.reason},
+        )  # fmt: skip
         return
-    where = f"clamd at {scanner.describe()} ({database.engine})"
+    values: dict[str, object] = {"where": scanner.describe(), "engine": database.engine}
     if database.date is None:
-        yield Finding("scanner", False, f"{where} reports no signature date; run freshclam")
+        yield Finding(
+            "scanner", False,
+            N_(
+                "%(where)s の clamd（%(engine)s）が定義の日付を返しません。"
+                "freshclam を実行してください"
+            ),
+            values,
+        )  # fmt: skip
         return
     age = (now or datetime.now()) - database.date  # clamd writes its local time
-    text = (
-        f"{where}, signatures {database.version} of {database.date:%Y-%m-%d %H:%M} "
-        f"({max(age.days, 0)} days old)"
-    )
+    values |= {
+        "version": database.version,
+        "date": f"{database.date:%Y-%m-%d %H:%M}",
+        "days": max(age.days, 0),
+    }
     if age > SIGNATURES_STALE_AFTER:
-        yield Finding("scanner", False, f"{text}; check freshclam (clamav-freshclam)")
+        yield Finding(
+            "scanner", False,
+            N_(
+                "%(where)s の clamd（%(engine)s）、定義 %(version)s（%(date)s、%(days)s 日前）。"
+                "freshclam（clamav-freshclam）を確かめてください"
+            ),
+            values,
+        )  # fmt: skip
         return
-    yield Finding("scanner", True, text)
+    yield Finding(
+        "scanner", True,
+        N_("%(where)s の clamd（%(engine)s）、定義 %(version)s（%(date)s、%(days)s 日前）"),
+        values,
+    )  # fmt: skip
 
 
 def run_checks(settings: Settings) -> list[Finding]:

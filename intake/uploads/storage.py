@@ -24,12 +24,16 @@ from typing import IO, Any
 from ..config import Settings
 from ..config.storage import Location
 from ..objectstore import client, delete_keys, list_keys
+from ..validation import N_
 from .errors import UploadFileMissing
 
 SSE = "AES256"
 BLOCK = 1 << 20
 # `hiroba check` writes and deletes one object named so; no upload is ever named so.
 PROBE = ".hiroba-check-"
+PRIVATE_MODE = N_(
+    "%(path)s のモードが %(mode)s で、他の利用者が読めます。chmod %(wanted)s してください"
+)
 
 
 class FolderStore:
@@ -125,16 +129,19 @@ class FolderStore:
         os.replace(staged, self.root)
         shutil.rmtree(old, ignore_errors=True)
 
-    def check(self) -> tuple[bool, str]:
-        """Tell whether the folder is private (it is made at the first upload)."""
+    def check(self) -> tuple[bool, str, dict[str, object]]:
+        """Tell whether the folder is private (it is made at the first upload), in a
+        message id and its values (`hiroba check` says it in the operator's language)."""
+        values: dict[str, object] = {"path": self.root}
         if not self.root.exists():
-            return True, f"folder {self.root} (made at the first upload)"
+            return True, N_("フォルダー %(path)s（最初の添付のときに作ります）"), values
         mode = self.root.stat().st_mode & 0o777
+        values |= {"mode": f"{mode:04o}", "wanted": "700"}
         if mode & 0o077:
-            return False, f"{self.root} is mode {mode:04o}, readable by others; chmod 700 it"
+            return False, PRIVATE_MODE, values
         if not os.access(self.root, os.W_OK | os.X_OK):
-            return False, f"{self.root} is not writable by this user"
-        return True, f"folder {self.root}, mode {mode:04o}"
+            return False, N_("%(path)s にこの利用者は書き込めません"), values
+        return True, N_("フォルダー %(path)s、モード %(mode)s"), values
 
 
 class BucketStore:
@@ -256,7 +263,7 @@ class BucketStore:
         delete_keys(self._s3, self.bucket, others)
         shutil.rmtree(staged, ignore_errors=True)
 
-    def check(self) -> tuple[bool, str]:
+    def check(self) -> tuple[bool, str, dict[str, object]]:
         """Tell whether the bucket takes and deletes an object (a probe, then gone)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -267,8 +274,10 @@ class BucketStore:
         except (BotoCoreError, ClientError) as exc:
             code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
             why = code or type(exc).__name__
-            return False, f"cannot write to {self.location.describe()} ({why})"
-        return True, f"bucket {self.location.describe()}, writable, encrypted ({SSE})"
+            values = {"where": self.location.describe(), "why": why}
+            return False, N_("%(where)s に書き込めません（%(why)s）"), values
+        values = {"where": self.location.describe(), "sse": SSE}
+        return True, N_("バケット %(where)s、書き込み可、暗号化（%(sse)s）"), values
 
 
 UploadStore = FolderStore | BucketStore

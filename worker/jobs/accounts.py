@@ -7,9 +7,9 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from intake.accounts.mail import Outcome, outcome_text
+from intake.accounts.mail import Outcome, outcome_text, reset_link, reset_text
 from intake.accounts.models import AccountStatus
-from intake.accounts.password_reset import CONTEXT, mail_text
+from intake.accounts.password_reset import CONTEXT, LIFETIME
 from intake.models import Account, Decision, PasswordResetToken, Person, utcnow
 from intake.moderation.models import DecisionAction
 from intake.runtime import Runtime
@@ -41,8 +41,11 @@ def send_password_reset(rt: Runtime, session: Session, token_id: int) -> None:
         row.token_enc = None
         return
     token = rt.vault.open(row.token_enc, CONTEXT)
-    link = f"{rt.settings.public_url}/app/password/reset/{token}"
-    subject, body = mail_text(rt.settings.site_name, link)
+    account = session.get(Account, row.account_id)
+    lang = account.language if account is not None else "ja"  # the language it registered in
+    link = reset_link(rt.settings.public_url, token or "", lang)
+    minutes = int(LIFETIME.total_seconds() // 60)
+    subject, body = reset_text(rt.settings.site_name, link, minutes, lang)
     send_text(rt.settings, address, subject, body)
     row.token_enc = None
     row.sent_at = utcnow()

@@ -33,7 +33,6 @@ from .labels import (
     relabel,
 )
 
-BASE_LABELS = ("HIROBA_KINDS", "HIROBA_TOPICS", "HIROBA_AREAS")  # search filter values
 # Writer.write_file's own parameters: they steer the write, they are not template data.
 WRITE_OPTIONS = ("relative_urls", "paginated", "template_name", "override_output", "url")
 OG_LOCALES = {"ja": "ja_JP", "en": "en_US"}
@@ -80,8 +79,6 @@ class BilingualWriter(Writer):
         }
         kinds = dict(settings.get("HIROBA_KINDS") or {})
         values["HIROBA_KIND_NAMES"] = kinds  # one item's kind (an event page's 種類)
-        for name in BASE_LABELS:
-            values[name + "_JA"] = dict(settings.get(name) or {})  # search filter values
         if lang != default:
             values["SITEURL"] = f"{root}/{lang}"
             feeds = str(settings.get("FEED_DOMAIN") or root)

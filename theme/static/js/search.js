@@ -6,9 +6,11 @@
   if (!form) { return; }
   var status = document.querySelector(".search-status");
   var list = document.querySelector(".search-results");
-  // Messages and the language's folder ("/en" on English pages) come from the page.
+  // Messages, the site's root and the page's language come from the page. Pagefind keeps
+  // one index per <html lang> and loads this page's; the delta holds every language's pages.
   var text = status.dataset;
   var prefix = text.linkPrefix || "";
+  var lang = text.lang || document.documentElement.lang || "ja";
   var params = new URLSearchParams(window.location.search);
   ["q", "kind", "topic", "area", "month"].forEach(function (name) {
     if (params.has(name)) { form.elements[name].value = params.get(name); }
@@ -28,7 +30,7 @@
     var heading = document.createElement("h2");
     heading.className = "post-title";
     var link = document.createElement("a");
-    // One index (the Japanese pages'): an English page links to the English twin.
+    // Pagefind's URLs are root-relative and already carry the language's folder.
     link.href = prefix + data.url;
     link.textContent = (data.meta && data.meta.title) || data.url;
     heading.appendChild(link);
@@ -67,6 +69,7 @@
   }
   function deltaHits(delta) {
     return (delta.items || []).filter(function (entry) {
+      if ((entry.lang || "ja") !== lang) { return false; }
       var values = entry.filters || {};
       var haystack = norm(entry.title + " " + entry.text);
       return Object.keys(filters).every(function (name) {
