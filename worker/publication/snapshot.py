@@ -116,6 +116,9 @@ def preload(site_dir: Path) -> None:
         return
     found = _read(file)
     _loaded = (identity, found) if _identity(file) == identity and found.files else None
+    # Out of the collector's way, here and in every horse forked from here (as the state
+    # worker/build/preload.py reads).
+    gc.freeze()
 
 
 def save(site_dir: Path, done: Snapshot) -> None:
