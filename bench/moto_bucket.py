@@ -70,11 +70,26 @@ class Reader:
             aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             region_name=CREDENTIALS["AWS_DEFAULT_REGION"],
         ).client("s3", endpoint_url=endpoint)
+        # {rel: (ETag, bytes)} of what was read: asked again with If-None-Match, as a
+        # browser or a CDN does, so polling the site's large files (the sitemap, the feeds,
+        # the search index) does not load moto's one process while a publication writes.
+        self.seen: dict[str, tuple[str, bytes]] = {}
 
     def read(self, rel: str) -> bytes | None:
         """Return the bytes of the site's file at rel, or None when the bucket has none."""
+        from botocore.exceptions import ClientError
+
+        known = self.seen.get(rel)
+        ask = {"IfNoneMatch": known[0]} if known else {}
         try:
-            answer = self.s3.get_object(Bucket=BUCKET, Key=PREFIX + rel)
+            answer = self.s3.get_object(Bucket=BUCKET, Key=PREFIX + rel, **ask)
         except self.s3.exceptions.NoSuchKey:
+            self.seen.pop(rel, None)
             return None
-        return bytes(answer["Body"].read())
+        except ClientError as exc:
+            if known is not None and exc.response.get("Error", {}).get("Code") == "304":
+                return known[1]
+            raise
+        data = bytes(answer["Body"].read())
+        self.seen[rel] = (answer["ETag"], data)
+        return data

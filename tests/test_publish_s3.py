@@ -347,3 +347,29 @@ def test_a_bucket_that_cannot_be_written_is_retried_until_it_holds_the_site(
         if worker is not None:
             Instance.kill_group(worker)
         instance.rt.close()
+
+
+def test_the_manifest_copy_reads_back_as_saved_and_never_runs_a_planted_pickle(
+    tmp_path: Path,
+) -> None:
+    import os
+    import pickle
+
+    from worker.publication import snapshot
+
+    old = tmp_path / ".publish-manifest.json"  # an earlier format's copy
+    old.write_text("{}", encoding="utf-8")
+    files = {"events/1/index.html": (11, 120, 1_700_000_000_000_000_001, "ab" * 32)}
+    snapshot.save(tmp_path, snapshot.Snapshot("token", "s3://b/site/", files, "r2"))
+    assert snapshot.load(tmp_path) == snapshot.Snapshot("token", "s3://b/site/", files, "r2")
+    assert not old.exists()
+
+    class Planted:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            return (os.remove, (str(tmp_path / "victim"),))
+
+    (tmp_path / "victim").write_text("still here", encoding="utf-8")
+    data = {"version": snapshot.VERSION, "token": "t", "base": "b", "folder": "f"}
+    snapshot.path(tmp_path).write_bytes(pickle.dumps(dict(data, files=Planted())))
+    assert snapshot.load(tmp_path) == snapshot.EMPTY  # read as no copy: the database is
+    assert (tmp_path / "victim").exists()

@@ -16,7 +16,6 @@ from rq.job import Job
 from sqlalchemy import func, select
 
 from intake.config import Settings
-from intake.jobs import NIGHTLY_BUILD, REBUILD_SITE
 from intake.models import Task, TaskState
 from intake.runtime import Runtime
 from intake.watching.logs import configure_logging
@@ -61,16 +60,18 @@ def make_worker(rt: Runtime) -> Worker:
 
 
 class PublishingWorker(Worker):
-    """rq's forking worker that, after each build, reads the new live state in the parent
-    while it waits for the next job (warmup): the next publication's horse inherits it."""
+    """rq's forking worker that, after each job, reads the new live state in the parent
+    while it waits for the next job (warmup): the next publication's horse inherits it.
+    Not only after builds: the search worker's re-index (another process) publishes too,
+    and the job before an approval's build (its publish job) is when the parent learns it;
+    when nothing changed, that costs two stats."""
 
     settings: Settings
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         super().execute_job(job, queue)
-        if job.func_name in (REBUILD_SITE, NIGHTLY_BUILD):
-            refresh_state(self.settings)
-            publication.after_build(self.settings)
+        refresh_state(self.settings)
+        publication.after_build(self.settings)
 
 
 class SearchWorker(Worker):

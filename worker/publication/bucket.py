@@ -57,6 +57,7 @@ class Published:
     first: int = 0  # of the uploads, those the build named, written before the listing
     first_s: float = 0.0  # when those were in the bucket
     listed: bool = True  # whether the whole folder was compared (else the build's changes)
+    claim_s: float = 0.0  # claiming the bucket and taking this host's copy of the manifest
 
     @property
     def uploaded(self) -> int:
@@ -69,7 +70,8 @@ class Published:
             f"unchanged={self.unchanged} in {self.seconds:.2f} s (hashed={self.hashed}; "
             f"first {self.first} the build named, in {self.first_s:.2f} s; "
             f"{'the whole folder compared' if self.listed else ONLY_CHANGES}; "
-            f"planned in {self.plan_s:.2f} s from {self.manifest_from}'s manifest)"
+            f"planned in {self.plan_s:.2f} s from {self.manifest_from}'s manifest, "
+            f"claimed in {self.claim_s:.2f} s)"
         )
 
 
@@ -90,6 +92,9 @@ class Publication:
         self.unrecorded: dict[str, LocalFile] = {}
         self.hashed = 0
         self.manifest_from = ""  # where the plan read the manifest: this host's copy or the DB
+        # The fence was checked in a transaction that committed after the last batch was
+        # written (so the next batch need not check it again).
+        self.checked = False
 
     def claim(self) -> None:
         self.token, self.previous = fence.claim(self.rt, self.rev)
@@ -131,6 +136,7 @@ class Publication:
                 known = manifest.digests(session, self.base, list(wanted))
             changed = sorted(rel for rel, e in wanted.items() if known.get(rel) != e[3])
             manifest.mark_unknown(session, self.base, changed, known)
+        self.checked = True
         self.early = {rel: wanted[rel] for rel in changed}
         self._locals(self.early)
         assets = [rel for rel in changed if not objects.is_page(rel)]
@@ -159,6 +165,7 @@ class Publication:
         with transaction(self.rt.sessions) as session:
             fence.check(session, self.rev, self.token)
             manifest.mark_unknown(session, self.base, changed, files)
+        self.checked = True
         files.update(entries)
         for rel in gone:
             del files[rel]
@@ -167,8 +174,7 @@ class Publication:
         assets = [rel for rel in changed if not objects.is_page(rel)]
         pages = [rel for rel in changed if objects.is_page(rel)]
         self.write(pool, assets)
-        self.write(pool, pages)
-        self.checkpoint()
+        self.write(pool, pages)  # recorded by finish, in the transaction that commits
         return len(assets), len(pages), gone
 
     def _locals(self, entries: dict[str, snapshot.Entry]) -> None:
@@ -192,6 +198,7 @@ class Publication:
                 changed = sorted(rel for rel, e in self.files.items() if known.get(rel) != e[3])
                 gone = sorted(set(known) - set(self.files))
                 manifest.mark_unknown(session, self.base, changed, known)
+        self.checked = True  # (first() recorded its batch)
         self._locals({rel: self.files[rel] for rel in changed})
         return changed, gone, len(self.files) - len(changed) - len(self.early)
 
@@ -201,11 +208,16 @@ class Publication:
             fence.check(session, self.rev, self.token)
             manifest.record(session, self.base, self.unrecorded)
         self.unrecorded = {}
+        self.checked = True
 
     def write(self, pool: ThreadPoolExecutor, files: list[str]) -> None:
+        """Write files in batches, each after a check of the fence (a checkpoint, unless
+        the fence was checked with nothing written since)."""
         for start in range(0, len(files), BATCH):
             batch = files[start : start + BATCH]
-            self.checkpoint()
+            if not self.checked or self.unrecorded:
+                self.checkpoint()
+            self.checked = False
             uploads = [
                 pool.submit(objects.upload, self.s3, self.location, rel, self.local[rel])
                 for rel in batch
@@ -215,12 +227,17 @@ class Publication:
             self.unrecorded = {rel: self.local[rel] for rel in batch}
 
     def finish(self, gone: list[str]) -> None:
-        self.checkpoint()
+        """Delete gone (after a checkpoint: every write is in the bucket and recorded),
+        then commit the revision; with nothing to delete, the last batch is recorded in
+        that same transaction."""
         if gone:
+            self.checkpoint()
             objectstore.delete_keys(self.s3, self.location.bucket, map(self.location.key, gone))
         with transaction(self.rt.sessions) as session:
             fence.finish(session, self.rev, self.token)
+            manifest.record(session, self.base, self.unrecorded)
             manifest.forget(session, self.base, gone)
+        self.unrecorded = {}
 
     def keep_copy(self) -> None:
         """Save this host's copy of the manifest, which is now this folder's files, named
@@ -251,8 +268,8 @@ def warm_up(settings: Settings) -> None:
 
 
 def after_build(settings: Settings) -> None:
-    """In the worker's parent after a build job: read this host's manifest copy the build
-    saved, while it waits for the next job (whose horse then starts with it)."""
+    """In the worker's parent after each job: read this host's manifest copy a build saved
+    (unless it has it), while it waits for the next job (whose horse then starts with it)."""
     if settings.publish_location.is_s3:
         snapshot.preload(settings.site_dir)
 
@@ -268,6 +285,7 @@ def publish(rt: Runtime, rev: int, folder: Path, changes: Changes | None = None)
     started = time.perf_counter()
     run = Publication(rt, rev, folder)
     run.claim()
+    claimed = time.perf_counter()
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="publish") as pool:
         if changes is not None and run.follows(changes):
             early_assets, early_pages, gone = run.apply(pool, changes)
@@ -301,6 +319,7 @@ def publish(rt: Runtime, rev: int, folder: Path, changes: Changes | None = None)
         first=early_assets + early_pages,
         first_s=first_s - started,
         listed=changes is None or not run.follows(changes),
+        claim_s=claimed - started,
     )
 
 

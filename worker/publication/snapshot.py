@@ -15,23 +15,29 @@ The copy also names the build folder whose files the bucket now holds: an increm
 build that started from that folder lists what it changed (worker/build/changes.py), and
 the next publication then writes exactly those files without listing the folder.
 
-The worker's parent reads the copy after each build job (preload) so the next job's
-horse starts with it; the horse uses it only when it is the file on disk now.
+The worker's parent reads the copy after each job (preload) so the next job's horse
+starts with it; the horse uses it only when it is the file on disk now. The copy is a
+pickle of plain values (read by an unpickler that refuses every class), written without
+a memo: at 10,000 posts (51,000 files) it is saved in a twentieth of a second and read in
+a fifth, where JSON took half a second each way.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
+import gc
+import io
 import logging
 import os
+import pickle
 from pathlib import Path
 from typing import Any, NamedTuple
 
 log = logging.getLogger(__name__)
 
-NAME = ".publish-manifest.json"
-VERSION = 2
+NAME = ".publish-manifest.pickle"
+OLD_NAMES = (".publish-manifest.json",)  # an earlier format's file, removed when saving
+VERSION = 3
 # (inode, size, mtime in ns, SHA-256) of one file of the published folder.
 Entry = tuple[int, int, int, str]
 
@@ -63,15 +69,31 @@ def _identity(file: Path) -> tuple[int, int, int] | None:
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """Reads plain values only: the copy names no class, and one planted by someone who
+    can write to site/ must not run code in the worker (it holds the keys)."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"the manifest copy may not hold {module}.{name}")
+
+
 def _read(file: Path) -> Snapshot:
+    # Some 100,000 objects, none in a cycle: the collector would only rescan them.
+    gc.disable()
     try:
-        data: Any = json.loads(file.read_bytes())
+        with open(file, "rb") as handle:
+            data: Any = _PlainUnpickler(handle).load()
         if data.get("version") != VERSION:
             return EMPTY
-        files = {rel: (e[0], e[1], e[2], e[3]) for rel, e in data["files"].items()}
+        files = data["files"]
+        if not isinstance(files, dict):
+            return EMPTY
         return Snapshot(str(data["token"]), str(data["base"]), files, str(data["folder"]))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, KeyError, TypeError,
+            AttributeError, IndexError):  # fmt: skip
         return EMPTY  # only a cache: the publication reads the database and hashes
+    finally:
+        gc.enable()
 
 
 def load(site_dir: Path) -> Snapshot:
@@ -94,6 +116,9 @@ def preload(site_dir: Path) -> None:
         return
     found = _read(file)
     _loaded = (identity, found) if _identity(file) == identity and found.files else None
+    # Out of the collector's way, here and in every horse forked from here (as the state
+    # worker/build/preload.py reads).
+    gc.freeze()
 
 
 def save(site_dir: Path, done: Snapshot) -> None:
@@ -102,9 +127,16 @@ def save(site_dir: Path, done: Snapshot) -> None:
     tmp = file.with_name(f"{file.name}.{os.getpid()}.tmp")
     data: dict[str, Any] = {"version": VERSION, "token": done.token, "base": done.base}
     data.update(folder=done.folder, files=done.files)
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: plain values, nothing shared (ten times faster)
     try:
-        tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+        pickler.dump(data)
+        tmp.write_bytes(buffer.getbuffer())
         os.replace(tmp, file)
+        for old in OLD_NAMES:
+            with contextlib.suppress(OSError):
+                (site_dir / old).unlink()
     except OSError as exc:  # only a cache: the next publication reads the database
         log.warning("could not save the publication's manifest copy (%s)", exc)
         with contextlib.suppress(OSError):
@@ -113,5 +145,6 @@ def save(site_dir: Path, done: Snapshot) -> None:
 
 def forget(site_dir: Path) -> None:
     """Remove the copy (before a publication writes: a stale copy must never be trusted)."""
-    with contextlib.suppress(OSError):
-        path(site_dir).unlink()
+    for name in (NAME, *OLD_NAMES):
+        with contextlib.suppress(OSError):
+            (site_dir / name).unlink()
