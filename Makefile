@@ -72,9 +72,11 @@ deploy-examples: $(BIN)/.installed
 bench: bench-publish bench-apply bench-uploads bench-search
 
 # PUBLISH=s3: publish to a bucket of a private moto S3 server and time approval-to-bucket.
+# EVENTS=50000: the number of published events the approvals are added to (issue 19).
 PUBLISH ?= file
+EVENTS ?= 10000
 bench-publish: $(BIN)/.installed system-deps
-	$(BIN)/python bench/bench_publish.py --publish $(PUBLISH)
+	$(BIN)/python bench/bench_publish.py --publish $(PUBLISH) --events $(EVENTS)
 
 # 2,000 concurrent applications for 100 places through gunicorn (SQLite, then PostgreSQL).
 bench-apply: $(BIN)/.installed system-deps

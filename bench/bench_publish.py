@@ -12,8 +12,11 @@ With --publish s3 the site is published to a bucket of a private moto S3 server
 the baseline of that run is moto itself: the same number of bare PUTs as a publication
 makes, on the same server, client and threads (`put_s`, and p95 over it as `put_ratio`).
 --profile then publishes one more approval in this process under cProfile and prints
-where its build and publication spent their time.
+where its build (and publication) spent their time. The RESULT line also gives the
+worker's peak memory (worker_peak_mib: the worker process or its largest child, each
+job's work-horse included) and the size of the live build's saved state (state_mib).
 
+    make bench-publish EVENTS=50000
     .venv/bin/python bench/bench_publish.py [--events 10000] [--approvals 30] [--publish s3]
         [--profile]
     .venv/bin/python bench/bench_publish.py --full-only --cache reader   # caching figures
@@ -23,11 +26,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import glob
 import json
 import math
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -223,9 +228,10 @@ def wait_ingested(rt: Runtime, post_id: int) -> None:
 
 def measure_approvals(rt: Runtime, env: dict[str, str], moderator: int, group: int,
                       count: int, rng: random.Random,
-                      reader: Reader | None = None) -> list[float]:  # fmt: skip
+                      reader: Reader | None = None) -> tuple[list[float], float]:  # fmt: skip
     """Approve count new events one at a time; return each one's seconds until it is live
-    (in the bucket when reader is given, else in site/current)."""
+    (in the bucket when reader is given, else in site/current), and the worker's peak
+    memory in MiB (its own or its largest child's: each job's work-horse, Pagefind)."""
     worker = subprocess.Popen([sys.executable, "-m", "worker", "run"], cwd=REPO, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)  # fmt: skip
@@ -257,33 +263,46 @@ def measure_approvals(rt: Runtime, env: dict[str, str], moderator: int, group: i
             print(f"approval {n + 1:2d}: {latencies[-1]:.3f} s", flush=True)
         report_reindex(rt)
     finally:
-        stop_group(worker)
-    return latencies
+        peak_mib = stop_group(worker)
+    return latencies, peak_mib
 
 
-def stop_group(process: subprocess.Popen[bytes]) -> None:
+def stop_group(process: subprocess.Popen[bytes]) -> float:
     """Stop the worker the bench started as a service manager does, never depending on how
     long that takes: SIGTERM to the worker alone (it stops its helpers; a re-index in
     Pagefind hands its work back), and after a minute, or for anything left running after
     it exited (a work-horse leaves the worker's process group), SIGKILL to every process
-    it started, found through /proc."""
+    it started, found through /proc. Return the peak resident memory in MiB of the worker
+    or of any child it waited for, its work-horses included (Linux's wait4)."""
     started = _process_tree(process.pid)
     process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
+    usage = _reap(process, 60)
+    if usage is None:
         print("worker: still running 60 s after SIGTERM; killed", flush=True)
         started |= _process_tree(process.pid)
         for pid in started:
             _signal(pid, signal.SIGSTOP)  # none forks or reaps while the tree is killed
         for pid in started:
             _signal(pid, signal.SIGKILL)
-        process.wait(timeout=30)
+        usage = _reap(process, 30)
     left = [pid for pid in started | _process_tree(process.pid) if _alive(pid)]
     for pid in left:
         _signal(pid, signal.SIGKILL)
     if left:
         print(f"worker: {len(left)} process(es) left after it stopped; killed", flush=True)
+    return usage.ru_maxrss / 1024 if usage is not None else math.nan  # KiB on Linux
+
+
+def _reap(process: subprocess.Popen[bytes], seconds: float) -> resource.struct_rusage | None:
+    """Wait up to seconds for the process to end; return its rusage (None: still running)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return usage
+        time.sleep(0.1)
+    return None
 
 
 def _process_tree(pid: int) -> set[int]:
@@ -313,6 +332,13 @@ def _alive(pid: int) -> bool:
 def _signal(pid: int, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
         os.kill(pid, signum)
+
+
+def state_mib(rt: Runtime) -> float:
+    """Return the size in MiB of the live build's saved state (every file beside it)."""
+    live = rt.settings.live_dir.resolve()
+    files = [p for p in live.parent.glob(glob.escape(live.name) + ".*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 2**20
 
 
 def report_reindex(rt: Runtime) -> None:
@@ -454,8 +480,9 @@ def profile_one(rt: Runtime, group: int, rng: random.Random) -> None:
     print(f"profiled approval: {time.perf_counter() - started:.2f} s, {record.status}; {line}")
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(
-        r"publication|objectstore|incremental|switch|changes", 30
+        r"publication|objectstore|incremental|switch|changes|tree|state|plan|listings", 40
     )
+    stats.sort_stats("tottime").print_stats(20)  # where the time itself goes
     # Call counts do not swing with the machine's load: files stat-ed, listed, hashed, sent.
     stats.sort_stats("ncalls").print_stats(r"posix\.(l?stat|scandir)|sha256|put_object|dumps", 8)
 
@@ -520,7 +547,7 @@ def main() -> int:
     parser.add_argument("--cache", choices=["off", "reader", "generator"], default="off")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder")
     parser.add_argument("--profile", action="store_true",
-                        help="with s3: then profile one more approval in this process")  # fmt: skip
+                        help="then profile one more approval in this process")  # fmt: skip
     parser.add_argument("--publish", choices=["file", "s3"], default="file",
                         help="publish to site/current, or to a moto bucket")  # fmt: skip
     args = parser.parse_args()
@@ -556,7 +583,9 @@ def main() -> int:
         if reader is not None:
             print(f"published to {settings.publish_location.describe()}: "
                   f"{first_publication(rt)}", flush=True)  # fmt: skip
-        latencies = measure_approvals(rt, env, moderator, groups[0], args.approvals, rng, reader)
+        latencies, peak_mib = measure_approvals(
+            rt, env, moderator, groups[0], args.approvals, rng, reader
+        )
         slowest = p95(latencies)
         builds = incremental_builds(rt)
         if builds:
@@ -572,10 +601,12 @@ def main() -> int:
             print(f"bare PUTs of {counts[len(counts) // 2]} pages (the median publication) to "
                   f"the same moto server, {bucket_workers()} threads: {put_s:.3f} s")  # fmt: skip
             baseline = f" put_s={put_s:.2f} put_ratio={slowest / put_s:.1f}"
-            if args.profile:
-                profile_one(rt, groups[0], rng)
+        state = state_mib(rt)  # before the profiled approval below adds to nothing measured
+        if args.profile:
+            profile_one(rt, groups[0], rng)
         print(f"RESULT events={args.events} p95_s={slowest:.2f} full_s={full_s:.1f} "
-              f"ratio={round(full_s / slowest)}{baseline}")  # fmt: skip
+              f"ratio={round(full_s / slowest)} worker_peak_mib={peak_mib:.0f} "
+              f"state_mib={state:.1f}{baseline}")  # fmt: skip
         return 0
     finally:
         if moto is not None:
