@@ -132,6 +132,7 @@ ALLOWED = {
     ("worker/build/full.py", "strftime"): "a build folder's name",
     ("worker/build/incremental.py", "strftime"): "a build folder's name",
     ("worker/content/posts.py", "strftime"): "Pelican's metadata (ISO 8601)",
+    ("intake/posts/appearance.py", "strftime"): "the preview's Pelican metadata (ISO 8601)",
     ("pelican/plugins/listings/ical.py", "strftime"): "iCalendar's own format (RFC 5545)",
     ("pelican/plugins/listings/ical.py", "spec"): "iCalendar's own format (RFC 5545)",
     ("pelican/plugins/structured/__init__.py", "strftime"): "JSON-LD (ISO 8601)",
