@@ -34,6 +34,7 @@ __all__ = [
     "STATE_VERSION",
     "SearchIndexFailed",
     "entry_from_article",
+    "index_full",
     "index_site",
     "language_prefixes",
     "load_profiles",
@@ -158,12 +159,17 @@ def save_state(prefix: str, state: dict[str, Any], signatures: dict[str, Any]) -
         os.replace(path + ".tmp", path)
 
 
+def index_full(output_path: str, state_prefix: str) -> None:
+    """Index a finished site for full-text search, with an empty delta (searchfresh)."""
+    index_site(output_path)
+    searchfresh.after_full_index(output_path, state_prefix)
+
+
 def index_search(pelican: Any) -> None:
-    """Index the finished site for full-text search, with an empty delta (searchfresh)."""
-    index_site(pelican.output_path)
-    searchfresh.after_full_index(
-        pelican.output_path, pelican.settings.get("HIROBA_STATE_PREFIX") or ""
-    )
+    """Index the finished site at the end of the build, unless the build code does it once
+    Pelican's process has ended (HIROBA_SEARCH_LATER: worker/build/full.py)."""
+    if not pelican.settings.get("HIROBA_SEARCH_LATER"):
+        index_full(pelican.output_path, pelican.settings.get("HIROBA_STATE_PREFIX") or "")
 
 
 def register() -> None:
