@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 APT_GET := $(shell command -v apt-get 2>/dev/null)
 
-.PHONY: up screenshots test lint messages deploy-examples bench bench-publish bench-apply bench-uploads bench-search audit system-deps browser-deps clean
+.PHONY: up screenshots test lint messages deploy-examples bench bench-build bench-publish bench-apply bench-uploads bench-search audit system-deps browser-deps clean
 
 $(BIN)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -69,7 +69,14 @@ deploy-examples: $(BIN)/.installed
 	$(BIN)/hiroba deploy all --example --output deploy
 
 # Benchmarks print figures (tests never assert timings). `make bench` runs them all.
-bench: bench-publish bench-apply bench-uploads bench-search
+bench: bench-build bench-publish bench-apply bench-uploads bench-search
+
+# A full `hiroba build` against plain Pelican (default theme and settings) over the same
+# generated events, alternating, PAIRS pairs: medians of time and peak memory.
+EVENTS ?= 10000
+PAIRS ?= 3
+bench-build: $(BIN)/.installed system-deps
+	$(BIN)/python bench/bench_build.py --events $(EVENTS) --pairs $(PAIRS)
 
 # PUBLISH=s3: publish to a bucket of a private moto S3 server and time approval-to-bucket.
 # EVENTS=50000: the number of published events the approvals are added to (issue 19).

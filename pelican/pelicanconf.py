@@ -170,6 +170,9 @@ HIROBA_OPERATOR: dict[str, str] = {}
 HIROBA_STATE_PREFIX = ""
 HIROBA_FINGERPRINT = ""
 HIROBA_SOURCE_STATS: dict[str, list[int]] = {}
+# Set by the worker for its full builds: Pagefind runs after Pelican's process has ended
+# (worker/build/full.py), not at the end of the Pelican run.
+HIROBA_SEARCH_LATER = False
 # Set by the worker for incremental publications: a folder where the i18n plugin keeps
 # the theme's compiled catalogs (a fresh rq work-horse then loads a .mo, without Babel).
 HIROBA_CATALOG_CACHE = ""

@@ -126,3 +126,23 @@ def test_a_missing_english_page_gets_the_english_404(demo) -> None:  # type: ign
         with client.get(url) as response:  # closed: the site's files are sent as streams
             assert response.status_code == status, url
             assert text in response.get_data(as_text=True), url
+
+
+def test_pagefind_reads_every_page_it_indexes(demo) -> None:  # type: ignore[no-untyped-def]
+    """Pagefind reads only the files its --glob matches (pagefind.PAGES): every page marked
+    for the index must be one of them, and the index holds every marked page."""
+    from fnmatch import fnmatchcase
+
+    source = (ROOT / "pelican" / "plugins" / "listings" / "pagefind.py").read_text()
+    glob = re.search(r'^PAGES = "(.+)"$', source, re.M).group(1)  # type: ignore[union-attr]
+    site = demo.settings.live_dir.resolve()
+    marked = [
+        str(p.relative_to(site))
+        for p in site.rglob("*.html")
+        if "data-pagefind-body" in p.read_text(encoding="utf-8")
+    ]
+    assert any(rel.startswith("groups/") for rel in marked) and len(marked) > 5
+    for rel in marked:  # a glob's * never crosses a "/"
+        assert rel.count("/") == glob.count("/") and fnmatchcase(rel, glob), rel
+    entry = (site / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8")
+    assert f'"page_count":{len(marked)}' in entry

@@ -3,6 +3,7 @@ writes beyond the build's boundary, retried without the posts that broke it."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import time
@@ -16,7 +17,8 @@ from intake.config import Settings
 from intake.runtime import Runtime
 
 from . import output_check, setaside, tree
-from .session import pelican_settings
+from .child import run_in_child
+from .session import listings_api, pelican_settings
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +61,24 @@ def sync_pages(settings: Settings) -> None:
         shutil.copyfile(page, target / page.name)
 
 
+def _run(pelican: Pelican, collector: _Collector) -> tuple[list[str], int, bool]:
+    """Run Pelican (in the build's child process); return the collector's lines and error
+    count, and whether Pelican raised."""
+    try:
+        pelican.run()
+    except Exception as exc:  # any exception from Pelican or the theme is a failed build
+        collector.lines.append(f"EXCEPTION: {type(exc).__name__}: {exc}")
+        collector.errors += 1
+        return collector.lines, collector.errors, True
+    return collector.lines, collector.errors, False
+
+
 def build_site(settings: Settings, output_dir: Path, **extra: object) -> BuildResult:
-    """Run a full Pelican build into output_dir; raise BuildFailed on any error."""
+    """Run a full Pelican build into output_dir; raise BuildFailed on any error.
+
+    Pelican renders in a forked child process (child.py): what it held is freed when the
+    child exits, before Pagefind indexes the site here.
+    """
     sync_pages(settings)
     collector = _Collector()
     pelican_logger = logging.getLogger("pelican")
@@ -68,9 +86,16 @@ def build_site(settings: Settings, output_dir: Path, **extra: object) -> BuildRe
     started = time.perf_counter()
     try:
         values = pelican_settings(settings, output_dir, overrides=extra)
+        values["HIROBA_SEARCH_LATER"] = True
         output_check.check_inputs(settings, values)  # the build reads only what we wrote
-        Pelican(values).run()
-        output_check.check_tree(settings, output_dir)  # and writes only what a build writes
+        pelican = Pelican(values)  # the plugins load here, shared with the child
+        collector.lines, collector.errors, raised = run_in_child(
+            functools.partial(_run, pelican, collector)
+        )
+        if not raised:
+            state_prefix = str(values.get("HIROBA_STATE_PREFIX") or "")
+            listings_api(pelican).index_full(output_dir, state_prefix, settings.pagefind_binary)
+            output_check.check_tree(settings, output_dir)  # writes only what a build writes
     except Exception as exc:  # any exception from Pelican or the theme is a failed build
         collector.lines.append(f"EXCEPTION: {type(exc).__name__}: {exc}")
         collector.errors += 1

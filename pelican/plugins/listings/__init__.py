@@ -34,6 +34,7 @@ __all__ = [
     "STATE_VERSION",
     "SearchIndexFailed",
     "entry_from_article",
+    "index_full",
     "index_site",
     "language_prefixes",
     "load_profiles",
@@ -158,12 +159,22 @@ def save_state(prefix: str, state: dict[str, Any], signatures: dict[str, Any]) -
         os.replace(path + ".tmp", path)
 
 
+def index_full(output_path: str, state_prefix: str, binary: str = "") -> None:
+    """Index a finished site for full-text search (Pagefind: binary, or the wheel's), with an
+    empty delta (searchfresh)."""
+    index_site(output_path, binary=binary)
+    searchfresh.after_full_index(output_path, state_prefix)
+
+
 def index_search(pelican: Any) -> None:
-    """Index the finished site for full-text search, with an empty delta (searchfresh)."""
-    index_site(pelican.output_path, binary=pelican.settings.get("PAGEFIND_BINARY") or "")
-    searchfresh.after_full_index(
-        pelican.output_path, pelican.settings.get("HIROBA_STATE_PREFIX") or ""
-    )
+    """Index the finished site at the end of the build, unless the build code does it once
+    Pelican's process has ended (HIROBA_SEARCH_LATER: worker/build/full.py)."""
+    if not pelican.settings.get("HIROBA_SEARCH_LATER"):
+        index_full(
+            pelican.output_path,
+            pelican.settings.get("HIROBA_STATE_PREFIX") or "",
+            pelican.settings.get("PAGEFIND_BINARY") or "",
+        )
 
 
 def register() -> None:

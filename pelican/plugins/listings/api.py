@@ -15,6 +15,7 @@ from typing import Any
 
 from . import (
     STATE_VERSION,
+    index_full,
     language_prefixes,
     page_urls,
     post_stat,
@@ -122,6 +123,11 @@ class Listings:
         index_site(str(target), binary=binary)
         searchfresh.write_delta(target, searchfresh.EMPTY_DELTA)
         return SearchRefresh(searchfresh.new_state(target), None)
+
+    @staticmethod
+    def index_full(output_path: Path, state_prefix: str, binary: str = "") -> None:
+        """Index a finished full build for full-text search, as its end would have."""
+        index_full(str(output_path), state_prefix, binary)
 
     @staticmethod
     def index_in_background(folder: Path, binary: str = "") -> dict[str, Any]:
