@@ -8,7 +8,6 @@ import logging
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from pelican import Pelican
@@ -160,7 +159,6 @@ def prepare_spare(settings: Settings, live: Path) -> None:
 
 def new_build_dir(settings: Settings, rev: int) -> Path:
     """Return a fresh, empty folder for one build."""
-    stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
-    path = settings.builds_dir / f"{stamp}-r{rev}"
+    path = tree.build_folder_path(settings, rev)
     path.mkdir(parents=True)
     return path

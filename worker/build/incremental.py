@@ -162,8 +162,7 @@ def _publish(settings: Settings, rev: int, fresh: Snapshot | None = None) -> Out
     spare, spare_sigs = _spare_folder(settings, live, live_sigs)
     searches = (tree.load_search(live), fresh)
     tree.drop_state(spare)  # from here on the spare folder is unusable until finished
-    stamp = time.strftime("%Y%m%dT%H%M%S") + f"{time.time_ns() % 1_000_000_000 // 1000:06d}"
-    target = settings.builds_dir / f"{stamp}-r{rev}"
+    target = tree.build_folder_path(settings, rev)
     os.rename(spare, target)
 
     errors = _Errors()

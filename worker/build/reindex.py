@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import functools
 import os
-import time
 from pathlib import Path
 
 from intake.config import Settings
@@ -73,8 +72,7 @@ def install(settings: Settings, rev: int, snapshot: Snapshot) -> Outcome | None:
     ):
         return None
     live_sigs: dict[str, str] = live_signatures["signatures"]
-    stamp = time.strftime("%Y%m%dT%H%M%S") + f"{time.time_ns() % 1_000_000_000 // 1000:06d}"
-    target = settings.builds_dir / f"{stamp}-r{rev}"
+    target = tree.build_folder_path(settings, rev)
     try:
         os.rename(snapshot.folder, target)
     except OSError:  # another file system (a separate HIROBA_SITE_DIR mount, say)

@@ -196,6 +196,13 @@ def link_from(source_root: Path, root: Path, rel: str) -> None:
     os.replace(tmp, target)
 
 
+def build_folder_path(settings: Settings, rev: int) -> Path:
+    """Return the path for a new build folder: a sortable local stamp to the microsecond and
+    the revision (2026…T101500123456-r42), so build_folders lists them oldest first."""
+    stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S%f")
+    return settings.builds_dir / f"{stamp}-r{rev}"
+
+
 def build_folders(settings: Settings) -> list[Path]:
     """Return the build folders, oldest first."""
     if not settings.builds_dir.is_dir():
