@@ -107,3 +107,20 @@ def sign_in_page(page, login: str, password: str, lang: str = "") -> None:  # ty
     page.fill("#code", second_factor_code(login))
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(lambda url: "/app/login" not in url)
+
+
+# axe-core's rule tags for WCAG 2.1 A and AA (tests/test_site_a11y.py vendors axe itself).
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page, axe_source: str, tags: list[str] = WCAG_TAGS) -> list[str]:  # type: ignore[no-untyped-def]
+    """Run axe-core on the page as it is now, for tags; return "rule: targets" per
+    violation. axe is evaluated in the page, not added as a <script>: the site's CSP
+    forbids that."""
+    page.evaluate(axe_source)
+    found: list[str] = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(' ')))",
+        tags,
+    )
+    return found

@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 from actors import make_staff, new_post, second_factor_code
-from browsing import CHROMIUM, browser_fixture, serving
+from browsing import CHROMIUM, WCAG_TAGS, axe_violations, browser_fixture, serving
 from conftest import Instance, RedisServer
 from organizer_support import GROUP_A, applicant_data, group_event
 from site_support import fresh_instance
 from sqlalchemy import select
-from test_site_a11y import WCAG_TAGS, axe_source  # noqa: F401 - the module fixture
+from test_site_a11y import axe_source  # noqa: F401 - the module fixture
 
 from intake.accounts import changes
 from intake.accounts.password_reset import CONTEXT, token_hash
@@ -254,12 +254,7 @@ class Checker:
         """Check the page as it is now: its language and what axe finds."""
         self.page.wait_for_load_state("load")
         assert self.page.evaluate("() => document.documentElement.lang") == lang, name
-        self.page.evaluate(self.axe)
-        violations = self.page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
-            ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(' ')))",
-            TAGS,
-        )
+        violations = axe_violations(self.page, self.axe, TAGS)
         self.checked.append(f"{name} [{lang}]")
         if violations:
             self.found[f"{name} [{lang}]"] = violations

@@ -20,10 +20,16 @@ from pathlib import Path
 import pytest
 from accounts_support import individual_form
 from actors import make_staff
-from browsing import CHROMIUM, browser_fixture, demo_server_fixture, sign_in_page
+from browsing import (
+    CHROMIUM,
+    axe_violations,
+    browser_fixture,
+    demo_server_fixture,
+    sign_in_page,
+)
 from conftest import RedisServer, submit
 from site_support import build_demo, event_pages
-from test_site_a11y import WCAG_TAGS, axe_source  # noqa: F401 - the module fixture
+from test_site_a11y import axe_source  # noqa: F401 - the module fixture
 
 from intake.config import REPO_ROOT
 from intake.formatting import dates
@@ -255,12 +261,7 @@ def test_radios_and_check_boxes_are_small_boxes_beside_their_labels(  # type: ig
                 wrong.append(f"label '{b['words']}' on {b['labelLines']} lines")
             if wrong:
                 problems[f"{name} {b['name']}={b['value']}"] = wrong
-        page.evaluate(axe_source)
-        found = page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
-            ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(' ')))",
-            WCAG_TAGS,
-        )
+        found = axe_violations(page, axe_source)
         if found:
             violations[name] = found
     context.close()

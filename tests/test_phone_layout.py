@@ -12,6 +12,7 @@ import pytest
 from actors import make_staff
 from browsing import (
     CHROMIUM,
+    axe_violations,
     browser_fixture,
     demo_server_fixture,
     phone_page,
@@ -21,7 +22,7 @@ from browsing import (
 from conftest import RedisServer
 from site_support import HOLIDAY_TITLE, build_demo, event_pages, holiday_month, key_pages
 from sqlalchemy import select
-from test_site_a11y import WCAG_TAGS, axe_source  # noqa: F401 - the module fixture
+from test_site_a11y import axe_source  # noqa: F401 - the module fixture
 
 from intake.accounts.models import AccountStatus
 from intake.models import Account, Post
@@ -591,13 +592,7 @@ def test_a_calendar_month_with_a_holiday_has_no_axe_violations(demo, server, bro
             page.goto(url)
             page.wait_for_load_state("networkidle")
             assert page.locator("table.calendar td.holiday .holiday-name").count() >= 1, url
-            page.evaluate(axe_source)
-            result = page.evaluate(
-                "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
-                ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target)"
-                ".join(' ')))",
-                WCAG_TAGS,
-            )
+            result = axe_violations(page, axe_source)
             if result:
                 found[f"{url} at {width}px"] = result
             context.close()

@@ -10,10 +10,8 @@ import shutil
 import subprocess
 
 import pytest
-from browsing import CHROMIUM, browser_fixture, demo_server_fixture
+from browsing import CHROMIUM, axe_violations, browser_fixture, demo_server_fixture
 from site_support import demo_fixture, key_pages
-
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 pytestmark = [
     pytest.mark.browser,
@@ -63,12 +61,7 @@ def test_key_pages_have_no_axe_violations(demo, server, browser, axe_source):  #
         assert page.evaluate("() => document.documentElement.lang") == expected, name
         page.wait_for_load_state("networkidle")
         # axe is evaluated in the page (not added as a <script>: the site's CSP forbids that).
-        page.evaluate(axe_source)
-        result = page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
-            ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(' ')))",
-            WCAG_TAGS,
-        )
+        result = axe_violations(page, axe_source)
         if result:
             found[name] = result
         assert all(r.startswith(server) for r in requests), (name, requests)  # one origin
@@ -116,13 +109,7 @@ def test_a_site_wide_banner_shows_without_javascript_and_passes_axe(
                 context, page, _ = _open(browser, server)
                 page.goto(url)
                 page.wait_for_load_state("networkidle")
-                page.evaluate(axe_source)
-                result = page.evaluate(
-                    "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
-                    ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target)"
-                    ".join(' ')))",
-                    WCAG_TAGS,
-                )
+                result = axe_violations(page, axe_source)
                 if result:
                     found[f"{level} {url}"] = result
                 context.close()
