@@ -11,6 +11,7 @@ submission stored once, and no answer other than the redirect to the confirmatio
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import re
@@ -24,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 REPO = Path(__file__).resolve().parent.parent
@@ -48,6 +50,13 @@ RUSH_ENV = {
     "HIROBA_APPLY_MIN_SECONDS": "1",
     "HIROBA_SMTP_HOST": "",
 }
+
+
+def _run_apart(coroutine: Any) -> Any:
+    """Run a coroutine to its end in a thread of its own: the calling thread may already
+    run an event loop (Playwright's sync API in the same test process does)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def free_port() -> int:
@@ -235,7 +244,7 @@ def fire(
     """Open count forms, then send every application at once; return them and the POST time."""
     raise_open_files(count * 2 + 256)
     applicants = [Applicant(n) for n in range(count)]
-    seconds = asyncio.run(_fire(port, post_id, applicants, min_seconds))
+    seconds = _run_apart(_fire(port, post_id, applicants, min_seconds))
     return applicants, seconds
 
 
@@ -256,7 +265,7 @@ async def _bare(port: int, count: int) -> tuple[list[float], float]:
 def fire_bare(port: int, count: int) -> tuple[list[float], float]:
     """Send count requests at once to the bare Flask endpoint."""
     raise_open_files(count * 2 + 256)
-    return asyncio.run(_bare(port, count))
+    return _run_apart(_bare(port, count))
 
 
 def percentile(values: list[float], share: float) -> float:

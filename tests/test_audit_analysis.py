@@ -93,6 +93,9 @@ def _next_month(now: datetime) -> tuple[datetime, str, int, int]:
 
 def test_the_monthly_report_is_stored_once_and_mailed_to_staff_in_their_language(office) -> None:  # type: ignore[no-untyped-def]
     instance, sink, moderator = office
+    # Any hour of any day is office time here: what this test records "now" is never an
+    # anomaly, whenever it runs (the alerts' tests below flag late access on purpose).
+    reconfigure(instance, HIROBA_OFFICE_HOURS="00:00-24:00", HIROBA_OFFICE_DAYS="mon-sun")
     with transaction(instance.rt.sessions) as db:
         audit.record(db, moderator, "export", "application", 1, count=3, detail="for the ward")
         audit.record(db, moderator, "decide_account", "account", 1, 0, "approve")

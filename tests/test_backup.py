@@ -138,7 +138,7 @@ def test_backup_carries_the_uploads_byte_for_byte(instance: Instance, client, tm
     assert len(files) == 4
     path = tmp_path / "with-uploads.backup"
     made = ok(hiroba(instance.env, "backup", "--output", str(path)))
-    assert "4 upload files" in made.stdout
+    assert "添付ファイル 4 個" in made.stdout
     stored = path.read_bytes()
     assert not [name for name in files if name.split("/")[0].encode() in stored]
     assert not [data for data in files.values() if data[100:164] in stored]
@@ -175,7 +175,7 @@ def test_pg_dump_route_round_trip(
     assert "pg_dump is not installed" in missing and missing.count("\n") == 1
     assert not list(tmp_path.glob("*pg.backup*"))
     made = ok(hiroba(instance.env, "backup", "--pg-dump", "--output", str(path)))
-    assert "postgresql backup" in made.stdout and "2 upload files" in made.stdout
+    assert "postgresql のバックアップ" in made.stdout and "添付ファイル 2 個" in made.stdout
     stored = path.read_bytes()
     assert b'"format": "pg_dump"' in stored.split(b"\n", 2)[1]
     assert not plaintext_in(stored) and b"PGDMP" not in stored  # sealed, not pg_dump's bytes

@@ -220,7 +220,7 @@ def test_audiences_take_an_english_label_and_old_configs_still_load(
     )
     findings = list(check_configuration(Settings.from_env(instance.env)))
     assert all(f.ok for f in findings)
-    notes = [f.text for f in findings if "English label" in f.text]
+    notes = [f.line() for f in findings if "英語の名前がありません" in f.text]
     assert len(notes) == 1 and "silver" in notes[0] and "kids" not in notes[0]
 
 

@@ -301,7 +301,7 @@ def test_each_kind_is_posted_with_the_new_fields(instance, client, poster):
     review = client.get(f"/app/moderation/posts/{first.id}").get_data(as_text=True)
     assert "毎月第2土曜日" in review and "全4回" in review
     assert "Zoomでも参加できます" in review  # in the form the moderator may edit
-    assert "親子、子育て世代" in review
+    assert ">親子</a>" in review and ">子育て世代</a>" in review  # as the site lists them
     assert (third.kind, third.recurrence, third.occurrences, third.audience) == (
         "notice", "", "[]", "seniors",
     )  # fmt: skip

@@ -17,10 +17,10 @@ from pathlib import Path
 
 OUTPUT_SUBDIR = "pagefind"
 # The only pages marked data-pagefind-body: posts ({category}/{slug}/index.html) and group
-# pages (groups/<id>/index.html). Pagefind reads no other file: the listings, calendars and
-# English pages (thousands, none indexed) cost it half its time (tests/test_site_languages.py
-# checks every marked page is matched).
-PAGES = "*/*/index.html"
+# pages (groups/<id>/index.html), and their copies in another language (en/…, the English
+# index). Pagefind reads no deeper file: the calendars' days and the listings' pages cost it
+# time and are never indexed (tests/test_site_languages.py checks every marked page matches).
+PAGES = "{*/*,*/*/*}/index.html"
 UNUSED = ("pagefind-ui.*", "pagefind-modular-ui.*", "pagefind-component-ui.*",
           "pagefind-highlight.js")  # fmt: skip
 
