@@ -97,13 +97,15 @@ def mentions(site: Path, *needles: str) -> list[str]:
 
 
 def page_mentions(site: Path, *needles: str) -> list[str]:
-    """Like mentions, without Pagefind's word index and the search delta: after a removal the
-    title stays a term of the word index until the re-index (the page's fragment, its text,
-    is gone with the build, and the delta lists it as deleted)."""
+    """Like mentions, without Pagefind's word index, its per-language meta index and the
+    search delta: after a removal the title stays a term of those until the re-index (the
+    page's fragment, its text, is gone with the build, and the delta lists it as deleted)."""
     return [
         name
         for name in mentions(site, *needles)
-        if not name.startswith("pagefind/index/") and name != "search/delta.json"
+        if not name.startswith("pagefind/index/")
+        and not (name.startswith("pagefind/pagefind.") and name.endswith(".pf_meta"))
+        and name != "search/delta.json"
     ]
 
 
