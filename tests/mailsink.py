@@ -6,9 +6,10 @@ import email
 import email.policy
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -37,10 +38,22 @@ class MailSink:
         return list(self.messages)
 
 
-@pytest.fixture
-def mailsink() -> Iterator[MailSink]:
-    sink = MailSink(host="127.0.0.1", port=free_port())
+MailSinkT = TypeVar("MailSinkT", bound=MailSink)
+
+
+@contextmanager
+def running_sink(kind: type[MailSinkT] = MailSink) -> Iterator[MailSinkT]:  # type: ignore[assignment]
+    """Serve a sink of kind (MailSink or a subclass with other answers) on a free port."""
+    sink = kind(host="127.0.0.1", port=free_port())
     controller = Controller(sink, hostname=sink.host, port=sink.port)
     controller.start()
-    yield sink
-    controller.stop()
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailsink() -> Iterator[MailSink]:
+    with running_sink() as sink:
+        yield sink

@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 from accounts_support import client_for, reconfigure, register_and_approve
 from actors import submit
-from aiosmtpd.controller import Controller
-from conftest import free_port, instance_env
-from mailsink import MailSink
+from conftest import instance_env
+from mailsink import MailSink, running_sink
 from smtp_support import (  # noqa: F401 - fixtures
     SMTP_USER,
     smtp_env,
@@ -194,11 +193,8 @@ class GrumpyGoodbyeSink(MailSink):
 
 @pytest.fixture
 def grumpy_sink() -> Iterator[GrumpyGoodbyeSink]:
-    sink = GrumpyGoodbyeSink(host="127.0.0.1", port=free_port())
-    controller = Controller(sink, hostname=sink.host, port=sink.port)
-    controller.start()
-    yield sink
-    controller.stop()
+    with running_sink(GrumpyGoodbyeSink) as sink:
+        yield sink
 
 
 def test_a_mail_the_server_took_is_not_sent_again_when_its_task_runs_again(instance, grumpy_sink):
