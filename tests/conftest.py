@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from longest_first import file_seconds, order
 from redis import Redis
 from redis.exceptions import RedisError
 from s3_support import S3Server
@@ -490,6 +491,12 @@ def submit(client, url: str, data: dict, follow: bool = False):  # type: ignore[
         data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))},
         follow_redirects=follow,
     )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the longest files first (tests/longest_first.py): with --dist loadfile the last
+    files handed out are then short ones, and both workers finish together."""
+    order(items, file_seconds())
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
