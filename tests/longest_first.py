@@ -2,9 +2,11 @@
 `--no-loadscope-reorder`: pytest-xdist would otherwise order files by their number of
 tests) hands out the short files last and both workers stay busy until the end.
 
-The seconds are measured: `file_seconds.json` holds each file's summed test durations from
-a full run. A file it does not know yet (a new one) goes first, since it may be long.
-Refresh it after a full run with a JUnit report:
+The seconds are measured: each run records every file's summed test durations in pytest's
+cache (`.pytest_cache`, key hiroba/file_seconds), and the next run orders by them; a clean
+clone (CI) reads the committed `file_seconds.json` instead, when there is one. A file known
+to neither (a new one) goes first, since it may be long. Refresh the committed seconds after
+a full run with a JUnit report:
 
     .venv/bin/pytest -n 2 --dist loadfile --no-loadscope-reorder --junitxml=/tmp/run.xml
     .venv/bin/python tests/longest_first.py /tmp/run.xml
@@ -23,11 +25,38 @@ import pytest
 SECONDS_FILE = Path(__file__).with_name("file_seconds.json")
 
 
-def file_seconds() -> dict[str, float]:
-    """Return the measured seconds per test file (path relative to the checkout)."""
-    if not SECONDS_FILE.exists():
-        return {}
-    return {name: float(s) for name, s in json.loads(SECONDS_FILE.read_text()).items()}
+CACHE_KEY = "hiroba/file_seconds"
+
+
+def file_seconds(config: pytest.Config) -> dict[str, float]:
+    """Return the measured seconds per test file (path relative to the checkout): the
+    committed ones, overridden by what the last runs here recorded."""
+    seconds: dict[str, float] = {}
+    if SECONDS_FILE.exists():
+        seconds.update(json.loads(SECONDS_FILE.read_text()))
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        seconds.update(cache.get(CACHE_KEY, {}))
+    return {name: float(value) for name, value in seconds.items()}
+
+
+class Recorder:
+    """Sums each file's test durations as the reports arrive (in the controller, when
+    pytest-xdist runs the tests) and records them in the cache at the end of the run."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    def add(self, report: pytest.TestReport) -> None:
+        self.seconds[report.nodeid.split("::", 1)[0]] += report.duration
+
+    def save(self, config: pytest.Config) -> None:
+        cache = getattr(config, "cache", None)
+        if cache is None or hasattr(config, "workerinput") or not self.seconds:
+            return
+        known = cache.get(CACHE_KEY, {})
+        known.update({name: round(total, 1) for name, total in self.seconds.items()})
+        cache.set(CACHE_KEY, known)
 
 
 def order(items: list[pytest.Item], seconds: dict[str, float]) -> None:
