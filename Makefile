@@ -38,11 +38,13 @@ screenshots: $(BIN)/.installed system-deps browser-deps
 	$(BIN)/python docs/screenshots.py
 
 # The test files run in parallel, one pytest-xdist worker per core (TEST_WORKERS=0: serial);
-# each worker has its own Redis, S3 server, databases and temporary folders. The 25 slowest
-# tests are listed at the end (issue 19: where the suite's time goes).
+# each worker has its own Redis, S3 server, databases and temporary folders. Files start
+# longest first (tests/longest_first.py; --no-loadscope-reorder keeps that order instead of
+# xdist's most-tests-first), so both workers stay busy to the end. The 25 slowest tests are
+# listed at the end (issue 19: where the suite's time goes).
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 test: $(BIN)/.installed system-deps browser-deps
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

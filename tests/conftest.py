@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from longest_first import Recorder, file_seconds, order
 from redis import Redis
 from redis.exceptions import RedisError
 from s3_support import S3Server
@@ -206,6 +207,12 @@ class MigratedTemplates:
         self.folder = folder
         self._sqlite: Path | None = None
         self._postgres: str | None = None
+        self._deferred: set[str] = set()
+
+    def defer(self, name: str) -> None:
+        """Leave PostgreSQL database name uncreated until fill makes it from the template
+        (database_url, for a test whose instance fixture opens it first)."""
+        self._deferred.add(name)
 
     def fill(self, database_url: str) -> bool:
         """Copy the migrated template into database_url when that database is new and empty;
@@ -236,22 +243,35 @@ class MigratedTemplates:
 
         if not name.startswith("hiroba_test_"):  # only the databases database_url made
             return False
+        if name in self._deferred:  # not made yet: straight from the template
+            self._deferred.discard(name)
+            template = self._postgres_template()
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            return True
         with psycopg.connect(_pg_url(name), autocommit=True) as conn:
             if conn.execute(
                 "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
                 "n.oid = c.relnamespace WHERE n.nspname = 'public'"
             ).fetchone() != (0,):
                 return False
+        template = self._postgres_template()
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return True
+
+    def _postgres_template(self) -> str:
+        """Return the migrated PostgreSQL template's name, making it the first time."""
         if self._postgres is None:
+            import psycopg
+
             template = f"hiroba_template_{uuid.uuid4().hex[:12]}"
             with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{template}"')
             migrate(_pg_url(template, driver=True))
             self._postgres = template
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self._postgres}"')
-        return True
+        return self._postgres
 
     def close(self) -> None:
         if self._postgres is not None:
@@ -303,8 +323,14 @@ def database_url(
     import psycopg
 
     name = f"hiroba_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+    if "instance" in request.fixturenames and _TEMPLATES is not None:
+        # The test's instance fixture (next in line) makes this database as a copy of the
+        # template; creating it empty first, then dropping it for the copy, cost two of the
+        # slowest statements PostgreSQL has (seconds on a loaded machine) per test.
+        _TEMPLATES.defer(name)
+    else:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
     yield f"{base}/{name}"
     with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
@@ -321,15 +347,11 @@ class Instance:
     redis_server: RedisServer
 
     def worker_burst(self, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        """Run a real rq worker (python -m worker run --burst) until nothing is owed."""
-        result = subprocess.run(
-            [sys.executable, "-m", "worker", "run", "--burst"],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=REPO_ROOT,
-        )
+        """Run a real rq worker (python -m worker run --burst, its own process forked from
+        one with the worker imported: tests/preforked.py) until nothing is owed."""
+        from preforked import run_worker
+
+        result = run_worker(["run", "--burst"], self.env, REPO_ROOT, timeout)
         assert result.returncode == 0, result.stderr[-4000:]
         return result
 
@@ -494,6 +516,23 @@ def submit(client, url: str, data: dict, follow: bool = False):  # type: ignore[
         data={**data, "csrf_token": csrf_token(page.get_data(as_text=True))},
         follow_redirects=follow,
     )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the longest files first (tests/longest_first.py): with --dist loadfile the last
+    files handed out are then short ones, and both workers finish together."""
+    order(items, file_seconds(config))
+
+
+_RECORDER = Recorder()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _RECORDER.add(report)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _RECORDER.save(session.config)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

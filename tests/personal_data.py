@@ -121,18 +121,13 @@ def plaintext_in(data: bytes, values: list[str] | None = None) -> list[str]:
 def hiroba(
     env: dict[str, str], *args: str, timeout: float = 300, **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    """Run `hiroba args...` as a real process with the instance's environment."""
+    """Run `hiroba args...` as a real process with the instance's environment (forked from
+    one with the CLI imported: tests/preforked.py; `HIROBA` is the console script itself)."""
+    from preforked import run_hiroba
+
     home = Path(env["HIROBA_HOME"])
     home.parent.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [*HIROBA, *args],
-        env={**env, **extra},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=home.parent,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_hiroba(list(args), {**env, **extra}, home.parent, timeout)
 
 
 def ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
