@@ -167,6 +167,9 @@ RULES: dict[str, Rule] = {
     "helping.restore": Rule(MODERATOR, args="live_event"),
     # Without a password step after a factor reset, everyone is sent back to sign in.
     "helping_enrol.enrol": Rule(EVERYONE, statuses=frozenset({302})),
+    # Only an account that must change its initial password sees the page; the rest of us
+    # are sent home (or to sign in): tests/test_first_password.py.
+    "first_password.change": Rule(EVERYONE, statuses=frozenset({302})),
 }
 
 # A group's or individual's own-person pages ("owner-only"): asking for a person role
