@@ -74,6 +74,9 @@ class Account(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     totp_secret_enc: Mapped[str | None] = mapped_column(Text)  # moderators and staff only
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # refuses a replayed code
+    # Someone else chose the password (a paper registration's initial one): after signing
+    # in, the intake sends the person to set their own (intake/first_password).
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
 
     persons: Mapped[list[Person]] = relationship(
         back_populates="account", cascade="all, delete-orphan", order_by="Person.id"

@@ -61,8 +61,8 @@ RULES: dict[str, Rule] = {
     # Without a password step in progress the code page sends everyone back to sign in.
     "auth.second_factor": Rule(EVERYONE, statuses=frozenset({302})),
     "auth.sign_out": Rule(EVERYONE, statuses=frozenset({302})),
-    # No worker runs here: /healthz says so with 503 (tests/test_watching.py).
-    "watching.healthz": Rule(EVERYONE, statuses=frozenset({200, 503})),
+    # No worker runs here: /healthz says "degraded" with 200 (tests/test_watching.py).
+    "watching.healthz": Rule(EVERYONE),
     # The test client is loopback, the one place /metrics answers by default.
     "watching.metrics": Rule(EVERYONE),
     "posts.new": Rule(MEMBERS),
@@ -167,6 +167,9 @@ RULES: dict[str, Rule] = {
     "helping.restore": Rule(MODERATOR, args="live_event"),
     # Without a password step after a factor reset, everyone is sent back to sign in.
     "helping_enrol.enrol": Rule(EVERYONE, statuses=frozenset({302})),
+    # Only an account that must change its initial password sees the page; the rest of us
+    # are sent home (or to sign in): tests/test_first_password.py.
+    "first_password.change": Rule(EVERYONE, statuses=frozenset({302})),
 }
 
 # A group's or individual's own-person pages ("owner-only"): asking for a person role

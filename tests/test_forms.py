@@ -153,6 +153,7 @@ POST_ROUTES = [
     "/app/account/change/{role}",
     "/app/account/withdraw",
     "/app/account/password",
+    "/app/account/first-password",
     "/app/password/forgot",
     "/app/password/reset/{token}",
     "/app/organizer/events/{post}/attendance",

@@ -30,14 +30,20 @@ from test_site_a11y import axe_source  # noqa: F401 - the module fixture
 from intake.accounts import changes
 from intake.accounts.password_reset import CONTEXT, token_hash
 from intake.accounts.second_factor import enrol_account
-from intake.accounts.services import PersonData, Registration, create_staff, register
+from intake.accounts.services import (
+    PersonData,
+    Registration,
+    create_staff,
+    register,
+    register_on_paper,
+)
 from intake.accounts.signin import disable_account
 from intake.applications.links import application_path, link_expiry, make_link_token
 from intake.applications.services import apply
 from intake.formatting import dates
 from intake.helping import factor
 from intake.inquiries import services as inquiries
-from intake.models import PasswordResetToken, Person, Post, utcnow
+from intake.models import Account, PasswordResetToken, Person, Post, utcnow
 from intake.moderation import decisions as post_decisions
 from intake.moderation import services as moderation
 from intake.notices import banner as banners
@@ -335,6 +341,32 @@ def test_member_forms_have_no_axe_violations(world, browser, axe_source):  # typ
         check.page.wait_for_url(re.compile(r"/export"))
         check.run("organizer: export", lang)
     check.close()
+    assert check.found == {}, json.dumps(check.found, ensure_ascii=False, indent=1)
+
+
+def test_the_first_password_page_has_no_axe_violations(world, browser, axe_source):  # type: ignore[no-untyped-def]  # noqa: F811
+    """A paper registration's first sign-in lands on the page that asks for its own password."""
+    rt = world.instance.rt
+    with rt.sessions() as db:
+        moderator = db.scalars(select(Account.id).where(Account.kind == "moderator")).first()
+    account_id, initial = register_on_paper(
+        rt,
+        moderator,
+        Registration(
+            kind="individual",
+            login="a11y-paper",
+            password="",
+            public_name="紙で登録した人",
+            persons={"self": PersonData(name="紙 花子", kana="かみ はなこ")},
+        ),
+    )
+    moderation.decide_account(rt, moderator, account_id, approve=True)
+    check = Checker(browser, world, axe_source)
+    check.sign_in("a11y-paper", initial)
+    assert "/app/account/first-password" in check.page.url
+    check.form("first password", "/app/account/first-password")
+    check.close()
+    assert len(check.checked) == 4
     assert check.found == {}, json.dumps(check.found, ensure_ascii=False, indent=1)
 
 

@@ -12,9 +12,12 @@ import pytest
 from conftest import Instance, RedisServer, open_instance
 from personal_data import failed, hiroba, ok, plaintext_in, seed
 from s3_support import S3Server
+from sqlalchemy import select
 
 from intake.deployment import load_deployment
 from intake.errors import ConfigError
+from intake.models import AuditEntry
+from intake.protection import audit
 from intake.protection.backup_schedule import OUTCOME_FILE, PREFIX
 
 
@@ -120,3 +123,58 @@ def test_a_backup_without_its_database_says_so_in_one_sentence(instance: Instanc
     assert message.count("\n") == 1
     assert message.startswith("hiroba: cannot reach the database postgresql+psycopg://")
     assert message.rstrip().endswith("(OperationalError); no backup was written")
+
+
+def test_contract_end_erases_the_backups_hiroba_put_off_site_and_nothing_else(
+    bucket_instance: Instance, s3_server: S3Server, tmp_path: Path
+) -> None:
+    inst = bucket_instance
+    seed(inst)
+    bucket = s3_server.new_bucket()
+    (inst.settings.home / "hiroba.toml").write_text(
+        f'[backup]\nfolder = "{tmp_path / "local"}"\noffsite = "s3://{bucket}/daily"\n'
+    )
+    ok(hiroba(inst.env, "backup", "--scheduled"))  # hiroba-scheduled-<stamp>Z.backup
+    ok(hiroba(inst.env, "backup", "--to", f"s3://{bucket}/daily"))  # hiroba-<stamp>Z.backup
+    ok(hiroba(inst.env, "backup", "--to", f"s3://{bucket}/manual"))  # not the offsite prefix
+    ours = set(s3_server.objects(bucket, "daily/"))
+    assert len(ours) == 2
+    s3 = s3_server.client()
+    unrelated = [
+        "daily/hiroba-before-upgrade.backup",  # a name a person chose
+        "daily/notes.txt",
+        "daily/" + scheduled_name(datetime.now(UTC)) + ".txt",
+        "daily/older/" + scheduled_name(datetime.now(UTC)),  # below the prefix, not in it
+        "dailyish/" + scheduled_name(datetime.now(UTC)),  # a prefix that only starts alike
+    ]
+    for key in unrelated:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"not Hiroba's to delete")
+    elsewhere = set(s3_server.objects(bucket, "manual/"))
+
+    result = ok(hiroba(inst.env, "erase-personal-data", "--operator", "消去担当", "--yes"))
+    assert "offsite_backups_deleted: 2" in result.stdout
+    assert "hiroba backup --to" in result.stdout  # what it still cannot delete
+    assert set(s3_server.objects(bucket)) == {*unrelated, *elsewhere}
+    report = json.loads(
+        Path(result.stdout.split("消去の報告書: ", 1)[1].splitlines()[0])
+        .with_suffix(".json")
+        .read_text()
+    )
+    assert report["offsite_backups_deleted"] == 2 and report["backups_deleted"] == 2
+    text = Path(result.stdout.split("消去の報告書: ", 1)[1].splitlines()[0]).read_text()
+    assert "[backup] offsite から削除したバックアップ（-1: 接続できず）: 2" in text
+    assert "鍵の控え" in text and "hiroba backup --to" in text
+    with inst.rt.sessions() as db:
+        [entry] = db.scalars(
+            select(AuditEntry).where(AuditEntry.action == "erase_offsite_backups")
+        ).all()
+        assert entry.count == 2 and f"s3://{bucket}/daily/" in entry.detail
+        assert audit.verify(db).ok
+
+    # A bucket that does not answer: the rest is erased, the command says so and fails.
+    (inst.settings.home / "hiroba.toml").write_text(
+        f'[backup]\noffsite = "s3://hiroba-test-missing-{bucket[-8:]}/daily"\n'
+    )
+    again = hiroba(inst.env, "erase-personal-data", "--operator", "消去担当", "--yes")
+    message = failed(again)
+    assert "offsite_backups_deleted: -1" in again.stdout and "[backup] offsite" in message

@@ -26,6 +26,7 @@ from test_site_a11y import axe_source  # noqa: F401 - the module fixture
 
 from intake.accounts.models import AccountStatus
 from intake.models import Account, Post
+from intake.moderation import services as moderation
 from intake.posts.models import PostStatus
 
 WIDTH = 375
@@ -241,6 +242,26 @@ def test_moderator_pages_do_not_scroll_sideways_at_375px(  # type: ignore[no-unt
     measured = page.evaluate(OVERFLOW)
     if measured["scrollWidth"] > WIDTH or measured["moved"] or measured["outside"]:
         problems["letter"] = measured
+    # The person's first sign-in with the letter's password: the page asking for their own.
+    initial = page.locator(".letter code.password").inner_text()
+    context.close()
+    with demo.rt.sessions() as db:
+        paper = db.scalars(
+            select(Account.id).where(Account.source == "paper").order_by(Account.id)
+        ).all()[-1]
+        me = db.scalars(select(Account.id).where(Account.kind == "moderator")).first()
+    moderation.decide_account(demo.rt, me, paper, approve=True)
+    context, page = phone_page(browser, server, WIDTH)
+    page.goto(f"/app/login?lang={lang}")
+    page.fill("#login", f"phone-paper-{lang}")
+    page.fill("#password", initial)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/app/account/first-password" in url)
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(tmp_path / f"{lang}-first-password.png"), full_page=True)
+    measured = page.evaluate(OVERFLOW)
+    if measured["scrollWidth"] > WIDTH or measured["moved"] or measured["outside"]:
+        problems["first password"] = measured
     context.close()
     assert problems == {}
 

@@ -204,7 +204,8 @@ def test_paper_registration_is_marked_paper_sourced_and_audited(instance, client
     moderation.decide_account(instance.rt, moderator_id, account.id, approve=True)
     member = client_for(instance)
     sign_in(member, "paper-person", initial)
-    assert member.get("/app/account").status_code == 200
+    # The initial password must be replaced first (tests/test_first_password.py).
+    assert member.get("/app/account").headers["Location"] == "/app/account/first-password"
 
 
 def test_paper_group_registration_follows_the_configuration(instance):

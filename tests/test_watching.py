@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,15 +19,16 @@ from conftest import REPO_ROOT, Instance, free_port
 from lifecycle_support import approved_event, poster_group, wait_until
 from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from prometheus_client.parser import text_string_to_metric_families
-from rq import Worker
-from sqlalchemy import select, text
+from redis import Redis
+from rq import Queue, Worker
+from sqlalchemy import create_engine, select, text
 
 from intake.deployment import load_deployment
 from intake.errors import ConfigError
 from intake.models import Task, utcnow
 from intake.outbox import add_task
 from intake.protection import audit
-from intake.store import transaction
+from intake.store import session_factory, transaction
 from intake.watching.checks import watch
 from intake.watching.incidents import Kind, open_incidents, report_incident, resolve_incident
 
@@ -72,8 +74,13 @@ def registered_heartbeat(instance: Instance):  # type: ignore[no-untyped-def]
 
 def test_healthz_tells_the_worker_heartbeat_and_the_oldest_owed_task(instance):
     client = client_for(instance)
-    body = client.get("/healthz").get_json()
-    assert client.get("/healthz").status_code == 503  # no worker at all
+    response = client.get("/healthz")
+    body = response.get_json()
+    # No worker at all: every web host would say the same, so the load balancer's check
+    # stays 200 (a 503 would take every host out at once); monitoring's strict one is 503.
+    assert response.status_code == 200 and body["status"] == "degraded"
+    assert client.get("/healthz?strict=1").status_code == 503
+    assert client.get("/healthz?strict=0").status_code == 200
     assert body["worker"] == {
         "status": "silent",
         "workers": 0,
@@ -90,6 +97,7 @@ def test_healthz_tells_the_worker_heartbeat_and_the_oldest_owed_task(instance):
         body = response.get_json()
         assert response.status_code == 200, body
         assert body["status"] == "ok"
+        assert client.get("/healthz?strict=1").status_code == 200
         assert body["worker"]["status"] == "ok" and body["worker"]["workers"] == 1
         assert body["worker"]["last_heartbeat"].endswith("Z")
     finally:
@@ -99,8 +107,10 @@ def test_healthz_tells_the_worker_heartbeat_and_the_oldest_owed_task(instance):
     # the limit, it is silent.
     reconfigure(instance, HIROBA_WORKER_SILENCE_SECONDS="1")
     strict = client_for(instance)
-    wait_until(lambda: strict.get("/healthz").status_code == 503, what="silence")
-    body = strict.get("/healthz").get_json()
+    wait_until(lambda: strict.get("/healthz?strict=1").status_code == 503, what="silence")
+    response = strict.get("/healthz")
+    body = response.get_json()
+    assert response.status_code == 200 and body["status"] == "degraded"
     assert body["worker"]["status"] == "silent" and body["worker"]["workers"] == 1
     assert body["worker"]["silent_seconds"] >= 1
 
@@ -108,9 +118,42 @@ def test_healthz_tells_the_worker_heartbeat_and_the_oldest_owed_task(instance):
     with transaction(instance.rt.sessions) as db:
         task = add_task(db, "worker.ingest.ingest_post", 1)
         task.created_at = utcnow() - timedelta(hours=2)
-    body = client.get("/healthz").get_json()
+    # The first client keeps the 300 s silence limit: its worker is not silent, only the
+    # task is stale, and that alone is no host's fault either.
+    response = client.get("/healthz")
+    body = response.get_json()
+    assert body["worker"]["status"] == "ok", body
+    assert response.status_code == 200 and body["status"] == "degraded"
+    assert client.get("/healthz?strict=1").status_code == 503
     assert body["tasks"]["status"] == "stale" and body["tasks"]["owed"] == 1
     assert body["tasks"]["oldest_age_seconds"] >= 7200
+
+
+def test_healthz_fails_the_host_only_when_it_cannot_reach_the_database(instance):
+    from intake.web import create_app
+
+    def health(rt):  # type: ignore[no-untyped-def]
+        client = create_app(instance.settings, runtime=rt).test_client()
+        return client.get("/healthz"), client.get("/healthz?strict=1")
+
+    # Redis down: one Redis serves every host, so no host is taken out for it.
+    nowhere = Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=1)
+    loose, strict = health(replace(instance.rt, redis=nowhere, queue=Queue(connection=nowhere)))
+    assert loose.status_code == 200, loose.get_json()
+    assert loose.get_json()["redis"] == "unavailable" and loose.get_json()["status"] == "degraded"
+    assert loose.get_json()["database"] == "ok"
+    assert strict.status_code == 503
+
+    # The database out of this host's reach: it can serve no form, so the check fails.
+    unreachable = create_engine(f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none")
+    try:
+        rt = replace(instance.rt, engine=unreachable, sessions=session_factory(unreachable))
+        loose, strict = health(rt)
+    finally:
+        unreachable.dispose()
+    assert loose.status_code == 503 and strict.status_code == 503
+    assert loose.get_json()["database"] == "unavailable"
+    assert loose.get_json()["status"] == "failing"
 
 
 def test_metrics_for_loopback_and_trusted_networks_only(instance):

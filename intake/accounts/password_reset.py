@@ -153,6 +153,7 @@ def reset_password(rt: Runtime, token: str, new_password: str) -> int:
         if account is None or account.status != AccountStatus.ACTIVE:
             raise InvalidToken("reset token")
         account.password_hash = hash_password(new_password)
+        account.must_change_password = False  # the person chose this one
         session.execute(
             update(PasswordResetToken)
             .where(

@@ -131,7 +131,10 @@ def open_person(vault: Vault, person: Person) -> PersonData:
 def register(
     rt: Runtime, reg: Registration, source: str = "web", entered_by: int | None = None
 ) -> int:
-    """Store a registration durably, owe its ingest to the worker, and return the account id."""
+    """Store a registration durably, owe its ingest to the worker, and return the account id.
+
+    A registration someone else typed in (entered_by) carries a password that person chose:
+    the account must change it at its first sign-in (intake/first_password)."""
     # Hashed first: a taken ID must not answer sooner than a free one.
     password_hash = hash_password(reg.password)
     with transaction(rt.sessions) as session:
@@ -150,6 +153,7 @@ def register(
             topics=",".join(reg.topics),
             areas=",".join(reg.areas),
             language=reg.language if reg.language in LANGUAGES else "ja",
+            must_change_password=entered_by is not None,
         )
         account.persons = [seal_person(rt.vault, role, data) for role, data in reg.persons.items()]
         session.add(account)
@@ -297,5 +301,6 @@ def change_password(rt: Runtime, account_id: int, current: str, new: str) -> Non
         if not verify_password(account.password_hash, current):
             raise WrongCurrentPassword(f"account {account_id}")
         account.password_hash = hash_password(new)
+        account.must_change_password = False
         audit.record(session, account.id, "password_changed", "account", account.id, count=0)
     end_account_sessions(rt.redis, rt.settings.redis_prefix, account_id)

@@ -354,6 +354,21 @@ def cmd_erase_personal_data(settings: Settings, args: argparse.Namespace) -> int
         print(f"{name}: {n}")
     print(_("消去の報告書: %(file)s") % {"file": report.text_path})
     print(str(report.json_path))
+    print(
+        _(
+            "鍵の控えと、hiroba backup --to で [backup] offsite 以外に置いたバックアップは"
+            "消せません。報告書のとおり別途廃棄してください"
+        )
+    )
+    if report.counts.get("offsite_backups_deleted") == -1:
+        print(
+            _(
+                "エラー: バケットに接続できず、[backup] offsite のバックアップを削除できません"
+                "でした。バケットの中の hiroba-…Z.backup を別途削除してください"
+            ),
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -315,13 +315,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "HIROBA_WORKER_SILENCE_SECONDS",
         "300",
-        "A worker without a heartbeat this long is silent: /healthz answers 503, an alert is sent.",
+        "A worker without a heartbeat this long is silent: /healthz says degraded, an alert goes.",
         parsers.positive_int,
     ),
     Setting(
         "HIROBA_OWED_TASK_SECONDS",
         "900",
-        "An owed task older than this makes /healthz answer 503.",
+        "An owed task older than this is stale: /healthz says degraded (503 with ?strict=1).",
         parsers.positive_int,
     ),
 )

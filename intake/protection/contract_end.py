@@ -3,9 +3,10 @@
 The export is a password-protected AES-256 ZIP of UTF-8 (with BOM) CSV files, and each
 export is written to the hand-over ledger. The erasure nulls every sealed column and
 blind index, erases the private flyers and images of every post not on the site, disables
-every sign-in, cancels owed work, compacts the database, deletes the managed backups and
-the queue's jobs, replaces the data keys (so copies of old ciphertext anywhere can no
-longer be opened) and writes a deletion report.
+every sign-in, cancels owed work, compacts the database, deletes the managed backups (and
+those Hiroba named under `[backup] offsite`, with the same credentials) and the queue's
+jobs, replaces the data keys (so copies of old ciphertext anywhere can no longer be opened)
+and writes a deletion report.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from ..runtime import Runtime
 from ..spreadsheet import BOM, spreadsheet_csv
 from ..store import transaction
 from ..uploads.erasure import delete_upload_rows, remove_folders, sweep_orphans
-from . import audit, ledger
+from . import audit, ledger, offsite
 from .backup import backups_dir
 from .backup_schedule import OUTCOME_FILE
 from .keys import write_data_keys
@@ -298,6 +299,26 @@ def _delete_backups(rt: Runtime) -> int:
     return removed
 
 
+def _delete_offsite_backups(rt: Runtime) -> int:
+    """Delete the backups Hiroba named under `[backup] offsite` (never another object there);
+    audit it; return how many, 0 with no offsite copy, -1 when the bucket did not answer."""
+    url = rt.settings.deployment.backup.offsite
+    if not url:
+        return 0
+    location = offsite.bucket_location("backup.offsite", url)
+    try:
+        keys = offsite.own_backups(rt.settings, location)
+        deleted = offsite.delete(rt.settings, location, keys)
+        detail = f"{location.describe()}: the backups Hiroba named"
+    except offsite.OffsiteError as exc:
+        deleted, detail = -1, f"{location.describe()}: {exc}"
+    with transaction(rt.sessions) as session:
+        audit.record(
+            session, None, "erase_offsite_backups", "backup", None, max(deleted, 0), detail
+        )
+    return deleted
+
+
 def _empty_queue(rt: Runtime, account_ids: list[int]) -> int:
     """Remove every job of the queue and its registries, and every sign-in session."""
     from ..accounts.sessions import revoke_sessions
@@ -336,6 +357,7 @@ def erase_personal_data(rt: Runtime, operator: str) -> DeletionReport:
     account_ids = _null_everything(rt, operator, counts)
     _compact(rt)
     counts["backups_deleted"] = _delete_backups(rt)
+    counts["offsite_backups_deleted"] = _delete_offsite_backups(rt)
     try:
         counts["queued_jobs_removed"] = _empty_queue(rt, account_ids)
     except RedisError:
@@ -360,9 +382,21 @@ LABELS = {
     "blind_indexes": "消去した検索用ハッシュの数",
     "tasks_cancelled": "取り消した未処理の作業",
     "backups_deleted": "削除した管理下のバックアップ",
+    "offsite_backups_deleted": "[backup] offsite から削除したバックアップ（-1: 接続できず）",
     "queued_jobs_removed": "キューから削除したジョブ（-1: Redis に接続できず）",
     "data_keys_replaced": "データ鍵の置き換え（1: 済み）",
 }
+
+
+# What the erasure cannot reach: the report and the command both say so.
+LEFT_BEHIND = (
+    "Hiroba からは消せないため、別途廃棄し、この報告書に記録してください:",
+    "  - 鍵の控え（hiroba backup-keys の書庫）",
+    "  - hiroba backup --to で [backup] offsite 以外の場所に置いたバックアップ、"
+    "コピーや移動したバックアップ",
+    "  - [backup] offsite の下の、Hiroba の名前（hiroba-…Z.backup）でないファイル",
+    "  - バケットのバージョニングや複製で残る旧版",
+)
 
 
 def write_report(folder: Path, report: DeletionReport) -> DeletionReport:
@@ -384,7 +418,7 @@ def write_report(folder: Path, report: DeletionReport) -> DeletionReport:
         "",
         "データベースの暗号化項目と検索用ハッシュをすべて消去し、全アカウントのログインを無効にしました。",
         "データ鍵を新しい鍵に置き換えたため、旧鍵で暗号化された複製は復号できません。",
-        "鍵の控え（hiroba backup-keys の書庫）と管理外のバックアップは別途廃棄してください。",
+        *LEFT_BEHIND,
     ]
     report.text_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return report

@@ -3,13 +3,16 @@
 `hiroba backup --to s3://bucket/prefix` and, with `[backup] offsite` in hiroba.toml, every
 scheduled backup put their file under the prefix by its own name, with server-side
 encryption (AES256) on top of the backup's own. `hiroba restore s3://bucket/prefix/<name>`
-fetches one back first. The client is the shared one (intake.objectstore): boto3's
+fetches one back first. At contract end `hiroba erase-personal-data` deletes the backups
+under `[backup] offsite` that carry Hiroba's own names (own_backups), and nothing else there.
+The client is the shared one (intake.objectstore): boto3's
 credential chain, HIROBA_S3_ENDPOINT_URL and HIROBA_S3_REGION.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
@@ -20,6 +23,9 @@ from ..errors import ConfigError
 from .sealed_stream import BackupError
 
 SSE = {"ServerSideEncryption": "AES256"}
+# The names Hiroba gives the backups it writes: `hiroba backup` (also with --to) and
+# `hiroba backup --scheduled`, each with its UTC stamp to the microsecond.
+OWN_NAME = re.compile(r"hiroba-(?:scheduled-)?\d{8}T\d{12}Z\.backup")
 
 
 class OffsiteError(BackupError):
@@ -97,3 +103,10 @@ def delete(settings: Settings, location: Location, keys: Iterable[str]) -> int:
         return objectstore.delete_keys(objectstore.client(settings), location.bucket, keys)
     except _errors() as exc:
         raise _failed(f"pruning {location.describe()}", exc) from None
+
+
+def own_backups(settings: Settings, location: Location) -> list[str]:
+    """Return the keys directly under location's prefix that carry Hiroba's backup names."""
+    return sorted(
+        key for name, key in names(settings, location).items() if OWN_NAME.fullmatch(name)
+    )

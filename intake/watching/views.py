@@ -1,8 +1,11 @@
 """GET /healthz and /metrics, and each request's id for the logs.
 
-/healthz answers everyone with states and ages (no personal data): 503 when the database
-does not answer, when no worker heartbeated within HIROBA_WORKER_SILENCE_SECONDS, or when
-the oldest owed task waited longer than HIROBA_OWED_TASK_SECONDS. /metrics answers only
+/healthz answers everyone with states and ages (no personal data). Its status code is for a
+load balancer: 503 only when this host cannot reach the database (it can serve no form).
+A silent worker, a stale owed task or a Redis outage are no single web host's fault: taking
+every host out for them would take the whole site down, so they answer 200 with
+"status": "degraded" and the details. /healthz?strict=1 is for monitoring: 503 for any of
+them too. /metrics answers only
 loopback and HIROBA_METRICS_ALLOW; anyone else gets the same 404 as an unknown address.
 """
 
@@ -48,17 +51,17 @@ def healthz() -> tuple[Response, int]:
     now = utcnow()
     database = ping(rt.engine)
     body: dict[str, Any] = {"database": "ok" if database else "unavailable"}
-    healthy = database
+    work = True  # the deployment's work: the worker heartbeats and owed tasks are on time
     if database:
         try:
             with rt.sessions() as session:
                 tasks = probes.owed_tasks(session)
         except SQLAlchemyError:
-            healthy, body["database"] = False, "unavailable"
+            database, body["database"] = False, "unavailable"
         else:
             age = tasks.oldest_age(now)
             stale = age >= settings.owed_task_seconds
-            healthy = healthy and not stale
+            work = not stale
             body["tasks"] = {
                 "status": "stale" if stale else "ok",
                 "owed": tasks.pending,
@@ -74,7 +77,7 @@ def healthz() -> tuple[Response, int]:
     body["redis"] = "ok" if redis else "unavailable"
     if redis:
         silent = workers.silent(now, settings.worker_silence_seconds)
-        healthy = healthy and not silent
+        work = work and not silent
         seconds = workers.silent_seconds(now)
         body["worker"] = {
             "status": "silent" if silent else "ok",
@@ -83,8 +86,10 @@ def healthz() -> tuple[Response, int]:
             "silent_seconds": None if seconds is None else int(seconds),
             "limit_seconds": settings.worker_silence_seconds,
         }
-    body["status"] = "ok" if healthy and redis else ("degraded" if healthy else "failing")
-    return jsonify(body), 200 if healthy else 503
+    everything = database and redis and work
+    body["status"] = "ok" if everything else ("degraded" if database else "failing")
+    strict = request.args.get("strict") == "1"
+    return jsonify(body), 200 if (everything if strict else database) else 503
 
 
 def metrics_allowed(settings: Settings, address: str | None) -> bool:

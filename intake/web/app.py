@@ -62,6 +62,7 @@ def create_app(
     from ..applications import hand_views as applications_by_hand
     from ..applications import organizer_views as organizer
     from ..applications import views as applications
+    from ..first_password import views as first_password
     from ..helping import enrol_views as helping_enrol
     from ..helping import views as helping
     from ..inquiries import moderation_views as moderation_inquiries
@@ -104,6 +105,7 @@ def create_app(
     app.register_blueprint(moderation_inquiries.bp, url_prefix="/app")
     app.register_blueprint(helping.bp, url_prefix="/app")
     app.register_blueprint(helping_enrol.bp, url_prefix="/app")
+    first_password.install(app)  # the page, and the gate that sends a marked account there
     app.register_blueprint(moderation_notices.bp, url_prefix="/app")
     theme.install(app)  # the site's header, footer and stylesheets, before the site's routes
     app.register_blueprint(site.bp)
