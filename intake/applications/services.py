@@ -65,6 +65,11 @@ class EventFull(ApplicationRefused):
     message = N_("このイベントは満員のため、申込を受け付けられませんでした。")
 
 
+class EventChanged(HirobaError):
+    """The event's questions or contact fields changed after its form was built: build the
+    form again (nothing was stored)."""
+
+
 class PartyTooLarge(ApplicationRefused):
     message = N_("参加人数がこのイベントの定員を超えています。人数を減らしてください。")
 
@@ -128,6 +133,8 @@ _LOCK_FOR_APPLYING = (
         Post.apply_until,
         Post.capacity,
         Post.waitlist,
+        Post.questions,
+        Post.ask_contact,
     )
     .execution_options(synchronize_session=False)
 )
@@ -241,6 +248,7 @@ def apply(
     data: ApplicationData,
     source: EntrySource = EntrySource.WEB,
     entered_by: int | None = None,
+    form_of: Post | None = None,
 ) -> Outcome:
     """Allocate an application at once (confirmed or waiting) and owe its mail to the worker.
 
@@ -250,6 +258,8 @@ def apply(
     owed a notice; the caller answers as for a new application. An application staff
     typed in (entered_by, from a phone call or paper) is audited, and its duplicate is
     told to the staff member rather than mailed to the existing application's owner.
+    form_of is the post the form was built from when that was not read in this request:
+    EventChanged when its questions or contact fields are no longer the event's.
     """
     vault = rt.vault
     email_index = vault.blind_index(data.email, "applications.email") if data.email else None
@@ -274,6 +284,11 @@ def apply(
             raise NotFound(f"post {post_id}")
         if event.apply_until is not None and local_now() > event.apply_until:
             raise ApplicationsClosed()
+        if form_of is not None and (form_of.questions, form_of.ask_contact) != (
+            event.questions,
+            event.ask_contact,
+        ):
+            raise EventChanged(f"post {post_id}")
         if event.capacity is not None and data.party_size > event.capacity:
             raise PartyTooLarge()
         taken, waiting, existing_id = sql.execute(
