@@ -416,3 +416,10 @@ def test_a_form_built_before_the_event_changed_stores_nothing_it_did_not_ask(ins
     change(accepts_applications=False)
     assert client.post(url, data={**form(1), "q0": "午前", "csrf_token": token}).status_code == 404
     assert statuses(instance, post_id) == {}
+
+    # Kept while closed, open again: read again, not refused.
+    change(accepts_applications=True, apply_until=local_now() - timedelta(minutes=1))
+    assert "終了しました" in client.get(url).get_data(as_text=True)
+    change(apply_until=None)
+    reopened = client.post(url, data={**form(1), "q0": "午前", "csrf_token": token})
+    assert reopened.status_code == 302 and len(statuses(instance, post_id)) == 1

@@ -31,10 +31,13 @@ def apply(post_id: int) -> str | Response | tuple[str, int]:
     if request.method == "POST":
         # A rush posts to one event: its form is built from the post this process read a
         # moment ago; the allocation checks what the form rested on (EventChanged).
-        try:
-            return _apply(post_id, recent_event(rt(), post_id), kept=True)
-        except application_service.EventChanged:
-            forget_event(rt(), post_id)
+        # A kept event that looks closed is read again before anyone is refused.
+        event = recent_event(rt(), post_id)
+        if application_service.is_open(event):
+            try:
+                return _apply(post_id, event, kept=True)
+            except application_service.EventChanged:
+                forget_event(rt(), post_id)
     return _apply(post_id, read_event(rt(), post_id), kept=False)
 
 
