@@ -199,7 +199,6 @@ def test_a_connection_the_server_dropped_while_idle_is_replaced_before_use(
     import psycopg
 
     monkeypatch.setattr(store, "IDLE_PING_SECONDS", 0.0)  # every reuse counts as rested
-    store.migrate(database_url)
     engine = store.make_engine(database_url)
     try:
         with engine.connect() as connection:
