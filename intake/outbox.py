@@ -16,7 +16,7 @@ from redis import Redis
 from redis.client import Pipeline
 from redis.exceptions import RedisError
 from rq import Queue
-from sqlalchemy import insert, or_, select
+from sqlalchemy import DateTime, Insert, Integer, String, Text, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from . import redis_keys
@@ -48,6 +48,35 @@ def insert_task(session: Session, name: str, subject_id: int) -> Task:
     values = {"name": name, "subject_id": subject_id}
     task_id = session.connection().execute(_INSERT_TASK, values).scalar_one()
     return Task(id=task_id, name=name, subject_id=subject_id)
+
+
+def with_task(row: Insert) -> Insert:
+    """Return one statement that inserts row (an INSERT ... RETURNING the row's id) and the
+    task owed on it, returning (subject id, task id): PostgreSQL's data-modifying WITH, a
+    round trip less than insert_task after the row. Execute it with task_values()."""
+    new_row = row.cte("new_row")
+    owed = select(
+        bindparam("task_name", type_=String),
+        new_row.c.id,
+        bindparam("task_state", type_=String),
+        bindparam("task_attempts", type_=Integer),
+        bindparam("task_error", type_=Text),
+        bindparam("task_created_at", type_=DateTime),
+    )
+    columns = ["name", "subject_id", "state", "attempts", "last_error", "created_at"]
+    statement = insert(Task).from_select(columns, owed, include_defaults=False)
+    return statement.returning(Task.subject_id, Task.id)
+
+
+def task_values(name: str) -> dict[str, object]:
+    """Return the task's parameters of a with_task statement (a pending task named name)."""
+    return {
+        "task_name": name,
+        "task_state": TaskState.PENDING,
+        "task_attempts": 0,
+        "task_error": "",
+        "task_created_at": utcnow(),
+    }
 
 
 def make_queue(redis: Redis, name: str) -> Queue:

@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import ConfigError, StoreUnavailable
@@ -50,7 +51,36 @@ def make_engine(database_url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(database_url, pool_pre_ping=True)
+    engine = create_engine(database_url)
+    _ping_when_idle(engine)
+    return engine
+
+
+# A pooled connection that rested longer than this is pinged before use (the server may
+# have restarted or dropped it); a busy one is not: pinging on every checkout cost a
+# round trip per transaction, two per application.
+IDLE_PING_SECONDS = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it has been idle: SQLAlchemy's
+    pool_pre_ping, minus the round trip while the pool is busy. A connection lost within
+    the idle time fails its request alone (StoreUnavailable: nothing is acknowledged), and
+    SQLAlchemy then replaces the pool's connections."""
+
+    @event.listens_for(engine, "checkin")
+    def _rested(_dbapi_connection, record):  # type: ignore[no-untyped-def]
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_connection, record, _proxy):  # type: ignore[no-untyped-def]
+        rested = record.info.get("checked_in")
+        if rested is None or time.monotonic() - rested < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(f"idle connection lost: {type(exc).__name__}") from exc
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

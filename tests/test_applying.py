@@ -12,13 +12,13 @@ from accounts_support import client_for, reconfigure
 from actors import open_group
 from conftest import csrf_token, submit
 from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from intake.applications import services as svc
 from intake.applications.links import application_path, local_now, make_link_token
 from intake.applications.questions import Question, encode_questions
 from intake.errors import InvalidTransition
-from intake.models import Application
+from intake.models import Application, Post
 from intake.moderation import decisions as post_decisions
 from intake.posts.services import PostData, submit_post
 
@@ -386,3 +386,40 @@ def test_a_duplicate_is_answered_exactly_like_a_new_application(instance, mailsi
     assert link
     own = client_for(instance).get(link.group(1)).get_data(as_text=True)
     assert "参加確定" in own and "申込をキャンセルする" in own
+
+
+def test_a_form_built_before_the_event_changed_stores_nothing_it_did_not_ask(instance, client):
+    """The POST builds its form from the event this process read a moment ago (open_events);
+    the allocation's locked read decides: changed questions mean the form is built again,
+    a closed event or a passed deadline refuse as they do when read afresh."""
+    post_id = live_event(instance, capacity=5)
+    url = f"/app/events/{post_id}/apply"
+
+    def change(**values: object) -> None:
+        with instance.rt.sessions.begin() as db:
+            db.execute(update(Post).where(Post.id == post_id).values(**values))
+
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    asked = encode_questions([Question("参加する回", "choice", ("午前", "午後"), required=True)])
+    change(questions=asked)
+    rebuilt = client.post(url, data={**form(1), "csrf_token": token})
+    assert rebuilt.status_code == 422 and "選択してください" in rebuilt.get_data(as_text=True)
+    assert statuses(instance, post_id) == {}
+
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    change(apply_until=local_now() - timedelta(minutes=1))
+    late = client.post(url, data={**form(1), "q0": "午前", "csrf_token": token})
+    assert late.status_code == 409 and "終了しました" in late.get_data(as_text=True)
+
+    change(apply_until=None)
+    token = csrf_token(client.get(url).get_data(as_text=True))
+    change(accepts_applications=False)
+    assert client.post(url, data={**form(1), "q0": "午前", "csrf_token": token}).status_code == 404
+    assert statuses(instance, post_id) == {}
+
+    # Kept while closed, open again: read again, not refused.
+    change(accepts_applications=True, apply_until=local_now() - timedelta(minutes=1))
+    assert "終了しました" in client.get(url).get_data(as_text=True)
+    change(apply_until=None)
+    reopened = client.post(url, data={**form(1), "q0": "午前", "csrf_token": token})
+    assert reopened.status_code == 302 and len(statuses(instance, post_id)) == 1

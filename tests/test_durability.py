@@ -7,9 +7,10 @@ import time
 
 import pytest
 from actors import applicant, new_post, open_group
-from conftest import Instance, csrf_token
+from conftest import PG_ADMIN_URL, Instance, csrf_token
 from sqlalchemy import func, select, text
 
+from intake import store
 from intake.jobs import INGEST_APPLICATION
 from intake.models import Application, Build, Post, SiteState, Task
 from intake.moderation import decisions as post_decisions
@@ -186,3 +187,25 @@ def test_database_that_cannot_commit_asks_to_retry(instance, client):
     assert "保存できませんでした" in body and "申込検査 次郎7" in body
     assert "受け付けました" not in body
     assert counts(instance) == {}
+
+
+def test_a_connection_the_server_dropped_while_idle_is_replaced_before_use(
+    database_url, monkeypatch
+):
+    """Pooled connections are pinged only after resting (a busy pool skips the round trip);
+    one the server dropped meanwhile is replaced, and the transaction runs."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has no server to drop a connection")
+    import psycopg
+
+    monkeypatch.setattr(store, "IDLE_PING_SECONDS", 0.0)  # every reuse counts as rested
+    engine = store.make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            first = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (first,))
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != first
+    finally:
+        engine.dispose()

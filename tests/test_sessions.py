@@ -107,6 +107,26 @@ def test_idle_timeout_ends_the_session(instance):
     assert not is_signed_in(client.get("/app/my"))
 
 
+def test_reading_a_session_restarts_its_idle_timeout_never_past_its_deadline(instance):
+    """The idle timeout restarts as the session is read (GETEX), capped by the deadline."""
+    open_group(instance)
+    app = app_with(instance, session_idle_seconds=600, session_member_seconds=3600)
+    client = app.test_client()
+    sign_in(client, *GROUP)
+    key = SESSION_PREFIX + cookie_of(client)
+    instance.rt.redis.expire(key, 5)  # as if it had been idle for almost ten minutes
+    assert is_signed_in(client.get("/app/my"))
+    assert 590 <= instance.rt.redis.ttl(key) <= 600
+
+    short = app_with(instance, session_idle_seconds=600, session_member_seconds=60)
+    other = short.test_client()
+    sign_in(other, *GROUP)
+    key = SESSION_PREFIX + cookie_of(other)
+    instance.rt.redis.expire(key, 5)
+    assert is_signed_in(other.get("/app/my"))
+    assert 5 < instance.rt.redis.ttl(key) <= 60  # restarted, but not past the deadline
+
+
 def test_absolute_timeout_ends_even_an_active_session(instance):
     open_group(instance)
     app = app_with(instance, session_member_seconds=2)

@@ -52,6 +52,7 @@ class StoredSession:
 
     data: dict[str, Any] = field(default_factory=dict)
     deadline: float | None = None
+    touched: bool = False  # its idle timeout restarted as it was read (not stored)
 
 
 def new_session_id() -> str:
@@ -68,23 +69,37 @@ def _index(prefix: str, account_id: int) -> str:
 
 
 def load(
-    redis: Redis, prefix: str, session_id: str, now: float | None = None
+    redis: Redis,
+    prefix: str,
+    session_id: str,
+    now: float | None = None,
+    policy: SessionPolicy | None = None,
 ) -> StoredSession | None:
-    """Return the session stored under session_id, or None when unknown, idle or too old."""
+    """Return the session stored under session_id, or None when unknown, idle or too old.
+
+    With policy, the idle timeout restarts in the same round trip (GETEX), never past the
+    absolute deadline; the session comes back `touched`, so the request need not touch it.
+    """
     if not session_id or len(session_id) > 100:
         return None
-    raw = redis.get(_key(prefix, session_id))
+    key = _key(prefix, session_id)
+    raw = redis.get(key) if policy is None else redis.getex(key, ex=policy.idle_seconds)
     if raw is None:
         return None
     try:
         record = json.loads(raw)
         stored = StoredSession(data=dict(record["data"]), deadline=record.get("deadline"))
     except (ValueError, KeyError, TypeError):
-        redis.delete(_key(prefix, session_id))
+        redis.delete(key)
         return None
-    if stored.deadline is not None and (now or time.time()) >= stored.deadline:
+    now = now or time.time()
+    if stored.deadline is not None and now >= stored.deadline:
         delete(redis, prefix, session_id, stored.data.get("account_id"))
         return None
+    if policy is not None:
+        if stored.deadline is not None and stored.deadline - now < policy.idle_seconds:
+            touch(redis, prefix, session_id, stored, policy)  # the GETEX went past the deadline
+        stored.touched = True
     return stored
 
 

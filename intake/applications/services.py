@@ -65,6 +65,11 @@ class EventFull(ApplicationRefused):
     message = N_("このイベントは満員のため、申込を受け付けられませんでした。")
 
 
+class EventChanged(HirobaError):
+    """The event's questions or contact fields changed after its form was built: build the
+    form again (nothing was stored)."""
+
+
 class PartyTooLarge(ApplicationRefused):
     message = N_("参加人数がこのイベントの定員を超えています。人数を減らしてください。")
 
@@ -128,6 +133,8 @@ _LOCK_FOR_APPLYING = (
         Post.apply_until,
         Post.capacity,
         Post.waitlist,
+        Post.questions,
+        Post.ask_contact,
     )
     .execution_options(synchronize_session=False)
 )
@@ -154,6 +161,18 @@ _STANDING = select(
     .scalar_subquery(),
 )
 _INSERT_APPLICATION = insert(Application).returning(Application.id)
+_APPLICATION_COLUMNS = (
+    "post_id", "status", "party_size", "seq", "email_index", "phone_index", "processed_at",
+    "source", "language", "name_enc", "address_enc", "phone_enc", "email_enc", "answers_enc",
+    "created_at",
+)  # fmt: skip
+# On PostgreSQL the application and the task of its mail are one statement (one round
+# trip less while the event's row is locked); SQLite has no INSERT inside WITH.
+_INSERT_APPLICATION_AND_MAIL = outbox.with_task(
+    insert(Application)
+    .values({c: bindparam(c, type_=Application.__table__.c[c].type) for c in _APPLICATION_COLUMNS})
+    .returning(Application.id)
+)
 
 
 def is_open(post: Post) -> bool:
@@ -241,6 +260,7 @@ def apply(
     data: ApplicationData,
     source: EntrySource = EntrySource.WEB,
     entered_by: int | None = None,
+    form_of: Post | None = None,
 ) -> Outcome:
     """Allocate an application at once (confirmed or waiting) and owe its mail to the worker.
 
@@ -250,6 +270,8 @@ def apply(
     owed a notice; the caller answers as for a new application. An application staff
     typed in (entered_by, from a phone call or paper) is audited, and its duplicate is
     told to the staff member rather than mailed to the existing application's owner.
+    form_of is the post the form was built from when that was not read in this request:
+    EventChanged when its questions or contact fields are no longer the event's.
     """
     vault = rt.vault
     email_index = vault.blind_index(data.email, "applications.email") if data.email else None
@@ -274,6 +296,11 @@ def apply(
             raise NotFound(f"post {post_id}")
         if event.apply_until is not None and local_now() > event.apply_until:
             raise ApplicationsClosed()
+        if form_of is not None and (form_of.questions, form_of.ask_contact) != (
+            event.questions,
+            event.ask_contact,
+        ):
+            raise EventChanged(f"post {post_id}")
         if event.capacity is not None and data.party_size > event.capacity:
             raise PartyTooLarge()
         taken, waiting, existing_id = sql.execute(
@@ -291,21 +318,32 @@ def apply(
             outcome = Outcome(existing[0], post_id, "duplicate", None, 0, bool(data.email))
         else:
             status = ApplicationStatus.CONFIRMED if fits else ApplicationStatus.WAITLISTED
-            application_id = sql.execute(
-                _INSERT_APPLICATION,
-                {
-                    "post_id": post_id,
-                    "status": status,
-                    "party_size": data.party_size,
-                    "seq": event.apply_seq,
-                    "email_index": email_index,
-                    "phone_index": phone_index,
-                    "processed_at": utcnow(),
-                    "source": source,
-                    "language": data.language if data.language in LANGUAGES else "ja",
-                    **sealed,
-                },
-            ).scalar_one()
+            now = utcnow()
+            values: dict[str, object] = {
+                "post_id": post_id,
+                "status": status,
+                "party_size": data.party_size,
+                "seq": event.apply_seq,
+                "email_index": email_index,
+                "phone_index": phone_index,
+                "processed_at": now,
+                "source": source,
+                "language": data.language if data.language in LANGUAGES else "ja",
+                "created_at": now,
+                **sealed,
+            }
+            if data.email and sql.dialect.name == "postgresql":
+                values.update(outbox.task_values(jobs.INGEST_APPLICATION))
+                application_id, task_id = sql.execute(_INSERT_APPLICATION_AND_MAIL, values).one()
+                tasks.append(
+                    Task(id=task_id, name=jobs.INGEST_APPLICATION, subject_id=application_id)
+                )
+            else:
+                application_id = sql.execute(_INSERT_APPLICATION, values).scalar_one()
+                if data.email:
+                    tasks.append(
+                        outbox.insert_task(session, jobs.INGEST_APPLICATION, application_id)
+                    )
             if entered_by is not None:
                 audit.record(
                     session,
@@ -316,8 +354,6 @@ def apply(
                     count=1,
                     detail=f"{source} application",
                 )
-            if data.email:
-                tasks.append(outbox.insert_task(session, jobs.INGEST_APPLICATION, application_id))
             # The arrival counter only grows: everyone waiting arrived before this one.
             position = waiting + 1 if status == ApplicationStatus.WAITLISTED else None
             outcome = Outcome(

@@ -21,13 +21,27 @@ from . import services as application_service
 from .forms import ApplicationFormBase, CancelForm, application_form
 from .links import BadLink, read_link_token
 from .models import Availability
+from .open_events import forget_event, read_event, recent_event
 
 bp = Blueprint("applications", __name__, template_folder="templates")
 
 
 @bp.route("/events/<int:post_id>/apply", methods=["GET", "POST"])
 def apply(post_id: int) -> str | Response | tuple[str, int]:
-    event = open_event(rt(), post_id)
+    if request.method == "POST":
+        # A rush posts to one event: its form is built from the post this process read a
+        # moment ago; the allocation checks what the form rested on (EventChanged).
+        # A kept event that looks closed is read again before anyone is refused.
+        event = recent_event(rt(), post_id)
+        if application_service.is_open(event):
+            try:
+                return _apply(post_id, event, kept=True)
+            except application_service.EventChanged:
+                forget_event(rt(), post_id)
+    return _apply(post_id, read_event(rt(), post_id), kept=False)
+
+
+def _apply(post_id: int, event: Post, kept: bool) -> str | Response | tuple[str, int]:
     settings = rt().settings
     if not application_service.is_open(event):
         return _closed(event, _(application_service.ApplicationsClosed.message))
@@ -44,7 +58,11 @@ def apply(post_id: int) -> str | Response | tuple[str, int]:
     context = {"form": form, "event": event}
     if form.validate_on_submit():
         try:
-            application_service.apply(rt(), post_id, _application_data(form))
+            application_service.apply(
+                rt(), post_id, _application_data(form), form_of=event if kept else None
+            )
+        except application_service.ApplicationsClosed as closed:
+            return _closed(event, _(closed.message))
         except application_service.ApplicationRefused as refused:
             form.form_errors.append(_(refused.message))
         except StoreUnavailable:

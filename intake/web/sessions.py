@@ -93,7 +93,7 @@ class RedisSessionInterface(SessionInterface):
             return session
         if cookie:
             try:
-                stored = store.load(self.redis, self.prefix, cookie)
+                stored = store.load(self.redis, self.prefix, cookie, policy=self.policy)
             except RedisError as exc:
                 log.warning("sessions unavailable: %s", type(exc).__name__)
                 stored = None
@@ -124,9 +124,10 @@ class RedisSessionInterface(SessionInterface):
                 stored.data = dict(session)
                 store.save(self.redis, self.prefix, session.session_id, stored, self.policy)
             else:
-                store.touch(
-                    self.redis, self.prefix, session.session_id, session.stored, self.policy
-                )
+                if not session.stored.touched:
+                    store.touch(
+                        self.redis, self.prefix, session.session_id, session.stored, self.policy
+                    )
                 return
         except RedisError as exc:
             log.warning("sessions unavailable: %s", type(exc).__name__)

@@ -1,0 +1,117 @@
+"""Where one application's time goes: cProfile over N apply POSTs through Flask's test
+client, against a private redis-server and a real database (SQLite, or PostgreSQL on
+127.0.0.1:5432 / HIROBA_BENCH_PG), with the round trips each POST makes.
+
+    .venv/bin/python bench/profile_apply.py [--database sqlite|postgresql] [--posts 300]
+        [--top 40] [--save apply.prof]
+
+It prints wall and CPU milliseconds per POST (profiled: the profiler's overhead
+included), the round trips per POST (Redis sends, database statements and transaction
+commands, pings), then the cumulative profile of the intake's own functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from apply_rush import CSRF, RUSH_ENV, STARTED, applicant_data, make_event  # noqa: E402
+from bench_apply import database  # noqa: E402
+
+from intake.cli.instance import start_private_redis  # noqa: E402
+from intake.config import Settings  # noqa: E402
+from intake.crypto import create_keys  # noqa: E402
+from intake.runtime import Runtime  # noqa: E402
+from intake.store import migrate  # noqa: E402
+
+# (what is counted, how the profile names the function)
+ROUND_TRIPS = (
+    ("redis sends", "<method 'sendall' of '_socket.socket' objects>", ""),
+    ("sqlite statements", "<method 'execute' of 'sqlite3.Cursor' objects>", ""),
+    ("psycopg statements", "execute", "psycopg/cursor.py"),
+    ("psycopg BEGIN/COMMIT/ROLLBACK", "_exec_command", "psycopg/_connection_base.py"),
+    ("pings", "do_ping", ""),
+    ("open_event", "open_event", ""),
+)
+
+
+def per_post(stats: pstats.Stats, posts: int) -> dict[str, float]:
+    found: dict[str, float] = {}
+    for (path, _line, name), (_cc, calls, *_rest) in stats.stats.items():  # type: ignore[attr-defined]
+        for label, function, where in ROUND_TRIPS:
+            if name == function and path.endswith(where):
+                found[label] = found.get(label, 0) + calls / posts
+    return found
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database", default="sqlite", choices=["sqlite", "postgresql"])
+    parser.add_argument("--posts", type=int, default=300)
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--save", default="")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="hiroba-profile-apply-"))
+    redis, redis_url = start_private_redis(folder)
+    try:
+        with database(args.database, folder) as url:
+            if url is None:
+                return 1
+            env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
+            env.update(RUSH_ENV)
+            env.update(HIROBA_HOME=str(folder / "instance"), HIROBA_DATABASE_URL=url,
+                       HIROBA_REDIS_URL=redis_url)  # fmt: skip
+            settings = Settings.from_env(env)
+            create_keys(settings.keys_dir)
+            migrate(url)
+            rt = Runtime.from_settings(settings)
+            post_id = make_event(rt, 100)
+            from intake.web import create_app
+
+            app = create_app(settings, runtime=rt)
+            url_path = f"/app/events/{post_id}/apply"
+            forms = []
+            for n in range(args.posts + 50):  # the first 50 warm the process up
+                client = app.test_client()
+                html = client.get(url_path).get_data(as_text=True)
+                csrf, started = CSRF.search(html), STARTED.search(html)
+                assert csrf and started, "the form lacks its hidden fields"
+                forms.append((client, {**applicant_data(n), "csrf_token": csrf.group(1),
+                                       "started": started.group(1)}))  # fmt: skip
+            time.sleep(float(RUSH_ENV["HIROBA_APPLY_MIN_SECONDS"]) + 0.2)
+            profile = cProfile.Profile()
+            for i, (client, data) in enumerate(forms):
+                if i == 50:
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    profile.enable()
+                status = client.post(url_path, data=data).status_code
+                assert status == 302, status
+            profile.disable()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            rt.close()
+    finally:
+        redis.kill()
+        redis.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"# {args.database}: {args.posts} POSTs, {wall / args.posts * 1000:.2f} ms wall, "
+          f"{cpu / args.posts * 1000:.2f} ms CPU per POST (profiled)")  # fmt: skip
+    stats = pstats.Stats(profile)
+    trips = per_post(stats, args.posts)
+    print("# per POST: " + ", ".join(f"{k} {v:.2f}" for k, v in sorted(trips.items())))
+    if args.save:
+        stats.dump_stats(args.save)
+    stats.sort_stats("cumulative").print_stats(r"intake/", args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
