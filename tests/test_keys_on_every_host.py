@@ -68,7 +68,7 @@ def test_a_rotation_on_one_host_stops_the_other_until_the_keys_are_copied(
         assert web.strip() == f"hiroba: {sentence}"
 
         [line] = keys_lines(hiroba(b.env, "check", LANG="en_US.UTF-8"))
-        assert "data key k2," in line
+        assert "data key(s) k2," in line
         assert keys_lines(hiroba(a.env, "check", LANG="en_US.UTF-8")) == []
 
         copy_key_file(a, b)
