@@ -23,11 +23,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from .config import read_key_file
 from .controls import stored
 from .errors import ConfigError, DecryptionError
+from .validation import N_
 
 DATA_KEYS_FILE = "data-keys.json"
 BACKUP_KEY_FILE = "backup.key"
 INDEX_KEY_FILE = "index.key"
 SECRET_KEY_FILE = "secret.key"  # noqa: S105 - a file name, not a secret
+
+# A key file that cannot be read as one (a Japanese gettext id; the command translates it).
+NOT_A_KEY_FILE = N_("鍵ファイル %(path)s は正しい鍵ファイルではありません。")
 
 
 @dataclass
@@ -126,9 +130,12 @@ def read_data_keys(path: Path) -> tuple[dict[str, bytes], str]:
         keys = {kid: base64.b64decode(b64) for kid, b64 in spec["keys"].items()}
         active = spec["active"]
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise ConfigError(f"{path} is not a valid key file.") from None
+        raise ConfigError(NOT_A_KEY_FILE, path=path) from None
     if active not in keys or any(len(k) != 32 for k in keys.values()):
-        raise ConfigError(f"{path} must hold 32-byte keys and name one.")
+        raise ConfigError(
+            N_("鍵ファイル %(path)s には 32 バイトの鍵と、使う鍵の名前を書いてください。"),
+            path=path,
+        )
     return keys, active
 
 
@@ -138,9 +145,12 @@ def load_vault(keys_dir: Path) -> Vault:
     try:
         index_key = bytes.fromhex(read_key_file(keys_dir / INDEX_KEY_FILE).decode())
     except ValueError:
-        raise ConfigError(f"{keys_dir / INDEX_KEY_FILE} is not a valid key file.") from None
+        raise ConfigError(NOT_A_KEY_FILE, path=keys_dir / INDEX_KEY_FILE) from None
     if len(index_key) < 32:
-        raise ConfigError(f"{keys_dir / INDEX_KEY_FILE} must hold a key of at least 32 bytes.")
+        raise ConfigError(
+            N_("鍵ファイル %(path)s には 32 バイト以上の鍵を書いてください。"),
+            path=keys_dir / INDEX_KEY_FILE,
+        )
     vault = Vault(
         keys=keys, active=active, index_key=index_key, keys_file=keys_dir / DATA_KEYS_FILE
     )

@@ -20,7 +20,12 @@ from urllib.parse import urlsplit
 from .errors import ConfigError
 from .taxonomy import AUDIENCES, AUDIENCES_EN
 from .uploads.limits import UploadLimits, load_upload_limits
-from .validation import InvalidInput, email
+from .validation import N_, InvalidInput, email
+
+# Messages several keys share (Japanese gettext ids; the `hiroba` command translates them).
+TRUE_OR_FALSE = N_("%(path)s: %(key)s は true か false にしてください。")
+DAYS = N_("%(path)s: %(key)s は日数の整数で、1 から 3650 にしてください。")
+WHOLE_NUMBER = N_("%(path)s: %(key)s は %(low)s から %(high)s の整数にしてください。")
 
 FILE_NAME = "hiroba.toml"
 NIGHTLY_BUILD = dt.time(0, 10)  # [publishing] nightly_build by default
@@ -137,14 +142,20 @@ class Deployment:
 def _table(doc: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
     value = doc.get(name, {})
     if not isinstance(value, dict):
-        raise ConfigError(f"{path}: [{name}] must be a table.")
+        raise ConfigError(
+            N_("%(path)s: [%(name)s] は表（テーブル）にしてください。"), path=path, name=name
+        )
     return value
 
 
 def _unknown(table: dict[str, Any], known: tuple[str, ...], section: str, path: Path) -> None:
     for key in table:
         if key not in known:
-            raise ConfigError(f"{path}: {section}.{key} is not a known key.")
+            raise ConfigError(
+                N_("%(path)s: %(key)s は知られていないキーです。"),
+                path=path,
+                key=f"{section}.{key}",
+            )
 
 
 def load_deployment(home: Path) -> Deployment:
@@ -155,33 +166,44 @@ def load_deployment(home: Path) -> Deployment:
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        reason = str(exc).rstrip(".")
-        raise ConfigError(f"{path} is not valid TOML ({reason}).") from None
+        reason = str(exc).rstrip(".")  # the parser's own words, with the line and column
+        raise ConfigError(
+            N_("%(path)s は正しい TOML ではありません（%(reason)s）。"), path=path, reason=reason
+        ) from None
     known_sections = (
         "personal_fields", "withdrawal", "applications", "content", "audiences", "uploads",
         "publishing", "backup", "operator", "retention",
     )  # fmt: skip
     for section in doc:
         if section not in known_sections:
-            raise ConfigError(f"{path}: [{section}] is not a known section.")
+            raise ConfigError(
+                N_("%(path)s: [%(section)s] は知られていない節です。"), path=path, section=section
+            )
     personal = _table(doc, "personal_fields", path)
     _unknown(personal, (*SWITCHES, "minimum_age"), "personal_fields", path)
     switches: dict[str, Any] = {}
     for switch in SWITCHES:
         value = personal.get(switch, False)
         if not isinstance(value, bool):
-            raise ConfigError(f"{path}: personal_fields.{switch} must be true or false.")
+            raise ConfigError(TRUE_OR_FALSE, path=path, key=f"personal_fields.{switch}")
         switches[switch] = value
     minimum_age = personal.get("minimum_age", 0)
     if isinstance(minimum_age, bool) or not isinstance(minimum_age, int):
-        raise ConfigError(f"{path}: personal_fields.minimum_age must be a whole number.")
+        raise ConfigError(
+            N_("%(path)s: personal_fields.minimum_age は整数にしてください。"), path=path
+        )
     if not 0 <= minimum_age <= 120:
-        raise ConfigError(f"{path}: personal_fields.minimum_age must be between 0 and 120.")
+        raise ConfigError(
+            N_("%(path)s: personal_fields.minimum_age は 0 から 120 にしてください。"), path=path
+        )
     withdrawal = _table(doc, "withdrawal", path)
     _unknown(withdrawal, ("posts",), "withdrawal", path)
     posts = withdrawal.get("posts", "unpublish")
     if posts not in WITHDRAWAL_POSTS:
-        raise ConfigError(f'{path}: withdrawal.posts must be "unpublish" or "keep_anonymous".')
+        raise ConfigError(
+            N_('%(path)s: withdrawal.posts は "unpublish" か "keep_anonymous" にしてください。'),
+            path=path,
+        )
     audiences, audiences_en = _audiences(doc, path)
     return Deployment(
         personal_fields=PersonalFields(minimum_age=minimum_age, **switches),
@@ -208,8 +230,10 @@ def _operator(doc: dict[str, Any], path: Path) -> Operator:
         value = table.get(key, "")
         if not isinstance(value, str) or len(value) > OPERATOR_DETAIL_MAX or "\n" in value:
             raise ConfigError(
-                f"{path}: operator.{key} must be one line of text "
-                f"of at most {OPERATOR_DETAIL_MAX} characters."
+                N_("%(path)s: operator.%(key)s は %(max)s 文字以内の 1 行にしてください。"),
+                path=path,
+                key=key,
+                max=OPERATOR_DETAIL_MAX,
             )
         details[key] = value.strip()
     if details["email"]:
@@ -217,7 +241,11 @@ def _operator(doc: dict[str, Any], path: Path) -> Operator:
             details["email"] = email(details["email"])
         except InvalidInput:
             raise ConfigError(
-                f'{path}: operator.email must be an address such as "office@example.jp".'
+                N_(
+                    '%(path)s: operator.email は "office@example.jp" のような'
+                    "アドレスにしてください。"
+                ),
+                path=path,
             ) from None
     return Operator(**details)
 
@@ -230,7 +258,7 @@ def _retention(doc: dict[str, Any], path: Path) -> dict[str, int]:
     for key, default in RETENTION_DAYS.items():
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
-            raise ConfigError(f"{path}: retention.{key} must be a whole number of days, 1 to 3650.")
+            raise ConfigError(DAYS, path=path, key=f"retention.{key}")
         values[key] = value
     return values
 
@@ -243,21 +271,26 @@ def _backup(doc: dict[str, Any], path: Path, home: Path) -> BackupPolicy:
     _unknown(table, known, "backup", path)
     folder = table.get("folder")
     if folder is not None and (not isinstance(folder, str) or not folder.strip()):
-        raise ConfigError(f"{path}: backup.folder must be a folder path.")
+        raise ConfigError(
+            N_("%(path)s: backup.folder はフォルダーのパスにしてください。"), path=path
+        )
     counts = {"keep_daily": (7, 1, 3650), "keep_weekly": (4, 0, 520)}
     keep: dict[str, int] = {}
     for key, (default, low, high) in counts.items():
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ConfigError(f"{path}: backup.{key} must be a whole number, {low} to {high}.")
+            raise ConfigError(WHOLE_NUMBER, path=path, key=f"backup.{key}", low=low, high=high)
         keep[key] = value
     pg_dump = table.get("pg_dump", False)
     if not isinstance(pg_dump, bool):
-        raise ConfigError(f"{path}: backup.pg_dump must be true or false.")
+        raise ConfigError(TRUE_OR_FALSE, path=path, key="backup.pg_dump")
     offsite = table.get("offsite", "")
     parts = urlsplit(offsite) if isinstance(offsite, str) and offsite else None
     if offsite != "" and (parts is None or parts.scheme != "s3" or not parts.netloc):
-        raise ConfigError(f'{path}: backup.offsite must be a bucket URL, "s3://bucket/prefix".')
+        raise ConfigError(
+            N_('%(path)s: backup.offsite はバケットの URL（"s3://bucket/prefix"）にしてください。'),
+            path=path,
+        )
     return BackupPolicy(
         folder=(home / Path(folder).expanduser()).resolve() if folder else None,
         pg_dump=pg_dump,
@@ -272,18 +305,18 @@ def _alert_email(doc: dict[str, Any], path: Path) -> tuple[str, ...]:
     _unknown(table, ("alert_email", "digest_minutes", *OPERATOR_DETAILS), "operator", path)
     value = table.get("alert_email", [])
     addresses = [value] if isinstance(value, str) else value
-    message = (
-        f'{path}: operator.alert_email must be an address such as "it@example.jp" '
-        "or a list of them."
+    message = N_(
+        '%(path)s: operator.alert_email は "it@example.jp" のようなアドレスか、その並び（リスト）'
+        "にしてください。"
     )
     if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
-        raise ConfigError(message)
+        raise ConfigError(message, path=path)
     try:
         checked = tuple(email(address) for address in addresses)
     except InvalidInput:
-        raise ConfigError(message) from None
+        raise ConfigError(message, path=path) from None
     if not all(address.isascii() for address in checked):
-        raise ConfigError(message)
+        raise ConfigError(message, path=path)
     return checked
 
 
@@ -292,8 +325,11 @@ def _digest_minutes(doc: dict[str, Any], path: Path) -> int:
     value = _table(doc, "operator", path).get("digest_minutes", DIGEST_MINUTES)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10080:
         raise ConfigError(
-            f"{path}: operator.digest_minutes must be a whole number of minutes, "
-            "0 (no digest) to 10080."
+            N_(
+                "%(path)s: operator.digest_minutes は分数の整数で、0（まとめて送らない）から "
+                "10080 にしてください。"
+            ),
+            path=path,
         )
     return value
 
@@ -311,7 +347,11 @@ def _nightly_build(doc: dict[str, Any], path: Path) -> dt.time | None:
         return dt.time.fromisoformat(value)
     except ValueError:
         raise ConfigError(
-            f'{path}: publishing.nightly_build must be a time such as "00:10", or false.'
+            N_(
+                '%(path)s: publishing.nightly_build は "00:10" のような時刻か false に'
+                "してください。"
+            ),
+            path=path,
         ) from None
 
 
@@ -325,25 +365,39 @@ def _audiences(doc: dict[str, Any], path: Path) -> tuple[dict[str, str], dict[st
         return dict(AUDIENCES), dict(AUDIENCES_EN)
     table = _table(doc, "audiences", path)
     if not table:
-        raise ConfigError(f"{path}: [audiences] must list at least one audience.")
+        raise ConfigError(
+            N_("%(path)s: [audiences] には対象を 1 つ以上書いてください。"), path=path
+        )
     labels, english = {}, {}
     for key, value in table.items():
         if not AUDIENCE_KEY.fullmatch(key):
             raise ConfigError(
-                f"{path}: audiences.{key} must be a key of lowercase letters, digits and -."
+                N_("%(path)s: audiences.%(key)s のキーは英小文字、数字と - にしてください。"),
+                path=path,
+                key=key,
             )
         names = value if isinstance(value, dict) else {"ja": value}
         unknown = sorted(set(names) - {"ja", "en"})
         if unknown:
-            raise ConfigError(f"{path}: audiences.{key} has {unknown[0]!r}; use ja and en.")
+            raise ConfigError(
+                N_(
+                    "%(path)s: audiences.%(key)s の %(name)r は使えません"
+                    "（ja と en を使ってください）。"
+                ),
+                path=path,
+                key=key,
+                name=unknown[0],
+            )
         for lang in ("ja", "en"):
             label = names.get(lang, "" if lang == "en" else None)
             empty = lang == "ja" and isinstance(label, str) and not label.strip()
             if not isinstance(label, str) or len(label) > 40 or empty:
                 raise ConfigError(
-                    f"{path}: audiences.{key}.{lang} must be a label of 1 to 40 characters."
+                    N_("%(path)s: %(key)s は 1 から 40 文字の名前にしてください。"),
+                    path=path,
+                    key=f"audiences.{key}.{lang}"
                     if isinstance(value, dict)
-                    else f"{path}: audiences.{key} must be a label of 1 to 40 characters."
+                    else f"audiences.{key}",
                 )
         labels[key] = names["ja"].strip()
         own = str(names.get("en", "")).strip() or AUDIENCES_EN.get(key, "")
@@ -361,7 +415,7 @@ def _content(doc: dict[str, Any], path: Path) -> dict[str, int]:
     for key in known:
         value = table.get(key, values[key])
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3650:
-            raise ConfigError(f"{path}: content.{key} must be a whole number of days, 1 to 3650.")
+            raise ConfigError(DAYS, path=path, key=f"content.{key}")
         values[key] = value
     return values
 
@@ -376,5 +430,8 @@ def _application_contact(doc: dict[str, Any], path: Path) -> tuple[str, ...]:
         or not contact
         or any(item not in CONTACT_FIELDS for item in contact)
     ):
-        raise ConfigError(f'{path}: applications.contact must list "phone", "email" or both.')
+        raise ConfigError(
+            N_('%(path)s: applications.contact には "phone"、"email" かその両方を並べてください。'),
+            path=path,
+        )
     return tuple(name for name in CONTACT_FIELDS if name in contact)

@@ -327,3 +327,40 @@ def test_backup_restore_export_and_purge_speak_the_language(cli_env, tmp_path):
     japanese, english = both(cli_env, "purge")
     assert speaks_japanese(japanese).startswith("消去しました: ")
     assert speaks_english(english).startswith("purged ")
+
+
+def test_hiroba_toml_and_key_file_errors_speak_the_language(cli_env):
+    """A broken hiroba.toml, a corrupt and a missing key file: one Japanese sentence by
+    default, the same in English with LANG=en (intake/deployment.py, intake/crypto.py)."""
+    assert hiroba(cli_env, "init").returncode == 0
+    home = Path(cli_env["HIROBA_HOME"])
+
+    def both(ja: str, en: str) -> None:
+        for lang, words in ((None, ja), (ENGLISH, en)):
+            run = hiroba(cli_env, "audit", "verify", **({"LANG": lang} if lang else {}))
+            assert run.returncode == 2, (run.stdout, run.stderr)
+            line = run.stderr.strip()
+            assert line.startswith("hiroba: ") and "\n" not in line, run.stderr
+            assert words in line, line
+            assert bool(JAPANESE.search(line)) == (lang is None), line
+
+    toml = home / "hiroba.toml"
+    for text, ja, en in (
+        ("[backup]\nkeep_daily = 0\n", "backup.keep_daily は 1 から 3650 の整数",
+         "backup.keep_daily must be a whole number, 1 to 3650."),
+        ("[audiences\n", "は正しい TOML ではありません（", "is not valid TOML ("),
+        ("[mystery]\n", "[mystery] は知られていない節です。", "[mystery] is not a known section."),
+        ('[operator]\nalert_email = "nobody"\n', "operator.alert_email は",
+         "operator.alert_email must be an address"),
+    ):  # fmt: skip
+        toml.write_text(text, encoding="utf-8")
+        both(ja, en)
+    toml.unlink()
+
+    keys = home / "keys"
+    (keys / "data-keys.json").write_text("{not json", encoding="utf-8")  # keeps its 0600
+    both("は正しい鍵ファイルではありません。", "data-keys.json is not a valid key file.")
+    (keys / "data-keys.json").write_text('{"keys": {"k1": "AAAA"}, "active": "k1"}')
+    both("には 32 バイトの鍵と", "must hold 32-byte keys and name one.")
+    (keys / "data-keys.json").unlink()
+    both("がないので、先に `hiroba init` を実行してください。", "hiroba init")

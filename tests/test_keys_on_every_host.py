@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import Instance, RedisServer
 from hosts_support import second_host
+from language_support import said
 from personal_data import failed, hiroba, ok, opened, sealed_values, seed
 
 from intake.config import REPO_ROOT
@@ -52,9 +53,11 @@ def test_a_rotation_on_one_host_stops_the_other_until_the_keys_are_copied(
 
         with pytest.raises(MissingKeys) as refused:
             create_app(runtime=b.rt)
-        sentence = str(refused.value)
-        assert "data key k2," in sentence and str(b.settings.keys_dir / DATA_KEYS_FILE) in sentence
-        assert "copy the keys folder" in sentence and "rotate-keys" in sentence
+        sentence = str(refused.value)  # Japanese, as the command says it by default
+        assert "鍵 k2 で" in sentence and str(b.settings.keys_dir / DATA_KEYS_FILE) in sentence
+        assert "鍵のフォルダー" in sentence and "rotate-keys" in sentence
+        english = said(refused.value, "en")
+        assert "data key(s) k2," in english and "copy the keys folder" in english
 
         started = worker_start(b)
         assert started.returncode == 2, started.stderr
@@ -65,7 +68,7 @@ def test_a_rotation_on_one_host_stops_the_other_until_the_keys_are_copied(
         assert web.strip() == f"hiroba: {sentence}"
 
         [line] = keys_lines(hiroba(b.env, "check", LANG="en_US.UTF-8"))
-        assert "data key k2," in line
+        assert "data key(s) k2," in line
         assert keys_lines(hiroba(a.env, "check", LANG="en_US.UTF-8")) == []
 
         copy_key_file(a, b)

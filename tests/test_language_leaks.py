@@ -20,6 +20,7 @@ from actors import open_group, sign_in
 from conftest import Instance, submit
 from icalendar import Calendar
 from language_scan import JAPANESE, japanese_outside_user_text
+from language_support import said
 from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from site_support import demo_fixture, event_pages
 from test_applying import form, live_event
@@ -209,11 +210,13 @@ def test_audiences_take_an_english_label_and_old_configs_still_load(
     # an old plain label keeps working; a key of the default list keeps its English
     assert deployment.audiences_en == {"kids": "Primary school children", "seniors": "Older people"}
     (tmp_path / "hiroba.toml").write_text('[audiences]\nkids = { en = "Kids" }\n', "utf-8")
-    with pytest.raises(ConfigError, match="audiences.kids.ja must be a label"):
+    with pytest.raises(ConfigError, match="audiences.kids.ja は 1 から 40 文字") as caught:
         load_deployment(tmp_path)
+    assert "audiences.kids.ja must be a label" in said(caught.value, "en")
     (tmp_path / "hiroba.toml").write_text('[audiences]\nkids = { ja = "子", fr = "x" }\n', "utf-8")
-    with pytest.raises(ConfigError, match="audiences.kids has 'fr'"):
+    with pytest.raises(ConfigError, match="audiences.kids の 'fr' は使えません") as caught:
         load_deployment(tmp_path)
+    assert "audiences.kids has 'fr'; use ja and en." in said(caught.value, "en")
     # `hiroba check` notes the label missing, and is still fine with it
     (instance.settings.home / "hiroba.toml").write_text(
         '[audiences]\nkids = { ja = "小学生", en = "Children" }\nsilver = "シニア"\n', "utf-8"

@@ -111,3 +111,20 @@ def test_entries_survive_a_saved_state_and_digests_tell_files_apart(tmp_path: Pa
     st = post.stat()
     assert Listings.post_stat(str(post)) == [st.st_ino, st.st_size, st.st_mtime_ns]
     assert isinstance(Listings.STATE_VERSION, int)
+
+
+def test_the_search_delta_is_counted_per_language(tmp_path: Path) -> None:
+    """HIROBA_SEARCH_DELTA_MAX_PAGES holds in each language: a page under a language's
+    folder of the Pagefind index counts for that language, any other for the default."""
+    searchfresh = importlib.import_module("_hiroba_api_listings.searchfresh")
+    assert searchfresh.languages_of(tmp_path) == frozenset()  # no index yet
+    (tmp_path / "pagefind").mkdir()
+    (tmp_path / "pagefind" / "pagefind-entry.json").write_text(
+        '{"version":"1.5.2","languages":{"ja":{},"en":{}}}', encoding="utf-8"
+    )
+    languages = searchfresh.languages_of(tmp_path)
+    assert languages == {"ja", "en"}
+    pages = {"events/5/index.html", "en/events/5/index.html", "en/events/6/index.html",
+             "english/index.html", "index.html"}  # fmt: skip
+    assert searchfresh.pages_by_language(pages, languages) == {"": 3, "en": 2}
+    assert searchfresh.pages_by_language(pages, frozenset()) == {"": 5}

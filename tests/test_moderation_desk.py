@@ -177,6 +177,50 @@ def _facts(html: str) -> str:
     return " ".join(_section(html, 'class="details"').split())
 
 
+DATE_NOTE = {"ja": "承認した日の日付", "en": "the day it is approved"}
+
+
+def _own_parts(html: str) -> list[str]:
+    """The title, the lead and the apply button of a post's page (theme/_post.html), each
+    whitespace normalised; the apply button up to its link or non-link."""
+    article = _section(html, 'class="post-page')
+    button = _section(article, 'class="apply"')
+    words = re.search(r'<(?:a|span) class="button"[^>]*>(.*?</span></span>)', button)
+    assert words is not None, button
+    heading = re.search(r"<h1\b.*?</h1>", article, re.S)
+    assert heading is not None, article
+    parts = [heading.group(0), _section(article, 'class="lead"'), words.group(1)]
+    return [" ".join(part.split()) for part in parts]
+
+
+def test_the_preview_title_lead_and_button_are_the_built_pages(instance):  # type: ignore[no-untyped-def]
+    who = people(instance)
+    post_id = new_post(who, title=HOSTILE_TITLE)
+    instance.worker_burst()
+    path = f"/app/moderation/posts/{post_id}"
+    shown = {
+        lang: who.moderator.get(f"{path}?lang={lang}").get_data(as_text=True)
+        for lang in ("ja", "en")
+    }
+    approved = review(who.moderator, path, action="approve")
+    assert approved.status_code == 302, approved.get_data(as_text=True)[:3000]
+    instance.worker_burst()  # publish and build
+    built = {
+        "ja": live_page(instance, post_id),
+        "en": instance.settings.live_dir / "en" / "events" / str(post_id) / "index.html",
+    }
+    for lang, page in built.items():
+        published = _own_parts(page.read_text(encoding="utf-8"))
+        preview = _own_parts(shown[lang])
+        # The theme's macros: the same title, lead and button words (users' text lang="ja"
+        # on the English desk as on the English page); only the link differs.
+        assert preview == published, lang
+        assert "&lt;script&gt;" in preview[0] and "<script" not in preview[0]
+        assert ('lang="ja"' in preview[0]) == (lang == "en")
+    ja_button = _section(_section(shown["ja"], 'class="post-page post-preview"'), 'class="apply"')
+    assert '<span class="button" aria-disabled="true">' in ja_button and "<a " not in ja_button
+
+
 # A post that fills every fact the page shows: a repeat, both ways to attend, 対象.
 FULL_FACTS = {
     "recurrence": "weekly",
@@ -208,8 +252,12 @@ def test_the_preview_facts_are_the_built_page_facts(instance):  # type: ignore[n
     for lang, page in built.items():
         published = _facts(page.read_text(encoding="utf-8"))
         preview = _facts(_section(shown[lang], 'class="post-page post-preview"'))
+        # 掲載日 is the day of approval (today), and the desk says so beside it.
+        note = re.search(r' <span class="date-note">[^<]+</span>', preview)
+        assert note is not None, lang
+        assert note.group(0).count(DATE_NOTE[lang]) == 1, note.group(0)
         # The one macro, the same metadata: the desk's facts are the page's, link for link.
-        assert preview == published, lang
+        assert preview.replace(note.group(0), "") == published, lang
         assert "落合第一地域センター" in preview and "Zoom" in preview
     assert "開催日" in _facts(shown["ja"]) and "Dates" in _facts(shown["en"])
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Instance, RedisServer, open_instance
+from language_support import said
 from personal_data import failed, hiroba, ok, plaintext_in, seed
 from s3_support import S3Server
 from sqlalchemy import select
@@ -109,8 +110,9 @@ def test_the_scheduled_backup_goes_off_site_and_is_pruned_there(
 def test_the_offsite_setting_is_checked(tmp_path: Path) -> None:
     for bad in ('"file:///srv/backups"', '"s3://"', "7", '"https://bucket/x"'):
         (tmp_path / "hiroba.toml").write_text(f"[backup]\noffsite = {bad}\n")
-        with pytest.raises(ConfigError, match="backup.offsite must be a bucket URL"):
+        with pytest.raises(ConfigError, match="backup.offsite はバケットの URL") as caught:
             load_deployment(tmp_path)
+        assert "backup.offsite must be a bucket URL" in said(caught.value, "en")
     (tmp_path / "hiroba.toml").write_text('[backup]\noffsite = "s3://b/nightly"\n')
     assert load_deployment(tmp_path).backup.offsite == "s3://b/nightly"
 

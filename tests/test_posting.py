@@ -220,7 +220,7 @@ def test_audiences_come_from_hiroba_toml(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="audiences.Bad Key"):
         load_deployment(tmp_path)
     (tmp_path / "hiroba.toml").write_text("[audiences]\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match="at least one"):
+    with pytest.raises(ConfigError, match="1 つ以上"):
         load_deployment(tmp_path)
 
 

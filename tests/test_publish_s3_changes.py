@@ -206,12 +206,19 @@ def test_a_new_search_index_is_published_from_a_list_too(
     assert reindex and LISTED in reindex[0] and COMPARED not in reindex[0], reindex
     assert _search_files(reindex[0]) > 0
 
-    # The delta's limit lowered to one page (the workers _step starts read it): the next
-    # approval's pages pass it, so its publication runs Pagefind over its whole folder.
-    instance.env["HIROBA_SEARCH_DELTA_MAX_PAGES"] = "1"
+    # The delta's limit lowered to two pages (the workers _step starts read it), counted in
+    # each language: one approval's pages (the event's and its group's, two in each
+    # language, four in all) stay within it...
+    instance.env["HIROBA_SEARCH_DELTA_MAX_PAGES"] = "2"
+    approved_event(instance, moderator, group, "索引一覧の上限内の催し")
+    within = _step(instance, s3_server, bucket)
+    assert within and "search: 4 page(s) in the delta" in within[0], within
+    # ...two approvals' (three pages in each language) pass it, so a publication runs
+    # Pagefind over its whole folder.
     approved_event(instance, moderator, group, "索引一覧の上限を超える催し")
-    past = _step(instance, s3_server, bucket)
-    assert past and "search: Pagefind over all pages" in past[0], past
+    approved_event(instance, moderator, group, "索引一覧の上限を超える二つ目の催し")
+    past = [t for t in _step(instance, s3_server, bucket) if "Pagefind over all pages" in t]
+    assert past, "no publication ran Pagefind"
     assert LISTED in past[0] and COMPARED not in past[0], past[0]
     assert _search_files(past[0]) > 0
     # What the bucket serves is searchable: Pagefind's entry and every fragment it names.

@@ -14,6 +14,7 @@ import pytest
 from accounts_support import client_for, individual_form, reconfigure, sqlite_bytes
 from actors import MODERATOR, decide, group_form, make_moderator, sign_in
 from conftest import Instance, csrf_token, submit
+from language_support import said
 from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from sqlalchemy import select, update
 from test_config import assert_one_sentence
@@ -323,7 +324,8 @@ def test_a_bad_refused_registration_days_is_one_sentence(tmp_path, value):
     (tmp_path / "hiroba.toml").write_text(f"[retention]\nrefused_registration_days = {value}\n")
     with pytest.raises(ConfigError) as error:
         load_deployment(tmp_path)
-    assert "must be a whole number of days" in str(error.value)
+    assert "は日数の整数で" in str(error.value)
+    assert "must be a whole number of days" in said(error.value, "en")
     assert_one_sentence(str(error.value), "retention.refused_registration_days")
     assert load_deployment(tmp_path / "absent").refused_registration_days == 30
 

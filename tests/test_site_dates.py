@@ -313,3 +313,26 @@ def test_english_search_shows_english_meta(site: Site, shared_chromium: Any) -> 
     # The English kind filter is the English index's value.
     kinds = _search_rows(site, shared_chromium, "/en/search/?kind=Event&q=" + TITLE, "found")
     assert len(kinds) == 3 and all(t == TITLE for t, _, _ in kinds)
+
+
+@pytest.mark.browser
+def test_a_japanese_word_inside_a_title_is_found_on_english_search_too(
+    site: Site, shared_chromium: Any
+) -> None:
+    """Pagefind's English index holds users' Japanese unsegmented (one word from its start):
+    /en/search/ also asks the Japanese index and shows each hit's English twin, so a word in
+    the middle of a title is found there as on /search/, with English meta and filters."""
+    word = TITLE[TITLE.index("体操") :]  # 体操教室: not where 同じ名前の体操教室 starts
+    assert not TITLE.startswith(word)
+    ja = _search_rows(site, shared_chromium, "/search/?q=" + word, "件見つかりました")
+    en = _search_rows(site, shared_chromium, "/en/search/?q=" + word, "found")
+    # The three of that title and 先月の体操教室, in both languages, each its own language's.
+    titles = sorted(title for title, _, _ in ja if title != "耐久テスト団体")
+    assert titles == sorted([TITLE] * 3 + ["先月の体操教室"]), ja
+    assert sorted(href for _, _, href in en) == sorted("/en" + href for _, _, href in ja), en
+    events = [texts[0] for title, texts, _ in en if title in (TITLE, "先月の体操教室")]
+    assert len(events) == 4 and all(line.endswith(" / Event") for line in events), events
+    assert all(re.match(EN_DATE, line.split(" / ")[0]) for line in events), events
+    # The English filter holds for the pages found through the Japanese index too.
+    kinds = _search_rows(site, shared_chromium, "/en/search/?kind=Event&q=" + word, "found")
+    assert len(kinds) == 4 and all(t in (TITLE, "先月の体操教室") for t, _, _ in kinds), kinds

@@ -230,7 +230,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "HIROBA_SEARCH_DELTA_MAX_PAGES",
         "400",
-        "Pages the search delta may hold; a publication past it runs Pagefind itself.",
+        "Pages the search delta may hold in each language; a publication past it runs Pagefind.",
         parsers.positive_int,
     ),
     Setting(

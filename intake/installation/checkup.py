@@ -176,7 +176,8 @@ def check_keys(settings: Settings) -> Iterator[Finding]:
         except ConfigError as exc:
             problems.append((exc.message, exc.params))  # a settings error, said as the CLI says it
     if vault is not None and (missing := _missing_key_ids(settings, vault)):
-        problems.append(_as_is(str(MissingKeys(missing, folder / DATA_KEYS_FILE)).rstrip(".")))
+        lacking = MissingKeys(missing, folder / DATA_KEYS_FILE)
+        problems.append((lacking.message, lacking.params))  # said in the command's language
     if problems:
         yield from (Finding("keys", False, text, values) for text, values in problems)
     else:

@@ -20,7 +20,7 @@ from ..posts import fields as post_fields
 from ..posts import forms as post_forms
 from ..posts.models import POST_WAITING, PostStatus, RevisionStatus
 from ..posts.views import _post_data as post_data_of
-from ..site.theme_views import facts_html
+from ..site.theme_views import post_parts
 from ..taxonomy import POST_KINDS
 from ..web.auth import current_account, role_required, rt
 from ..web.locale import select_locale
@@ -135,7 +135,13 @@ def _review(
         form=form,
         kinds=POST_KINDS,
         shown=as_data,
-        facts_html=facts_html(page_facts),
+        parts=post_parts(
+            page_facts,
+            untitled=_("（題名なし）"),
+            # A waiting post's 掲載日 is the day a moderator approves it: today if now.
+            date_note="" if record.approved_at else _("（承認した日の日付になります）"),
+            apply_note=_("（公開後に申込を受け付けます）") if as_data.accepts_applications else "",
+        ),
         body_html=appearance.body_html(rt().settings.pelicanconf, as_data.body),
         # The fields open again for an edit, and for a form sent without a choice (the
         # moderator may have edited them): what was typed stays in view.

@@ -82,6 +82,8 @@ class PageFacts:
 
     category: Category
     date: datetime
+    title: str = ""
+    summary: str = ""
     starts: str = ""
     ends: str = ""
     recurrence: str = ""
@@ -122,6 +124,8 @@ def page_facts(
     return PageFacts(
         category=Category(KIND_SEGMENTS.get(data.kind, data.kind)),
         date=approved,
+        title=_line(data.title),
+        summary=_line(data.summary or data.title),  # as Summary: the title when none
         starts=_stamp(data.starts_at),
         ends=_stamp(data.ends_at),
         recurrence=_line(data.recurrence) if data.starts_at else "",

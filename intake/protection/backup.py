@@ -25,10 +25,11 @@ from typing import Any
 from sqlalchemy import DateTime, Engine, func, insert, inspect, select, text
 
 from ..config import Settings, read_key_file
-from ..crypto import BACKUP_KEY_FILE
+from ..crypto import BACKUP_KEY_FILE, NOT_A_KEY_FILE
 from ..errors import ConfigError
 from ..models import Base, utcnow
 from ..office import records  # noqa: F401 - its tables join Base.metadata: backed up too
+from ..validation import N_
 from . import pg_dump
 from .backup_sections import (
     LAYOUT,
@@ -62,9 +63,9 @@ def backup_key(settings: Settings) -> bytes:
     try:
         key = bytes.fromhex(read_key_file(path).decode())
     except ValueError:
-        raise ConfigError(f"{path} is not a valid key file.") from None
+        raise ConfigError(NOT_A_KEY_FILE, path=path) from None
     if len(key) != 32:
-        raise ConfigError(f"{path} must hold a 32-byte key.")
+        raise ConfigError(N_("鍵ファイル %(path)s には 32 バイトの鍵を書いてください。"), path=path)
     return key
 
 

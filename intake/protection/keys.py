@@ -25,6 +25,7 @@ from ..crypto import DATA_KEYS_FILE, Vault, read_data_keys
 from ..errors import ConfigError, HirobaError
 from ..models import SEALED_COLUMNS, Base
 from ..store import transaction
+from ..validation import N_
 from . import audit
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,14 @@ class MissingKeys(ConfigError):
 
     def __init__(self, missing: list[str], keys_file: Path) -> None:
         self.missing = missing
-        ids = ", ".join(missing)
         super().__init__(
-            f"the database holds values sealed with data key{'s' if len(missing) > 1 else ''} "
-            f"{ids}, which {keys_file} lacks: copy the keys folder (data-keys.json) from the "
-            "host that ran `hiroba rotate-keys`, then start again."
+            N_(
+                "データベースには鍵 %(ids)s で暗号化された値があるのに %(path)s にその鍵が"
+                "ないので、`hiroba rotate-keys` を実行したホストから鍵のフォルダー"
+                "（data-keys.json）をコピーして、もう一度起動してください。"
+            ),
+            ids=", ".join(missing),
+            path=keys_file,
         )
 
 

@@ -155,25 +155,36 @@ def theme_catalog(lang: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(compiled)
 
 
-# The facts of a post's page by the theme's macro; `_` follows the context's gettext.
-FACTS = (
+# The parts of a post's page by the theme's macros (_post.html, _facts.html); `_` follows
+# the context's gettext. The preview's button is no link, its 掲載日 the day of approval.
+PARTS = {
+    "heading": "{{ post.heading(article, untitled) }}",
+    "lead": "{{ post.lead(article) }}",
+    "facts": "{{ facts.details(article, kind_label, "
+    "article.occurrences|occurrence_list if article.recurrence else [], date_note) }}",
+    "apply": "{{ post.apply(article, '', apply_note) }}",
+}
+IMPORTS = (
+    '{% import "theme/_post.html" as post with context %}'
     '{% import "theme/_facts.html" as facts with context %}'
-    "{{ facts.details(article, kind_label, "
-    "article.occurrences|occurrence_list if article.recurrence else []) }}"
 )
 
 
-def facts_html(article: Any) -> str:
-    """Render the facts of a post's page (theme/_facts.html) for this intake page's language,
-    with what the site build gives Pelican (worker/build/session.py) and the i18n plugin's
-    per-language values (pelican/plugins/i18n/writer.py). ``article`` has the metadata of
-    the post's Markdown file (intake.posts.appearance.PageFacts)."""
+def post_parts(article: Any, untitled: str, date_note: str, apply_note: str) -> dict[str, str]:
+    """Render the parts of a post's page (theme/_post.html: heading, lead, apply; and
+    theme/_facts.html: facts) for this intake page's language, with what the site build gives
+    Pelican (worker/build/session.py) and the i18n plugin's per-language values
+    (pelican/plugins/i18n/writer.py). ``article`` has the metadata of the post's Markdown
+    file (intake.posts.appearance.PageFacts); the notes are the desk's, in its language."""
     lang = _lang()
     hiroba = current_app.config["HIROBA"]
     deployment = hiroba.deployment
     kinds = kind_names(hiroba.pelicanconf, lang)
     values = {
         "article": article,
+        "untitled": untitled,
+        "date_note": date_note,
+        "apply_note": apply_note,
         "kind_label": kinds.get(article.category.slug, article.category.slug),
         "SITEURL": _site(lang),
         "LANG": lang,
@@ -185,4 +196,5 @@ def facts_html(article: Any) -> str:
         "HIROBA_OPERATOR": deployment.operator.public(),
         **theme_words(lang),
     }
-    return render_template_string(FACTS, **values)  # autoescaped: safe to show as it is
+    # autoescaped (the theme's own files): safe to show as they are
+    return {name: render_template_string(IMPORTS + part, **values) for name, part in PARTS.items()}

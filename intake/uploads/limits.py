@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..validation import N_
 
 MEGABYTE = 1024 * 1024
 # Room for the post form's text fields and the multipart framing around the files.
@@ -73,13 +74,23 @@ def load_upload_limits(doc: dict[str, Any], path: Path) -> UploadLimits:
     """Read [uploads] of a parsed hiroba.toml; every key is optional."""
     table = doc.get("uploads", {})
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: [uploads] must be a table.")
+        raise ConfigError(
+            N_("%(path)s: [%(name)s] は表（テーブル）にしてください。"), path=path, name="uploads"
+        )
     values: dict[str, int] = {}
     for key, value in table.items():
         if key not in BOUNDS:
-            raise ConfigError(f"{path}: uploads.{key} is not a known key.")
+            raise ConfigError(
+                N_("%(path)s: %(key)s は知られていないキーです。"), path=path, key=f"uploads.{key}"
+            )
         _, low, high = BOUNDS[key]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ConfigError(f"{path}: uploads.{key} must be a whole number from {low} to {high}.")
+            raise ConfigError(
+                N_("%(path)s: %(key)s は %(low)s から %(high)s の整数にしてください。"),
+                path=path,
+                key=f"uploads.{key}",
+                low=low,
+                high=high,
+            )
         values[key] = value
     return UploadLimits(**values)

@@ -243,6 +243,26 @@ def delta_bytes(
     return (body + "\n").encode()
 
 
+def languages_of(target: Path) -> frozenset[str]:
+    """Return the languages of target's Pagefind index (its entry file's), or none."""
+    try:
+        entry = json.loads((target / OUTPUT_SUBDIR / "pagefind-entry.json").read_bytes())
+        return frozenset(entry["languages"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return frozenset()
+
+
+def pages_by_language(rels: set[str], languages: frozenset[str]) -> dict[str, int]:
+    """Count pages per language: a page under a language's folder (en/...) is that
+    language's; any other page is the default language's (key "")."""
+    counts: dict[str, int] = {}
+    for rel in rels:
+        folder = rel.split("/", 1)[0] if "/" in rel else ""
+        key = folder if folder in languages else ""
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def _same_index(live: Path, target: Path) -> bool:
     """Tell whether target/pagefind holds the live folder's index: one index's files are
     hard links to each other, from the folder Pagefind wrote them in on."""
@@ -285,7 +305,7 @@ def refresh(
     indexed. The state's "pending" lists the pages that differ from the index (in the
     delta or deleted from it): only those, and pages changed since, are read. Returns the
     target's new search state and counts, or None when Pagefind must run over the target
-    instead (no usable state, or a delta of more than max_pages).
+    instead (no usable state, or a delta of more than max_pages pages in one language).
     """
     live_dir, live_signatures = live
     if fresh is not None:
@@ -304,7 +324,9 @@ def refresh(
     pending = set(state["pending"])
     # A page that was there before, unindexed and not pending, has no searchable body.
     pending |= {rel for rel in _changed(since, signatures) if rel in fragments or rel not in since}
-    if len(pending) > max_pages:
+    # Each language's index decides on its own count: the delta serves while no language
+    # has more than max_pages pages in it (a post's page and its English copy count once each).
+    if max(pages_by_language(pending, languages_of(target)).values(), default=0) > max_pages:
         return None
     deleted: dict[str, list[str]] = state["deleted"]
     deleted.update({rel: fragments[rel] for rel in pending if rel in fragments})

@@ -80,6 +80,69 @@
       return { url: entry.url, meta: meta, excerpt: snippet(entry) };
     });
   }
+  // Users' text is Japanese on English pages too (titles, places: marked lang="ja"), but
+  // Pagefind indexes a page in its <html lang>: the English index holds each run of Japanese
+  // as one word, found only from its start, while the Japanese index holds it segmented.
+  // For a query with Japanese in it an English page also asks the Japanese index, then finds
+  // each hit's English twin (/en/ + its URL) in its own index by the twin's title, which the
+  // English index holds from its start; so results keep English meta and English filters.
+  var JAPANESE = /[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]/;
+  function japaneseIndex() {
+    // A module of its own (its own worker and state), made with <html lang> at "ja": Pagefind
+    // picks an instance's index by the page's language, read as the instance is made.
+    var url = form.getAttribute("data-pagefind");
+    return import(url + (url.indexOf("?") < 0 ? "?" : "&") + "index=ja").then(function (pagefind) {
+      var root = document.documentElement;
+      var own = root.getAttribute("lang");
+      root.setAttribute("lang", "ja");
+      try { return pagefind.createInstance({}); } finally { root.setAttribute("lang", own); }
+    });
+  }
+  function rowsOf(search, count) {
+    return Promise.all(search.results.slice(0, count).map(function (r) {
+      return r.data().catch(function () { return null; });
+    })).then(function (rows) { return rows.filter(Boolean); });
+  }
+  // One search after another: Pagefind answers one instance's searches in turn.
+  function inTurn(items, each) {
+    var all = [];
+    return items.reduce(function (done, value) {
+      return done.then(function () { return each(value); }).then(function (rows) {
+        all = all.concat(rows);
+      });
+    }, Promise.resolve()).then(function () { return all; });
+  }
+  function twins(pagefind) {
+    if (lang === "ja" || !query || !JAPANESE.test(query)) { return Promise.resolve([]); }
+    return japaneseIndex().then(function (japanese) {
+      return japanese.search(query).then(function (found) {
+        return rowsOf(found, 30);
+      }).then(function (rows) {
+        japanese.destroy();
+        return rows;
+      });
+    }).then(function (rows) {
+      var wanted = {};
+      var titles = [];
+      rows.forEach(function (row) {
+        wanted["/" + lang + row.url] = true;
+        var title = row.meta && row.meta.title;
+        if (title && titles.indexOf(title) < 0) { titles.push(title); }
+      });
+      return inTurn(titles, function (title) {
+        return pagefind.search(title, { filters: filters }).then(function (search) {
+          return rowsOf(search, 100);
+        });
+      }).then(function (found) {
+        var seen = {};
+        return found.filter(function (row) {
+          if (!wanted[row.url] || seen[row.url]) { return false; }
+          seen[row.url] = true;
+          return true;
+        });
+      });
+    }).catch(function () { return []; });
+  }
   Promise.all([import(form.getAttribute("data-pagefind")), loadDelta()]).then(function (loaded) {
     var delta = loaded[1] || {};
     var removedIds = delta.removed_ids || [];
@@ -95,8 +158,18 @@
         var kept = rows.filter(function (row) {
           return row && removedUrls.indexOf(row.url) < 0 && freshUrls.indexOf(row.url) < 0;
         });
-        var total = fresh.length + hits.length - (wanted.length - kept.length);
-        list.replaceChildren.apply(list, fresh.concat(kept).map(item));
+        return twins(loaded[0]).then(function (found) {
+          return { hits: hits, wanted: wanted, kept: kept, found: found };
+        });
+      }).then(function (got) {
+        var hits = got.hits, wanted = got.wanted, kept = got.kept;
+        var shown = freshUrls.concat(kept.map(function (row) { return row.url; }));
+        var more = got.found.filter(function (row) {
+          return removedUrls.indexOf(row.url) < 0 && shown.indexOf(row.url) < 0;
+        });
+        var total = fresh.length + hits.length - (wanted.length - kept.length) + more.length;
+        var rowsShown = fresh.concat(kept, more).slice(0, 30);
+        list.replaceChildren.apply(list, rowsShown.map(item));
         var found = (text.found || "{count}件見つかりました").replace("{count}", total);
         status.textContent = found + (total > 30 ? (text.first || "（先頭の30件を表示）") : "") +
           (text.end || "。");
