@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from heapq import nlargest, nsmallest
 from itertools import islice
@@ -47,6 +47,9 @@ KIND = "kind:"
 GROUP = "group:"
 ICS = "ics:"
 PLAN_SETTINGS = ("HIROBA_KINDS", "FEED_MAX_ITEMS", *(f[1] for f in FACETS))
+# The signature of a month page a re-plan left as it was (plan_section's months).
+KEEP = "="
+Months = Collection[tuple[int, int]] | None
 
 
 _SIG = attrgetter("sig")
@@ -110,9 +113,15 @@ def _month_pages(
     grouped: Mapping[tuple[int, int], list[Entry]],
     newest_first: bool,
     today: dt.date,
+    only: Months = None,
 ) -> None:
+    """Plan a page per month (only those months, the others as KEEP: see plan_section)."""
     order = sorted(grouped)
     for n, (year, month) in enumerate(order):
+        path = month_path(prefix, year, month)
+        if only is not None and (year, month) not in only:
+            pages[path + "index.html"] = Page(path + "index.html", "html", {}, "month", KEEP)
+            continue
         items = grouped[(year, month)]
         items = (
             sorted(items, key=newest_key, reverse=True)
@@ -121,7 +130,6 @@ def _month_pages(
         )
         before = order[n - 1] if n else None
         after = order[n + 1] if n + 1 < len(order) else None
-        path = month_path(prefix, year, month)
         pages[path + "index.html"] = Page(
             path + "index.html",
             "html",
@@ -146,33 +154,40 @@ def _feed(pages: dict[str, Page], path: str, title: str, newest: list[Entry]) ->
     pages[path] = Page(path, "feed", {"title": title, "items": newest})
 
 
-def _calendar(pages: dict[str, Page], dated: list[Entry], today: dt.date) -> None:
+def _calendar(
+    pages: dict[str, Page], dated: list[Entry], today: dt.date, only: Months = None
+) -> None:
     """Plan a page per month with something on it, and the index of months.
 
     The index starts at the current month and goes forward in order; past months follow
     in their own list, newest first. Public holidays are named in each day's cell.
     """
     by_day: dict[dt.date, list[Entry]] = defaultdict(list)
+    counts: dict[tuple[int, int], int] = defaultdict(int)  # items, counted once a day
     for entry in dated:
         for day in entry.days:
             by_day[day].append(entry)
-    months = sorted({(d.year, d.month) for d in by_day})
+            counts[(day.year, day.month)] += 1
+    months = sorted(counts)
     links = []
     for n, (year, month) in enumerate(months):
+        path = month_path("calendar", year, month) + "index.html"
+        links.append({"url": month_path("calendar", year, month), "year": year,
+                      "month": month, "count": counts[(year, month)]})  # fmt: skip
+        if only is not None and (year, month) not in only:
+            pages[path] = Page(path, "html", {}, "calendar", KEEP)
+            continue
         weeks = []
-        count = 0
         for week in calendar.Calendar(firstweekday=6).monthdatescalendar(year, month):
             row = []
             for day in week:
                 items = sorted(by_day.get(day, []), key=start_key) if day.month == month else []
-                count += len(items)
                 row.append({"day": day.day if day.month == month else 0, "date": day.isoformat(),
                             "weekday": day.weekday(), "items": items,
                             "holiday": holiday(day) if day.month == month else None})  # fmt: skip
             weeks.append(row)
         before = months[n - 1] if n else None
         after = months[n + 1] if n + 1 < len(months) else None
-        path = month_path("calendar", year, month) + "index.html"
         pages[path] = Page(
             path,
             "html",
@@ -187,8 +202,6 @@ def _calendar(pages: dict[str, Page], dated: list[Entry], today: dt.date) -> Non
             },
             "calendar",
         )
-        links.append({"url": month_path("calendar", year, month), "year": year,
-                      "month": month, "count": count})  # fmt: skip
     current = (today.year, today.month)
     upcoming = [row for row in links if (row["year"], row["month"]) >= current]
     past = [row for row in links if (row["year"], row["month"]) < current][::-1]
@@ -206,7 +219,8 @@ def _ical(
 
 
 def _soonest(items: Iterable[Entry], today: dt.date, count: int) -> list[Entry]:
-    """Return the first count items of _upcoming_order(items) (items soonest first)."""
+    """Return the first count items not over by today, by their next date (a recurring
+    item is placed by its next date, not by a first one long past)."""
     coming = (e for e in items if is_upcoming(e, today))
     return nsmallest(count, coming, key=lambda e: next_start_key(e, today))
 
@@ -287,9 +301,14 @@ def _sorted(members: Mapping[str, Mapping[str, Entry]], key: str) -> list[Entry]
 
 
 def plan_section(
-    key: str, members: Mapping[str, Mapping[str, Entry]], context: Context
+    key: str, members: Mapping[str, Mapping[str, Entry]], context: Context, months: Months = None
 ) -> dict[str, Page]:
-    """Return the pages of one section (not SITE), signed, from its members alone."""
+    """Return the pages of one section (not SITE), signed, from its members alone.
+
+    months: plan only these months' pages; the others come as KEEP (unsigned): when the
+    section has the same months as before and none of them lost or gained a member, they
+    are what they were (a month page shows its own items and its neighbours' names).
+    """
     pages: dict[str, Page] = {}
     kind, _, name = key.partition(":")
     items = _sorted(members, key)
@@ -300,13 +319,13 @@ def plan_section(
             data = {"title": entry.title, "items": [entry]}
             pages[path] = Page(path, "ical", data, sig="ical:" + entry.sig)
     elif key.startswith(KIND):
-        _kind(pages, name, context.kinds.get(name), items, context)
+        _kind(pages, name, context.kinds.get(name), items, context, months)
     elif key.startswith(GROUP):
         _group(pages, name, items, context)
     elif key == CALENDAR:
-        _calendar(pages, items, context.today)
+        _calendar(pages, items, context.today, months)
     else:
-        _facet(pages, kind, name, items, context)
+        _facet(pages, kind, name, items, context, months)
     for page in pages.values():
         if not page.sig:
             page.sig = signature(page)
@@ -314,13 +333,19 @@ def plan_section(
 
 
 def _kind(
-    pages: dict[str, Page], kind: str, label: str | None, items: list[Entry], context: Context
+    pages: dict[str, Page],
+    kind: str,
+    label: str | None,
+    items: list[Entry],
+    context: Context,
+    months: Months,
 ) -> None:
     if label is None:  # not a kind of this site
         return
     dated = kind != "notices"  # notices have no dates of their own
     grouped = _months(kind, items)
-    _month_pages(pages, kind, label, (f"{kind}/", label), grouped, not dated, context.today)
+    parent = (f"{kind}/", label)
+    _month_pages(pages, kind, label, parent, grouped, not dated, context.today, months)
     lead = (
         _soonest(items, context.today, UPCOMING_ON_LISTS)
         if dated
@@ -344,7 +369,12 @@ def _kind(
 
 
 def _facet(
-    pages: dict[str, Page], prefix: str, key: str, items: list[Entry], context: Context
+    pages: dict[str, Page],
+    prefix: str,
+    key: str,
+    items: list[Entry],
+    context: Context,
+    months: Months,
 ) -> None:
     facet = next((f for f in FACETS if f[0] == prefix), None)
     labels: dict[str, str] = dict(context.settings.get(facet[1]) or {}) if facet else {}
@@ -354,7 +384,8 @@ def _facet(
     base = f"{prefix}/{key}"
     grouped = _months(base, items)
     heading = f"{facet_label}：{label}"
-    _month_pages(pages, base, heading, (f"{base}/", heading), grouped, False, context.today)
+    parent = (f"{base}/", heading)
+    _month_pages(pages, base, heading, parent, grouped, False, context.today, months)
     feed = f"feeds/{prefix}/{key}.atom.xml"
     pages[f"{base}/index.html"] = Page(
         f"{base}/index.html",
@@ -450,8 +481,9 @@ def plan_site_section(
     _directory(pages, members, context)
     _ical(pages, ICAL_ALL, "すべての予定", listed, today)
     pages[SEARCH_PAGE] = Page(SEARCH_PAGE, "html", {}, "search")
+    # Sort keys end with the post's id, so the first few come out the same in any order.
     kind_items = {
-        kind: _sorted(members, KIND + kind) for kind in ("events", "recruitment", "notices")
+        kind: members.get(KIND + kind, {}).values() for kind in ("events", "recruitment", "notices")
     }
     operator = [e for e in listed if e.operator]
     pages["index.html"] = Page(

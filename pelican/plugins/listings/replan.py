@@ -15,7 +15,17 @@ from dataclasses import dataclass
 
 from .entries import Entry
 from .output import TRANSLATED
-from .plan import SITE, Context, Page, plan_section, plan_site_section, section_keys
+from .plan import (
+    CALENDAR,
+    ICS,
+    KEEP,
+    SITE,
+    Context,
+    Page,
+    plan_section,
+    plan_site_section,
+    section_keys,
+)
 
 # A section's pages as the state keeps them: (path, renderer) each.
 Sections = dict[str, list[tuple[str, str]]]
@@ -45,6 +55,13 @@ def _paths(path: str, renderer: str, prefixes: list[str]) -> list[str]:
     return [path]
 
 
+def _months(key: str, entry: Entry) -> list[tuple[int, int]]:
+    """The months of a section's pages an entry is on (calendar: by its days)."""
+    if key == CALENDAR:
+        return sorted({(day.year, day.month) for day in entry.days})
+    return [] if key.startswith(ICS) else entry.months
+
+
 def replan(
     saved: tuple[Sections, dict[str, str]],
     members: dict[str, dict[str, Entry]],
@@ -60,11 +77,12 @@ def replan(
     """
     old_sections, old_signatures = saved
     changed = list(changed)
-    touched: dict[str, None] = {}
+    touched: dict[str, set[tuple[int, int]]] = {}  # section: the months changed in it
     for old, new in changed:
         for entry in (old, new):
             if entry is not None:
-                touched.update(dict.fromkeys(section_keys(entry)))
+                for key in section_keys(entry):
+                    touched.setdefault(key, set()).update(_months(key, entry))
     members = dict(members)
     for key in touched:
         members[key] = dict(members.get(key, {}))
@@ -80,10 +98,16 @@ def replan(
             del members[key]
     sections: Sections = dict(old_sections)
     pages: dict[str, Page] = {}
-    for key in touched:
-        found = plan_section(key, members, context)
-        pages.update(found)
-        sections[key] = [(page.path, page.renderer) for page in found.values()]
+    kept: set[str] = set()  # pages of untouched months: their saved signatures stay
+    for key, months in touched.items():
+        found = plan_section(key, members, context, months)
+        rows = [(page.path, page.renderer) for page in found.values()]
+        if set(rows) != set(old_sections.get(key, ())):  # a month came or went: all of it
+            found = plan_section(key, members, context)
+            rows = [(page.path, page.renderer) for page in found.values()]
+        kept.update(page.path for page in found.values() if page.sig == KEEP)
+        pages.update((path, page) for path, page in found.items() if page.sig != KEEP)
+        sections[key] = rows
         if not found:
             del sections[key]
     html = [
@@ -99,8 +123,9 @@ def replan(
     signatures = dict(old_signatures)
     for key in (*touched, SITE):
         for path, renderer in old_sections.get(key, ()):
-            for rel in _paths(path, renderer, prefixes):
-                signatures.pop(rel, None)
+            if path not in kept:
+                for rel in _paths(path, renderer, prefixes):
+                    signatures.pop(rel, None)
     for old, _new in changed:
         if old is not None:
             for rel in _paths(old.page, "html", prefixes):
