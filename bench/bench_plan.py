@@ -20,6 +20,7 @@ import importlib
 import importlib.util
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -90,6 +91,13 @@ def main() -> int:
     args = parser.parse_args()
     listings = _api().Listings
     folder = Path(tempfile.mkdtemp(prefix="hiroba-bench-plan-"))
+    try:
+        return _run(listings, folder, args.events, args.rounds)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run(listings, folder: Path, events: int, rounds: int) -> int:  # type: ignore[no-untyped-def]
     config = Settings.from_env({"HIROBA_HOME": str(folder / "instance")})
     config.content_dir.mkdir(parents=True)
     settings = pelican_settings(config, folder / "out")
@@ -101,12 +109,12 @@ def main() -> int:
     (config.content_dir / "groups.json").write_text(json.dumps({"groups": groups}))
     rng, today = random.Random(1), dt.date.today()
     gc.disable()  # as the publisher runs (incremental.publish)
-    entries = [_entry(listings, rng, n, today) for n in range(args.events)]
+    entries = [_entry(listings, rng, n, today) for n in range(events)]
     started = time.perf_counter()
     site = listings.plan_site(entries, settings, [])
-    print(f"full plan of {args.events} entries: {time.perf_counter() - started:.3f} s, "
+    print(f"full plan of {events} entries: {time.perf_counter() - started:.3f} s, "
           f"{len(site.pages)} pages, {len(site.signatures)} tracked files")  # fmt: skip
-    new = _entry(listings, rng, args.events, today)
+    new = _entry(listings, rng, events, today)
     meta = {"today": site.today.isoformat(), "inputs": site.inputs}
     previous = {
         "state": dict(meta, sections=site.sections),
@@ -115,7 +123,7 @@ def main() -> int:
         "changed": [(None, new)],
     }
     full_s, replan_s = [], []
-    for _ in range(args.rounds):  # alternating, so a load swing hits both
+    for _ in range(rounds):  # alternating, so a load swing hits both
         started = time.perf_counter()
         again = listings.plan_site(iter(()), settings, [], previous)
         replan_s.append(time.perf_counter() - started)
@@ -127,7 +135,7 @@ def main() -> int:
     print(f"re-plan of one new event: {len(again.pages)} pages planned; "
           f"full {rounded[0]} s, re-plan {rounded[1]} s")  # fmt: skip
     full_med, replan_med = statistics.median(full_s), statistics.median(replan_s)
-    print(f"RESULT events={args.events} full_s={full_med:.3f} replan_s={replan_med:.3f} "
+    print(f"RESULT events={events} full_s={full_med:.3f} replan_s={replan_med:.3f} "
           f"ratio={full_med / replan_med:.1f}")  # fmt: skip
     return 0
 
