@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 APT_GET := $(shell command -v apt-get 2>/dev/null)
 
-.PHONY: up screenshots test lint messages deploy-examples bench bench-build bench-publish bench-apply bench-uploads bench-search audit system-deps browser-deps clean
+.PHONY: up screenshots test lint messages deploy-examples bench bench-build bench-plan bench-publish bench-apply bench-uploads bench-search audit system-deps browser-deps clean
 
 $(BIN)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,10 @@ EVENTS ?= 10000
 PAIRS ?= 3
 bench-build: $(BIN)/.installed system-deps
 	$(BIN)/python bench/bench_build.py --events $(EVENTS) --pairs $(PAIRS)
+
+# The listings plan alone: a full plan against a re-plan of one new event (EVENTS entries).
+bench-plan: $(BIN)/.installed
+	$(BIN)/python bench/bench_plan.py --events $(EVENTS)
 
 # PUBLISH=s3: publish to a bucket of a private moto S3 server and time approval-to-bucket.
 # EVENTS=50000: the number of published events the approvals are added to (issue 19).

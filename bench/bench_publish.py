@@ -267,6 +267,9 @@ def measure_approvals(rt: Runtime, env: dict[str, str], moderator: int, group: i
     return latencies, peak_mib
 
 
+LEFT_GRACE_SECONDS = 2.0
+
+
 def stop_group(process: subprocess.Popen[bytes]) -> float:
     """Stop the worker the bench started as a service manager does, never depending on how
     long that takes: SIGTERM to the worker alone (it stops its helpers; a re-index in
@@ -286,10 +289,19 @@ def stop_group(process: subprocess.Popen[bytes]) -> float:
             _signal(pid, signal.SIGKILL)
         usage = _reap(process, 30)
     left = [pid for pid in started | _process_tree(process.pid) if _alive(pid)]
+    names = [_command(pid) for pid in left]  # before any kill: which helper it was
+    # multiprocessing's resource tracker (started with the worker's spawned helpers) ends
+    # when it reads the end of its pipe, a moment after the worker: not a leftover.
+    deadline = time.monotonic() + LEFT_GRACE_SECONDS
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = [pid for pid in left if _alive(pid)]
+    names = [name for name in names if int(name.split()[0]) in left]
     for pid in left:
         _signal(pid, signal.SIGKILL)
     if left:
-        print(f"worker: {len(left)} process(es) left after it stopped; killed", flush=True)
+        print(f"worker: {len(left)} process(es) left after it stopped; killed: "
+              + "; ".join(names), flush=True)  # fmt: skip
     return usage.ru_maxrss / 1024 if usage is not None else math.nan  # KiB on Linux
 
 
@@ -320,6 +332,15 @@ def _process_tree(pid: int) -> set[int]:
             found.add(child)
             todo.append(child)
     return found
+
+
+def _command(pid: int) -> str:
+    """Return a process's command line (its pid when it is gone)."""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return str(pid)
+    return f"{pid} " + raw.replace(b"\0", b" ").decode(errors="replace").strip()[:160]
 
 
 def _alive(pid: int) -> bool:

@@ -410,3 +410,35 @@ def test_flyers_and_images_publish_incrementally_and_equal_a_full_build(
     _settle_search(instance)
     live = _same_as_full_build(instance, tmp_path, "full-2")
     assert not any(rel.startswith("media/") for rel in live)
+
+
+def _move(instance, post_id: int, days: int, topic: str, area: str) -> None:  # type: ignore[no-untyped-def]
+    """Move a published post's dates by days and set its 分野 and 地域; owe its publication."""
+    with transaction(instance.rt.sessions) as session:
+        post = session.get(Post, post_id)
+        post.starts_at += timedelta(days=days)
+        post.ends_at += timedelta(days=days)
+        post.topic, post.area = topic, area
+        task = outbox.add_task(session, jobs.PUBLISH_POST, post_id)
+    outbox.enqueue_tasks(instance.rt.queue, [task])
+
+
+def test_an_edit_that_moves_a_post_between_months_and_facets_and_back_equals_a_full_build(
+    instance, worker_env, tmp_path
+):
+    """Only the lists (and months) the post leaves and joins are re-planned; the published
+    folder equals a full build after the move and after the move back."""
+    moderator, group = open_group(instance)
+    ids = [_approve(instance, moderator, group, n) for n in range(6)]
+    _drain(instance)
+    post = ids[1]  # an event: n % 4 == 1
+    _move(instance, post, 62, "culture", "ochiai-1")  # two months later, other 分野 and 地域
+    _drain(instance)
+    assert _last_build_log(instance).startswith("incremental: 1 changed post")
+    live = _same_as_full_build(instance, tmp_path, "full-moved")
+    assert "増分テスト1番の催し".encode() in live["topics/culture/index.html"]
+    _move(instance, post, -62, TOPIC_KEYS[1], AREA_KEYS[0])  # and back where it was
+    _drain(instance)
+    assert _last_build_log(instance).startswith("incremental: 1 changed post")
+    live = _same_as_full_build(instance, tmp_path, "full-back")
+    assert "増分テスト1番の催し".encode() not in live["topics/culture/index.html"]

@@ -92,19 +92,22 @@ def _spare_folder(settings: Settings, live: Path, live_sigs: dict) -> tuple[Path
 
 def _read_changes(
     renderer: SiteRenderer, content_dir: Path, state: dict, stats: dict[str, list[int]]
-) -> tuple[dict[str, dict], dict[str, Any], int]:
-    """Return the new posts table (entries restored), the articles read (by page), and how
-    many changed."""
+) -> tuple[dict[str, dict], dict[str, Any], list[tuple[Any, Any]]]:
+    """Return the new posts table (entries restored), the articles read (by page), and the
+    changed entries as (old, new) pairs (None: no entry)."""
     restore = renderer.listings.restore_entry
+    # The worker's preloaded state has its entries restored already (preload.py): then
+    # only the table is copied, not a post.
     posts: dict[str, dict] = {
-        source: dict(post, entry=restore(post["entry"])) if post.get("entry") else post
+        source: dict(post, entry=restore(post["entry"]))
+        if isinstance(post.get("entry"), dict)
+        else post
         for source, post in state["posts"].items()
     }
     articles: dict[str, Any] = {}
-    changed = 0
+    changed: list[tuple[Any, Any]] = []
     for source in set(posts) - set(stats):
-        del posts[source]
-        changed += 1
+        changed.append((posts.pop(source).get("entry"), None))
     for source, stat in stats.items():
         known = posts.get(source)
         if known and known.get("stat") == stat:
@@ -116,9 +119,9 @@ def _read_changes(
         if known and known.get("digest") == digest:
             posts[source] = dict(known, stat=stat if settled else None)
             continue
-        changed += 1
         article = renderer.read_article(source)
         entry = renderer.listings.entry_from_article(article, source, digest) if article else None
+        changed.append((known.get("entry") if known else None, entry))
         posts[source] = {
             "stat": stat if settled else None,
             "digest": digest if settled else None,
@@ -218,10 +221,20 @@ def _update(
     renderer = SiteRenderer(pelican_settings(settings, target, incremental=True))
     listings = renderer.listings
     posts, articles, changed = _read_changes(renderer, settings.content_dir, live_state, stats)
-    entries = [p["entry"] for p in posts.values() if p.get("entry")]
-    # Group profiles (content/groups.json) are read whole each time: a profile change only
-    # alters the signatures of the pages that show it, so it needs no full build.
-    site = listings.plan_site(entries, renderer.settings, renderer.context["pages"])
+    entries = (p["entry"] for p in posts.values() if p.get("entry"))
+    members = live_state.get("members")  # kept by the worker's parent (preload.py)
+    if members is None:
+        old = (p["entry"] for p in live_state["posts"].values() if p.get("entry"))
+        members = listings.membership([listings.restore_entry(e) for e in old])
+    previous = {
+        "state": live_state,
+        "signatures": live_signatures,
+        "members": members,
+        "changed": changed,
+    }
+    # Only the sections (lists) the changed posts are in, when the day, the settings and
+    # the groups' profiles are the live build's; else the whole site (listings.replan).
+    site = listings.plan_site(entries, renderer.settings, renderer.context["pages"], previous)
     pages, wanted = site.pages, site.signatures
     have: dict[str, str] = spare_sigs["signatures"]
     live_sigs: dict[str, str] = live_signatures["signatures"]
@@ -244,12 +257,14 @@ def _update(
         else:
             (target / rel).unlink(missing_ok=True)  # never write through a shared inode
             to_render.append(rel)
-    by_page = {e.page: e for e in entries}
+    by_page = {new.page: new for _old, new in changed if new is not None}
     originals = _originals(to_render, prefixes, target)
     for rel in originals:
         if rel in pages:
             listings.render_page(pages[rel], renderer.articles, renderer.writer, renderer.context)
             continue
+        if rel not in by_page:  # not a changed post's page: find its post (never seen so far)
+            by_page.update((p["entry"].page, p["entry"]) for p in posts.values() if p["entry"])
         article = articles.get(rel) or renderer.read_article(by_page[rel].source)
         if article is None:
             raise NeedsFullBuild(f"{rel}: its post could not be read")
@@ -269,11 +284,12 @@ def _update(
         "version": listings.STATE_VERSION,
         "fingerprint": live_signatures["fingerprint"],
         "today": site.today.isoformat(),
+        "inputs": site.inputs,
     }
     save = functools.partial(
         listings.save_state,
         str(tree.state_prefix(target)),
-        dict(meta, posts=posts),
+        dict(meta, posts=posts, sections=site.sections),
         dict(meta, signatures=wanted),
     )
     written = (*originals, *(p + rel for rel in originals for p in prefixes), *media)
@@ -282,7 +298,7 @@ def _update(
         len(to_render),
         linked,
         removed,
-        changed,
+        len(changed),
         search_note,
         written=written,
         changes=changed_files,

@@ -31,18 +31,20 @@ log = logging.getLogger(__name__)
 _loaded: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
 
-# The listings plugin's restore_entry, as the renderer loaded the plugin.
+# The listings plugin's restore_entry and membership, as the renderer loaded the plugin.
 _restore_entry: Callable[[Any], Any] | None = None
+_membership: Callable[[list[Any]], Any] | None = None
 
 
 def warm_up(settings: Settings) -> None:
     """Import what a publication uses and read the live state; a failure only costs the
     horses the time."""
-    global _restore_entry
+    global _restore_entry, _membership
     try:
         with tempfile.TemporaryDirectory(prefix="hiroba-warm-") as scratch:
             renderer = SiteRenderer(pelican_settings(settings, Path(scratch), incremental=True))
         _restore_entry = renderer.listings.restore_entry
+        _membership = renderer.listings.membership
     except Exception as exc:  # the jobs load it themselves then
         log.warning("could not preload the publisher (%s: %s)", type(exc).__name__, exc)
         return
@@ -54,7 +56,7 @@ def refresh_state(settings: Settings) -> None:
     if _restore_entry is None:
         return
     try:
-        preload_state(settings, _restore_entry)
+        preload_state(settings, _restore_entry, _membership)
     except Exception as exc:  # a horse reads the file itself then
         log.warning("could not preload the live state (%s: %s)", type(exc).__name__, exc)
 
@@ -67,8 +69,13 @@ def _identity(live: Path) -> tuple[Any, ...] | None:
     return (live.name, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def preload_state(settings: Settings, restore_entry: Callable[[Any], Any]) -> None:
-    """Read the live folder's saved state into this process, unless it has it already."""
+def preload_state(
+    settings: Settings,
+    restore_entry: Callable[[Any], Any],
+    membership: Callable[[list[Any]], Any] | None = None,
+) -> None:
+    """Read the live folder's saved state into this process, unless it has it already,
+    with its entries' membership of the listings' sections (what a re-plan starts from)."""
     global _loaded
     if not settings.live_dir.exists():
         return
@@ -85,6 +92,9 @@ def preload_state(settings: Settings, restore_entry: Callable[[Any], Any]) -> No
         for post in state["posts"].values():
             if post.get("entry") is not None:
                 post["entry"] = restore_entry(post["entry"])
+        if membership is not None:
+            entries = [post["entry"] for post in state["posts"].values() if post.get("entry")]
+            state["members"] = membership(entries)
         _loaded = (identity, state)
     finally:
         gc.enable()

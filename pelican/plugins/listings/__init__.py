@@ -25,8 +25,9 @@ from . import searchfresh
 from .entries import Entry, entry_from_article, source_digest
 from .output import TRANSLATED, render_page
 from .pagefind import SearchIndexFailed, index_site
-from .plan import Page, plan
+from .plan import Context, Page, inputs_digest, membership, plan, plan_sections
 from .profiles import load_profiles
+from .replan import section_paths
 
 __all__ = [
     "Entry",
@@ -50,8 +51,8 @@ __all__ = [
 ]
 
 # 2: entries carry place_address and organizer_id; 3: recurrence, 対象; 4: a pickle of
-# entry snapshots with their memos
-STATE_VERSION = 4
+# entry snapshots with their memos; 5: each section's pages and the plan's inputs digest
+STATE_VERSION = 5
 
 
 def site_today(settings: dict[str, Any]) -> dt.date:
@@ -125,7 +126,9 @@ def write_listings(generator: Any, writer: Any) -> None:
         }
     today = site_today(settings)
     urls = page_urls(generator.context.get("pages", []))
-    pages = plan(entries, settings, today, urls, load_profiles(settings))
+    profiles = load_profiles(settings)
+    sections = plan_sections(membership(entries), Context(settings, today, profiles), urls)
+    pages = {path: page for found in sections.values() for path, page in found.items()}
     for page in pages.values():
         render_page(page, generator, writer, generator.context)
     if state_prefix:
@@ -133,9 +136,11 @@ def write_listings(generator: Any, writer: Any) -> None:
             "version": STATE_VERSION,
             "fingerprint": settings.get("HIROBA_FINGERPRINT", ""),
             "today": today.isoformat(),
+            "inputs": inputs_digest(settings, profiles),
         }
         signatures = signatures_of(entries, pages, settings)
-        save_state(state_prefix, dict(meta, posts=posts), dict(meta, signatures=signatures))
+        state = dict(meta, posts=posts, sections=section_paths(sections))
+        save_state(state_prefix, state, dict(meta, signatures=signatures))
 
 
 def save_state(prefix: str, state: dict[str, Any], signatures: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ paths write the same bytes.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ from . import (
 from .entries import Entry, entry_from_article, source_digest
 from .output import render_page
 from .pagefind import index_site
-from .plan import Page, plan
+from .plan import Context, Page, inputs_digest, membership, plan_sections
 from .profiles import load_profiles
+from .replan import Sections, replan, section_paths
 
 __all__ = ["Entry", "Listings", "Page", "SearchRefresh", "SitePlan"]
 
@@ -41,6 +43,9 @@ class SitePlan:
     pages: dict[str, Page]
     signatures: dict[str, str]
     language_prefixes: list[str]  # the folders of the other languages ("en/")
+    sections: Sections  # each section's pages (path, renderer), for the next re-plan
+    inputs: str  # digest of the settings and profiles planned with (plan.inputs_digest)
+    replanned: bool = False  # only the sections a change touched were planned
 
 
 @dataclass(frozen=True)
@@ -77,18 +82,58 @@ class Listings:
         return entry_from_article(article, source, digest)
 
     @staticmethod
+    def membership(entries: list[Entry]) -> dict[str, dict[str, Entry]]:
+        """Return {section: {source: entry}}: what a re-plan starts from (plan.membership)."""
+        return membership(entries)
+
+    @staticmethod
     def plan_site(
-        entries: list[Entry], settings: dict[str, Any], hand_written: list[Any]
+        entries: Iterable[Entry],
+        settings: dict[str, Any],
+        hand_written: list[Any],
+        previous: dict[str, Any] | None = None,
     ) -> SitePlan:
         """Plan every listing page for these entries as the full build does (today's date,
-        the groups' profiles, the hand-written pages' URLs)."""
+        the groups' profiles, the hand-written pages' URLs).
+
+        previous: the live build's {"state", "signatures", "members", "changed"} (members:
+        membership() of its entries; changed: [(old entry, new entry)], None for none).
+        When its day, settings and profiles are today's, only the sections the changed
+        entries touch are planned (replan.py); the signatures are those of a full plan.
+        """
         today = site_today(settings)
         # Group profiles (content/groups.json) are read whole each time: a profile change
         # only alters the signatures of the pages that show it.
         profiles = load_profiles(settings)
-        pages = plan(entries, settings, today, page_urls(hand_written), profiles)
+        context = Context(settings, today, profiles)
+        inputs = inputs_digest(settings, profiles)
+        prefixes = language_prefixes(settings)
+        urls = page_urls(hand_written)
+        state = (previous or {}).get("state") or {}
+        if (
+            previous is not None
+            and state.get("sections") is not None
+            and state.get("inputs") == inputs
+            and state.get("today") == today.isoformat()
+            and previous["signatures"].get("inputs") == inputs
+            and previous["signatures"].get("today") == today.isoformat()
+        ):
+            done = replan(
+                (state["sections"], previous["signatures"]["signatures"]),
+                previous["members"],
+                previous["changed"],
+                context,
+                urls,
+                prefixes,
+            )
+            return SitePlan(
+                today, done.pages, done.signatures, prefixes, done.sections, inputs, True
+            )
+        entries = list(entries)
+        sections = plan_sections(membership(entries), context, urls)
+        pages = {path: page for found in sections.values() for path, page in found.items()}
         signatures: dict[str, str] = signatures_of(entries, pages, settings)
-        return SitePlan(today, pages, signatures, language_prefixes(settings))
+        return SitePlan(today, pages, signatures, prefixes, section_paths(sections), inputs)
 
     @staticmethod
     def render_page(page: Page, generator: Any, writer: Any, context: dict[str, Any]) -> None:
