@@ -74,6 +74,7 @@ class BilingualWriter(Writer):
         # as they come, as Pelican's writer does.
         self.processes = int(self.settings.get("HIROBA_RENDER_PROCESSES") or 1)
         self._queued: list[tuple[Any, ...]] | None = None
+        self._pages_memo: dict[str, tuple[list[Any], list[SimpleNamespace]]] = {}
         if self.processes > 1:
             self._queued = []
             signals.article_writer_finalized.connect(self._render_queued, weak=False)
@@ -201,6 +202,20 @@ class BilingualWriter(Writer):
         for lang in self.languages[1:]:
             self._write_translation(lang, name, template, context, data)
 
+    def _pages_in(self, lang: str, pages: list[Any]) -> list[SimpleNamespace]:
+        """Return the hand-written pages as the navigation of a lang page lists them (worked
+        out once per list: every page of a build has the same)."""
+        known = self._pages_memo.get(lang)
+        if known is None or known[0] is not pages or len(known[1]) != len(pages):
+            local = [
+                SimpleNamespace(
+                    url=p.url, save_as=p.save_as, title=(translation_of(p, lang) or p).title
+                )
+                for p in pages
+            ]
+            known = self._pages_memo[lang] = (pages, local)
+        return known[1]
+
     def _write_translation(
         self, lang: str, name: str, template: Any, context: dict[str, Any], data: dict[str, Any]
     ) -> None:
@@ -211,12 +226,7 @@ class BilingualWriter(Writer):
         page = data.get("page")
         if page is not None:
             local["page"] = translation_of(page, lang) or page
-        local["pages"] = [
-            SimpleNamespace(
-                url=p.url, save_as=p.save_as, title=(translation_of(p, lang) or p).title
-            )
-            for p in context.get("pages") or []
-        ]
+        local["pages"] = self._pages_in(lang, context.get("pages") or [])
         local.update(self._fixed[lang])
         local.update(self._switch(name, lang))
         output = template.render(local)
