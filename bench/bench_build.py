@@ -11,6 +11,12 @@ sampled every 50 ms from /proc, so pages shared by forked workers count once. Pr
 medians as `RESULT ...` last.
 
     .venv/bin/python bench/bench_build.py [--events 10000] [--pairs 3] [--keep]
+        [--base CHECKOUT]
+
+--base CHECKOUT also runs `hiroba build` with another checkout's code (say a worktree of
+main) before each pair, over the same instance and in the same time window, and adds its
+median time and peak to the RESULT line (base_s, base_peak_mib, speedup = base_s /
+hiroba_s): on a shared machine only figures measured side by side compare.
 """
 
 from __future__ import annotations
@@ -107,6 +113,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="keep the instance folder")
+    parser.add_argument("--base", type=Path, help="another checkout to build with, for A/B")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="hiroba-bench-build-"))
     redis, redis_url = start_private_redis(folder)
@@ -130,8 +137,15 @@ def main() -> int:
         plain_out, plain_cwd = folder / "pelican-output", folder / "pelican-cwd"
         plain_cwd.mkdir()  # no pelicanconf.py there: Pelican's default settings
         pelican = [sys.executable, "-m", "pelican", str(posts), "-o", str(plain_out), "-q"]
-        runs: dict[str, list[tuple[float, float]]] = {"hiroba": [], "pelican": []}
+        runs: dict[str, list[tuple[float, float]]] = {"hiroba": [], "pelican": [], "base": []}
+        # Only the base's build gets its code first on the path: Pelican would also find
+        # the checkout's plugins as pelican.plugins.* (a namespace package) in plain runs.
+        base_env = dict(env, PYTHONPATH=str(args.base.resolve())) if args.base else env
         for n in range(args.pairs):
+            if args.base:
+                runs["base"].append(timed_run(hiroba, base_env, args.base))
+                print(f"pair {n + 1}: base hiroba {runs['base'][-1][0]:.1f} s "
+                      f"{runs['base'][-1][1]:.0f} MiB", flush=True)  # fmt: skip
             runs["hiroba"].append(timed_run(hiroba, env, REPO))
             shutil.rmtree(plain_out, ignore_errors=True)
             runs["pelican"].append(timed_run(pelican, env, plain_cwd))
@@ -144,9 +158,13 @@ def main() -> int:
         print(f"files written: hiroba {files}, pelican {plain}")
         h_s, p_s = (statistics.median(s for s, _ in runs[k]) for k in ("hiroba", "pelican"))
         h_mib, p_mib = (statistics.median(m for _, m in runs[k]) for k in ("hiroba", "pelican"))
+        base = ""
+        if args.base:
+            b_s, b_mib = (statistics.median(x[i] for x in runs["base"]) for i in (0, 1))
+            base = f" base_s={b_s:.1f} base_peak_mib={b_mib:.0f} speedup={b_s / h_s:.2f}"
         print(f"RESULT events={args.events} hiroba_s={h_s:.1f} pelican_s={p_s:.1f} "
               f"ratio={h_s / p_s:.2f} hiroba_peak_mib={h_mib:.0f} "
-              f"pelican_peak_mib={p_mib:.0f}")  # fmt: skip
+              f"pelican_peak_mib={p_mib:.0f}{base}")  # fmt: skip
         return 0
     finally:
         redis.terminate()

@@ -133,7 +133,7 @@ LOAD_CONTENT_CACHE = False
 CACHE_CONTENT = False
 
 PLUGIN_PATHS = [os.path.join(_HERE, "plugins")]
-PLUGINS = ["i18n", "sanitize", "media", "jadates", "kinds", "structured", "listings"]
+PLUGINS = ["i18n", "sanitize", "media", "jadates", "kinds", "structured", "listings", "readcache"]
 
 # Post kinds: the Category value of a post file and its Japanese label.
 HIROBA_KINDS = {"events": "イベント", "recruitment": "参加募集", "notices": "お知らせ"}
@@ -173,6 +173,12 @@ HIROBA_SOURCE_STATS: dict[str, list[int]] = {}
 # Set by the worker for its full builds: Pagefind runs after Pelican's process has ended
 # (worker/build/full.py), not at the end of the Pelican run.
 HIROBA_SEARCH_LATER = False
+# Set by the worker for its full builds (the cores it may use): the i18n plugin's writer
+# renders the pages in that many forked processes (pelican/plugins/i18n/parallel.py).
+HIROBA_RENDER_PROCESSES = 1
+# Set by the worker for its full builds: the file where the readcache plugin keeps each
+# post's Markdown rendering, keyed by its bytes (pelican/plugins/readcache).
+HIROBA_READ_CACHE = ""
 # Set by the worker for incremental publications: a folder where the i18n plugin keeps
 # the theme's compiled catalogs (a fresh rq work-horse then loads a .mo, without Babel).
 HIROBA_CATALOG_CACHE = ""

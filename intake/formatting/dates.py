@@ -9,8 +9,10 @@ stdlib: the Pelican plugins use this module too.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_date as _babel_date
 from babel.dates import format_time as _babel_time
 
@@ -27,6 +29,12 @@ DATE_TIME_JOINS = {"ja": " ", "en": ", "}
 RANGE_SEPARATORS = {"ja": "〜", "en": "–"}
 DAY_RANGE_SEPARATORS = {"ja": "〜", "en": " – "}
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M"  # exports and reports: sortable, Japan time
+
+
+@cache
+def _locale(lang: str | None) -> Locale:
+    """Return Babel's locale for lang, parsed once (a full build formats ~100,000 dates)."""
+    return Locale.parse(lang or "ja")
 
 
 def _lang(lang: str | None) -> str:
@@ -58,32 +66,32 @@ def format_date(value: dt.date, lang: str | None = "ja", *, weekday: bool = True
     """Return 2026年12月5日(土), or Sat 5 December 2026 in English (no weekday if False)."""
     lang = _lang(lang)
     patterns = DATE_PATTERNS if weekday else PLAIN_DATE_PATTERNS
-    return _babel_date(_day(value), patterns[lang], locale=lang)
+    return _babel_date(_day(value), patterns[lang], locale=_locale(lang))
 
 
 def format_short_date(value: dt.date, lang: str | None = "ja") -> str:
     """Return 12月5日(土), or Sat 5 December in English (the year is understood)."""
     lang = _lang(lang)
-    return _babel_date(_day(value), SHORT_DATE_PATTERNS[lang], locale=lang)
+    return _babel_date(_day(value), SHORT_DATE_PATTERNS[lang], locale=_locale(lang))
 
 
 def format_month(year: int, month: int, lang: str | None = "ja") -> str:
     """Return 2026年12月, or December 2026 in English."""
     lang = _lang(lang)
-    return _babel_date(dt.date(year, month, 1), MONTH_PATTERNS[lang], locale=lang)
+    return _babel_date(dt.date(year, month, 1), MONTH_PATTERNS[lang], locale=_locale(lang))
 
 
 def weekday_name(index: int, lang: str | None = "ja") -> str:
     """Return a weekday's short name (0 is Monday): 土, or Sat in English."""
     lang = _lang(lang)
     day = dt.date(2024, 1, 1) + dt.timedelta(days=index % 7)  # 2024-01-01 was a Monday
-    return _babel_date(day, "E", locale=lang)
+    return _babel_date(day, "E", locale=_locale(lang))
 
 
 def format_time(value: dt.time | dt.datetime) -> str:
     """Return the time of day as 14:00 (the same in both languages)."""
     moment = _local(value).time() if isinstance(value, dt.datetime) else value
-    return _babel_time(moment, TIME_PATTERN, locale="ja")
+    return _babel_time(moment, TIME_PATTERN, locale=_locale("ja"))
 
 
 def format_datetime(value: dt.datetime, lang: str | None = "ja") -> str:
@@ -141,7 +149,9 @@ def format_timestamp(moment: dt.datetime) -> str:
 def month_name(month: int, lang: str | None = "ja") -> str:
     """Return a month's short name: 12月, or Dec in English (chart labels)."""
     lang = _lang(lang)
-    return _babel_date(dt.date(2000, month, 1), "LLL" if lang == "en" else "M月", locale=lang)
+    return _babel_date(
+        dt.date(2000, month, 1), "LLL" if lang == "en" else "M月", locale=_locale(lang)
+    )
 
 
 def ordinal(number: int) -> str:
@@ -156,7 +166,7 @@ def repeat_words(frequency: str, first: dt.date, lang: str | None = "ja") -> str
     Saturday of every month in English; "" for an unknown frequency."""
     nth = (first.day - 1) // 7 + 1
     if _lang(lang) == "en":
-        name = _babel_date(first, "EEEE", locale="en")
+        name = _babel_date(first, "EEEE", locale=_locale("en"))
         words = {
             "weekly": f"Every {name}",
             "biweekly": f"Every other {name}",

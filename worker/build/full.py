@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from .child import run_in_child
 from .session import listings_api, pelican_settings
 
 log = logging.getLogger(__name__)
+
+READ_CACHE_NAME = "markdown.sqlite3"  # pelican/plugins/readcache, in <site>/cache
 
 
 class BuildFailed(Exception):
@@ -60,6 +63,12 @@ def sync_pages(settings: Settings) -> None:
         shutil.copyfile(page, target / page.name)
 
 
+def render_processes() -> int:
+    """Return how many processes render a full build's pages: the cores this process may
+    use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _run(pelican: Pelican, collector: _Collector) -> tuple[list[str], int, bool]:
     """Run Pelican (in the build's child process); return the collector's lines and error
     count, and whether Pelican raised."""
@@ -86,6 +95,13 @@ def build_site(settings: Settings, output_dir: Path, **extra: object) -> BuildRe
     try:
         values = pelican_settings(settings, output_dir, overrides=extra)
         values["HIROBA_SEARCH_LATER"] = True
+        # Pages are rendered by forked processes, one per core (pelican/plugins/i18n).
+        if "HIROBA_READ_CACHE" not in extra:  # each post's Markdown, converted once
+            cache = settings.site_dir / "cache"
+            cache.mkdir(parents=True, exist_ok=True)
+            values["HIROBA_READ_CACHE"] = str(cache / READ_CACHE_NAME)
+        if "HIROBA_RENDER_PROCESSES" not in extra:
+            values["HIROBA_RENDER_PROCESSES"] = render_processes()
         output_check.check_inputs(settings, values)  # the build reads only what we wrote
         pelican = Pelican(values)  # the plugins load here, shared with the child
         collector.lines, collector.errors, raised = run_in_child(

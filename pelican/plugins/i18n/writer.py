@@ -20,8 +20,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from markupsafe import Markup
+from pelican.plugins import signals
 from pelican.utils import sanitised_join
-from pelican.writers import Writer
+from pelican.writers import FileOverwriteFailedError, Writer
 
 from .catalog import jinja_functions
 from .labels import (
@@ -32,6 +33,7 @@ from .labels import (
     month_label,
     relabel,
 )
+from .parallel import render_in_processes
 
 # Writer.write_file's own parameters: they steer the write, they are not template data.
 WRITE_OPTIONS = ("relative_urls", "paginated", "template_name", "override_output", "url")
@@ -66,6 +68,16 @@ class BilingualWriter(Writer):
         self.languages = languages(self.settings)
         self._labels = label_map(self.settings)
         self._fixed = {lang: self._fixed_context(lang) for lang in self.languages}
+        # HIROBA_RENDER_PROCESSES > 1 (the worker's full builds): the article generator's
+        # pages and the listings are queued, then rendered in that many forked processes
+        # once the article writer has finished (parallel.py). Otherwise pages are written
+        # as they come, as Pelican's writer does.
+        self.processes = int(self.settings.get("HIROBA_RENDER_PROCESSES") or 1)
+        self._queued: list[tuple[Any, ...]] | None = None
+        self._pages_memo: dict[str, tuple[list[Any], list[SimpleNamespace]]] = {}
+        if self.processes > 1:
+            self._queued = []
+            signals.article_writer_finalized.connect(self._render_queued, weak=False)
 
     def _fixed_context(self, lang: str) -> dict[str, Any]:
         settings, default = self.settings, self.languages[0]
@@ -133,11 +145,55 @@ class BilingualWriter(Writer):
             "LANG_SWITCH": [a for a in alternates if a["lang"] != lang],
         }
 
+    def _claim(self, name: str, override: bool) -> bool:
+        """Book an output file as Pelican's writer does when it opens it; False: skip it."""
+        path = sanitised_join(self.output_path, name)
+        if path in self._overridden_files:
+            if override:
+                raise FileOverwriteFailedError(f'Failed to overwrite "{path}" a second time')
+            return False
+        if path in self._written_files and not override:
+            raise FileOverwriteFailedError(f'Failed to overwrite "{path}": written before')
+        if override:
+            self._overridden_files.add(path)
+        self._written_files.add(path)
+        return True
+
+    def _render_queued(self, generator: Any, writer: Any = None) -> None:
+        """Render the queued pages in forked processes; write the later ones directly."""
+        if writer is not self or self._queued is None:
+            return
+        signals.article_writer_finalized.disconnect(self._render_queued)
+        queued, self._queued = self._queued, None
+        # A page that replaces another's file (override_output) is written here after
+        # the rest, in its turn, never racing the page it replaces.
+        shared = [job for job in queued if not job[4].get("override_output")]
+        last = [job for job in queued if job[4].get("override_output")]
+        claimed = (set(self._written_files), set(self._overridden_files))
+        self._written_files.clear()  # each process books only its own writes
+        self._overridden_files.clear()
+        render_in_processes(shared, self._write_job, self.processes)
+        self._written_files, self._overridden_files = claimed
+        for job in last:
+            self._write_job(job, claimed=True)
+
+    def _write_job(self, job: tuple[Any, ...], claimed: bool = False) -> None:
+        name, template, context, args, kwargs = job
+        if claimed:  # booked when queued: let Pelican's _open_w book it again
+            path = sanitised_join(self.output_path, name)
+            self._written_files.discard(path)
+            self._overridden_files.discard(path)
+        self.write_file(name, template, context, *args, **kwargs)
+
     def write_file(  # type: ignore[override]
         self, name: Any, template: Any, context: dict[str, Any], *args: Any, **kwargs: Any
     ) -> None:
         """Write the page (default language), then its translations under <lang>/."""
         if not name:
+            return
+        if self._queued is not None and not args and not kwargs.get("paginated"):
+            if self._claim(name, bool(kwargs.get("override_output"))):
+                self._queued.append((name, template, context, args, kwargs))
             return
         default = self.languages[0]
         extra = self._fixed[default] | self._switch(name, default)
@@ -145,6 +201,20 @@ class BilingualWriter(Writer):
         data = {key: value for key, value in kwargs.items() if key not in WRITE_OPTIONS}
         for lang in self.languages[1:]:
             self._write_translation(lang, name, template, context, data)
+
+    def _pages_in(self, lang: str, pages: list[Any]) -> list[SimpleNamespace]:
+        """Return the hand-written pages as the navigation of a lang page lists them (worked
+        out once per list: every page of a build has the same)."""
+        known = self._pages_memo.get(lang)
+        if known is None or known[0] is not pages or len(known[1]) != len(pages):
+            local = [
+                SimpleNamespace(
+                    url=p.url, save_as=p.save_as, title=(translation_of(p, lang) or p).title
+                )
+                for p in pages
+            ]
+            known = self._pages_memo[lang] = (pages, local)
+        return known[1]
 
     def _write_translation(
         self, lang: str, name: str, template: Any, context: dict[str, Any], data: dict[str, Any]
@@ -156,12 +226,7 @@ class BilingualWriter(Writer):
         page = data.get("page")
         if page is not None:
             local["page"] = translation_of(page, lang) or page
-        local["pages"] = [
-            SimpleNamespace(
-                url=p.url, save_as=p.save_as, title=(translation_of(p, lang) or p).title
-            )
-            for p in context.get("pages") or []
-        ]
+        local["pages"] = self._pages_in(lang, context.get("pages") or [])
         local.update(self._fixed[lang])
         local.update(self._switch(name, lang))
         output = template.render(local)
