@@ -48,8 +48,12 @@ def _path(name: str, value: str | Path) -> str:
     text = str(value)
     if not PLAIN_PATH.fullmatch(text) or "/../" in f"{text}/":
         raise ConfigError(
-            f"{name} {text!r} must be an absolute path of letters, digits and ./_-+@:=,~ "
-            "(no spaces, quotes or ..)."
+            N_(
+                "%(name)s の「%(value)s」は、英数字と ./_-+@:=,~ だけの絶対パスにしてください"
+                "（空白、引用符、.. は使えません）。"
+            ),
+            name=name,
+            value=text,
         )
     return text
 

@@ -228,10 +228,15 @@ def restore(settings: Settings, engine: Engine, path: Path, force: bool = False)
     header = read_header(path)
     if header.get("kind") != _kind(engine):
         raise BackupError(
-            f"{path} is a {header.get('kind')} backup; this database is {_kind(engine)}"
+            N_("%(path)s は %(kind)s のバックアップですが、このデータベースは %(this)s です。"),
+            path=path,
+            kind=header.get("kind"),
+            this=_kind(engine),
         )
     if row_count(engine) and not force:
-        raise DatabaseNotEmpty("the database holds data; restore only with --force")
+        raise DatabaseNotEmpty(
+            N_("データベースにはデータがあります。復元するなら --force を付けてください。")
+        )
     stream = open_stream(path, key)
     reader = SectionReader(stream) if header.get("layout") == LAYOUT else None
     blocks = reader.database() if reader is not None else stream
