@@ -164,7 +164,7 @@ def test_pg_dump_route_round_trip(
     seed(instance)
     if instance.settings.is_sqlite:
         message = failed(hiroba(instance.env, "backup", "--pg-dump"))
-        assert "pg_dump backs up PostgreSQL only" in message
+        assert "pg_dump でバックアップできるのは PostgreSQL だけです" in message
         return
     post_with_files(instance, client, "pg_dump で守られる催し")
     files = private_files(instance)
@@ -172,7 +172,7 @@ def test_pg_dump_route_round_trip(
     path = tmp_path / "pg.backup"
     missing = failed(hiroba(instance.env, "backup", "--pg-dump", "--output", str(path),
                             PATH=str(tmp_path / "no-tools")))  # fmt: skip
-    assert "pg_dump is not installed" in missing and missing.count("\n") == 1
+    assert "pg_dump がインストールされていません" in missing and missing.count("\n") == 1
     assert not list(tmp_path.glob("*pg.backup*"))
     made = ok(hiroba(instance.env, "backup", "--pg-dump", "--output", str(path)))
     assert "postgresql のバックアップ" in made.stdout and "添付ファイル 2 個" in made.stdout
