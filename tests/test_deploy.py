@@ -145,7 +145,7 @@ def test_env_file_sets_production_and_lists_every_setting(tmp_path: Path) -> Non
         (["nginx", "--tls-key", "relative/key.pem"], "だけの絶対パスにしてください"),
         (["nginx", "--listen", "443 default_server"], "はポート番号でも"),
         (["nginx", "--upstream", "unix:/run/x.sock;"], "はポート番号でも"),
-        (["systemd", "--user", "root\nExecStartPre=/bin/sh"], "はユーザー名でもグループ名でもありません"),
+        (["systemd", "--user", "root\nExecStartPre=/bin/sh"], "グループ名でもありません"),
         (["systemd", "--hiroba", "/usr/bin/hiroba --debug"], "だけの絶対パスにしてください"),
         (["nginx", "--acme-root", "/var/www/../../etc"], "だけの絶対パスにしてください"),
     ],

@@ -20,6 +20,7 @@ from ..deploy.render import (
     render_logrotate,
     render_nginx,
     render_units,
+    typed,
 )
 from ..errors import ConfigError
 from ..validation import N_
@@ -38,7 +39,7 @@ def options_from(args: argparse.Namespace) -> DeployOptions:
             wrong = args.nginx_version
             raise ConfigError(
                 N_("--nginx-version の「%(version)s」は 1.22.1 のような形ではありません。"),
-                version=wrong,
+                version=typed(wrong),
             ) from None
     return DeployOptions(
         server_name=args.server_name,

@@ -44,6 +44,12 @@ ACCOUNT = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 PLAIN_PATH = re.compile(r"/[A-Za-z0-9_./+@:=,~-]*")
 
 
+def typed(value: str) -> str:
+    """Return a value the operator typed as it can be shown in a one-line message: line
+    breaks and other control characters escaped as Python writes them, the rest as typed."""
+    return repr(value)[1:-1]
+
+
 def _path(name: str, value: str | Path) -> str:
     text = str(value)
     if not PLAIN_PATH.fullmatch(text) or "/../" in f"{text}/":
@@ -53,7 +59,7 @@ def _path(name: str, value: str | Path) -> str:
                 "（空白、引用符、.. は使えません）。"
             ),
             name=name,
-            value=text,
+            value=typed(text),
         )
     return text
 
@@ -64,7 +70,7 @@ def _port(name: str, value: str, pattern: re.Pattern[str]) -> int:
         raise ConfigError(
             N_("%(name)s の「%(value)s」はポート番号でも「アドレス:ポート」でもありません。"),
             name=name,
-            value=value,
+            value=typed(value),
         )
     return int(match.group(1))
 
@@ -118,7 +124,9 @@ def _server_name(settings: Settings, options: DeployOptions) -> str:
         name = settings.site_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     name = name or "hiroba.example.jp"
     if not SERVER_NAME.fullmatch(name) or len(name) > 253:
-        raise ConfigError(N_("--server-name の「%(name)s」はホスト名ではありません。"), name=name)
+        raise ConfigError(
+            N_("--server-name の「%(name)s」はホスト名ではありません。"), name=typed(name)
+        )
     return name
 
 
@@ -153,7 +161,8 @@ def _context(settings: Settings, options: DeployOptions) -> dict[str, object]:
     for account in (options.user, options.group, options.standalone_user):
         if account and not ACCOUNT.fullmatch(account):
             raise ConfigError(
-                N_("「%(account)s」はユーザー名でもグループ名でもありません。"), account=account
+                N_("「%(account)s」はユーザー名でもグループ名でもありません。"),
+                account=typed(account),
             )
     letsencrypt = f"/etc/letsencrypt/live/{server_name}"
     version = options.nginx_version or installed_nginx_version() or (1, 22, 1)
