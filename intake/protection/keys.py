@@ -265,6 +265,11 @@ def retire(sessions: sessionmaker[Session], keys_dir: Path, key_id: str) -> None
         in_use = key_usage(session, key_id).get(key_id, 0)
     if in_use:
         raise KeyInUse(
-            f"{in_use} stored values still use {key_id}; run `hiroba rotate-keys --resume`"
+            N_(
+                "保存された値のうち %(count)s 件がまだ %(key_id)s を使っています。"
+                "`hiroba rotate-keys --resume` を実行してください。"
+            ),
+            count=in_use,
+            key_id=key_id,
         )
     write_data_keys(path, {k: v for k, v in keys.items() if k != key_id}, active)
