@@ -87,10 +87,10 @@ def open_stream(path: Path, key: bytes) -> Iterator[bytes]:
         aead, unzip, index, final = AESGCM(key), zlib.decompressobj(), 0, False
         while not final:
             frame = handle.read(5)
-            if len(frame) < 5:
+            size, final = struct.unpack(">I?", frame) if len(frame) == 5 else (-1, False)
+            sealed = handle.read(size) if size >= 0 else b""
+            if len(sealed) < size or size < 0:
                 raise BackupError(N_("%(path)s は途中で切れています。"), path=path)
-            size, final = struct.unpack(">I?", frame)
-            sealed = handle.read(size)
             try:
                 chunk = aead.decrypt(
                     prefix + struct.pack(">I", index),
