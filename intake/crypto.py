@@ -82,12 +82,17 @@ class Vault:
             self.refresh()
         key = self.keys.get(key_id)
         if key is None:
-            raise DecryptionError(f"value sealed with unknown key id {key_id!r}")
+            raise DecryptionError(
+                N_("値は鍵 ID「%(key_id)s」で暗号化されていますが、その鍵がありません。"),
+                key_id=key_id,
+            )
         try:
             raw = base64.b64decode(payload, validate=True)
             plain = AESGCM(key).decrypt(raw[:12], raw[12:], context.encode("utf-8"))
         except (InvalidTag, ValueError):  # ValueError: bad base64 (binascii.Error) or nonce
-            raise DecryptionError(f"value for {context} failed authentication") from None
+            raise DecryptionError(
+                N_("%(context)s の値の認証に失敗しました。"), context=context
+            ) from None
         return plain.decode("utf-8")
 
     def blind_index(self, value: str, purpose: str) -> str:

@@ -2,25 +2,32 @@
 
 
 class HirobaError(Exception):
-    """Base of every error Hiroba raises on purpose."""
-
-
-class ConfigError(HirobaError):
-    """A setting or key file is missing or wrong; the message is one sentence for the operator.
+    """Base of every error Hiroba raises on purpose.
 
     The message is a Japanese gettext id with its values (``message``, ``params``), so the
-    `hiroba` command says it in the operator's language (intake.cli.language); str() is the
-    Japanese sentence. A value named ``problem`` is an id too (a parser's reason).
+    `hiroba` command says it in the operator's language (intake.cli.language) and str() is
+    the Japanese sentence. A value named ``problem`` is an id too (a parser's reason), filled
+    from ``problem_values``. A subclass may name its message as a class attribute instead.
     """
 
-    def __init__(self, message: str, **params: object) -> None:
-        self.message = message
+    message: str = ""
+
+    def __init__(self, message: str = "", **params: object) -> None:
+        if message:
+            self.message = message
         self.params = params
+        if not self.message:
+            super().__init__()
+            return
         shown = dict(params)
         reason_values = shown.pop("problem_values", None)
         if reason_values:
             shown["problem"] = str(shown["problem"]) % reason_values
-        super().__init__(message % shown if params else message)
+        super().__init__(self.message % shown if params else self.message)
+
+
+class ConfigError(HirobaError):
+    """A setting or key file is missing or wrong; the message is one sentence for the operator."""
 
 
 class StoreUnavailable(HirobaError):

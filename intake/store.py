@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import ConfigError, StoreUnavailable
 from .installation.resources import migrations_dir
+from .validation import N_
 
 
 def _create_private(path: str) -> None:
@@ -160,7 +161,12 @@ def head_revision() -> str:
     """Return the newest migration's revision: the schema this code expects."""
     head = ScriptDirectory.from_config(alembic_config("")).get_current_head()
     if head is None:
-        raise ConfigError(f"no migrations found in {migrations_dir()}; reinstall Hiroba.")
+        raise ConfigError(
+            N_(
+                "%(folder)s にマイグレーションがありません。Hiroba をインストールし直してください。"
+            ),
+            folder=migrations_dir(),
+        )
     return head
 
 

@@ -19,9 +19,7 @@ class InvalidInput(HirobaError):
     """
 
     def __init__(self, message: str, **params: object) -> None:
-        self.message = message
-        self.params = params
-        super().__init__(message % params if params else message)
+        super().__init__(message, **params)
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name for "mark only"

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from intake.cli.language import config_error, speaking
-from intake.errors import ConfigError
+from intake.cli.language import error_message, speaking
+from intake.errors import HirobaError
 
 
-def said(exc: ConfigError, lang: str) -> str:
+def said(exc: HirobaError, lang: str) -> str:
     """Return exc as the command prints it in lang."""
     with speaking(lang):
-        return config_error(exc)
+        return error_message(exc)

@@ -74,7 +74,7 @@ def test_backup_and_restore_round_trip(instance: Instance, fresh_env: dict[str, 
         assert key_file.read_bytes().strip() not in archived
 
     # A new machine: keys from the archive, a fresh database, then the backup.
-    assert "does not open" in failed(
+    assert "では開けません" in failed(
         hiroba(fresh_env, "restore-keys", str(archive), HIROBA_PASSWORD="wrong-passphrase-42")
     )
     ok(hiroba(fresh_env, "restore-keys", str(archive), **password))
@@ -110,14 +110,16 @@ def test_a_damaged_or_foreign_backup_is_refused(instance: Instance, tmp_path: Pa
     damaged = tmp_path / "damaged.backup"
     data[-20] ^= 0x01
     damaged.write_bytes(bytes(data))
-    assert "does not open" in failed(hiroba(instance.env, "restore", "--force", str(damaged)))
+    assert "では開けません" in failed(hiroba(instance.env, "restore", "--force", str(damaged)))
     truncated = tmp_path / "truncated.backup"
     truncated.write_bytes(path.read_bytes()[:-40])
-    assert "truncated" in failed(hiroba(instance.env, "restore", "--force", str(truncated)))
+    assert "は途中で切れています" in failed(
+        hiroba(instance.env, "restore", "--force", str(truncated))
+    )
     os.chmod(instance.settings.keys_dir / "backup.key", 0o600)
     (instance.settings.keys_dir / "backup.key").write_text(os.urandom(32).hex())
-    assert "does not open" in failed(hiroba(instance.env, "restore", "--force", str(path)))
-    assert "not a Hiroba backup" in failed(
+    assert "では開けません" in failed(hiroba(instance.env, "restore", "--force", str(path)))
+    assert "は Hiroba のバックアップではありません" in failed(
         hiroba(instance.env, "restore", "--force", str(instance.settings.keys_dir / "index.key"))
     )
 
@@ -147,7 +149,9 @@ def test_backup_carries_the_uploads_byte_for_byte(instance: Instance, client, tm
     shutil.rmtree(uploads)
     truncated = tmp_path / "truncated.backup"
     truncated.write_bytes(stored[:-40])
-    assert "truncated" in failed(hiroba(instance.env, "restore", "--force", str(truncated)))
+    assert "は途中で切れています" in failed(
+        hiroba(instance.env, "restore", "--force", str(truncated))
+    )
     assert not uploads.exists()  # a refused backup changes nothing
     restored = ok(hiroba(instance.env, "restore", "--force", str(path)))
     assert "upload files 4" in restored.stdout
@@ -164,7 +168,7 @@ def test_pg_dump_route_round_trip(
     seed(instance)
     if instance.settings.is_sqlite:
         message = failed(hiroba(instance.env, "backup", "--pg-dump"))
-        assert "pg_dump backs up PostgreSQL only" in message
+        assert "pg_dump でバックアップできるのは PostgreSQL だけです" in message
         return
     post_with_files(instance, client, "pg_dump で守られる催し")
     files = private_files(instance)
@@ -172,7 +176,7 @@ def test_pg_dump_route_round_trip(
     path = tmp_path / "pg.backup"
     missing = failed(hiroba(instance.env, "backup", "--pg-dump", "--output", str(path),
                             PATH=str(tmp_path / "no-tools")))  # fmt: skip
-    assert "pg_dump is not installed" in missing and missing.count("\n") == 1
+    assert "pg_dump がインストールされていません" in missing and missing.count("\n") == 1
     assert not list(tmp_path.glob("*pg.backup*"))
     made = ok(hiroba(instance.env, "backup", "--pg-dump", "--output", str(path)))
     assert "postgresql のバックアップ" in made.stdout and "添付ファイル 2 個" in made.stdout

@@ -364,3 +364,21 @@ def test_hiroba_toml_and_key_file_errors_speak_the_language(cli_env):
     both("には 32 バイトの鍵と", "must hold 32-byte keys and name one.")
     (keys / "data-keys.json").unlink()
     both("がないので、先に `hiroba init` を実行してください。", "hiroba init")
+
+
+def test_backup_and_deploy_errors_speak_the_language(cli_env, tmp_path):
+    """Errors raised deep in the code (intake/protection/sealed_stream.py,
+    intake/deploy/render.py) are one sentence in the command's language, without the
+    English name of their class."""
+    assert hiroba(cli_env, "init").returncode == 0
+    corrupt = tmp_path / "corrupt.backup"
+    corrupt.write_bytes(b"not a backup at all\n" * 10)
+    japanese, english = both(cli_env, "restore", "--force", str(corrupt), code=1)
+    assert japanese == f"hiroba: {corrupt} は Hiroba のバックアップではありません。\n"
+    assert english == f"hiroba: {corrupt} is not a Hiroba backup.\n"
+    bad_name = "a.jp; include /etc/shadow"
+    japanese, english = both(cli_env, "deploy", "nginx", "--server-name", bad_name, code=2)
+    assert japanese == f"hiroba: --server-name の「{bad_name}」はホスト名ではありません。\n"
+    assert english == f'hiroba: --server-name "{bad_name}" is not a host name.\n'
+    for text in (japanese, english):
+        assert "Error" not in text and text.count("\n") == 1

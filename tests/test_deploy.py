@@ -140,14 +140,14 @@ def test_env_file_sets_production_and_lists_every_setting(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("argv", "sentence"),
     [
-        (["nginx", "--server-name", "a.jp; include /etc/shadow"], "is not a host name"),
-        (["nginx", "--tls-cert", "/etc/ssl/x.pem; root /"], "must be an absolute path"),
-        (["nginx", "--tls-key", "relative/key.pem"], "must be an absolute path"),
-        (["nginx", "--listen", "443 default_server"], "is not a port"),
-        (["nginx", "--upstream", "unix:/run/x.sock;"], "is not a port"),
-        (["systemd", "--user", "root\nExecStartPre=/bin/sh"], "is not a user or group name"),
-        (["systemd", "--hiroba", "/usr/bin/hiroba --debug"], "must be an absolute path"),
-        (["nginx", "--acme-root", "/var/www/../../etc"], "must be an absolute path"),
+        (["nginx", "--server-name", "a.jp; include /etc/shadow"], "はホスト名ではありません"),
+        (["nginx", "--tls-cert", "/etc/ssl/x.pem; root /"], "だけの絶対パスにしてください"),
+        (["nginx", "--tls-key", "relative/key.pem"], "だけの絶対パスにしてください"),
+        (["nginx", "--listen", "443 default_server"], "はポート番号でも"),
+        (["nginx", "--upstream", "unix:/run/x.sock;"], "はポート番号でも"),
+        (["systemd", "--user", "root\nExecStartPre=/bin/sh"], "グループ名でもありません"),
+        (["systemd", "--hiroba", "/usr/bin/hiroba --debug"], "だけの絶対パスにしてください"),
+        (["nginx", "--acme-root", "/var/www/../../etc"], "だけの絶対パスにしてください"),
     ],
 )
 def test_bad_values_are_refused_in_one_sentence(tmp_path: Path, argv, sentence) -> None:  # type: ignore[no-untyped-def]

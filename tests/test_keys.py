@@ -65,7 +65,7 @@ def test_rotation_reencrypts_every_value_and_the_live_app_keeps_reading(
     assert set(key_file(instance)["keys"]) == {"k2"}
     assert opened(instance, sealed_values(instance)) == plain
     message = failed(hiroba(instance.env, "rotate-keys", "--retire", "k2"))
-    assert "active" in message
+    assert "使用中の鍵" in message
     assert "k9" in failed(hiroba(instance.env, "rotate-keys", "--retire", "k9"))
 
 
@@ -74,7 +74,7 @@ def test_a_key_still_in_use_is_not_retired(instance: Instance) -> None:
     count = len(sealed_values(instance))
     assert keys.add_key(instance.settings.keys_dir) == "k2"  # new key, nothing re-encrypted yet
     message = failed(hiroba(instance.env, "rotate-keys", "--retire", "k1"))
-    assert f"{count} stored values still use k1" in message
+    assert f"保存された値のうち {count} 件がまだ k1 を使っています" in message
     assert set(key_file(instance)["keys"]) == {"k1", "k2"}
 
     ok(hiroba(instance.env, "rotate-keys", "--resume"))

@@ -111,6 +111,7 @@ def test_the_rolling_rotation_keeps_every_host_reading(
         copy_key_file(a, b)
         assert opened(b, sealed_values(b)) == plain
         create_app(runtime=b.rt)
-        assert "no data key 'k9'" in failed(hiroba(a.env, "rotate-keys", "--activate", "k9"))
+        refused = failed(hiroba(a.env, "rotate-keys", "--activate", "k9"))
+        assert "データ鍵「k9」はありません" in refused
     finally:
         b.rt.close()

@@ -57,7 +57,11 @@ def test_backup_to_a_bucket_and_restore_from_it(
     assert not [p for p in inst.settings.home.iterdir() if p.name.startswith(".restore-")]
 
     missing = failed(hiroba(inst.env, "restore", "--force", f"s3://{bucket}/manual/nope.backup"))
-    assert missing.count("\n") == 1 and "OffsiteError" in missing and "nope.backup" in missing
+    assert (
+        missing.count("\n") == 1
+        and "を取得できませんでした（" in missing
+        and "nope.backup" in missing
+    )
     to_folder = failed(hiroba(inst.env, "backup", "--to", "file:///tmp/x"), code=2)
     assert "s3://bucket/prefix" in to_folder
 

@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 from ..config import Settings
 from ..errors import ConfigError, HirobaError
 from . import deploy, instance, protection, reporting, roster, running, up, users, watching
-from .language import _, config_error, language_of, speaking
+from .language import _, error_message, language_of, speaking
 
 
 def installed_version() -> str:
@@ -57,10 +57,10 @@ def _run(argv: Sequence[str] | None) -> int:
         settings = Settings.from_env()
         return int(args.func(settings, args))
     except ConfigError as exc:
-        print(f"hiroba: {config_error(exc)}", file=sys.stderr)
+        print(f"hiroba: {error_message(exc)}", file=sys.stderr)
         return 2
     except HirobaError as exc:
-        print(f"hiroba: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"hiroba: {error_message(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

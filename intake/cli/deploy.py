@@ -20,8 +20,10 @@ from ..deploy.render import (
     render_logrotate,
     render_nginx,
     render_units,
+    typed,
 )
 from ..errors import ConfigError
+from ..validation import N_
 from .language import _
 
 DEFAULTS = DeployOptions()
@@ -35,7 +37,10 @@ def options_from(args: argparse.Namespace) -> DeployOptions:
             version = tuple(int(part) for part in args.nginx_version.split("."))
         except ValueError:
             wrong = args.nginx_version
-            raise ConfigError(f"--nginx-version {wrong!r} is not like 1.22.1.") from None
+            raise ConfigError(
+                N_("--nginx-version の「%(version)s」は 1.22.1 のような形ではありません。"),
+                version=typed(wrong),
+            ) from None
     return DeployOptions(
         server_name=args.server_name,
         listen=tuple(args.listen or DEFAULTS.listen),

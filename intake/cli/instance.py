@@ -17,7 +17,7 @@ from ..crypto import create_keys
 from ..errors import ConfigError, StoreUnavailable
 from ..installation.checkup import Finding, run_checks, shown_url
 from ..store import head_revision, make_engine, migrate, schema_revision
-from .language import _, config_error
+from .language import _, error_message
 
 
 def cmd_init(settings: Settings, args: argparse.Namespace) -> int:
@@ -65,7 +65,7 @@ def cmd_check(settings: Settings | None, args: argparse.Namespace) -> int:
         settings = Settings.from_env()
     except ConfigError as exc:
         findings = [
-            Finding("configuration", False, "%(text)s", {"text": config_error(exc).rstrip(".。")})
+            Finding("configuration", False, "%(text)s", {"text": error_message(exc).rstrip(".。")})
         ]
     else:
         findings = run_checks(settings)

@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from ..errors import ConfigError
+from ..errors import HirobaError
 from ..mail import translations
 from ..validation import InvalidInput
 
@@ -59,8 +59,13 @@ def invalid(exc: InvalidInput) -> str:
     return _(exc.message) % exc.params if exc.params else _(exc.message)
 
 
-def config_error(exc: ConfigError) -> str:
-    """Return a settings error (a Japanese id with its values) in the command's language."""
+def error_message(exc: HirobaError) -> str:
+    """Return an error's message (a Japanese id with its values) in the command's language.
+
+    An error without a message is named by its class, which is all there is to say.
+    """
+    if not exc.message:
+        return type(exc).__name__
     if not exc.params:
         return _(exc.message)
     values = dict(exc.params)

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Settings
-from .language import _, invalid
+from ..errors import HirobaError
+from .language import _, error_message, invalid
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -218,7 +219,10 @@ def _scheduled_backup(settings: Settings) -> int:
     try:
         done = run_scheduled(settings, engine)
     except Exception as exc:  # every failure is the timer's one line; run_scheduled recorded it
-        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        said = (
+            error_message(exc) if isinstance(exc, HirobaError) else f"{type(exc).__name__}: {exc}"
+        )
+        reason = " ".join(said.split())
         print(
             _("hiroba: 定時のバックアップに失敗しました: %(reason)s") % {"reason": reason},
             file=sys.stderr,

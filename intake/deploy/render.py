@@ -21,6 +21,7 @@ from jinja2 import Environment, FunctionLoader, StrictUndefined
 from ..config import SETTINGS, Settings
 from ..config.smtp import default_sender
 from ..errors import ConfigError
+from ..validation import N_
 from .headers import CACHE_DEFAULT, CACHE_RULES, CALENDAR_TYPE, COMMON, HSTS, SITE_CSP
 
 MEGABYTE = 1024 * 1024
@@ -43,12 +44,22 @@ ACCOUNT = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 PLAIN_PATH = re.compile(r"/[A-Za-z0-9_./+@:=,~-]*")
 
 
+def typed(value: str) -> str:
+    """Return a value the operator typed as it can be shown in a one-line message: line
+    breaks and other control characters escaped as Python writes them, the rest as typed."""
+    return repr(value)[1:-1]
+
+
 def _path(name: str, value: str | Path) -> str:
     text = str(value)
     if not PLAIN_PATH.fullmatch(text) or "/../" in f"{text}/":
         raise ConfigError(
-            f"{name} {text!r} must be an absolute path of letters, digits and ./_-+@:=,~ "
-            "(no spaces, quotes or ..)."
+            N_(
+                "%(name)s の「%(value)s」は、英数字と ./_-+@:=,~ だけの絶対パスにしてください"
+                "（空白、引用符、.. は使えません）。"
+            ),
+            name=name,
+            value=typed(text),
         )
     return text
 
@@ -56,7 +67,11 @@ def _path(name: str, value: str | Path) -> str:
 def _port(name: str, value: str, pattern: re.Pattern[str]) -> int:
     match = pattern.fullmatch(value)
     if not match or not 0 < int(match.group(1)) < 65536:
-        raise ConfigError(f"{name} {value!r} is not a port or an address:port.")
+        raise ConfigError(
+            N_("%(name)s の「%(value)s」はポート番号でも「アドレス:ポート」でもありません。"),
+            name=name,
+            value=typed(value),
+        )
     return int(match.group(1))
 
 
@@ -109,7 +124,9 @@ def _server_name(settings: Settings, options: DeployOptions) -> str:
         name = settings.site_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     name = name or "hiroba.example.jp"
     if not SERVER_NAME.fullmatch(name) or len(name) > 253:
-        raise ConfigError(f"--server-name {name!r} is not a host name.")
+        raise ConfigError(
+            N_("--server-name の「%(name)s」はホスト名ではありません。"), name=typed(name)
+        )
     return name
 
 
@@ -139,11 +156,14 @@ def _context(settings: Settings, options: DeployOptions) -> dict[str, object]:
     for value in options.http_listen:
         _port("--http-listen", value, LISTEN)
     if not https_ports:
-        raise ConfigError("give at least one --listen address for HTTPS.")
+        raise ConfigError(N_("HTTPS 用の --listen アドレスを一つ以上指定してください。"))
     _port("--upstream", options.upstream, UPSTREAM)
     for account in (options.user, options.group, options.standalone_user):
         if account and not ACCOUNT.fullmatch(account):
-            raise ConfigError(f"{account!r} is not a user or group name.")
+            raise ConfigError(
+                N_("「%(account)s」はユーザー名でもグループ名でもありません。"),
+                account=typed(account),
+            )
     letsencrypt = f"/etc/letsencrypt/live/{server_name}"
     version = options.nginx_version or installed_nginx_version() or (1, 22, 1)
     uploads = settings.deployment.uploads
@@ -255,7 +275,9 @@ def render_env(settings: Settings, options: DeployOptions) -> str:
     values = _production_values(settings, str(context["server_name"]))
     for name, value in values.items():
         if "\n" in value:
-            raise ConfigError(f"{name} holds a line break; it cannot go into an environment file.")
+            raise ConfigError(
+                N_("%(name)s に改行が含まれているので、環境ファイルに書き込めません。"), name=name
+            )
     known = {setting.name: setting for setting in SETTINGS}
     rows = [(name, known[name].help, _quoted(values[name])) for name in PRODUCTION]
     others = [

@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..validation import N_
 
 SITE_PACKAGE = "hiroba_site"
 CHECKOUT = Path(__file__).resolve().parents[2]
@@ -36,8 +37,13 @@ def site_root() -> Path:
         if _is_site_root(Path(location)):
             return Path(location).resolve()
     raise ConfigError(
-        f"Hiroba's site files are missing: no pelican/pelicanconf.py in {CHECKOUT} "
-        f"and no installed {SITE_PACKAGE} package; reinstall Hiroba."
+        N_(
+            "Hiroba のサイトファイルがありません。%(checkout)s に pelican/pelicanconf.py がなく、"
+            "%(package)s パッケージもインストールされていないので、Hiroba をインストールし直して"
+            "ください。"
+        ),
+        checkout=CHECKOUT,
+        package=SITE_PACKAGE,
     )
 
 

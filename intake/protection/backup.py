@@ -83,7 +83,9 @@ def _revision(engine: Engine) -> str:
 def _sqlite_path(engine: Engine) -> Path:
     database = engine.url.database
     if not database or database == ":memory:":
-        raise BackupError("only a SQLite database in a file can be backed up")
+        raise BackupError(
+            N_("バックアップできるのはファイルに置いた SQLite データベースだけです。")
+        )
     return Path(database)
 
 
@@ -146,7 +148,12 @@ def backup(
     if use_pg_dump is None:
         use_pg_dump = settings.deployment.backup.pg_dump
     if use_pg_dump and kind != "postgresql":
-        raise BackupError("pg_dump backs up PostgreSQL only; this database is SQLite")
+        raise BackupError(
+            N_(
+                "pg_dump でバックアップできるのは PostgreSQL だけです。"
+                "このデータベースは SQLite です。"
+            )
+        )
     if output is None:
         stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
         output = managed_folder(settings) / f"{prefix}{stamp}.backup"
@@ -221,10 +228,15 @@ def restore(settings: Settings, engine: Engine, path: Path, force: bool = False)
     header = read_header(path)
     if header.get("kind") != _kind(engine):
         raise BackupError(
-            f"{path} is a {header.get('kind')} backup; this database is {_kind(engine)}"
+            N_("%(path)s は %(kind)s のバックアップですが、このデータベースは %(this)s です。"),
+            path=path,
+            kind=header.get("kind"),
+            this=_kind(engine),
         )
     if row_count(engine) and not force:
-        raise DatabaseNotEmpty("the database holds data; restore only with --force")
+        raise DatabaseNotEmpty(
+            N_("データベースにはデータがあります。復元するなら --force を付けてください。")
+        )
     stream = open_stream(path, key)
     reader = SectionReader(stream) if header.get("layout") == LAYOUT else None
     blocks = reader.database() if reader is not None else stream
@@ -251,7 +263,15 @@ def _same_schema(engine: Engine, path: Path, revision: str) -> None:
 
     migrate(engine.url.render_as_string(hide_password=False))
     if _revision(engine) != revision:
-        raise BackupError(f"{path} has schema {revision!r}; this code has {_revision(engine)!r}")
+        raise BackupError(
+            N_(
+                "%(path)s のスキーマは %(revision)s ですが、"
+                "このコードのスキーマは %(current)s です。"
+            ),
+            path=path,
+            revision=revision,
+            current=_revision(engine),
+        )
 
 
 def _restore_pg_dump(
@@ -284,7 +304,7 @@ def _restore_sqlite(
         src = sqlite3.connect(copy)
         try:
             if src.execute("PRAGMA integrity_check").fetchone() != ("ok",):
-                raise BackupError(f"{path} holds a damaged database")
+                raise BackupError(N_("%(path)s のデータベースは壊れています。"), path=path)
             engine.dispose()  # our pooled connections must not keep the old pages
             dst = sqlite3.connect(target, timeout=30)
             try:

@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 
 from ..config import Settings
 from ..formatting import dates
+from ..validation import N_
 from . import offsite
 from .backup import BackupResult, backup, backups_dir, managed_folder
 from .sealed_stream import BackupError
@@ -134,7 +135,11 @@ def run_scheduled(settings: Settings, engine: Engine) -> ScheduledResult:
         record_outcome(settings, ok=False, file=file, error=f"{type(exc).__name__}: {exc}")
         raise
     if not record_outcome(settings, ok=True, file=result.path, error=""):
-        raise BackupError(f"{result.path} was written, but {OUTCOME_FILE} could not be")
+        raise BackupError(
+            N_("%(path)s は書き込みましたが、%(outcome)s を書き込めませんでした。"),
+            path=result.path,
+            outcome=OUTCOME_FILE,
+        )
     return done
 
 

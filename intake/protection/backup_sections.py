@@ -32,6 +32,7 @@ from ..config import Settings
 from ..deployment import FILE_NAME as CONFIG_FILE
 from ..errors import HirobaError
 from ..uploads.storage import upload_store
+from ..validation import N_
 
 LAYOUT = "sections"
 DATABASE, CONFIG, FILE = b"D", b"C", b"F"
@@ -80,7 +81,9 @@ def write_config(settings: Settings, out: Sink) -> bool:
         return False
     data = path.read_bytes()
     if len(data) > CONFIG_LIMIT:
-        raise SectionError(f"{path} is larger than {CONFIG_LIMIT} bytes")
+        raise SectionError(
+            N_("%(path)s が %(limit)s バイトを超えています。"), path=path, limit=CONFIG_LIMIT
+        )
     out.write(FRAME.pack(CONFIG, len(data)) + data)
     return True
 
@@ -98,7 +101,10 @@ def write_uploads(settings: Settings, out: Sink) -> int:
             while left:
                 block = handle.read(min(BLOCK, left))
                 if not block:
-                    raise SectionError(f"upload {name} shrank while it was backed up")
+                    raise SectionError(
+                        N_("アップロードファイル %(name)s がバックアップ中に小さくなりました。"),
+                        name=name,
+                    )
                 out.write(block)
                 left -= len(block)
         count += 1
@@ -123,7 +129,7 @@ class SectionReader:
 
     def _take(self, size: int) -> bytes:
         if not self._fill(size):
-            raise SectionError("the backup ends inside a section")
+            raise SectionError(N_("バックアップがセクションの途中で終わっています。"))
         data = bytes(self._buffer[:size])
         del self._buffer[:size]
         return data
@@ -145,11 +151,11 @@ class SectionReader:
         count = 0
         while (kind := self._next_kind()) is not None:
             if kind not in (FILE, CONFIG):
-                raise SectionError(f"unexpected section {kind!r}")
+                raise SectionError(N_("想定外のセクション %(kind)s があります。"), kind=repr(kind))
             _, size = FRAME.unpack(self._take(FRAME.size))
             if kind == CONFIG:
                 if size > CONFIG_LIMIT or self.config is not None:
-                    raise SectionError("the backup holds a bad config section")
+                    raise SectionError(N_("バックアップの設定セクションが壊れています。"))
                 self.config = self._take(size)
                 continue
             name, left = self._label(size)
@@ -166,17 +172,17 @@ class SectionReader:
         self._fill(min(size, 512))
         end = self._buffer.find(b"\0", 0, min(size, len(self._buffer)))
         if end < 0:
-            raise SectionError("a file section has no name")
+            raise SectionError(N_("ファイルセクションに名前がありません。"))
         name = self._take(end + 1)[:-1].decode("utf-8", errors="replace")
         parts = name.split("/")
         if len(parts) != 2 or not all(_PART.fullmatch(part) for part in parts):
-            raise SectionError(f"a file section has a bad name {name!r}")
+            raise SectionError(N_("ファイルセクションの名前「%(name)s」が不正です。"), name=name)
         return name, size - end - 1
 
     def _copy(self, handle: IO[bytes], size: int) -> None:
         while size:
             if not self._buffer and not self._fill(1):
-                raise SectionError("the backup ends inside a file")
+                raise SectionError(N_("バックアップがファイルの途中で終わっています。"))
             piece = bytes(self._buffer[:size])
             del self._buffer[: len(piece)]
             handle.write(piece)

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ..errors import HirobaError
+from ..validation import N_
 
 MAGIC = b"HIROBA-KEYS 1\n"
 SCRYPT = {"n": 2**17, "r": 8, "p": 1}
@@ -38,7 +39,7 @@ def write_key_archive(keys_dir: Path, output: Path, password: str) -> list[str]:
         if path.is_file() and not path.name.startswith(".")
     }
     if not files:
-        raise KeyArchiveError(f"there are no key files in {keys_dir}")
+        raise KeyArchiveError(N_("%(folder)s に鍵ファイルがありません。"), folder=keys_dir)
     salt = os.urandom(16)
     header = {"kdf": "scrypt", **SCRYPT, "salt": base64.b64encode(salt).decode()}
     header_line = json.dumps(header, sort_keys=True).encode() + b"\n"
@@ -56,7 +57,7 @@ def read_key_archive(path: Path, password: str) -> dict[str, bytes]:
     """Return the key files held in an archive; raise KeyArchiveError on a wrong password."""
     data = path.read_bytes()
     if not data.startswith(MAGIC):
-        raise KeyArchiveError(f"{path} is not a Hiroba key archive")
+        raise KeyArchiveError(N_("%(path)s は Hiroba の鍵アーカイブではありません。"), path=path)
     header_line, _, rest = data[len(MAGIC) :].partition(b"\n")
     try:
         header = json.loads(header_line)
@@ -65,9 +66,9 @@ def read_key_archive(path: Path, password: str) -> dict[str, bytes]:
         plain = AESGCM(key).decrypt(rest[:12], rest[12:], MAGIC + header_line + b"\n")
         files = json.loads(plain)["files"]
     except InvalidTag:
-        raise KeyArchiveError(f"{path} does not open with this password") from None
+        raise KeyArchiveError(N_("%(path)s はこのパスワードでは開けません。"), path=path) from None
     except (ValueError, KeyError, TypeError):
-        raise KeyArchiveError(f"{path} is damaged") from None
+        raise KeyArchiveError(N_("%(path)s は壊れています。"), path=path) from None
     return {name: base64.b64decode(b64) for name, b64 in files.items()}
 
 
@@ -78,10 +79,19 @@ def restore_keys(path: Path, password: str, keys_dir: Path, force: bool = False)
     os.chmod(keys_dir, 0o700)
     unsafe = [name for name in files if "/" in name or name.startswith(".")]
     if unsafe:
-        raise KeyArchiveError(f"{path} names an unsafe file {unsafe[0]!r}")
+        raise KeyArchiveError(
+            N_("%(path)s に安全でないファイル名「%(name)s」があります。"), path=path, name=unsafe[0]
+        )
     clashes = [name for name in files if (keys_dir / name).exists()]
     if clashes and not force:
-        raise KeyArchiveError(f"{keys_dir} already holds {', '.join(clashes)}; use --force")
+        raise KeyArchiveError(
+            N_(
+                "%(folder)s にはすでに %(names)s があります。"
+                "上書きするには --force を付けてください。"
+            ),
+            folder=keys_dir,
+            names=", ".join(clashes),
+        )
     for name, content in files.items():
         temp = keys_dir / f".{name}.restore"
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -99,7 +99,9 @@ def activate_key(keys_dir: Path, key_id: str) -> None:
     path = keys_dir / DATA_KEYS_FILE
     keys, _ = read_data_keys(path)
     if key_id not in keys:
-        raise UnknownKey(f"there is no data key {key_id!r} in {path}")
+        raise UnknownKey(
+            N_("%(path)s にデータ鍵「%(key_id)s」はありません。"), path=path, key_id=key_id
+        )
     write_data_keys(path, keys, key_id)
 
 
@@ -253,13 +255,21 @@ def retire(sessions: sessionmaker[Session], keys_dir: Path, key_id: str) -> None
     path = keys_dir / DATA_KEYS_FILE
     keys, active = read_data_keys(path)
     if key_id not in keys:
-        raise UnknownKey(f"there is no data key {key_id!r}")
+        raise UnknownKey(N_("データ鍵「%(key_id)s」はありません。"), key_id=key_id)
     if key_id == active:
-        raise KeyInUse(f"{key_id} is the active key; run `hiroba rotate-keys` first")
+        raise KeyInUse(
+            N_("%(key_id)s は使用中の鍵です。先に `hiroba rotate-keys` を実行してください。"),
+            key_id=key_id,
+        )
     with sessions() as session:
         in_use = key_usage(session, key_id).get(key_id, 0)
     if in_use:
         raise KeyInUse(
-            f"{in_use} stored values still use {key_id}; run `hiroba rotate-keys --resume`"
+            N_(
+                "保存された値のうち %(count)s 件がまだ %(key_id)s を使っています。"
+                "`hiroba rotate-keys --resume` を実行してください。"
+            ),
+            count=in_use,
+            key_id=key_id,
         )
     write_data_keys(path, {k: v for k, v in keys.items() if k != key_id}, active)

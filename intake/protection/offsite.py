@@ -20,6 +20,7 @@ from .. import objectstore
 from ..config import Settings
 from ..config.storage import Location, parse_location
 from ..errors import ConfigError
+from ..validation import N_
 from .sealed_stream import BackupError
 
 SSE = {"ServerSideEncryption": "AES256"}
@@ -36,13 +37,20 @@ def bucket_location(name: str, url: str) -> Location:
     """Return the bucket location of an s3:// URL; ConfigError for anything else."""
     location = parse_location(name, url)
     if not location.is_s3:
-        raise ConfigError(f"{name}={url!r}: off-site backups go to a bucket, s3://bucket/prefix.")
+        raise ConfigError(
+            N_(
+                "%(name)s=%(url)s: オフサイトバックアップの送り先はバケット（s3://bucket/prefix）です。"
+            ),
+            name=name,
+            url=url,
+        )
     return location
 
 
-def _failed(what: str, exc: Exception) -> OffsiteError:
+def _failed(message: str, exc: Exception, **values: object) -> OffsiteError:
+    """Return the error of a failed bucket operation: message (an id with %(reason)s)."""
     reason = " ".join(str(exc).split())[:300]
-    return OffsiteError(f"{what} failed ({type(exc).__name__}: {reason})")
+    return OffsiteError(message, reason=f"{type(exc).__name__}: {reason}", **values)
 
 
 def _errors() -> tuple[type[Exception], ...]:
@@ -61,7 +69,12 @@ def push(settings: Settings, path: Path, location: Location) -> str:
             str(path), location.bucket, key, ExtraArgs=dict(SSE)
         )
     except _errors() as exc:
-        raise _failed(f"copying {path.name} to {url}", exc) from None
+        raise _failed(
+            N_("%(name)s を %(url)s にコピーできませんでした（%(reason)s）。"),
+            exc,
+            name=path.name,
+            url=url,
+        ) from None
     return url
 
 
@@ -70,7 +83,13 @@ def fetch(settings: Settings, url: str, folder: Path) -> Path:
     location = bucket_location("restore", url)
     name = PurePosixPath(location.prefix.rstrip("/")).name
     if not name:
-        raise ConfigError(f"{url!r} names a bucket; name the backup file, s3://bucket/…/name")
+        raise ConfigError(
+            N_(
+                "%(url)s はバケットしか指していません。バックアップファイルの名前まで"
+                "指定してください（s3://bucket/…/name）。"
+            ),
+            url=url,
+        )
     target = folder / name
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -80,7 +99,7 @@ def fetch(settings: Settings, url: str, folder: Path) -> Path:
             )
     except _errors() as exc:
         target.unlink(missing_ok=True)
-        raise _failed(f"fetching {url}", exc) from None
+        raise _failed(N_("%(url)s を取得できませんでした（%(reason)s）。"), exc, url=url) from None
     return target
 
 
@@ -93,7 +112,11 @@ def names(settings: Settings, location: Location) -> dict[str, str]:
             if rest and "/" not in rest:
                 found[rest] = key
     except _errors() as exc:
-        raise _failed(f"listing {location.describe()}", exc) from None
+        raise _failed(
+            N_("%(where)s の一覧を取得できませんでした（%(reason)s）。"),
+            exc,
+            where=location.describe(),
+        ) from None
     return found
 
 
@@ -102,7 +125,11 @@ def delete(settings: Settings, location: Location, keys: Iterable[str]) -> int:
     try:
         return objectstore.delete_keys(objectstore.client(settings), location.bucket, keys)
     except _errors() as exc:
-        raise _failed(f"pruning {location.describe()}", exc) from None
+        raise _failed(
+            N_("%(where)s の古いバックアップを削除できませんでした（%(reason)s）。"),
+            exc,
+            where=location.describe(),
+        ) from None
 
 
 def own_backups(settings: Settings, location: Location) -> list[str]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from ..errors import HirobaError
+from ..validation import N_
 from .backup_sections import Sink
 
 FORMAT = "pg_dump"
@@ -32,7 +33,13 @@ class PgToolError(HirobaError):
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise PgToolError(f"{name} is not installed (Debian: apt-get install postgresql-client)")
+        raise PgToolError(
+            N_(
+                "%(name)s がインストールされていません"
+                "（Debian: apt-get install postgresql-client）。"
+            ),
+            name=name,
+        )
     return path
 
 
@@ -73,7 +80,7 @@ def dump(engine: Engine, out: Sink, scratch: Path) -> int:
         )
         stdout = process.stdout
         if stdout is None:  # not reached: stdout is a pipe
-            raise PgToolError("pg_dump gave no output")
+            raise PgToolError(N_("pg_dump が何も出力しませんでした。"))
         try:
             with stdout:
                 while block := stdout.read(BLOCK):

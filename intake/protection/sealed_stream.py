@@ -20,6 +20,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import HirobaError
+from ..validation import N_
 
 MAGIC = b"HIROBA-BACKUP 1\n"
 CHUNK = 1 << 20
@@ -67,11 +68,11 @@ def read_header(path: Path) -> dict[str, Any]:
     """Return the clear header of a backup file (kind, date, schema revision)."""
     with path.open("rb") as handle:
         if handle.read(len(MAGIC)) != MAGIC:
-            raise BackupError(f"{path} is not a Hiroba backup")
+            raise BackupError(N_("%(path)s は Hiroba のバックアップではありません。"), path=path)
         try:
             header: dict[str, Any] = json.loads(handle.readline())
         except ValueError:
-            raise BackupError(f"{path} has a damaged header") from None
+            raise BackupError(N_("%(path)s のヘッダーが壊れています。"), path=path) from None
     return header
 
 
@@ -79,17 +80,17 @@ def open_stream(path: Path, key: bytes) -> Iterator[bytes]:
     """Yield the decrypted, decompressed payload of a backup file."""
     with path.open("rb") as handle:
         if handle.read(len(MAGIC)) != MAGIC:
-            raise BackupError(f"{path} is not a Hiroba backup")
+            raise BackupError(N_("%(path)s は Hiroba のバックアップではありません。"), path=path)
         header_line = handle.readline()
         header = MAGIC + header_line
         prefix = handle.read(8)
         aead, unzip, index, final = AESGCM(key), zlib.decompressobj(), 0, False
         while not final:
             frame = handle.read(5)
-            if len(frame) < 5:
-                raise BackupError(f"{path} is truncated")
-            size, final = struct.unpack(">I?", frame)
-            sealed = handle.read(size)
+            size, final = struct.unpack(">I?", frame) if len(frame) == 5 else (-1, False)
+            sealed = handle.read(size) if size >= 0 else b""
+            if len(sealed) < size or size < 0:
+                raise BackupError(N_("%(path)s は途中で切れています。"), path=path)
             try:
                 chunk = aead.decrypt(
                     prefix + struct.pack(">I", index),
@@ -97,9 +98,11 @@ def open_stream(path: Path, key: bytes) -> Iterator[bytes]:
                     header + struct.pack(">I?", index, final),
                 )
             except InvalidTag:
-                raise BackupError(f"{path} does not open with this backup key") from None
+                raise BackupError(
+                    N_("%(path)s はこのバックアップ鍵では開けません。"), path=path
+                ) from None
             yield unzip.decompress(chunk)
             index += 1
         yield unzip.flush()
         if handle.read(1):
-            raise BackupError(f"{path} has data after its last chunk")
+            raise BackupError(N_("%(path)s の最後のチャンクの後にデータがあります。"), path=path)
