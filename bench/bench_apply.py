@@ -28,13 +28,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import apply_rush  # noqa: E402
-from apply_rush import RUSH_ENV, check, fire, fire_bare, make_event, percentile  # noqa: E402
+from apply_rush import check, fire, fire_bare, percentile, rush_instance  # noqa: E402
 
 from intake.cli.instance import start_private_redis  # noqa: E402
-from intake.config import Settings  # noqa: E402
-from intake.crypto import create_keys  # noqa: E402
-from intake.runtime import Runtime  # noqa: E402
-from intake.store import migrate  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("HIROBA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -70,15 +66,7 @@ def run(kind: str, args: argparse.Namespace) -> str | None:
         with database(kind, folder) as url:
             if url is None:
                 return None
-            env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
-            env.update(RUSH_ENV)
-            env.update(HIROBA_HOME=str(folder / "instance"), HIROBA_DATABASE_URL=url,
-                       HIROBA_REDIS_URL=redis_url)  # fmt: skip
-            settings = Settings.from_env(env)
-            create_keys(settings.keys_dir)
-            migrate(url)
-            rt = Runtime.from_settings(settings)
-            post_id = make_event(rt, args.places)
+            env, rt, post_id = rush_instance(folder, url, redis_url, args.places)
             web, port = apply_rush.start_gunicorn(
                 "intake.web:create_app()", env, args.workers, folder
             )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import os
 import pstats
 import shutil
 import sys
@@ -24,14 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from apply_rush import CSRF, RUSH_ENV, STARTED, applicant_data, make_event  # noqa: E402
+from apply_rush import CSRF, RUSH_ENV, STARTED, applicant_data, rush_instance  # noqa: E402
 from bench_apply import database  # noqa: E402
 
 from intake.cli.instance import start_private_redis  # noqa: E402
-from intake.config import Settings  # noqa: E402
-from intake.crypto import create_keys  # noqa: E402
-from intake.runtime import Runtime  # noqa: E402
-from intake.store import migrate  # noqa: E402
 
 # (what is counted, how the profile names the function)
 ROUND_TRIPS = (
@@ -66,18 +61,10 @@ def main() -> int:
         with database(args.database, folder) as url:
             if url is None:
                 return 1
-            env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
-            env.update(RUSH_ENV)
-            env.update(HIROBA_HOME=str(folder / "instance"), HIROBA_DATABASE_URL=url,
-                       HIROBA_REDIS_URL=redis_url)  # fmt: skip
-            settings = Settings.from_env(env)
-            create_keys(settings.keys_dir)
-            migrate(url)
-            rt = Runtime.from_settings(settings)
-            post_id = make_event(rt, 100)
+            _env, rt, post_id = rush_instance(folder, url, redis_url, 100)
             from intake.web import create_app
 
-            app = create_app(settings, runtime=rt)
+            app = create_app(rt.settings, runtime=rt)
             url_path = f"/app/events/{post_id}/apply"
             forms = []
             for n in range(args.posts + 50):  # the first 50 warm the process up
