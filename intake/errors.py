@@ -1,5 +1,7 @@
 """The errors intake's domain raises; the web layer maps them to responses in one place."""
 
+from collections.abc import Callable
+
 
 class HirobaError(Exception):
     """Base of every error Hiroba raises on purpose.
@@ -24,6 +26,21 @@ class HirobaError(Exception):
         if reason_values:
             shown["problem"] = str(shown["problem"]) % reason_values
         super().__init__(self.message % shown if params else self.message)
+
+    def said(self, translate: Callable[[str], str]) -> str:
+        """Return the message through translate (a gettext), its values filled in; an error
+        without a message is named by its class, which is all there is to say."""
+        if not self.message:
+            return type(self).__name__
+        if not self.params:
+            return translate(self.message)
+        values = dict(self.params)
+        reason_values = values.pop("problem_values", None)
+        if isinstance(values.get("problem"), str):
+            values["problem"] = translate(str(values["problem"]))
+            if reason_values:
+                values["problem"] = str(values["problem"]) % reason_values
+        return translate(self.message) % values
 
 
 class ConfigError(HirobaError):

@@ -193,9 +193,9 @@ def _own_parts(html: str) -> list[str]:
     return [" ".join(part.split()) for part in parts]
 
 
-def test_the_preview_title_lead_and_button_are_the_built_pages(instance):  # type: ignore[no-untyped-def]
-    who = people(instance)
-    post_id = new_post(who, title=HOSTILE_TITLE)
+def _previewed_then_built(instance, who, post_id):  # type: ignore[no-untyped-def]
+    """Return the desk's review page of the waiting post in each language, then approve it,
+    publish, and return the built page's path in each language."""
     instance.worker_burst()
     path = f"/app/moderation/posts/{post_id}"
     shown = {
@@ -209,6 +209,13 @@ def test_the_preview_title_lead_and_button_are_the_built_pages(instance):  # typ
         "ja": live_page(instance, post_id),
         "en": instance.settings.live_dir / "en" / "events" / str(post_id) / "index.html",
     }
+    return shown, built
+
+
+def test_the_preview_title_lead_and_button_are_the_built_pages(instance):  # type: ignore[no-untyped-def]
+    who = people(instance)
+    post_id = new_post(who, title=HOSTILE_TITLE)
+    shown, built = _previewed_then_built(instance, who, post_id)
     for lang, page in built.items():
         published = _own_parts(page.read_text(encoding="utf-8"))
         preview = _own_parts(shown[lang])
@@ -236,19 +243,7 @@ def test_the_preview_facts_are_the_built_page_facts(instance):  # type: ignore[n
     starts = datetime.fromisoformat(EVENT["starts_at"])
     FULL_FACTS["repeat_until"] = (starts + timedelta(days=14)).date().isoformat()
     post_id = new_post(who, **FULL_FACTS)
-    instance.worker_burst()
-    path = f"/app/moderation/posts/{post_id}"
-    shown = {
-        lang: who.moderator.get(f"{path}?lang={lang}").get_data(as_text=True)
-        for lang in ("ja", "en")
-    }
-    approved = review(who.moderator, path, action="approve")
-    assert approved.status_code == 302, approved.get_data(as_text=True)[:3000]
-    instance.worker_burst()  # publish and build
-    built = {
-        "ja": live_page(instance, post_id),
-        "en": instance.settings.live_dir / "en" / "events" / str(post_id) / "index.html",
-    }
+    shown, built = _previewed_then_built(instance, who, post_id)
     for lang, page in built.items():
         published = _facts(page.read_text(encoding="utf-8"))
         preview = _facts(_section(shown[lang], 'class="post-page post-preview"'))

@@ -229,7 +229,7 @@ def test_a_clamd_that_accepts_but_never_answers_times_out(tmp_path):
         hung.bind(str(path))
         hung.listen(1)  # accepts connections into its backlog, never reads nor answers
         scanner = Scanner(ClamdAddress(socket_path=str(path), timeout=1))
-        with pytest.raises(ScannerUnavailable, match="no answer within 1 s"):
+        with pytest.raises(ScannerUnavailable, match="1 秒待っても答えがありません"):
             scanner.scan(b"data")
 
 
@@ -249,6 +249,11 @@ def test_check_reports_the_scanners_signature_age(instance, clamd, tmp_path):
     [silent] = check_scanner(gone)
     silent_text = silent.line(translations("en").gettext)
     assert not silent.ok and "none.sock" in silent_text and "refused" in silent_text
+    # In Japanese (the default) the whole line is Japanese, clamd's own failure included;
+    # only the system's reason (strerror) stays as the system said it.
+    said_ja = silent.line()
+    assert "の clamd: 接続できません（" in said_ja and "clamd が答えるまで" in said_ja, said_ja
+    assert "cannot connect" not in said_ja and "clamd at" not in said_ja, said_ja
     [off] = check_scanner(Settings.from_env(env))
     assert off.ok and off.line(translations("en").gettext).startswith("scanner: off")
     # And through the command, beside the other parts (the instance's private Redis): a

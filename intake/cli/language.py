@@ -60,21 +60,8 @@ def invalid(exc: InvalidInput) -> str:
 
 
 def error_message(exc: HirobaError) -> str:
-    """Return an error's message (a Japanese id with its values) in the command's language.
-
-    An error without a message is named by its class, which is all there is to say.
-    """
-    if not exc.message:
-        return type(exc).__name__
-    if not exc.params:
-        return _(exc.message)
-    values = dict(exc.params)
-    reason_values = values.pop("problem_values", None)
-    if isinstance(values.get("problem"), str):
-        values["problem"] = _(str(values["problem"]))
-        if reason_values:
-            values["problem"] = str(values["problem"]) % reason_values
-    return _(exc.message) % values
+    """Return an error's message (a Japanese id with its values) in the command's language."""
+    return exc.said(_)
 
 
 @contextmanager

@@ -36,7 +36,7 @@ from ..crypto import (
     Vault,
     load_vault,
 )
-from ..errors import ConfigError
+from ..errors import ConfigError, HirobaError
 from ..protection.keys import MissingKeys, missing_key_ids
 from ..store import head_revision, make_engine, schema_revision, session_factory
 from ..uploads.scanning import Scanner, ScannerUnavailable
@@ -80,7 +80,12 @@ class Finding:
 
     def line(self, translate: Callable[[str], str] = _same) -> str:
         """Return "part: sentence", each through translate (the CLI's gettext)."""
-        text = translate(self.text) % self.values if self.values else translate(self.text)
+        # A value that is an error (its own message id and values) is said in the same language.
+        values = {
+            key: value.said(translate) if isinstance(value, HirobaError) else value
+            for key, value in self.values.items()
+        }
+        text = translate(self.text) % values if values else translate(self.text)
         return f"{translate(PARTS.get(self.part, self.part + ':'))} {text}"
 
 
@@ -377,7 +382,7 @@ def check_scanner(settings: Settings, now: datetime | None = None) -> Iterator[F
     except ScannerUnavailable as exc:
         yield Finding(
             "scanner", False, N_("%(reason)s。clamd が答えるまで添付ファイルは受け付けません"),
-            {"reason": exc.reason},
+            {"reason": exc},
         )  # fmt: skip
         return
     values: dict[str, object] = {"where": scanner.describe(), "engine": database.engine}

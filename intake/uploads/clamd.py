@@ -15,12 +15,16 @@ import socket
 import struct
 from dataclasses import dataclass
 
+from ..errors import HirobaError
+from ..validation import N_
+
 CHUNK_BYTES = 64 * 1024
 MAX_ANSWER_BYTES = 4096
 
 
-class ClamdError(Exception):
-    """clamd could not be reached, broke off, or answered without a verdict."""
+class ClamdError(HirobaError):
+    """clamd could not be reached, broke off, or answered without a verdict (a Japanese
+    message id with its values, like every HirobaError)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,9 @@ class Clamd:
             sock.connect(address)
         except OSError as exc:
             sock.close()
-            raise ClamdError(f"cannot connect: {exc.strerror or exc}") from None
+            raise ClamdError(
+                N_("接続できません（%(reason)s）"), reason=exc.strerror or str(exc)
+            ) from None
         return sock
 
     def _command(self, command: bytes, payload: bytes | None = None) -> str:
@@ -65,9 +71,13 @@ class Clamd:
                 sock.sendall(struct.pack("!L", 0))
             return _read_answer(sock)
         except TimeoutError:
-            raise ClamdError(f"no answer within {self.timeout:g} s") from None
+            raise ClamdError(
+                N_("%(seconds)s 秒待っても答えがありません"), seconds=f"{self.timeout:g}"
+            ) from None
         except OSError as exc:  # clamd closed the connection (e.g. over StreamMaxLength)
-            raise ClamdError(f"connection broken: {exc.strerror or exc}") from None
+            raise ClamdError(
+                N_("接続が途中で切れました（%(reason)s）"), reason=exc.strerror or str(exc)
+            ) from None
         finally:
             sock.close()
 
@@ -78,13 +88,13 @@ class Clamd:
             return Verdict(None)
         if answer.startswith("stream: ") and answer.endswith(" FOUND"):
             return Verdict(answer[len("stream: ") : -len(" FOUND")].strip() or "unnamed")
-        raise ClamdError(f"unexpected answer: {answer[:200]!r}")
+        raise ClamdError(N_("思いがけない答えです: %(answer)r"), answer=answer[:200])
 
     def version(self) -> str:
         """Return clamd's VERSION answer (engine, and the signatures' version and date)."""
         answer = self._command(b"VERSION")
         if not answer.startswith("ClamAV"):
-            raise ClamdError(f"unexpected answer: {answer[:200]!r}")
+            raise ClamdError(N_("思いがけない答えです: %(answer)r"), answer=answer[:200])
         return answer
 
 
@@ -97,5 +107,5 @@ def _read_answer(sock: socket.socket) -> str:
             break
         received += chunk
     if not received:
-        raise ClamdError("clamd closed the connection without an answer")
+        raise ClamdError(N_("答えを返さずに接続を閉じました"))
     return received.split(b"\0", 1)[0].decode("utf-8", "replace").strip()

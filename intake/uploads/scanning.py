@@ -19,9 +19,11 @@ from redis.exceptions import RedisError
 
 from .. import redis_keys
 from ..config import Settings
+from ..errors import HirobaError
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import transaction
+from ..validation import N_
 from .clamd import Clamd, ClamdError
 from .errors import UploadRejected
 
@@ -31,12 +33,23 @@ log = logging.getLogger(__name__)
 SIGNATURE_NAME = re.compile(r"[^A-Za-z0-9._:/-]")
 
 
-class ScannerUnavailable(Exception):
-    """clamd did not answer, or answered without a verdict; ``reason`` says what happened."""
+class ScannerUnavailable(HirobaError):
+    """clamd did not answer, or answered without a verdict: where it was expected, and what
+    happened (its ClamdError) as the ``problem``."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    @classmethod
+    def at(cls, where: str, exc: ClamdError) -> ScannerUnavailable:
+        return cls(
+            N_("%(where)s の clamd: %(problem)s"),
+            where=where,
+            problem=exc.message,
+            problem_values=exc.params,
+        )
+
+    @property
+    def reason(self) -> str:
+        """The sentence in Japanese (for the log)."""
+        return str(self)
 
 
 @dataclass(frozen=True)
@@ -83,7 +96,7 @@ class Scanner:
         try:
             verdict = self.clamd.instream(data)
         except ClamdError as exc:
-            raise ScannerUnavailable(f"clamd at {self.describe()}: {exc}") from None
+            raise ScannerUnavailable.at(self.describe(), exc) from None
         if verdict.found is None:
             return None
         return SIGNATURE_NAME.sub("_", verdict.found)[:200]
@@ -93,7 +106,7 @@ class Scanner:
         try:
             answer = self.clamd.version()
         except ClamdError as exc:
-            raise ScannerUnavailable(f"clamd at {self.describe()}: {exc}") from None
+            raise ScannerUnavailable.at(self.describe(), exc) from None
         return parse_version(answer)
 
 
