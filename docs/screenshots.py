@@ -32,6 +32,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
 WIDTHS = {375: 812, 1280: 900}  # width: viewport height
 MAX_HEIGHT = {375: 2400, 1280: 1800}  # a long page is cut here
+PREVIEW_ANCHOR = "preview"  # a shot of a URL with #preview starts at the desk's preview
 MAX_BYTES = 300_000
 RULE = "=" * 72
 STAFF = ("demo-staff", "demo-staff-password")
@@ -95,7 +96,8 @@ def make_staff(env: dict[str, str]) -> str:
         text=True,
         check=True,
     )
-    found = re.search(r"TOTP secret \(base32\):\s+(\S+)", made.stdout)
+    # The otpauth:// URI, as for the moderator: it reads the same in either language.
+    found = re.search(r"otpauth://\S+[?&]secret=([A-Z2-7]+)", made.stdout)
     if found is None:
         raise SystemExit(f"no secret in: {made.stdout}")
     return found.group(1)
@@ -167,12 +169,17 @@ def save(png: bytes, path: Path) -> int:
 def shoot(page: Any, url: str, width: int, path: Path) -> None:
     """Photograph url at width (the page's top, at most MAX_HEIGHT tall) into path."""
     page.set_viewport_size({"width": width, "height": WIDTHS[width]})
-    response = page.goto(url, wait_until="networkidle")
+    response = page.goto(url.partition("#")[0], wait_until="networkidle")
     if response is None or response.status >= 400:
         raise SystemExit(f"{url}: {response and response.status}")
     page.evaluate("document.fonts.ready")
-    height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_HEIGHT[width])
-    png = page.screenshot(full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height})
+    top = 0
+    if url.endswith("#" + PREVIEW_ANCHOR):
+        top = int(page.evaluate("document.querySelector('.post-preview')"
+                                ".getBoundingClientRect().top + window.scrollY"))  # fmt: skip
+    full = page.evaluate("document.documentElement.scrollHeight")
+    height = min(full - top, MAX_HEIGHT[width])
+    png = page.screenshot(full_page=True, clip={"x": 0, "y": top, "width": width, "height": height})
     size = save(png, path)
     print(f"{path.relative_to(HERE.parent)}  {width}x{height}  {size // 1000} KB", flush=True)
 
@@ -209,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
                     for width in WIDTHS:
                         out = args.output / f"{name}-{lang}-{width}.png"
                         shoot(page, base + path, width, out)
+                        if name == "review":  # signed in once: the preview, from its top
+                            out = args.output / f"preview-{lang}-{width}.png"
+                            shoot(page, f"{base}{path}#{PREVIEW_ANCHOR}", width, out)
                     context.close()
                 browser.close()
     return 0
