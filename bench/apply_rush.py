@@ -70,18 +70,13 @@ def rush_instance(
 ) -> tuple[dict[str, str], Runtime, int]:
     """Make a throw-away instance in folder (keys, migrated database, one event with places
     and a waiting list); return its environment, its runtime and the event's id."""
-    from intake.config import Settings
-    from intake.crypto import create_keys
-    from intake.store import migrate
+    from scratch_instance import make_instance
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
     env.update(RUSH_ENV)
     env.update(HIROBA_HOME=str(folder / "instance"), HIROBA_DATABASE_URL=database_url,
                HIROBA_REDIS_URL=redis_url)  # fmt: skip
-    settings = Settings.from_env(env)
-    create_keys(settings.keys_dir)
-    migrate(database_url)
-    rt = Runtime.from_settings(settings)
+    rt = make_instance(env)
     return env, rt, make_event(rt, places)
 
 
