@@ -168,12 +168,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 async def request(
     port: int, method: str, path: str, headers: dict[str, str], body: bytes = b""
 ) -> tuple[int, dict[str, list[str]], bytes]:
-    """Send one HTTP/1.1 request on its own connection and read the whole answer."""
+    """Send one HTTP/1.1 request on its own connection and read the whole answer; a body
+    is a urlencoded form unless headers name another Content-Type."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     if body:
-        lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+        if not any(k.lower() == "content-type" for k in headers):
+            lines.append("Content-Type: application/x-www-form-urlencoded")
+        lines.append(f"Content-Length: {len(body)}")
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
     await writer.drain()
     raw = await reader.read()

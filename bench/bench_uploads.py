@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import io
 import os
 import re
@@ -95,25 +94,9 @@ async def send(
     port: int, method: str, path: str, headers: dict[str, str], body: bytes = b""
 ) -> tuple[int, list[str], str]:
     """Send one request on its own connection; return status, Set-Cookie values, body."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    if body:
-        lines.append(f"Content-Length: {len(body)}")
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-    await writer.drain()
-    raw = await reader.read()
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    head, _, payload = raw.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    cookies = [
-        line.split(":", 1)[1].strip().split(";", 1)[0]
-        for line in header_lines
-        if line.lower().startswith("set-cookie:")
-    ]
-    return int(status_line.split()[1]), cookies, payload.decode("utf-8", "replace")
+    status, found, payload = await apply_rush.request(port, method, path, headers, body)
+    cookies = [value.split(";", 1)[0] for value in found.get("set-cookie", [])]
+    return status, cookies, payload.decode("utf-8", "replace")
 
 
 def multipart(fields: dict[str, str], files: dict[str, bytes]) -> tuple[str, bytes]:
