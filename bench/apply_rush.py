@@ -70,18 +70,13 @@ def rush_instance(
 ) -> tuple[dict[str, str], Runtime, int]:
     """Make a throw-away instance in folder (keys, migrated database, one event with places
     and a waiting list); return its environment, its runtime and the event's id."""
-    from intake.config import Settings
-    from intake.crypto import create_keys
-    from intake.store import migrate
+    from scratch_instance import make_instance
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
     env.update(RUSH_ENV)
     env.update(HIROBA_HOME=str(folder / "instance"), HIROBA_DATABASE_URL=database_url,
                HIROBA_REDIS_URL=redis_url)  # fmt: skip
-    settings = Settings.from_env(env)
-    create_keys(settings.keys_dir)
-    migrate(database_url)
-    rt = Runtime.from_settings(settings)
+    rt = make_instance(env)
     return env, rt, make_event(rt, places)
 
 
@@ -173,12 +168,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 async def request(
     port: int, method: str, path: str, headers: dict[str, str], body: bytes = b""
 ) -> tuple[int, dict[str, list[str]], bytes]:
-    """Send one HTTP/1.1 request on its own connection and read the whole answer."""
+    """Send one HTTP/1.1 request on its own connection and read the whole answer; a body
+    is a urlencoded form unless headers name another Content-Type."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     if body:
-        lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+        if not any(k.lower() == "content-type" for k in headers):
+            lines.append("Content-Type: application/x-www-form-urlencoded")
+        lines.append(f"Content-Length: {len(body)}")
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
     await writer.drain()
     raw = await reader.read()

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,17 +26,15 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from scratch_instance import make_instance, scratch_folder  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from intake.accounts.models import AccountStatus  # noqa: E402
 from intake.accounts.services import create_staff, login_index  # noqa: E402
-from intake.cli.instance import start_private_redis  # noqa: E402
-from intake.config import Settings  # noqa: E402
-from intake.crypto import create_keys  # noqa: E402
 from intake.helping.search import search_accounts  # noqa: E402
 from intake.models import Account, Person  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
-from intake.store import migrate, transaction  # noqa: E402
+from intake.store import transaction  # noqa: E402
 
 QUERIES = ("花子4321", "ﾍﾞﾝﾁ ﾊﾅｺ", "090-8321-0004", "bench-4321@example.test")
 
@@ -95,15 +91,10 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="hiroba-bench-search-"))
-    redis, redis_url = start_private_redis(folder)
-    try:
+    with scratch_folder("hiroba-bench-search-") as (folder, redis_url):
         env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
         env.update(HIROBA_HOME=str(folder / "instance"), HIROBA_REDIS_URL=redis_url)
-        settings = Settings.from_env(env)
-        create_keys(settings.keys_dir)
-        migrate(settings.database_url)
-        rt = Runtime.from_settings(settings)
+        rt = make_instance(env)
         moderator = create_staff(rt, "moderator", "bench-moderator", "bench-password-1", "運営")
         start = time.perf_counter()
         fill(rt, args.accounts)
@@ -124,10 +115,6 @@ def main() -> int:
 
         baseline, _ = timed(like, args.rounds)
         rt.close()
-    finally:
-        redis.kill()
-        redis.wait()
-        shutil.rmtree(folder, ignore_errors=True)
     print(f"# {args.accounts} accounts written in {filled:.1f} s (SQLite); {args.rounds} rounds")
     print(f"# matches per query: {found}")
     print(f"# median per query (ms): {[round(m, 1) for m in medians]}")

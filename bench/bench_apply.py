@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import sys
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,8 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import apply_rush  # noqa: E402
 from apply_rush import check, fire, fire_bare, percentile, rush_instance  # noqa: E402
-
-from intake.cli.instance import start_private_redis  # noqa: E402
+from scratch_instance import scratch_folder  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("HIROBA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -60,34 +57,26 @@ def database(kind: str, folder: Path) -> Iterator[str | None]:
 
 
 def run(kind: str, args: argparse.Namespace) -> str | None:
-    folder = Path(tempfile.mkdtemp(prefix=f"hiroba-bench-apply-{kind}-"))
-    redis, redis_url = start_private_redis(folder)
-    try:
-        with database(kind, folder) as url:
-            if url is None:
-                return None
-            env, rt, post_id = rush_instance(folder, url, redis_url, args.places)
-            web, port = apply_rush.start_gunicorn(
-                "intake.web:create_app()", env, args.workers, folder
-            )
-            try:
-                applicants, seconds = fire(port, post_id, args.applications)
-            finally:
-                apply_rush.stop(web)
-            bare, bare_port = apply_rush.start_gunicorn(
-                "bench.bare_app:app", env, args.workers, folder
-            )
-            try:
-                fire_bare(bare_port, 200)  # warm-up
-                bare_latencies, bare_seconds = fire_bare(bare_port, args.applications)
-            finally:
-                apply_rush.stop(bare)
-            result = check(rt, post_id, applicants, args.places)
-            rt.close()
-    finally:
-        redis.kill()
-        redis.wait()
-        shutil.rmtree(folder, ignore_errors=True)
+    with (
+        scratch_folder(f"hiroba-bench-apply-{kind}-") as (folder, redis_url),
+        database(kind, folder) as url,
+    ):
+        if url is None:
+            return None
+        env, rt, post_id = rush_instance(folder, url, redis_url, args.places)
+        web, port = apply_rush.start_gunicorn("intake.web:create_app()", env, args.workers, folder)
+        try:
+            applicants, seconds = fire(port, post_id, args.applications)
+        finally:
+            apply_rush.stop(web)
+        bare, bare_port = apply_rush.start_gunicorn("bench.bare_app:app", env, args.workers, folder)
+        try:
+            fire_bare(bare_port, 200)  # warm-up
+            bare_latencies, bare_seconds = fire_bare(bare_port, args.applications)
+        finally:
+            apply_rush.stop(bare)
+        result = check(rt, post_id, applicants, args.places)
+        rt.close()
     latencies = [a.seconds for a in applicants if a.status == 302]
     rps = args.applications / seconds
     bare_rps = args.applications / bare_seconds

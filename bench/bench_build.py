@@ -29,7 +29,6 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -38,12 +37,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench_publish import make_accounts, seed_published  # noqa: E402
-
-from intake.cli.instance import start_private_redis  # noqa: E402
-from intake.config import Settings  # noqa: E402
-from intake.crypto import create_keys  # noqa: E402
-from intake.runtime import Runtime  # noqa: E402
-from intake.store import migrate  # noqa: E402
+from scratch_instance import make_instance, scratch_folder  # noqa: E402
 
 POLL_S = 0.05
 
@@ -115,19 +109,15 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the instance folder")
     parser.add_argument("--base", type=Path, help="another checkout to build with, for A/B")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="hiroba-bench-build-"))
-    redis, redis_url = start_private_redis(folder)
-    home = folder / "instance"
-    env = dict(os.environ, HIROBA_HOME=str(home), HIROBA_REDIS_URL=redis_url,
-               HIROBA_REDIS_PREFIX="bench")  # fmt: skip
-    try:
+    with scratch_folder("hiroba-bench-build-", keep=args.keep) as (folder, redis_url):
+        home = folder / "instance"
+        env = dict(os.environ, HIROBA_HOME=str(home), HIROBA_REDIS_URL=redis_url,
+                   HIROBA_REDIS_PREFIX="bench")  # fmt: skip
         os.environ.update(env)
         home.mkdir(parents=True)
         (home / "hiroba.toml").write_text("[publishing]\nnightly_build = false\n")
-        settings = Settings.from_env(env)
-        create_keys(settings.keys_dir)
-        migrate(settings.database_url)
-        rt = Runtime.from_settings(settings)
+        rt = make_instance(env)
+        settings = rt.settings
         _moderator, groups = make_accounts(rt)
         started = time.perf_counter()
         seed_published(rt, groups, args.events, random.Random(4))
@@ -166,13 +156,6 @@ def main() -> int:
               f"ratio={h_s / p_s:.2f} hiroba_peak_mib={h_mib:.0f} "
               f"pelican_peak_mib={p_mib:.0f}{base}")  # fmt: skip
         return 0
-    finally:
-        redis.terminate()
-        redis.wait(timeout=10)
-        if not args.keep:
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            print(f"kept {folder}")
 
 
 if __name__ == "__main__":

@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import importlib
-import importlib.util
 import json
 import random
 import shutil
@@ -26,29 +24,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from pelican import Pelican  # noqa: E402
+
 from intake.config import Settings  # noqa: E402
-from worker.build.session import pelican_settings  # noqa: E402
+from worker.build.session import listings_api, pelican_settings  # noqa: E402
 
 JST = ZoneInfo("Asia/Tokyo")
-
-
-def _api() -> ModuleType:
-    """Import the listings plugin as a package under a private name, and its api module."""
-    path = REPO / "pelican" / "plugins" / "listings" / "__init__.py"
-    spec = importlib.util.spec_from_file_location(
-        "_bench_listings", path, submodule_search_locations=[str(path.parent)]
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return importlib.import_module(f"{spec.name}.api")
 
 
 def _entry(listings, rng: random.Random, n: int, today: dt.date):  # type: ignore[no-untyped-def]
@@ -89,21 +76,21 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    listings = _api().Listings
     folder = Path(tempfile.mkdtemp(prefix="hiroba-bench-plan-"))
     try:
-        return _run(listings, folder, args.events, args.rounds)
+        return _run(folder, args.events, args.rounds)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run(listings, folder: Path, events: int, rounds: int) -> int:  # type: ignore[no-untyped-def]
+def _run(folder: Path, events: int, rounds: int) -> int:
     config = Settings.from_env({"HIROBA_HOME": str(folder / "instance")})
     config.content_dir.mkdir(parents=True)
     settings = pelican_settings(config, folder / "out")
     settings["HIROBA_TOPICS"] = {f"t{i}": f"分野{i}" for i in range(12)}
     settings["HIROBA_AREAS"] = {f"a{i}": f"地域{i}" for i in range(10)}
     settings["HIROBA_AUDIENCES"] = {f"u{i}": f"対象{i}" for i in range(5)}
+    listings = listings_api(Pelican(settings))  # the plugin as the worker loads it
     profile = {"text": "活動", "website": "", "contact": "", "topics": ["t1"], "areas": ["a2"]}
     groups = {str(k): dict(profile, name=f"プロフ団体{k}") for k in range(1, 41)}
     (config.content_dir / "groups.json").write_text(json.dumps({"groups": groups}))

@@ -33,11 +33,9 @@ import os
 import random
 import re
 import resource
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -46,17 +44,15 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from moto_bucket import Reader, start_moto  # noqa: E402
+from scratch_instance import make_instance, scratch_folder  # noqa: E402
 
 from intake.accounts.services import PersonData, Registration, create_staff, register  # noqa: E402
-from intake.cli.instance import start_private_redis  # noqa: E402
-from intake.config import Settings  # noqa: E402
-from intake.crypto import create_keys  # noqa: E402
 from intake.models import Post  # noqa: E402
 from intake.moderation import decisions as post_decisions  # noqa: E402
 from intake.moderation import services as moderation  # noqa: E402
 from intake.posts.services import PostData, submit_post  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
-from intake.store import migrate, transaction  # noqa: E402
+from intake.store import transaction  # noqa: E402
 from intake.taxonomy import AREAS, TOPICS  # noqa: E402
 
 EMPTY_DELTA = b'{"items":[],"removed_ids":[],"removed_urls":[]}\n'
@@ -572,10 +568,13 @@ def main() -> int:
     parser.add_argument("--publish", choices=["file", "s3"], default="file",
                         help="publish to site/current, or to a moto bucket")  # fmt: skip
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="hiroba-bench-"))
-    redis, redis_url = start_private_redis(folder)
-    env = dict(os.environ, HIROBA_HOME=str(folder / "instance"), HIROBA_REDIS_URL=redis_url,
-               HIROBA_REDIS_PREFIX="bench", HIROBA_RECONCILE_SECONDS="30")  # fmt: skip
+    with scratch_folder("hiroba-bench-", keep=args.keep) as (folder, redis_url):
+        env = dict(os.environ, HIROBA_HOME=str(folder / "instance"), HIROBA_REDIS_URL=redis_url,
+                   HIROBA_REDIS_PREFIX="bench", HIROBA_RECONCILE_SECONDS="30")  # fmt: skip
+        return _measure(args, folder, env)
+
+
+def _measure(args: argparse.Namespace, folder: Path, env: dict[str, str]) -> int:
     moto = None
     try:
         if args.publish == "s3":
@@ -586,10 +585,8 @@ def main() -> int:
         home.mkdir(parents=True)
         # Approvals are what is measured: no nightly full build starting in the middle.
         (home / "hiroba.toml").write_text("[publishing]\nnightly_build = false\n")
-        settings = Settings.from_env(env)
-        create_keys(settings.keys_dir)
-        migrate(settings.database_url)
-        rt = Runtime.from_settings(settings)
+        rt = make_instance(env)
+        settings = rt.settings
         rng = random.Random(4)
         moderator, groups = make_accounts(rt)
         started = time.perf_counter()
@@ -636,12 +633,6 @@ def main() -> int:
                 moto.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 moto.kill()
-        redis.terminate()
-        redis.wait(timeout=10)
-        if not args.keep:
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            print(f"kept {folder}")
 
 
 if __name__ == "__main__":

@@ -16,13 +16,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import io
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -32,14 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import apply_rush  # noqa: E402
 from apply_rush import RUSH_ENV, percentile  # noqa: E402
 from PIL import Image  # noqa: E402
+from scratch_instance import make_instance, scratch_folder  # noqa: E402
 
 from intake.accounts.services import PersonData, Registration, create_staff, register  # noqa: E402
-from intake.cli.instance import start_private_redis  # noqa: E402
-from intake.config import Settings  # noqa: E402
-from intake.crypto import create_keys  # noqa: E402
 from intake.moderation import services as moderation  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
-from intake.store import migrate  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 PASSWORD = "bench-password-1"  # noqa: S105 - the fictional groups' password
@@ -100,25 +94,9 @@ async def send(
     port: int, method: str, path: str, headers: dict[str, str], body: bytes = b""
 ) -> tuple[int, list[str], str]:
     """Send one request on its own connection; return status, Set-Cookie values, body."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    if body:
-        lines.append(f"Content-Length: {len(body)}")
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
-    await writer.drain()
-    raw = await reader.read()
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    head, _, payload = raw.partition(b"\r\n\r\n")
-    status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    cookies = [
-        line.split(":", 1)[1].strip().split(";", 1)[0]
-        for line in header_lines
-        if line.lower().startswith("set-cookie:")
-    ]
-    return int(status_line.split()[1]), cookies, payload.decode("utf-8", "replace")
+    status, found, payload = await apply_rush.request(port, method, path, headers, body)
+    cookies = [value.split(";", 1)[0] for value in found.get("set-cookie", [])]
+    return status, cookies, payload.decode("utf-8", "replace")
 
 
 def multipart(fields: dict[str, str], files: dict[str, bytes]) -> tuple[str, bytes]:
@@ -241,16 +219,11 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=40, help="at most, per client")
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="hiroba-bench-uploads-"))
-    redis, redis_url = start_private_redis(folder)
-    try:
+    with scratch_folder("hiroba-bench-uploads-") as (folder, redis_url):
         env = {k: v for k, v in os.environ.items() if not k.startswith("HIROBA_")}
         env.update(RUSH_ENV)
         env.update(HIROBA_HOME=str(folder / "instance"), HIROBA_REDIS_URL=redis_url)
-        settings = Settings.from_env(env)
-        create_keys(settings.keys_dir)
-        migrate(settings.database_url)
-        rt = Runtime.from_settings(settings)
+        rt = make_instance(env)
         logins = make_groups(rt, args.clients)
         rt.close()
         web, port = apply_rush.start_gunicorn("intake.web:create_app()", env, args.workers, folder)
@@ -262,10 +235,6 @@ def main() -> int:
             )
         finally:
             apply_rush.stop(web)
-    finally:
-        redis.kill()
-        redis.wait()
-        shutil.rmtree(folder, ignore_errors=True)
     p50, p95 = percentile(hammered, 0.5) * 1000, percentile(hammered, 0.95) * 1000
     base95 = percentile(alone, 0.95) * 1000
     print(f"# {args.clients} clients, {args.workers} gunicorn workers, {elapsed:.1f} s, "

@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import pstats
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -25,8 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from apply_rush import CSRF, RUSH_ENV, STARTED, applicant_data, rush_instance  # noqa: E402
 from bench_apply import database  # noqa: E402
-
-from intake.cli.instance import start_private_redis  # noqa: E402
+from scratch_instance import scratch_folder  # noqa: E402
 
 # (what is counted, how the profile names the function)
 ROUND_TRIPS = (
@@ -55,40 +52,36 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--save", default="")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="hiroba-profile-apply-"))
-    redis, redis_url = start_private_redis(folder)
-    try:
-        with database(args.database, folder) as url:
-            if url is None:
-                return 1
-            _env, rt, post_id = rush_instance(folder, url, redis_url, 100)
-            from intake.web import create_app
+    with (
+        scratch_folder("hiroba-profile-apply-") as (folder, redis_url),
+        database(args.database, folder) as url,
+    ):
+        if url is None:
+            return 1
+        _env, rt, post_id = rush_instance(folder, url, redis_url, 100)
+        from intake.web import create_app
 
-            app = create_app(rt.settings, runtime=rt)
-            url_path = f"/app/events/{post_id}/apply"
-            forms = []
-            for n in range(args.posts + 50):  # the first 50 warm the process up
-                client = app.test_client()
-                html = client.get(url_path).get_data(as_text=True)
-                csrf, started = CSRF.search(html), STARTED.search(html)
-                assert csrf and started, "the form lacks its hidden fields"
-                forms.append((client, {**applicant_data(n), "csrf_token": csrf.group(1),
-                                       "started": started.group(1)}))  # fmt: skip
-            time.sleep(float(RUSH_ENV["HIROBA_APPLY_MIN_SECONDS"]) + 0.2)
-            profile = cProfile.Profile()
-            for i, (client, data) in enumerate(forms):
-                if i == 50:
-                    wall, cpu = time.perf_counter(), time.process_time()
-                    profile.enable()
-                status = client.post(url_path, data=data).status_code
-                assert status == 302, status
-            profile.disable()
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            rt.close()
-    finally:
-        redis.kill()
-        redis.wait()
-        shutil.rmtree(folder, ignore_errors=True)
+        app = create_app(rt.settings, runtime=rt)
+        url_path = f"/app/events/{post_id}/apply"
+        forms = []
+        for n in range(args.posts + 50):  # the first 50 warm the process up
+            client = app.test_client()
+            html = client.get(url_path).get_data(as_text=True)
+            csrf, started = CSRF.search(html), STARTED.search(html)
+            assert csrf and started, "the form lacks its hidden fields"
+            forms.append((client, {**applicant_data(n), "csrf_token": csrf.group(1),
+                                   "started": started.group(1)}))  # fmt: skip
+        time.sleep(float(RUSH_ENV["HIROBA_APPLY_MIN_SECONDS"]) + 0.2)
+        profile = cProfile.Profile()
+        for i, (client, data) in enumerate(forms):
+            if i == 50:
+                wall, cpu = time.perf_counter(), time.process_time()
+                profile.enable()
+            status = client.post(url_path, data=data).status_code
+            assert status == 302, status
+        profile.disable()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        rt.close()
     print(f"# {args.database}: {args.posts} POSTs, {wall / args.posts * 1000:.2f} ms wall, "
           f"{cpu / args.posts * 1000:.2f} ms CPU per POST (profiled)")  # fmt: skip
     stats = pstats.Stats(profile)

@@ -5,35 +5,36 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from pelican import Pelican
 
-from intake.config import REPO_ROOT, Settings
-from worker.build.session import pelican_settings
+from intake.config import Settings
+from worker.build.session import listings_api, pelican_settings
 
 JST = ZoneInfo("Asia/Tokyo")
 
 
-def _load_listings() -> ModuleType:
-    """Import the listings plugin (as a package, under a private name) and its api module."""
-    path = REPO_ROOT / "pelican" / "plugins" / "listings" / "__init__.py"
-    spec = importlib.util.spec_from_file_location(
-        "_hiroba_api_listings", path, submodule_search_locations=[str(path.parent)]
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return importlib.import_module(f"{spec.name}.api")
+def _pelican_settings(folder: Path) -> dict:
+    """Pelican's settings for a build of a fresh instance in folder (its content dir made)."""
+    config = Settings.from_env({"HIROBA_HOME": str(folder / "instance")})
+    config.content_dir.mkdir(parents=True)
+    return pelican_settings(config, folder / "out")
 
 
-api = _load_listings()
-Listings = api.Listings
+@pytest.fixture(scope="module")
+def listings(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The listings plugin's interface, as the worker loads it (through Pelican)."""
+    return listings_api(Pelican(_pelican_settings(tmp_path_factory.mktemp("listings"))))
+
+
+def _module(listings: Any, name: str) -> ModuleType:
+    """Return the plugin's module `name`, from the package Pelican loaded the plugin as."""
+    return importlib.import_module(f"{listings.__module__.rpartition('.')[0]}.{name}")
 
 
 def _article(n: int, kind: str, starts: str, status: str = "published") -> SimpleNamespace:
@@ -57,17 +58,18 @@ def _article(n: int, kind: str, starts: str, status: str = "published") -> Simpl
 
 @pytest.fixture
 def settings(tmp_path: Path) -> dict:
-    config = Settings.from_env({"HIROBA_HOME": str(tmp_path / "instance")})
-    config.content_dir.mkdir(parents=True)
-    return pelican_settings(config, tmp_path / "out")
+    return _pelican_settings(tmp_path)
 
 
-def test_a_site_is_planned_from_entries_with_a_signature_for_every_page(settings: dict) -> None:
+def test_a_site_is_planned_from_entries_with_a_signature_for_every_page(
+    listings: Any, settings: dict
+) -> None:
+    api = _module(listings, "api")
     entries = [
-        Listings.entry_from_article(
+        listings.entry_from_article(
             _article(n, kind, starts),
             f"posts/{n}.md",
-            Listings.source_digest(f"posts/{n}.md", f"本文{n}".encode()),
+            listings.source_digest(f"posts/{n}.md", f"本文{n}".encode()),
         )
         for n, kind, starts in [
             (1, "events", "2026-12-05T14:00"),
@@ -75,10 +77,10 @@ def test_a_site_is_planned_from_entries_with_a_signature_for_every_page(settings
             (3, "notices", ""),
         ]
     ]
-    hidden = Listings.entry_from_article(
+    hidden = listings.entry_from_article(
         _article(4, "events", "2026-12-06T10:00", status="hidden"), "posts/4.md", "sig4"
     )
-    site = Listings.plan_site([*entries, hidden], settings, [])
+    site = listings.plan_site([*entries, hidden], settings, [])
     assert isinstance(site, api.SitePlan)
     assert site.today == dt.datetime.now(ZoneInfo(settings["TIMEZONE"])).date()
     assert site.language_prefixes == ["en/"]
@@ -90,33 +92,35 @@ def test_a_site_is_planned_from_entries_with_a_signature_for_every_page(settings
     assert all(isinstance(page, api.Page) for page in site.pages.values())
     # A hidden entry has its page but is in no listing.
     assert "催し4" not in str(site.pages["index.html"].data)
-    again = Listings.plan_site(list(reversed([*entries, hidden])), settings, [])
+    again = listings.plan_site(list(reversed([*entries, hidden])), settings, [])
     assert again.signatures == site.signatures  # the plan does not depend on the order
 
 
-def test_entries_survive_a_saved_state_and_digests_tell_files_apart(tmp_path: Path) -> None:
-    entry = Listings.entry_from_article(
+def test_entries_survive_a_saved_state_and_digests_tell_files_apart(
+    listings: Any, tmp_path: Path
+) -> None:
+    entry = listings.entry_from_article(
         _article(1, "events", "2026-12-05T14:00"), "posts/1.md", "sig1"
     )
-    restored = Listings.restore_entry(entry.snapshot())
+    restored = listings.restore_entry(entry.snapshot())
     assert restored == entry and restored.start_key == entry.start_key
-    assert Listings.restore_entry(restored) is restored
-    first = Listings.source_digest("posts/1.md", b"a")
-    assert first == Listings.source_digest("posts/1.md", b"a")
-    assert first != Listings.source_digest("posts/1.md", b"b")
-    assert first != Listings.source_digest("posts/2.md", b"a")
+    assert listings.restore_entry(restored) is restored
+    first = listings.source_digest("posts/1.md", b"a")
+    assert first == listings.source_digest("posts/1.md", b"a")
+    assert first != listings.source_digest("posts/1.md", b"b")
+    assert first != listings.source_digest("posts/2.md", b"a")
     post = tmp_path / "1.md"
-    assert Listings.post_stat(str(post)) is None
+    assert listings.post_stat(str(post)) is None
     post.write_text("x", encoding="utf-8")
     st = post.stat()
-    assert Listings.post_stat(str(post)) == [st.st_ino, st.st_size, st.st_mtime_ns]
-    assert isinstance(Listings.STATE_VERSION, int)
+    assert listings.post_stat(str(post)) == [st.st_ino, st.st_size, st.st_mtime_ns]
+    assert isinstance(listings.STATE_VERSION, int)
 
 
-def test_the_search_delta_is_counted_per_language(tmp_path: Path) -> None:
+def test_the_search_delta_is_counted_per_language(listings: Any, tmp_path: Path) -> None:
     """HIROBA_SEARCH_DELTA_MAX_PAGES holds in each language: a page under a language's
     folder of the Pagefind index counts for that language, any other for the default."""
-    searchfresh = importlib.import_module("_hiroba_api_listings.searchfresh")
+    searchfresh = _module(listings, "searchfresh")
     assert searchfresh.languages_of(tmp_path) == frozenset()  # no index yet
     (tmp_path / "pagefind").mkdir()
     (tmp_path / "pagefind" / "pagefind-entry.json").write_text(

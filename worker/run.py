@@ -54,6 +54,11 @@ def make_worker(rt: Runtime) -> Worker:
         worker_ttl=WORKER_TTL,
     )
     worker.settings = rt.settings
+    # The content folder is Pelican's PATH, and the worker's to write: `hiroba init` makes
+    # it, but a restore does not bring it back. Made here, the warm-up's Pelican finds it;
+    # one that cannot be made (under a file, say) the warm-up reports.
+    with contextlib.suppress(OSError):
+        rt.settings.content_dir.mkdir(parents=True, exist_ok=True)
     warm_up(rt.settings)
     publication.warm_up(rt.settings)
     return worker

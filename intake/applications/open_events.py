@@ -12,15 +12,18 @@ view builds the form again from a fresh read. Each GET of the form reads afresh.
 from __future__ import annotations
 
 import threading
-import time
+
+from cachetools import TTLCache
 
 from ..models import Post
 from ..posts.services import open_event
 from ..runtime import Runtime
 
 KEEP_SECONDS = 5.0
-MAX_KEPT = 1000  # events; past it the whole store starts again
-_KEPT: dict[tuple[str, int], tuple[float, Post]] = {}
+MAX_KEPT = 1000  # events; past it the least recently used goes first
+# Keyed by database and post. TTLCache is not thread-safe (a read reorders it): every use
+# holds _GUARD, as gunicorn's threads share this process.
+_KEPT: TTLCache[tuple[str, int], Post] = TTLCache(maxsize=MAX_KEPT, ttl=KEEP_SECONDS)
 _GUARD = threading.Lock()
 
 
@@ -28,18 +31,15 @@ def read_event(rt: Runtime, post_id: int) -> Post:
     """Return the open event read now (or raise NotFound), and keep it for recent_event."""
     post = open_event(rt, post_id)
     with _GUARD:
-        if len(_KEPT) >= MAX_KEPT:
-            _KEPT.clear()
-        _KEPT[(rt.settings.database_url, post_id)] = (time.monotonic() + KEEP_SECONDS, post)
+        _KEPT[(rt.settings.database_url, post_id)] = post
     return post
 
 
 def recent_event(rt: Runtime, post_id: int) -> Post:
     """Return the open event as read at most KEEP_SECONDS ago, or read it now."""
-    kept = _KEPT.get((rt.settings.database_url, post_id))
-    if kept is not None and time.monotonic() < kept[0]:
-        return kept[1]
-    return read_event(rt, post_id)
+    with _GUARD:
+        kept = _KEPT.get((rt.settings.database_url, post_id))
+    return kept if kept is not None else read_event(rt, post_id)
 
 
 def forget_event(rt: Runtime, post_id: int) -> None:
