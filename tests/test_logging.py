@@ -9,6 +9,7 @@ import json
 import logging
 import re
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -231,3 +232,36 @@ def test_worker_logs_are_json_and_a_failed_mail_job_leaves_no_address(instance, 
     assert any("MailNotSent (message withheld)" in r["message"] for r in failures)
     assert "leak-probe-33@example.test" not in output
     assert "no such user" not in output
+
+
+REPEATS = """
+import logging, sys
+import pelican  # makes later loggers Pelican's LimitLogger, as the web and worker import it
+early = logging.getLogger("worker.build.preload")  # made after Pelican, before the set-up
+from intake.watching.logs import configure_logging
+configure_logging(stream=sys.stdout)
+late = logging.getLogger("intake.posts.later")  # made after the set-up
+for logger in (early, late, logging.getLogger("pelican.generators")):
+    for _ in range(3):
+        logger.warning("the same warning from %s", logger.name)
+"""
+
+
+def test_our_loggers_say_a_repeated_warning_every_time_pelicans_once():
+    """Pelican's duplicate filter would silence a service's second identical warning for the
+    rest of the process: our loggers, made before or after the set-up, say all three."""
+    said = subprocess.run(
+        [sys.executable, "-c", REPEATS],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    for name, times in (
+        ("worker.build.preload", 3),
+        ("intake.posts.later", 3),
+        ("pelican.generators", 1),
+    ):
+        lines = [line for line in said if line.endswith(f"the same warning from {name}")]
+        assert len(lines) == times, (name, said)
+        assert all(TEXT_LINE.match(line) for line in lines)

@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import IO, Any
 
+from .repeats import own_loggers_say_repeats
+
 # The current web request's id (set by the web layer, read by the formatter).
 REQUEST_ID: ContextVar[str] = ContextVar("hiroba_request_id", default="")
 
@@ -164,6 +166,7 @@ def configure_logging(
     log_format: str | None = None, level: int = logging.INFO, stream: IO[str] | None = None
 ) -> None:
     """Send every logger's records through one handler on stderr (or stream), once."""
+    own_loggers_say_repeats()
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
