@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 from longest_first import Recorder, file_seconds, order
+from postgres_drops import BackgroundDrops
 from redis import Redis
 from redis.exceptions import RedisError
 from s3_support import S3Server
@@ -310,9 +311,20 @@ def migrate_fresh(database_url: str) -> None:
         migrate(database_url)
 
 
+@pytest.fixture(scope="session")
+def postgres_drops() -> Iterator[BackgroundDrops]:
+    """The thread that drops finished tests' databases (tests/postgres_drops.py)."""
+    drops = BackgroundDrops(PG_ADMIN_URL)
+    yield drops
+    drops.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, postgres_available: bool
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    postgres_available: bool,
+    postgres_drops: BackgroundDrops,
 ) -> Iterator[str]:
     """A fresh, empty database: SQLite always, PostgreSQL when one is reachable."""
     if request.param == "sqlite":
@@ -333,8 +345,7 @@ def database_url(
             conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
     yield f"{base}/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    postgres_drops.drop(name)  # in the background: nothing reads it after this test
 
 
 @dataclass

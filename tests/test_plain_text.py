@@ -14,7 +14,7 @@ import re
 import pytest
 import wtforms
 from actors import EVENT, open_group, sign_in
-from conftest import submit
+from conftest import csrf_token, submit
 from sqlalchemy import select
 
 from intake import controls
@@ -48,6 +48,15 @@ def _posts(instance) -> list[Post]:  # type: ignore[no-untyped-def]
         return list(db.scalars(select(Post).order_by(Post.id)))
 
 
+def _post_form(client):  # type: ignore[no-untyped-def]
+    """Open the post form once; return a function that posts data to it with its CSRF token
+    (valid for the whole session: one GET instead of one per submission)."""
+    page = client.get("/app/posts/new")
+    assert page.status_code == 200, page.status_code
+    token = csrf_token(page.get_data(as_text=True))
+    return lambda data: client.post("/app/posts/new", data={**data, "csrf_token": token})
+
+
 def _texts(post: Post) -> list[str]:
     return [
         getattr(post, column.key)
@@ -59,6 +68,7 @@ def _texts(post: Post) -> list[str]:
 def test_controls_are_removed_from_every_field_and_never_stored(instance, client, poster):
     # Each control alone at the edges and inside, then all of them at once.
     cases = [*CONTROLS, "".join(CONTROLS)]
+    post_form = _post_form(client)
     for n, ch in enumerate(cases):
         data = {
             **EVENT,
@@ -66,7 +76,7 @@ def test_controls_are_removed_from_every_field_and_never_stored(instance, client
             "summary": f"{ch}一行目{ch}\r\n二行目\t{ch}終わり",
             "body": f"{ch}本文{ch}\r三行目{ch}",
         }
-        response = submit(client, "/app/posts/new", data)
+        response = post_form(data)
         assert response.status_code == 302, (repr(ch), response.status_code)
     posts = _posts(instance)
     assert len(posts) == len(cases)
@@ -92,10 +102,11 @@ def test_invisible_characters_in_one_line_fields_are_refused_with_the_input_kept
     instance, client, poster, field
 ):
     text = EVENT[field]
+    post_form = _post_form(client)
     for at in (0, 1, len(text)):  # the start, inside, the end
         for ch in [*INVISIBLE, "\u202e\u2066\u200b"]:
             value = text[:at] + ch + text[at:]
-            response = submit(client, "/app/posts/new", {**EVENT, field: value})
+            response = post_form({**EVENT, field: value})
             assert response.status_code == 422, (field, repr(value))
             page = html.unescape(response.get_data(as_text=True))
             assert "見えない文字" in page
