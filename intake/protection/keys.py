@@ -144,7 +144,7 @@ def key_ids_in_use(session: Session) -> set[str]:
     position = "instr" if dialect.name == "sqlite" else "strpos"
     selects = []
     for model, column in SEALED_COLUMNS:
-        col, table = quote(column), quote(model.__table__.name)
+        col, table = quote(column), quote(model.__tablename__)
         selects.append(
             f"SELECT substr({col}, 1, {position}({col}, ':') - 1) FROM {table}"  # noqa: S608 - the models' names, quoted
             f" WHERE {col} LIKE '%:%'"
