@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,6 +162,15 @@ def shared_chromium() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
+def axe_source(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """axe-core from the npm registry, installed once per session (xdist worker) for every
+    accessibility check (browsing.axe_violations)."""
+    from browsing import install_axe
+
+    return install_axe(tmp_path_factory.mktemp("axe"))
+
+
+@pytest.fixture(scope="session")
 def shared_demo(
     tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
 ) -> Iterator[Instance]:
@@ -299,8 +309,24 @@ def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mig
     global _TEMPLATES
     _TEMPLATES = MigratedTemplates(tmp_path_factory.mktemp("templates"))
     yield _TEMPLATES
+    for dropping in _DROPPING:  # every test database gone (or its failure raised) first
+        dropping.result()
     _TEMPLATES.close()
     _TEMPLATES = None
+
+
+# A test's PostgreSQL database is dropped by one background thread: DROP DATABASE takes a
+# second or more, most of a PostgreSQL test's teardown, and nothing waits for its end but
+# the session's (migrated_templates).
+_DROPS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-test-database")
+_DROPPING: list[Future[None]] = []
+
+
+def _drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def migrate_fresh(database_url: str) -> None:
@@ -333,8 +359,7 @@ def database_url(
             conn.execute(f'CREATE DATABASE "{name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
     yield f"{base}/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _DROPPING.append(_DROPS.submit(_drop_database, name))
 
 
 @dataclass
