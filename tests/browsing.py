@@ -3,6 +3,7 @@ on a loopback port for it: shared by the browser and accessibility tests."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,6 +108,18 @@ def sign_in_page(page, login: str, password: str, lang: str = "") -> None:  # ty
     page.fill("#code", second_factor_code(login))
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(lambda url: "/app/login" not in url)
+
+
+def install_axe(folder: Path) -> str:
+    """Install axe-core from the npm registry into folder; return its script (conftest's
+    `axe_source`: once per session, for every accessibility check)."""
+    subprocess.run(  # noqa: S603
+        ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(folder),  # noqa: S607
+         "axe-core@4"],
+        check=True,
+        timeout=300,
+    )  # fmt: skip
+    return (folder / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 
 
 # axe-core's rule tags for WCAG 2.1 A and AA (tests/test_site_a11y.py vendors axe itself).

@@ -162,6 +162,15 @@ def shared_chromium() -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
+def axe_source(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """axe-core from the npm registry, installed once per session (xdist worker) for every
+    accessibility check (browsing.axe_violations)."""
+    from browsing import install_axe
+
+    return install_axe(tmp_path_factory.mktemp("axe"))
+
+
+@pytest.fixture(scope="session")
 def shared_demo(
     tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer
 ) -> Iterator[Instance]:

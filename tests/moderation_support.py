@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from accounts_support import approver, client_for, reconfigure
+from accounts_support import approver, reconfigure
 from actors import EVENT, make_moderator, post_event, register_group, sign_in
 from conftest import Instance, submit
 from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
@@ -39,15 +39,22 @@ def group_account(instance: Instance, login_n: int) -> int:
 
 
 def people(instance: Instance) -> People:
-    """Register and approve two groups, make a moderator, and sign each in on a client."""
-    setup = client_for(instance)
+    """Register and approve two groups, make a moderator, and sign each in on a client.
+
+    The four clients (one to register, one per account) share one app: each test client
+    keeps its own cookies, and the sessions live in Redis. Building an app per client cost
+    a create_app each (key check, blueprints) on every test that needs these people."""
+    from intake.web import create_app
+
+    app = create_app(instance.settings, runtime=instance.rt)
+    setup = app.test_client()
     for n in (41, 42):
         register_group(setup, n, f"flow-group-{n}")
         moderation.decide_account(
             instance.rt, approver(instance), group_account(instance, n), approve=True
         )
     make_moderator(instance)
-    poster, other, moderator = (client_for(instance) for _ in range(3))
+    poster, other, moderator = (app.test_client() for _ in range(3))
     sign_in(poster, "flow-group-41", GROUP_PASSWORD)
     sign_in(other, "flow-group-42", GROUP_PASSWORD)
     sign_in(moderator, "mod-tester", "moderator-password-1")

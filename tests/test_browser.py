@@ -84,8 +84,18 @@ def focused(page) -> dict[str, str]:  # type: ignore[no-untyped-def]
     )
 
 
-def test_read_event_on_static_site_and_apply(instance, client, page):
+def test_skip_link_is_the_first_tab_stop_then_read_event_and_apply(instance, client, page):
+    """One published site (a group, its event approved and built by a real worker) for
+    both: the skip link first, then a resident reads the event and applies."""
     post_id = publish_event(instance, client)
+    for url in ("/", "/app/register"):
+        page.goto(url)
+        page.keyboard.press("Tab")
+        first = focused(page)
+        assert (first["tag"], first["text"]) == ("a", "本文へ移動"), (url, first)
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"#main$"))
+        assert focused(page)["id"] == "main", url
 
     page.goto("/")
     page.get_by_role("heading", name="これから開催されるイベント").wait_for()
@@ -129,18 +139,6 @@ def test_read_event_on_static_site_and_apply(instance, client, page):
     instance.worker_burst()
     with instance.rt.sessions() as db:
         assert db.get(Application, application.id).status == "confirmed"
-
-
-def test_skip_link_is_the_first_tab_stop(instance, client, page):
-    publish_event(instance, client)
-    for url in ("/", "/app/register"):
-        page.goto(url)
-        page.keyboard.press("Tab")
-        first = focused(page)
-        assert (first["tag"], first["text"]) == ("a", "本文へ移動"), (url, first)
-        page.keyboard.press("Enter")
-        page.wait_for_url(re.compile(r"#main$"))
-        assert focused(page)["id"] == "main", url
 
 
 def test_bad_phone_is_reported_next_to_the_field_and_input_is_kept(instance, page):

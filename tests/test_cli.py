@@ -223,7 +223,17 @@ def test_create_user(cli_env: dict[str, str]) -> None:
         engine.dispose()
 
 
-def test_demo_worker_and_build(cli_env: dict[str, str]) -> None:
+def test_demo_worker_and_build_which_waits_for_the_build_lock(cli_env: dict[str, str]) -> None:
+    """`hiroba demo`, a worker's burst, then `hiroba build` on the published demo (one
+    demo published for both parts).
+
+    `hiroba build` takes the build lock a worker's build holds: run beside one, it waited
+    for nothing, and the worker's pruning removed the folder it was writing (seen on a
+    server: the live site held only the search index). Holding the lock, a build gives up
+    after --wait and leaves the live site alone; released, it builds."""
+    from intake.runtime import Runtime
+    from worker.build.switch import build_lock
+
     ok(hiroba(cli_env, "init"))
     ok(hiroba(cli_env, "demo"))
     settings = settings_of(cli_env)
@@ -258,25 +268,7 @@ def test_demo_worker_and_build(cli_env: dict[str, str]) -> None:
     assert (live / "index.html").is_file()
     assert any(live.glob("events/*/index.html")), "no event page was published"
 
-    built = ok(hiroba(cli_env, "build", timeout=600))
-    last_line = built.stdout.strip().splitlines()[-1]
-    assert last_line.endswith(str(live)), last_line
-    assert (live / "index.html").is_file()
-
-
-def test_build_waits_for_the_build_lock(cli_env: dict[str, str]) -> None:
-    """`hiroba build` takes the build lock a worker's build holds: run beside one, it waited
-    for nothing, and the worker's pruning removed the folder it was writing (seen on a
-    server: the live site held only the search index). Holding the lock, a build gives up
-    after --wait and leaves the live site alone; released, it builds."""
-    from intake.runtime import Runtime
-    from worker.build.switch import build_lock
-
-    ok(hiroba(cli_env, "init"))
-    ok(hiroba(cli_env, "demo"))
-    ok(hiroba(cli_env, "worker", "--burst", timeout=600))
-    settings = settings_of(cli_env)
-    live = settings.live_dir.resolve()
+    published = live.resolve()
     rt = Runtime.from_settings(settings)
     try:
         # The fixture's 1 s lock would expire under the test; a worker's build renews its lock.
@@ -287,14 +279,17 @@ def test_build_waits_for_the_build_lock(cli_env: dict[str, str]) -> None:
             assert refused(held) == (
                 "another build held the build lock for 0.5 s; nothing was built"
             )
-            assert settings.live_dir.resolve() == live
-            assert (live / "index.html").is_file()
+            assert live.resolve() == published
+            assert (published / "index.html").is_file()
             assert "another build" in refused(hiroba(cli_env, "republish", "--wait", "0"))
         finally:
             lock.release()
-        built = ok(hiroba(cli_env, "build", timeout=600))
-        assert built.stdout.strip().splitlines()[-1].endswith(str(settings.live_dir))
-        assert settings.live_dir.resolve() != live
-        assert any(settings.live_dir.glob("events/*/index.html"))
     finally:
         rt.close()
+
+    built = ok(hiroba(cli_env, "build", timeout=600))
+    last_line = built.stdout.strip().splitlines()[-1]
+    assert last_line.endswith(str(live)), last_line
+    assert (live / "index.html").is_file()
+    assert live.resolve() != published
+    assert any(live.glob("events/*/index.html"))

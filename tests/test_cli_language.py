@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from personal_data import HIROBA
+from preforked import run_hiroba
 from redis import Redis
 
 from intake.cli.language import language_of
@@ -37,6 +38,18 @@ def cli_env(tmp_path: Path, redis_server) -> dict[str, str]:  # type: ignore[no-
 
 
 def hiroba(env: dict[str, str], *args: str, **language: str) -> subprocess.CompletedProcess[str]:
+    """Run `hiroba args...` as its own process with env and the language variables: forked
+    from one with the CLI imported (tests/preforked.py), which reads the language in the
+    child, from its environment, as the console script does. The start-up itself, console
+    script and `python -m`, is what console_script and test_python_m_intake_cli_speaks_too
+    run."""
+    return run_hiroba(list(args), {**env, **language}, os.getcwd(), timeout=300)
+
+
+def console_script(
+    env: dict[str, str], *args: str, **language: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `hiroba` console script in a fresh interpreter."""
     return subprocess.run(
         [*HIROBA, *args],
         env={**env, **language},
@@ -77,21 +90,21 @@ def test_the_language_is_chosen_as_gettext_chooses_it(environ, expected):
 
 def test_help_is_japanese_by_default_and_english_with_lang_en(cli_env):
     for language in ({}, {"LANG": "C.UTF-8"}, {"LANG": "ja_JP.UTF-8"}):
-        japanese = hiroba(cli_env, "--help", **language)
+        japanese = console_script(cli_env, "--help", **language)
         assert japanese.returncode == 0, japanese.stderr
         assert japanese.stdout.startswith("使い方: hiroba"), japanese.stdout[:200]
         assert "このヘルプを表示して終了します" in japanese.stdout
         assert "インスタンスのフォルダー、鍵" in japanese.stdout  # init
         assert "show this help" not in japanese.stdout and "usage:" not in japanese.stdout
-    english = hiroba(cli_env, "--help", LANG=ENGLISH)
+    english = console_script(cli_env, "--help", LANG=ENGLISH)
     assert english.returncode == 0, english.stderr
     assert english.stdout.startswith("usage: hiroba")
     assert "Create the instance folder, its keys" in english.stdout
     assert not JAPANESE.search(english.stdout.replace("事故対応", "")), english.stdout
     # A sub-command's options too, and the environment's precedence in a real process.
-    backup = hiroba(cli_env, "backup", "--help", LANG=ENGLISH, LC_ALL="ja_JP.UTF-8")
+    backup = console_script(cli_env, "backup", "--help", LANG=ENGLISH, LC_ALL="ja_JP.UTF-8")
     assert "代わりにバケットへ書き出します" in backup.stdout and "オプション:" in backup.stdout
-    backup = hiroba(cli_env, "backup", "--help", LANG="ja_JP.UTF-8", LC_MESSAGES=ENGLISH)
+    backup = console_script(cli_env, "backup", "--help", LANG="ja_JP.UTF-8", LC_MESSAGES=ENGLISH)
     assert "write the backup into a bucket instead" in backup.stdout
 
 

@@ -25,7 +25,6 @@ from conftest import Instance, RedisServer
 from organizer_support import GROUP_A, applicant_data, group_event
 from site_support import fresh_instance
 from sqlalchemy import select
-from test_site_a11y import axe_source  # noqa: F401 - the module fixture
 
 from intake.accounts import changes
 from intake.accounts.password_reset import CONTEXT, token_hash
@@ -304,7 +303,7 @@ class Checker:
         self.context.close()
 
 
-def test_public_forms_have_no_axe_violations(world, browser, axe_source):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_public_forms_have_no_axe_violations(world, browser, axe_source):  # type: ignore[no-untyped-def]
     check = Checker(browser, world, axe_source)
     check.form("register (individual)", "/app/register")
     check.form("register (group)", "/app/register/group")
@@ -319,7 +318,7 @@ def test_public_forms_have_no_axe_violations(world, browser, axe_source):  # typ
     assert check.found == {}, json.dumps(check.found, ensure_ascii=False, indent=1)
 
 
-def test_member_forms_have_no_axe_violations(world, browser, axe_source):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_member_forms_have_no_axe_violations(world, browser, axe_source):  # type: ignore[no-untyped-def]
     check = Checker(browser, world, axe_source)
     check.sign_in(*GROUP_A)
     check.form("my page", "/app/my", submit=False)
@@ -344,7 +343,7 @@ def test_member_forms_have_no_axe_violations(world, browser, axe_source):  # typ
     assert check.found == {}, json.dumps(check.found, ensure_ascii=False, indent=1)
 
 
-def test_the_first_password_page_has_no_axe_violations(world, browser, axe_source):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_first_password_page_has_no_axe_violations(world, browser, axe_source):  # type: ignore[no-untyped-def]
     """A paper registration's first sign-in lands on the page that asks for its own password."""
     rt = world.instance.rt
     with rt.sessions() as db:
@@ -370,7 +369,7 @@ def test_the_first_password_page_has_no_axe_violations(world, browser, axe_sourc
     assert check.found == {}, json.dumps(check.found, ensure_ascii=False, indent=1)
 
 
-def test_moderation_and_staff_forms_have_no_axe_violations(world, browser, axe_source):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_moderation_and_staff_forms_have_no_axe_violations(world, browser, axe_source):  # type: ignore[no-untyped-def]
     check = Checker(browser, world, axe_source)
     check.sign_in(*MODERATOR, verify=True)
     check.form("moderation queue", "/app/moderation", submit=False)
@@ -540,7 +539,7 @@ def test_application_dates_follow_the_language(world, browser):  # type: ignore[
     context.close()
 
 
-def test_the_moderators_desk_has_no_axe_violations(world, browser, axe_source):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_the_moderators_desk_has_no_axe_violations(world, browser, axe_source):  # type: ignore[no-untyped-def]
     """The desk as first shown, sent without a choice (the decision's error, the fields opened
     with what was typed), and sent as an approval with edits that break a rule."""
     check = Checker(browser, world, axe_source)

@@ -29,7 +29,6 @@ from browsing import (
 )
 from conftest import RedisServer, submit
 from site_support import build_demo, event_pages
-from test_site_a11y import axe_source  # noqa: F401 - the module fixture
 
 from intake.config import REPO_ROOT
 from intake.formatting import dates
@@ -223,7 +222,7 @@ def test_radios_and_check_boxes_are_small_boxes_beside_their_labels(  # type: ig
     server,
     browser,
     moderator,
-    axe_source,  # noqa: F811
+    axe_source,
     lang,
     width,
 ):

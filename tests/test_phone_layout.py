@@ -22,7 +22,6 @@ from browsing import (
 from conftest import RedisServer
 from site_support import HOLIDAY_TITLE, build_demo, event_pages, holiday_month, key_pages
 from sqlalchemy import select
-from test_site_a11y import axe_source  # noqa: F401 - the module fixture
 
 from intake.accounts.models import AccountStatus
 from intake.models import Account, Post
@@ -600,7 +599,7 @@ def test_the_language_switch_shares_the_site_names_row(demo, server, browser, wi
         assert round(rows[f"home{lang}"]["header"]) == round(rows[f"event{lang}"]["header"]), rows
 
 
-def test_a_calendar_month_with_a_holiday_has_no_axe_violations(demo, server, browser, axe_source):  # type: ignore[no-untyped-def]  # noqa: F811
+def test_a_calendar_month_with_a_holiday_has_no_axe_violations(demo, server, browser, axe_source):  # type: ignore[no-untyped-def]
     """The month grid with a public holiday named in it, and its phone layout (a list of
     days), in both languages. Here, not in test_site_a11y: holiday_month may approve an
     event, and that module reads the session's shared demo, which no test may change."""

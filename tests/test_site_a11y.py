@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 
 import pytest
 from browsing import CHROMIUM, axe_violations, browser_fixture, demo_server_fixture
@@ -24,19 +23,6 @@ pytestmark = [
 demo = demo_fixture()
 server = demo_server_fixture("hiroba-a11y-server")
 browser = browser_fixture()
-
-
-@pytest.fixture(scope="module")
-def axe_source(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """axe-core installed from the npm registry into a throw-away folder."""
-    folder = tmp_path_factory.mktemp("axe")
-    subprocess.run(  # noqa: S603
-        ["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(folder),  # noqa: S607
-         "axe-core@4"],
-        check=True,
-        timeout=300,
-    )  # fmt: skip
-    return (folder / "node_modules" / "axe-core" / "axe.min.js").read_text(encoding="utf-8")
 
 
 def _open(browser, server: str, javascript: bool = True):  # type: ignore[no-untyped-def]
