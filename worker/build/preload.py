@@ -43,6 +43,11 @@ def warm_up(settings: Settings) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="hiroba-warm-") as scratch:
             renderer = SiteRenderer(pelican_settings(settings, Path(scratch), incremental=True))
+            # Compile the theme's templates now, into the bytecode cache every horse reads
+            # (session.py): else the first publication after a start compiles them all.
+            env = renderer.articles.env
+            for name in env.list_templates(extensions=("html", "xml")):
+                env.get_template(name)
         _restore_entry = renderer.listings.restore_entry
         _membership = renderer.listings.membership
     except Exception as exc:  # the jobs load it themselves then
