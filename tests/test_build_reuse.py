@@ -153,6 +153,7 @@ def test_a_publication_reads_the_hand_written_pages_from_the_read_cache(
     """The incremental publisher reads every hand-written page on each publication: it
     takes their Markdown from the full builds' read cache (still sanitised), and does
     without one when there is none."""
+    from worker.build import preload
     from worker.build.session import SiteRenderer
 
     _published(instance, 1)
@@ -163,6 +164,12 @@ def test_a_publication_reads_the_hand_written_pages_from_the_read_cache(
     assert plain and all("CACHED" not in page.content for page in plain)
     build_site(instance.settings, tmp_path / "full")  # fills the cache
     assert _poison(_cache(instance), '<p>CACHED</p><script>alert("x")</script>') >= 3
+    # The worker's parent reads the pages too (preload), but never through the cache: the
+    # horses it forks must not inherit its SQLite connection.
+    preload.warm_up(instance.settings)
+    fds = Path("/proc/self/fd")
+    cache = os.path.realpath(_cache(instance))
+    assert cache not in {os.path.realpath(fd) for fd in fds.iterdir()}
     values = pelican_settings(instance.settings, tmp_path / "incremental", incremental=True)
     assert values["HIROBA_READ_CACHE"] == str(_cache(instance))
     pages = SiteRenderer(values).pages.pages
