@@ -145,3 +145,34 @@ def test_the_render_processes_write_every_share_and_report_back(
 
     with pytest.raises(parallel.RenderProcessDied, match="SIGKILL"):
         parallel.render_in_processes(list(range(4)), die, 2)
+
+
+def test_a_publication_reads_the_hand_written_pages_from_the_read_cache(
+    instance, tmp_path: Path
+) -> None:
+    """The incremental publisher reads every hand-written page on each publication: it
+    takes their Markdown from the full builds' read cache (still sanitised), and does
+    without one when there is none."""
+    from worker.build import preload
+    from worker.build.session import SiteRenderer
+
+    _published(instance, 1)
+    _cache(instance).unlink(missing_ok=True)  # a publication's instance may have one
+    values = pelican_settings(instance.settings, tmp_path / "none", incremental=True)
+    assert not values["HIROBA_READ_CACHE"]  # no cache yet: Markdown is converted
+    plain = SiteRenderer(values).pages.pages
+    assert plain and all("CACHED" not in page.content for page in plain)
+    build_site(instance.settings, tmp_path / "full")  # fills the cache
+    assert _poison(_cache(instance), '<p>CACHED</p><script>alert("x")</script>') >= 3
+    # The worker's parent reads the pages too (preload), but never through the cache: the
+    # horses it forks must not inherit its SQLite connection.
+    preload.warm_up(instance.settings)
+    fds = Path("/proc/self/fd")
+    cache = os.path.realpath(_cache(instance))
+    assert cache not in {os.path.realpath(fd) for fd in fds.iterdir()}
+    values = pelican_settings(instance.settings, tmp_path / "incremental", incremental=True)
+    assert values["HIROBA_READ_CACHE"] == str(_cache(instance))
+    pages = SiteRenderer(values).pages.pages
+    assert {page.source_path for page in pages} == {page.source_path for page in plain}
+    assert all("CACHED" in page.content for page in pages)
+    assert all("<script>alert" not in page.content for page in pages)

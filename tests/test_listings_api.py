@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
+import shutil
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -132,3 +134,62 @@ def test_the_search_delta_is_counted_per_language(listings: Any, tmp_path: Path)
              "english/index.html", "index.html"}  # fmt: skip
     assert searchfresh.pages_by_language(pages, languages) == {"": 3, "en": 2}
     assert searchfresh.pages_by_language(pages, frozenset()) == {"": 5}
+
+
+def _page(title: str, text: str) -> str:
+    return (
+        f'<html lang="ja"><body><main data-pagefind-body><h1>{title}</h1>'
+        f"<p>{text}</p></main></body></html>"
+    )
+
+
+def _search_folders(tmp_path: Path) -> tuple[Path, Path]:
+    """A live folder and a spare made from it, sharing one (empty) Pagefind index."""
+    live, target = tmp_path / "live", tmp_path / "target"
+    for root in (live, target):
+        (root / "pagefind").mkdir(parents=True)
+    (live / "pagefind" / "pagefind-entry.json").write_text('{"languages": {"ja": {}}}')
+    (target / "pagefind" / "pagefind-entry.json").hardlink_to(
+        live / "pagefind" / "pagefind-entry.json"
+    )
+    return live, target
+
+
+def test_the_search_delta_reads_only_the_pages_that_changed(listings: Any, tmp_path: Path) -> None:
+    """A page the live folder has with the same signature keeps its item of the live delta
+    (not read again); a changed page is read again; the bytes are those of reading all."""
+    searchfresh = _module(listings, "searchfresh")
+    live, target = _search_folders(tmp_path)
+    pages = {"events/1/index.html": _page("一", "最初"), "events/2/index.html": _page("二", "前")}
+    for root in (live, target):
+        for rel, html in pages.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_text(html, encoding="utf-8")
+    live_sigs = {"events/1/index.html": "a", "events/2/index.html": "b"}
+    state = {"index": "i", "fragments": {}, "pending": sorted(live_sigs), "deleted": {}}
+    first = searchfresh.refresh(live, (live, {}), dict(state), live_sigs)  # reads both
+    assert first is not None and first[1]["items"] == 2
+    # Changed since the live delta was written: page 2 (a new signature) and page 3 (new).
+    (target / "events/2/index.html").write_text(_page("二", "後"), encoding="utf-8")
+    (target / "events/3").mkdir()
+    (target / "events/3/index.html").write_text(_page("三", "新"), encoding="utf-8")
+    wanted = dict(live_sigs, **{"events/2/index.html": "c", "events/3/index.html": "d"})
+    # Page 1 is unchanged: a marker in the live delta shows its item is not read again.
+    delta = (live / "search/delta.json").read_bytes()
+    (live / "search/delta.json").write_bytes(delta.replace("最初".encode(), "既知".encode()))
+    searchfresh.refresh(target, (live, live_sigs), dict(first[0]), wanted)
+    items = json.loads((target / "search/delta.json").read_bytes())["items"]
+    assert [(item["url"], item["text"]) for item in items] == [
+        ("/events/1/", "一 既知"),
+        ("/events/2/", "二 後"),
+        ("/events/3/", "三 新"),
+    ]
+    # Without a live delta every pending page is read: the same bytes but page 1's text.
+    (live / "search/delta.json").unlink()
+    again = tmp_path / "again"
+    shutil.copytree(target, again, copy_function=shutil.copy)
+    (again / "pagefind/pagefind-entry.json").unlink()
+    (again / "pagefind/pagefind-entry.json").hardlink_to(live / "pagefind/pagefind-entry.json")
+    searchfresh.refresh(again, (live, live_sigs), dict(first[0]), wanted)
+    expected = (target / "search/delta.json").read_bytes().replace("既知".encode(), "最初".encode())
+    assert (again / "search/delta.json").read_bytes() == expected

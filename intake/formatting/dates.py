@@ -9,7 +9,7 @@ stdlib: the Pelican plugins use this module too.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -35,6 +35,18 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M"  # exports and reports: sortable, Japan time
 def _locale(lang: str | None) -> Locale:
     """Return Babel's locale for lang, parsed once (a full build formats ~100,000 dates)."""
     return Locale.parse(lang or "ja")
+
+
+@lru_cache(maxsize=16384)
+def _pattern_date(day: dt.date, pattern: str, lang: str) -> str:
+    """Return Babel's rendering of a day; kept, since a listing writes the same few days
+    hundreds of times (a month page at 10,000 events: 400 items on 30 days)."""
+    return _babel_date(day, pattern, locale=_locale(lang))
+
+
+@lru_cache(maxsize=4096)
+def _pattern_time(moment: dt.time) -> str:
+    return _babel_time(moment, TIME_PATTERN, locale=_locale("ja"))
 
 
 def _lang(lang: str | None) -> str:
@@ -66,32 +78,32 @@ def format_date(value: dt.date, lang: str | None = "ja", *, weekday: bool = True
     """Return 2026年12月5日(土), or Sat 5 December 2026 in English (no weekday if False)."""
     lang = _lang(lang)
     patterns = DATE_PATTERNS if weekday else PLAIN_DATE_PATTERNS
-    return _babel_date(_day(value), patterns[lang], locale=_locale(lang))
+    return _pattern_date(_day(value), patterns[lang], lang)
 
 
 def format_short_date(value: dt.date, lang: str | None = "ja") -> str:
     """Return 12月5日(土), or Sat 5 December in English (the year is understood)."""
     lang = _lang(lang)
-    return _babel_date(_day(value), SHORT_DATE_PATTERNS[lang], locale=_locale(lang))
+    return _pattern_date(_day(value), SHORT_DATE_PATTERNS[lang], lang)
 
 
 def format_month(year: int, month: int, lang: str | None = "ja") -> str:
     """Return 2026年12月, or December 2026 in English."""
     lang = _lang(lang)
-    return _babel_date(dt.date(year, month, 1), MONTH_PATTERNS[lang], locale=_locale(lang))
+    return _pattern_date(dt.date(year, month, 1), MONTH_PATTERNS[lang], lang)
 
 
 def weekday_name(index: int, lang: str | None = "ja") -> str:
     """Return a weekday's short name (0 is Monday): 土, or Sat in English."""
     lang = _lang(lang)
     day = dt.date(2024, 1, 1) + dt.timedelta(days=index % 7)  # 2024-01-01 was a Monday
-    return _babel_date(day, "E", locale=_locale(lang))
+    return _pattern_date(day, "E", lang)
 
 
 def format_time(value: dt.time | dt.datetime) -> str:
     """Return the time of day as 14:00 (the same in both languages)."""
     moment = _local(value).time() if isinstance(value, dt.datetime) else value
-    return _babel_time(moment, TIME_PATTERN, locale=_locale("ja"))
+    return _pattern_time(moment)
 
 
 def format_datetime(value: dt.datetime, lang: str | None = "ja") -> str:

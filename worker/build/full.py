@@ -18,11 +18,9 @@ from intake.runtime import Runtime
 
 from . import output_check, setaside, tree
 from .child import run_in_child
-from .session import listings_api, pelican_settings
+from .session import READ_CACHE_NAME, listings_api, pelican_settings
 
 log = logging.getLogger(__name__)
-
-READ_CACHE_NAME = "markdown.sqlite3"  # pelican/plugins/readcache, in <site>/cache
 
 
 class BuildFailed(Exception):

@@ -42,7 +42,17 @@ def warm_up(settings: Settings) -> None:
     global _restore_entry, _membership
     try:
         with tempfile.TemporaryDirectory(prefix="hiroba-warm-") as scratch:
-            renderer = SiteRenderer(pelican_settings(settings, Path(scratch), incremental=True))
+            # Without the read cache: its SQLite connection would be inherited by every
+            # horse forked from here (each horse opens its own).
+            values = pelican_settings(
+                settings, Path(scratch), incremental=True, overrides={"HIROBA_READ_CACHE": ""}
+            )
+            renderer = SiteRenderer(values)
+            # Compile the theme's templates now, into the bytecode cache every horse reads
+            # (session.py): else the first publication after a start compiles them all.
+            env = renderer.articles.env
+            for name in env.list_templates(extensions=("html", "xml")):
+                env.get_template(name)
         _restore_entry = renderer.listings.restore_entry
         _membership = renderer.listings.membership
     except Exception as exc:  # the jobs load it themselves then

@@ -154,6 +154,8 @@ def update(
             f"search: {counts['items']} page(s) in the delta, "
             f"{counts['deleted']} taken out of the index ({counts['gone']} gone)"
         )
+        if counts.get("linked"):  # the spare held an older index: the live one was linked
+            note += f"; {counts['linked']} file(s) of the live index linked"
         if fresh is None and live_state is not None:
             touched = _touched(live[0], target, live_state, state)
     if touched is None:  # a new index: every file of both pagefind/ folders may differ

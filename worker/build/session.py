@@ -22,6 +22,9 @@ if TYPE_CHECKING:  # mypy finds the plugin through mypy_path; the worker loads i
     from listings.api import Listings
 
 
+READ_CACHE_NAME = "markdown.sqlite3"  # pelican/plugins/readcache, in <site>/cache
+
+
 class NeedsFullBuild(Exception):
     """The incremental path cannot produce a build equal to a full one."""
 
@@ -54,6 +57,11 @@ def pelican_settings(
     if incremental:
         # One post is read: loading the whole content cache would cost more than it saves.
         override.update(CACHE_CONTENT=False, LOAD_CONTENT_CACHE=False)
+        # But the hand-written pages are read on every publication: their Markdown comes
+        # from the full builds' read cache (pelican/plugins/readcache) when it holds them.
+        read_cache = settings.site_dir / "cache" / READ_CACHE_NAME
+        if read_cache.is_file() and "HIROBA_READ_CACHE" not in override:
+            override["HIROBA_READ_CACHE"] = str(read_cache)
     values = read_settings(str(settings.pelicanconf), override=override)
     if incremental:
         # Each rq work-horse is a new process: keep compiled templates between them.

@@ -273,14 +273,27 @@ def _same_index(live: Path, target: Path) -> bool:
         return False
 
 
-def _link_index(source: Path, target: Path) -> None:
-    """Make target/pagefind a tree of hard links to source/pagefind's files."""
+def _link_index(source: Path, target: Path) -> int:
+    """Make target/pagefind a tree of hard links to source/pagefind's files; return how
+    many (a whole index: about two per page)."""
     shutil.rmtree(target / OUTPUT_SUBDIR, ignore_errors=True)
+    linked = 0
     for folder, _dirs, files in os.walk(source / OUTPUT_SUBDIR):
         out = target / os.path.relpath(folder, source)
         out.mkdir(parents=True, exist_ok=True)
         for name in files:
             os.link(os.path.join(folder, name), out / name)
+        linked += len(files)
+    return linked
+
+
+def _live_items(live: Path) -> dict[str, dict[str, Any]]:
+    """Return the live folder's delta items by URL (none when it has no readable delta)."""
+    try:
+        data = json.loads((live / DELTA_PATH).read_bytes())
+        return {item["url"]: item for item in data["items"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
 
 
 def _changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
@@ -308,6 +321,7 @@ def refresh(
     instead (no usable state, or a delta of more than max_pages pages in one language).
     """
     live_dir, live_signatures = live
+    linked = 0  # files of the live index linked into target (none when it had that index)
     if fresh is not None:
         if fresh[0] != target:
             shutil.rmtree(target / OUTPUT_SUBDIR, ignore_errors=True)
@@ -318,8 +332,8 @@ def refresh(
     else:
         state = dict(live_state, deleted=dict(live_state["deleted"]))
         since = live_signatures
-        if not _same_index(live_dir, target):
-            _link_index(live_dir, target)
+        if not _same_index(live_dir, target):  # the spare holds an older index
+            linked = _link_index(live_dir, target)
     fragments: dict[str, list[str]] = state["fragments"]
     pending = set(state["pending"])
     # A page that was there before, unindexed and not pending, has no searchable body.
@@ -334,8 +348,12 @@ def refresh(
         for fid in ids:
             (target / OUTPUT_SUBDIR / "fragment" / f"{fid}.pf_fragment").unlink(missing_ok=True)
     items, kept = [], set(deleted)
+    known = _live_items(live_dir)
     for rel in sorted(pending & signatures.keys()):
-        item = extract(target, rel)
+        # A page the live folder has with the same signature holds the same bytes: its item
+        # in the live delta is what reading it again would give (only changed pages are read).
+        reused = known.get(url_of(rel)) if live_signatures.get(rel) == signatures[rel] else None
+        item = reused if reused is not None else extract(target, rel)
         if item is not None:
             items.append(item)
             kept.add(rel)
@@ -343,4 +361,4 @@ def refresh(
     write_delta(target, delta)
     state["pending"] = sorted(kept)
     gone = sum(1 for rel in deleted if rel not in signatures)
-    return state, {"items": len(items), "deleted": len(deleted), "gone": gone}
+    return state, {"items": len(items), "deleted": len(deleted), "gone": gone, "linked": linked}
