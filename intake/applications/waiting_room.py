@@ -1,0 +1,89 @@
+"""The waiting room of an event's lock: applications wait in Redis, the lock's holder takes them.
+
+Group commit across processes and hosts. An application, sealed, enters the event's
+waiting room (a Redis list, in arrival order), then its request takes the event's lock in
+the database. Whoever holds the lock takes everything waiting, allocates it in one
+transaction, commits once, and answers each waiting request under its own token. The
+database lock is the only arbiter: the room is taken only under it, so a request that
+holds the lock and finds its application gone knows that whoever took it has finished
+(committed, rolled back, or died). If no answer comes, the database says whether the
+application was stored (its sealed name is unique); if it was not, it enters again.
+An answer is given only after the commit, so nobody is told of a commit that did not
+happen. What waits in Redis is sealed (ciphertext and blind indexes only) and expires.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from .. import redis_keys
+
+BATCH_MAX = 500  # applications one holder takes at a time
+KEEP_SECONDS = 600  # a waiting room, and an answer nobody read, expire after this
+ANSWER_WAIT_SECONDS = 2.0  # then the database is asked instead
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One application waiting for the event's lock: its token and its sealed row.
+
+    values are the application's own columns (sealed fields, blind indexes, party size,
+    source, language); facts are the form's questions and contact fields when the form
+    was built from an event read earlier (the holder refuses it if they changed).
+    """
+
+    token: str
+    values: dict[str, Any]
+    has_email: bool
+    facts: list[str] | None = None
+
+
+def enter(redis: Redis, prefix: str, post_id: int, waiting: Waiting) -> None:
+    """Put an application at the end of the event's waiting room (one round trip)."""
+    room = redis_keys.applying(prefix, post_id)
+    with redis.pipeline(transaction=False) as pipe:
+        pipe.rpush(room, json.dumps(asdict(waiting), ensure_ascii=False))
+        pipe.expire(room, KEEP_SECONDS)
+        pipe.execute()
+
+
+def take(redis: Redis, prefix: str, post_id: int) -> list[Waiting]:
+    """Take the applications waiting for the event, oldest first (call only under its lock)."""
+    room = redis_keys.applying(prefix, post_id)
+    with redis.pipeline(transaction=True) as pipe:
+        pipe.lrange(room, 0, BATCH_MAX - 1)
+        pipe.ltrim(room, BATCH_MAX, -1)
+        raw, _trimmed = pipe.execute()
+    return [Waiting(**json.loads(item)) for item in raw]
+
+
+def answer(redis: Redis, prefix: str, answers: dict[str, list[Any]]) -> None:
+    """Answer waiting applications by token (after the commit); a failure only makes them ask
+    the database."""
+    if not answers:
+        return
+    try:
+        with redis.pipeline(transaction=False) as pipe:
+            for token, said in answers.items():
+                key = redis_keys.applied(prefix, token)
+                pipe.rpush(key, json.dumps(said, ensure_ascii=False))
+                pipe.expire(key, KEEP_SECONDS)
+            pipe.execute()
+    except RedisError:
+        pass  # each waiting request asks the database after ANSWER_WAIT_SECONDS
+
+
+def await_answer(redis: Redis, prefix: str, token: str, seconds: float) -> list[Any] | None:
+    """Return the answer to one application, or None when none came within seconds."""
+    try:
+        found = redis.blpop([redis_keys.applied(prefix, token)], timeout=seconds)
+    except RedisError:
+        return None
+    if found is None:
+        return None
+    return list(json.loads(found[1]))
