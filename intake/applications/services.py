@@ -18,9 +18,10 @@ DUPLICATE_NOTICES_PER_DAY a day, so the form cannot be used to flood them).
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -131,6 +132,15 @@ _LOCK_FOR_APPLYING = (
         Post.ask_contact,
     )
     .execution_options(synchronize_session=False)
+)
+# The same, but only when nobody holds the event's row (PostgreSQL; SQLite ignores FOR
+# UPDATE: there the writer's flock is tried instead): no row back means busy or no event.
+_TRY_LOCK_FOR_APPLYING = _LOCK_FOR_APPLYING.where(
+    Post.id
+    == select(Post.id)
+    .where(Post.id == bindparam("post_id"))
+    .with_for_update(skip_locked=True)
+    .scalar_subquery()
 )
 _SET_ARRIVALS = (
     update(Post)
@@ -292,10 +302,8 @@ def apply(
     typed in (entered_by, from a phone call or paper) is audited, and its duplicate is
     told to the staff member rather than mailed to the existing application's owner.
     form_of is the post the form was built from when that was not read in this request:
-    EventChanged when its questions or contact fields are no longer the event's.
-
-    Applications from the web wait in the event's waiting room (waiting_room.py): the
-    holder of the event's lock allocates all that wait in one transaction, one commit.
+    EventChanged when its questions or contact fields are no longer the event's. From the
+    web, it waits in the event's waiting room, for whoever holds the lock (waiting_room.py).
     """
     waiting = _sealed(rt.vault, data, source, form_of)
     if entered_by is not None:
@@ -306,17 +314,28 @@ def apply(
             waiting_room.enter(rt.redis, prefix, post_id, waiting)
         except RedisError:
             return _alone(rt, post_id, waiting)  # no waiting room: the lock alone orders
-        while True:  # hold the lock until this application is taken or the room is empty
+        mine: Outcome | HirobaError | None = None
+        for rounds in itertools.count():
             try:
-                answers, tasks = _hold(rt, post_id, None)
+                held = _hold(rt, post_id, None, wait=False)
             except RedisError as exc:
+                if mine is not None:
+                    return _given(mine)
                 raise StoreUnavailable("the waiting room is unreachable") from exc
+            if held is None:  # another request holds the lock: it takes what waits
+                said = waiting_room.await_answer(
+                    rt.redis, prefix, waiting.token, waiting_room.POLL_SECONDS
+                )
+                if said is not None:
+                    return _heard(said)
+                continue
+            answers, tasks = held
             outbox.enqueue_tasks(rt.queue, tasks)
-            mine = answers.pop(waiting.token, None)
-            waiting_room.answer(rt.redis, prefix, {t: _said(a) for t, a in answers.items()})
-            if mine is not None:
-                return _heard(_said(mine))
-            if not answers:
+            mine = answers.pop(waiting.token, mine)
+            waiting_room.answer(rt.redis, prefix, dict(answers))
+            if mine is not None and (not answers or rounds >= waiting_room.HOLD_ROUNDS):
+                return _given(mine)  # after serving those who came meanwhile
+            if mine is None and not answers:
                 break  # taken by an earlier holder, which has finished: commit or not
         said = waiting_room.await_answer(
             rt.redis, prefix, waiting.token, waiting_room.ANSWER_WAIT_SECONDS
@@ -329,24 +348,34 @@ def apply(
 
 def _alone(rt: Runtime, post_id: int, waiting: Waiting, entered_by: int | None = None) -> Outcome:
     """Allocate one application under the event's lock, outside the waiting room."""
-    answers, tasks = _hold(rt, post_id, waiting, entered_by)
+    held = _hold(rt, post_id, waiting, entered_by)
+    assert held is not None  # it waits for the lock
+    answers, tasks = held
     outbox.enqueue_tasks(rt.queue, tasks)
-    return _heard(_said(answers[waiting.token]))
+    return _given(answers[waiting.token])
 
 
 def _hold(
-    rt: Runtime, post_id: int, only: Waiting | None, entered_by: int | None = None
-) -> tuple[dict[str, Outcome | HirobaError], list[Task]]:
+    rt: Runtime, post_id: int, only: Waiting | None, entered_by: int | None = None,
+    wait: bool = True,
+) -> tuple[dict[str, Outcome | HirobaError], list[Task]] | None:  # fmt: skip
     """Take the event's lock and allocate what waits (or only one application) in one
     transaction; return each one's outcome or refusal by token, and the tasks owed. An empty
-    answer means nothing waited; a failed commit refuses them all with StoreUnavailable."""
+    answer means nothing waited; a failed commit refuses them all with StoreUnavailable.
+    With wait=False, return None at once when another request holds the lock."""
     taken: list[Waiting] = []
     try:
-        with serialised_writer(rt.engine), transaction(rt.sessions) as session:
+        with serialised_writer(rt.engine, wait) as free, transaction(rt.sessions) as session:
+            if not free:
+                return None
             # Under the lock: a few statements and the commit, nothing else: the shorter
             # this is, the more applications a second.
             sql = session.connection()  # core statements: no unit of work, no ORM results
-            event = sql.execute(_LOCK_FOR_APPLYING, {"post_id": post_id}).one_or_none()
+            lock = _LOCK_FOR_APPLYING if wait else _TRY_LOCK_FOR_APPLYING
+            event = sql.execute(lock, {"post_id": post_id}).one_or_none()
+            if event is None and not wait and session.get(Post, post_id) is not None:
+                session.rollback()
+                return None  # the event's row is locked
             taken = (
                 [only] if only else waiting_room.take(rt.redis, rt.settings.redis_prefix, post_id)
             )
@@ -450,13 +479,6 @@ _REFUSALS: dict[str, type[HirobaError]] = {c.__name__: c for c in (
 )}  # fmt: skip
 
 
-def _said(answer: Outcome | HirobaError) -> list[Any]:
-    """Return an answer as it travels to its waiting request (JSON)."""
-    if isinstance(answer, Outcome):
-        return ["outcome", *astuple(answer)]
-    return ["refused", type(answer).__name__, str(answer)]
-
-
 def _heard(said: list[Any]) -> Outcome:
     """Return the outcome an answer carries, or raise the refusal it carries."""
     if said[0] == "outcome":
@@ -465,20 +487,21 @@ def _heard(said: list[Any]) -> Outcome:
     raise refusal() if issubclass(refusal, ApplicationRefused) else refusal(said[2])
 
 
+def _given(answer: Outcome | HirobaError) -> Outcome:
+    if isinstance(answer, HirobaError):
+        raise answer
+    return answer
+
+
 def _stored(rt: Runtime, post_id: int, waiting: Waiting) -> Outcome | None:
-    """Return the outcome of an application whose holder finished without answering, or None
-    when it was not stored (its sealed name is unique: a fresh nonce each time)."""
+    """Return the outcome of an application whose holder finished without answering, or None."""
     with rt.sessions() as session:
-        found = session.scalars(
-            select(Application).where(
-                Application.post_id == post_id, Application.name_enc == waiting.values["name_enc"]
-            )
-        ).first()
-        if found is None:
-            return None
-        position = position_of(session, found)
-        return Outcome(
-            found.id, post_id, found.status, position, found.party_size, waiting.has_email
+        row = waiting_room.stored(session, post_id, waiting)
+        where = position_of(session, row) if row else None
+        return (
+            Outcome(row.id, post_id, row.status, where, row.party_size, waiting.has_email)
+            if row
+            else None
         )
 
 

@@ -15,17 +15,22 @@ happen. What waits in Redis is sealed (ciphertext and blind indexes only) and ex
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import redis_keys
+from ..models import Application
 
 BATCH_MAX = 500  # applications one holder takes at a time
 KEEP_SECONDS = 600  # a waiting room, and an answer nobody read, expire after this
 ANSWER_WAIT_SECONDS = 2.0  # then the database is asked instead
+POLL_SECONDS = 0.05  # while another request holds the lock: then try the lock again
+HOLD_ROUNDS = 8  # batches a holder allocates for others after its own, while more wait
 
 
 @dataclass(frozen=True)
@@ -62,16 +67,23 @@ def take(redis: Redis, prefix: str, post_id: int) -> list[Waiting]:
     return [Waiting(**json.loads(item)) for item in raw]
 
 
-def answer(redis: Redis, prefix: str, answers: dict[str, list[Any]]) -> None:
+def said(answer: object) -> list[Any]:
+    """Return an answer (an outcome, a dataclass, or the refusal) as it travels (JSON)."""
+    if isinstance(answer, Exception):
+        return ["refused", type(answer).__name__, str(answer)]
+    return ["outcome", *astuple(answer)]  # type: ignore[call-overload]
+
+
+def answer(redis: Redis, prefix: str, answers: dict[str, object]) -> None:
     """Answer waiting applications by token (after the commit); a failure only makes them ask
     the database."""
     if not answers:
         return
     try:
         with redis.pipeline(transaction=False) as pipe:
-            for token, said in answers.items():
+            for token, given in answers.items():
                 key = redis_keys.applied(prefix, token)
-                pipe.rpush(key, json.dumps(said, ensure_ascii=False))
+                pipe.rpush(key, json.dumps(said(given), ensure_ascii=False))
                 pipe.expire(key, KEEP_SECONDS)
             pipe.execute()
     except RedisError:
@@ -87,3 +99,13 @@ def await_answer(redis: Redis, prefix: str, token: str, seconds: float) -> list[
     if found is None:
         return None
     return list(json.loads(found[1]))
+
+
+def stored(session: Session, post_id: int, waiting: Waiting) -> Application | None:
+    """Return the application stored from waiting, or None: its sealed name is unique (a fresh
+    nonce each time), so it tells whether a holder that never answered had committed it."""
+    name_enc = waiting.values["name_enc"]
+    found = select(Application).where(
+        Application.post_id == post_id, Application.name_enc == name_enc
+    )
+    return session.scalars(found).first()
