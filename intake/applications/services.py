@@ -19,9 +19,7 @@ DUPLICATE_NOTICES_PER_DAY a day, so the form cannot be used to flood them).
 from __future__ import annotations
 
 import itertools
-import json
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -31,8 +29,6 @@ from sqlalchemy.orm import Session
 
 from .. import jobs, outbox
 from ..accounts.models import EntrySource
-from ..accounts.services import LANGUAGES
-from ..crypto import Vault
 from ..errors import HirobaError, InvalidTransition, NotFound, StoreUnavailable
 from ..models import Application, Post, Task, utcnow
 from ..posts.models import POST_LIVE
@@ -262,29 +258,6 @@ def _notices(session: Session, existing: list[int]) -> list[Task]:
     return tasks
 
 
-def _sealed(
-    vault: Vault, data: ApplicationData, source: EntrySource, form_of: Post | None
-) -> Waiting:
-    """Return the application as it waits for the event's lock: sealed, with its token."""
-    values = {
-        "party_size": data.party_size,
-        "email_index": vault.blind_index(data.email, "applications.email") if data.email else None,
-        "phone_index": vault.blind_index(data.phone, "applications.phone") if data.phone else None,
-        "source": str(source),
-        "language": data.language if data.language in LANGUAGES else "ja",
-        "name_enc": vault.seal(data.name, "applications.name"),
-        "address_enc": vault.seal(data.address, "applications.address"),
-        "phone_enc": vault.seal(data.phone or None, "applications.phone"),
-        "email_enc": vault.seal(data.email or None, "applications.email"),
-        "answers_enc": vault.seal(
-            json.dumps(data.answers, ensure_ascii=False) if data.answers else None,
-            "applications.answers",
-        ),
-    }
-    facts = None if form_of is None else [form_of.questions, form_of.ask_contact]
-    return Waiting(uuid.uuid4().hex, values, bool(data.email), facts)
-
-
 def apply(
     rt: Runtime,
     post_id: int,
@@ -305,7 +278,7 @@ def apply(
     EventChanged when its questions or contact fields are no longer the event's. From the
     web, it waits in the event's waiting room, for whoever holds the lock (waiting_room.py).
     """
-    waiting = _sealed(rt.vault, data, source, form_of)
+    waiting = waiting_room.sealed(rt.vault, asdict(data), source, form_of)
     if entered_by is not None:
         return _alone(rt, post_id, waiting, entered_by)
     prefix = rt.settings.redis_prefix

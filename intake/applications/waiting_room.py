@@ -1,20 +1,24 @@
 """The waiting room of an event's lock: applications wait in Redis, the lock's holder takes them.
 
 Group commit across processes and hosts. An application, sealed, enters the event's
-waiting room (a Redis list, in arrival order), then its request takes the event's lock in
-the database. Whoever holds the lock takes everything waiting, allocates it in one
-transaction, commits once, and answers each waiting request under its own token. The
-database lock is the only arbiter: the room is taken only under it, so a request that
-holds the lock and finds its application gone knows that whoever took it has finished
-(committed, rolled back, or died). If no answer comes, the database says whether the
-application was stored (its sealed name is unique); if it was not, it enters again.
-An answer is given only after the commit, so nobody is told of a commit that did not
-happen. What waits in Redis is sealed (ciphertext and blind indexes only) and expires.
+waiting room (a Redis list, in arrival order), then its request tries the event's lock in
+the database without queueing on it (PostgreSQL: FOR UPDATE SKIP LOCKED on the event's
+row; SQLite: the writers' flock, non-blocking). Whoever gets the lock takes everything
+waiting, allocates it in one transaction, commits once, answers each waiting request
+under its own token, and takes the room again while more wait. A request that finds the
+lock held waits for its answer and tries the lock again every POLL_SECONDS. The database
+lock is the only arbiter: the room is taken only under it, so a request that holds the
+lock and finds its application gone knows that whoever took it has finished (committed,
+rolled back, or died). If no answer comes, the database says whether the application was
+stored (its sealed name is unique); if it was not, it enters again. An answer is given
+only after the commit, so nobody is told of a commit that did not happen. What waits in
+Redis is sealed (ciphertext and blind indexes only) and expires.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import asdict, astuple, dataclass
 from typing import Any
 
@@ -24,7 +28,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import redis_keys
-from ..models import Application
+from ..accounts.models import EntrySource
+from ..accounts.services import LANGUAGES
+from ..crypto import Vault
+from ..models import Application, Post
 
 BATCH_MAX = 500  # applications one holder takes at a time
 KEEP_SECONDS = 600  # a waiting room, and an answer nobody read, expire after this
@@ -46,6 +53,34 @@ class Waiting:
     values: dict[str, Any]
     has_email: bool
     facts: list[str] | None = None
+
+
+def sealed(
+    vault: Vault, data: dict[str, Any], source: EntrySource, form_of: Post | None
+) -> Waiting:
+    """Return an application (ApplicationData's fields) as it waits for the event's lock:
+    sealed, with its token."""
+    values = {
+        "party_size": data["party_size"],
+        "email_index": vault.blind_index(data["email"], "applications.email")
+        if data["email"]
+        else None,
+        "phone_index": vault.blind_index(data["phone"], "applications.phone")
+        if data["phone"]
+        else None,
+        "source": str(source),
+        "language": data["language"] if data["language"] in LANGUAGES else "ja",
+        "name_enc": vault.seal(data["name"], "applications.name"),
+        "address_enc": vault.seal(data["address"], "applications.address"),
+        "phone_enc": vault.seal(data["phone"] or None, "applications.phone"),
+        "email_enc": vault.seal(data["email"] or None, "applications.email"),
+        "answers_enc": vault.seal(
+            json.dumps(data["answers"], ensure_ascii=False) if data["answers"] else None,
+            "applications.answers",
+        ),
+    }
+    facts = None if form_of is None else [form_of.questions, form_of.ask_contact]
+    return Waiting(uuid.uuid4().hex, values, bool(data["email"]), facts)
 
 
 def enter(redis: Redis, prefix: str, post_id: int, waiting: Waiting) -> None:
