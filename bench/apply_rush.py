@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
 from intake.accounts.services import PersonData, Registration, create_staff, register  # noqa: E402
 from intake.models import Application  # noqa: E402
@@ -304,6 +304,7 @@ class Check:
     errors: int = 0
     out_of_order: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
+    commits: int | None = None  # transactions that stored them (PostgreSQL's xmin), else None
 
 
 def check(rt: Runtime, post_id: int, applicants: list[Applicant], places: int) -> Check:
@@ -318,6 +319,11 @@ def check(rt: Runtime, post_id: int, applicants: list[Applicant], places: int) -
             )
         )
         emails = Counter(rt.vault.open(r.email_enc, "applications.email") for r in rows)
+        if rt.engine.dialect.name == "postgresql":
+            result.commits = session.execute(
+                text("SELECT count(DISTINCT xmin::text) FROM applications WHERE post_id = :id"),
+                {"id": post_id},
+            ).scalar_one()
     result.confirmed = sum(r.party_size for r in rows if r.status == "confirmed")
     result.waiting = sum(r.party_size for r in rows if r.status == "waitlisted")
     accepted = {f"rush-{a.n}@example.test" for a in applicants if a.status == 302}

@@ -80,7 +80,8 @@ def run(kind: str, args: argparse.Namespace) -> str | None:
     latencies = [a.seconds for a in applicants if a.status == 302]
     rps = args.applications / seconds
     bare_rps = args.applications / bare_seconds
-    print(f"# {kind}: statuses {dict(result.statuses)}, out of order {result.out_of_order}")
+    stored = "" if result.commits is None else f", stored by {result.commits} commits"
+    print(f"# {kind}: statuses {dict(result.statuses)}, out of order {result.out_of_order}{stored}")
     print(
         f"# {kind}: apply {rps:.0f} req/s p50 {percentile(latencies, 0.5) * 1000:.0f} ms "
         f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms; bare Flask {bare_rps:.0f} req/s "

@@ -151,3 +151,13 @@ def audit_verified(prefix: str) -> str:
 def mail_receipt(prefix: str, task_id: object, nth: object) -> str:
     """Return the receipt of a task's nth mail, set the moment the SMTP server took it."""
     return f"{prefix}:mail-sent:{task_id}:{nth}"
+
+
+def applying(prefix: str, post_id: object) -> str:
+    """Return the waiting room of an event: applications waiting for its lock, in arrival order."""
+    return f"{prefix}:applying:{post_id}"
+
+
+def applied(prefix: str, token: str) -> str:
+    """Return where the holder of an event's lock answers one waiting application."""
+    return f"{prefix}:applied:{token}"

@@ -120,9 +120,11 @@ def _writer_lock(path: str) -> tuple[threading.Lock, int]:
 
 
 @contextmanager
-def serialised_writer(engine: Engine) -> Iterator[None]:
+def serialised_writer(engine: Engine, wait: bool = True) -> Iterator[bool]:
     """On SQLite, queue this writer behind the others (threads and processes) before it asks
     for the database's write lock; elsewhere do nothing (PostgreSQL's row locks queue).
+    Yield True; with wait=False, yield False at once instead of queueing when another
+    writer holds it.
 
     SQLite's busy handler polls with growing sleeps (up to 100 ms): under a rush of
     applications the write lock sits free while the waiters sleep. An exclusive flock on
@@ -133,15 +135,24 @@ def serialised_writer(engine: Engine) -> Iterator[None]:
     """
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
-        yield
+        yield True
         return
     in_process, descriptor = _writer_lock(f"{database}.writer-lock")
-    with in_process:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    if not in_process.acquire(blocking=wait):
+        yield False
+        return
+    try:
         try:
-            yield
+            fcntl.flock(descriptor, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(descriptor, fcntl.LOCK_UN)
+    finally:
+        in_process.release()
 
 
 def alembic_config(database_url: str) -> Config:

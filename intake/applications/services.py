@@ -2,8 +2,10 @@
 
 Allocation happens in the request, inside one transaction that first locks the event's
 row (an UPDATE of its arrival counter: a row lock on PostgreSQL, the write lock on
-SQLite), so concurrent applicants are served one at a time in a single order and each
-is told at once whether they are confirmed or waiting, and at which position. Capacity
+SQLite), so concurrent applicants are served in a single order and each is told at once
+whether they are confirmed or waiting, and at which position. The holder of the lock
+allocates every application waiting for it (waiting_room.py) in arrival order and commits
+once for all of them: one fsync per batch instead of one per application. Capacity
 counts people (party_size). Nobody overtakes the waiting list: while anyone waits, a
 new applicant waits too, and cancelled places go to the waiting list strictly in order
 for as long as the next party fits. The worker only sends the mails (ids only).
@@ -16,25 +18,28 @@ DUPLICATE_NOTICES_PER_DAY a day, so the form cannot be used to flood them).
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+import itertools
+from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import String, bindparam, func, insert, or_, select, update
+from redis.exceptions import RedisError
+from sqlalchemy import Integer, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import jobs, outbox
 from ..accounts.models import EntrySource
-from ..accounts.services import LANGUAGES
-from ..errors import HirobaError, InvalidTransition, NotFound
+from ..errors import HirobaError, InvalidTransition, NotFound, StoreUnavailable
 from ..models import Application, Post, Task, utcnow
 from ..posts.models import POST_LIVE
 from ..protection import audit
 from ..runtime import Runtime
 from ..store import serialised_writer, transaction
 from ..validation import N_
+from . import waiting_room
 from .links import local_now
 from .models import APPLICATION_HOLDING, ApplicationStatus, Availability
+from .waiting_room import Waiting
 
 DUPLICATE_NOTICES_PER_DAY = 3
 # "few" places left: at most this share of the capacity, and never fewer than this count.
@@ -103,29 +108,15 @@ class Outcome:
     has_email: bool
 
 
-def _lock_event(session: Session, post_id: int, advance: int) -> int | None:
-    """Take the event's lock, advancing its arrival counter by advance; None when no such post.
-
-    The UPDATE is the transaction's first statement: on SQLite it waits for the write lock
-    (busy timeout) before reading anything, so no two allocations see the same counts.
-    """
-    statement = (
-        update(Post)
-        .where(Post.id == post_id)
-        .values(apply_seq=Post.apply_seq + advance)
-        .returning(Post.apply_seq)
-        .execution_options(synchronize_session=False)
-    )
-    return session.execute(statement).scalar_one_or_none()
-
-
 # Allocation's statements, built once (a rush runs them thousands of times a minute).
-# The UPDATE takes the event's lock as _lock_event does (one arrival more) and returns
-# what allocation needs of the event.
+# The UPDATE takes the event's lock (the transaction's first statement: a row lock on
+# PostgreSQL; on SQLite it waits for the write lock before reading anything, so no two
+# allocations see the same counts) and returns what allocation needs of the event; the
+# arrival counter is set once the batch is allocated.
 _LOCK_FOR_APPLYING = (
     update(Post)
     .where(Post.id == bindparam("post_id"))
-    .values(apply_seq=Post.apply_seq + 1)
+    .values(apply_seq=Post.apply_seq + 0)
     .returning(
         Post.apply_seq,
         Post.status,
@@ -138,10 +129,24 @@ _LOCK_FOR_APPLYING = (
     )
     .execution_options(synchronize_session=False)
 )
+# The same, but only when nobody holds the event's row (PostgreSQL; SQLite ignores FOR
+# UPDATE: there the writer's flock is tried instead): no row back means busy or no event.
+_TRY_LOCK_FOR_APPLYING = _LOCK_FOR_APPLYING.where(
+    Post.id
+    == select(Post.id)
+    .where(Post.id == bindparam("post_id"))
+    .with_for_update(skip_locked=True)
+    .scalar_subquery()
+)
+_SET_ARRIVALS = (
+    update(Post)
+    .where(Post.id == bindparam("post_id"))
+    .values(apply_seq=bindparam("seq", type_=Integer))
+    .execution_options(synchronize_session=False)
+)
 _OF_EVENT = Application.post_id == bindparam("post_id")
-# (people confirmed, parties waiting, an active application with the email or the phone:
-# a missing one is NULL and matches nothing), read in one statement after the lock is
-# taken: on PostgreSQL its snapshot starts after the previous holder committed.
+# (people confirmed, parties waiting), read in one statement after the lock is taken: on
+# PostgreSQL its snapshot starts after the previous holder committed.
 _STANDING = select(
     select(func.coalesce(func.sum(Application.party_size), 0))
     .where(_OF_EVENT, Application.status == ApplicationStatus.CONFIRMED)
@@ -149,16 +154,15 @@ _STANDING = select(
     select(func.count())
     .where(_OF_EVENT, Application.status == ApplicationStatus.WAITLISTED)
     .scalar_subquery(),
-    select(func.min(Application.id))
-    .where(
-        _OF_EVENT,
-        Application.status.in_(APPLICATION_HOLDING),
-        or_(
-            Application.email_index == bindparam("email_index", type_=String),
-            Application.phone_index == bindparam("phone_index", type_=String),
-        ),
-    )
-    .scalar_subquery(),
+)
+# The blind indexes of the batch's emails and phones that an active application holds.
+_HELD = select(Application.email_index, Application.phone_index).where(
+    _OF_EVENT,
+    Application.status.in_(APPLICATION_HOLDING),
+    or_(
+        Application.email_index.in_(bindparam("indexes", expanding=True)),
+        Application.phone_index.in_(bindparam("indexes", expanding=True)),
+    ),
 )
 _INSERT_APPLICATION = insert(Application).returning(Application.id)
 _APPLICATION_COLUMNS = (
@@ -271,96 +275,207 @@ def apply(
     typed in (entered_by, from a phone call or paper) is audited, and its duplicate is
     told to the staff member rather than mailed to the existing application's owner.
     form_of is the post the form was built from when that was not read in this request:
-    EventChanged when its questions or contact fields are no longer the event's.
+    EventChanged when its questions or contact fields are no longer the event's. From the
+    web, it waits in the event's waiting room, for whoever holds the lock (waiting_room.py).
     """
-    vault = rt.vault
-    email_index = vault.blind_index(data.email, "applications.email") if data.email else None
-    phone_index = vault.blind_index(data.phone, "applications.phone") if data.phone else None
-    sealed = {
-        "name_enc": vault.seal(data.name, "applications.name"),
-        "address_enc": vault.seal(data.address, "applications.address"),
-        "phone_enc": vault.seal(data.phone or None, "applications.phone"),
-        "email_enc": vault.seal(data.email or None, "applications.email"),
-        "answers_enc": vault.seal(
-            json.dumps(data.answers, ensure_ascii=False) if data.answers else None,
-            "applications.answers",
-        ),
-    }
-    tasks: list[Task] = []
-    with serialised_writer(rt.engine), transaction(rt.sessions) as session:
-        # Under the lock: four statements and the commit, nothing else: the shorter
-        # this is, the more applications a second.
-        sql = session.connection()  # core statements: no unit of work, no ORM results
-        event = sql.execute(_LOCK_FOR_APPLYING, {"post_id": post_id}).one_or_none()
-        if event is None or event.status not in POST_LIVE or not event.accepts_applications:
-            raise NotFound(f"post {post_id}")
-        if event.apply_until is not None and local_now() > event.apply_until:
-            raise ApplicationsClosed()
-        if form_of is not None and (form_of.questions, form_of.ask_contact) != (
-            event.questions,
-            event.ask_contact,
+    waiting = waiting_room.sealed(rt.vault, asdict(data), source, form_of)
+    if entered_by is not None:
+        return _alone(rt, post_id, waiting, entered_by)
+    prefix = rt.settings.redis_prefix
+    for _attempt in range(3):
+        try:
+            waiting_room.enter(rt.redis, prefix, post_id, waiting)
+        except RedisError:
+            return _alone(rt, post_id, waiting)  # no waiting room: the lock alone orders
+        mine: Outcome | HirobaError | None = None
+        for rounds in itertools.count():
+            try:
+                held = _hold(rt, post_id, None, wait=False)
+            except RedisError as exc:
+                if mine is not None:
+                    return _given(mine)
+                raise StoreUnavailable("the waiting room is unreachable") from exc
+            if held is None:  # another request holds the lock: it takes what waits
+                said = waiting_room.await_answer(
+                    rt.redis, prefix, waiting.token, waiting_room.POLL_SECONDS
+                )
+                if said is not None:
+                    return _heard(said)
+                continue
+            answers, tasks = held
+            outbox.enqueue_tasks(rt.queue, tasks)
+            mine = answers.pop(waiting.token, mine)
+            waiting_room.answer(rt.redis, prefix, dict(answers))
+            if mine is not None and (not answers or rounds >= waiting_room.HOLD_ROUNDS):
+                return _given(mine)  # after serving those who came meanwhile
+            if mine is None and not answers:
+                break  # taken by an earlier holder, which has finished: commit or not
+        said = waiting_room.await_answer(
+            rt.redis, prefix, waiting.token, waiting_room.ANSWER_WAIT_SECONDS
+        )
+        stored = _heard(said) if said is not None else _stored(rt, post_id, waiting)
+        if stored is not None:
+            return stored
+    raise StoreUnavailable("the application could not be allocated")
+
+
+def _alone(rt: Runtime, post_id: int, waiting: Waiting, entered_by: int | None = None) -> Outcome:
+    """Allocate one application under the event's lock, outside the waiting room."""
+    held = _hold(rt, post_id, waiting, entered_by)
+    assert held is not None  # it waits for the lock
+    answers, tasks = held
+    outbox.enqueue_tasks(rt.queue, tasks)
+    return _given(answers[waiting.token])
+
+
+def _hold(
+    rt: Runtime, post_id: int, only: Waiting | None, entered_by: int | None = None,
+    wait: bool = True,
+) -> tuple[dict[str, Outcome | HirobaError], list[Task]] | None:  # fmt: skip
+    """Take the event's lock and allocate what waits (or only one application) in one
+    transaction; return each one's outcome or refusal by token, and the tasks owed. An empty
+    answer means nothing waited; a failed commit refuses them all with StoreUnavailable.
+    With wait=False, return None at once when another request holds the lock."""
+    taken: list[Waiting] = []
+    try:
+        with serialised_writer(rt.engine, wait) as free, transaction(rt.sessions) as session:
+            if not free:
+                return None
+            # Under the lock: a few statements and the commit, nothing else: the shorter
+            # this is, the more applications a second.
+            sql = session.connection()  # core statements: no unit of work, no ORM results
+            lock = _LOCK_FOR_APPLYING if wait else _TRY_LOCK_FOR_APPLYING
+            event = sql.execute(lock, {"post_id": post_id}).one_or_none()
+            if event is None and not wait and session.get(Post, post_id) is not None:
+                session.rollback()
+                return None  # the event's row is locked
+            taken = (
+                [only] if only else waiting_room.take(rt.redis, rt.settings.redis_prefix, post_id)
+            )
+            answers, tasks, wrote = _allocate(session, post_id, event, taken, entered_by)
+            if not wrote:
+                session.rollback()  # nothing stored: no commit to wait for
+    except StoreUnavailable as failed:
+        return {w.token: failed for w in taken}, []
+    return answers, tasks
+
+
+def _allocate(
+    session: Session, post_id: int, event: Any, taken: list[Waiting],
+    entered_by: int | None,
+) -> tuple[dict[str, Outcome | HirobaError], list[Task], bool]:  # fmt: skip
+    """Allocate applications in arrival order under the event's lock; return the answers,
+    the tasks owed and whether anything was written."""
+    answers: dict[str, Outcome | HirobaError] = {}
+    if not taken:
+        return answers, [], False
+    if event is None or event.status not in POST_LIVE or not event.accepts_applications:
+        return {w.token: NotFound(f"post {post_id}") for w in taken}, [], False
+    if event.apply_until is not None and local_now() > event.apply_until:
+        return {w.token: ApplicationsClosed() for w in taken}, [], False
+    sql = session.connection()
+    taken_places_, waiting = (int(n) for n in sql.execute(_STANDING, {"post_id": post_id}).one())
+    indexes = {w.values[k] for w in taken for k in ("email_index", "phone_index")} - {None}
+    held: set[str] = set()
+    if indexes:
+        for email_index, phone_index in sql.execute(
+            _HELD, {"post_id": post_id, "indexes": sorted(indexes)}
         ):
-            raise EventChanged(f"post {post_id}")
-        if event.capacity is not None and data.party_size > event.capacity:
-            raise PartyTooLarge()
-        taken, waiting, existing_id = sql.execute(
-            _STANDING,
-            {"post_id": post_id, "email_index": email_index, "phone_index": phone_index},
-        ).one()
+            held.update(i for i in (email_index, phone_index) if i)
+    tasks: list[Task] = []
+    seq = event.apply_seq
+    for item in taken:
+        party_size = int(item.values["party_size"])
+        email_index, phone_index = item.values["email_index"], item.values["phone_index"]
+        if item.facts is not None and item.facts != [event.questions, event.ask_contact]:
+            answers[item.token] = EventChanged(f"post {post_id}")
+            continue
+        if event.capacity is not None and party_size > event.capacity:
+            answers[item.token] = PartyTooLarge()
+            continue
         fits = event.capacity is None or (
-            waiting == 0 and int(taken) + data.party_size <= event.capacity
+            waiting == 0 and taken_places_ + party_size <= event.capacity
         )
         if not fits and not event.waitlist:
-            raise EventFull()  # refused alike whether or not the details applied already
-        if existing_id is not None:
+            answers[item.token] = EventFull()  # refused alike whether or not they applied
+            continue
+        if email_index in held or phone_index in held:
             existing = _existing(session, post_id, email_index, phone_index)
-            tasks = _notices(session, existing) if entered_by is None else []
-            outcome = Outcome(existing[0], post_id, "duplicate", None, 0, bool(data.email))
-        else:
-            status = ApplicationStatus.CONFIRMED if fits else ApplicationStatus.WAITLISTED
-            now = utcnow()
-            values: dict[str, object] = {
-                "post_id": post_id,
-                "status": status,
-                "party_size": data.party_size,
-                "seq": event.apply_seq,
-                "email_index": email_index,
-                "phone_index": phone_index,
-                "processed_at": now,
-                "source": source,
-                "language": data.language if data.language in LANGUAGES else "ja",
-                "created_at": now,
-                **sealed,
-            }
-            if data.email and sql.dialect.name == "postgresql":
-                values.update(outbox.task_values(jobs.INGEST_APPLICATION))
-                application_id, task_id = sql.execute(_INSERT_APPLICATION_AND_MAIL, values).one()
-                tasks.append(
-                    Task(id=task_id, name=jobs.INGEST_APPLICATION, subject_id=application_id)
-                )
-            else:
-                application_id = sql.execute(_INSERT_APPLICATION, values).scalar_one()
-                if data.email:
-                    tasks.append(
-                        outbox.insert_task(session, jobs.INGEST_APPLICATION, application_id)
-                    )
-            if entered_by is not None:
-                audit.record(
-                    session,
-                    entered_by,
-                    "enter_personal_data",
-                    "application",
-                    application_id,
-                    count=1,
-                    detail=f"{source} application",
-                )
-            # The arrival counter only grows: everyone waiting arrived before this one.
-            position = waiting + 1 if status == ApplicationStatus.WAITLISTED else None
-            outcome = Outcome(
-                application_id, post_id, status, position, data.party_size, bool(data.email)
+            tasks += _notices(session, existing) if entered_by is None else []
+            answers[item.token] = Outcome(
+                existing[0], post_id, "duplicate", None, 0, item.has_email
             )
-    outbox.enqueue_tasks(rt.queue, tasks)
-    return outcome
+            continue
+        status = ApplicationStatus.CONFIRMED if fits else ApplicationStatus.WAITLISTED
+        seq += 1
+        now = utcnow()
+        values = {
+            **item.values, "post_id": post_id, "status": status, "seq": seq,
+            "processed_at": now, "created_at": now,
+        }  # fmt: skip
+        if item.has_email and sql.dialect.name == "postgresql":
+            values.update(outbox.task_values(jobs.INGEST_APPLICATION))
+            application_id, task_id = sql.execute(_INSERT_APPLICATION_AND_MAIL, values).one()
+            tasks.append(Task(id=task_id, name=jobs.INGEST_APPLICATION, subject_id=application_id))
+        else:
+            application_id = sql.execute(_INSERT_APPLICATION, values).scalar_one()
+            if item.has_email:
+                tasks.append(outbox.insert_task(session, jobs.INGEST_APPLICATION, application_id))
+        if entered_by is not None:
+            audit.record(
+                session,
+                entered_by,
+                "enter_personal_data",
+                "application",
+                application_id,
+                count=1,
+                detail=f"{values['source']} application",
+            )
+        held.update(i for i in (email_index, phone_index) if i)
+        position = None
+        if status == ApplicationStatus.CONFIRMED:
+            taken_places_ += party_size
+        else:
+            waiting += 1  # the arrival counter only grows: everyone waiting arrived before
+            position = waiting
+        answers[item.token] = Outcome(
+            application_id, post_id, status, position, party_size, item.has_email
+        )
+    if seq != event.apply_seq:
+        sql.execute(_SET_ARRIVALS, {"post_id": post_id, "seq": seq})
+    return answers, tasks, seq != event.apply_seq or bool(tasks)
+
+
+# The refusals a holder may answer a waiting request with, by name.
+_REFUSALS: dict[str, type[HirobaError]] = {c.__name__: c for c in (
+    NotFound, ApplicationsClosed, EventChanged, PartyTooLarge, EventFull, StoreUnavailable,
+)}  # fmt: skip
+
+
+def _heard(said: list[Any]) -> Outcome:
+    """Return the outcome an answer carries, or raise the refusal it carries."""
+    if said[0] == "outcome":
+        return Outcome(*said[1:])
+    refusal = _REFUSALS[said[1]]
+    raise refusal() if issubclass(refusal, ApplicationRefused) else refusal(said[2])
+
+
+def _given(answer: Outcome | HirobaError) -> Outcome:
+    if isinstance(answer, HirobaError):
+        raise answer
+    return answer
+
+
+def _stored(rt: Runtime, post_id: int, waiting: Waiting) -> Outcome | None:
+    """Return the outcome of an application whose holder finished without answering, or None."""
+    with rt.sessions() as session:
+        row = waiting_room.stored(session, post_id, waiting)
+        where = position_of(session, row) if row else None
+        return (
+            Outcome(row.id, post_id, row.status, where, row.party_size, waiting.has_email)
+            if row
+            else None
+        )
 
 
 def promote(session: Session, post: Post) -> tuple[list[int], list[Task]]:
@@ -398,7 +513,7 @@ def cancel_application(rt: Runtime, application_id: int, actor_id: int | None = 
             raise NotFound(f"application {application_id}")
         post_id = found.post_id
     with serialised_writer(rt.engine), transaction(rt.sessions) as session:
-        _lock_event(session, post_id, 0)
+        session.execute(_LOCK_FOR_APPLYING, {"post_id": post_id}).one_or_none()
         application = session.get(Application, application_id)
         post = session.get(Post, post_id)
         assert application is not None and post is not None
