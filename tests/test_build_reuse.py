@@ -15,6 +15,7 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
 import signal
 import sqlite3
 import sys
@@ -235,3 +236,29 @@ def test_only_a_live_build_of_the_same_fingerprint_is_reused(instance, tmp_path:
     assert reuse_source(settings, "") is None  # a build that saves no state reuses nothing
     other = dataclasses.replace(settings, pagefind_binary=str(_counting_pagefind(tmp_path)[0]))
     assert fingerprint(other) != mine  # another Pagefind: another index
+
+
+def test_a_cold_build_reuses_nothing_of_the_live_build(instance, tmp_path: Path) -> None:
+    """`hiroba build --cold` (and a restore's `republish`): every page rendered again and
+    Pagefind run, though nothing changed since the live build."""
+    from worker.__main__ import build_now
+
+    ids = _published(instance, 2)
+    binary, notes = _counting_pagefind(tmp_path)
+    settings = dataclasses.replace(instance.settings, pagefind_binary=str(binary))
+    rt = dataclasses.replace(instance.rt, settings=settings)
+    pages = (f"events/{ids[0]}/index.html", f"en/events/{ids[1]}/index.html", "index.html")
+    assert build_now(rt, republish_first=False, wait=0) == 0  # this Pagefind's first build
+    first = {rel: _inode(settings.live_dir / rel) for rel in pages}
+    runs = _runs(notes)
+    assert build_now(rt, republish_first=False, wait=0) == 0  # nothing changed: linked
+    assert _runs(notes) == runs
+    assert {rel: _inode(settings.live_dir / rel) for rel in pages} == first
+    warm = tmp_path / "warm"
+    shutil.copytree(settings.live_dir.resolve(), warm)
+    assert build_now(rt, republish_first=False, wait=0, cold=True) == 0
+    cold = settings.live_dir.resolve()
+    assert _runs(notes) == runs + 2  # Pagefind ran, for each language
+    for rel in pages:
+        assert _inode(cold / rel) != first[rel], rel  # rendered, not linked
+    assert differences(site_tree(cold), site_tree(warm)) == []

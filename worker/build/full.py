@@ -151,24 +151,27 @@ def build_site(settings: Settings, output_dir: Path, **extra: object) -> BuildRe
     return BuildResult(output_dir, time.perf_counter() - started, text)
 
 
-def full_build(settings: Settings, out: Path) -> BuildResult:
-    """Run a full build that also saves the state the incremental publisher starts from."""
+def full_build(settings: Settings, out: Path, cold: bool = False) -> BuildResult:
+    """Run a full build that also saves the state the incremental publisher starts from;
+    cold: reuse nothing of the live build (every page rendered, Pagefind run)."""
     stats = tree.scan_posts(settings.content_dir)
+    extra: dict[str, object] = {"HIROBA_REUSE": None} if cold else {}
     return build_site(
         settings,
         out,
         HIROBA_STATE_PREFIX=str(tree.state_prefix(out)),
         HIROBA_FINGERPRINT=tree.fingerprint(settings),
         HIROBA_SOURCE_STATS=stats,
+        **extra,
     )
 
 
-def full_build_setting_aside(rt: Runtime, out: Path) -> BuildResult:
+def full_build_setting_aside(rt: Runtime, out: Path, cold: bool = False) -> BuildResult:
     """Run a full build; when it fails because of post files, set them aside and retry."""
     settings, notes = rt.settings, list[str]()
     for _ in range(setaside.MAX_ROUNDS):
         try:
-            result = full_build(settings, out)
+            result = full_build(settings, out, cold)
         except BuildFailed as exc:
             culprits = setaside.culprits(rt, str(exc))
             if not culprits:
@@ -179,7 +182,7 @@ def full_build_setting_aside(rt: Runtime, out: Path) -> BuildResult:
             out.mkdir(parents=True)
         else:
             return BuildResult(out, result.seconds, "\n".join([*notes, result.log]).strip())
-    return full_build(settings, out)
+    return full_build(settings, out, cold)
 
 
 def prepare_spare(settings: Settings, live: Path) -> None:
