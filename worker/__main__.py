@@ -68,9 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         print(reconcile(rt))
         return 0
     republish = args.command == "republish"
-    return build_now(
-        rt, republish_first=republish, wait=args.wait, cold=republish or args.cold
-    )
+    return build_now(rt, republish_first=republish, wait=args.wait, cold=republish or args.cold)
 
 
 def build_now(rt: Runtime, *, republish_first: bool, wait: float, cold: bool = False) -> int:
