@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import signal
 import statistics
@@ -73,9 +74,16 @@ def session_pss_kib(session: int) -> int:
     return total
 
 
-def timed_run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:
-    """Run argv in a new session; return (seconds, peak MiB of the session's summed PSS)."""
+def _children_cpu_s() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed_run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, float]:
+    """Run argv in a new session; return (seconds, peak MiB of the session's summed PSS,
+    CPU seconds of the process and every descendant it waited for)."""
     peak = [0]
+    cpu = _children_cpu_s()
     started = time.perf_counter()
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
@@ -90,11 +98,12 @@ def timed_run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, f
     poller.start()
     _out, err = process.communicate()
     seconds = time.perf_counter() - started
+    cpu = _children_cpu_s() - cpu
     done.set()
     poller.join()
     if process.returncode != 0:
         raise SystemExit(f"{argv[:3]} failed ({process.returncode}):\n{err.decode()[-3000:]}")
-    return seconds, peak[0] / 1024
+    return seconds, peak[0] / 1024, cpu
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -127,34 +136,44 @@ def main() -> int:
         plain_out, plain_cwd = folder / "pelican-output", folder / "pelican-cwd"
         plain_cwd.mkdir()  # no pelicanconf.py there: Pelican's default settings
         pelican = [sys.executable, "-m", "pelican", str(posts), "-o", str(plain_out), "-q"]
-        runs: dict[str, list[tuple[float, float]]] = {"hiroba": [], "pelican": [], "base": []}
+        runs: dict[str, list[tuple[float, float, float]]] = {"hiroba": [], "pelican": [],
+                                                             "base": []}  # fmt: skip
         # Only the base's build gets its code first on the path: Pelican would also find
         # the checkout's plugins as pelican.plugins.* (a namespace package) in plain runs.
         base_env = dict(env, PYTHONPATH=str(args.base.resolve())) if args.base else env
         for n in range(args.pairs):
             if args.base:
                 runs["base"].append(timed_run(hiroba, base_env, args.base))
-                print(f"pair {n + 1}: base hiroba {runs['base'][-1][0]:.1f} s "
-                      f"{runs['base'][-1][1]:.0f} MiB", flush=True)  # fmt: skip
+                b_s, b_mib, b_cpu = runs["base"][-1]
+                print(f"pair {n + 1}: base hiroba {b_s:.1f} s {b_mib:.0f} MiB cpu {b_cpu:.1f} s",
+                      flush=True)  # fmt: skip
             runs["hiroba"].append(timed_run(hiroba, env, REPO))
             shutil.rmtree(plain_out, ignore_errors=True)
             runs["pelican"].append(timed_run(pelican, env, plain_cwd))
-            (h_s, h_mib), (p_s, p_mib) = runs["hiroba"][-1], runs["pelican"][-1]
-            print(f"pair {n + 1}: hiroba {h_s:.1f} s {h_mib:.0f} MiB, "
-                  f"pelican {p_s:.1f} s {p_mib:.0f} MiB", flush=True)  # fmt: skip
+            (h_s, h_mib, h_cpu), (p_s, p_mib, p_cpu) = runs["hiroba"][-1], runs["pelican"][-1]
+            print(f"pair {n + 1}: hiroba {h_s:.1f} s {h_mib:.0f} MiB cpu {h_cpu:.1f} s, "
+                  f"pelican {p_s:.1f} s {p_mib:.0f} MiB cpu {p_cpu:.1f} s", flush=True)  # fmt: skip
         live = settings.live_dir.resolve()
         files = sum(1 for p in live.rglob("*") if p.is_file())
         plain = sum(1 for p in plain_out.rglob("*") if p.is_file())
         print(f"files written: hiroba {files}, pelican {plain}")
-        h_s, p_s = (statistics.median(s for s, _ in runs[k]) for k in ("hiroba", "pelican"))
-        h_mib, p_mib = (statistics.median(m for _, m in runs[k]) for k in ("hiroba", "pelican"))
+
+        def median(kind: str, field: int) -> float:
+            return statistics.median(run[field] for run in runs[kind])
+
+        h_s, h_mib, h_cpu = (median("hiroba", i) for i in range(3))
+        p_s, p_mib, p_cpu = (median("pelican", i) for i in range(3))
         base = ""
         if args.base:
-            b_s, b_mib = (statistics.median(x[i] for x in runs["base"]) for i in (0, 1))
-            base = f" base_s={b_s:.1f} base_peak_mib={b_mib:.0f} speedup={b_s / h_s:.2f}"
+            b_s, b_mib, b_cpu = (median("base", i) for i in range(3))
+            base = (f" base_s={b_s:.1f} base_peak_mib={b_mib:.0f} speedup={b_s / h_s:.2f}"
+                    f" base_cpu_s={b_cpu:.1f} cpu_speedup={b_cpu / h_cpu:.2f}")  # fmt: skip
+        # CPU seconds (the build and every process it waited for) tell more than wall time
+        # on a machine other work loads: they are what the build itself used.
         print(f"RESULT events={args.events} hiroba_s={h_s:.1f} pelican_s={p_s:.1f} "
               f"ratio={h_s / p_s:.2f} hiroba_peak_mib={h_mib:.0f} "
-              f"pelican_peak_mib={p_mib:.0f}{base}")  # fmt: skip
+              f"pelican_peak_mib={p_mib:.0f}{base} hiroba_cpu_s={h_cpu:.1f} "
+              f"pelican_cpu_s={p_cpu:.1f} cpu_ratio={h_cpu / p_cpu:.2f}")  # fmt: skip
         return 0
 
 

@@ -39,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
             default=LOCK_WAIT_SECONDS,
             help="seconds to wait for a running build (the build lock) before giving up",
         )
+        if name == "build":
+            one.add_argument(
+                "--cold",
+                action="store_true",
+                help="render every page and run Pagefind: reuse nothing of the live build",
+            )
     sub.add_parser("reconcile", help="one reconciler pass")
     args = parser.parse_args(argv)
     configure_logging()  # HIROBA_LOG_FORMAT: the same lines as the web's (intake/watching)
@@ -61,13 +67,15 @@ def main(argv: list[str] | None = None) -> int:
 
         print(reconcile(rt))
         return 0
-    return build_now(rt, republish_first=args.command == "republish", wait=args.wait)
+    republish = args.command == "republish"
+    return build_now(rt, republish_first=republish, wait=args.wait, cold=republish or args.cold)
 
 
-def build_now(rt: Runtime, *, republish_first: bool, wait: float) -> int:
+def build_now(rt: Runtime, *, republish_first: bool, wait: float, cold: bool = False) -> int:
     """A full build (after rewriting content/ when republish_first), switched live, under
     the build lock: a worker's build running meanwhile would otherwise prune the folder
-    this one writes, and the site would go live half built."""
+    this one writes, and the site would go live half built. cold: reuse nothing of the
+    live build (every page rendered, Pagefind run): what a restore's republish does."""
     from intake.store import transaction
 
     from .build.revisions import request_rebuild
@@ -90,7 +98,7 @@ def build_now(rt: Runtime, *, republish_first: bool, wait: float) -> int:
                 missing = done.missing
             rev = request_rebuild(session)
         print(f"building revision {rev} ...", flush=True)
-        record = build_and_switch(rt, rev, full=True)
+        record = build_and_switch(rt, rev, full=True, cold=cold)
     if record.status != BuildStatus.OK:
         print(record.log, file=sys.stderr)
         print("build failed; the previous site stays live", file=sys.stderr)

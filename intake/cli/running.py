@@ -52,7 +52,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _wait(args: argparse.Namespace) -> list[str]:
-    return [] if args.wait is None else ["--wait", str(args.wait)]
+    cold = ["--cold"] if getattr(args, "cold", False) else []
+    return cold + ([] if args.wait is None else ["--wait", str(args.wait)])
 
 
 def cmd_build(settings: Settings, args: argparse.Namespace) -> int:
@@ -101,6 +102,15 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
             type=float,
             help=_("実行中のビルドの終了を待つ秒数（既定 1800）"),
         )
+        if name == "build":
+            one.add_argument(
+                "--cold",
+                action="store_true",
+                help=_(
+                    "公開中のサイトから変わっていないファイルを引き継がず、すべてのページを"
+                    "描き直し、検索索引も作り直します"
+                ),
+            )
         one.set_defaults(func=func)
     worker = sub.add_parser(
         "worker", help=_("rq ワーカーと照合処理を起動します（worker パッケージ、別プロセス）")

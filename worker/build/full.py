@@ -8,8 +8,10 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pelican import Pelican
 
@@ -67,16 +69,35 @@ def render_processes() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _run(pelican: Pelican, collector: _Collector) -> tuple[list[str], int, bool]:
+def reuse_source(settings: Settings, fingerprint: str) -> dict[str, Any] | None:
+    """Return what a full build of this fingerprint may reuse: the live build's folder and
+    the signature of each of its tracked files (pelican/plugins/i18n/reuse.py), or None
+    when there is no live build with saved signatures of that same fingerprint."""
+    if not fingerprint or not settings.live_dir.exists():
+        return None
+    live = settings.live_dir.resolve()
+    sigs = tree.load_signatures(live)
+    if not sigs or sigs.get("fingerprint") != fingerprint:
+        return None
+    return {"folder": str(live), "signatures": sigs["signatures"]}
+
+
+def _run(
+    pelican: Pelican, collector: _Collector, reuse: Callable[[], dict[str, Any] | None]
+) -> tuple[list[str], int, bool, str]:
     """Run Pelican (in the build's child process); return the collector's lines and error
-    count, and whether Pelican raised."""
+    count, whether Pelican raised, and the folder whose unchanged files it reused ("" for
+    none). The live build's signatures are read here, so the parent never holds them."""
+    found = reuse()
+    pelican.settings["HIROBA_REUSE"] = found
+    folder = str(found["folder"]) if found else ""
     try:
         pelican.run()
     except Exception as exc:  # any exception from Pelican or the theme is a failed build
         collector.lines.append(f"EXCEPTION: {type(exc).__name__}: {exc}")
         collector.errors += 1
-        return collector.lines, collector.errors, True
-    return collector.lines, collector.errors, False
+        return collector.lines, collector.errors, True, folder
+    return collector.lines, collector.errors, False, folder
 
 
 def build_site(settings: Settings, output_dir: Path, **extra: object) -> BuildResult:
@@ -100,14 +121,22 @@ def build_site(settings: Settings, output_dir: Path, **extra: object) -> BuildRe
             values["HIROBA_READ_CACHE"] = str(cache / READ_CACHE_NAME)
         if "HIROBA_RENDER_PROCESSES" not in extra:
             values["HIROBA_RENDER_PROCESSES"] = render_processes()
+        # Unchanged files are linked from the live build (HIROBA_REUSE: None for none).
+        fingerprint = str(extra.get("HIROBA_FINGERPRINT") or "")
+        reuse = functools.partial(reuse_source, settings, fingerprint)
+        if "HIROBA_REUSE" in extra:
+            reuse = functools.partial(dict.get, extra, "HIROBA_REUSE")
         output_check.check_inputs(settings, values)  # the build reads only what we wrote
         pelican = Pelican(values)  # the plugins load here, shared with the child
-        collector.lines, collector.errors, raised = run_in_child(
-            functools.partial(_run, pelican, collector)
+        collector.lines, collector.errors, raised, reused = run_in_child(
+            functools.partial(_run, pelican, collector, reuse)
         )
         if not raised:
             state_prefix = str(values.get("HIROBA_STATE_PREFIX") or "")
-            listings_api(pelican).index_full(output_dir, state_prefix, settings.pagefind_binary)
+            previous = Path(reused) if reused else None
+            listings_api(pelican).index_full(
+                output_dir, state_prefix, settings.pagefind_binary, previous
+            )
             output_check.check_tree(settings, output_dir)  # writes only what a build writes
     except Exception as exc:  # any exception from Pelican or the theme is a failed build
         collector.lines.append(f"EXCEPTION: {type(exc).__name__}: {exc}")
@@ -120,24 +149,27 @@ def build_site(settings: Settings, output_dir: Path, **extra: object) -> BuildRe
     return BuildResult(output_dir, time.perf_counter() - started, text)
 
 
-def full_build(settings: Settings, out: Path) -> BuildResult:
-    """Run a full build that also saves the state the incremental publisher starts from."""
+def full_build(settings: Settings, out: Path, cold: bool = False) -> BuildResult:
+    """Run a full build that also saves the state the incremental publisher starts from;
+    cold: reuse nothing of the live build (every page rendered, Pagefind run)."""
     stats = tree.scan_posts(settings.content_dir)
+    extra: dict[str, object] = {"HIROBA_REUSE": None} if cold else {}
     return build_site(
         settings,
         out,
         HIROBA_STATE_PREFIX=str(tree.state_prefix(out)),
         HIROBA_FINGERPRINT=tree.fingerprint(settings),
         HIROBA_SOURCE_STATS=stats,
+        **extra,
     )
 
 
-def full_build_setting_aside(rt: Runtime, out: Path) -> BuildResult:
+def full_build_setting_aside(rt: Runtime, out: Path, cold: bool = False) -> BuildResult:
     """Run a full build; when it fails because of post files, set them aside and retry."""
     settings, notes = rt.settings, list[str]()
     for _ in range(setaside.MAX_ROUNDS):
         try:
-            result = full_build(settings, out)
+            result = full_build(settings, out, cold)
         except BuildFailed as exc:
             culprits = setaside.culprits(rt, str(exc))
             if not culprits:
@@ -148,7 +180,7 @@ def full_build_setting_aside(rt: Runtime, out: Path) -> BuildResult:
             out.mkdir(parents=True)
         else:
             return BuildResult(out, result.seconds, "\n".join([*notes, result.log]).strip())
-    return full_build(settings, out)
+    return full_build(settings, out, cold)
 
 
 def prepare_spare(settings: Settings, live: Path) -> None:

@@ -104,10 +104,12 @@ def build_and_switch(
     full: bool = False,
     fresh: Snapshot | None = None,
     note: str = "full build requested",
+    cold: bool = False,
 ) -> Build:
     """Build revision rev (incrementally unless full or impossible), switch the live site on
     success, and record the build either way. fresh: see _try_incremental; note: why a
-    full build was asked for, for the build log."""
+    full build was asked for, for the build log; cold: a full build that reuses nothing of
+    the live build (full.build_site)."""
     settings = rt.settings
     with transaction(rt.sessions) as session:
         # We hold the build lock, so any other running build was killed: say so.
@@ -137,7 +139,7 @@ def build_and_switch(
     else:
         out = new_build_dir(settings, rev)
         try:
-            result = full_build_setting_aside(rt, out)
+            result = full_build_setting_aside(rt, out, cold)
         except BuildFailed as exc:
             tree.remove_build(out)
             status, text = BuildStatus.FAILED, f"{note}\n{exc}"

@@ -16,9 +16,11 @@ import os
 import pickle
 import shutil
 import tempfile
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from intake import formatting
 from intake.config import Settings
 from intake.taxonomy import AREAS, AREAS_EN, TOPICS, TOPICS_EN
 
@@ -135,7 +137,26 @@ def fingerprint(settings: Settings) -> str:
     names.append(settings.deployment.audiences_en)
     names.append(settings.deployment.operator.public())  # the footer: [operator]
     digest.update(json.dumps(names, ensure_ascii=False, sort_keys=True).encode())
+    # What else shapes the output files: the libraries that render and index them, the
+    # project's date formatter (the jadates plugin's), and the Pagefind binary; a full
+    # build reuses unchanged files of a build of the same fingerprint (full.reuse_source).
+    _hash_tree(digest, Path(formatting.__file__).parent)
+    digest.update(json.dumps([_version(name) for name in RENDERING_LIBRARIES]).encode())
+    binary = Path(settings.pagefind_binary) if settings.pagefind_binary else None
+    if binary is not None and binary.is_file():
+        digest.update(f"{binary}\0{binary.stat().st_size}\0{binary.stat().st_mtime_ns}".encode())
     return digest.hexdigest()
+
+
+RENDERING_LIBRARIES = ("jinja2", "markupsafe", "markdown", "nh3", "babel", "feedgenerator",
+                       "icalendar", "jpholiday", "pagefind-bin-extended")  # fmt: skip
+
+
+def _version(name: str) -> str:
+    try:
+        return f"{name} {metadata.version(name)}"
+    except metadata.PackageNotFoundError:
+        return f"{name} -"
 
 
 def scan_posts(content_dir: Path) -> dict[str, list[int]]:

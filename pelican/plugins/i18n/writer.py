@@ -34,6 +34,7 @@ from .labels import (
     relabel,
 )
 from .parallel import render_in_processes
+from .reuse import Unchanged
 
 # Writer.write_file's own parameters: they steer the write, they are not template data.
 WRITE_OPTIONS = ("relative_urls", "paginated", "template_name", "override_output", "url")
@@ -75,7 +76,11 @@ class BilingualWriter(Writer):
         self.processes = int(self.settings.get("HIROBA_RENDER_PROCESSES") or 1)
         self._queued: list[tuple[Any, ...]] | None = None
         self._pages_memo: dict[str, tuple[list[Any], list[SimpleNamespace]]] = {}
-        if self.processes > 1:
+        # HIROBA_REUSE (a full build after an earlier one): queued pages whose signature
+        # is the previous build's are linked from it, not rendered (reuse.py).
+        reuse = self.settings.get("HIROBA_REUSE")
+        self.unchanged = Unchanged(self.output_path, reuse) if reuse else None
+        if self.processes > 1 or self.unchanged is not None:
             self._queued = []
             signals.article_writer_finalized.connect(self._render_queued, weak=False)
 
@@ -169,13 +174,33 @@ class BilingualWriter(Writer):
         # the rest, in its turn, never racing the page it replaces.
         shared = [job for job in queued if not job[4].get("override_output")]
         last = [job for job in queued if job[4].get("override_output")]
+        if self.unchanged is not None:
+            shared = [job for job in shared if not self.link_unchanged(job[0])]
         claimed = (set(self._written_files), set(self._overridden_files))
         self._written_files.clear()  # each process books only its own writes
         self._overridden_files.clear()
-        render_in_processes(shared, self._write_job, self.processes)
+        if self.processes > 1:
+            render_in_processes(shared, self._write_job, self.processes)
+        else:
+            for job in shared:
+                self._write_job(job)
         self._written_files, self._overridden_files = claimed
         for job in last:
             self._write_job(job, claimed=True)
+
+    def keep_unchanged(self, signatures: dict[str, str]) -> None:
+        """Take the wanted signature of every tracked output file (the listings plugin's):
+        with HIROBA_REUSE, files whose signature is unchanged are linked, not rendered."""
+        if self.unchanged is not None:
+            self.unchanged.wanted = signatures
+
+    def link_unchanged(self, name: str, translated: bool = True) -> bool:
+        """Link the output file name (and, when translated, its copy in every other
+        language) from the previous build if none of them changed; True when done."""
+        if self.unchanged is None:
+            return False
+        prefixes = [f"{lang}/" for lang in self.languages[1:]] if translated else []
+        return self.unchanged.link(name, prefixes)
 
     def _write_job(self, job: tuple[Any, ...], claimed: bool = False) -> None:
         name, template, context, args, kwargs = job

@@ -24,7 +24,7 @@ from pelican import signals
 from . import searchfresh
 from .entries import Entry, entry_from_article, source_digest
 from .output import TRANSLATED, render_page
-from .pagefind import SearchIndexFailed, index_site
+from .pagefind import SearchIndexFailed, index_site, reuse_index
 from .plan import Context, Page, inputs_digest, membership, plan, plan_sections
 from .profiles import load_profiles
 from .replan import section_paths
@@ -99,6 +99,11 @@ def signatures_of(entries: list[Entry], pages: dict[str, Page], settings: dict[s
     return own
 
 
+def _linked(writer: Any, page: Page) -> bool:
+    """Link an unchanged data file (and its twins) from the previous build; True if done."""
+    return bool(writer.link_unchanged(page.path, translated=page.renderer in TRANSLATED))
+
+
 def write_listings(generator: Any, writer: Any) -> None:
     """Render every listing page of the site; save the state when asked to."""
     settings = generator.settings
@@ -129,8 +134,15 @@ def write_listings(generator: Any, writer: Any) -> None:
     profiles = load_profiles(settings)
     sections = plan_sections(membership(entries), Context(settings, today, profiles), urls)
     pages = {path: page for found in sections.values() for path, page in found.items()}
+    signatures: dict[str, str] = {}
+    reuse = settings.get("HIROBA_REUSE") and getattr(writer, "keep_unchanged", None)
+    if state_prefix or reuse:
+        signatures = signatures_of(entries, pages, settings)
+    if reuse:  # the i18n writer links what did not change from the previous build
+        reuse(signatures)
     for page in pages.values():
-        render_page(page, generator, writer, generator.context)
+        if not (reuse and page.renderer != "html" and _linked(writer, page)):
+            render_page(page, generator, writer, generator.context)
     if state_prefix:
         meta = {
             "version": STATE_VERSION,
@@ -138,7 +150,6 @@ def write_listings(generator: Any, writer: Any) -> None:
             "today": today.isoformat(),
             "inputs": inputs_digest(settings, profiles),
         }
-        signatures = signatures_of(entries, pages, settings)
         state = dict(meta, posts=posts, sections=section_paths(sections))
         save_state(state_prefix, state, dict(meta, signatures=signatures))
 
@@ -164,10 +175,15 @@ def save_state(prefix: str, state: dict[str, Any], signatures: dict[str, Any]) -
         os.replace(path + ".tmp", path)
 
 
-def index_full(output_path: str, state_prefix: str, binary: str = "") -> None:
+def index_full(output_path: str, state_prefix: str, binary: str = "", previous: str = "") -> None:
     """Index a finished site for full-text search (Pagefind: binary, or the wheel's), with an
-    empty delta (searchfresh)."""
-    index_site(output_path, binary=binary)
+    empty delta (searchfresh).
+
+    previous: an earlier build folder of the same configuration; when its index is a fresh
+    Pagefind run over the same pages (pagefind.reuse_index), that index is copied instead.
+    """
+    if not (previous and reuse_index(output_path, previous, searchfresh.is_fresh(previous))):
+        index_site(output_path, binary=binary)
     searchfresh.after_full_index(output_path, state_prefix)
 
 

@@ -170,9 +170,12 @@ class Listings:
         return SearchRefresh(searchfresh.new_state(target), None)
 
     @staticmethod
-    def index_full(output_path: Path, state_prefix: str, binary: str = "") -> None:
-        """Index a finished full build for full-text search, as its end would have."""
-        index_full(str(output_path), state_prefix, binary)
+    def index_full(
+        output_path: Path, state_prefix: str, binary: str = "", previous: Path | None = None
+    ) -> None:
+        """Index a finished full build for full-text search, as its end would have (or copy
+        previous's index when it is a fresh one of the same pages)."""
+        index_full(str(output_path), state_prefix, binary, str(previous or ""))
 
     @staticmethod
     def index_in_background(folder: Path, binary: str = "") -> dict[str, Any]:

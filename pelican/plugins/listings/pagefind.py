@@ -77,6 +77,44 @@ def index_site(output_path: str, background: bool = False, binary: str = "") -> 
             path.unlink()
 
 
+def _indexed(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for glob in LANGUAGE_RUNS for p in root.glob(glob))
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    a, b = one.stat(), other.stat()
+    if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):  # linked from there (i18n/reuse.py)
+        return True
+    return a.st_size == b.st_size and one.read_bytes() == other.read_bytes()
+
+
+def reuse_index(output_path: str, previous: str, fresh: bool) -> bool:
+    """Copy previous's Pagefind index into output_path when it indexes exactly the pages
+    Pagefind would read here: fresh (its index was written by Pagefind over that folder's
+    pages and not changed since) and every page the runs' globs match the same bytes.
+    True when copied; False (nothing written) when Pagefind has to run.
+
+    Pagefind holds the same pages, text, filters and metadata whichever of two runs over
+    the same pages wrote it (only the order of its filter chunks varies), and the Japanese
+    dictionary it loads costs seconds and some 330 MiB: an unchanged site skips both.
+    """
+    here, there = Path(output_path), Path(previous)
+    source = there / OUTPUT_SUBDIR
+    if not fresh or not (source / ENTRY).is_file():
+        return False
+    try:
+        pages = _indexed(here)
+        if pages != _indexed(there) or not all(_same_file(here / p, there / p) for p in pages):
+            return False
+        target = here / OUTPUT_SUBDIR
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(source, target, symlinks=False)  # copies: nothing shared to write through
+    except OSError:  # the previous folder went away meanwhile: Pagefind runs
+        shutil.rmtree(here / OUTPUT_SUBDIR, ignore_errors=True)
+        return False
+    return True
+
+
 def _run(output_path: str, glob: str, background: bool, binary: str) -> None:
     """Run Pagefind over the pages glob matches, into output_path/OUTPUT_SUBDIR."""
     argv = [executable(binary), "--site", output_path, "--output-subdir", OUTPUT_SUBDIR, "--quiet",

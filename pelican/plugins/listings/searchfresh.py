@@ -106,6 +106,18 @@ def write_delta(output_path: str | Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
+def is_fresh(build_dir: str | Path) -> bool:
+    """Return whether a build folder's pagefind/ is Pagefind's index of exactly its pages: no
+    page pending, no fragment deleted, an empty delta."""
+    state = load_state(build_dir)
+    if not state or state.get("pending") != [] or state.get("deleted") != {}:
+        return False
+    try:
+        return (Path(build_dir) / DELTA_PATH).read_bytes() == EMPTY_DELTA
+    except OSError:
+        return False
+
+
 def after_full_index(output_path: str, prefix: str) -> None:
     """After Pagefind ran over a whole build: an empty delta, and the state when asked."""
     write_delta(output_path, EMPTY_DELTA)
