@@ -11,15 +11,25 @@ import random
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_listings_api import Listings
+from test_listings_api import listings  # noqa: F401 - the fixture, loaded through Pelican
 
 from intake.config import Settings
 from worker.build.session import pelican_settings
 
 JST = ZoneInfo("Asia/Tokyo")
+Listings: Any = None  # the listings plugin's interface, as the worker loads it
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _loaded(listings: Any) -> None:  # noqa: F811 - the imported fixture, by name
+    global Listings
+    Listings = listings
+
+
 TOPICS = {f"t{n}": f"分野{n}" for n in range(4)}
 AREAS = {f"a{n}": f"地域{n}" for n in range(3)}
 AUDIENCES = {f"u{n}": f"対象{n}" for n in range(3)}
