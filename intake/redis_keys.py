@@ -165,4 +165,4 @@ def applied(prefix: str, token: str) -> str:
 
 def reconciler_passes(prefix: str, process: str) -> str:
     """Return the key counting one reconciler process's finished passes (process: host:pid)."""
-    return f"{prefix}-reconciler-passes:{process}"
+    return f"{prefix}:reconciler-passes:{process}"
