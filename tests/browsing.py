@@ -129,12 +129,10 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 def axe_violations(page, axe_source: str, tags: list[str] = WCAG_TAGS) -> list[str]:  # type: ignore[no-untyped-def]
     """Run axe-core on the page as it is now, for tags; return "rule: targets" per
     violation. axe is evaluated in the page, not added as a <script>: the site's CSP
-    forbids that. Only violations are gathered (axe's resultTypes): the same rules run, but
-    the nodes that pass are not collected, which cost most of a run on a long page."""
+    forbids that."""
     page.evaluate(axe_source)
     found: list[str] = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-        " resultTypes: ['violations']})"
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
         ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target).join(' ')))",
         tags,
     )
