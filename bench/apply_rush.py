@@ -35,6 +35,7 @@ if str(REPO) not in sys.path:
 from sqlalchemy import select, text  # noqa: E402
 
 from intake.accounts.services import PersonData, Registration, create_staff, register  # noqa: E402
+from intake.cli.running import DEFAULT_THREADS, serving_options  # noqa: E402
 from intake.models import Application  # noqa: E402
 from intake.moderation import decisions as post_decisions  # noqa: E402
 from intake.moderation import services as moderation  # noqa: E402
@@ -114,9 +115,10 @@ def make_event(rt: Runtime, places: int) -> int:
 
 
 def start_gunicorn(
-    app: str, env: dict[str, str], workers: int, folder: Path
+    app: str, env: dict[str, str], workers: int, folder: Path, threads: int = DEFAULT_THREADS
 ) -> tuple[subprocess.Popen[bytes], int]:
-    """Start gunicorn serving app on a free loopback port; return it once it answers."""
+    """Start gunicorn serving app on a free loopback port, as `hiroba web` serves (workers,
+    threads); return it once it answers."""
     port = free_port()
     log = open(folder / f"gunicorn-{port}.log", "wb")  # noqa: SIM115 - the child owns it
     process = subprocess.Popen(
@@ -126,8 +128,7 @@ def start_gunicorn(
             "gunicorn",
             "--bind",
             f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
+            *serving_options(workers, threads),
             "--backlog",
             "4096",
             "--timeout",

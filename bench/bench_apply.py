@@ -11,6 +11,10 @@ gives the yardstick: ratio = apply rps / bare rps. One `RESULT ...` line per dat
 the last line is the last database's.
 
     .venv/bin/python bench/bench_apply.py [--applications 2000] [--places 100] [--workers 4]
+        [--threads 8]
+
+Both endpoints are served as `hiroba web` serves (gunicorn's gthread workers, --threads
+per worker; --threads 1 is the sync worker).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import apply_rush  # noqa: E402
 from apply_rush import check, fire, fire_bare, percentile, rush_instance  # noqa: E402
 from scratch_instance import scratch_folder  # noqa: E402
+
+from intake.cli.running import DEFAULT_THREADS  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("HIROBA_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -64,12 +70,16 @@ def run(kind: str, args: argparse.Namespace) -> str | None:
         if url is None:
             return None
         env, rt, post_id = rush_instance(folder, url, redis_url, args.places)
-        web, port = apply_rush.start_gunicorn("intake.web:create_app()", env, args.workers, folder)
+        web, port = apply_rush.start_gunicorn(
+            "intake.web:create_app()", env, args.workers, folder, args.threads
+        )
         try:
             applicants, seconds = fire(port, post_id, args.applications)
         finally:
             apply_rush.stop(web)
-        bare, bare_port = apply_rush.start_gunicorn("bench.bare_app:app", env, args.workers, folder)
+        bare, bare_port = apply_rush.start_gunicorn(
+            "bench.bare_app:app", env, args.workers, folder, args.threads
+        )
         try:
             fire_bare(bare_port, 200)  # warm-up
             bare_latencies, bare_seconds = fire_bare(bare_port, args.applications)
@@ -86,7 +96,8 @@ def run(kind: str, args: argparse.Namespace) -> str | None:
         f"# {kind}: apply {rps:.0f} req/s p50 {percentile(latencies, 0.5) * 1000:.0f} ms "
         f"p99 {percentile(latencies, 0.99) * 1000:.0f} ms; bare Flask {bare_rps:.0f} req/s "
         f"p50 {percentile(bare_latencies, 0.5) * 1000:.0f} ms "
-        f"p99 {percentile(bare_latencies, 0.99) * 1000:.0f} ms ({args.workers} workers)"
+        f"p99 {percentile(bare_latencies, 0.99) * 1000:.0f} ms "
+        f"({args.workers} workers, {args.threads} threads each)"
     )
     return (
         f"RESULT applications={result.applications} places={result.places} "
@@ -102,6 +113,7 @@ def main() -> int:
     parser.add_argument("--applications", type=int, default=2000)
     parser.add_argument("--places", type=int, default=100)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     parser.add_argument("--databases", default="sqlite,postgresql")
     args = parser.parse_args()
     lines = []

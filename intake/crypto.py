@@ -59,7 +59,12 @@ class Vault:
             return
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         if stamp != self._stamp:
-            self.keys, self.active = read_data_keys(self.keys_file)
+            keys, active = read_data_keys(self.keys_file)
+            # The threads of a gunicorn worker share this vault: the keys are replaced before
+            # the active id, and seal() reads the id before the keys, so it always finds
+            # the key it names (rotation adds the new active key to the file).
+            self.keys = keys
+            self.active = active
             self._stamp = stamp
 
     def seal(self, value: str | None, context: str) -> str | None:
@@ -67,11 +72,12 @@ class Vault:
         if value is None:
             return None
         self.refresh()
+        active = self.active  # once: the key and the id written beside the value agree
         nonce = os.urandom(12)
-        sealed = AESGCM(self.keys[self.active]).encrypt(
+        sealed = AESGCM(self.keys[active]).encrypt(
             nonce, stored(value).encode("utf-8"), context.encode("utf-8")
         )
-        return f"{self.active}:{base64.b64encode(nonce + sealed).decode('ascii')}"
+        return f"{active}:{base64.b64encode(nonce + sealed).decode('ascii')}"
 
     def open(self, token: str | None, context: str) -> str | None:
         """Decrypt a value sealed for context; None stays None."""

@@ -161,3 +161,8 @@ def applying(prefix: str, post_id: object) -> str:
 def applied(prefix: str, token: str) -> str:
     """Return where the holder of an event's lock answers one waiting application."""
     return f"{prefix}:applied:{token}"
+
+
+def reconciler_passes(prefix: str, process: str) -> str:
+    """Return the key counting one reconciler process's finished passes (process: host:pid)."""
+    return f"{prefix}:reconciler-passes:{process}"

@@ -391,6 +391,31 @@ class Instance:
         finally:
             log.close()
 
+    def reconciler_passes(self) -> dict[str, int]:
+        """Return the finished passes of each reconciler counting under this instance's
+        prefix (worker/reconcile.py's count_pass), by its host:pid."""
+        from intake import redis_keys
+
+        start = redis_keys.reconciler_passes(self.settings.redis_prefix, "")
+        with Redis.from_url(self.redis_server.url, decode_responses=True) as redis:
+            keys = sorted(redis.scan_iter(match=f"{start}*"))
+            values = redis.mget(keys) if keys else []
+        return {key.removeprefix(start): int(v or 0) for key, v in zip(keys, values, strict=True)}
+
+    def wait_for_reconciler_passes(self, processes: int, more: int, timeout: float = 60) -> None:
+        """Wait until each of processes reconcilers has finished more passes than now (one
+        pass under way now counts, so more=3 is two whole passes begun after this call)."""
+        start = self.reconciler_passes()
+        deadline = time.monotonic() + timeout
+        while True:
+            now = self.reconciler_passes()
+            done = [name for name, count in now.items() if count - start.get(name, 0) >= more]
+            if len(done) >= processes:
+                return
+            if time.monotonic() > deadline:
+                pytest.fail(f"not {more} more passes of {processes} reconcilers: {start} -> {now}")
+            time.sleep(0.1)
+
     @staticmethod
     def kill_group(process: subprocess.Popen[str]) -> None:
         """SIGKILL the worker, its reconciler and its work-horse all at once.

@@ -9,9 +9,12 @@ stderr captured and its exit status returned, like `subprocess.run`. Only the im
 shared: the server (one per pytest process, started at first use) imports the entry points
 and what `python -m worker run` imports first (worker.run), and nothing else; it runs no
 thread, opens no connection and reads no setting, so every child starts as clean as
-`python -m worker` would; settings are read in the child, from its environment. Tests
-about the process itself (signals, stopping, a crash, the console script, `python -m`
-startup) keep starting their own with subprocess.
+`python -m worker` would; settings are read in the child, from its environment. A command
+that replaces itself with another entry point (`hiroba build` and `hiroba republish` exec
+`python -m worker build`) runs that entry point's main in the same child, as the exec'd
+interpreter would, instead of importing everything again. Tests about the process itself
+(signals, stopping, a crash, the console script, `python -m` startup) keep starting their
+own with subprocess.
 """
 
 from __future__ import annotations
@@ -159,16 +162,34 @@ def _child(request: dict) -> int:  # type: ignore[type-arg]
         os.dup2(target, fd)
         os.close(target)
     os.close(null)
+    os.execv = _exec_entry_point  # type: ignore[assignment]
+    return _main(request["entry"], request["argv"])
+
+
+def _exec_entry_point(path: str, argv: list[str]) -> None:
+    """os.execv in the child: `python -m <an entry point> ...` (what `hiroba build` becomes)
+    runs that entry point's main here, imported already, and leaves as that process would;
+    anything else (gunicorn) is exec'd for real."""
+    if path == sys.executable and len(argv) >= 3 and argv[1] == "-m" and argv[2] in ENTRY_POINTS:
+        _leave(_main(argv[2], list(argv[3:])))
+    _REAL_EXECV(path, argv)
+
+
+_REAL_EXECV = os.execv
+
+
+def _main(entry: str, argv: list[str]) -> int:
+    """Run entry's main(argv) as its own process would; return the exit status."""
     try:
-        if request["entry"] == PYTHON_C:
+        if entry == PYTHON_C:
             sys.argv = ["-c"]
-            source = compile(request["argv"][0], "<string>", "exec")
+            source = compile(argv[0], "<string>", "exec")
             exec(source, {"__name__": "__main__"})  # noqa: S102 - the test's code, as `python -c`
             code = 0
         else:
-            module = sys.modules[ENTRY_POINTS[request["entry"]]]
-            sys.argv = [module.__file__ or request["entry"], *request["argv"]]
-            code = module.main(request["argv"])
+            module = sys.modules[ENTRY_POINTS[entry]]
+            sys.argv = [module.__file__ or entry, *argv]
+            code = module.main(argv)
     except SystemExit as stop:
         code = stop.code
     except BaseException:  # noqa: BLE001 - shown as the interpreter would, then exit 1

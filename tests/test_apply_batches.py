@@ -1,6 +1,7 @@
 """Group commit (intake/applications/waiting_room.py) with real processes: applicants that
 wait while another process holds the event's lock are allocated by one holder in arrival
-order, duplicates take nothing, and a holder killed mid-batch loses nothing acknowledged."""
+order, duplicates take nothing, a holder killed mid-batch loses nothing acknowledged, and
+with Redis stopped each application takes the lock alone."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import sys
 import time
 
 import pytest
-from conftest import Instance
+from actors import applicant
+from conftest import Instance, csrf_token
+from redis.exceptions import RedisError
 from sqlalchemy import select, text
 
 from intake import jobs, redis_keys
@@ -185,3 +188,39 @@ def test_a_holder_killed_mid_batch_loses_nothing_acknowledged(instance: Instance
         # What the killed holder committed stands: nothing was allocated twice.
         assert sorted(json.loads(reported.split(" ", 1)[1])) == sorted(r.id for r in stored)
         assert [name_of(instance, r) for r in stored] == [f"行列 花子{n}" for n in range(4)]
+
+
+def test_with_redis_stopped_each_application_takes_the_lock_alone(instance: Instance, client):
+    """The waiting room lives in Redis: while it is unreachable an application is allocated
+    alone under the event's lock, stored and answered as usual, its mail owed in the
+    outbox; once Redis is back the room takes over and the arrival order runs on."""
+    post_id = apply_rush.make_event(instance.rt, places=1)
+    path = f"/app/events/{post_id}/apply"
+
+    def apply(n: int) -> None:
+        token = csrf_token(client.get(path).get_data(as_text=True))
+        response = client.post(path, data={**applicant(n), "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        assert response.headers["Location"].endswith(f"/app/events/{post_id}/applied")
+
+    instance.redis_server.stop()
+    try:
+        with pytest.raises(RedisError):
+            instance.rt.redis.ping()  # truly unreachable: no room to enter
+        apply(0)
+        apply(1)
+    finally:
+        instance.redis_server.start()
+    apply(2)  # through the room again
+    stored = rows(instance, post_id)
+    assert [name_of(instance, r) for r in stored] == [applicant(n)["name"] for n in range(3)]
+    assert [r.status for r in stored] == ["confirmed", "waitlisted", "waitlisted"]
+    assert [r.seq for r in stored] == [1, 2, 3]
+    with instance.rt.sessions() as db:
+        owed = db.scalars(
+            select(Task.subject_id).where(
+                Task.name == jobs.INGEST_APPLICATION, Task.state == "pending"
+            )
+        ).all()
+    assert sorted(owed) == sorted(r.id for r in stored)  # the reconciler mails the first two
+    assert waiting(instance, post_id) == 0

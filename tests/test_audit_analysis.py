@@ -226,7 +226,7 @@ def test_two_running_workers_mail_the_report_and_an_anomaly_once(office) -> None
             or len(_mails(sink, "大量の閲覧・出力", "Bulk")) < 3
         ):
             time.sleep(0.2)
-        time.sleep(4)  # several more reconciler passes of both workers
+        instance.wait_for_reconciler_passes(processes=2, more=3)  # both workers' reconcilers
     finally:
         for worker in workers:
             instance.kill_group(worker)

@@ -74,7 +74,7 @@ def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
                                 "backup.timer", "watch.service", "watch.timer")
     )  # fmt: skip
     web = (units / "hiroba-web.service").read_text()
-    assert f"ExecStart={HIROBA} web --host 127.0.0.1 --port 8000 --workers 4" in web
+    assert f"ExecStart={HIROBA} web --host 127.0.0.1 --port 8000 --workers 4 --threads 8" in web
     assert f"WorkingDirectory={tmp_path / 'ward'}" in web and "UMask=0022" in web
     assert f"ExecStart={HIROBA} backup --scheduled" in (units / "hiroba-backup.service").read_text()
     assert f"ExecStart={HIROBA} watch" in (units / "hiroba-watch.service").read_text()

@@ -179,7 +179,7 @@ def test_running_workers_send_it_once_even_two_at_a_time(office) -> None:  # typ
         deadline = time.monotonic() + 60
         while len(_digests(sink)) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(4)  # several more reconciler passes of both workers
+        instance.wait_for_reconciler_passes(processes=2, more=3)  # both workers' reconcilers
     finally:
         for worker in workers:
             instance.kill_group(worker)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,9 +24,13 @@ from sqlalchemy import select
 from intake.models import Build, PublishedObject, SiteState
 from intake.site.models import BuildStatus
 from intake.site.takedown import take_down
+from intake.store import transaction
 from worker.build.full import build_site
+from worker.build.revisions import request_rebuild
 from worker.build.switch import build_and_switch
+from worker.publication import objects
 from worker.publication.bucket import Publication, publish
+from worker.publication.digests import LocalFile
 from worker.publication.errors import Fenced
 
 PREFIX = "site/"
@@ -272,6 +277,81 @@ def test_an_older_publisher_is_fenced_off_and_the_bucket_keeps_the_newer_site(
     assert record.status == BuildStatus.FAILED
     assert "publication refused" in record.log
     assert _bucket_tree(s3_server, bucket) == site_tree(newer)
+
+
+def test_a_batch_that_lands_after_a_newer_publication_is_written_again_by_the_next(
+    bucketed: tuple[Instance, str], s3_server: S3Server, tmp_path: Path
+) -> None:
+    """The fence is checked before each batch, not with each PUT: a publisher that stalls
+    between its check and its batch writes over the newer site. Refused at its next check,
+    it marks those objects unknown, voids the claims and asks for a new revision, whose
+    publication writes them again: the bucket ends equal to the newest site."""
+    instance, bucket = bucketed
+    moderator, group = poster_group(instance)
+    approved_event(instance, moderator, group, "遅れた書き込みの催し 一")
+    instance.worker_burst()
+    older = tmp_path / "older"
+    shutil.copytree(instance.settings.live_dir.resolve(), older)
+    approved_event(instance, moderator, group, "遅れた書き込みの催し 二")
+    instance.worker_burst()
+    newer = tmp_path / "newer"
+    shutil.copytree(instance.settings.live_dir.resolve(), newer)
+    with transaction(instance.rt.sessions) as db:
+        # Two revisions as the worker asks for them: the stalled one, and the newer one.
+        stale_rev, newer_rev = request_rebuild(db), request_rebuild(db)
+
+    # The stale publisher finds the fence holding, and stalls before its first batch
+    # lands; meanwhile the newer revision claims the bucket and publishes its whole site.
+    real_upload = objects.upload
+    newer_done, first = threading.Event(), threading.Lock()
+
+    def stalling_upload(s3: object, location: object, rel: str, local: LocalFile) -> None:
+        if local.path.startswith(str(older)):
+            if first.acquire(blocking=False):
+                try:
+                    publish(instance.rt, newer_rev, newer)
+                finally:
+                    newer_done.set()
+            newer_done.wait(300)
+        real_upload(s3, location, rel, local)  # type: ignore[arg-type]
+
+    objects.upload = stalling_upload  # type: ignore[assignment]
+    try:
+        with pytest.raises(Fenced, match="newer publication"):
+            publish(instance.rt, stale_rev, older)
+    finally:
+        objects.upload = real_upload  # type: ignore[assignment]
+
+    # The stale batch landed over the newer site, or beside it (the window is real) ...
+    wanted = site_tree(newer)
+    in_bucket = _bucket_tree(s3_server, bucket)
+    overwritten = sorted(
+        rel for rel in {*wanted, *in_bucket} if in_bucket.get(rel) != wanted.get(rel)
+    )
+    assert overwritten, "the stale batch should have landed after the newer publication"
+    # ... and the refused publisher marked it unknown and asked for a new revision.
+    manifest = _manifest(instance)
+    assert [rel for rel in overwritten if rel not in manifest or manifest[rel]] == []
+    with instance.rt.sessions() as db:
+        state = db.get(SiteState, 1)
+        assert state is not None
+        assert state.published_rev == newer_rev and state.requested_rev == newer_rev + 1
+
+    # The worker builds that revision; its publication trusts no host's copy of the
+    # manifest, compares the whole folder and writes the overwritten objects again.
+    instance.worker_burst()
+    assert _bucket_tree(s3_server, bucket) == site_tree(instance.settings.live_dir.resolve())
+    assert _bucket_tree(s3_server, bucket) == wanted
+    manifest = _manifest(instance)
+    assert None not in manifest.values()
+    with instance.rt.sessions() as db:
+        last = db.scalars(select(Build).order_by(Build.id.desc())).first()
+        assert last is not None and last.rev == newer_rev + 1
+        assert last.status == BuildStatus.OK, last.log
+        assert "the whole folder compared" in last.log
+        counts = COUNTS.search(last.log)
+        assert counts is not None, last.log
+        assert int(counts.group(1)) + int(counts.group(4)) >= len(overwritten)  # written, deleted
 
 
 def test_a_file_location_other_than_the_default_is_the_live_link(

@@ -7,6 +7,8 @@ a Redis restart or a killed worker lose nothing: the database is the system of r
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from dataclasses import dataclass
 
@@ -97,6 +99,17 @@ def reconcile(rt: Runtime) -> Report:
     return Report(tasks=len(tasks), rebuild=rebuild)
 
 
+def count_pass(rt: Runtime) -> None:
+    """Count a finished pass under this process's own key (host:pid), kept for ten passes'
+    time after the last: what shows that a reconciler is alive and how far it has got."""
+    process = f"{socket.gethostname()}:{os.getpid()}"
+    key = redis_keys.reconciler_passes(rt.settings.redis_prefix, process)
+    with rt.redis.pipeline() as pipe:
+        pipe.incr(key)
+        pipe.expire(key, max(60, 10 * int(rt.settings.reconcile_seconds)))
+        pipe.execute()
+
+
 def reconcile_forever(rt: Runtime) -> None:
     """Reconcile now and then every interval, surviving Redis or database outages; the
     retention purge and the archiving of past events are enqueued from here at most hourly,
@@ -109,6 +122,7 @@ def reconcile_forever(rt: Runtime) -> None:
             schedule_nightly(rt)
             schedule_digest(rt)
             schedule_audit(rt)
+            count_pass(rt)
         except (RedisError, SQLAlchemyError, StoreUnavailable) as exc:
             log.warning("reconciler pass failed (%s); retrying", type(exc).__name__)
         time.sleep(rt.settings.reconcile_seconds)

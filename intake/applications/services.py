@@ -283,29 +283,35 @@ def apply(
         return _alone(rt, post_id, waiting, entered_by)
     prefix = rt.settings.redis_prefix
     for _attempt in range(3):
-        try:
-            waiting_room.enter(rt.redis, prefix, post_id, waiting)
-        except RedisError:
-            return _alone(rt, post_id, waiting)  # no waiting room: the lock alone orders
+        # It enters the room as it first tries the lock (when free: as it takes the room).
+        entering: Waiting | None = waiting
         mine: Outcome | HirobaError | None = None
         for rounds in itertools.count():
             try:
-                held = _hold(rt, post_id, None, wait=False)
+                held = _hold(rt, post_id, None, wait=False, entering=entering)
             except RedisError as exc:
+                if entering is not None:
+                    return _alone(rt, post_id, waiting)  # no waiting room: the lock alone orders
                 if mine is not None:
                     return _given(mine)
                 raise StoreUnavailable("the waiting room is unreachable") from exc
             if held is None:  # another request holds the lock: it takes what waits
+                if entering is not None:
+                    try:
+                        waiting_room.enter(rt.redis, prefix, post_id, waiting)
+                    except RedisError:
+                        return _alone(rt, post_id, waiting)
+                    entering = None
                 said = waiting_room.await_answer(
                     rt.redis, prefix, waiting.token, waiting_room.POLL_SECONDS
                 )
                 if said is not None:
                     return _heard(said)
                 continue
+            entering = None
             answers, tasks = held
-            outbox.enqueue_tasks(rt.queue, tasks)
             mine = answers.pop(waiting.token, mine)
-            waiting_room.answer(rt.redis, prefix, dict(answers))
+            waiting_room.answer(rt.queue, prefix, answers, tasks)  # one round trip
             if mine is not None and (not answers or rounds >= waiting_room.HOLD_ROUNDS):
                 return _given(mine)  # after serving those who came meanwhile
             if mine is None and not answers:
@@ -330,28 +336,31 @@ def _alone(rt: Runtime, post_id: int, waiting: Waiting, entered_by: int | None =
 
 def _hold(
     rt: Runtime, post_id: int, only: Waiting | None, entered_by: int | None = None,
-    wait: bool = True,
+    wait: bool = True, entering: Waiting | None = None,
 ) -> tuple[dict[str, Outcome | HirobaError], list[Task]] | None:  # fmt: skip
     """Take the event's lock and allocate what waits (or only one application) in one
     transaction; return each one's outcome or refusal by token, and the tasks owed. An empty
     answer means nothing waited; a failed commit refuses them all with StoreUnavailable.
-    With wait=False, return None at once when another request holds the lock."""
+    wait=False: None at once when another request holds the lock. entering joins the room
+    as it is taken (one round trip)."""
     taken: list[Waiting] = []
     try:
-        with serialised_writer(rt.engine, wait) as free, transaction(rt.sessions) as session:
-            if not free:
+        with (
+            waiting_room.first_in_process(rt.settings.database_url, post_id, wait) as first,
+            serialised_writer(rt.engine, wait) as free,
+            transaction(rt.sessions) as session,
+        ):
+            if not (first and free):
                 return None
-            # Under the lock: a few statements and the commit, nothing else: the shorter
-            # this is, the more applications a second.
+            # Under the lock: a few statements and the commit (shorter: more a second).
             sql = session.connection()  # core statements: no unit of work, no ORM results
             lock = _LOCK_FOR_APPLYING if wait else _TRY_LOCK_FOR_APPLYING
             event = sql.execute(lock, {"post_id": post_id}).one_or_none()
             if event is None and not wait and session.get(Post, post_id) is not None:
                 session.rollback()
                 return None  # the event's row is locked
-            taken = (
-                [only] if only else waiting_room.take(rt.redis, rt.settings.redis_prefix, post_id)
-            )
+            prefix = rt.settings.redis_prefix
+            taken = [only] if only else waiting_room.take(rt.redis, prefix, post_id, entering)
             answers, tasks, wrote = _allocate(session, post_id, event, taken, entered_by)
             if not wrote:
                 session.rollback()  # nothing stored: no commit to wait for

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from ..errors import StoreUnavailable
 from ..models import Post
 from ..posts.services import open_event
-from ..web.auth import rt
+from ..web.auth import rt, secret_key
 from ..web.locale import select_locale
 from ..web.responses import retry_later
 from . import services as application_service
@@ -52,7 +52,7 @@ def _apply(post_id: int, event: Post, kept: bool) -> str | Response | tuple[str,
     form = application_form(
         event,
         settings.deployment.application_contact,
-        settings.secret_key(),
+        secret_key(),
         settings.apply_min_seconds,
     )
     context = {"form": form, "event": event}
@@ -116,7 +116,7 @@ def availability(post_id: int) -> Response:
 @bp.route("/applications/<token>", methods=["GET", "POST"])
 def application(token: str) -> str | Response | tuple[str, int]:
     try:
-        application_id = read_link_token(rt().settings.secret_key(), token)
+        application_id = read_link_token(secret_key(), token)
     except BadLink:
         return render_template(
             "message.html",

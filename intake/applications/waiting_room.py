@@ -18,20 +18,27 @@ Redis is sealed (ciphertext and blind indexes only) and expires.
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, astuple, dataclass
 from typing import Any
 
 from redis import Redis
 from redis.exceptions import RedisError
+from rq import Queue
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import redis_keys
+from .. import outbox, redis_keys
 from ..accounts.models import EntrySource
 from ..accounts.services import LANGUAGES
 from ..crypto import Vault
-from ..models import Application, Post
+from ..models import Application, Post, Task
+
+log = logging.getLogger(__name__)
 
 BATCH_MAX = 500  # applications one holder takes at a time
 KEEP_SECONDS = 600  # a waiting room, and an answer nobody read, expire after this
@@ -92,13 +99,41 @@ def enter(redis: Redis, prefix: str, post_id: int, waiting: Waiting) -> None:
         pipe.execute()
 
 
-def take(redis: Redis, prefix: str, post_id: int) -> list[Waiting]:
-    """Take the applications waiting for the event, oldest first (call only under its lock)."""
+_TRYING: dict[tuple[str, int], threading.Lock] = {}  # by database and event
+_TRYING_GUARD = threading.Lock()
+
+
+@contextmanager
+def first_in_process(database: str, post_id: int, wait: bool) -> Iterator[bool]:
+    """Yield True to one thread of this process at a time per event (False at once to the
+    others, unless wait): the others leave the event's lock to it and wait for their answer,
+    since its take includes them, instead of each trying the database's lock (on
+    PostgreSQL a transaction and two statements per try, every POLL_SECONDS)."""
+    if wait:
+        yield True
+        return
+    with _TRYING_GUARD:
+        lock = _TRYING.setdefault((database, post_id), threading.Lock())
+    if not lock.acquire(blocking=False):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
+def take(redis: Redis, prefix: str, post_id: int, entering: Waiting | None = None) -> list[Waiting]:
+    """Take the applications waiting for the event, oldest first (call only under its lock);
+    entering first joins the end of the room, in the same round trip."""
     room = redis_keys.applying(prefix, post_id)
     with redis.pipeline(transaction=True) as pipe:
+        if entering is not None:
+            pipe.rpush(room, json.dumps(asdict(entering), ensure_ascii=False))
+            pipe.expire(room, KEEP_SECONDS)
         pipe.lrange(room, 0, BATCH_MAX - 1)
         pipe.ltrim(room, BATCH_MAX, -1)
-        raw, _trimmed = pipe.execute()
+        raw = pipe.execute()[-2]
     return [Waiting(**json.loads(item)) for item in raw]
 
 
@@ -109,20 +144,27 @@ def said(answer: object) -> list[Any]:
     return ["outcome", *astuple(answer)]  # type: ignore[call-overload]
 
 
-def answer(redis: Redis, prefix: str, answers: dict[str, object]) -> None:
-    """Answer waiting applications by token (after the commit); a failure only makes them ask
-    the database."""
-    if not answers:
+def answer(queue: Queue, prefix: str, answers: Mapping[str, object], tasks: list[Task]) -> None:
+    """Enqueue a batch's committed mail tasks and answer the applications waiting for it by
+    token, in one round trip (after the commit); a failure leaves the tasks to the
+    reconciler and makes the waiting requests ask the database."""
+    if not answers and not tasks:
         return
     try:
-        with redis.pipeline(transaction=False) as pipe:
+        with queue.connection.pipeline() as pipe:
+            for task in tasks:
+                outbox.enqueue_task(queue, task, pipeline=pipe)
             for token, given in answers.items():
                 key = redis_keys.applied(prefix, token)
                 pipe.rpush(key, json.dumps(said(given), ensure_ascii=False))
                 pipe.expire(key, KEEP_SECONDS)
             pipe.execute()
-    except RedisError:
-        pass  # each waiting request asks the database after ANSWER_WAIT_SECONDS
+    except RedisError as exc:
+        # each waiting request asks the database after ANSWER_WAIT_SECONDS
+        log.warning(
+            "Redis unreachable (%s); the reconciler will enqueue the batch's mails",
+            type(exc).__name__,
+        )
 
 
 def await_answer(redis: Redis, prefix: str, token: str, seconds: float) -> list[Any] | None:

@@ -47,6 +47,7 @@ def options_from(args: argparse.Namespace) -> DeployOptions:
         http_listen=tuple(args.http_listen or DEFAULTS.http_listen),
         upstream=args.upstream,
         web_workers=args.workers,
+        web_threads=args.threads,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
         acme_root=args.acme_root,
@@ -122,6 +123,10 @@ def _options(parser: argparse.ArgumentParser) -> None:
     add("--http-listen", action="append", help=http_listen)
     add("--upstream", default=d.upstream, help=_("`hiroba web` のアドレス（host:port）"))
     add("--workers", type=int, default=d.web_workers, help=_("hiroba-web の gunicorn ワーカー数"))
+    threads = _("hiroba-web のワーカーごとのスレッド数（既定 %(value)s）") % {
+        "value": d.web_threads
+    }
+    add("--threads", type=int, default=d.web_threads, help=threads)
     add("--tls-cert", default="", help=_("証明書チェーン（既定: Let's Encrypt のパス）"))
     add("--tls-key", default="", help=_("秘密鍵（既定: Let's Encrypt のパス）"))
     add("--acme-root", default=d.acme_root, help=_("Let's Encrypt のチャレンジのフォルダー"))

@@ -7,6 +7,7 @@ import os
 import sys
 
 from ..config import Settings
+from ..deploy.render import DeployOptions
 from ..watching.access_log import ACCESS_FORMAT
 from .language import _
 
@@ -27,14 +28,34 @@ def worker_argv(burst: bool = False) -> list[str]:
     return _python_module("worker", "run", *(["--burst"] if burst else []))
 
 
-def web_argv(host: str, port: int, workers: int) -> list[str]:
+# Each gunicorn worker serves this many requests at once on threads of its own (gthread).
+# A request spends most of its time waiting (Redis, the database's commit, the event's
+# lock): with one request per worker, 4 workers had at most 4 applications in flight, so
+# a group commit held at most 4. The app is thread-safe: a database session per
+# request from the engine's pool, Redis clients from a thread-safe pool, in-process
+# caches behind locks (README, "Threads").
+DEFAULT_THREADS = DeployOptions.web_threads
+
+
+def serving_options(workers: int, threads: int = DEFAULT_THREADS) -> list[str]:
+    """Return gunicorn's options for how `hiroba web` serves (the bench serves the same way)."""
+    return [
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread" if threads > 1 else "sync",
+        "--threads",
+        str(threads),
+    ]
+
+
+def web_argv(host: str, port: int, workers: int, threads: int = DEFAULT_THREADS) -> list[str]:
     """Return the gunicorn command serving the intake app and the live site."""
     return _python_module(
         "gunicorn",
         "--bind",
         f"{host}:{port}",
-        "--workers",
-        str(workers),
+        *serving_options(workers, threads),
         # Hiroba's format (HIROBA_LOG_FORMAT) and tokens in paths redacted (intake/watching).
         "--logger-class",
         "intake.watching.access_log.GunicornLogger",
@@ -83,7 +104,7 @@ def _require_keys(settings: Settings) -> None:
 def cmd_web(settings: Settings, args: argparse.Namespace) -> int:
     """Serve the intake app (and the live site) with gunicorn on the loopback address."""
     _require_keys(settings)  # one sentence here rather than gunicorn's traceback
-    return _become(web_argv(args.host, args.port, args.workers))
+    return _become(web_argv(args.host, args.port, args.workers, args.threads))
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -124,4 +145,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     web.add_argument("--host", default="127.0.0.1", help=_("待ち受けるアドレス"))
     web.add_argument("--port", type=int, default=8000, help=_("待ち受けるポート"))
     web.add_argument("--workers", type=int, default=2, help=_("gunicorn のワーカー数"))
+    web.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=_("ワーカーごとに同時に処理するリクエストの数（スレッド数。1 ならスレッドなし）"),
+    )
     web.set_defaults(func=cmd_web)

@@ -84,6 +84,7 @@ class DeployOptions:
     http_listen: tuple[str, ...] = ("80", "[::]:80")
     upstream: str = "127.0.0.1:8000"
     web_workers: int = 4
+    web_threads: int = 8  # and `hiroba web`'s default: why, in intake/cli/running.py
     tls_cert: str = ""
     tls_key: str = ""
     acme_root: str = "/var/www/letsencrypt"
@@ -179,6 +180,7 @@ def _context(settings: Settings, options: DeployOptions) -> dict[str, object]:
         "web_host": options.upstream.rsplit(":", 1)[0].strip("[]"),
         "web_port": options.upstream.rsplit(":", 1)[1],
         "web_workers": options.web_workers,
+        "web_threads": options.web_threads,
         "tls_cert": _path("--tls-cert", options.tls_cert or f"{letsencrypt}/fullchain.pem"),
         "tls_key": _path("--tls-key", options.tls_key or f"{letsencrypt}/privkey.pem"),
         "acme_root": _path("--acme-root", options.acme_root),

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from ..errors import StoreUnavailable
-from ..web.auth import rt
+from ..web.auth import rt, secret_key
 from ..web.locale import select_locale
 from ..web.responses import retry_later
 from . import services as inquiries
@@ -23,7 +23,7 @@ bp = Blueprint("inquiries", __name__, template_folder="templates")
 @bp.route("/contact", methods=["GET", "POST"])
 def contact() -> str | Response | tuple[str, int]:
     settings = rt().settings
-    form = contact_form(settings.secret_key(), settings.apply_min_seconds)
+    form = contact_form(secret_key(), settings.apply_min_seconds)
     context = {"form": form, "operator": settings.deployment.operator}
     if form.validate_on_submit():
         try:

@@ -21,6 +21,12 @@ def rt() -> Runtime:
     return current_app.extensions["hiroba.runtime"]  # type: ignore[no-any-return]
 
 
+def secret_key() -> bytes:
+    """Return the secret key the app was started with (read from its file once, at start:
+    sessions and CSRF tokens are signed with it too), not the file read on every request."""
+    return current_app.secret_key  # type: ignore[return-value]
+
+
 def current_account() -> Account | None:
     """Return the signed-in, still active account, or None."""
     if "me" not in g:

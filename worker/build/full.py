@@ -132,12 +132,15 @@ def build_site(settings: Settings, output_dir: Path, **extra: object) -> BuildRe
             functools.partial(_run, pelican, collector, reuse)
         )
         if not raised:
+            # Writes only what a build writes: checked before the index, so a refused build
+            # spends no Pagefind run, then what the index wrote.
+            output_check.check_tree(settings, output_dir)
             state_prefix = str(values.get("HIROBA_STATE_PREFIX") or "")
             previous = Path(reused) if reused else None
             listings_api(pelican).index_full(
                 output_dir, state_prefix, settings.pagefind_binary, previous
             )
-            output_check.check_tree(settings, output_dir)  # writes only what a build writes
+            output_check.check_tree(settings, output_dir, output_check.SEARCH_FOLDERS)
     except Exception as exc:  # any exception from Pelican or the theme is a failed build
         collector.lines.append(f"EXCEPTION: {type(exc).__name__}: {exc}")
         collector.errors += 1

@@ -6,7 +6,8 @@ Before a full build, the content root may not hold the instance's keys or databa
 any symlink, and Pelican's settings must keep the boundary. After it, every output file
 must have a known shape (generated pages, theme assets, ``media/<id>/<token>.(webp|pdf)``,
 search, feeds, calendars, sitemap), no symlink, and never the bytes of a key file. A full
-build checks its whole tree; an incremental publication checks only what it wrote.
+build checks its whole tree (before Pagefind runs, so a refused build costs no index, and
+the index's folders after); an incremental publication checks only what it wrote.
 """
 
 from __future__ import annotations
@@ -129,11 +130,17 @@ def _refuse(problems: list[str]) -> None:
         raise OutputRefused(f"unexpected files in the build output: {shown}{more}")
 
 
-def check_tree(settings: Settings, build_dir: Path) -> None:
-    """Refuse a full build's output holding a file outside the known set or a key's bytes."""
+# The folders the search index writes into a finished build (Pagefind's, and the delta's).
+SEARCH_FOLDERS = ("pagefind", "search")
+
+
+def check_tree(settings: Settings, build_dir: Path, folders: Iterable[str] = ("",)) -> None:
+    """Refuse a full build's output holding a file outside the known set or a key's bytes;
+    folders: only these folders of it (after the search index, what it wrote)."""
     boundary = _Boundary(settings)
     problems: list[str] = []
-    for folder, dirs, files in os.walk(build_dir):
+    walks = (os.walk(build_dir / name) for name in folders)
+    for folder, dirs, files in (entry for walk in walks for entry in walk):
         for name in dirs:
             if os.path.islink(os.path.join(folder, name)):
                 rel = Path(folder, name).relative_to(build_dir).as_posix()

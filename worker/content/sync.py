@@ -63,7 +63,7 @@ class Synced:
 def _present(settings: Settings, known: dict[str, str]) -> dict[str, str]:
     """Return the manifest's posts whose file is still here (in content/, or set aside on
     this host): a file deleted since is written again."""
-    files = set(record.post_files(settings))
+    files = record.post_ids(settings)
     aside = setaside.folder(settings)
     if aside.is_dir():
         files.update(path.stem for path in aside.glob("*.md"))

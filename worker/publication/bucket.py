@@ -6,7 +6,13 @@ An incremental build names every file it changed against the folder it started f
 (worker/build/changes.py). When the bucket holds exactly that folder (this host published
 it and no publication has written since: snapshot.py), only those files are written and
 deleted. Otherwise (a full build, a new search index, another host's publication) the
-whole folder is compared with the manifest: the nightly full build does so every night."""
+whole folder is compared with the manifest: the nightly full build does so every night.
+
+The fence is checked before each batch, not with each PUT: a publisher that stalls after a
+check (its build lock expired meanwhile) may write its batch over a newer publication's
+objects. When it then finds itself refused, it marks what it wrote since its last check
+unknown, voids every claim and asks for a new revision, whose publication compares the
+whole folder with the manifest and rewrites them (Publication.disown)."""
 
 from __future__ import annotations
 
@@ -19,12 +25,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from redis.exceptions import RedisError
+
 from intake import objectstore
 from intake.config import Settings
+from intake.outbox import enqueue_rebuild
 from intake.runtime import Runtime
 from intake.site.models import BuildStatus
 from intake.store import transaction
 from worker.build.changes import Changes
+from worker.build.revisions import request_rebuild
 
 from . import fence, manifest, objects, snapshot
 from .digests import LocalFile, sha256_of, site_files
@@ -95,6 +105,8 @@ class Publication:
         # The fence was checked in a transaction that committed after the last batch was
         # written (so the next batch need not check it again).
         self.checked = False
+        # Keys written or deleted since the fence was last found holding (disown).
+        self.exposed: set[str] = set()
 
     def claim(self) -> None:
         self.token, self.previous = fence.claim(self.rt, self.rev)
@@ -136,7 +148,7 @@ class Publication:
                 known = manifest.digests(session, self.base, list(wanted))
             changed = sorted(rel for rel, e in wanted.items() if known.get(rel) != e[3])
             manifest.mark_unknown(session, self.base, changed, known)
-        self.checked = True
+        self._held()
         self.early = {rel: wanted[rel] for rel in changed}
         self._locals(self.early)
         assets = [rel for rel in changed if not objects.is_page(rel)]
@@ -165,7 +177,7 @@ class Publication:
         with transaction(self.rt.sessions) as session:
             fence.check(session, self.rev, self.token)
             manifest.mark_unknown(session, self.base, changed, files)
-        self.checked = True
+        self._held()
         files.update(entries)
         for rel in gone:
             del files[rel]
@@ -198,7 +210,7 @@ class Publication:
                 changed = sorted(rel for rel, e in self.files.items() if known.get(rel) != e[3])
                 gone = sorted(set(known) - set(self.files))
                 manifest.mark_unknown(session, self.base, changed, known)
-        self.checked = True  # (first() recorded its batch)
+        self._held()  # (first() recorded its batch)
         self._locals({rel: self.files[rel] for rel in changed})
         return changed, gone, len(self.files) - len(changed) - len(self.early)
 
@@ -208,7 +220,13 @@ class Publication:
             fence.check(session, self.rev, self.token)
             manifest.record(session, self.base, self.unrecorded)
         self.unrecorded = {}
+        self._held()
+
+    def _held(self) -> None:
+        """The fence was found holding in a transaction that committed: nothing written
+        before it can have overwritten a newer publication."""
         self.checked = True
+        self.exposed.clear()
 
     def write(self, pool: ThreadPoolExecutor, files: list[str]) -> None:
         """Write files in batches, each after a check of the fence (a checkpoint, unless
@@ -218,6 +236,7 @@ class Publication:
             if not self.checked or self.unrecorded:
                 self.checkpoint()
             self.checked = False
+            self.exposed.update(batch)
             uploads = [
                 pool.submit(objects.upload, self.s3, self.location, rel, self.local[rel])
                 for rel in batch
@@ -232,12 +251,42 @@ class Publication:
         that same transaction."""
         if gone:
             self.checkpoint()
+            self.exposed.update(gone)
             objectstore.delete_keys(self.s3, self.location.bucket, map(self.location.key, gone))
         with transaction(self.rt.sessions) as session:
             fence.finish(session, self.rev, self.token)
             manifest.record(session, self.base, self.unrecorded)
             manifest.forget(session, self.base, gone)
         self.unrecorded = {}
+        self.exposed.clear()
+
+    def disown(self) -> list[str]:
+        """After a refusal: what this publication wrote or deleted since its last check of
+        the fence may have landed over a newer publication's objects. Mark those keys
+        unknown, void every claim (fence.void: the next publication compares the whole
+        folder with this manifest) and ask for a new revision, whose publication writes
+        them again. Return the keys (none: nothing to repair)."""
+        keys = sorted(self.exposed)
+        if not keys:
+            return keys
+        with transaction(self.rt.sessions) as session:
+            fence.void(session)
+            known = manifest.digests(session, self.base, keys)
+            manifest.mark_unknown(session, self.base, keys, known)
+            rev = request_rebuild(session)
+        self.exposed.clear()
+        log.error(
+            "revision %s wrote %d object(s) after a newer publication claimed the bucket; "
+            "they are marked unknown and revision %s will write them again",
+            self.rev,
+            len(keys),
+            rev,
+        )
+        try:
+            enqueue_rebuild(self.rt.queue)
+        except RedisError as exc:  # the reconciler's next pass enqueues it
+            log.warning("rebuild not queued (%s); the reconciler will", exc)
+        return keys
 
     def keep_copy(self) -> None:
         """Save this host's copy of the manifest, which is now this folder's files, named
@@ -286,6 +335,15 @@ def publish(rt: Runtime, rev: int, folder: Path, changes: Changes | None = None)
     run = Publication(rt, rev, folder)
     run.claim()
     claimed = time.perf_counter()
+    try:
+        return _publish(run, changes, (started, claimed))
+    except Fenced:
+        run.disown()
+        raise
+
+
+def _publish(run: Publication, changes: Changes | None, times: tuple[float, float]) -> Published:
+    started, claimed = times
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="publish") as pool:
         if changes is not None and run.follows(changes):
             early_assets, early_pages, gone = run.apply(pool, changes)
@@ -307,7 +365,7 @@ def publish(rt: Runtime, rev: int, folder: Path, changes: Changes | None = None)
     run.keep_copy()
     return Published(
         where=run.location.describe(),
-        rev=rev,
+        rev=run.rev,
         assets=early_assets + len(assets),
         pages=early_pages + len(pages),
         deleted=len(gone),

@@ -62,6 +62,13 @@ def check(session: Session, rev: int, token: str) -> SiteState:
     return state
 
 
+def void(session: Session) -> None:
+    """Leave the bucket claimed by no publication: every claim so far is refused at its
+    next check, and no host trusts its copy of the manifest (snapshot.py), so the next
+    publication compares the whole folder with the database's manifest."""
+    _state(session).publisher_token = uuid.uuid4().hex
+
+
 def finish(session: Session, rev: int, token: str) -> None:
     """Check the fence once more and record rev as the bucket's revision (the token stays,
     naming the manifest this publication leaves, until the next claim)."""
