@@ -1,18 +1,20 @@
-"""Run `python -m worker ...` and `hiroba ...` as processes forked from a server that has
-imported them already (issue 19: each fresh interpreter spent 1.3-3 s importing SQLAlchemy,
-Alembic, Pelican, rq and our code before doing any work, for each of several hundred runs).
+"""Run `python -m worker ...`, `hiroba ...` and `python -c ...` as processes forked from a
+server that has imported them already (issue 19: each fresh interpreter spent 1.3-3 s
+importing SQLAlchemy, Alembic, Pelican, rq and our code before doing any work, for each of
+several hundred runs).
 
 What a test gets is still a real separate process running the command's own `main(argv)`
 with the given environment, working folder, arguments and closed stdin, its stdout and
 stderr captured and its exit status returned, like `subprocess.run`. Only the import is
 shared: the server (one per pytest process, started at first use) imports the entry points
-and nothing else, runs no thread, opens no connection and reads no setting, so every child
-starts as clean as `python -m worker` would; settings are read in the child, from its
-environment. A command that replaces itself with another entry point (`hiroba build` and
-`hiroba republish` exec `python -m worker build`) runs that entry point's main in the same
-child, as the exec'd interpreter would, instead of importing everything again. Tests about
-the process itself (signals, stopping, a crash, the console script,
-`python -m` startup) keep starting their own with subprocess.
+and what `python -m worker run` imports first (worker.run), and nothing else; it runs no
+thread, opens no connection and reads no setting, so every child starts as clean as
+`python -m worker` would; settings are read in the child, from its environment. A command
+that replaces itself with another entry point (`hiroba build` and `hiroba republish` exec
+`python -m worker build`) runs that entry point's main in the same child, as the exec'd
+interpreter would, instead of importing everything again. Tests about the process itself
+(signals, stopping, a crash, the console script, `python -m` startup) keep starting their
+own with subprocess.
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ from pathlib import Path
 
 # The entry points the server imports once: name -> (module, what `sys.argv[0]` shows).
 ENTRY_POINTS = {"worker": "worker.__main__", "hiroba": "intake.cli"}
+# What `python -m worker run` imports first thing in its main (the rq worker, the job modules
+# its work-horses run, Argon2's dummy hash): imported once here too, as side-effect free as
+# the entry points, instead of in each child (most of a second of CPU per worker run).
+ALSO_IMPORTED = ("worker.run",)
+# `python -c CODE` in a child, for the tests that run a few lines of our code as a process.
+PYTHON_C = "python -c"
 
 
 class Preforked:
@@ -132,6 +140,13 @@ def run_hiroba(
     return PREFORKED.run("hiroba", argv, env, cwd, timeout)
 
 
+def run_python(
+    code: str, env: dict[str, str], cwd: str | Path, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -c code` in a forked child (see the module docstring)."""
+    return PREFORKED.run(PYTHON_C, [code], env, cwd, timeout)
+
+
 def _child(request: dict) -> int:  # type: ignore[type-arg]
     """In the forked child: become the command's process and run its main."""
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -165,10 +180,16 @@ _REAL_EXECV = os.execv
 
 def _main(entry: str, argv: list[str]) -> int:
     """Run entry's main(argv) as its own process would; return the exit status."""
-    module = sys.modules[ENTRY_POINTS[entry]]
-    sys.argv = [module.__file__ or entry, *argv]
     try:
-        code = module.main(argv)
+        if entry == PYTHON_C:
+            sys.argv = ["-c"]
+            source = compile(argv[0], "<string>", "exec")
+            exec(source, {"__name__": "__main__"})  # noqa: S102 - the test's code, as `python -c`
+            code = 0
+        else:
+            module = sys.modules[ENTRY_POINTS[entry]]
+            sys.argv = [module.__file__ or entry, *argv]
+            code = module.main(argv)
     except SystemExit as stop:
         code = stop.code
     except BaseException:  # noqa: BLE001 - shown as the interpreter would, then exit 1
@@ -186,11 +207,16 @@ def _main(entry: str, argv: list[str]) -> int:
 
 def serve() -> None:
     """The server: import the entry points, then fork one child per request line."""
+    import gc
     import importlib
 
     sys.path[0] = str(Path(__file__).resolve().parent.parent)  # as `python -m` from the checkout
-    for module in ENTRY_POINTS.values():
+    for module in (*ENTRY_POINTS.values(), *ALSO_IMPORTED):
         importlib.import_module(module)
+    # What the imports made is kept for good: out of the collector's sight, so a child's
+    # collections do not walk (and copy, page by page) the objects it shares with us.
+    gc.collect()
+    gc.freeze()
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         request = json.loads(line)

@@ -10,8 +10,6 @@ since) compares the whole folder.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
@@ -21,6 +19,7 @@ from actors import EVENT_DAY, open_group
 from conftest import REPO_ROOT, Instance
 from hosts_support import differences, site_tree
 from lifecycle_support import approved_event
+from preforked import run_python
 from s3_support import S3Server
 from sqlalchemy import select
 from test_publish_s3 import (
@@ -51,9 +50,10 @@ def _build_logs(instance: Instance) -> list[str]:
         return [b.log for b in builds]
 
 
-# The worker's main queue alone, drained once: the approvals' builds and publications, while
-# the search re-index they ask for (a build with a new index, whose publication compares the
-# whole folder) waits on its own queue.
+# The worker's main queue alone, drained once by its own process (`python -c`, forked from
+# one with the worker imported: tests/preforked.py): the approvals' builds and publications,
+# while the search re-index they ask for (a build with a new index, whose publication
+# compares the whole folder) waits on its own queue.
 MAIN_QUEUE_ONLY = """
 import os
 from intake.config import Settings
@@ -78,14 +78,7 @@ def _step(instance: Instance, s3_server: S3Server, bucket: str) -> list[str]:
     """Publish what is owed, checking the bucket after the approvals' own publications and
     again after the search re-index; return the logs of this step's incremental builds."""
     before = len(_build_logs(instance))
-    done = subprocess.run(
-        [sys.executable, "-c", MAIN_QUEUE_ONLY],
-        env=instance.env,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_python(MAIN_QUEUE_ONLY, instance.env, REPO_ROOT, timeout=300)
     assert done.returncode == 0, done.stderr[-4000:]
     logs = [text for text in _build_logs(instance)[before:] if text.startswith("incremental:")]
     _same_as_live(instance, s3_server, bucket)

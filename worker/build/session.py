@@ -63,18 +63,19 @@ def pelican_settings(
         if read_cache.is_file() and "HIROBA_READ_CACHE" not in override:
             override["HIROBA_READ_CACHE"] = str(read_cache)
     values = read_settings(str(settings.pelicanconf), override=override)
-    if incremental:
-        # Each rq work-horse is a new process: keep compiled templates between them.
-        from jinja2 import FileSystemBytecodeCache
+    # Each rq work-horse and each build is a new process or a new Jinja environment: keep
+    # compiled templates between them (keyed by the template's name and file, checked
+    # against its source), for full builds as for publications.
+    from jinja2 import FileSystemBytecodeCache
 
-        folder = settings.site_dir / "cache" / "jinja"
-        folder.mkdir(parents=True, exist_ok=True)
-        values["JINJA_ENVIRONMENT"] = {
-            **values["JINJA_ENVIRONMENT"],
-            "bytecode_cache": FileSystemBytecodeCache(str(folder)),
-        }
-        # And the theme's compiled English catalog (pelican/plugins/i18n/catalog.py).
-        values["HIROBA_CATALOG_CACHE"] = str(settings.site_dir / "cache")
+    folder = settings.site_dir / "cache" / "jinja"
+    folder.mkdir(parents=True, exist_ok=True)
+    values["JINJA_ENVIRONMENT"] = {
+        **values["JINJA_ENVIRONMENT"],
+        "bytecode_cache": FileSystemBytecodeCache(str(folder)),
+    }
+    # And the theme's compiled English catalog (pelican/plugins/i18n/catalog.py).
+    values["HIROBA_CATALOG_CACHE"] = str(settings.site_dir / "cache")
     return values
 
 

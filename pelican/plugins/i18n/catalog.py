@@ -3,10 +3,10 @@
 Only ``theme/translations/<lang>/LC_MESSAGES/messages.po`` is committed: compiling it
 with Babel at build time keeps one source of truth (no ``.mo`` that can fall behind)
 and needs nothing beyond the installed ``babel`` package. A wheel ships the ``.mo``
-instead, compiled when the wheel is built. For incremental publications
-the compiled catalog is kept in HIROBA_CATALOG_CACHE under a digest of the ``.po``: each
-runs in a fresh rq work-horse, and loading a ``.mo`` with the standard library spares
-it Babel's import.
+instead, compiled when the wheel is built. For the worker's builds and publications the
+compiled catalog is kept in HIROBA_CATALOG_CACHE under a digest of the ``.po``: each runs
+in a fresh rq work-horse or build process, and loading a ``.mo`` with the standard library
+spares it Babel's import.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ class BilingualWriter(Writer):
             if own:
                 values["SITESUBTITLE"] = own
             theme = str(settings.get("THEME", ""))
-            cache = str(settings.get("HIROBA_CATALOG_CACHE") or "")  # set for publications
+            cache = str(settings.get("HIROBA_CATALOG_CACHE") or "")  # set by the worker
             values.update(jinja_functions(theme, lang, cache))
             for name in label_settings(settings):
                 values[name] = english_labels(settings, name)
