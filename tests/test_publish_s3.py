@@ -233,19 +233,26 @@ def test_a_host_trusts_its_copy_of_the_manifest_only_while_no_other_publication_
     assert set(manifest) == set(objects) and None not in manifest.values()
 
 
+def _older_and_newer(instance: Instance, tmp_path: Path, title: str) -> tuple[Path, Path, int]:
+    """Publish two approvals one after the other; return copies of the site after each
+    (older, newer) and the second post's id (only the newer site has its page)."""
+    moderator, group = poster_group(instance)
+    approved_event(instance, moderator, group, f"{title} 一")
+    instance.worker_burst()
+    older = tmp_path / "older"
+    shutil.copytree(instance.settings.live_dir.resolve(), older)
+    newer_post = approved_event(instance, moderator, group, f"{title} 二")
+    instance.worker_burst()
+    newer = tmp_path / "newer"
+    shutil.copytree(instance.settings.live_dir.resolve(), newer)
+    return older, newer, newer_post
+
+
 def test_an_older_publisher_is_fenced_off_and_the_bucket_keeps_the_newer_site(
     bucketed: tuple[Instance, str], s3_server: S3Server, tmp_path: Path
 ) -> None:
     instance, bucket = bucketed
-    moderator, group = poster_group(instance)
-    approved_event(instance, moderator, group, "フェンス検査の催し 一")
-    instance.worker_burst()
-    older = tmp_path / "older"
-    shutil.copytree(instance.settings.live_dir.resolve(), older)
-    newer_post = approved_event(instance, moderator, group, "フェンス検査の催し 二")
-    instance.worker_burst()
-    newer = tmp_path / "newer"
-    shutil.copytree(instance.settings.live_dir.resolve(), newer)
+    older, newer, newer_post = _older_and_newer(instance, tmp_path, "フェンス検査の催し")
     with instance.rt.sessions() as db:
         base = db.get(SiteState, 1).published_rev  # type: ignore[union-attr]
 
@@ -287,15 +294,7 @@ def test_a_batch_that_lands_after_a_newer_publication_is_written_again_by_the_ne
     it marks those objects unknown, voids the claims and asks for a new revision, whose
     publication writes them again: the bucket ends equal to the newest site."""
     instance, bucket = bucketed
-    moderator, group = poster_group(instance)
-    approved_event(instance, moderator, group, "遅れた書き込みの催し 一")
-    instance.worker_burst()
-    older = tmp_path / "older"
-    shutil.copytree(instance.settings.live_dir.resolve(), older)
-    approved_event(instance, moderator, group, "遅れた書き込みの催し 二")
-    instance.worker_burst()
-    newer = tmp_path / "newer"
-    shutil.copytree(instance.settings.live_dir.resolve(), newer)
+    older, newer, _post = _older_and_newer(instance, tmp_path, "遅れた書き込みの催し")
     with transaction(instance.rt.sessions) as db:
         # Two revisions as the worker asks for them: the stalled one, and the newer one.
         stale_rev, newer_rev = request_rebuild(db), request_rebuild(db)
