@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from intake.applications import services, waiting_room  # noqa: E402
+from intake.applications import allocation, services, waiting_room  # noqa: E402
 from intake.config import Settings  # noqa: E402
 from intake.errors import HirobaError  # noqa: E402
 from intake.runtime import Runtime  # noqa: E402
@@ -46,14 +46,14 @@ def apply(rt: Runtime, post_id: int, n: int, email: str) -> None:
 def hold(rt: Runtime, post_id: int, stage: str) -> None:
     with serialised_writer(rt.engine), rt.sessions() as session:
         sql = session.connection()
-        event = sql.execute(services._LOCK_FOR_APPLYING, {"post_id": post_id}).one_or_none()
+        event = sql.execute(allocation.LOCK_FOR_APPLYING, {"post_id": post_id}).one_or_none()
         print("locked", flush=True)
         sys.stdin.readline()
         if stage == "release":
             session.rollback()
             return
         taken = waiting_room.take(rt.redis, rt.settings.redis_prefix, post_id)
-        answers, _tasks, _wrote = services._allocate(session, post_id, event, taken, None)
+        answers, _tasks, _wrote = allocation.allocate(session, post_id, event, taken, None)
         if stage == "allocated":
             print("allocated", flush=True)
         else:

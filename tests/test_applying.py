@@ -14,6 +14,7 @@ from conftest import csrf_token, submit
 from mailsink import MailSink, mailsink  # noqa: F401 - the fixture
 from sqlalchemy import select, update
 
+from intake.applications import allocation
 from intake.applications import services as svc
 from intake.applications.links import application_path, local_now, make_link_token
 from intake.applications.questions import Question, encode_questions
@@ -376,7 +377,7 @@ def test_a_duplicate_is_answered_exactly_like_a_new_application(instance, mailsi
     # Only the owner is told, and at most DUPLICATE_NOTICES_PER_DAY times a day.
     assert [m["To"] for m in notices] == [
         "applicant-1@example.test"
-    ] * svc.DUPLICATE_NOTICES_PER_DAY
+    ] * allocation.DUPLICATE_NOTICES_PER_DAY
     assert not [m for m in mailsink.messages if "someone-else" in str(m["To"])]
     text = notices[0].get_content()
     assert "新しい席は取っていません" in text and "参加確定" in text
