@@ -18,7 +18,9 @@ from pathlib import Path
 folder = Path({folder!r})
 site = sys.argv[sys.argv.index("--site") + 1]
 if "/.search-" in site:
-    (folder / "started").write_text(str(os.getpid()))
+    # Written whole, then renamed: the test never reads a file created but still empty.
+    (folder / "started.tmp").write_text(str(os.getpid()))
+    os.rename(folder / "started.tmp", folder / "started")
     deadline = time.monotonic() + 600  # a hang guard: never wait for ever
     while not (folder / "open").exists() and time.monotonic() < deadline:
         time.sleep(0.05)
